@@ -1,0 +1,1040 @@
+/*-------------------------------------------------------------------------
+ *
+ * connection.c
+ *	  Connection cache and remote transaction management.
+ *
+ * Assumptions (see connection.h for the contract):
+ *	- one SfConn per user mapping (that is, per server and user) per backend,
+ *	  kept across transactions and dropped when its SERVER or USER MAPPING
+ *	  changes;
+ *	- a remote transaction is opened on first use inside a local transaction
+ *	  with the local isolation level, and savepoints follow the local
+ *	  subtransaction nesting lazily (only levels at which the connection is
+ *	  used get a savepoint);
+ *	- at most one command is in flight per connection; whoever left one in
+ *	  flight registers a drain callback (asynchronous scans do);
+ *	- remote sessions run with search_path = pg_catalog, DateStyle ISO,
+ *	  IntervalStyle postgres, extra_float_digits 3 and the local TimeZone
+ *	  (re-sent when it changes), so text values mean the same on both sides.
+ *
+ * Commit is one-phase for now: each remote transaction is committed at the
+ * local PRE_COMMIT event, one connection after the other.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "catalog/pg_foreign_server.h"
+#include "catalog/pg_user_mapping.h"
+#include "commands/defrem.h"
+#include "connection.h"
+#include "fdw_option.h"
+#include "shardfdw.h"
+#include "mb/pg_wchar.h"
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "storage/latch.h"
+#include "utils/builtins.h"
+#include "utils/datetime.h"
+#include "utils/float.h"
+#include "utils/guc.h"
+#include "utils/hsearch.h"
+#include "utils/inval.h"
+#include "utils/memutils.h"
+#include "utils/syscache.h"
+#include "utils/timestamp.h"
+
+/* how long cleanup after an error may wait for a worker, in milliseconds */
+#define SF_CLEANUP_TIMEOUT_MS 30000
+
+/* the most libpq parameters we pass */
+#define SF_MAX_CONN_PARAMS 64
+
+struct SfConn
+{
+	Oid			umid;			/* hash key: user mapping OID */
+	PGconn	   *pgconn;			/* libpq connection, NULL if not connected */
+	Oid			serverid;		/* the foreign server */
+	char	   *server_name;	/* its name, for messages (TopMemoryContext) */
+	int			xact_depth;		/* 0: no remote transaction; 1: in one;
+								 * n > 1: savepoints s2..sn are open */
+	bool		in_flight;		/* a command was sent, result not consumed */
+	bool		in_copy;		/* a COPY FROM STDIN is in progress */
+	bool		broken;			/* remote transaction state is unknown */
+	bool		invalidated;	/* server or user mapping changed */
+	unsigned int cursor_number; /* last cursor number handed out */
+	unsigned int statement_number;	/* last prepared statement number */
+	char	   *sent_timezone;	/* TimeZone the session has (malloc'd) */
+	uint32		server_hashvalue;	/* syscache hash of the server */
+	uint32		mapping_hashvalue;	/* syscache hash of the user mapping */
+	SfDrainCallback pending_callback;	/* reads the in-flight result */
+	void	   *pending_arg;	/* its owner */
+};
+
+int			shardfdw_connect_timeout = 10;
+
+static HTAB *sf_connections = NULL;
+static bool sf_xact_registered = false;
+
+static void sf_xact_callback(XactEvent event, void *arg);
+static void sf_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
+								SubTransactionId parentSubid, void *arg);
+static void sf_inval_callback(Datum arg, int cacheid, uint32 hashvalue);
+
+/*
+ * Define the GUCs of the connection layer.
+ */
+void
+sf_connection_init(void)
+{
+	DefineCustomIntVariable("shardfdw.connect_timeout",
+							"Seconds to wait for a connection to a worker.",
+							"Used when the SERVER has no connect_timeout option; 0 waits forever.",
+							&shardfdw_connect_timeout,
+							10, 0, 3600,
+							PGC_USERSET, GUC_UNIT_S,
+							NULL, NULL, NULL);
+}
+
+static void
+disconnect(SfConn *conn)
+{
+	if (conn->pgconn)
+		PQfinish(conn->pgconn);
+	conn->pgconn = NULL;
+	conn->xact_depth = 0;
+	conn->in_flight = false;
+	conn->in_copy = false;
+	conn->broken = false;
+	conn->pending_callback = NULL;
+	conn->pending_arg = NULL;
+	if (conn->sent_timezone)
+		free(conn->sent_timezone);
+	conn->sent_timezone = NULL;
+}
+
+/*
+ * Wait until the socket is readable (or writable), reacting to interrupts.
+ * Returns false on timeout (timeout_ms < 0 waits forever).
+ */
+static bool
+wait_for_socket(PGconn *pgconn, bool for_write, long timeout_ms)
+{
+	int			events = WL_LATCH_SET | WL_EXIT_ON_PM_DEATH |
+		(for_write ? WL_SOCKET_WRITEABLE : WL_SOCKET_READABLE);
+	int			rc;
+
+	if (timeout_ms >= 0)
+		events |= WL_TIMEOUT;
+	rc = WaitLatchOrSocket(MyLatch, events, PQsocket(pgconn), timeout_ms,
+						   PG_WAIT_EXTENSION);
+	if (rc & WL_LATCH_SET)
+	{
+		ResetLatch(MyLatch);
+		CHECK_FOR_INTERRUPTS();
+	}
+	return !(rc & WL_TIMEOUT);
+}
+
+/*
+ * Open a libpq connection for a user mapping, interruptibly and bounded by
+ * shardfdw.connect_timeout (unless the SERVER sets connect_timeout itself).
+ * Returns NULL and a message in *why (palloc'd) if the connection could
+ * not be made; throws only on interrupts and out-of-memory.
+ */
+static PGconn *
+try_connect(ForeignServer *server, UserMapping *user, char **why)
+{
+	const char *keywords[SF_MAX_CONN_PARAMS + 4];
+	const char *values[SF_MAX_CONN_PARAMS + 4];
+	char		timeout[32];
+	int			n;
+	PGconn	   *pgconn;
+	TimestampTz deadline = 0;
+
+	n = sf_libpq_params(server->options, user->options, keywords, values,
+						SF_MAX_CONN_PARAMS);
+	keywords[n] = "fallback_application_name";
+	values[n++] = "shardfdw";
+	keywords[n] = "client_encoding";
+	values[n++] = GetDatabaseEncodingName();
+	if (sf_option_string(server->options, "connect_timeout", NULL) == NULL &&
+		shardfdw_connect_timeout > 0)
+	{
+		snprintf(timeout, sizeof(timeout), "%d", shardfdw_connect_timeout);
+		keywords[n] = "connect_timeout";
+		values[n++] = timeout;
+		deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
+											   shardfdw_connect_timeout * 1000L);
+	}
+	keywords[n] = NULL;
+	values[n] = NULL;
+
+	pgconn = PQconnectStartParams(keywords, values, false);
+	if (pgconn == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OUT_OF_MEMORY),
+				 errmsg("out of memory while connecting to server \"%s\"",
+						server->servername)));
+
+	PG_TRY();
+	{
+		PostgresPollingStatusType status = PGRES_POLLING_WRITING;
+
+		while (PQstatus(pgconn) != CONNECTION_BAD &&
+			   status != PGRES_POLLING_OK && status != PGRES_POLLING_FAILED)
+		{
+			long		wait_ms = -1;
+
+			if (deadline != 0)
+			{
+				wait_ms = TimestampDifferenceMilliseconds(GetCurrentTimestamp(),
+														  deadline);
+				if (wait_ms <= 0)
+				{
+					*why = psprintf("timeout expired after %d seconds (shardfdw.connect_timeout)",
+									   shardfdw_connect_timeout);
+					PQfinish(pgconn);
+					pgconn = NULL;
+					break;
+				}
+			}
+			(void) wait_for_socket(pgconn, status == PGRES_POLLING_WRITING,
+								   wait_ms);
+			status = PQconnectPoll(pgconn);
+		}
+	}
+	PG_CATCH();
+	{
+		PQfinish(pgconn);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+
+	if (pgconn && PQstatus(pgconn) != CONNECTION_OK)
+	{
+		*why = pchomp(PQerrorMessage(pgconn));
+		PQfinish(pgconn);
+		pgconn = NULL;
+	}
+	return pgconn;
+}
+
+/*
+ * Open a connection for a user mapping or fail with an ERROR naming the
+ * server.
+ */
+static PGconn *
+open_connection(ForeignServer *server, UserMapping *user)
+{
+	char	   *why = NULL;
+	PGconn	   *pgconn = try_connect(server, user, &why);
+
+	if (pgconn == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_SQLCLIENT_UNABLE_TO_ESTABLISH_SQLCONNECTION),
+				 errmsg("could not connect to server \"%s\"",
+						server->servername),
+				 errdetail_internal("%s", why),
+				 errhint("Check that the worker behind SERVER \"%s\" is running and that the SERVER options (host, port, dbname) and the USER MAPPING are correct.",
+						 server->servername)));
+
+	if (!superuser_arg(user->userid) && !PQconnectionUsedPassword(pgconn))
+	{
+		PQfinish(pgconn);
+		ereport(ERROR,
+				(errcode(ERRCODE_S_R_E_PROHIBITED_SQL_STATEMENT_ATTEMPTED),
+				 errmsg("password is required to connect to server \"%s\"",
+						server->servername),
+				 errdetail("Non-superusers must authenticate to workers with a password."),
+				 errhint("Add a password option to the user mapping, and make the worker require password authentication.")));
+	}
+	return pgconn;
+}
+
+/*
+ * Hand out the connection of a user mapping, connected, with its remote
+ * transaction (and savepoints up to the current subtransaction level) open.
+ * Anything in flight on it is drained first.
+ */
+SfConn *
+sf_get_connection(UserMapping *user)
+{
+	SfConn	   *conn;
+	bool		found;
+	int			level = GetCurrentTransactionNestLevel();
+
+	if (sf_connections == NULL)
+	{
+		HASHCTL		ctl;
+
+		ctl.keysize = sizeof(Oid);
+		ctl.entrysize = sizeof(SfConn);
+		sf_connections = hash_create("shardfdw connections", 8, &ctl,
+									 HASH_ELEM | HASH_BLOBS);
+	}
+	if (!sf_xact_registered)
+	{
+		RegisterXactCallback(sf_xact_callback, NULL);
+		RegisterSubXactCallback(sf_subxact_callback, NULL);
+		CacheRegisterSyscacheCallback(FOREIGNSERVEROID, sf_inval_callback, 0);
+		CacheRegisterSyscacheCallback(USERMAPPINGOID, sf_inval_callback, 0);
+		sf_xact_registered = true;
+	}
+
+	conn = hash_search(sf_connections, &user->umid, HASH_ENTER, &found);
+	if (!found)
+	{
+		memset(((char *) conn) + sizeof(Oid), 0, sizeof(SfConn) - sizeof(Oid));
+		conn->pgconn = NULL;
+	}
+
+	if (conn->pgconn && conn->broken)
+		ereport(ERROR,
+				(errcode(ERRCODE_CONNECTION_EXCEPTION),
+				 errmsg("connection to server \"%s\" is in an unknown state",
+						conn->server_name),
+				 errdetail("An earlier error left the remote transaction unusable."),
+				 errhint("Roll back the current transaction.")));
+
+	/* a changed SERVER or USER MAPPING takes effect between transactions */
+	if (conn->pgconn && conn->invalidated && conn->xact_depth == 0)
+		disconnect(conn);
+
+	/* a connection lost between transactions is silently re-opened */
+	if (conn->pgconn && conn->xact_depth == 0 &&
+		PQstatus(conn->pgconn) != CONNECTION_OK)
+		disconnect(conn);
+
+	if (conn->pgconn == NULL)
+	{
+		ForeignServer *server = GetForeignServer(user->serverid);
+
+		conn->serverid = user->serverid;
+		if (conn->server_name)
+			pfree(conn->server_name);
+		conn->server_name = MemoryContextStrdup(TopMemoryContext,
+												server->servername);
+		conn->invalidated = false;
+		conn->server_hashvalue =
+			GetSysCacheHashValue1(FOREIGNSERVEROID,
+								  ObjectIdGetDatum(server->serverid));
+		conn->mapping_hashvalue =
+			GetSysCacheHashValue1(USERMAPPINGOID,
+								  ObjectIdGetDatum(user->umid));
+		conn->pgconn = open_connection(server, user);
+		conn->xact_depth = 0;
+		sf_exec_command(conn,
+						"SET search_path = pg_catalog; SET DateStyle = ISO; "
+						"SET IntervalStyle = postgres; SET extra_float_digits = 3");
+	}
+
+	sf_conn_drain(conn);
+
+	if (conn->xact_depth <= 0)
+	{
+		const char *tz = pg_get_timezone_name(session_timezone);
+		StringInfoData sql;
+
+		initStringInfo(&sql);
+		if (conn->sent_timezone == NULL || strcmp(conn->sent_timezone, tz) != 0)
+		{
+			appendStringInfoString(&sql, "SET TimeZone = ");
+			appendStringInfoString(&sql, quote_literal_cstr(tz));
+			appendStringInfoString(&sql, "; ");
+		}
+		appendStringInfoString(&sql, "START TRANSACTION ISOLATION LEVEL ");
+		appendStringInfoString(&sql,
+							   IsolationIsSerializable() ? "SERIALIZABLE" :
+							   IsolationUsesXactSnapshot() ? "REPEATABLE READ" :
+							   "READ COMMITTED");
+		sf_exec_command(conn, sql.data);
+		pfree(sql.data);
+		if (conn->sent_timezone)
+			free(conn->sent_timezone);
+		conn->sent_timezone = strdup(tz);
+		conn->xact_depth = 1;
+		conn->cursor_number = 0;
+	}
+
+	while (conn->xact_depth < level)
+	{
+		char		sql[64];
+
+		snprintf(sql, sizeof(sql), "SAVEPOINT s%d", conn->xact_depth + 1);
+		sf_exec_command(conn, sql);
+		conn->xact_depth++;
+	}
+
+	return conn;
+}
+
+/*
+ * The connection to a server for the current user (or PUBLIC mapping).
+ */
+SfConn *
+sf_get_connection_for_server(Oid serverid)
+{
+	return sf_get_connection(GetUserMapping(GetUserId(), serverid));
+}
+
+PGconn *
+sf_conn_pgconn(SfConn *conn)
+{
+	return conn->pgconn;
+}
+
+const char *
+sf_conn_server_name(SfConn *conn)
+{
+	return conn->server_name;
+}
+
+/*
+ * Cursor numbers are unique within a remote transaction.
+ */
+unsigned int
+sf_conn_next_cursor_number(SfConn *conn)
+{
+	return ++conn->cursor_number;
+}
+
+/*
+ * Prepared statement numbers are unique for the life of the connection.
+ */
+unsigned int
+sf_conn_next_statement_number(SfConn *conn)
+{
+	return ++conn->statement_number;
+}
+
+/*
+ * Register the owner of the command in flight.  callback(arg) must consume
+ * the command's result (sf_get_result) and call sf_conn_clear_pending.
+ */
+void
+sf_conn_set_pending(SfConn *conn, SfDrainCallback callback, void *arg)
+{
+	Assert(conn->pending_callback == NULL);
+	conn->pending_callback = callback;
+	conn->pending_arg = arg;
+}
+
+/*
+ * Forget the pending owner, if it is arg (NULL: whoever it is).
+ */
+void
+sf_conn_clear_pending(SfConn *conn, void *arg)
+{
+	if (arg == NULL || conn->pending_arg == arg)
+	{
+		conn->pending_callback = NULL;
+		conn->pending_arg = NULL;
+	}
+}
+
+void *
+sf_conn_pending_owner(SfConn *conn)
+{
+	return conn->pending_arg;
+}
+
+/*
+ * Make the connection free for a new command: let the owner of the command
+ * in flight read its result.
+ */
+void
+sf_conn_drain(SfConn *conn)
+{
+	if (conn->pending_callback)
+	{
+		SfDrainCallback callback = conn->pending_callback;
+		void	   *arg = conn->pending_arg;
+
+		callback(arg);
+		sf_conn_clear_pending(conn, arg);
+	}
+}
+
+/*
+ * Fail because the connection itself is unusable.
+ */
+static void
+report_connection_failure(SfConn *conn, const char *sql)
+{
+	char	   *msg = pchomp(PQerrorMessage(conn->pgconn));
+
+	conn->broken = true;
+	ereport(ERROR,
+			(errcode(ERRCODE_CONNECTION_FAILURE),
+			 errmsg("lost connection to server \"%s\"", conn->server_name),
+			 errdetail_internal("%s", msg),
+			 sql ? errcontext("remote SQL command: %s", sql) : 0,
+			 errhint("Check that the worker behind SERVER \"%s\" is running.",
+					 conn->server_name)));
+}
+
+/*
+ * Send a command (with text parameters when nparams > 0) without waiting.
+ */
+void
+sf_send_query(SfConn *conn, const char *sql, int nparams,
+			  const char *const *values)
+{
+	int			ok;
+
+	sf_conn_drain(conn);
+	if (nparams > 0)
+		ok = PQsendQueryParams(conn->pgconn, sql, nparams, NULL, values,
+							   NULL, NULL, 0);
+	else
+		ok = PQsendQuery(conn->pgconn, sql);
+	if (!ok)
+		report_connection_failure(conn, sql);
+	conn->in_flight = true;
+}
+
+/*
+ * Wait for the result of the command in flight, reacting to interrupts.
+ * Returns the last result (the caller must PQclear it), or a COPY result
+ * as soon as one arrives.  Connection loss is reported as an ERROR.
+ */
+PGresult *
+sf_get_result(SfConn *conn, const char *sql)
+{
+	PGresult   *last = NULL;
+
+	PG_TRY();
+	{
+		for (;;)
+		{
+			PGresult   *res;
+
+			while (PQisBusy(conn->pgconn))
+			{
+				(void) wait_for_socket(conn->pgconn, false, -1);
+				if (!PQconsumeInput(conn->pgconn))
+					report_connection_failure(conn, sql);
+			}
+			res = PQgetResult(conn->pgconn);
+			if (res == NULL)
+				break;
+			if (last)
+				PQclear(last);
+			last = res;
+			if (PQresultStatus(res) == PGRES_COPY_IN ||
+				PQresultStatus(res) == PGRES_COPY_OUT)
+				break;
+			if (PQstatus(conn->pgconn) == CONNECTION_BAD)
+				break;
+		}
+	}
+	PG_CATCH();
+	{
+		if (last)
+			PQclear(last);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+
+	if (last == NULL || PQstatus(conn->pgconn) == CONNECTION_BAD)
+	{
+		if (last)
+			PQclear(last);
+		report_connection_failure(conn, sql);
+	}
+	if (PQresultStatus(last) != PGRES_COPY_IN &&
+		PQresultStatus(last) != PGRES_COPY_OUT)
+		conn->in_flight = false;
+	return last;
+}
+
+/*
+ * Run a command and wait for it to succeed; anything else is an ERROR.
+ */
+void
+sf_exec_command(SfConn *conn, const char *sql)
+{
+	PGresult   *res;
+
+	sf_send_query(conn, sql, 0, NULL);
+	res = sf_get_result(conn, sql);
+	if (PQresultStatus(res) != PGRES_COMMAND_OK &&
+		PQresultStatus(res) != PGRES_TUPLES_OK)
+		sf_report_error(ERROR, res, conn, true, sql);
+	PQclear(res);
+}
+
+/*
+ * Run a query (text parameters when nparams > 0) and return its successful
+ * result; the caller must PQclear it.  Failures are ERRORs.
+ */
+PGresult *
+sf_exec_query(SfConn *conn, const char *sql, int nparams,
+			  const char *const *values)
+{
+	PGresult   *res;
+
+	sf_send_query(conn, sql, nparams, values);
+	res = sf_get_result(conn, sql);
+	if (PQresultStatus(res) != PGRES_COMMAND_OK &&
+		PQresultStatus(res) != PGRES_TUPLES_OK)
+		sf_report_error(ERROR, res, conn, true, sql);
+	return res;
+}
+
+/*
+ * Re-raise a worker's error on the coordinator: the worker's SQLSTATE,
+ * message, detail and hint, with a context line naming the server and the
+ * remote command.  "clear" frees res.
+ */
+void
+sf_report_error(int elevel, PGresult *res, SfConn *conn, bool clear,
+				const char *sql)
+{
+	PG_TRY();
+	{
+		char	   *sqlstate = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+		char	   *primary = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+		char	   *detail = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL) : NULL;
+		char	   *hint = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_HINT) : NULL;
+		char	   *context = res ? PQresultErrorField(res, PG_DIAG_CONTEXT) : NULL;
+		int			code = ERRCODE_CONNECTION_FAILURE;
+
+		if (sqlstate && strlen(sqlstate) == 5)
+			code = MAKE_SQLSTATE(sqlstate[0], sqlstate[1], sqlstate[2],
+								 sqlstate[3], sqlstate[4]);
+		if (primary == NULL)
+			primary = pchomp(PQerrorMessage(conn->pgconn));
+		if (primary == NULL || primary[0] == '\0')
+			primary = psprintf("unexpected result from server \"%s\"",
+							   conn->server_name);
+
+		ereport(elevel,
+				(errcode(code),
+				 errmsg_internal("%s", primary),
+				 detail ? errdetail_internal("%s", detail) : 0,
+				 hint ? errhint("%s", hint) : 0,
+				 context ? errcontext("%s", context) : 0,
+				 errcontext("while executing on server \"%s\": %s",
+							conn->server_name, sql ? sql : "(no command)")));
+	}
+	PG_FINALLY();
+	{
+		if (clear && res)
+			PQclear(res);
+	}
+	PG_END_TRY();
+}
+
+/*
+ * Set the GUCs that make locally produced text (query literals, COPY data,
+ * parameters) mean the same on workers: DateStyle ISO, IntervalStyle
+ * postgres, extra_float_digits 3, search_path pg_catalog (so reg* values and
+ * deparsed names come out qualified).  Returns the nesting level to pass to
+ * sf_reset_transmission_modes.
+ */
+int
+sf_set_transmission_modes(void)
+{
+	int			nestlevel = NewGUCNestLevel();
+
+	if (DateStyle != USE_ISO_DATES)
+		(void) set_config_option("datestyle", "ISO", PGC_USERSET,
+								 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+	if (IntervalStyle != INTSTYLE_POSTGRES)
+		(void) set_config_option("intervalstyle", "postgres", PGC_USERSET,
+								 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+	if (extra_float_digits < 3)
+		(void) set_config_option("extra_float_digits", "3", PGC_USERSET,
+								 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+	(void) set_config_option("search_path", "pg_catalog", PGC_USERSET,
+							 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+	return nestlevel;
+}
+
+void
+sf_reset_transmission_modes(int nestlevel)
+{
+	AtEOXact_GUC(true, nestlevel);
+}
+
+/*
+ * Read every result of the command in flight within the cleanup timeout,
+ * ending a COPY FROM STDIN if the worker is waiting for data.  *last gets
+ * the last result (caller clears) or NULL.  Never throws; returns false if
+ * the connection could not be brought back to idle in time.
+ */
+static bool
+drain_with_timeout(SfConn *conn, PGresult **last)
+{
+	TimestampTz deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
+													   SF_CLEANUP_TIMEOUT_MS);
+
+	*last = NULL;
+	for (;;)
+	{
+		PGresult   *res;
+
+		while (PQisBusy(conn->pgconn))
+		{
+			long		wait_ms;
+			int			rc;
+
+			wait_ms = TimestampDifferenceMilliseconds(GetCurrentTimestamp(),
+													  deadline);
+			if (wait_ms <= 0)
+				return false;
+			rc = WaitLatchOrSocket(MyLatch,
+								   WL_LATCH_SET | WL_SOCKET_READABLE |
+								   WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+								   PQsocket(conn->pgconn), wait_ms,
+								   PG_WAIT_EXTENSION);
+			if (rc & WL_LATCH_SET)
+				ResetLatch(MyLatch);
+			if (!PQconsumeInput(conn->pgconn))
+				return false;
+		}
+		res = PQgetResult(conn->pgconn);
+		if (res == NULL)
+			break;
+		if (PQresultStatus(res) == PGRES_COPY_IN)
+		{
+			PQclear(res);
+			if (PQputCopyEnd(conn->pgconn,
+							 "transaction aborted on the coordinator") != 1)
+				return false;
+			continue;
+		}
+		if (PQresultStatus(res) == PGRES_COPY_OUT)
+		{
+			PQclear(res);
+			return false;
+		}
+		if (*last)
+			PQclear(*last);
+		*last = res;
+	}
+	conn->in_flight = false;
+	conn->in_copy = false;
+	return PQstatus(conn->pgconn) == CONNECTION_OK;
+}
+
+/*
+ * Bring a connection back to idle after an error: end a COPY, cancel a
+ * command in flight and discard its results.  Never throws; returns false
+ * if that failed (the caller disconnects).
+ */
+static bool
+cleanup_in_flight(SfConn *conn)
+{
+	PGresult   *res;
+	bool		ok;
+
+	conn->pending_callback = NULL;
+	conn->pending_arg = NULL;
+	if (PQstatus(conn->pgconn) != CONNECTION_OK)
+		return false;
+	if (conn->in_copy)
+	{
+		if (PQputCopyEnd(conn->pgconn,
+						 "transaction aborted on the coordinator") != 1)
+			return false;
+		conn->in_copy = false;
+	}
+	else if (conn->in_flight)
+	{
+		PGcancel   *cancel = PQgetCancel(conn->pgconn);
+		char		errbuf[256];
+
+		if (cancel)
+		{
+			(void) PQcancel(cancel, errbuf, sizeof(errbuf));
+			PQfreeCancel(cancel);
+		}
+	}
+	if (!conn->in_flight && !PQisBusy(conn->pgconn))
+		return true;
+	ok = drain_with_timeout(conn, &res);
+	if (res)
+		PQclear(res);
+	return ok;
+}
+
+/*
+ * Run a transaction-control command during cleanup.  Never throws (a
+ * failure is a WARNING); returns false if the connection should be dropped.
+ */
+static bool
+cleanup_command(SfConn *conn, const char *sql)
+{
+	PGresult   *res;
+	bool		ok;
+
+	if (!PQsendQuery(conn->pgconn, sql))
+		return false;
+	conn->in_flight = true;
+	if (!drain_with_timeout(conn, &res))
+	{
+		if (res)
+			PQclear(res);
+		return false;
+	}
+	ok = res != NULL && PQresultStatus(res) == PGRES_COMMAND_OK;
+	if (!ok)
+		ereport(WARNING,
+				(errcode(ERRCODE_CONNECTION_EXCEPTION),
+				 errmsg("could not run \"%s\" on server \"%s\"",
+						sql, conn->server_name),
+				 errdetail_internal("%s", res ? PQresultErrorMessage(res) :
+									PQerrorMessage(conn->pgconn))));
+	if (res)
+		PQclear(res);
+	return ok;
+}
+
+/*
+ * Local transaction end: commit (at PRE_COMMIT, so a failure still aborts
+ * the local transaction) or roll back every remote transaction.
+ */
+static void
+sf_xact_callback(XactEvent event, void *arg)
+{
+	HASH_SEQ_STATUS scan;
+	SfConn	   *conn;
+
+	if (sf_connections == NULL)
+		return;
+
+	hash_seq_init(&scan, sf_connections);
+	while ((conn = (SfConn *) hash_seq_search(&scan)))
+	{
+		if (conn->pgconn == NULL)
+			continue;
+
+		if (conn->xact_depth > 0)
+		{
+			switch (event)
+			{
+				case XACT_EVENT_PARALLEL_PRE_COMMIT:
+				case XACT_EVENT_PRE_COMMIT:
+					sf_conn_drain(conn);
+					if (conn->broken)
+						ereport(ERROR,
+								(errcode(ERRCODE_CONNECTION_EXCEPTION),
+								 errmsg("cannot commit: connection to server \"%s\" is in an unknown state",
+										conn->server_name)));
+					sf_exec_command(conn, "COMMIT TRANSACTION");
+					conn->xact_depth = 0;
+					break;
+				case XACT_EVENT_PRE_PREPARE:
+					ereport(ERROR,
+							(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+							 errmsg("cannot prepare a transaction that has operated on shardfdw shards"),
+							 errdetail("The transaction used server \"%s\".",
+									   conn->server_name)));
+					break;
+				case XACT_EVENT_PARALLEL_COMMIT:
+				case XACT_EVENT_COMMIT:
+				case XACT_EVENT_PREPARE:
+					/* PRE_COMMIT did the work; nothing may fail here */
+					break;
+				case XACT_EVENT_PARALLEL_ABORT:
+				case XACT_EVENT_ABORT:
+					if (!cleanup_in_flight(conn) ||
+						!cleanup_command(conn, "ABORT TRANSACTION"))
+					{
+						ereport(WARNING,
+								(errcode(ERRCODE_CONNECTION_EXCEPTION),
+								 errmsg("closing connection to server \"%s\" after a failed rollback",
+										conn->server_name)));
+						disconnect(conn);
+					}
+					break;
+			}
+		}
+
+		if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_ABORT ||
+			event == XACT_EVENT_PARALLEL_COMMIT ||
+			event == XACT_EVENT_PARALLEL_ABORT || event == XACT_EVENT_PREPARE)
+		{
+			conn->xact_depth = 0;
+			conn->cursor_number = 0;
+			conn->pending_callback = NULL;
+			conn->pending_arg = NULL;
+			if (conn->pgconn &&
+				(conn->broken || conn->invalidated || conn->in_flight ||
+				 PQstatus(conn->pgconn) != CONNECTION_OK ||
+				 PQtransactionStatus(conn->pgconn) != PQTRANS_IDLE))
+				disconnect(conn);
+		}
+	}
+}
+
+/*
+ * Subtransaction end: release or roll back the savepoints opened at this
+ * level.
+ */
+static void
+sf_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
+					SubTransactionId parentSubid, void *arg)
+{
+	HASH_SEQ_STATUS scan;
+	SfConn	   *conn;
+	int			level;
+
+	if (sf_connections == NULL)
+		return;
+	if (event != SUBXACT_EVENT_PRE_COMMIT_SUB &&
+		event != SUBXACT_EVENT_ABORT_SUB)
+		return;
+
+	level = GetCurrentTransactionNestLevel();
+	hash_seq_init(&scan, sf_connections);
+	while ((conn = (SfConn *) hash_seq_search(&scan)))
+	{
+		char		sql[100];
+
+		if (conn->pgconn == NULL || conn->xact_depth < level)
+			continue;
+
+		if (event == SUBXACT_EVENT_PRE_COMMIT_SUB)
+		{
+			sf_conn_drain(conn);
+			snprintf(sql, sizeof(sql), "RELEASE SAVEPOINT s%d", level);
+			sf_exec_command(conn, sql);
+		}
+		else if (!conn->broken)
+		{
+			snprintf(sql, sizeof(sql),
+					 "ROLLBACK TO SAVEPOINT s%d; RELEASE SAVEPOINT s%d",
+					 level, level);
+			if (!cleanup_in_flight(conn) || !cleanup_command(conn, sql))
+				conn->broken = true;
+		}
+		conn->xact_depth = level - 1;
+	}
+}
+
+/*
+ * A SERVER or USER MAPPING changed: drop the affected connections at the
+ * next transaction boundary.
+ */
+static void
+sf_inval_callback(Datum arg, int cacheid, uint32 hashvalue)
+{
+	HASH_SEQ_STATUS scan;
+	SfConn	   *conn;
+
+	if (sf_connections == NULL)
+		return;
+	hash_seq_init(&scan, sf_connections);
+	while ((conn = (SfConn *) hash_seq_search(&scan)))
+	{
+		if (conn->pgconn == NULL)
+			continue;
+		if (hashvalue == 0 ||
+			(cacheid == FOREIGNSERVEROID && conn->server_hashvalue == hashvalue) ||
+			(cacheid == USERMAPPINGOID && conn->mapping_hashvalue == hashvalue))
+		{
+			conn->invalidated = true;
+			if (conn->xact_depth == 0)
+				disconnect(conn);
+		}
+	}
+}
+
+/*
+ * For copy.c: a COPY FROM STDIN starts (in_copy) or its data ends (!in_copy).
+ * Either way the COPY command's result is still to be read.
+ */
+void
+sf_conn_set_in_copy(SfConn *conn, bool in_copy)
+{
+	conn->in_copy = in_copy;
+	conn->in_flight = true;
+}
+
+/*
+ * Run one command on a server over a new, short-lived connection, in
+ * autocommit mode and outside the current transaction (for
+ * run_command_on_workers and health checks).  Never throws for remote
+ * failures: returns whether the command succeeded and, in *result, the
+ * first column of the first row (NULL if that is NULL), else the command
+ * status, or the error message.
+ */
+bool
+sf_run_command_on_server(Oid serverid, const char *command, char **result)
+{
+	ForeignServer *server = GetForeignServer(serverid);
+	UserMapping *user = GetUserMapping(GetUserId(), serverid);
+	char	   *why = NULL;
+	PGconn	   *pgconn;
+	PGresult   *res = NULL;
+	bool		ok = false;
+
+	pgconn = try_connect(server, user, &why);
+	if (pgconn == NULL)
+	{
+		*result = why;
+		return false;
+	}
+
+	PG_TRY();
+	{
+		if (!PQsendQuery(pgconn, command))
+			*result = pchomp(PQerrorMessage(pgconn));
+		else
+		{
+			/* keep the last result, waiting interruptibly */
+			for (;;)
+			{
+				PGresult   *next;
+
+				while (PQisBusy(pgconn))
+				{
+					(void) wait_for_socket(pgconn, false, -1);
+					if (!PQconsumeInput(pgconn))
+						break;
+				}
+				next = PQgetResult(pgconn);
+				if (next == NULL)
+					break;
+				if (res)
+					PQclear(res);
+				res = next;
+				if (PQstatus(pgconn) == CONNECTION_BAD)
+					break;
+			}
+			switch (res ? PQresultStatus(res) : PGRES_FATAL_ERROR)
+			{
+				case PGRES_TUPLES_OK:
+					ok = true;
+					if (PQntuples(res) > 0 && PQnfields(res) > 0)
+						*result = PQgetisnull(res, 0, 0) ? NULL :
+							pstrdup(PQgetvalue(res, 0, 0));
+					else
+						*result = pstrdup(PQcmdStatus(res));
+					break;
+				case PGRES_COMMAND_OK:
+				case PGRES_EMPTY_QUERY:
+					ok = true;
+					*result = pstrdup(PQcmdStatus(res));
+					break;
+				default:
+					*result = pchomp(res ? PQresultErrorMessage(res) :
+									 PQerrorMessage(pgconn));
+					break;
+			}
+		}
+	}
+	PG_FINALLY();
+	{
+		if (res)
+			PQclear(res);
+		PQfinish(pgconn);
+	}
+	PG_END_TRY();
+	return ok;
+}

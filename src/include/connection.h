@@ -1,0 +1,86 @@
+/*-------------------------------------------------------------------------
+ *
+ * connection.h
+ *	  The connection + transaction layer: the only code that talks to libpq.
+ *
+ * One libpq connection per (foreign server, user mapping) per backend.  The
+ * first use of a connection inside a local transaction opens a remote
+ * transaction (with the same isolation level) and, inside subtransactions,
+ * the matching savepoints; the remote transaction commits or aborts with the
+ * local one.  Every remote statement of a local transaction (FDW scans,
+ * modifications, DDL sent by the operations layer) goes through the same
+ * connection, so a transaction always reads its own writes.
+ *
+ * Remote sessions run with search_path = pg_catalog and with TimeZone,
+ * DateStyle, IntervalStyle and extra_float_digits chosen so that values
+ * travel in text form without changing meaning.  Everything sent to a worker
+ * must therefore schema-qualify its names.
+ *
+ * A connection may carry at most one command "in flight" (sent, result not
+ * yet read).  Asynchronous FDW scans register themselves as the pending
+ * request of the connection with sf_conn_set_pending(); any other user of the
+ * connection first calls the drain callback, which must read the result into
+ * its owner's buffers.  Every function below that sends something drains
+ * first, so callers only need to care when they use the raw PGconn.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef SHARDFDW_CONNECTION_H
+#define SHARDFDW_CONNECTION_H
+
+#include "libpq-fe.h"
+#include "foreign/foreign.h"
+#include "executor/tuptable.h"
+#include "fmgr.h"
+#include "lib/stringinfo.h"
+
+typedef struct SfConn SfConn;
+
+typedef void (*SfDrainCallback) (void *arg);
+
+/* GUCs (connection.c) */
+extern int	shardfdw_connect_timeout;
+
+/* in connection.c */
+extern SfConn *sf_get_connection(UserMapping *user);
+extern SfConn *sf_get_connection_for_server(Oid serverid);
+extern PGconn *sf_conn_pgconn(SfConn *conn);
+extern const char *sf_conn_server_name(SfConn *conn);
+extern unsigned int sf_conn_next_cursor_number(SfConn *conn);
+extern unsigned int sf_conn_next_statement_number(SfConn *conn);
+extern void sf_conn_set_pending(SfConn *conn, SfDrainCallback callback, void *arg);
+extern void sf_conn_clear_pending(SfConn *conn, void *arg);
+extern void *sf_conn_pending_owner(SfConn *conn);
+extern void sf_conn_drain(SfConn *conn);
+extern void sf_conn_set_in_copy(SfConn *conn, bool in_copy);
+
+extern void sf_exec_command(SfConn *conn, const char *sql);
+extern PGresult *sf_exec_query(SfConn *conn, const char *sql,
+							   int nparams, const char *const *values);
+extern PGresult *sf_get_result(SfConn *conn, const char *sql);
+extern void sf_send_query(SfConn *conn, const char *sql,
+						  int nparams, const char *const *values);
+extern bool sf_run_command_on_server(Oid serverid, const char *command,
+									 char **result);
+extern void sf_report_error(int elevel, PGresult *res, SfConn *conn,
+							bool clear, const char *sql);
+
+/*
+ * in copy.c: streaming rows with COPY ... FROM STDIN in text format.
+ * sf_copy_append_row formats the slot's attributes listed in attnums (1-based
+ * attribute numbers; outfuncs is indexed by attnum - 1) as one text COPY
+ * line; the slot must be fully deformed (slot_getallattrs).  It switches to
+ * the transmission modes itself when the session's DateStyle etc. differ.
+ */
+extern void sf_copy_begin(SfConn *conn, const char *copy_sql);
+extern void sf_copy_send(SfConn *conn, const char *data, int len);
+extern void sf_copy_end(SfConn *conn, const char *copy_sql);
+extern void sf_copy_append_value(StringInfo buf, const char *value);
+extern void sf_copy_append_row(StringInfo buf, TupleTableSlot *slot,
+							   FmgrInfo *outfuncs, List *attnums);
+
+/* in connection.c: text transmission of values (see set_transmission_modes) */
+extern int	sf_set_transmission_modes(void);
+extern void sf_reset_transmission_modes(int nestlevel);
+
+#endif							/* SHARDFDW_CONNECTION_H */

@@ -1,0 +1,75 @@
+/*-------------------------------------------------------------------------
+ *
+ * operations.h
+ *	  The operations layer: nodes (node.c), distributed tables
+ *	  (distribute.c) and reference tables (reference.c), plus the helpers
+ *	  they share.
+ *
+ * Every operation runs in the caller's transaction: local DDL and catalog
+ * changes go through SPI, remote DDL and data through the connection layer
+ * inside the remote transactions that commit or abort with the local one.
+ * An operation validates everything it can before it changes anything, so
+ * that most errors leave nothing to roll back; the others rely on that
+ * rollback.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef SHARDFDW_OPERATIONS_H
+#define SHARDFDW_OPERATIONS_H
+
+#include "nodes/pg_list.h"
+
+/* A constraint or index that lives on shards / replicas (shardfdw.shard_ddl) */
+typedef struct SfShardDdl
+{
+	char	   *name;			/* constraint or index name on the coordinator */
+	char		kind;			/* SF_DDL_CONSTRAINT, SF_DDL_INDEX or
+								 * SF_DDL_UNIQUE_INDEX */
+	char	   *definition;		/* see shardfdw.shard_ddl */
+} SfShardDdl;
+
+/* A foreign key between two tables (a row of shardfdw.pending_fkey) */
+typedef struct SfForeignKey
+{
+	char	   *conname;
+	Oid			relid;			/* referencing table */
+	Oid			refrelid;		/* referenced table */
+	List	   *columns;		/* of String: referencing column names */
+	List	   *refcolumns;		/* of String: referenced column names */
+	char	   *actions;		/* " ON UPDATE ... ON DELETE ... MATCH ..." */
+	bool		created;		/* exists on the shards / replicas */
+} SfForeignKey;
+
+/* in node.c: shared helpers */
+extern char *sf_qualified_relname(Oid relid);
+extern char *sf_shard_relname(const char *relname, int64 shardid);
+extern void sf_spi_exec(const char *sql);
+extern int	sf_spi_exec_count(const char *sql, int expected);
+extern int	sf_push_qualified_search_path(void);
+extern void sf_pop_search_path(int nestlevel);
+extern void sf_exec_on_server(Oid serverid, const char *sql);
+extern void sf_require_nodes(const char *operation);
+
+/* in distribute.c: shard definitions (also used for reference replicas) */
+extern List *sf_collect_shard_ddl(Oid relid);
+extern List *sf_shard_create_commands(Oid relid, List *ddl,
+									  const char *nspname,
+									  const char *shard_relname,
+									  int64 shardid);
+extern void sf_ensure_column_types(Oid relid, Oid serverid);
+extern List *sf_load_foreign_keys(Oid relid);
+extern void sf_create_ready_foreign_keys(Oid relid);
+extern void sf_forget_dropped_pending_fkeys(Oid relid);
+extern char *sf_foreign_key_shard_command(SfForeignKey *fk,
+										  const char *shard,
+										  const char *refshard,
+										  int64 shardid);
+
+/* in reference.c */
+extern void sf_create_reference_replica(Oid relid, Oid serverid);
+extern void sf_drop_reference_replica(Oid relid, Oid serverid);
+extern void sf_undistribute_reference_table(Oid relid);
+extern void sf_copy_table_to_server(Oid relid, Oid serverid);
+extern List *sf_reference_fkey_commands(Oid relid, bool outgoing_only);
+
+#endif							/* SHARDFDW_OPERATIONS_H */

@@ -1,0 +1,708 @@
+/*-------------------------------------------------------------------------
+ *
+ * metadata.c
+ *	  Backend-local cache of the shardfdw catalog, its invalidation, the
+ *	  GUCs of the metadata and operations layers and the size functions
+ *	  behind the views.
+ *
+ * The catalog tables live in schema shardfdw and are created by the
+ * extension script; their column order is mirrored by the Anum_ constants
+ * below.  They are read with plain heap scans (they are small), never with
+ * SPI, so that the lookups may be called from the planner.
+ *
+ * Cache invalidation: whoever changes the catalog rows of a table calls
+ * sf_invalidate_table(relid), which sends a relcache invalidation for that
+ * relation; every backend's callback then drops its cache entry.  Changes
+ * to nodes invalidate the relcache entry of the shardfdw.node catalog
+ * table, which drops the whole cache (placements name nodes).
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_type.h"
+#include "connection.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "foreign/foreign.h"
+#include "lib/stringinfo.h"
+#include "metadata.h"
+#include "operations.h"
+#include "shardfdw.h"
+#include "utils/builtins.h"
+#include "utils/fmgroids.h"
+#include "utils/guc.h"
+#include "utils/hsearch.h"
+#include "utils/inval.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+#include "utils/syscache.h"
+
+/* shardfdw.node */
+#define Anum_sf_node_nodeid				1
+#define Anum_sf_node_server_name		2
+#define Anum_sf_node_active				3
+#define Anum_sf_node_should_have_shards 4
+
+/* shardfdw.colocation */
+#define Anum_sf_colocation_id			1
+#define Anum_sf_colocation_shard_count	2
+
+/* shardfdw.distributed_table */
+#define Anum_sf_dt_relid				1
+#define Anum_sf_dt_kind					2
+#define Anum_sf_dt_attnum				3
+#define Anum_sf_dt_colocationid			4
+
+/* shardfdw.shard */
+#define Anum_sf_shard_shardid			1
+#define Anum_sf_shard_relid				2
+#define Anum_sf_shard_index				3
+#define Anum_sf_shard_shard_relid		4
+
+/* shardfdw.placement */
+#define Anum_sf_placement_shardid		1
+#define Anum_sf_placement_nodeid		2
+
+int			shardfdw_shard_count = 32;
+
+/* Cache entry: a distributed table, or the knowledge that relid is not one */
+typedef struct SfTableCacheEntry
+{
+	Oid			relid;			/* hash key */
+	bool		valid;			/* false after an invalidation */
+	SfTable    *table;			/* NULL when relid is not in the catalog */
+} SfTableCacheEntry;
+
+static HTAB *sf_table_cache = NULL;
+static List *sf_node_cache = NIL;	/* of SfNode *, in CacheMemoryContext */
+static bool sf_node_cache_valid = false;
+static Oid	sf_node_catalog_oid = InvalidOid;
+
+PG_FUNCTION_INFO_V1(shardfdw_relation_size);
+PG_FUNCTION_INFO_V1(shardfdw_shard_size);
+
+static void sf_relcache_callback(Datum arg, Oid relid);
+static void sf_flush_cache(void);
+static SfTable *sf_load_table(Oid relid);
+static void sf_load_nodes(void);
+static void sf_free_table(SfTable *table);
+
+/*
+ * Register the GUCs of the metadata and operations layers and the
+ * invalidation callback.  Called once from _PG_init.
+ */
+void
+sf_metadata_init(void)
+{
+	DefineCustomIntVariable("shardfdw.shard_count",
+							"Number of shards of a new distributed table.",
+							"Used by create_distributed_table when shard_count is not given.",
+							&shardfdw_shard_count,
+							32, 1, 64000,
+							PGC_USERSET, 0,
+							NULL, NULL, NULL);
+
+	CacheRegisterRelcacheCallback(sf_relcache_callback, (Datum) 0);
+}
+
+/*
+ * Relcache invalidation: drop what may have changed.  Must not access the
+ * catalog (it may run while a transaction is aborting).
+ */
+static void
+sf_relcache_callback(Datum arg, Oid relid)
+{
+	if (relid == InvalidOid ||
+		(OidIsValid(sf_node_catalog_oid) && relid == sf_node_catalog_oid))
+	{
+		sf_flush_cache();
+		return;
+	}
+
+	if (sf_table_cache != NULL)
+	{
+		SfTableCacheEntry *entry;
+
+		entry = hash_search(sf_table_cache, &relid, HASH_FIND, NULL);
+		if (entry != NULL)
+			entry->valid = false;
+	}
+}
+
+/* Mark every cache entry and the node list invalid. */
+static void
+sf_flush_cache(void)
+{
+	sf_node_cache_valid = false;
+	if (sf_table_cache != NULL)
+	{
+		HASH_SEQ_STATUS status;
+		SfTableCacheEntry *entry;
+
+		hash_seq_init(&status, sf_table_cache);
+		while ((entry = hash_seq_search(&status)) != NULL)
+			entry->valid = false;
+	}
+}
+
+/*
+ * OID of the catalog table shardfdw.<name>, or InvalidOid when the
+ * extension is not installed in this database.
+ */
+Oid
+sf_catalog_relid(const char *name)
+{
+	Oid			nspid = get_namespace_oid("shardfdw", true);
+
+	if (!OidIsValid(nspid))
+		return InvalidOid;
+	return get_relname_relid(name, nspid);
+}
+
+/* Is the extension's catalog present in this database? */
+bool
+sf_extension_present(void)
+{
+	Oid			nodeoid = sf_catalog_relid("node");
+
+	if (OidIsValid(nodeoid))
+		sf_node_catalog_oid = nodeoid;
+	return OidIsValid(nodeoid);
+}
+
+/*
+ * Tell every backend (this one included, at the next command) that the
+ * catalog rows of relation relid changed.
+ */
+void
+sf_invalidate_table(Oid relid)
+{
+	/* a dropped relation has already been invalidated by DROP */
+	if (SearchSysCacheExists1(RELOID, ObjectIdGetDatum(relid)))
+		CacheInvalidateRelcacheByRelid(relid);
+	if (sf_table_cache != NULL)
+	{
+		SfTableCacheEntry *entry;
+
+		entry = hash_search(sf_table_cache, &relid, HASH_FIND, NULL);
+		if (entry != NULL)
+			entry->valid = false;
+	}
+}
+
+/* Tell every backend that the node list (and so placements) changed. */
+void
+sf_invalidate_nodes(void)
+{
+	Oid			nodeoid = sf_catalog_relid("node");
+
+	if (OidIsValid(nodeoid))
+		CacheInvalidateRelcacheByRelid(nodeoid);
+	sf_flush_cache();
+}
+
+/*
+ * The cached description of a distributed or reference table, or NULL if
+ * relid is neither.  The result is owned by the cache and stays valid until
+ * the next invalidation is processed: copy what must live longer.
+ */
+const SfTable *
+sf_lookup_table(Oid relid)
+{
+	SfTableCacheEntry *entry;
+	bool		found;
+
+	if (!OidIsValid(relid) || !sf_extension_present())
+		return NULL;
+
+	if (sf_table_cache == NULL)
+	{
+		HASHCTL		ctl;
+
+		ctl.keysize = sizeof(Oid);
+		ctl.entrysize = sizeof(SfTableCacheEntry);
+		ctl.hcxt = CacheMemoryContext;
+		sf_table_cache = hash_create("shardfdw table cache", 64, &ctl,
+									 HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	}
+
+	entry = hash_search(sf_table_cache, &relid, HASH_ENTER, &found);
+	if (!found)
+	{
+		entry->valid = false;
+		entry->table = NULL;
+	}
+	if (!entry->valid)
+	{
+		SfTable    *table;
+
+		if (entry->table != NULL)
+			sf_free_table(entry->table);
+		entry->table = NULL;
+		table = sf_load_table(relid);
+		/* the load may have processed invalidations: look the entry up again */
+		entry = hash_search(sf_table_cache, &relid, HASH_ENTER, &found);
+		entry->table = table;
+		entry->valid = true;
+	}
+	return entry->table;
+}
+
+static void
+sf_free_table(SfTable *table)
+{
+	if (table->placements != NULL)
+		pfree(table->placements);
+	pfree(table);
+}
+
+/* Is relid a hash-distributed table? */
+bool
+sf_is_distributed_table(Oid relid)
+{
+	const SfTable *table = sf_lookup_table(relid);
+
+	return table != NULL && table->kind == SF_KIND_HASH;
+}
+
+/* Is relid a reference table? */
+bool
+sf_is_reference_table(Oid relid)
+{
+	const SfTable *table = sf_lookup_table(relid);
+
+	return table != NULL && table->kind == SF_KIND_REFERENCE;
+}
+
+/* Distribution column of a distributed table, or InvalidAttrNumber. */
+AttrNumber
+sf_distribution_attnum(Oid relid)
+{
+	const SfTable *table = sf_lookup_table(relid);
+
+	return table != NULL ? table->distattnum : InvalidAttrNumber;
+}
+
+/* Co-location group of a distributed table, or 0. */
+int32
+sf_colocation_id(Oid relid)
+{
+	const SfTable *table = sf_lookup_table(relid);
+
+	return table != NULL ? table->colocationid : 0;
+}
+
+/*
+ * The placements of a distributed or reference table as a List of palloc'd
+ * SfShard copies in the current memory context, ordered by shard index
+ * (then node id); NIL if relid is neither.
+ */
+List *
+sf_shard_list(Oid relid)
+{
+	const SfTable *table = sf_lookup_table(relid);
+	List	   *result = NIL;
+	int			i;
+
+	if (table == NULL)
+		return NIL;
+	for (i = 0; i < table->nplacements; i++)
+	{
+		SfShard    *shard = palloc(sizeof(SfShard));
+
+		*shard = table->placements[i];
+		result = lappend(result, shard);
+	}
+	return result;
+}
+
+/*
+ * The worker nodes, ordered by node id, as palloc'd copies in the current
+ * memory context.  With active_only, only active nodes whose SERVER exists.
+ */
+List *
+sf_node_list(bool active_only)
+{
+	List	   *result = NIL;
+	ListCell   *lc;
+
+	if (!sf_extension_present())
+		return NIL;
+	if (!sf_node_cache_valid)
+		sf_load_nodes();
+
+	foreach(lc, sf_node_cache)
+	{
+		SfNode	   *node = (SfNode *) lfirst(lc);
+		SfNode	   *copy;
+
+		if (active_only && (!node->active || !OidIsValid(node->serverid)))
+			continue;
+		copy = palloc(sizeof(SfNode));
+		*copy = *node;
+		copy->servername = pstrdup(node->servername);
+		result = lappend(result, copy);
+	}
+	return result;
+}
+
+/* The node registered for a SERVER (a palloc'd copy), or NULL. */
+SfNode *
+sf_node_by_server(Oid serverid)
+{
+	List	   *nodes = sf_node_list(false);
+	ListCell   *lc;
+
+	foreach(lc, nodes)
+	{
+		SfNode	   *node = (SfNode *) lfirst(lc);
+
+		if (node->serverid == serverid)
+			return node;
+	}
+	return NULL;
+}
+
+/* Node list comparator: by node id */
+static int
+sf_node_cmp(const ListCell *a, const ListCell *b)
+{
+	const SfNode *na = lfirst(a);
+	const SfNode *nb = lfirst(b);
+
+	return (na->nodeid > nb->nodeid) - (na->nodeid < nb->nodeid);
+}
+
+/* (Re)load the node list into CacheMemoryContext. */
+static void
+sf_load_nodes(void)
+{
+	Relation	rel;
+	SysScanDesc scan;
+	HeapTuple	tuple;
+	List	   *nodes = NIL;
+	MemoryContext oldcxt;
+	ListCell   *lc;
+
+	foreach(lc, sf_node_cache)
+	{
+		SfNode	   *node = lfirst(lc);
+
+		pfree(node->servername);
+		pfree(node);
+	}
+	list_free(sf_node_cache);
+	sf_node_cache = NIL;
+
+	rel = table_open(sf_catalog_relid("node"), AccessShareLock);
+	scan = systable_beginscan(rel, InvalidOid, false, NULL, 0, NULL);
+	oldcxt = MemoryContextSwitchTo(CacheMemoryContext);
+	while (HeapTupleIsValid(tuple = systable_getnext(scan)))
+	{
+		SfNode	   *node = palloc0(sizeof(SfNode));
+		bool		isnull;
+		ForeignServer *server;
+
+		node->nodeid = DatumGetInt32(heap_getattr(tuple, Anum_sf_node_nodeid,
+												  RelationGetDescr(rel), &isnull));
+		node->servername = pstrdup(NameStr(*DatumGetName(heap_getattr(tuple, Anum_sf_node_server_name,
+																	   RelationGetDescr(rel), &isnull))));
+		node->active = DatumGetBool(heap_getattr(tuple, Anum_sf_node_active,
+												 RelationGetDescr(rel), &isnull));
+		node->shouldhaveshards = DatumGetBool(heap_getattr(tuple, Anum_sf_node_should_have_shards,
+														   RelationGetDescr(rel), &isnull));
+		server = GetForeignServerByName(node->servername, true);
+		node->serverid = server != NULL ? server->serverid : InvalidOid;
+		nodes = lappend(nodes, node);
+	}
+	list_sort(nodes, sf_node_cmp);
+	MemoryContextSwitchTo(oldcxt);
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+
+	sf_node_cache = nodes;
+	sf_node_cache_valid = true;
+}
+
+/* Placement comparator: by shard index, then node id */
+static int
+sf_placement_cmp(const void *a, const void *b)
+{
+	const SfShard *sa = a;
+	const SfShard *sb = b;
+
+	if (sa->shardindex != sb->shardindex)
+		return (sa->shardindex > sb->shardindex) ? 1 : -1;
+	return (sa->nodeid > sb->nodeid) - (sa->nodeid < sb->nodeid);
+}
+
+/*
+ * Read the catalog rows of relid into a new SfTable in CacheMemoryContext,
+ * or return NULL if relid is not in shardfdw.distributed_table.
+ */
+static SfTable *
+sf_load_table(Oid relid)
+{
+	Relation	rel;
+	SysScanDesc scan;
+	HeapTuple	tuple;
+	ScanKeyData key;
+	SfTable    *table = NULL;
+	List	   *shards = NIL;	/* of SfShard * without node: palloc'd */
+	List	   *nodes;
+	ListCell   *lc;
+	int			n;
+	bool		isnull;
+
+	rel = table_open(sf_catalog_relid("distributed_table"), AccessShareLock);
+	ScanKeyInit(&key, Anum_sf_dt_relid, BTEqualStrategyNumber, F_OIDEQ,
+				ObjectIdGetDatum(relid));
+	scan = systable_beginscan(rel, InvalidOid, false, NULL, 1, &key);
+	tuple = systable_getnext(scan);
+	if (HeapTupleIsValid(tuple))
+	{
+		TupleDesc	desc = RelationGetDescr(rel);
+		Datum		d;
+
+		table = MemoryContextAllocZero(CacheMemoryContext, sizeof(SfTable));
+		table->relid = relid;
+		table->kind = DatumGetChar(heap_getattr(tuple, Anum_sf_dt_kind, desc, &isnull));
+		table->distattnum = DatumGetInt16(heap_getattr(tuple, Anum_sf_dt_attnum, desc, &isnull));
+		d = heap_getattr(tuple, Anum_sf_dt_colocationid, desc, &isnull);
+		table->colocationid = isnull ? 0 : DatumGetInt32(d);
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+
+	if (table == NULL)
+		return NULL;
+
+	/* shard count of the co-location group */
+	table->shardcount = 1;
+	if (table->colocationid != 0)
+	{
+		rel = table_open(sf_catalog_relid("colocation"), AccessShareLock);
+		ScanKeyInit(&key, Anum_sf_colocation_id, BTEqualStrategyNumber, F_INT4EQ,
+					Int32GetDatum(table->colocationid));
+		scan = systable_beginscan(rel, InvalidOid, false, NULL, 1, &key);
+		tuple = systable_getnext(scan);
+		if (HeapTupleIsValid(tuple))
+			table->shardcount = DatumGetInt32(heap_getattr(tuple, Anum_sf_colocation_shard_count,
+														   RelationGetDescr(rel), &isnull));
+		systable_endscan(scan);
+		table_close(rel, AccessShareLock);
+	}
+
+	/* shards */
+	rel = table_open(sf_catalog_relid("shard"), AccessShareLock);
+	ScanKeyInit(&key, Anum_sf_shard_relid, BTEqualStrategyNumber, F_OIDEQ,
+				ObjectIdGetDatum(relid));
+	scan = systable_beginscan(rel, InvalidOid, false, NULL, 1, &key);
+	while (HeapTupleIsValid(tuple = systable_getnext(scan)))
+	{
+		TupleDesc	desc = RelationGetDescr(rel);
+		SfShard    *shard = palloc0(sizeof(SfShard));
+		Datum		d;
+
+		shard->shardid = DatumGetInt64(heap_getattr(tuple, Anum_sf_shard_shardid, desc, &isnull));
+		shard->shardindex = DatumGetInt32(heap_getattr(tuple, Anum_sf_shard_index, desc, &isnull));
+		d = heap_getattr(tuple, Anum_sf_shard_shard_relid, desc, &isnull);
+		shard->shardrelid = isnull ? InvalidOid : DatumGetObjectId(d);
+		shards = lappend(shards, shard);
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+
+	/* placements: one pass over the placement catalog */
+	nodes = sf_node_list(false);
+	rel = table_open(sf_catalog_relid("placement"), AccessShareLock);
+	scan = systable_beginscan(rel, InvalidOid, false, NULL, 0, NULL);
+	{
+		List	   *placements = NIL;
+
+		while (HeapTupleIsValid(tuple = systable_getnext(scan)))
+		{
+			TupleDesc	desc = RelationGetDescr(rel);
+			int64		shardid = DatumGetInt64(heap_getattr(tuple, Anum_sf_placement_shardid, desc, &isnull));
+			int32		nodeid = DatumGetInt32(heap_getattr(tuple, Anum_sf_placement_nodeid, desc, &isnull));
+
+			foreach(lc, shards)
+			{
+				SfShard    *shard = lfirst(lc);
+
+				if (shard->shardid == shardid)
+				{
+					SfShard    *p = palloc(sizeof(SfShard));
+					ListCell   *lc2;
+
+					*p = *shard;
+					p->nodeid = nodeid;
+					p->serverid = InvalidOid;
+					foreach(lc2, nodes)
+					{
+						SfNode	   *node = lfirst(lc2);
+
+						if (node->nodeid == nodeid)
+							p->serverid = node->serverid;
+					}
+					placements = lappend(placements, p);
+					break;
+				}
+			}
+		}
+		table->nplacements = list_length(placements);
+		table->placements = MemoryContextAllocZero(CacheMemoryContext,
+												   sizeof(SfShard) * Max(1, table->nplacements));
+		n = 0;
+		foreach(lc, placements)
+			table->placements[n++] = *(SfShard *) lfirst(lc);
+		qsort(table->placements, n, sizeof(SfShard), sf_placement_cmp);
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+
+	return table;
+}
+
+/*
+ * Sum of pg_total_relation_size of the given relations (qualified, quoted
+ * names, as strings) on one worker, in the current remote transaction.
+ * Relations missing on the worker count as 0.
+ */
+int64
+sf_remote_relation_size(Oid serverid, List *qualified_names)
+{
+	StringInfoData arr;
+	ListCell   *lc;
+	SfConn	   *conn;
+	PGresult   *res;
+	const char *values[1];
+	int64		size = 0;
+
+	initStringInfo(&arr);
+	appendStringInfoChar(&arr, '{');
+	foreach(lc, qualified_names)
+	{
+		const char *p;
+
+		if (lc != list_head(qualified_names))
+			appendStringInfoChar(&arr, ',');
+		appendStringInfoChar(&arr, '"');
+		for (p = lfirst(lc); *p; p++)
+		{
+			if (*p == '"' || *p == '\\')
+				appendStringInfoChar(&arr, '\\');
+			appendStringInfoChar(&arr, *p);
+		}
+		appendStringInfoChar(&arr, '"');
+	}
+	appendStringInfoChar(&arr, '}');
+	values[0] = arr.data;
+
+	conn = sf_get_connection_for_server(serverid);
+	res = sf_exec_query(conn,
+						"SELECT COALESCE(pg_catalog.sum(pg_catalog.pg_total_relation_size(pg_catalog.to_regclass(n))), 0)"
+						" FROM pg_catalog.unnest($1::pg_catalog.text[]) AS n",
+						1, values);
+	if (PQntuples(res) == 1 && !PQgetisnull(res, 0, 0))
+		size = pg_strtoint64(PQgetvalue(res, 0, 0));
+	PQclear(res);
+	return size;
+}
+
+/*
+ * shardfdw.relation_size(regclass): bytes of a distributed table on the
+ * workers, of a reference table on the coordinator; NULL for other tables.
+ */
+Datum
+shardfdw_relation_size(PG_FUNCTION_ARGS)
+{
+	Oid			relid = PG_GETARG_OID(0);
+	const SfTable *table = sf_lookup_table(relid);
+	List	   *shards;
+	List	   *servers = NIL;
+	ListCell   *lc;
+	int64		total = 0;
+
+	if (table == NULL)
+		PG_RETURN_NULL();
+	if (table->kind == SF_KIND_REFERENCE)
+		return DirectFunctionCall1(pg_total_relation_size, ObjectIdGetDatum(relid));
+
+	shards = sf_shard_list(relid);
+	foreach(lc, shards)
+	{
+		SfShard    *shard = lfirst(lc);
+
+		servers = list_append_unique_oid(servers, shard->serverid);
+	}
+	foreach(lc, servers)
+	{
+		Oid			serverid = lfirst_oid(lc);
+		List	   *names = NIL;
+		ListCell   *lc2;
+
+		if (!OidIsValid(serverid))
+			continue;
+		foreach(lc2, shards)
+		{
+			SfShard    *shard = lfirst(lc2);
+
+			if (shard->serverid == serverid && OidIsValid(shard->shardrelid))
+				names = lappend(names, sf_qualified_relname(shard->shardrelid));
+		}
+		total += sf_remote_relation_size(serverid, names);
+	}
+	PG_RETURN_INT64(total);
+}
+
+/*
+ * shardfdw.shard_size(shardid): bytes of a shard on the worker of its first
+ * placement; NULL for an unknown shard.
+ */
+Datum
+shardfdw_shard_size(PG_FUNCTION_ARGS)
+{
+	int64		shardid = PG_GETARG_INT64(0);
+	Relation	rel;
+	SysScanDesc scan;
+	HeapTuple	tuple;
+	ScanKeyData key;
+	Oid			relid = InvalidOid;
+	bool		isnull;
+	List	   *shards;
+	ListCell   *lc;
+
+	if (!sf_extension_present())
+		PG_RETURN_NULL();
+	rel = table_open(sf_catalog_relid("shard"), AccessShareLock);
+	ScanKeyInit(&key, Anum_sf_shard_shardid, BTEqualStrategyNumber, F_INT8EQ,
+				Int64GetDatum(shardid));
+	scan = systable_beginscan(rel, InvalidOid, false, NULL, 1, &key);
+	tuple = systable_getnext(scan);
+	if (HeapTupleIsValid(tuple))
+		relid = DatumGetObjectId(heap_getattr(tuple, Anum_sf_shard_relid,
+											  RelationGetDescr(rel), &isnull));
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+
+	shards = sf_shard_list(relid);
+	foreach(lc, shards)
+	{
+		SfShard    *shard = lfirst(lc);
+		Oid			named;
+
+		if (shard->shardid != shardid || !OidIsValid(shard->serverid))
+			continue;
+		named = OidIsValid(shard->shardrelid) ? shard->shardrelid : relid;
+		PG_RETURN_INT64(sf_remote_relation_size(shard->serverid,
+												list_make1(sf_qualified_relname(named))));
+	}
+	PG_RETURN_NULL();
+}
