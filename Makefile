@@ -5,19 +5,8 @@ EXTENSION = shardfdw
 DATA = shardfdw--1.0.sql
 PGFILEDESC = "shardfdw - sharding over foreign data wrappers"
 
-OBJS = \
-	src/shardfdw.o \
-	src/connection/connection.o \
-	src/connection/copy.o \
-	src/fdw/fdw.o \
-	src/fdw/option.o \
-	src/fdw/deparse.o \
-	src/fdw/scan.o \
-	src/fdw/modify.o \
-	src/metadata/metadata.o \
-	src/operations/node.o \
-	src/operations/distribute.o \
-	src/operations/reference.o
+# Every .c file under src/ (one folder per layer) is part of the module.
+OBJS = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c src/*/*.c)))
 
 PG_CPPFLAGS = -I$(srcdir)/src/include -I$(shell $(PG_CONFIG) --includedir)
 PG_CFLAGS = -Wall -Werror -Wmissing-prototypes -Wno-declaration-after-statement

@@ -496,37 +496,40 @@ sf_send_query(SfConn *conn, const char *sql, int nparams,
 }
 
 /*
- * Wait for the result of the command in flight, reacting to interrupts.
- * Returns the last result (the caller must PQclear it), or a COPY result
- * as soon as one arrives.  Connection loss is reported as an ERROR.
+ * Read the results of the command in flight on a raw connection, waiting
+ * interruptibly; stops early at a COPY result.  Returns the last result
+ * (caller clears) or NULL if there was none; *lost is set when the
+ * connection broke.  Throws only on interrupts, freeing what it holds.
  */
-PGresult *
-sf_get_result(SfConn *conn, const char *sql)
+static PGresult *
+read_results(PGconn *pgconn, bool *lost)
 {
 	PGresult   *last = NULL;
 
+	*lost = false;
 	PG_TRY();
 	{
 		for (;;)
 		{
 			PGresult   *res;
 
-			while (PQisBusy(conn->pgconn))
+			while (PQisBusy(pgconn) && !*lost)
 			{
-				(void) wait_for_socket(conn->pgconn, false, -1);
-				if (!PQconsumeInput(conn->pgconn))
-					report_connection_failure(conn, sql);
+				(void) wait_for_socket(pgconn, false, -1);
+				if (!PQconsumeInput(pgconn))
+					*lost = true;
 			}
-			res = PQgetResult(conn->pgconn);
+			if (*lost)
+				break;
+			res = PQgetResult(pgconn);
 			if (res == NULL)
 				break;
 			if (last)
 				PQclear(last);
 			last = res;
 			if (PQresultStatus(res) == PGRES_COPY_IN ||
-				PQresultStatus(res) == PGRES_COPY_OUT)
-				break;
-			if (PQstatus(conn->pgconn) == CONNECTION_BAD)
+				PQresultStatus(res) == PGRES_COPY_OUT ||
+				PQstatus(pgconn) == CONNECTION_BAD)
 				break;
 		}
 	}
@@ -538,7 +541,23 @@ sf_get_result(SfConn *conn, const char *sql)
 	}
 	PG_END_TRY();
 
-	if (last == NULL || PQstatus(conn->pgconn) == CONNECTION_BAD)
+	if (PQstatus(pgconn) == CONNECTION_BAD)
+		*lost = true;
+	return last;
+}
+
+/*
+ * Wait for the result of the command in flight, reacting to interrupts.
+ * Returns the last result (the caller must PQclear it), or a COPY result
+ * as soon as one arrives.  Connection loss is reported as an ERROR.
+ */
+PGresult *
+sf_get_result(SfConn *conn, const char *sql)
+{
+	bool		lost;
+	PGresult   *last = read_results(conn->pgconn, &lost);
+
+	if (last == NULL || lost)
 	{
 		if (last)
 			PQclear(last);
@@ -983,51 +1002,27 @@ sf_run_command_on_server(Oid serverid, const char *command, char **result)
 
 	PG_TRY();
 	{
-		if (!PQsendQuery(pgconn, command))
-			*result = pchomp(PQerrorMessage(pgconn));
-		else
-		{
-			/* keep the last result, waiting interruptibly */
-			for (;;)
-			{
-				PGresult   *next;
+		bool		lost = false;
+		ExecStatusType status = PGRES_FATAL_ERROR;
 
-				while (PQisBusy(pgconn))
-				{
-					(void) wait_for_socket(pgconn, false, -1);
-					if (!PQconsumeInput(pgconn))
-						break;
-				}
-				next = PQgetResult(pgconn);
-				if (next == NULL)
-					break;
-				if (res)
-					PQclear(res);
-				res = next;
-				if (PQstatus(pgconn) == CONNECTION_BAD)
-					break;
-			}
-			switch (res ? PQresultStatus(res) : PGRES_FATAL_ERROR)
-			{
-				case PGRES_TUPLES_OK:
-					ok = true;
-					if (PQntuples(res) > 0 && PQnfields(res) > 0)
-						*result = PQgetisnull(res, 0, 0) ? NULL :
-							pstrdup(PQgetvalue(res, 0, 0));
-					else
-						*result = pstrdup(PQcmdStatus(res));
-					break;
-				case PGRES_COMMAND_OK:
-				case PGRES_EMPTY_QUERY:
-					ok = true;
-					*result = pstrdup(PQcmdStatus(res));
-					break;
-				default:
-					*result = pchomp(res ? PQresultErrorMessage(res) :
-									 PQerrorMessage(pgconn));
-					break;
-			}
-		}
+		if (PQsendQuery(pgconn, command))
+			res = read_results(pgconn, &lost);
+		if (res && !lost)
+			status = PQresultStatus(res);
+
+		if (status == PGRES_TUPLES_OK && PQntuples(res) > 0 && PQnfields(res) > 0)
+			*result = PQgetisnull(res, 0, 0) ? NULL :
+				pstrdup(PQgetvalue(res, 0, 0));
+		else if (status == PGRES_TUPLES_OK || status == PGRES_COMMAND_OK ||
+				 status == PGRES_EMPTY_QUERY)
+			*result = pstrdup(PQcmdStatus(res));
+		else if (status == PGRES_COPY_IN || status == PGRES_COPY_OUT)
+			*result = pstrdup("COPY to or from the client is not supported here");
+		else
+			*result = pchomp(res && PQresultErrorMessage(res)[0] ?
+							 PQresultErrorMessage(res) : PQerrorMessage(pgconn));
+		ok = (status == PGRES_TUPLES_OK || status == PGRES_COMMAND_OK ||
+			  status == PGRES_EMPTY_QUERY);
 	}
 	PG_FINALLY();
 	{
