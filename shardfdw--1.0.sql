@@ -330,3 +330,18 @@ REVOKE ALL ON FUNCTION create_distributed_table(regclass, text, text, text, inte
 REVOKE ALL ON FUNCTION create_distributed_table_concurrently(regclass, text, text, text, integer) FROM PUBLIC;
 REVOKE ALL ON FUNCTION undistribute_table(regclass, boolean) FROM PUBLIC;
 REVOKE ALL ON FUNCTION create_reference_table(regclass) FROM PUBLIC;
+
+--
+-- Distributed planner and executor (planner layer)
+--
+-- (planner objects go here)
+
+--
+-- Two-phase commit and recovery (connection + transaction layer)
+--
+-- (transaction objects go here)
+
+--
+-- DDL propagation (commands layer)
+--
+-- (commands objects go here)
