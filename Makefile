@@ -18,6 +18,9 @@ PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
+# pgindent comes with PostgreSQL's source tree (src/tools/pgindent), not with
+# Debian's packages.  typedefs.list holds shardfdw's own typedefs; append
+# PostgreSQL's src/tools/pgindent/typedefs.list to it when running pgindent.
 .PHONY: pgindent
 pgindent:
 	pgindent --typedefs=typedefs.list src/*.c src/*/*.c src/include/*.h
