@@ -72,8 +72,11 @@ if command -v dpkg-query >/dev/null 2>&1; then
 	export DEBIAN_FRONTEND=noninteractive
 	# (postgresql-common may create a default cluster on port 5432; the
 	# harness does not use it and probes its own ports from 57000.)
-	apt-get update -qq
-	apt-get install -y -qq --no-install-recommends "${missing[@]}" </dev/null
+	# Retries ride out a flaky mirror; no pty keeps dpkg's progress meter out
+	# of CI logs.
+	apt-get -o Acquire::Retries=3 update -qq </dev/null
+	apt-get -o Acquire::Retries=3 -o Dpkg::Use-Pty=0 install -y -qq \
+		--no-install-recommends "${missing[@]}" </dev/null
 	mapfile -t still < <(missing_debian_packages)
 	if [ "${#still[@]}" -ne 0 ]; then
 		echo "install-deps: still missing after apt-get: ${still[*]}" >&2
