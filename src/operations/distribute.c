@@ -51,6 +51,7 @@
 #include "utils/inval.h"
 #include "catalog/pg_type.h"
 #include "catalog/pg_am.h"
+#include "commands.h"
 #include "commands/defrem.h"
 #include "connection.h"
 #include "executor/spi.h"
@@ -1683,8 +1684,10 @@ shardfdw_undistribute_table(PG_FUNCTION_ARGS)
 									   sf_qualified_relname(s->shardrelid)));
 	}
 
-	/* swap */
+	/* swap (the shards are gone already: the drop trigger has nothing to do) */
+	sf_commands_bypass_begin();
 	sf_spi_exec(psprintf("DROP TABLE %s", qualname));
+	sf_commands_bypass_end();
 	sf_spi_exec(psprintf("ALTER TABLE %s RENAME TO %s", tmpqual, quote_identifier(relname)));
 	CommandCounterIncrement();
 	foreach(lc, ddl)

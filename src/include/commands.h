@@ -1,0 +1,57 @@
+/*-------------------------------------------------------------------------
+ *
+ * commands.h
+ *	  The commands layer: DDL propagation to the shards of distributed
+ *	  tables and the replicas of reference tables.
+ *
+ * A ProcessUtility hook (utility.c) looks at every utility statement; the
+ * ones that touch a distributed or reference table are checked (unsupported
+ * ones fail before anything changes) and applied to the coordinator, the
+ * catalog and, through the connection layer, the workers, all inside the
+ * current transaction: the remote DDL runs in the remote transactions that
+ * commit or abort with the local one.  Drops are caught by an sql_drop
+ * event trigger (drop.c), which sees every way a table can go (DROP TABLE,
+ * DROP SCHEMA ... CASCADE, DROP OWNED).
+ *
+ * The operations layer runs its own DDL on distributed tables (for example
+ * undistribute_table drops the old parent); it brackets such statements
+ * with sf_commands_bypass_begin/end so that they are not propagated again.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef SHARDFDW_COMMANDS_H
+#define SHARDFDW_COMMANDS_H
+
+#include "nodes/parsenodes.h"
+#include "nodes/plannodes.h"
+#include "tcop/utility.h"
+
+/* The arguments of one ProcessUtility call, passed along as a unit */
+typedef struct SfUtilityCall
+{
+	PlannedStmt *pstmt;
+	const char *queryString;
+	bool		readOnlyTree;
+	ProcessUtilityContext context;
+	ParamListInfo params;
+	QueryEnvironment *queryEnv;
+	DestReceiver *dest;
+	QueryCompletion *qc;
+} SfUtilityCall;
+
+/* in utility.c */
+extern void sf_commands_bypass_begin(void);
+extern void sf_commands_bypass_end(void);
+extern bool sf_commands_bypassed(void);
+extern void sf_standard_utility(SfUtilityCall *call, Node *stmt);
+extern List *sf_table_servers(Oid relid);
+
+/* in drop.c */
+extern void sf_check_drop_table(DropStmt *stmt);
+
+/* in index.c: each returns true when it handled the statement completely */
+extern bool sf_process_index_stmt(SfUtilityCall *call, IndexStmt *stmt);
+extern bool sf_process_drop_index(SfUtilityCall *call, DropStmt *stmt);
+extern bool sf_process_reindex(SfUtilityCall *call, ReindexStmt *stmt);
+
+#endif							/* SHARDFDW_COMMANDS_H */
