@@ -164,7 +164,7 @@ CREATE TABLE geo_ips (addrs cidr PRIMARY KEY, country text);
 SELECT create_reference_table('geo_ips');
 CREATE INDEX ON geo_ips USING gist (addrs inet_ops);
 CREATE UNIQUE INDEX CONCURRENTLY geo_country ON geo_ips (country);
-SELECT indexdef FROM pg_indexes WHERE tablename = 'geo_ips' ORDER BY 1;
+SELECT indexdef FROM pg_indexes WHERE schemaname = 'ddl_index' AND tablename = 'geo_ips' ORDER BY 1;
 SELECT * FROM ddl_worker_indexes('geo_ips');
 REINDEX TABLE geo_ips;
 REINDEX INDEX geo_country;

@@ -155,6 +155,15 @@ sf_process_utility(PlannedStmt *pstmt, const char *queryString,
 			case T_ReindexStmt:
 				done = sf_process_reindex(&call, (ReindexStmt *) parsetree);
 				break;
+			case T_AlterTableStmt:
+				done = sf_process_alter_table(&call, (AlterTableStmt *) parsetree);
+				break;
+			case T_RenameStmt:
+				done = sf_process_rename(&call, (RenameStmt *) parsetree);
+				break;
+			case T_AlterObjectSchemaStmt:
+				sf_check_alter_schema((AlterObjectSchemaStmt *) parsetree);
+				break;
 			case T_DropStmt:
 				{
 					DropStmt   *drop = (DropStmt *) parsetree;

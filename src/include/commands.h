@@ -54,4 +54,9 @@ extern bool sf_process_index_stmt(SfUtilityCall *call, IndexStmt *stmt);
 extern bool sf_process_drop_index(SfUtilityCall *call, DropStmt *stmt);
 extern bool sf_process_reindex(SfUtilityCall *call, ReindexStmt *stmt);
 
+/* in alter.c */
+extern bool sf_process_alter_table(SfUtilityCall *call, AlterTableStmt *stmt);
+extern bool sf_process_rename(SfUtilityCall *call, RenameStmt *stmt);
+extern void sf_check_alter_schema(AlterObjectSchemaStmt *stmt);
+
 #endif							/* SHARDFDW_COMMANDS_H */

@@ -60,6 +60,7 @@ extern void sf_ensure_column_types(Oid relid, Oid serverid);
 extern List *sf_load_foreign_keys(Oid relid);
 extern void sf_create_ready_foreign_keys(Oid relid);
 extern void sf_forget_dropped_pending_fkeys(Oid relid);
+extern void sf_add_primary_key_marker(Oid relid, const char *name, List *columns);
 extern char *sf_foreign_key_shard_command(SfForeignKey *fk,
 										  const char *shard,
 										  const char *refshard,

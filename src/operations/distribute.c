@@ -938,7 +938,7 @@ sf_primary_key_columns(Oid relid, char **name)
  * planner's removal of redundant GROUP BY columns.  pg_dump ignores primary
  * keys without an index.
  */
-static void
+void
 sf_add_primary_key_marker(Oid relid, const char *name, List *columns)
 {
 	int16	   *keys = palloc(sizeof(int16) * list_length(columns));
