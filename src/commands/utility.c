@@ -164,6 +164,12 @@ sf_process_utility(PlannedStmt *pstmt, const char *queryString,
 			case T_AlterObjectSchemaStmt:
 				sf_check_alter_schema((AlterObjectSchemaStmt *) parsetree);
 				break;
+			case T_VacuumStmt:
+				done = sf_process_vacuum(&call, (VacuumStmt *) parsetree);
+				break;
+			case T_TruncateStmt:
+				done = sf_process_truncate(&call, (TruncateStmt *) parsetree);
+				break;
 			case T_DropStmt:
 				{
 					DropStmt   *drop = (DropStmt *) parsetree;

@@ -59,4 +59,8 @@ extern bool sf_process_alter_table(SfUtilityCall *call, AlterTableStmt *stmt);
 extern bool sf_process_rename(SfUtilityCall *call, RenameStmt *stmt);
 extern void sf_check_alter_schema(AlterObjectSchemaStmt *stmt);
 
+/* in maintenance.c */
+extern bool sf_process_vacuum(SfUtilityCall *call, VacuumStmt *stmt);
+extern bool sf_process_truncate(SfUtilityCall *call, TruncateStmt *stmt);
+
 #endif							/* SHARDFDW_COMMANDS_H */
