@@ -6,8 +6,9 @@
  * PostgreSQL cannot vacuum foreign tables: VACUUM of a distributed table
  * would only warn once per shard ("skipping ... cannot vacuum non-tables").
  * Instead the statement is sent to every shard (or replica), with the same
- * options and columns, over a short-lived autocommit connection per
- * placement (VACUUM cannot run inside the remote transaction block).
+ * options and columns, as one statement listing all of a server's tables
+ * over a short-lived autocommit connection per server (VACUUM cannot run
+ * inside the remote transaction block).
  * ANALYZE also runs on the coordinator, whose planner needs statistics for
  * the parent: the FDW samples the shards for it.  A database-wide VACUUM /
  * ANALYZE (no table named) is forwarded to every distributed and reference
@@ -53,9 +54,19 @@ sf_vacuum_prefix(VacuumStmt *stmt)
 	return buf.data;
 }
 
-/* Send "<prefix><worker table> (cols)" to every placement of relid */
+/* One server's share of a forwarded VACUUM / ANALYZE */
+typedef struct SfVacuumTargets
+{
+	Oid			serverid;
+	StringInfoData tables;		/* "t1 (cols), t2, ..." */
+} SfVacuumTargets;
+
+/*
+ * Add the worker tables of relid (with columns va_cols) to the per-server
+ * lists in *targets.
+ */
 static void
-sf_vacuum_placements(Oid relid, const char *prefix, List *va_cols)
+sf_vacuum_add_placements(List **targets, Oid relid, List *va_cols)
 {
 	const SfTable *cached = sf_lookup_table(relid);
 	StringInfoData cols;
@@ -76,22 +87,45 @@ sf_vacuum_placements(Oid relid, const char *prefix, List *va_cols)
 	foreach(lc, shards)
 	{
 		SfShard    *s = lfirst(lc);
-		char	   *target;
-		char	   *sql;
-		char	   *result = NULL;
+		SfVacuumTargets *t = NULL;
+		ListCell   *lt;
 
 		if (!OidIsValid(s->serverid))
 			continue;
-		target = reference ? sf_qualified_relname(relid) : sf_qualified_relname(s->shardrelid);
-		sql = psprintf("%s%s%s", prefix, target, cols.data);
-		if (!sf_run_command_on_server(s->serverid, sql, &result))
+		foreach(lt, *targets)
+			if (((SfVacuumTargets *) lfirst(lt))->serverid == s->serverid)
+				t = lfirst(lt);
+		if (t == NULL)
+		{
+			t = palloc(sizeof(SfVacuumTargets));
+			t->serverid = s->serverid;
+			initStringInfo(&t->tables);
+			*targets = lappend(*targets, t);
+		}
+		appendStringInfo(&t->tables, "%s%s%s", t->tables.len ? ", " : "",
+						 reference ? sf_qualified_relname(relid) : sf_qualified_relname(s->shardrelid),
+						 cols.data);
+	}
+}
+
+/* Run the forwarded statement: one autocommit command per server */
+static void
+sf_vacuum_run(List *targets, const char *prefix, bool vacuum)
+{
+	ListCell   *lc;
+
+	foreach(lc, targets)
+	{
+		SfVacuumTargets *t = lfirst(lc);
+		char	   *sql = psprintf("%s%s", prefix, t->tables.data);
+		char	   *result = NULL;
+
+		if (!sf_run_command_on_server(t->serverid, sql, &result))
 			ereport(ERROR,
 					(errcode(ERRCODE_CONNECTION_FAILURE),
-					 errmsg("could not run %s on server \"%s\"",
-							strncmp(prefix, "VACUUM", 6) == 0 ? "VACUUM" : "ANALYZE",
-							GetForeignServer(s->serverid)->servername),
-					 errdetail("%s", result ? result : "no message"),
-					 errcontext("while executing \"%s\"", sql)));
+					 errmsg("could not run %s on server \"%s\"", vacuum ? "VACUUM" : "ANALYZE",
+							GetForeignServer(t->serverid)->servername),
+					 errdetail("%s", result ? result : "no message")));
 	}
 }
 
@@ -173,23 +207,34 @@ sf_process_vacuum(SfUtilityCall *call, VacuumStmt *stmt)
 		SPI_finish();
 	}
 
-	foreach(lc, dist)
 	{
-		VacuumRelation *vrel = lfirst(lc);
-		const SfTable *table = sf_lookup_table(vrel->oid);
+		List	   *targets = NIL;
 
-		if (table == NULL)
-			continue;
-		sf_vacuum_placements(vrel->oid, prefix, vrel->va_cols);
-		/* coordinator statistics of the parent, sampled through the FDW */
-		if (analyze && table->kind == SF_KIND_HASH && stmt->rels != NIL)
+		foreach(lc, dist)
 		{
-			VacuumStmt *an = makeNode(VacuumStmt);
-			VacuumRelation *one = copyObject(vrel);
+			VacuumRelation *vrel = lfirst(lc);
 
-			an->is_vacuumcmd = false;
-			an->rels = list_make1(one);
-			sf_standard_utility(call, (Node *) an);
+			sf_vacuum_add_placements(&targets, vrel->oid, vrel->va_cols);
+		}
+		sf_vacuum_run(targets, prefix, stmt->is_vacuumcmd);
+	}
+
+	/* coordinator statistics of the parents, sampled through the FDW */
+	if (analyze && stmt->rels != NIL)
+	{
+		foreach(lc, dist)
+		{
+			VacuumRelation *vrel = lfirst(lc);
+			const SfTable *table = sf_lookup_table(vrel->oid);
+
+			if (table != NULL && table->kind == SF_KIND_HASH)
+			{
+				VacuumStmt *an = makeNode(VacuumStmt);
+
+				an->is_vacuumcmd = false;
+				an->rels = list_make1(copyObject(vrel));
+				sf_standard_utility(call, (Node *) an);
+			}
 		}
 	}
 	return true;
