@@ -89,6 +89,21 @@ sf_targets(Oid relid, const SfTable *table)
 	return result;
 }
 
+/* The first shard / replica of relid, or NULL */
+static SfTarget *
+sf_first_target(Oid relid)
+{
+	const SfTable *cached = sf_lookup_table(relid);
+	SfTable		table;
+	List	   *targets;
+
+	if (cached == NULL)
+		return NULL;
+	table = *cached;
+	targets = sf_targets(relid, &table);
+	return targets != NIL ? linitial(targets) : NULL;
+}
+
 /* A constraint or index name as it is on target t */
 static const char *
 sf_target_name(SfTarget *t, const char *name)
@@ -346,22 +361,14 @@ sf_string_member(List *list, const char *s)
 static void
 sf_resync_shard_objects(Oid relid)
 {
-	const SfTable *cached = sf_lookup_table(relid);
-	SfTable		table;
-	List	   *targets;
+	SfTarget   *t = sf_first_target(relid);
 	List	   *present;
-	SfTarget   *t;
 	uint64		j;
 	uint64		n;
 	SPITupleTable *tuptable;
 
-	if (cached == NULL)
+	if (t == NULL)
 		return;
-	table = *cached;
-	targets = sf_targets(relid, &table);
-	if (targets == NIL)
-		return;
-	t = linitial(targets);
 	present = sf_target_objects(t);
 
 	sf_spi_exec_count(psprintf("SELECT name FROM shardfdw.shard_ddl WHERE relid = %u", relid), -1);
@@ -384,19 +391,10 @@ sf_resync_shard_objects(Oid relid)
 	{
 		Oid			from = atooid(SPI_getvalue(tuptable->vals[j], tuptable->tupdesc, 1));
 		char	   *name = SPI_getvalue(tuptable->vals[j], tuptable->tupdesc, 2);
-		const SfTable *ft = sf_lookup_table(from);
-		SfTable		ftable;
-		List	   *ftargets;
-		SfTarget   *f;
+		SfTarget   *f = sf_first_target(from);
 
-		if (ft == NULL)
-			continue;
-		ftable = *ft;
-		ftargets = sf_targets(from, &ftable);
-		if (ftargets == NIL)
-			continue;
-		f = linitial(ftargets);
-		if (!sf_string_member(sf_target_objects(f), f->shardid != 0 ? sf_shard_relname(name, f->shardid) : name))
+		if (f != NULL &&
+			!sf_string_member(sf_target_objects(f), f->shardid != 0 ? sf_shard_relname(name, f->shardid) : name))
 			sf_spi_exec(psprintf("DELETE FROM shardfdw.pending_fkey WHERE relid = %u AND conname = %s",
 								 from, quote_literal_cstr(name)));
 	}
@@ -477,11 +475,8 @@ sf_add_shard_foreign_key(Oid relid, Constraint *con)
 	char	   *name = con->conname;
 	StringInfoData cols;
 	StringInfoData refcolsbuf;
-	StringInfoData actions;
+	char	   *actions;
 	ListCell   *lc;
-	char		types[2] = {con->fk_upd_action, con->fk_del_action};
-	const char *words[2] = {"UPDATE", "DELETE"};
-	int			i;
 
 	if (refcols == NIL)
 	{
@@ -515,37 +510,9 @@ sf_add_shard_foreign_key(Oid relid, Constraint *con)
 		appendStringInfo(&cols, "%s%s", cols.len ? ", " : "", quote_literal_cstr(strVal(lfirst(lc))));
 	foreach(lc, refcols)
 		appendStringInfo(&refcolsbuf, "%s%s", refcolsbuf.len ? ", " : "", quote_literal_cstr(strVal(lfirst(lc))));
-	initStringInfo(&actions);
-	if (con->fk_matchtype == FKCONSTR_MATCH_FULL)
-		appendStringInfoString(&actions, " MATCH FULL");
-	for (i = 0; i < 2; i++)
-	{
-		const char *action = NULL;
-
-		switch (types[i])
-		{
-			case FKCONSTR_ACTION_RESTRICT:
-				action = "RESTRICT";
-				break;
-			case FKCONSTR_ACTION_CASCADE:
-				action = "CASCADE";
-				break;
-			case FKCONSTR_ACTION_SETNULL:
-				action = "SET NULL";
-				break;
-			case FKCONSTR_ACTION_SETDEFAULT:
-				action = "SET DEFAULT";
-				break;
-			default:
-				break;
-		}
-		if (action)
-			appendStringInfo(&actions, " ON %s %s", words[i], action);
-	}
-	if (con->deferrable)
-		appendStringInfoString(&actions, " DEFERRABLE");
-	if (con->initdeferred)
-		appendStringInfoString(&actions, " INITIALLY DEFERRED");
+	actions = sf_foreign_key_actions(con->fk_matchtype, con->fk_upd_action,
+									 con->fk_del_action, con->deferrable,
+									 con->initdeferred);
 
 	if (sf_spi_exec_count(psprintf("SELECT 1 FROM shardfdw.pending_fkey WHERE relid = %u AND conname = %s",
 								   relid, quote_literal_cstr(name)), -1) > 0)
@@ -556,7 +523,7 @@ sf_add_shard_foreign_key(Oid relid, Constraint *con)
 	sf_spi_exec(psprintf("INSERT INTO shardfdw.pending_fkey (conname, relid, refrelid, columns, refcolumns, actions)"
 						 " VALUES (%s, %u, %u, ARRAY[%s]::pg_catalog.name[], ARRAY[%s]::pg_catalog.name[], %s)",
 						 quote_literal_cstr(name), relid, refrelid, cols.data, refcolsbuf.data,
-						 quote_literal_cstr(actions.data)));
+						 quote_literal_cstr(actions)));
 	CommandCounterIncrement();
 	sf_create_ready_foreign_keys(relid);
 }

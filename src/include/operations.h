@@ -61,6 +61,8 @@ extern List *sf_load_foreign_keys(Oid relid);
 extern void sf_create_ready_foreign_keys(Oid relid);
 extern void sf_forget_dropped_pending_fkeys(Oid relid);
 extern void sf_add_primary_key_marker(Oid relid, const char *name, List *columns);
+extern char *sf_foreign_key_actions(char matchtype, char updaction, char delaction,
+									 bool deferrable, bool deferred);
 extern char *sf_foreign_key_shard_command(SfForeignKey *fk,
 										  const char *shard,
 										  const char *refshard,

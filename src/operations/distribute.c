@@ -557,18 +557,22 @@ sf_ensure_column_types(Oid relid, Oid serverid)
  * ----------------------------------------------------------------
  */
 
-/* " ON UPDATE ... ON DELETE ... MATCH FULL DEFERRABLE ..." of a pg_constraint row */
-static char *
-sf_fkey_actions(HeapTuple contup)
+/*
+ * " MATCH FULL ON UPDATE ... ON DELETE ... DEFERRABLE INITIALLY DEFERRED":
+ * the clauses after REFERENCES t (cols) of a foreign key, from its
+ * FKCONSTR_* match type and actions (as in pg_constraint and Constraint).
+ */
+char *
+sf_foreign_key_actions(char matchtype, char updaction, char delaction,
+					   bool deferrable, bool deferred)
 {
-	Form_pg_constraint con = (Form_pg_constraint) GETSTRUCT(contup);
 	StringInfoData buf;
-	char		types[2] = {con->confupdtype, con->confdeltype};
+	char		types[2] = {updaction, delaction};
 	const char *words[2] = {"UPDATE", "DELETE"};
 	int			i;
 
 	initStringInfo(&buf);
-	if (con->confmatchtype == FKCONSTR_MATCH_FULL)
+	if (matchtype == FKCONSTR_MATCH_FULL)
 		appendStringInfoString(&buf, " MATCH FULL");
 	for (i = 0; i < 2; i++)
 	{
@@ -594,11 +598,21 @@ sf_fkey_actions(HeapTuple contup)
 		if (action)
 			appendStringInfo(&buf, " ON %s %s", words[i], action);
 	}
-	if (con->condeferrable)
+	if (deferrable)
 		appendStringInfoString(&buf, " DEFERRABLE");
-	if (con->condeferred)
+	if (deferred)
 		appendStringInfoString(&buf, " INITIALLY DEFERRED");
 	return buf.data;
+}
+
+/* The clauses after REFERENCES of a pg_constraint row */
+static char *
+sf_fkey_actions(HeapTuple contup)
+{
+	Form_pg_constraint con = (Form_pg_constraint) GETSTRUCT(contup);
+
+	return sf_foreign_key_actions(con->confmatchtype, con->confupdtype, con->confdeltype,
+								  con->condeferrable, con->condeferred);
 }
 
 /*
