@@ -473,10 +473,7 @@ sf_add_shard_foreign_key(Oid relid, Constraint *con)
 	Oid			refrelid = RangeVarGetRelid(con->pktable, ShareRowExclusiveLock, false);
 	List	   *refcols = con->pk_attrs;
 	char	   *name = con->conname;
-	StringInfoData cols;
-	StringInfoData refcolsbuf;
 	char	   *actions;
-	ListCell   *lc;
 
 	if (refcols == NIL)
 	{
@@ -504,12 +501,6 @@ sf_add_shard_foreign_key(Oid relid, Constraint *con)
 	if (name == NULL)
 		name = psprintf("%s_%s_fkey", get_rel_name(relid), strVal(linitial(con->fk_attrs)));
 
-	initStringInfo(&cols);
-	initStringInfo(&refcolsbuf);
-	foreach(lc, con->fk_attrs)
-		appendStringInfo(&cols, "%s%s", cols.len ? ", " : "", quote_literal_cstr(strVal(lfirst(lc))));
-	foreach(lc, refcols)
-		appendStringInfo(&refcolsbuf, "%s%s", refcolsbuf.len ? ", " : "", quote_literal_cstr(strVal(lfirst(lc))));
 	actions = sf_foreign_key_actions(con->fk_matchtype, con->fk_upd_action,
 									 con->fk_del_action, con->deferrable,
 									 con->initdeferred);
@@ -521,8 +512,9 @@ sf_add_shard_foreign_key(Oid relid, Constraint *con)
 				 errmsg("constraint \"%s\" for relation \"%s\" already exists",
 						name, get_rel_name(relid))));
 	sf_spi_exec(psprintf("INSERT INTO shardfdw.pending_fkey (conname, relid, refrelid, columns, refcolumns, actions)"
-						 " VALUES (%s, %u, %u, ARRAY[%s]::pg_catalog.name[], ARRAY[%s]::pg_catalog.name[], %s)",
-						 quote_literal_cstr(name), relid, refrelid, cols.data, refcolsbuf.data,
+						 " VALUES (%s, %u, %u, %s, %s, %s)",
+						 quote_literal_cstr(name), relid, refrelid,
+						 sf_name_array(con->fk_attrs), sf_name_array(refcols),
 						 quote_literal_cstr(actions)));
 	CommandCounterIncrement();
 	sf_create_ready_foreign_keys(relid);
