@@ -121,6 +121,8 @@ CREATE TABLE other (id bigint PRIMARY KEY);
 SELECT create_distributed_table('other', 'id', shard_count => 2, colocate_with => 'none');
 ALTER TABLE campaigns ADD CONSTRAINT other_fk FOREIGN KEY (company_id) REFERENCES other;
 ALTER TABLE campaigns RENAME CONSTRAINT budget_positive TO budget_pos;
+ALTER TABLE local_t ADD COLUMN c bigint REFERENCES companies (id);
+CREATE TABLE local_ref (c bigint, FOREIGN KEY (c) REFERENCES companies (id));
 \set VERBOSITY terse
 SELECT count(*) AS ok_column FROM pg_attribute WHERE attrelid = 'campaigns'::regclass AND attname = 'ok';
 SELECT * FROM ddl_worker_columns('campaigns');

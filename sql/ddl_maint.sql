@@ -85,6 +85,18 @@ TRUNCATE campaigns, companies;
 SELECT ddl_worker_count('companies') AS companies, ddl_worker_count('campaigns') AS campaigns;
 TRUNCATE kinds;
 SELECT ddl_worker_count('kinds') AS kinds;
+-- a reference table referenced by a distributed table
+INSERT INTO kinds VALUES (1), (2);
+ALTER TABLE campaigns ADD COLUMN kind int;
+ALTER TABLE campaigns ADD CONSTRAINT campaigns_kind_fk FOREIGN KEY (kind) REFERENCES kinds;
+INSERT INTO companies VALUES (1, 'a');
+INSERT INTO campaigns VALUES (1, 1, 1), (1, 2, 2);
+\set VERBOSITY default
+TRUNCATE kinds;
+\set VERBOSITY terse
+TRUNCATE kinds CASCADE;
+SELECT ddl_worker_count('kinds') AS kinds, ddl_worker_count('campaigns') AS campaigns,
+       ddl_worker_count('companies') AS companies;
 
 -- GRANT and COMMENT: the coordinator's parent is checked for every access
 CREATE ROLE ddl_maint_reader;

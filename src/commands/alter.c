@@ -595,8 +595,74 @@ sf_alter_local(SfUtilityCall *call, AlterTableStmt *stmt, AlterTableCmd *cmd)
 }
 
 /*
+ * A foreign key of local table relname (being created or altered) must not
+ * reference a distributed table, whose rows live on the workers.
+ */
+static void
+sf_check_local_foreign_key(const char *relname, Node *node)
+{
+	Constraint *con;
+	Oid			refrelid;
+
+	if (!IsA(node, Constraint))
+		return;
+	con = (Constraint *) node;
+	if (con->contype != CONSTR_FOREIGN)
+		return;
+	refrelid = RangeVarGetRelid(con->pktable, NoLock, true);
+	if (sf_is_distributed_table(refrelid))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("cannot create foreign key from local table \"%s\" to distributed table \"%s\"",
+						relname, get_rel_name(refrelid)),
+				 errdetail("The rows of a distributed table live on the workers."),
+				 errhint("Distribute \"%s\" co-located with \"%s\" and add the foreign key then, or make \"%s\" a reference table.",
+						 relname, get_rel_name(refrelid), get_rel_name(refrelid))));
+}
+
+/* Foreign keys of a local table's ALTER TABLE */
+static void
+sf_check_local_alter_table(AlterTableStmt *stmt)
+{
+	ListCell   *lc;
+
+	foreach(lc, stmt->cmds)
+	{
+		AlterTableCmd *cmd = lfirst(lc);
+		ListCell   *lc2;
+
+		if (cmd->subtype == AT_AddConstraint)
+			sf_check_local_foreign_key(stmt->relation->relname, cmd->def);
+		else if (cmd->subtype == AT_AddColumn)
+			foreach(lc2, ((ColumnDef *) cmd->def)->constraints)
+				sf_check_local_foreign_key(stmt->relation->relname, lfirst(lc2));
+	}
+}
+
+/* Foreign keys of CREATE TABLE */
+void
+sf_check_create_table(CreateStmt *stmt)
+{
+	ListCell   *lc;
+
+	foreach(lc, stmt->tableElts)
+	{
+		Node	   *elt = lfirst(lc);
+		ListCell   *lc2;
+
+		if (IsA(elt, ColumnDef))
+			foreach(lc2, ((ColumnDef *) elt)->constraints)
+				sf_check_local_foreign_key(stmt->relation->relname, lfirst(lc2));
+		else
+			sf_check_local_foreign_key(stmt->relation->relname, elt);
+	}
+	foreach(lc, stmt->constraints)
+		sf_check_local_foreign_key(stmt->relation->relname, lfirst(lc));
+}
+
+/*
  * ALTER TABLE on a distributed or reference table.  Returns false when the
- * table is neither.
+ * table is neither (after checking a local table's new foreign keys).
  */
 bool
 sf_process_alter_table(SfUtilityCall *call, AlterTableStmt *stmt)
@@ -613,7 +679,11 @@ sf_process_alter_table(SfUtilityCall *call, AlterTableStmt *stmt)
 	relid = RangeVarGetRelid(stmt->relation, NoLock, true);
 	cached = sf_lookup_table(relid);
 	if (cached == NULL)
+	{
+		if (OidIsValid(relid))
+			sf_check_local_alter_table(stmt);
 		return false;
+	}
 	table = *cached;
 	distributed = table.kind == SF_KIND_HASH;
 

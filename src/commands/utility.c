@@ -155,6 +155,9 @@ sf_process_utility(PlannedStmt *pstmt, const char *queryString,
 			case T_ReindexStmt:
 				done = sf_process_reindex(&call, (ReindexStmt *) parsetree);
 				break;
+			case T_CreateStmt:
+				sf_check_create_table((CreateStmt *) parsetree);
+				break;
 			case T_AlterTableStmt:
 				done = sf_process_alter_table(&call, (AlterTableStmt *) parsetree);
 				break;

@@ -58,6 +58,7 @@ extern bool sf_process_reindex(SfUtilityCall *call, ReindexStmt *stmt);
 extern bool sf_process_alter_table(SfUtilityCall *call, AlterTableStmt *stmt);
 extern bool sf_process_rename(SfUtilityCall *call, RenameStmt *stmt);
 extern void sf_check_alter_schema(AlterObjectSchemaStmt *stmt);
+extern void sf_check_create_table(CreateStmt *stmt);
 
 /* in maintenance.c */
 extern bool sf_process_vacuum(SfUtilityCall *call, VacuumStmt *stmt);

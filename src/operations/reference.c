@@ -614,9 +614,17 @@ shardfdw_replicate_reference_table(PG_FUNCTION_ARGS)
 
 	if (TRIGGER_FIRED_BY_TRUNCATE(event))
 	{
+		/*
+		 * CASCADE: the shards of distributed tables referencing the replica
+		 * must go in the same statement.  It reaches nothing the
+		 * coordinator did not truncate: PostgreSQL (keys between reference
+		 * tables) and the commands layer (keys from distributed tables)
+		 * refuse a TRUNCATE without CASCADE that leaves referencing tables
+		 * out, and add them with CASCADE.
+		 */
 		foreach(lc, serverids)
 			sf_exec_on_server(lfirst_oid(lc),
-							  psprintf("TRUNCATE %s", sf_qualified_relname(relid)));
+							  psprintf("TRUNCATE %s CASCADE", sf_qualified_relname(relid)));
 	}
 	else if (TRIGGER_FIRED_BY_INSERT(event))
 	{
