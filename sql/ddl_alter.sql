@@ -164,6 +164,15 @@ SELECT conname, contype FROM pg_constraint WHERE conrelid = 'companies'::regclas
 -- dropping a column drops the shard constraints that use it
 ALTER TABLE campaigns DROP COLUMN title;
 SELECT object_name FROM shardfdw.table_objects WHERE table_name = 'campaigns'::regclass ORDER BY 1;
+-- renaming a column rewrites the recorded definitions: undistribute_table
+-- restores the constraints and indexes under the new names
+CREATE INDEX campaigns_budget ON campaigns (budget) WHERE budget > 10;
+ALTER TABLE campaigns RENAME COLUMN id TO cid;
+ALTER TABLE campaigns RENAME COLUMN budget TO amount;
+SELECT object_name, definition FROM shardfdw.table_objects WHERE table_name = 'campaigns'::regclass ORDER BY 1;
+SELECT undistribute_table('campaigns');
+SELECT indexdef FROM pg_indexes WHERE schemaname = 'ddl_alter' AND tablename = 'campaigns' ORDER BY 1;
+SELECT count(*) FROM campaigns;
 
 -- reference table: the same on every replica
 ALTER TABLE countries ADD COLUMN population bigint DEFAULT 0;

@@ -400,6 +400,68 @@ sf_resync_shard_objects(Oid relid)
 	}
 }
 
+/*
+ * After RENAME COLUMN: the definitions recorded in shardfdw.shard_ddl
+ * (read back from the first shard, which the workers have already
+ * rewritten) and the column names of foreign keys from or to relid.
+ */
+static void
+sf_refresh_shard_ddl(Oid relid, const char *oldname, const char *newname)
+{
+	SfTarget   *t = sf_first_target(relid);
+	SPITupleTable *tuptable;
+	uint64		n;
+	uint64		j;
+
+	sf_spi_exec(psprintf("UPDATE shardfdw.pending_fkey SET columns = pg_catalog.array_replace(columns, %s::pg_catalog.name, %s::pg_catalog.name)"
+						 " WHERE relid = %u", quote_literal_cstr(oldname), quote_literal_cstr(newname), relid));
+	sf_spi_exec(psprintf("UPDATE shardfdw.pending_fkey SET refcolumns = pg_catalog.array_replace(refcolumns, %s::pg_catalog.name, %s::pg_catalog.name)"
+						 " WHERE refrelid = %u", quote_literal_cstr(oldname), quote_literal_cstr(newname), relid));
+	if (t == NULL || t->shardid == 0)
+		return;					/* reference tables: nothing recorded */
+
+	sf_spi_exec_count(psprintf("SELECT name, kind FROM shardfdw.shard_ddl WHERE relid = %u", relid), -1);
+	tuptable = SPI_tuptable;
+	n = SPI_processed;
+	for (j = 0; j < n; j++)
+	{
+		char	   *name = SPI_getvalue(tuptable->vals[j], tuptable->tupdesc, 1);
+		char		kind = SPI_getvalue(tuptable->vals[j], tuptable->tupdesc, 2)[0];
+		char	   *shardname = quote_literal_cstr(sf_shard_relname(name, t->shardid));
+		char	   *sql;
+		PGresult   *res;
+		char	   *def;
+
+		if (kind == SF_DDL_CONSTRAINT)
+			sql = psprintf("SELECT pg_catalog.pg_get_constraintdef(oid) FROM pg_catalog.pg_constraint"
+						   " WHERE conrelid = %s::pg_catalog.regclass AND conname = %s",
+						   quote_literal_cstr(t->qualname), shardname);
+		else
+			sql = psprintf("SELECT pg_catalog.pg_get_indexdef(i.indexrelid) FROM pg_catalog.pg_index i"
+						   " JOIN pg_catalog.pg_class c ON c.oid = i.indexrelid"
+						   " WHERE i.indrelid = %s::pg_catalog.regclass AND c.relname = %s",
+						   quote_literal_cstr(t->qualname), shardname);
+		res = sf_exec_query(sf_get_connection_for_server(t->serverid), sql, 0, NULL);
+		if (PQntuples(res) != 1)
+		{
+			PQclear(res);
+			continue;
+		}
+		def = pstrdup(PQgetvalue(res, 0, 0));
+		PQclear(res);
+		if (kind != SF_DDL_CONSTRAINT)
+		{
+			char	   *using = strstr(def, " USING ");
+
+			if (using == NULL)
+				continue;
+			def = using + 1;
+		}
+		sf_spi_exec(psprintf("UPDATE shardfdw.shard_ddl SET definition = %s WHERE relid = %u AND name = %s",
+							 quote_literal_cstr(def), relid, quote_literal_cstr(name)));
+	}
+}
+
 /* PRIMARY KEY / UNIQUE on a distributed table: shards + shard_ddl */
 static void
 sf_add_shard_key(Oid relid, Constraint *con, List *targets)
@@ -889,6 +951,7 @@ sf_process_rename(SfUtilityCall *call, RenameStmt *stmt)
 		case OBJECT_COLUMN:
 			sf_alter_targets(targets, psprintf("RENAME COLUMN %s TO %s", quote_identifier(stmt->subname),
 											   quote_identifier(stmt->newname)));
+			sf_refresh_shard_ddl(relid, stmt->subname, stmt->newname);
 			break;
 		default:
 			sf_alter_targets(targets, psprintf("RENAME CONSTRAINT %s TO %s", quote_identifier(stmt->subname),
