@@ -120,7 +120,6 @@ ALTER TABLE campaigns ADD CONSTRAINT local_fk FOREIGN KEY (budget) REFERENCES lo
 CREATE TABLE other (id bigint PRIMARY KEY);
 SELECT create_distributed_table('other', 'id', shard_count => 2, colocate_with => 'none');
 ALTER TABLE campaigns ADD CONSTRAINT other_fk FOREIGN KEY (company_id) REFERENCES other;
-ALTER TABLE campaigns RENAME CONSTRAINT budget_positive TO budget_pos;
 ALTER TABLE local_t ADD COLUMN c bigint REFERENCES companies (id);
 CREATE TABLE local_ref (c bigint, FOREIGN KEY (c) REFERENCES companies (id));
 \set VERBOSITY terse
@@ -145,6 +144,33 @@ ALTER TABLE campaigns DROP CONSTRAINT budget_positive, ADD COLUMN rolled int;
 ROLLBACK;
 SELECT * FROM ddl_worker_columns('campaigns');
 SELECT * FROM ddl_worker_constraints('campaigns');
+
+-- RENAME CONSTRAINT of each kind, and back; ALTER INDEX ... RENAME
+ALTER TABLE campaigns RENAME CONSTRAINT budget_positive TO budget_pos;
+ALTER TABLE campaigns RENAME CONSTRAINT campaigns_title_key TO campaigns_title_uniq;
+ALTER TABLE campaigns RENAME CONSTRAINT campaigns_country_fk TO campaigns_country_ref;
+ALTER TABLE campaigns RENAME CONSTRAINT campaigns_pkey TO campaigns_pk;
+\set VERBOSITY default
+ALTER TABLE campaigns RENAME CONSTRAINT budget_pos TO campaigns_pk;
+ALTER TABLE campaigns RENAME CONSTRAINT no_such_constraint TO x;
+\set VERBOSITY terse
+SELECT * FROM ddl_worker_constraints('campaigns');
+SELECT object_name, object_type FROM shardfdw.table_objects WHERE table_name = 'campaigns'::regclass ORDER BY 1;
+SELECT conname, contype FROM pg_constraint WHERE conrelid = 'campaigns'::regclass ORDER BY 1;
+ALTER TABLE campaigns RENAME CONSTRAINT budget_pos TO budget_positive;
+ALTER TABLE campaigns RENAME CONSTRAINT campaigns_title_uniq TO campaigns_title_key;
+ALTER TABLE campaigns RENAME CONSTRAINT campaigns_country_ref TO campaigns_country_fk;
+ALTER TABLE campaigns RENAME CONSTRAINT campaigns_pk TO campaigns_pkey;
+CREATE INDEX campaigns_country_idx ON campaigns (country);
+ALTER INDEX campaigns_country_idx RENAME TO campaigns_country_ix;
+\set VERBOSITY default
+ALTER INDEX campaigns_pkey RENAME TO campaigns_pk;
+\set VERBOSITY terse
+SELECT count(*) AS renamed FROM shardfdw.shard_ddl WHERE name = 'campaigns_country_ix';
+SELECT server_name, result FROM run_command_on_workers(
+  $$SELECT count(*) FROM pg_class WHERE relnamespace = 'ddl_alter'::regnamespace AND relname LIKE 'campaigns\_country\_ix\_%'$$)
+ ORDER BY 1;
+DROP INDEX campaigns_country_ix;
 
 -- DROP CONSTRAINT of each kind
 ALTER TABLE campaigns DROP CONSTRAINT campaigns_country_fk;

@@ -907,6 +907,69 @@ sf_process_alter_table(SfUtilityCall *call, AlterTableStmt *stmt)
 }
 
 /*
+ * RENAME CONSTRAINT on a distributed table: a constraint recorded in
+ * shard_ddl (with its primary key marker on the parent), a foreign key, or
+ * a CHECK constraint of the parent; renamed on every shard too.
+ */
+static void
+sf_rename_shard_constraint(SfUtilityCall *call, RenameStmt *stmt, Oid relid, List *targets)
+{
+	const char *oldname = stmt->subname;
+	const char *newname = stmt->newname;
+	bool		in_ddl;
+	bool		in_fkey;
+	bool		on_parent = OidIsValid(get_relation_constraint_oid(relid, oldname, true));
+	ListCell   *lc;
+
+	if (!pg_class_ownercheck(relid, GetUserId()))
+		aclcheck_error(ACLCHECK_NOT_OWNER, OBJECT_TABLE, get_rel_name(relid));
+	in_ddl = sf_spi_exec_count(psprintf("SELECT 1 FROM shardfdw.shard_ddl WHERE relid = %u AND name = %s AND kind = 'c'",
+										relid, quote_literal_cstr(oldname)), -1) > 0;
+	in_fkey = sf_spi_exec_count(psprintf("SELECT 1 FROM shardfdw.pending_fkey WHERE relid = %u AND conname = %s",
+										 relid, quote_literal_cstr(oldname)), -1) > 0;
+	if (!in_ddl && !in_fkey && !on_parent)
+	{
+		sf_standard_utility(call, (Node *) stmt);	/* its error */
+		return;
+	}
+	if (sf_spi_exec_count(psprintf("SELECT 1 FROM shardfdw.shard_ddl d JOIN pg_catalog.pg_class c ON c.oid = d.relid"
+								   " WHERE d.name = %s AND (d.relid = %u OR c.relnamespace = %u)"
+								   " UNION ALL SELECT 1 FROM shardfdw.pending_fkey WHERE relid = %u AND conname = %s",
+								   quote_literal_cstr(newname), relid, get_rel_namespace(relid),
+								   relid, quote_literal_cstr(newname)), -1) > 0 ||
+		OidIsValid(get_relation_constraint_oid(relid, newname, true)))
+		ereport(ERROR,
+				(errcode(ERRCODE_DUPLICATE_OBJECT),
+				 errmsg("constraint \"%s\" for relation \"%s\" already exists",
+						newname, get_rel_name(relid))));
+
+	if (on_parent)
+	{
+		sf_standard_utility(call, (Node *) stmt);
+		CommandCounterIncrement();
+	}
+	if (in_ddl)
+		sf_spi_exec(psprintf("UPDATE shardfdw.shard_ddl SET name = %s WHERE relid = %u AND name = %s",
+							 quote_literal_cstr(newname), relid, quote_literal_cstr(oldname)));
+	if (in_fkey)
+	{
+		sf_spi_exec(psprintf("UPDATE shardfdw.pending_fkey SET conname = %s WHERE relid = %u AND conname = %s",
+							 quote_literal_cstr(newname), relid, quote_literal_cstr(oldname)));
+		if (sf_spi_exec_count(psprintf("SELECT 1 FROM shardfdw.pending_fkey WHERE relid = %u AND conname = %s AND created",
+									   relid, quote_literal_cstr(newname)), -1) == 0)
+			return;				/* pending: nothing on the shards yet */
+	}
+	foreach(lc, targets)
+	{
+		SfTarget   *t = lfirst(lc);
+
+		sf_exec_on_server(t->serverid,
+						  psprintf("ALTER TABLE %s RENAME CONSTRAINT %s TO %s", t->qualname,
+								   sf_target_name(t, oldname), sf_target_name(t, newname)));
+	}
+}
+
+/*
  * ALTER TABLE ... RENAME [COLUMN | CONSTRAINT] on a distributed or
  * reference table.  Returns false when the statement is about neither.
  */
@@ -930,15 +993,15 @@ sf_process_rename(SfUtilityCall *call, RenameStmt *stmt)
 		return false;
 	table = *cached;
 
-	if (stmt->renameType == OBJECT_TABCONSTRAINT && table.kind == SF_KIND_HASH)
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("RENAME CONSTRAINT is not supported on distributed table \"%s\"",
-						get_rel_name(relid)),
-				 errhint("Drop the constraint and add it again under the new name.")));
-
 	SPI_connect();
 	targets = sf_targets(relid, &table);
+	if (stmt->renameType == OBJECT_TABCONSTRAINT && table.kind == SF_KIND_HASH)
+	{
+		sf_rename_shard_constraint(call, stmt, relid, targets);
+		sf_invalidate_table(relid);
+		SPI_finish();
+		return true;
+	}
 	sf_standard_utility(call, (Node *) stmt);
 	CommandCounterIncrement();
 	switch (stmt->renameType)

@@ -507,3 +507,62 @@ sf_process_reindex(SfUtilityCall *call, ReindexStmt *stmt)
 	}
 	return true;
 }
+
+/*
+ * ALTER INDEX ... RENAME TO of an index that lives on the shards of a
+ * distributed table: renamed on every shard and in the catalog.  Returns
+ * false for any other index.
+ */
+bool
+sf_process_rename_index(SfUtilityCall *call, RenameStmt *stmt)
+{
+	SfShardIndex *found;
+	List	   *names = NIL;
+	Oid			nspid;
+	ListCell   *lc;
+
+	if (stmt->renameType != OBJECT_INDEX || stmt->relation == NULL ||
+		OidIsValid(RangeVarGetRelid(stmt->relation, NoLock, true)))
+		return false;
+	if (stmt->relation->schemaname != NULL)
+		names = lappend(names, makeString(stmt->relation->schemaname));
+	names = lappend(names, makeString(stmt->relation->relname));
+	SPI_connect();
+	found = sf_find_shard_ddl(names);
+	if (found == NULL)
+	{
+		SPI_finish();
+		return false;
+	}
+	if (found->kind == SF_DDL_CONSTRAINT)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("cannot rename index %s of constraint %s on distributed table %s",
+						found->name, found->name, get_rel_name(found->relid)),
+				 errhint("Rename the constraint with ALTER TABLE ... RENAME CONSTRAINT.")));
+	sf_check_table_owner(found->relid, OBJECT_INDEX, found->name);
+	nspid = get_rel_namespace(found->relid);
+	if (sf_find_shard_ddl_in(nspid, stmt->newname) != NULL ||
+		OidIsValid(get_relname_relid(stmt->newname, nspid)))
+		ereport(ERROR,
+				(errcode(ERRCODE_DUPLICATE_TABLE),
+				 errmsg("relation \"%s\" already exists", stmt->newname)));
+	foreach(lc, sf_shard_list(found->relid))
+	{
+		SfShard    *s = lfirst(lc);
+
+		if (!OidIsValid(s->serverid))
+			continue;
+		sf_exec_on_server(s->serverid,
+						  psprintf("ALTER INDEX %s RENAME TO %s",
+								   quote_qualified_identifier(found->nspname,
+															  sf_shard_relname(found->name, s->shardid)),
+								   quote_identifier(sf_shard_relname(stmt->newname, s->shardid))));
+	}
+	sf_spi_exec(psprintf("UPDATE shardfdw.shard_ddl SET name = %s WHERE relid = %u AND name = %s",
+						 quote_literal_cstr(stmt->newname), found->relid,
+						 quote_literal_cstr(found->name)));
+	sf_invalidate_table(found->relid);
+	SPI_finish();
+	return true;
+}

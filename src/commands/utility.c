@@ -162,7 +162,8 @@ sf_process_utility(PlannedStmt *pstmt, const char *queryString,
 				done = sf_process_alter_table(&call, (AlterTableStmt *) parsetree);
 				break;
 			case T_RenameStmt:
-				done = sf_process_rename(&call, (RenameStmt *) parsetree);
+				done = sf_process_rename_index(&call, (RenameStmt *) parsetree) ||
+					sf_process_rename(&call, (RenameStmt *) parsetree);
 				break;
 			case T_AlterObjectSchemaStmt:
 				sf_check_alter_schema((AlterObjectSchemaStmt *) parsetree);

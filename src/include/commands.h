@@ -53,6 +53,7 @@ extern void sf_check_drop_table(DropStmt *stmt);
 extern bool sf_process_index_stmt(SfUtilityCall *call, IndexStmt *stmt);
 extern bool sf_process_drop_index(SfUtilityCall *call, DropStmt *stmt);
 extern bool sf_process_reindex(SfUtilityCall *call, ReindexStmt *stmt);
+extern bool sf_process_rename_index(SfUtilityCall *call, RenameStmt *stmt);
 
 /* in alter.c */
 extern bool sf_process_alter_table(SfUtilityCall *call, AlterTableStmt *stmt);
