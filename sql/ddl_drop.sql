@@ -171,6 +171,22 @@ SELECT create_reference_table('lonely_ref');
 DROP TABLE lonely_ref;
 SELECT count(*) FROM shardfdw.shard s WHERE NOT EXISTS (SELECT 1 FROM pg_class c WHERE c.oid = s.relid);
 
+-- a user who is not a superuser still creates, alters and drops local
+-- objects (the hook and the drop trigger only read the catalog then)
+CREATE ROLE ddl_drop_user;
+GRANT CREATE, USAGE ON SCHEMA ddl_drop TO ddl_drop_user;
+SET ROLE ddl_drop_user;
+CREATE TABLE ddl_drop.mine (id int PRIMARY KEY, v text);
+CREATE INDEX mine_v ON ddl_drop.mine (v);
+ALTER TABLE ddl_drop.mine ADD COLUMN w int;
+DROP INDEX ddl_drop.mine_v;
+TRUNCATE ddl_drop.mine;
+VACUUM ddl_drop.mine;
+DROP TABLE ddl_drop.mine;
+RESET ROLE;
+REVOKE CREATE, USAGE ON SCHEMA ddl_drop FROM ddl_drop_user;
+DROP ROLE ddl_drop_user;
+
 RESET search_path;
 DROP SCHEMA ddl_drop CASCADE;
 DROP FUNCTION public.ddl_worker_tables(text), public.ddl_worker_fkeys(text),
