@@ -56,6 +56,14 @@ ALTER TABLE campaigns ADD COLUMN country text;
 ALTER TABLE campaigns ADD COLUMN status text NOT NULL DEFAULT 'active';
 ALTER TABLE campaigns ADD COLUMN IF NOT EXISTS status text;
 ALTER TABLE campaigns ALTER COLUMN budget TYPE bigint;
+-- USING runs on the workers, row by row
+ALTER TABLE campaigns ADD COLUMN code int DEFAULT 7;
+ALTER TABLE campaigns ALTER COLUMN code TYPE bigint USING (code * 2 + length(id::text));
+\set VERBOSITY default
+ALTER TABLE campaigns ALTER COLUMN code TYPE point USING point(code, code);
+\set VERBOSITY terse
+SELECT code, count(*) FROM campaigns GROUP BY 1 ORDER BY 1;
+ALTER TABLE campaigns DROP COLUMN code;
 ALTER TABLE campaigns ALTER COLUMN name SET NOT NULL;
 ALTER TABLE campaigns ALTER COLUMN name DROP NOT NULL, ALTER COLUMN budget SET DEFAULT 100;
 ALTER TABLE campaigns RENAME COLUMN name TO title;
@@ -111,7 +119,6 @@ END $$;
 ALTER TABLE campaigns ADD COLUMN ok int, ADD CONSTRAINT id_key UNIQUE (id);
 ALTER TABLE campaigns ADD COLUMN c2 int REFERENCES companies (id);
 ALTER TABLE campaigns ADD COLUMN c3 timestamptz DEFAULT clock_timestamp();
-ALTER TABLE campaigns ALTER COLUMN budget TYPE numeric USING budget::numeric;
 ALTER TABLE campaigns SET SCHEMA public;
 ALTER TABLE campaigns ENABLE ROW LEVEL SECURITY;
 ALTER TABLE countries ADD CONSTRAINT countries_fk FOREIGN KEY (code) REFERENCES campaigns (title);
@@ -208,6 +215,10 @@ ALTER TABLE countries RENAME COLUMN label TO country_name;
 ALTER TABLE countries RENAME CONSTRAINT label_len TO name_len;
 SELECT * FROM ddl_worker_columns('countries');
 SELECT * FROM ddl_worker_constraints('countries');
+\set VERBOSITY default
+ALTER TABLE countries ALTER COLUMN population TYPE numeric USING random();
+\set VERBOSITY terse
+ALTER TABLE countries ALTER COLUMN population TYPE numeric USING population * 1.5;
 ALTER TABLE countries RENAME TO nations;
 SELECT * FROM ddl_worker_columns('nations');
 SELECT * FROM ddl_worker_columns('countries');

@@ -26,6 +26,7 @@
  */
 #include "postgres.h"
 
+#include "access/relation.h"
 #include "access/table.h"
 #include "catalog/dependency.h"
 #include "catalog/namespace.h"
@@ -40,6 +41,11 @@
 #include "nodes/makefuncs.h"
 #include "operations.h"
 #include "optimizer/optimizer.h"
+#include "parser/parse_coerce.h"
+#include "parser/parse_expr.h"
+#include "parser/parse_type.h"
+#include "parser/parse_relation.h"
+#include "utils/ruleutils.h"
 #include "connection.h"
 #include "storage/lmgr.h"
 #include "utils/acl.h"
@@ -208,8 +214,6 @@ sf_check_alter_cmd(Oid relid, const SfTable *table, AlterTableCmd *cmd)
 			}
 			break;
 		case AT_AlterColumnType:
-			if (((ColumnDef *) cmd->def)->raw_default != NULL)
-				sf_alter_unsupported(relid, "ALTER COLUMN TYPE with USING");
 			break;
 		case AT_DropColumn:
 		case AT_ColumnDefault:
@@ -273,6 +277,38 @@ sf_check_alter_cmd(Oid relid, const SfTable *table, AlterTableCmd *cmd)
 		default:
 			sf_alter_unsupported(relid, "this ALTER TABLE subcommand");
 	}
+}
+
+/*
+ * The USING expression of ALTER COLUMN TYPE, analyzed against relid as it
+ * is now and deparsed with every name qualified (column names bare), to be
+ * evaluated by the workers on each row.  A volatile expression would give
+ * replicas different values: refused for reference tables.
+ */
+static char *
+sf_deparse_using(Oid relid, Node *raw, bool distributed)
+{
+	ParseState *pstate = make_parsestate(NULL);
+	Relation	rel = relation_open(relid, NoLock);
+	ParseNamespaceItem *nsitem;
+	Node	   *expr;
+	char	   *result;
+	int			nestlevel;
+
+	nsitem = addRangeTableEntryForRelation(pstate, rel, AccessShareLock, NULL, false, true);
+	addNSItemToQuery(pstate, nsitem, false, true, true);
+	expr = transformExpr(pstate, copyObject(raw), EXPR_KIND_ALTER_COL_TRANSFORM);
+	relation_close(rel, NoLock);
+	if (!distributed && contain_volatile_functions(expr))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("ALTER COLUMN TYPE with a volatile USING expression is not supported on reference table \"%s\"",
+						get_rel_name(relid)),
+				 errdetail("Every replica would compute its own values.")));
+	nestlevel = sf_push_qualified_search_path();
+	result = deparse_expression(expr, deparse_context_for(get_rel_name(relid), relid), false, false);
+	sf_pop_search_path(nestlevel);
+	return result;
 }
 
 /* OIDs of the constraints of relid, for before / after comparisons */
@@ -823,9 +859,45 @@ sf_process_alter_table(SfUtilityCall *call, AlterTableStmt *stmt)
 					sf_resync_shard_objects(relid);
 				break;
 			case AT_AlterColumnType:
-				sf_alter_local(call, stmt, cmd);
-				sf_alter_targets(targets, psprintf("ALTER COLUMN %s TYPE %s", quote_identifier(cmd->name),
-												   sf_column_type(relid, get_attnum(relid, cmd->name))));
+				{
+					Node	   *using = ((ColumnDef *) cmd->def)->raw_default;
+					char	   *usingsql = NULL;
+
+					/* deparsed against the old column types, before the change */
+					if (using != NULL)
+						usingsql = sf_deparse_using(relid, using, distributed);
+					if (using != NULL && distributed)
+					{
+						/*
+						 * PostgreSQL refuses USING on foreign partitions:
+						 * the parent changes by assignment cast (it has no
+						 * rows), the shards with the USING expression.
+						 */
+						AlterTableCmd *local = copyObject(cmd);
+						ColumnDef  *def = (ColumnDef *) local->def;
+						Oid			newtype;
+						int32		newtypmod;
+						AttrNumber	attnum = get_attnum(relid, cmd->name);
+
+						typenameTypeIdAndMod(NULL, def->typeName, &newtype, &newtypmod);
+						if (attnum != InvalidAttrNumber &&
+							!can_coerce_type(1, (Oid[]) {get_atttype(relid, attnum)}, &newtype, COERCION_ASSIGNMENT))
+							ereport(ERROR,
+									(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+									 errmsg("ALTER COLUMN TYPE with USING is not supported on distributed table \"%s\" from type %s to type %s",
+											get_rel_name(relid), format_type_be(get_atttype(relid, attnum)),
+											format_type_be(newtype)),
+									 errdetail("Only type changes with an assignment cast between the types can use USING on a distributed table."),
+									 errhint("Add a column of the new type, fill it with UPDATE, drop the old column and rename the new one.")));
+						def->raw_default = NULL;
+						sf_alter_local(call, stmt, local);
+					}
+					else
+						sf_alter_local(call, stmt, cmd);
+					sf_alter_targets(targets, psprintf("ALTER COLUMN %s TYPE %s%s%s", quote_identifier(cmd->name),
+													   sf_column_type(relid, get_attnum(relid, cmd->name)),
+													   usingsql ? " USING " : "", usingsql ? usingsql : ""));
+				}
 				break;
 			case AT_ColumnDefault:
 				/* defaults stay on the coordinator */
