@@ -134,10 +134,26 @@ SELECT object_name FROM shardfdw.table_objects WHERE table_name = 'events'::regc
 CREATE INDEX events_type_hash ON events (event_type);
 DROP INDEX events_type_hash;
 
+-- seed 002's primary key swap, after distribution: the unique index
+-- becomes the primary key on every shard
+BEGIN;
+ALTER TABLE events
+    DROP CONSTRAINT events_pkey CASCADE,
+    ADD CONSTRAINT events_pk PRIMARY KEY USING INDEX events_owner_id_uniq2;
+COMMIT;
+SELECT object_name, object_type, definition FROM shardfdw.table_objects
+ WHERE table_name = 'events'::regclass AND object_name LIKE 'events\_p%' ORDER BY 1;
+SELECT conname, contype FROM pg_constraint WHERE conrelid = 'events'::regclass;
+SELECT * FROM ddl_worker_indexes('events') WHERE indexdef LIKE '%UNIQUE%';
+\set VERBOSITY default
+ALTER TABLE events ADD CONSTRAINT events_pk2 PRIMARY KEY USING INDEX events_owner_id_uniq;
+ALTER TABLE events ADD CONSTRAINT events_u UNIQUE USING INDEX events_owner_created_idx;
+\set VERBOSITY terse
+
 -- REINDEX
 REINDEX TABLE events;
 REINDEX INDEX events_owner_created_idx;
-REINDEX INDEX events_pkey;
+REINDEX INDEX events_pk;
 
 -- seed 004: a partial index and a GIN index on clicks, unchanged
 CREATE TABLE clicks (

@@ -230,9 +230,8 @@ sf_check_alter_cmd(Oid relid, const SfTable *table, AlterTableCmd *cmd)
 					break;
 				if (con->contype == CONSTR_PRIMARY || con->contype == CONSTR_UNIQUE)
 				{
-					if (con->indexname != NULL)
-						sf_alter_unsupported(relid, "ADD CONSTRAINT ... USING INDEX");
-					if (distributed)
+					/* USING INDEX: a unique index has the distribution column */
+					if (distributed && con->indexname == NULL)
 					{
 						char	   *distcol = get_attname(relid, table->distattnum, false);
 
@@ -562,6 +561,87 @@ sf_add_shard_key(Oid relid, Constraint *con, List *targets)
 						 quote_literal_cstr(def.data)));
 	if (primary)
 		sf_add_primary_key_marker(relid, name, con->keys);
+}
+
+/*
+ * ADD CONSTRAINT ... PRIMARY KEY / UNIQUE USING INDEX on a distributed
+ * table: the shard index becomes the shards' constraint (and takes its
+ * name, as in PostgreSQL); the catalog row of the index is replaced by the
+ * constraint's, read back from a shard.
+ */
+static void
+sf_add_shard_key_using_index(Oid relid, Constraint *con, List *targets)
+{
+	bool		primary = con->contype == CONSTR_PRIMARY;
+	const char *name = con->conname ? con->conname : con->indexname;
+	SfTarget   *first;
+	PGresult   *res;
+	char	   *def;
+	List	   *columns = NIL;
+	ListCell   *lc;
+	int			i;
+
+	if (sf_spi_exec_count(psprintf("SELECT kind FROM shardfdw.shard_ddl WHERE relid = %u AND name = %s",
+								   relid, quote_literal_cstr(con->indexname)), -1) == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("index \"%s\" does not exist", con->indexname)));
+	if (SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1)[0] != SF_DDL_UNIQUE_INDEX)
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("\"%s\" is not a unique index", con->indexname),
+				 errdetail("Cannot create a primary key or unique constraint using such an index.")));
+	if (primary &&
+		sf_spi_exec_count(psprintf("SELECT 1 FROM shardfdw.shard_ddl WHERE relid = %u"
+								   " AND kind = 'c' AND definition LIKE 'PRIMARY KEY%%'", relid), -1) > 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_TABLE_DEFINITION),
+				 errmsg("multiple primary keys for table \"%s\" are not allowed", get_rel_name(relid))));
+	if (strcmp(name, con->indexname) != 0 &&
+		sf_spi_exec_count(psprintf("SELECT 1 FROM shardfdw.shard_ddl d JOIN pg_catalog.pg_class c ON c.oid = d.relid"
+								   " WHERE d.name = %s AND c.relnamespace = %u",
+								   quote_literal_cstr(name), get_rel_namespace(relid)), -1) > 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_DUPLICATE_TABLE),
+				 errmsg("relation \"%s\" already exists", name)));
+
+	foreach(lc, targets)
+	{
+		SfTarget   *t = lfirst(lc);
+
+		sf_exec_on_server(t->serverid,
+						  psprintf("ALTER TABLE %s ADD CONSTRAINT %s %s USING INDEX %s", t->qualname,
+								   sf_target_name(t, name), primary ? "PRIMARY KEY" : "UNIQUE",
+								   sf_target_name(t, con->indexname)));
+	}
+
+	first = linitial(targets);
+	res = sf_exec_query(sf_get_connection_for_server(first->serverid),
+						psprintf("SELECT pg_catalog.pg_get_constraintdef(k.oid), a.attname"
+								 " FROM pg_catalog.pg_constraint k"
+								 " CROSS JOIN LATERAL pg_catalog.unnest(k.conkey) WITH ORDINALITY u(attnum, n)"
+								 " JOIN pg_catalog.pg_attribute a ON a.attrelid = k.conrelid AND a.attnum = u.attnum"
+								 " WHERE k.conrelid = %s::pg_catalog.regclass AND k.conname = %s ORDER BY u.n",
+								 quote_literal_cstr(first->qualname),
+								 quote_literal_cstr(sf_shard_relname(name, first->shardid))),
+						0, NULL);
+	if (PQntuples(res) == 0)
+	{
+		PQclear(res);
+		elog(ERROR, "constraint \"%s\" not found on shard %s", name, first->qualname);
+	}
+	def = pstrdup(PQgetvalue(res, 0, 0));
+	for (i = 0; i < PQntuples(res); i++)
+		columns = lappend(columns, makeString(pstrdup(PQgetvalue(res, i, 1))));
+	PQclear(res);
+
+	sf_spi_exec(psprintf("DELETE FROM shardfdw.shard_ddl WHERE relid = %u AND name = %s",
+						 relid, quote_literal_cstr(con->indexname)));
+	sf_spi_exec(psprintf("INSERT INTO shardfdw.shard_ddl (relid, name, kind, definition)"
+						 " VALUES (%u, %s, 'c', %s)", relid, quote_literal_cstr(name),
+						 quote_literal_cstr(def)));
+	if (primary)
+		sf_add_primary_key_marker(relid, name, columns);
 }
 
 /* FOREIGN KEY of a distributed table: a pending_fkey row, then created */
@@ -932,8 +1012,19 @@ sf_process_alter_table(SfUtilityCall *call, AlterTableStmt *stmt)
 				{
 					Constraint *con = (Constraint *) cmd->def;
 
-					if (distributed && (con->contype == CONSTR_PRIMARY || con->contype == CONSTR_UNIQUE))
+					if (distributed && con->indexname != NULL)
+						sf_add_shard_key_using_index(relid, con, targets);
+					else if (distributed && (con->contype == CONSTR_PRIMARY || con->contype == CONSTR_UNIQUE))
 						sf_add_shard_key(relid, con, targets);
+					else if (con->indexname != NULL)
+					{
+						/* reference table: the same statement on the replicas */
+						sf_alter_local(call, stmt, cmd);
+						sf_alter_targets(targets, psprintf("ADD CONSTRAINT %s %s USING INDEX %s",
+														   quote_identifier(con->conname ? con->conname : con->indexname),
+														   con->contype == CONSTR_PRIMARY ? "PRIMARY KEY" : "UNIQUE",
+														   quote_identifier(con->indexname)));
+					}
 					else if (distributed && con->contype == CONSTR_FOREIGN)
 						sf_add_shard_foreign_key(relid, con);
 					else
