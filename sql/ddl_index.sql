@@ -91,6 +91,26 @@ CREATE INDEX events_bad ON events (no_such_column);
 CREATE INDEX events_bad ON events USING no_such_am (id);
 SELECT count(*) AS catalog_rows FROM shardfdw.shard_ddl WHERE relid = 'events'::regclass;
 
+-- CREATE INDEX CONCURRENTLY builds on the shards concurrently, outside any
+-- transaction block; a failure leaves an invalid index that DROP INDEX
+-- removes, as in PostgreSQL
+BEGIN;
+CREATE INDEX CONCURRENTLY events_in_block ON events (event_type);
+ROLLBACK;
+CREATE INDEX CONCURRENTLY events_conc ON events (created_at);
+SELECT * FROM ddl_worker_indexes('events') WHERE indexdef LIKE '%events_conc%';
+CREATE UNIQUE INDEX CONCURRENTLY events_dup ON events (owner_id, event_type);
+SELECT name, kind FROM shardfdw.shard_ddl WHERE name = 'events_dup';
+SELECT server_name, result FROM run_command_on_workers($$
+  SELECT count(*) FILTER (WHERE i.indisvalid) || ' valid, ' || count(*) FILTER (WHERE NOT i.indisvalid) || ' invalid'
+    FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+   WHERE c.relnamespace = 'ddl_index'::regnamespace AND c.relname LIKE 'events\_dup\_%'$$) ORDER BY 1;
+DROP INDEX events_dup;
+SELECT server_name, result FROM run_command_on_workers($$
+  SELECT count(*) FROM pg_class c
+   WHERE c.relnamespace = 'ddl_index'::regnamespace AND c.relname LIKE 'events\_dup\_%'$$) ORDER BY 1;
+DROP INDEX events_conc;
+
 -- rolled back: nothing left on the shards or in the catalog
 BEGIN;
 CREATE INDEX events_rolled_back ON events (event_type);

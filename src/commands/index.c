@@ -17,15 +17,22 @@
  * Reference tables: the coordinator's table is a plain table that keeps
  * its indexes; the same index (same name) is created on every replica.
  *
- * CONCURRENTLY is accepted and runs a plain build, with a NOTICE: the
- * remote statements run inside the remote transactions, where concurrent
- * builds are impossible.
+ * CREATE INDEX CONCURRENTLY on a distributed table commits the catalog row,
+ * then builds the index concurrently on each shard over autocommit
+ * connections, with PostgreSQL's failure semantics (sf_build_concurrently).
+ * On reference tables, and for DROP INDEX, CONCURRENTLY runs a plain
+ * statement (NOTICE) inside the distributed transaction.
  *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
 #include "access/table.h"
+#include "access/xact.h"
+#include "connection.h"
+#include "foreign/foreign.h"
+#include "storage/lmgr.h"
+#include "utils/snapmgr.h"
 #include "catalog/dependency.h"
 #include "catalog/index.h"
 #include "catalog/namespace.h"
@@ -189,6 +196,61 @@ sf_concurrently_notice(const char *what)
 			 errdetail("The workers run it inside the distributed transaction, which blocks writes to each shard while it runs.")));
 }
 
+/* One remote statement of CREATE INDEX CONCURRENTLY */
+typedef struct SfShardCommand
+{
+	Oid			serverid;
+	char	   *servername;
+	char	   *sql;
+} SfShardCommand;
+
+/*
+ * The second half of CREATE INDEX CONCURRENTLY on a distributed table, as
+ * PostgreSQL does it: the catalog row is committed first (so that a
+ * failure leaves an index that DROP INDEX finds), then each shard builds
+ * its index concurrently over an autocommit connection, while a session
+ * lock keeps the table from being dropped or altered.  A shard that fails
+ * is reported, with the index left invalid there and valid on the shards
+ * before it.
+ */
+static void
+sf_build_concurrently(Oid relid, const char *name, List *commands)
+{
+	Relation	rel = table_open(relid, ShareUpdateExclusiveLock);
+	LockRelId	lockrelid = rel->rd_lockInfo.lockRelId;
+	ListCell   *lc;
+
+	table_close(rel, NoLock);
+	LockRelationIdForSession(&lockrelid, ShareUpdateExclusiveLock);
+	if (ActiveSnapshotSet())
+		PopActiveSnapshot();
+	CommitTransactionCommand();
+	StartTransactionCommand();
+
+	PG_TRY();
+	{
+		foreach(lc, commands)
+		{
+			SfShardCommand *c = lfirst(lc);
+			char	   *result = NULL;
+
+			if (!sf_run_command_on_server(c->serverid, c->sql, &result))
+				ereport(ERROR,
+						(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+						 errmsg("could not create index \"%s\" concurrently on server \"%s\"",
+								name, c->servername),
+						 errdetail("%s", result ? result : "no message"),
+						 errhint("The index may be invalid or missing on some shards: drop it with DROP INDEX and create it again."),
+						 errcontext("while executing \"%s\"", c->sql)));
+		}
+	}
+	PG_FINALLY();
+	{
+		UnlockRelationIdForSession(&lockrelid, ShareUpdateExclusiveLock);
+	}
+	PG_END_TRY();
+}
+
 /*
  * CREATE INDEX on a distributed table: see the file header.  Errors
  * (unique index without the distribution column, name conflicts, invalid
@@ -197,6 +259,7 @@ sf_concurrently_notice(const char *what)
 static void
 sf_create_shard_index(SfUtilityCall *call, IndexStmt *stmt, Oid relid)
 {
+	MemoryContext outer;
 	const SfTable *table = sf_lookup_table(relid);
 	char	   *distcol = get_attname(relid, table->distattnum, false);
 	char	   *nspname = get_namespace_name(get_rel_namespace(relid));
@@ -230,13 +293,15 @@ sf_create_shard_index(SfUtilityCall *call, IndexStmt *stmt, Oid relid)
 					 errhint("Add column \"%s\" to the index, or create a non-unique index.",
 							 distcol)));
 	}
+	outer = CurrentMemoryContext;
 	if (stmt->nulls_not_distinct)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("NULLS NOT DISTINCT is not supported on distributed tables"),
 				 errhint("Create the unique index without NULLS NOT DISTINCT, and declare its columns NOT NULL.")));
 	if (stmt->concurrent)
-		sf_concurrently_notice("CREATE INDEX CONCURRENTLY");
+		PreventInTransactionBlock(call->context == PROCESS_UTILITY_TOPLEVEL,
+								  "CREATE INDEX CONCURRENTLY");
 
 	SPI_connect();
 	if (stmt->idxname != NULL &&
@@ -282,14 +347,44 @@ sf_create_shard_index(SfUtilityCall *call, IndexStmt *stmt, Oid relid)
 	CommandCounterIncrement();
 
 	/* the shards, then the catalog */
-	sf_exec_per_shard(relid, nspname,
-					  stmt->unique ? "CREATE UNIQUE INDEX" : "CREATE INDEX",
-					  name, true, def);
+	if (!stmt->concurrent)
+		sf_exec_per_shard(relid, nspname,
+						  stmt->unique ? "CREATE UNIQUE INDEX" : "CREATE INDEX",
+						  name, true, def);
 	sf_spi_exec(psprintf("INSERT INTO shardfdw.shard_ddl (relid, name, kind, definition)"
 						 " VALUES (%u, %s, %s, %s)", relid, quote_literal_cstr(name),
 						 quote_literal_cstr(stmt->unique ? "u" : "i"),
 						 quote_literal_cstr(def)));
 	sf_invalidate_table(relid);
+	if (stmt->concurrent)
+	{
+		List	   *commands = NIL;
+		ListCell   *lc2;
+		MemoryContext spicxt = MemoryContextSwitchTo(outer);
+
+		/* the per-shard commands, built while the catalog is at hand */
+		foreach(lc2, sf_shard_list(relid))
+		{
+			SfShard    *s = lfirst(lc2);
+			SfShardCommand *c;
+
+			if (!OidIsValid(s->serverid))
+				continue;
+			c = palloc(sizeof(SfShardCommand));
+			c->serverid = s->serverid;
+			c->servername = pstrdup(GetForeignServer(s->serverid)->servername);
+			c->sql = psprintf("CREATE %sINDEX CONCURRENTLY %s ON %s %s",
+							  stmt->unique ? "UNIQUE " : "",
+							  quote_identifier(sf_shard_relname(name, s->shardid)),
+							  sf_qualified_relname(s->shardrelid), def);
+			commands = lappend(commands, c);
+		}
+		name = pstrdup(name);
+		MemoryContextSwitchTo(spicxt);
+		SPI_finish();
+		sf_build_concurrently(relid, name, commands);
+		return;
+	}
 	SPI_finish();
 }
 
