@@ -39,6 +39,14 @@ typedef struct SfUtilityCall
 	QueryCompletion *qc;
 } SfUtilityCall;
 
+/* A shard or replica: where to send the DDL, and the names to use */
+typedef struct SfTarget
+{
+	Oid			serverid;
+	char	   *qualname;		/* the worker table */
+	int64		shardid;		/* 0 for replicas: names unchanged */
+} SfTarget;
+
 /* in utility.c */
 extern void sf_commands_bypass_begin(void);
 extern void sf_commands_bypass_end(void);
@@ -54,6 +62,29 @@ extern bool sf_process_index_stmt(SfUtilityCall *call, IndexStmt *stmt);
 extern bool sf_process_drop_index(SfUtilityCall *call, DropStmt *stmt);
 extern bool sf_process_reindex(SfUtilityCall *call, ReindexStmt *stmt);
 extern bool sf_process_rename_index(SfUtilityCall *call, RenameStmt *stmt);
+
+/* in targets.c */
+struct SfTable;
+extern List *sf_targets(Oid relid, const struct SfTable *table);
+extern SfTarget *sf_first_target(Oid relid);
+extern const char *sf_target_name(SfTarget *t, const char *name);
+extern void sf_alter_targets(List *targets, const char *rest);
+extern char *sf_column_type(Oid relid, AttrNumber attnum);
+extern List *sf_target_objects(SfTarget *t);
+extern bool sf_string_member(List *list, const char *s);
+
+/* in constraints.c */
+extern List *sf_constraint_oids(Oid relid);
+extern void sf_send_new_constraints(Oid relid, List *before, List *targets);
+extern void sf_resync_shard_objects(Oid relid);
+extern void sf_refresh_shard_ddl(Oid relid, const char *oldname, const char *newname);
+extern void sf_add_shard_key(Oid relid, Constraint *con, List *targets);
+extern void sf_add_shard_key_using_index(Oid relid, Constraint *con, List *targets);
+extern void sf_add_shard_foreign_key(Oid relid, Constraint *con);
+extern bool sf_drop_shard_constraint(Oid relid, AlterTableCmd *cmd, List *targets);
+extern void sf_rename_shard_constraint(SfUtilityCall *call, RenameStmt *stmt, Oid relid,
+									   List *targets);
+extern void sf_check_local_alter_table(AlterTableStmt *stmt);
 
 /* in alter.c */
 extern bool sf_process_alter_table(SfUtilityCall *call, AlterTableStmt *stmt);
