@@ -109,6 +109,18 @@ sf_find_shard_ddl(List *names)
 	return NULL;
 }
 
+/* sf_find_shard_ddl for a RangeVar */
+static SfShardIndex *
+sf_find_shard_ddl_rv(RangeVar *rv)
+{
+	List	   *names = NIL;
+
+	if (rv->schemaname != NULL)
+		names = lappend(names, makeString(rv->schemaname));
+	names = lappend(names, makeString(rv->relname));
+	return sf_find_shard_ddl(names);
+}
+
 /* Run sql on every server holding shards / replicas of relid */
 static void
 sf_exec_on_table_servers(Oid relid, const char *sql)
@@ -562,13 +574,9 @@ sf_process_reindex(SfUtilityCall *call, ReindexStmt *stmt)
 	if (stmt->kind == REINDEX_OBJECT_INDEX)
 	{
 		SfShardIndex *found;
-		List	   *names = NIL;
 
-		if (stmt->relation->schemaname != NULL)
-			names = lappend(names, makeString(stmt->relation->schemaname));
-		names = lappend(names, makeString(stmt->relation->relname));
 		SPI_connect();
-		found = sf_find_shard_ddl(names);
+		found = sf_find_shard_ddl_rv(stmt->relation);
 		if (found == NULL)
 		{
 			SPI_finish();
@@ -612,18 +620,14 @@ bool
 sf_process_rename_index(SfUtilityCall *call, RenameStmt *stmt)
 {
 	SfShardIndex *found;
-	List	   *names = NIL;
 	Oid			nspid;
 	ListCell   *lc;
 
 	if (stmt->renameType != OBJECT_INDEX || stmt->relation == NULL ||
 		OidIsValid(RangeVarGetRelid(stmt->relation, NoLock, true)))
 		return false;
-	if (stmt->relation->schemaname != NULL)
-		names = lappend(names, makeString(stmt->relation->schemaname));
-	names = lappend(names, makeString(stmt->relation->relname));
 	SPI_connect();
-	found = sf_find_shard_ddl(names);
+	found = sf_find_shard_ddl_rv(stmt->relation);
 	if (found == NULL)
 	{
 		SPI_finish();
