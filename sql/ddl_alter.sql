@@ -119,7 +119,6 @@ END $$;
 ALTER TABLE campaigns ADD COLUMN ok int, ADD CONSTRAINT id_key UNIQUE (id);
 ALTER TABLE campaigns ADD COLUMN c2 int REFERENCES companies (id);
 ALTER TABLE campaigns ADD COLUMN c3 timestamptz DEFAULT clock_timestamp();
-ALTER TABLE campaigns SET SCHEMA public;
 ALTER TABLE campaigns ENABLE ROW LEVEL SECURITY;
 ALTER TABLE countries ADD CONSTRAINT countries_fk FOREIGN KEY (code) REFERENCES campaigns (title);
 CREATE TABLE local_t (id int PRIMARY KEY);
@@ -230,6 +229,32 @@ SELECT server_name, result FROM run_command_on_workers(
 ALTER TABLE companies RENAME TO firms;
 SELECT count(*) FROM firms;
 SELECT * FROM ddl_worker_columns('companies');
+
+-- SET SCHEMA: a distributed table's parent moves (shards stay, like their
+-- foreign partitions); a reference table's replicas move with it
+CREATE SCHEMA ddl_alter2;
+ALTER TABLE firms SET SCHEMA ddl_alter2;
+ALTER TABLE nations SET SCHEMA ddl_alter2;
+SELECT count(*) FROM ddl_alter2.firms;
+CREATE INDEX firms_name ON ddl_alter2.firms (name);
+SELECT server_name, result FROM run_command_on_workers(
+  $$SELECT count(*) FROM pg_class WHERE relnamespace = 'ddl_alter'::regnamespace AND relname LIKE 'firms\_name%'$$)
+ ORDER BY 1;
+REINDEX INDEX ddl_alter2.firms_name;
+ALTER INDEX ddl_alter2.firms_name RENAME TO firms_name2;
+DROP INDEX ddl_alter2.firms_name2;
+SELECT server_name, result FROM run_command_on_workers(
+  $$SELECT count(*) FROM pg_class WHERE relnamespace = 'ddl_alter'::regnamespace AND relname LIKE 'firms\_name%'$$)
+ ORDER BY 1;
+SELECT server_name, result FROM run_command_on_workers(
+  'SELECT string_agg(code, '','' ORDER BY code) FROM ddl_alter2.nations') ORDER BY 1;
+INSERT INTO ddl_alter2.nations (code, country_name) VALUES ('es', 'Spain');
+SELECT server_name, result FROM run_command_on_workers(
+  'SELECT string_agg(code, '','' ORDER BY code) FROM ddl_alter2.nations') ORDER BY 1;
+ALTER TABLE ddl_alter2.firms SET SCHEMA ddl_alter;
+ALTER TABLE ddl_alter2.nations SET SCHEMA ddl_alter;
+DROP SCHEMA ddl_alter2;
+SELECT success FROM run_command_on_workers('DROP SCHEMA ddl_alter2') ORDER BY 1;
 
 -- OWNER TO: the parent and its foreign partitions
 CREATE ROLE ddl_alter_owner;

@@ -507,15 +507,45 @@ sf_process_rename(SfUtilityCall *call, RenameStmt *stmt)
 	return true;
 }
 
-/* ALTER TABLE ... SET SCHEMA: refused for distributed and reference tables */
-void
-sf_check_alter_schema(AlterObjectSchemaStmt *stmt)
+/*
+ * ALTER TABLE ... SET SCHEMA of a distributed table moves the coordinator's
+ * parent only: its foreign partitions and the shards stay where they are
+ * (they keep their names, as with RENAME).  A reference table's replicas
+ * move with it (the schema is created on the workers when missing).
+ * Returns false for other tables.
+ */
+bool
+sf_process_alter_schema(SfUtilityCall *call, AlterObjectSchemaStmt *stmt)
 {
 	Oid			relid;
+	const SfTable *cached;
+	SfTable		table;
+	List	   *targets;
+	ListCell   *lc;
 
 	if (stmt->objectType != OBJECT_TABLE || stmt->relation == NULL)
-		return;
+		return false;
 	relid = RangeVarGetRelid(stmt->relation, NoLock, true);
-	if (sf_lookup_table(relid) != NULL)
-		sf_alter_unsupported(relid, "SET SCHEMA");
+	cached = sf_lookup_table(relid);
+	if (cached == NULL)
+		return false;
+	table = *cached;
+	SPI_connect();
+	targets = sf_targets(relid, &table);
+	sf_standard_utility(call, (Node *) stmt);
+	CommandCounterIncrement();
+	if (table.kind == SF_KIND_REFERENCE)
+	{
+		foreach(lc, targets)
+		{
+			SfTarget   *t = lfirst(lc);
+
+			sf_exec_on_server(t->serverid, psprintf("CREATE SCHEMA IF NOT EXISTS %s",
+													quote_identifier(stmt->newschema)));
+		}
+		sf_alter_targets(targets, psprintf("SET SCHEMA %s", quote_identifier(stmt->newschema)));
+	}
+	sf_invalidate_table(relid);
+	SPI_finish();
+	return true;
 }

@@ -134,9 +134,11 @@ sf_exec_on_table_servers(Oid relid, const char *sql)
 /*
  * Run "<prefix> <index>_<shardid> ON <shard> <suffix>" (with on_shard) or
  * "<prefix> <schema>.<index>_<shardid> <suffix>" on every shard of relid.
+ * A shard's indexes are in the shard's schema, which stays the table's
+ * schema at distribution time when the table moves (SET SCHEMA).
  */
 static void
-sf_exec_per_shard(Oid relid, const char *nspname, const char *prefix,
+sf_exec_per_shard(Oid relid, const char *prefix,
 				  const char *index_name, bool on_shard, const char *suffix)
 {
 	ListCell   *lc;
@@ -156,7 +158,8 @@ sf_exec_per_shard(Oid relid, const char *nspname, const char *prefix,
 		else
 			sf_exec_on_server(s->serverid,
 							  psprintf("%s %s %s", prefix,
-									   quote_qualified_identifier(nspname, shardindex),
+									   quote_qualified_identifier(get_namespace_name(get_rel_namespace(s->shardrelid)),
+																  shardindex),
 									   suffix));
 	}
 }
@@ -360,7 +363,7 @@ sf_create_shard_index(SfUtilityCall *call, IndexStmt *stmt, Oid relid)
 
 	/* the shards, then the catalog */
 	if (!stmt->concurrent)
-		sf_exec_per_shard(relid, nspname,
+		sf_exec_per_shard(relid,
 						  stmt->unique ? "CREATE UNIQUE INDEX" : "CREATE INDEX",
 						  name, true, def);
 	sf_spi_exec(psprintf("INSERT INTO shardfdw.shard_ddl (relid, name, kind, definition)"
@@ -529,7 +532,7 @@ sf_process_drop_index(SfUtilityCall *call, DropStmt *stmt)
 	{
 		SfShardIndex *idx = lfirst(lc);
 
-		sf_exec_per_shard(idx->relid, idx->nspname, "DROP INDEX IF EXISTS",
+		sf_exec_per_shard(idx->relid, "DROP INDEX IF EXISTS",
 						  idx->name, false, "");
 		sf_spi_exec(psprintf("DELETE FROM shardfdw.shard_ddl WHERE relid = %u AND name = %s",
 							 idx->relid, quote_literal_cstr(idx->name)));
@@ -583,7 +586,7 @@ sf_process_reindex(SfUtilityCall *call, ReindexStmt *stmt)
 			return false;
 		}
 		sf_check_table_owner(found->relid, OBJECT_INDEX, found->name);
-		sf_exec_per_shard(found->relid, found->nspname, "REINDEX INDEX",
+		sf_exec_per_shard(found->relid, "REINDEX INDEX",
 						  found->name, false, "");
 		SPI_finish();
 		return true;
@@ -654,7 +657,7 @@ sf_process_rename_index(SfUtilityCall *call, RenameStmt *stmt)
 			continue;
 		sf_exec_on_server(s->serverid,
 						  psprintf("ALTER INDEX %s RENAME TO %s",
-								   quote_qualified_identifier(found->nspname,
+								   quote_qualified_identifier(get_namespace_name(get_rel_namespace(s->shardrelid)),
 															  sf_shard_relname(found->name, s->shardid)),
 								   quote_identifier(sf_shard_relname(stmt->newname, s->shardid))));
 	}

@@ -166,7 +166,7 @@ sf_process_utility(PlannedStmt *pstmt, const char *queryString,
 					sf_process_rename(&call, (RenameStmt *) parsetree);
 				break;
 			case T_AlterObjectSchemaStmt:
-				sf_check_alter_schema((AlterObjectSchemaStmt *) parsetree);
+				done = sf_process_alter_schema(&call, (AlterObjectSchemaStmt *) parsetree);
 				break;
 			case T_VacuumStmt:
 				done = sf_process_vacuum(&call, (VacuumStmt *) parsetree);

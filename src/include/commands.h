@@ -89,7 +89,7 @@ extern void sf_check_local_alter_table(AlterTableStmt *stmt);
 /* in alter.c */
 extern bool sf_process_alter_table(SfUtilityCall *call, AlterTableStmt *stmt);
 extern bool sf_process_rename(SfUtilityCall *call, RenameStmt *stmt);
-extern void sf_check_alter_schema(AlterObjectSchemaStmt *stmt);
+extern bool sf_process_alter_schema(SfUtilityCall *call, AlterObjectSchemaStmt *stmt);
 extern void sf_check_create_table(CreateStmt *stmt);
 
 /* in maintenance.c */
