@@ -345,3 +345,34 @@ REVOKE ALL ON FUNCTION create_reference_table(regclass) FROM PUBLIC;
 -- DDL propagation (commands layer)
 --
 -- (commands objects go here)
+CREATE FUNCTION shardfdw.drop_trigger()
+RETURNS event_trigger
+LANGUAGE C
+AS 'MODULE_PATHNAME', 'shardfdw_drop_trigger';
+COMMENT ON FUNCTION shardfdw.drop_trigger()
+  IS 'sql_drop event trigger: drops the shards / replicas of dropped distributed and reference tables and their catalog rows';
+
+CREATE EVENT TRIGGER shardfdw_drop ON sql_drop
+  EXECUTE FUNCTION shardfdw.drop_trigger();
+
+CREATE VIEW shardfdw.table_objects AS
+SELECT d.relid AS table_name,
+       d.name AS object_name,
+       CASE d.kind WHEN 'i' THEN 'index' WHEN 'u' THEN 'unique index'
+         ELSE CASE pg_catalog.split_part(d.definition, ' ', 1)
+           WHEN 'PRIMARY' THEN 'primary key' WHEN 'UNIQUE' THEN 'unique'
+           WHEN 'EXCLUDE' THEN 'exclude' WHEN 'CHECK' THEN 'check'
+           ELSE 'constraint' END END AS object_type,
+       'shards'::text AS lives_on,
+       d.definition
+  FROM shardfdw.shard_ddl d
+UNION ALL
+SELECT f.relid, f.conname, 'foreign key',
+       CASE WHEN f.created THEN 'shards' ELSE 'pending' END,
+       pg_catalog.format('FOREIGN KEY (%s) REFERENCES %s(%s)%s',
+         pg_catalog.array_to_string(f.columns, ', '), f.refrelid,
+         pg_catalog.array_to_string(f.refcolumns, ', '), f.actions)
+  FROM shardfdw.pending_fkey f;
+COMMENT ON VIEW shardfdw.table_objects
+  IS 'indexes and constraints of distributed tables that live on their shards (not on the coordinator''s parent), and the foreign keys shardfdw manages';
+GRANT SELECT ON shardfdw.table_objects TO PUBLIC;

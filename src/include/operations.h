@@ -2,8 +2,9 @@
  *
  * operations.h
  *	  The operations layer: nodes (node.c), distributed tables
- *	  (distribute.c) and reference tables (reference.c), plus the helpers
- *	  they share.
+ *	  (distribute.c, undistribute.c), reference tables (reference.c), the
+ *	  shard definitions (shard_ddl.c) and foreign keys (foreign_keys.c)
+ *	  they share, plus common helpers (node.c).
  *
  * Every operation runs in the caller's transaction: local DDL and catalog
  * changes go through SPI, remote DDL and data through the connection layer
@@ -50,16 +51,37 @@ extern void sf_pop_search_path(int nestlevel);
 extern void sf_exec_on_server(Oid serverid, const char *sql);
 extern void sf_require_nodes(const char *operation);
 
-/* in distribute.c: shard definitions (also used for reference replicas) */
+/* in node.c: more shared helpers */
+extern List *sf_spi_strings(void);
+extern char *sf_name_array(List *names);
+
+/* in distribute.c */
+extern void sf_check_not_distributed(Oid relid);
+extern char *sf_insertable_columns(Oid relid);
+extern void sf_carry_over_table_properties(Oid from, Oid to, const char *toname);
+extern void sf_add_primary_key_marker(Oid relid, const char *name, List *columns);
+
+/* in shard_ddl.c: shard definitions (also used for reference replicas) */
 extern List *sf_collect_shard_ddl(Oid relid);
 extern List *sf_shard_create_commands(Oid relid, List *ddl,
 									  const char *nspname,
 									  const char *shard_relname,
 									  int64 shardid);
 extern void sf_ensure_column_types(Oid relid, Oid serverid);
+
+/* in foreign_keys.c */
+extern List *sf_constraint_foreign_keys(Oid relid);
+extern void sf_check_fkey_pair(SfForeignKey *fk, int32 colocationid,
+							   Oid relid, AttrNumber attnum,
+							   Oid refrelid, AttrNumber refattnum);
+extern void sf_add_fkey_placeholder(Oid relid, const char *conname, const char *refname);
+extern bool sf_fkey_placeholder_exists(Oid relid, const char *conname);
+extern void sf_drop_fkey_placeholders(Oid relid);
 extern List *sf_load_foreign_keys(Oid relid);
 extern void sf_create_ready_foreign_keys(Oid relid);
 extern void sf_forget_dropped_pending_fkeys(Oid relid);
+extern char *sf_foreign_key_actions(char matchtype, char updaction, char delaction,
+									 bool deferrable, bool deferred);
 extern char *sf_foreign_key_shard_command(SfForeignKey *fk,
 										  const char *shard,
 										  const char *refshard,

@@ -8,11 +8,15 @@
  *	fdw			 the shardfdw foreign-data wrapper
  *	connection	 libpq connections and remote transactions
  *	operations	 distribute / undistribute, nodes, reference tables
+ *	commands	 DDL propagation (ProcessUtility hook, drop trigger)
  *
  *-------------------------------------------------------------------------
  */
 #ifndef SHARDFDW_H
 #define SHARDFDW_H
+
+/* in commands/utility.c */
+extern void sf_commands_init(void);
 
 /* in connection/connection.c */
 extern void sf_connection_init(void);

@@ -1,9 +1,10 @@
 /*-------------------------------------------------------------------------
  *
  * distribute.c
- *	  create_distributed_table, create_distributed_table_concurrently,
- *	  undistribute_table, truncate_local_data_after_distributing_table, and
- *	  the shard definitions and foreign keys shared with reference tables.
+ *	  create_distributed_table, create_distributed_table_concurrently and
+ *	  truncate_local_data_after_distributing_table (undistribute_table is in
+ *	  undistribute.c, shard definitions in shard_ddl.c, foreign keys in
+ *	  foreign_keys.c).
  *
  * Distributing table t (all in the caller's transaction):
  *	1. validate everything (nothing has been changed when an error is raised
@@ -51,6 +52,7 @@
 #include "utils/inval.h"
 #include "catalog/pg_type.h"
 #include "catalog/pg_am.h"
+#include "commands.h"
 #include "commands/defrem.h"
 #include "connection.h"
 #include "executor/spi.h"
@@ -70,7 +72,6 @@
 PG_FUNCTION_INFO_V1(shardfdw_create_distributed_table);
 PG_FUNCTION_INFO_V1(shardfdw_create_distributed_table_concurrently);
 PG_FUNCTION_INFO_V1(shardfdw_truncate_local_data_after_distributing_table);
-PG_FUNCTION_INFO_V1(shardfdw_undistribute_table);
 
 /* What create_distributed_table decided during validation */
 typedef struct SfDistributePlan
@@ -92,57 +93,26 @@ typedef struct SfDistributePlan
 
 static void sf_check_plain_table(Oid relid, const char *operation);
 static void sf_check_dependents(Oid relid);
-static char *sf_fkey_actions(HeapTuple contup);
-static List *sf_constraint_foreign_keys(Oid relid);
-static void sf_check_fkey_pair(SfForeignKey *fk, int32 colocationid,
-							   Oid relid, AttrNumber attnum,
-							   Oid refrelid, AttrNumber refattnum);
 static void sf_create_distributed_table(FunctionCallInfo fcinfo);
-static List *sf_spi_strings(void);
-static void sf_add_fkey_placeholder(Oid relid, const char *conname, const char *refname);
-static bool sf_fkey_placeholder_exists(Oid relid, const char *conname);
-static void sf_drop_fkey_placeholders(Oid relid);
-static char *sf_name_array(List *names);
 
 /* ----------------------------------------------------------------
  * Shared helpers
  * ----------------------------------------------------------------
  */
 
-/* Copy the first column of SPI_tuptable into a List of C strings. */
-static List *
-sf_spi_strings(void)
+/* Error out if relid is already a distributed or reference table */
+void
+sf_check_not_distributed(Oid relid)
 {
-	List	   *result = NIL;
-	uint64		i;
+	const SfTable *table = sf_lookup_table(relid);
 
-	for (i = 0; i < SPI_processed; i++)
-	{
-		char	   *v = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
-
-		if (v != NULL)
-			result = lappend(result, v);
-	}
-	return result;
-}
-
-/* A name[] literal for a List of String */
-static char *
-sf_name_array(List *names)
-{
-	StringInfoData buf;
-	ListCell   *lc;
-
-	initStringInfo(&buf);
-	appendStringInfoString(&buf, "ARRAY[");
-	foreach(lc, names)
-	{
-		if (lc != list_head(names))
-			appendStringInfoString(&buf, ", ");
-		appendStringInfoString(&buf, quote_literal_cstr(strVal(lfirst(lc))));
-	}
-	appendStringInfoString(&buf, "]::pg_catalog.name[]");
-	return buf.data;
+	if (table != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_DUPLICATE_OBJECT),
+				 errmsg("table \"%s\" is already %s", get_rel_name(relid),
+						table->kind == SF_KIND_HASH ? "distributed" : "a reference table"),
+				 errhint("Call undistribute_table('%s') first to change how it is distributed.",
+						 sf_qualified_relname(relid))));
 }
 
 /*
@@ -154,21 +124,13 @@ sf_check_plain_table(Oid relid, const char *operation)
 {
 	char		relkind = get_rel_relkind(relid);
 	char	   *relname = get_rel_name(relid);
-	const SfTable *table;
 
 	if (relname == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_TABLE),
 				 errmsg("relation with OID %u does not exist", relid)));
 
-	table = sf_lookup_table(relid);
-	if (table != NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_DUPLICATE_OBJECT),
-				 errmsg("table \"%s\" is already %s", relname,
-						table->kind == SF_KIND_HASH ? "distributed" : "a reference table"),
-				 errhint("Call undistribute_table('%s') first to change how it is distributed.",
-						 sf_qualified_relname(relid))));
+	sf_check_not_distributed(relid);
 	if (relkind == RELKIND_PARTITIONED_TABLE)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
@@ -262,645 +224,6 @@ sf_check_dependents(Oid relid)
 }
 
 /*
- * Definitions of the primary keys, unique and exclusion constraints and
- * indexes of relid (a plain table), as SfShardDdl, in name order.  Their
- * texts are deparsed with every name qualified.  The caller has connected
- * to SPI.
- */
-List *
-sf_collect_shard_ddl(Oid relid)
-{
-	List	   *result = NIL;
-	int			nestlevel = sf_push_qualified_search_path();
-	uint64		i;
-
-	sf_spi_exec_count(psprintf("SELECT conname, pg_catalog.pg_get_constraintdef(oid)"
-							   " FROM pg_catalog.pg_constraint"
-							   " WHERE conrelid = %u AND contype IN ('p', 'u', 'x')"
-							   " ORDER BY conname", relid), -1);
-	for (i = 0; i < SPI_processed; i++)
-	{
-		SfShardDdl *ddl = palloc(sizeof(SfShardDdl));
-
-		ddl->name = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
-		ddl->kind = SF_DDL_CONSTRAINT;
-		ddl->definition = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2);
-		result = lappend(result, ddl);
-	}
-
-	sf_spi_exec_count(psprintf("SELECT c.relname, i.indisunique, pg_catalog.pg_get_indexdef(i.indexrelid)"
-							   " FROM pg_catalog.pg_index i JOIN pg_catalog.pg_class c ON c.oid = i.indexrelid"
-							   " WHERE i.indrelid = %u AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint k"
-							   "   WHERE k.conindid = i.indexrelid AND k.conrelid = %u)"
-							   " ORDER BY c.relname", relid, relid), -1);
-	for (i = 0; i < SPI_processed; i++)
-	{
-		SfShardDdl *ddl = palloc(sizeof(SfShardDdl));
-		char	   *def = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 3);
-		char	   *using = strstr(def, " USING ");
-
-		if (using == NULL)
-			elog(ERROR, "unexpected index definition: %s", def);
-		ddl->name = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
-		ddl->kind = strcmp(SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2), "t") == 0
-			? SF_DDL_UNIQUE_INDEX : SF_DDL_INDEX;
-		ddl->definition = pstrdup(using + 1);
-		result = lappend(result, ddl);
-	}
-	sf_pop_search_path(nestlevel);
-	return result;
-}
-
-/*
- * The commands that create shard (or replica) nspname.shard_relname of
- * table relid on a worker: CREATE TABLE with relid's columns (types and
- * collations, NOT NULL) and CHECK constraints, then the constraints and
- * indexes of ddl.  With shardid != 0 every constraint and index name gets
- * the suffix _<shardid>; with 0 they keep their names (replicas).  Column
- * defaults and generated expressions stay on the coordinator.  The caller
- * has connected to SPI.
- */
-List *
-sf_shard_create_commands(Oid relid, List *ddl, const char *nspname,
-						 const char *shard_relname, int64 shardid)
-{
-	List	   *result = NIL;
-	StringInfoData buf;
-	Relation	rel;
-	TupleDesc	desc;
-	int			i;
-	bool		first = true;
-	char	   *target = quote_qualified_identifier(nspname, shard_relname);
-	int			nestlevel = sf_push_qualified_search_path();
-	ListCell   *lc;
-	uint64		j;
-
-	initStringInfo(&buf);
-	appendStringInfo(&buf, "CREATE TABLE %s (", target);
-	rel = table_open(relid, AccessShareLock);
-	desc = RelationGetDescr(rel);
-	for (i = 0; i < desc->natts; i++)
-	{
-		Form_pg_attribute att = TupleDescAttr(desc, i);
-
-		if (att->attisdropped)
-			continue;
-		if (!first)
-			appendStringInfoString(&buf, ", ");
-		first = false;
-		appendStringInfo(&buf, "%s %s", quote_identifier(NameStr(att->attname)),
-						 format_type_extended(att->atttypid, att->atttypmod,
-											  FORMAT_TYPE_TYPEMOD_GIVEN | FORMAT_TYPE_FORCE_QUALIFY));
-		if (OidIsValid(att->attcollation) &&
-			att->attcollation != get_typcollation(att->atttypid))
-		{
-			HeapTuple	tup = SearchSysCache1(COLLOID, ObjectIdGetDatum(att->attcollation));
-			Form_pg_collation coll;
-
-			if (!HeapTupleIsValid(tup))
-				elog(ERROR, "cache lookup failed for collation %u", att->attcollation);
-			coll = (Form_pg_collation) GETSTRUCT(tup);
-			appendStringInfo(&buf, " COLLATE %s",
-							 quote_qualified_identifier(get_namespace_name(coll->collnamespace),
-														NameStr(coll->collname)));
-			ReleaseSysCache(tup);
-		}
-		if (att->attnotnull)
-			appendStringInfoString(&buf, " NOT NULL");
-	}
-	table_close(rel, AccessShareLock);
-
-	sf_spi_exec_count(psprintf("SELECT conname, pg_catalog.pg_get_constraintdef(oid)"
-							   " FROM pg_catalog.pg_constraint"
-							   " WHERE conrelid = %u AND contype = 'c' ORDER BY conname", relid), -1);
-	for (j = 0; j < SPI_processed; j++)
-	{
-		char	   *name = SPI_getvalue(SPI_tuptable->vals[j], SPI_tuptable->tupdesc, 1);
-		char	   *def = SPI_getvalue(SPI_tuptable->vals[j], SPI_tuptable->tupdesc, 2);
-
-		if (!first)
-			appendStringInfoString(&buf, ", ");
-		first = false;
-		appendStringInfo(&buf, "CONSTRAINT %s %s",
-						 quote_identifier(shardid != 0 ? sf_shard_relname(name, shardid) : name),
-						 def);
-	}
-	appendStringInfoChar(&buf, ')');
-	result = lappend(result, buf.data);
-	sf_pop_search_path(nestlevel);
-
-	foreach(lc, ddl)
-	{
-		SfShardDdl *d = lfirst(lc);
-		char	   *name = shardid != 0 ? sf_shard_relname(d->name, shardid) : d->name;
-
-		if (d->kind == SF_DDL_CONSTRAINT)
-			result = lappend(result, psprintf("ALTER TABLE %s ADD CONSTRAINT %s %s",
-											  target, quote_identifier(name), d->definition));
-		else
-			result = lappend(result, psprintf("CREATE %sINDEX %s ON %s %s",
-											  d->kind == SF_DDL_UNIQUE_INDEX ? "UNIQUE " : "",
-											  quote_identifier(name), target, d->definition));
-	}
-	return result;
-}
-
-/*
- * Make sure a user-defined type exists on a worker: enums, domains and
- * composite types are created there when missing (with their schema);
- * other types must already exist.
- */
-static void
-sf_ensure_type(Oid typid, Oid serverid, int depth)
-{
-	HeapTuple	tup;
-	Form_pg_type typ;
-	char	   *nspname;
-	char	   *qualname;
-	SfConn	   *conn;
-	PGresult   *res;
-	const char *values[1];
-	bool		exists;
-	Oid			elem;
-
-	if (depth > 16)
-		return;
-	elem = get_element_type(typid);
-	if (OidIsValid(elem))
-	{
-		sf_ensure_type(elem, serverid, depth + 1);
-		return;
-	}
-	tup = SearchSysCache1(TYPEOID, ObjectIdGetDatum(typid));
-	if (!HeapTupleIsValid(tup))
-		elog(ERROR, "cache lookup failed for type %u", typid);
-	typ = (Form_pg_type) GETSTRUCT(tup);
-	if (typ->typnamespace == PG_CATALOG_NAMESPACE ||
-		typid < FirstNormalObjectId)
-	{
-		ReleaseSysCache(tup);
-		return;
-	}
-	nspname = get_namespace_name(typ->typnamespace);
-	qualname = quote_qualified_identifier(nspname, NameStr(typ->typname));
-
-	conn = sf_get_connection_for_server(serverid);
-	values[0] = qualname;
-	res = sf_exec_query(conn, "SELECT pg_catalog.to_regtype($1) IS NOT NULL", 1, values);
-	exists = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
-	PQclear(res);
-	if (exists)
-	{
-		ReleaseSysCache(tup);
-		return;
-	}
-
-	if (typ->typtype == TYPTYPE_ENUM || typ->typtype == TYPTYPE_DOMAIN ||
-		(typ->typtype == TYPTYPE_COMPOSITE && get_rel_relkind(typ->typrelid) == RELKIND_COMPOSITE_TYPE))
-	{
-		StringInfoData buf;
-		int			nestlevel;
-		uint64		i;
-
-		initStringInfo(&buf);
-		sf_exec_command(conn, psprintf("CREATE SCHEMA IF NOT EXISTS %s", quote_identifier(nspname)));
-		SPI_connect();
-		nestlevel = sf_push_qualified_search_path();
-		if (typ->typtype == TYPTYPE_ENUM)
-		{
-			sf_spi_exec_count(psprintf("SELECT pg_catalog.quote_literal(enumlabel) FROM pg_catalog.pg_enum"
-									   " WHERE enumtypid = %u ORDER BY enumsortorder", typid), -1);
-			appendStringInfo(&buf, "CREATE TYPE %s AS ENUM (", qualname);
-			for (i = 0; i < SPI_processed; i++)
-				appendStringInfo(&buf, "%s%s", i > 0 ? ", " : "",
-								 SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1));
-			appendStringInfoChar(&buf, ')');
-		}
-		else if (typ->typtype == TYPTYPE_DOMAIN)
-		{
-			sf_ensure_type(typ->typbasetype, serverid, depth + 1);
-			appendStringInfo(&buf, "CREATE DOMAIN %s AS %s", qualname,
-							 format_type_extended(typ->typbasetype, typ->typtypmod,
-												  FORMAT_TYPE_TYPEMOD_GIVEN | FORMAT_TYPE_FORCE_QUALIFY));
-			if (typ->typnotnull)
-				appendStringInfoString(&buf, " NOT NULL");
-			sf_spi_exec_count(psprintf("SELECT pg_catalog.pg_get_constraintdef(oid) FROM pg_catalog.pg_constraint"
-									   " WHERE contypid = %u ORDER BY conname", typid), -1);
-			for (i = 0; i < SPI_processed; i++)
-				appendStringInfo(&buf, " %s",
-								 SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1));
-		}
-		else
-		{
-			Relation	crel = relation_open(typ->typrelid, AccessShareLock);
-			TupleDesc	cdesc = RelationGetDescr(crel);
-			int			k;
-			bool		first = true;
-
-			appendStringInfo(&buf, "CREATE TYPE %s AS (", qualname);
-			for (k = 0; k < cdesc->natts; k++)
-			{
-				Form_pg_attribute att = TupleDescAttr(cdesc, k);
-
-				if (att->attisdropped)
-					continue;
-				sf_ensure_type(att->atttypid, serverid, depth + 1);
-				appendStringInfo(&buf, "%s%s %s", first ? "" : ", ",
-								 quote_identifier(NameStr(att->attname)),
-								 format_type_extended(att->atttypid, att->atttypmod,
-													  FORMAT_TYPE_TYPEMOD_GIVEN | FORMAT_TYPE_FORCE_QUALIFY));
-				first = false;
-			}
-			appendStringInfoChar(&buf, ')');
-			relation_close(crel, AccessShareLock);
-		}
-		sf_pop_search_path(nestlevel);
-		SPI_finish();
-		sf_exec_command(conn, buf.data);
-		ReleaseSysCache(tup);
-		return;
-	}
-
-	ereport(ERROR,
-			(errcode(ERRCODE_UNDEFINED_OBJECT),
-			 errmsg("type %s does not exist on worker \"%s\"", qualname,
-					sf_conn_server_name(conn)),
-			 errdetail("shardfdw creates enum, domain and composite types on workers, but not types of kind '%c'.",
-					   typ->typtype),
-			 errhint("Create the type on every worker (for a type from an extension, CREATE EXTENSION there), then retry.")));
-}
-
-/*
- * Make sure the types of relid's columns exist on a worker (see
- * sf_ensure_type).
- */
-void
-sf_ensure_column_types(Oid relid, Oid serverid)
-{
-	Relation	rel = table_open(relid, AccessShareLock);
-	TupleDesc	desc = RelationGetDescr(rel);
-	int			i;
-
-	for (i = 0; i < desc->natts; i++)
-	{
-		Form_pg_attribute att = TupleDescAttr(desc, i);
-
-		if (!att->attisdropped)
-			sf_ensure_type(att->atttypid, serverid, 0);
-	}
-	table_close(rel, AccessShareLock);
-}
-
-/* ----------------------------------------------------------------
- * Foreign keys
- * ----------------------------------------------------------------
- */
-
-/* " ON UPDATE ... ON DELETE ... MATCH FULL DEFERRABLE ..." of a pg_constraint row */
-static char *
-sf_fkey_actions(HeapTuple contup)
-{
-	Form_pg_constraint con = (Form_pg_constraint) GETSTRUCT(contup);
-	StringInfoData buf;
-	char		types[2] = {con->confupdtype, con->confdeltype};
-	const char *words[2] = {"UPDATE", "DELETE"};
-	int			i;
-
-	initStringInfo(&buf);
-	if (con->confmatchtype == FKCONSTR_MATCH_FULL)
-		appendStringInfoString(&buf, " MATCH FULL");
-	for (i = 0; i < 2; i++)
-	{
-		const char *action = NULL;
-
-		switch (types[i])
-		{
-			case FKCONSTR_ACTION_RESTRICT:
-				action = "RESTRICT";
-				break;
-			case FKCONSTR_ACTION_CASCADE:
-				action = "CASCADE";
-				break;
-			case FKCONSTR_ACTION_SETNULL:
-				action = "SET NULL";
-				break;
-			case FKCONSTR_ACTION_SETDEFAULT:
-				action = "SET DEFAULT";
-				break;
-			default:
-				break;
-		}
-		if (action)
-			appendStringInfo(&buf, " ON %s %s", words[i], action);
-	}
-	if (con->condeferrable)
-		appendStringInfoString(&buf, " DEFERRABLE");
-	if (con->condeferred)
-		appendStringInfoString(&buf, " INITIALLY DEFERRED");
-	return buf.data;
-}
-
-/*
- * The foreign keys of pg_constraint from or to relid, as SfForeignKey.
- */
-static List *
-sf_constraint_foreign_keys(Oid relid)
-{
-	List	   *result = NIL;
-	Relation	conrel = table_open(ConstraintRelationId, AccessShareLock);
-	TableScanDesc scan = table_beginscan_catalog(conrel, 0, NULL);
-	HeapTuple	tup;
-
-	while ((tup = heap_getnext(scan, ForwardScanDirection)) != NULL)
-	{
-		Form_pg_constraint con = (Form_pg_constraint) GETSTRUCT(tup);
-		SfForeignKey *fk;
-		Datum		d;
-		bool		isnull;
-		ArrayType  *arr;
-		int16	   *keys;
-		int			n;
-		int			i;
-
-		if (con->contype != CONSTRAINT_FOREIGN ||
-			(con->conrelid != relid && con->confrelid != relid))
-			continue;
-		fk = palloc0(sizeof(SfForeignKey));
-		fk->conname = pstrdup(NameStr(con->conname));
-		fk->relid = con->conrelid;
-		fk->refrelid = con->confrelid;
-		fk->actions = sf_fkey_actions(tup);
-		d = heap_getattr(tup, Anum_pg_constraint_conkey, RelationGetDescr(conrel), &isnull);
-		arr = DatumGetArrayTypeP(d);
-		n = ArrayGetNItems(ARR_NDIM(arr), ARR_DIMS(arr));
-		keys = (int16 *) ARR_DATA_PTR(arr);
-		for (i = 0; i < n; i++)
-			fk->columns = lappend(fk->columns,
-								  makeString(get_attname(fk->relid, keys[i], false)));
-		d = heap_getattr(tup, Anum_pg_constraint_confkey, RelationGetDescr(conrel), &isnull);
-		arr = DatumGetArrayTypeP(d);
-		n = ArrayGetNItems(ARR_NDIM(arr), ARR_DIMS(arr));
-		keys = (int16 *) ARR_DATA_PTR(arr);
-		for (i = 0; i < n; i++)
-			fk->refcolumns = lappend(fk->refcolumns,
-									 makeString(get_attname(fk->refrelid, keys[i], false)));
-		result = lappend(result, fk);
-	}
-	table_endscan(scan);
-	table_close(conrel, AccessShareLock);
-	return result;
-}
-
-/*
- * The rows of shardfdw.pending_fkey from or to relid.  The caller has
- * connected to SPI.
- */
-List *
-sf_load_foreign_keys(Oid relid)
-{
-	List	   *result = NIL;
-	uint64		i;
-
-	sf_spi_exec_count(psprintf("SELECT conname, relid::pg_catalog.oid, refrelid::pg_catalog.oid,"
-							   " pg_catalog.array_to_string(columns, chr(1)),"
-							   " pg_catalog.array_to_string(refcolumns, chr(1)), actions, created"
-							   " FROM shardfdw.pending_fkey WHERE relid = %u OR refrelid = %u"
-							   " ORDER BY relid, conname", relid, relid), -1);
-	for (i = 0; i < SPI_processed; i++)
-	{
-		HeapTuple	t = SPI_tuptable->vals[i];
-		TupleDesc	d = SPI_tuptable->tupdesc;
-		SfForeignKey *fk = palloc0(sizeof(SfForeignKey));
-		char	   *cols;
-		char	   *tok;
-
-		fk->conname = SPI_getvalue(t, d, 1);
-		fk->relid = atooid(SPI_getvalue(t, d, 2));
-		fk->refrelid = atooid(SPI_getvalue(t, d, 3));
-		cols = SPI_getvalue(t, d, 4);
-		for (tok = strtok(cols, "\001"); tok; tok = strtok(NULL, "\001"))
-			fk->columns = lappend(fk->columns, makeString(pstrdup(tok)));
-		cols = SPI_getvalue(t, d, 5);
-		for (tok = strtok(cols, "\001"); tok; tok = strtok(NULL, "\001"))
-			fk->refcolumns = lappend(fk->refcolumns, makeString(pstrdup(tok)));
-		fk->actions = SPI_getvalue(t, d, 6);
-		fk->created = strcmp(SPI_getvalue(t, d, 7), "t") == 0;
-		result = lappend(result, fk);
-	}
-	return result;
-}
-
-/*
- * Error out unless foreign key fk between two hash-distributed tables can
- * be created shard by shard: same co-location group, and the referencing
- * distribution column references the referenced distribution column.
- */
-static void
-sf_check_fkey_pair(SfForeignKey *fk, int32 colocationid,
-				   Oid relid, AttrNumber attnum,
-				   Oid refrelid, AttrNumber refattnum)
-{
-	char	   *distcol = get_attname(relid, attnum, false);
-	char	   *refdistcol = get_attname(refrelid, refattnum, false);
-	int32		refcolocation = (refrelid == relid) ? colocationid : sf_colocation_id(refrelid);
-	ListCell   *lc1;
-	ListCell   *lc2;
-	bool		ok = false;
-
-	if (refcolocation != colocationid)
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("cannot create foreign key \"%s\" on distributed table \"%s\"",
-						fk->conname, get_rel_name(fk->relid)),
-				 errdetail("Table \"%s\" is not co-located with table \"%s\".",
-						   get_rel_name(fk->relid), get_rel_name(fk->refrelid)),
-				 errhint("Distribute both tables on the referencing columns with colocate_with, or make \"%s\" a reference table.",
-						 get_rel_name(fk->refrelid))));
-	forboth(lc1, fk->columns, lc2, fk->refcolumns)
-	{
-		if (strcmp(strVal(lfirst(lc1)), distcol) == 0 &&
-			strcmp(strVal(lfirst(lc2)), refdistcol) == 0)
-			ok = true;
-	}
-	if (!ok)
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("cannot create foreign key \"%s\" on distributed table \"%s\"",
-						fk->conname, get_rel_name(fk->relid)),
-				 errdetail("Foreign keys between distributed tables must map distribution column \"%s\" to distribution column \"%s\".",
-						   distcol, refdistcol),
-				 errhint("Include the distribution columns in the foreign key, or make \"%s\" a reference table.",
-						 get_rel_name(fk->refrelid))));
-}
-
-/* ALTER TABLE shard ADD CONSTRAINT ... FOREIGN KEY ... REFERENCES refshard */
-char *
-sf_foreign_key_shard_command(SfForeignKey *fk, const char *shard,
-							 const char *refshard, int64 shardid)
-{
-	StringInfoData buf;
-	ListCell   *lc;
-
-	initStringInfo(&buf);
-	appendStringInfo(&buf, "ALTER TABLE %s ADD CONSTRAINT %s FOREIGN KEY (", shard,
-					 quote_identifier(shardid != 0 ? sf_shard_relname(fk->conname, shardid) : fk->conname));
-	foreach(lc, fk->columns)
-		appendStringInfo(&buf, "%s%s", lc == list_head(fk->columns) ? "" : ", ",
-						 quote_identifier(strVal(lfirst(lc))));
-	appendStringInfo(&buf, ") REFERENCES %s (", refshard);
-	foreach(lc, fk->refcolumns)
-		appendStringInfo(&buf, "%s%s", lc == list_head(fk->refcolumns) ? "" : ", ",
-						 quote_identifier(strVal(lfirst(lc))));
-	appendStringInfo(&buf, ")%s", fk->actions);
-	return buf.data;
-}
-
-/*
- * Create on the workers the pending foreign keys from or to relid whose
- * both sides are now distributed or reference tables, and mark them
- * created.  Errors out for a foreign key that can never be created.  The
- * caller has connected to SPI and made the catalog rows of relid visible.
- */
-void
-sf_create_ready_foreign_keys(Oid relid)
-{
-	List	   *fkeys = sf_load_foreign_keys(relid);
-	ListCell   *lc;
-
-	foreach(lc, fkeys)
-	{
-		SfForeignKey *fk = lfirst(lc);
-		const SfTable *from;
-		const SfTable *to;
-		List	   *fromshards;
-		List	   *toshards;
-		ListCell   *lc2;
-
-		if (fk->created)
-			continue;
-		from = sf_lookup_table(fk->relid);
-		to = sf_lookup_table(fk->refrelid);
-		if (from == NULL || to == NULL)
-			continue;
-		if (from->kind == SF_KIND_REFERENCE)
-		{
-			if (to->kind == SF_KIND_HASH)
-				ereport(ERROR,
-						(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-						 errmsg("cannot create foreign key \"%s\" from reference table \"%s\" to distributed table \"%s\"",
-								fk->conname, get_rel_name(fk->relid), get_rel_name(fk->refrelid)),
-						 errdetail("A reference table has rows on every node, a distributed table only on one."),
-						 errhint("Drop the foreign key, or make \"%s\" a reference table too.",
-								 get_rel_name(fk->refrelid))));
-			/* reference to reference: kept on the coordinator tables */
-			continue;
-		}
-
-		fromshards = sf_shard_list(fk->relid);
-		toshards = sf_shard_list(fk->refrelid);
-		if (to->kind == SF_KIND_HASH)
-			sf_check_fkey_pair(fk, from->colocationid, fk->relid, from->distattnum,
-							   fk->refrelid, to->distattnum);
-
-		foreach(lc2, fromshards)
-		{
-			SfShard    *s = lfirst(lc2);
-			char	   *refname = NULL;
-			ListCell   *lc3;
-
-			if (to->kind == SF_KIND_REFERENCE)
-				refname = sf_qualified_relname(fk->refrelid);
-			else
-			{
-				foreach(lc3, toshards)
-				{
-					SfShard    *t = lfirst(lc3);
-
-					if (t->shardindex == s->shardindex)
-					{
-						if (t->nodeid != s->nodeid)
-							ereport(ERROR,
-									(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-									 errmsg("cannot create foreign key \"%s\": shards %lld and %lld are on different nodes",
-											fk->conname, (long long) s->shardid, (long long) t->shardid),
-									 errhint("Move the shards of the co-location group together first.")));
-						refname = sf_qualified_relname(t->shardrelid);
-					}
-				}
-			}
-			if (refname == NULL)
-				elog(ERROR, "no shard %d for table %u", s->shardindex, fk->refrelid);
-			sf_exec_on_server(s->serverid,
-							  sf_foreign_key_shard_command(fk, sf_qualified_relname(s->shardrelid),
-														   refname, s->shardid));
-		}
-		sf_spi_exec(psprintf("UPDATE shardfdw.pending_fkey SET created = true"
-							 " WHERE relid = %u AND conname = %s",
-							 fk->relid, quote_literal_cstr(fk->conname)));
-	}
-}
-
-/*
- * A foreign key of local table relid whose referenced table becomes
- * distributed cannot stay on the coordinator.  In its place relid gets a
- * CHECK (true) NOT VALID constraint of the same name, so that the user can
- * still see it and drop it (ALTER TABLE ... DROP CONSTRAINT name): a pending
- * foreign key whose placeholder is gone is forgotten, not created.
- */
-static void
-sf_add_fkey_placeholder(Oid relid, const char *conname, const char *refname)
-{
-	char	   *qualname = sf_qualified_relname(relid);
-
-	sf_spi_exec(psprintf("ALTER TABLE %s ADD CONSTRAINT %s CHECK (true) NOT VALID",
-						 qualname, quote_identifier(conname)));
-	sf_spi_exec(psprintf("COMMENT ON CONSTRAINT %s ON %s IS %s",
-						 quote_identifier(conname), qualname,
-						 quote_literal_cstr(psprintf("shardfdw: foreign key to distributed table %s, created on the shards when this table is distributed; drop this constraint to drop the foreign key",
-													 refname))));
-}
-
-/* Is the placeholder of pending foreign key conname of relid still there? */
-static bool
-sf_fkey_placeholder_exists(Oid relid, const char *conname)
-{
-	return sf_spi_exec_count(psprintf("SELECT 1 FROM pg_catalog.pg_constraint"
-									  " WHERE conrelid = %u AND conname = %s AND contype = 'c'",
-									  relid, quote_literal_cstr(conname)), -1) > 0;
-}
-
-/*
- * Delete the pending foreign keys of relid (referencing side, not yet
- * created) whose placeholder the user dropped.
- */
-void
-sf_forget_dropped_pending_fkeys(Oid relid)
-{
-	sf_spi_exec(psprintf("DELETE FROM shardfdw.pending_fkey p"
-						 " WHERE p.relid = %u AND NOT p.created AND NOT EXISTS"
-						 " (SELECT 1 FROM pg_catalog.pg_constraint c WHERE c.conrelid = %u"
-						 "  AND c.conname = p.conname AND c.contype = 'c')",
-						 relid, relid));
-}
-
-/* Drop the placeholders of the pending foreign keys of relid. */
-static void
-sf_drop_fkey_placeholders(Oid relid)
-{
-	List	   *names;
-	ListCell   *lc;
-
-	sf_spi_exec_count(psprintf("SELECT pg_catalog.quote_ident(c.conname) FROM pg_catalog.pg_constraint c"
-							   " JOIN shardfdw.pending_fkey p ON p.conname = c.conname AND p.relid = c.conrelid"
-							   " WHERE c.conrelid = %u AND c.contype = 'c' AND NOT p.created",
-							   relid), -1);
-	names = sf_spi_strings();
-	foreach(lc, names)
-		sf_spi_exec(psprintf("ALTER TABLE %s DROP CONSTRAINT %s",
-							 sf_qualified_relname(relid), (char *) lfirst(lc)));
-}
-
-/*
  * Names of the primary key columns of plain table relid (NIL if none), and
  * in *name the constraint's name.
  */
@@ -937,7 +260,7 @@ sf_primary_key_columns(Oid relid, char **name)
  * planner's removal of redundant GROUP BY columns.  pg_dump ignores primary
  * keys without an index.
  */
-static void
+void
 sf_add_primary_key_marker(Oid relid, const char *name, List *columns)
 {
 	int16	   *keys = palloc(sizeof(int16) * list_length(columns));
@@ -1101,7 +424,7 @@ sf_choose_placements(SfDistributePlan *plan)
 }
 
 /* Comma-separated quoted names of the non-dropped, non-generated columns */
-static char *
+char *
 sf_insertable_columns(Oid relid)
 {
 	Relation	rel = table_open(relid, AccessShareLock);
@@ -1127,7 +450,7 @@ sf_insertable_columns(Oid relid)
  * Carry owner, grants, table comment and owned sequences of table from
  * over to table to (both qualified names; relids given for the catalogs).
  */
-static void
+void
 sf_carry_over_table_properties(Oid from, Oid to, const char *toname)
 {
 	List	   *commands;
@@ -1580,177 +903,3 @@ shardfdw_truncate_local_data_after_distributing_table(PG_FUNCTION_ARGS)
 	PG_RETURN_VOID();
 }
 
-/* ----------------------------------------------------------------
- * undistribute_table
- * ----------------------------------------------------------------
- */
-
-/*
- * undistribute_table(table_name regclass, cascade_via_foreign_keys bool)
- */
-Datum
-shardfdw_undistribute_table(PG_FUNCTION_ARGS)
-{
-	Oid			relid = PG_GETARG_OID(0);
-	bool		cascade = PG_GETARG_BOOL(1);
-	const SfTable *table;
-	char	   *relname;
-	char	   *nspname;
-	char	   *qualname;
-	char	   *tmpname;
-	char	   *tmpqual;
-	Oid			newrelid;
-	char	   *columns;
-	List	   *shards;
-	List	   *fkeys;
-	List	   *ddl = NIL;
-	ListCell   *lc;
-	uint64		i;
-	int32		colocationid;
-
-	LockRelationOid(relid, AccessExclusiveLock);
-	table = sf_lookup_table(relid);
-	relname = get_rel_name(relid);
-	if (table == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_TABLE_DEFINITION),
-				 errmsg("table \"%s\" is not distributed", relname),
-				 errhint("undistribute_table applies to distributed and reference tables.")));
-
-	SPI_connect();
-	fkeys = sf_load_foreign_keys(relid);
-	foreach(lc, fkeys)
-	{
-		SfForeignKey *fk = lfirst(lc);
-
-		if (fk->created && fk->relid != relid)
-			ereport(ERROR,
-					(errcode(ERRCODE_DEPENDENT_OBJECTS_STILL_EXIST),
-					 errmsg("cannot undistribute table \"%s\": foreign key \"%s\" of table \"%s\" references it",
-							relname, fk->conname, get_rel_name(fk->relid)),
-					 errdetail("%s", cascade
-							   ? "cascade_via_foreign_keys is not supported yet."
-							   : "The referencing table is distributed."),
-					 errhint("Undistribute table \"%s\" first.", get_rel_name(fk->relid))));
-	}
-
-	if (table->kind == SF_KIND_REFERENCE)
-	{
-		SPI_finish();
-		sf_undistribute_reference_table(relid);
-		PG_RETURN_VOID();
-	}
-
-	nspname = get_namespace_name(get_rel_namespace(relid));
-	qualname = sf_qualified_relname(relid);
-	colocationid = table->colocationid;
-	shards = sf_shard_list(relid);
-
-	/* the new local table, with the rows */
-	tmpname = psprintf("shardfdw_new_%u", relid);
-	tmpqual = quote_qualified_identifier(nspname, tmpname);
-	sf_spi_exec(psprintf("CREATE TABLE %s (LIKE %s INCLUDING DEFAULTS INCLUDING CONSTRAINTS"
-						 " INCLUDING COMMENTS INCLUDING GENERATED INCLUDING STORAGE"
-						 " INCLUDING COMPRESSION)", tmpqual, qualname));
-	CommandCounterIncrement();
-	newrelid = get_relname_relid(tmpname, get_rel_namespace(relid));
-	sf_carry_over_table_properties(relid, newrelid, tmpqual);
-	columns = sf_insertable_columns(relid);
-	sf_spi_exec(psprintf("INSERT INTO %s (%s) SELECT %s FROM %s",
-						 tmpqual, columns, columns, qualname));
-
-	/* constraints and indexes from the catalog */
-	sf_spi_exec_count(psprintf("SELECT name, kind, definition FROM shardfdw.shard_ddl"
-							   " WHERE relid = %u ORDER BY kind, name", relid), -1);
-	for (i = 0; i < SPI_processed; i++)
-	{
-		SfShardDdl *d = palloc(sizeof(SfShardDdl));
-
-		d->name = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
-		d->kind = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2)[0];
-		d->definition = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 3);
-		ddl = lappend(ddl, d);
-	}
-
-	/* shards on the workers */
-	foreach(lc, shards)
-	{
-		SfShard    *s = lfirst(lc);
-
-		if (OidIsValid(s->serverid))
-			sf_exec_on_server(s->serverid,
-							  psprintf("DROP TABLE IF EXISTS %s CASCADE",
-									   sf_qualified_relname(s->shardrelid)));
-	}
-
-	/* swap */
-	sf_spi_exec(psprintf("DROP TABLE %s", qualname));
-	sf_spi_exec(psprintf("ALTER TABLE %s RENAME TO %s", tmpqual, quote_identifier(relname)));
-	CommandCounterIncrement();
-	foreach(lc, ddl)
-	{
-		SfShardDdl *d = lfirst(lc);
-
-		if (d->kind == SF_DDL_CONSTRAINT)
-			sf_spi_exec(psprintf("ALTER TABLE %s ADD CONSTRAINT %s %s", qualname,
-								 quote_identifier(d->name), d->definition));
-		else
-			sf_spi_exec(psprintf("CREATE %sINDEX %s ON %s %s",
-								 d->kind == SF_DDL_UNIQUE_INDEX ? "UNIQUE " : "",
-								 quote_identifier(d->name), qualname, d->definition));
-	}
-	CommandCounterIncrement();
-
-	/* foreign keys back to the coordinator where both sides are local */
-	foreach(lc, fkeys)
-	{
-		SfForeignKey *fk = lfirst(lc);
-		Oid			from = fk->relid == relid ? newrelid : fk->relid;
-		Oid			to = fk->refrelid == relid ? newrelid : fk->refrelid;
-		const SfTable *ot = sf_lookup_table(from == newrelid ? to : from);
-
-		if (from == newrelid && to == newrelid)
-			ot = NULL;
-		if (ot == NULL || ot->kind == SF_KIND_REFERENCE)
-		{
-			if (fk->refrelid == relid && ot != NULL)
-				continue;		/* reference -> us: impossible */
-			if (from != newrelid && !fk->created)
-			{
-				/* a local table referencing us: its placeholder */
-				if (!sf_fkey_placeholder_exists(from, fk->conname))
-				{
-					sf_spi_exec(psprintf("DELETE FROM shardfdw.pending_fkey WHERE relid = %u AND conname = %s",
-										 fk->relid, quote_literal_cstr(fk->conname)));
-					continue;
-				}
-				sf_spi_exec(psprintf("ALTER TABLE %s DROP CONSTRAINT %s",
-									 sf_qualified_relname(from),
-									 quote_identifier(fk->conname)));
-			}
-			sf_spi_exec(sf_foreign_key_shard_command(fk, sf_qualified_relname(from),
-													 sf_qualified_relname(to), 0));
-			sf_spi_exec(psprintf("DELETE FROM shardfdw.pending_fkey WHERE relid = %u AND conname = %s",
-								 fk->relid, quote_literal_cstr(fk->conname)));
-		}
-		else
-		{
-			/* the other side is distributed: keep it pending */
-			sf_spi_exec(psprintf("UPDATE shardfdw.pending_fkey SET created = false,"
-								 " relid = %u, refrelid = %u WHERE relid = %u AND conname = %s",
-								 from, to, fk->relid, quote_literal_cstr(fk->conname)));
-			if (from == newrelid)
-				sf_add_fkey_placeholder(newrelid, fk->conname, get_rel_name(to));
-		}
-	}
-
-	/* catalog */
-	sf_spi_exec(psprintf("DELETE FROM shardfdw.distributed_table WHERE relid = %u", relid));
-	sf_spi_exec(psprintf("DELETE FROM shardfdw.colocation c WHERE colocationid = %d AND NOT EXISTS"
-						 " (SELECT 1 FROM shardfdw.distributed_table t WHERE t.colocationid = c.colocationid)",
-						 colocationid));
-	sf_invalidate_table(relid);
-	sf_invalidate_table(newrelid);
-	SPI_finish();
-	PG_RETURN_VOID();
-}

@@ -152,6 +152,42 @@ sf_require_nodes(const char *operation)
 				 errhint("Create a SERVER with FOREIGN DATA WRAPPER shardfdw and a USER MAPPING for it, then call shardfdw_add_node(server name).")));
 }
 
+/* Copy the first column of SPI_tuptable into a List of C strings. */
+List *
+sf_spi_strings(void)
+{
+	List	   *result = NIL;
+	uint64		i;
+
+	for (i = 0; i < SPI_processed; i++)
+	{
+		char	   *v = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
+
+		if (v != NULL)
+			result = lappend(result, v);
+	}
+	return result;
+}
+
+/* A name[] literal for a List of String */
+char *
+sf_name_array(List *names)
+{
+	StringInfoData buf;
+	ListCell   *lc;
+
+	initStringInfo(&buf);
+	appendStringInfoString(&buf, "ARRAY[");
+	foreach(lc, names)
+	{
+		if (lc != list_head(names))
+			appendStringInfoString(&buf, ", ");
+		appendStringInfoString(&buf, quote_literal_cstr(strVal(lfirst(lc))));
+	}
+	appendStringInfoString(&buf, "]::pg_catalog.name[]");
+	return buf.data;
+}
+
 /* The SERVER named servername, which must use the shardfdw wrapper. */
 static ForeignServer *
 sf_lookup_shardfdw_server(const char *servername)

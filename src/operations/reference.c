@@ -296,7 +296,6 @@ shardfdw_create_reference_table(PG_FUNCTION_ARGS)
 	ListCell   *lc;
 	int64		shardid;
 	bool		isnull;
-	const SfTable *table;
 	char		relkind;
 	Relation	rel;
 
@@ -309,14 +308,7 @@ shardfdw_create_reference_table(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_UNDEFINED_TABLE),
 				 errmsg("relation with OID %u does not exist", relid)));
 	qualname = sf_qualified_relname(relid);
-	table = sf_lookup_table(relid);
-	if (table != NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_DUPLICATE_OBJECT),
-				 errmsg("table \"%s\" is already %s", relname,
-						table->kind == SF_KIND_HASH ? "distributed" : "a reference table"),
-				 errhint("Call undistribute_table('%s') first to change how it is distributed.",
-						 qualname)));
+	sf_check_not_distributed(relid);
 	relkind = get_rel_relkind(relid);
 	if (relkind != RELKIND_RELATION || get_rel_relispartition(relid) ||
 		get_rel_persistence(relid) == RELPERSISTENCE_TEMP)
@@ -622,9 +614,17 @@ shardfdw_replicate_reference_table(PG_FUNCTION_ARGS)
 
 	if (TRIGGER_FIRED_BY_TRUNCATE(event))
 	{
+		/*
+		 * CASCADE: the shards of distributed tables referencing the replica
+		 * must go in the same statement.  It reaches nothing the
+		 * coordinator did not truncate: PostgreSQL (keys between reference
+		 * tables) and the commands layer (keys from distributed tables)
+		 * refuse a TRUNCATE without CASCADE that leaves referencing tables
+		 * out, and add them with CASCADE.
+		 */
 		foreach(lc, serverids)
 			sf_exec_on_server(lfirst_oid(lc),
-							  psprintf("TRUNCATE %s", sf_qualified_relname(relid)));
+							  psprintf("TRUNCATE %s CASCADE", sf_qualified_relname(relid)));
 	}
 	else if (TRIGGER_FIRED_BY_INSERT(event))
 	{
