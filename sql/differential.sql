@@ -136,6 +136,8 @@ DECLARE
     lines text[] := '{}';
 BEGIN
     PERFORM set_config('search_path', 'dist, public', true);
+    -- the FDW path's SQL: the router would take pinned statements whole
+    PERFORM set_config('shardfdw.enable_router', 'off', true);
     FOR line IN EXECUTE 'EXPLAIN (VERBOSE, COSTS OFF) ' || q LOOP
         IF line ~ 'Remote SQL' THEN
             lines := lines || regexp_replace(btrim(line), '([a-z]+)_[0-9]+\M', '\1_N', 'g');

@@ -8,6 +8,8 @@
  *	fdw			 the shardfdw foreign-data wrapper
  *	connection	 libpq connections and remote transactions
  *	operations	 distribute / undistribute, nodes, reference tables
+ *	planner		 the planner hook: statements run whole on workers
+ *	executor	 custom scans running the planner's plans
  *
  *-------------------------------------------------------------------------
  */
@@ -22,5 +24,8 @@ extern void sf_fdw_init(void);
 
 /* in metadata/metadata.c */
 extern void sf_metadata_init(void);
+
+/* in planner/planner.c */
+extern void sf_planner_init(void);
 
 #endif							/* SHARDFDW_H */

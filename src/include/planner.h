@@ -1,0 +1,55 @@
+/*-------------------------------------------------------------------------
+ *
+ * planner.h
+ *	  The distributed planner (src/planner): a planner hook that recognises
+ *	  statements a worker can run whole and plans a CustomScan for them.
+ *
+ * Strategy implemented so far: the router.  A statement is routed when every
+ * distributed table in it (at any query level) is co-located with the others
+ * and pinned to one shard by an equality on its distribution column (to a
+ * constant, or to one parameter, maybe through equalities between columns),
+ * reference tables being allowed, and every expression in it is shippable
+ * (built-in, immutable).  Everything else gets the standard plan, where the
+ * FDW makes every statement correct.
+ *
+ * The plan hand-off to the executor (src/executor/router.c) is the
+ * custom_private list of the CustomScan, indexed by SfRouterPrivateIndex.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef SHARDFDW_PLANNER_H
+#define SHARDFDW_PLANNER_H
+
+#include "nodes/params.h"
+#include "nodes/parsenodes.h"
+#include "nodes/primnodes.h"
+
+/* GUCs (planner.c) */
+extern bool shardfdw_enable_router;
+
+/*
+ * Items of CustomScan.custom_private of a router scan.
+ */
+enum SfRouterPrivateIndex
+{
+	SfRouterQuery,				/* Query: the statement, parent tables, Params */
+	SfRouterSql,				/* String: worker SQL, "" if chosen at run time */
+	SfRouterShardIndex,			/* Integer: shard index, -1 if from the pin */
+	SfRouterServer,				/* Integer: server OID (shard index known) */
+	SfRouterPin,				/* Param: pins the shard, or NULL */
+	SfRouterHash,				/* OidList: hash function, collation, the
+								 * relid of a pinned distributed table */
+	SfRouterShardCount,			/* Integer: number of shards */
+	SfRouterPrivateCount
+};
+
+/* in planner.c */
+extern int	sf_hash_remainder(Oid hashfn, Oid collation, Datum value,
+							  bool isnull, int modulus);
+
+/* in shard_query.c */
+extern char *sf_shard_query_sql(Query *query, int shardindex,
+								ParamListInfo params, Oid *serverid,
+								bool for_plan);
+
+#endif							/* SHARDFDW_PLANNER_H */
