@@ -94,8 +94,9 @@ SELECT rt_check('same shard twice', $q$SELECT id FROM ads WHERE company_id = 5 A
 SELECT rt_check('FOR UPDATE', $q$SELECT id FROM ads WHERE company_id = 5 ORDER BY id LIMIT 1 FOR UPDATE$q$);
 
 --
--- Statements the router must leave to the standard planner (FDW path):
--- still correct, never routed
+-- Statements the router must not take (several shards, unshippable or
+-- unknown expressions): still correct, through the multi-shard strategy
+-- when it applies (planner_multi_shard), else the standard planner (FDW)
 --
 SELECT rt_check('no pin', $q$SELECT count(*) FROM ads$q$);
 SELECT rt_check('two shards', $q$SELECT id FROM ads WHERE company_id = 1 OR company_id = 2$q$);
@@ -157,7 +158,7 @@ SELECT rt_strategy($q$SELECT v FROM rt_int WHERE k = -3$q$);
 SELECT rt_strategy($q$SELECT v FROM rt_text WHERE k = 'key 9'$q$);
 -- a bigint constant against the int4 key: same hash opfamily
 SELECT v, rt_strategy($q$SELECT v FROM rt_int WHERE k = 42::bigint$q$) FROM dist.rt_int WHERE k = 42::bigint;
--- collation-sensitive equality on another collation: not pinned
+-- collation-sensitive equality on another collation: not pinned (all shards)
 SELECT rt_strategy($q$SELECT v FROM rt_text WHERE k = 'key 9' COLLATE "C"$q$);
 
 --
@@ -245,15 +246,15 @@ SELECT count(*) FROM companies WHERE id = 9100;
 
 --
 -- EXPLAIN: strategy, tasks, pruned shards, node and worker SQL; seed 002's
--- device 42 query runs one task, the unpinned one all shards through the FDW
+-- device 42 query runs one task, the unpinned one a task on every shard
 --
 \pset tuples_only off
 \pset format aligned
 SET search_path = seed002, public;
 SELECT pg_temp.explain_lines($q$EXPLAIN (COSTS OFF)
 SELECT device_id, count(*) FROM events WHERE device_id = 42 GROUP BY device_id$q$);
-SELECT count(*) AS foreign_scans FROM pg_temp.explain_lines($q$EXPLAIN (COSTS OFF)
-SELECT device_id, count(*) FROM events GROUP BY device_id$q$) l WHERE l ~ 'Foreign Scan on';
+SELECT pg_temp.explain_lines($q$EXPLAIN (COSTS OFF)
+SELECT device_id, count(*) FROM events GROUP BY device_id$q$);
 -- ANALYZE adds the worker's plan (its shape depends on the worker's
 -- statistics, so only its presence and the top node's row count are shown)
 SELECT l FROM pg_temp.explain_lines($q$EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)

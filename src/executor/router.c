@@ -50,10 +50,13 @@ typedef struct SfRouterScanState
 	Oid			hashfn;			/* extended hash function of the pin */
 	Oid			collation;		/* partition key collation */
 	int			shardcount;		/* number of shards */
+	int			strategy;		/* SF_STRATEGY_* */
+	List	   *tasks;			/* multi-shard: (server, SQL) per shard */
 	bool		executed;		/* the statement ran */
-	PGresult   *res;			/* its result (freed with the query context) */
-	int			nrows;			/* rows in res */
-	int			next;			/* next row to return */
+	int			nresults;		/* results: one per server */
+	PGresult  **results;		/* (freed with the query context) */
+	int			current;		/* result being returned */
+	int			next;			/* next row of it to return */
 	FmgrInfo   *infuncs;		/* input functions of the output columns */
 	Oid		   *typioparams;	/* their type I/O parameters */
 	int32	   *typmods;		/* their typmods */
@@ -68,14 +71,15 @@ static void router_end(CustomScanState *node);
 static void router_rescan(CustomScanState *node);
 static void router_explain(CustomScanState *node, List *ancestors,
 						   ExplainState *es);
+static int	list_index_oid(List *list, Oid value);
 
 const CustomScanMethods sf_router_scan_methods = {
-	.CustomName = "shardfdw Router",
+	.CustomName = "shardfdw",
 	.CreateCustomScanState = router_create_state,
 };
 
 static const CustomExecMethods router_exec_methods = {
-	.CustomName = "shardfdw Router",
+	.CustomName = "shardfdw",
 	.BeginCustomScan = router_begin,
 	.ExecCustomScan = router_exec,
 	.EndCustomScan = router_end,
@@ -108,6 +112,8 @@ router_create_state(CustomScan *cscan)
 	state->hashfn = linitial_oid(hash);
 	state->collation = lsecond_oid(hash);
 	state->shardcount = intVal(list_nth(priv, SfRouterShardCount));
+	state->strategy = intVal(list_nth(priv, SfRouterStrategy));
+	state->tasks = list_nth(priv, SfRouterTasks);
 	return (Node *) state;
 }
 
@@ -116,10 +122,15 @@ static void
 router_free_result(void *arg)
 {
 	SfRouterScanState *state = arg;
+	int			i;
 
-	if (state->res)
-		PQclear(state->res);
-	state->res = NULL;
+	for (i = 0; i < state->nresults; i++)
+	{
+		if (state->results[i])
+			PQclear(state->results[i]);
+		state->results[i] = NULL;
+	}
+	state->nresults = 0;
 }
 
 static void
@@ -129,25 +140,54 @@ router_begin(CustomScanState *node, EState *estate, int eflags)
 	TupleDesc	tupdesc = node->ss.ss_ScanTupleSlot->tts_tupleDescriptor;
 	int			i;
 
-	/* a parameter picks the shard */
-	if (state->shardindex < 0)
+	if (state->strategy == SF_STRATEGY_MULTI_SHARD)
 	{
-		Datum		value;
-		bool		isnull;
+		/* with Params, the shard queries are built now */
+		if (state->tasks == NIL)
+		{
+			int			i;
 
-		/* hashfn is the opfamily's function for the pin's type */
-		state->pin_state = ExecInitExpr(state->pin, &node->ss.ps);
-		value = ExecEvalExprSwitchContext(state->pin_state,
-										  node->ss.ps.ps_ExprContext,
-										  &isnull);
-		state->shardindex = sf_hash_remainder(state->hashfn, state->collation,
-											  value, isnull,
-											  state->shardcount);
+			for (i = 0; i < state->shardcount; i++)
+			{
+				Oid			server;
+				char	   *sql = sf_shard_query_sql(state->query, i,
+													 estate->es_param_list_info,
+													 &server, false);
+
+				if (i == 0)
+				{
+					state->sql = sql;
+					state->serverid = server;
+				}
+				state->tasks = lappend(state->tasks,
+									   list_make2(makeInteger((int) server),
+												  makeString(sql)));
+			}
+		}
 	}
-	if (state->sql == NULL)
-		state->sql = sf_shard_query_sql(state->query, state->shardindex,
-										estate->es_param_list_info,
-										&state->serverid, false);
+	else
+	{
+		/* a parameter picks the shard */
+		if (state->shardindex < 0)
+		{
+			Datum		value;
+			bool		isnull;
+
+			/* hashfn is the opfamily's function for the pin's type */
+			state->pin_state = ExecInitExpr(state->pin, &node->ss.ps);
+			value = ExecEvalExprSwitchContext(state->pin_state,
+											  node->ss.ps.ps_ExprContext,
+											  &isnull);
+			state->shardindex = sf_hash_remainder(state->hashfn,
+												  state->collation,
+												  value, isnull,
+												  state->shardcount);
+		}
+		if (state->sql == NULL)
+			state->sql = sf_shard_query_sql(state->query, state->shardindex,
+											estate->es_param_list_info,
+											&state->serverid, false);
+	}
 
 	state->infuncs = palloc(sizeof(FmgrInfo) * tupdesc->natts);
 	state->typioparams = palloc(sizeof(Oid) * tupdesc->natts);
@@ -199,41 +239,118 @@ router_fetch_worker_plan(SfRouterScanState *state, SfConn *conn)
 	state->worker_plan = buf.data;
 }
 
-/* Send the statement and read its whole result. */
+/*
+ * The statements to send, one per server: the router's statement, or for
+ * a multi-shard scan the shard queries of each server joined with UNION
+ * ALL (one round trip per worker, which may run the branches in parallel).
+ */
+static List *
+router_server_statements(SfRouterScanState *state, List **servers)
+{
+	List	   *sqls = NIL;
+	ListCell   *lc;
+
+	*servers = NIL;
+	if (state->strategy != SF_STRATEGY_MULTI_SHARD)
+	{
+		*servers = list_make1_oid(state->serverid);
+		return list_make1(makeStringInfo());
+	}
+	foreach(lc, state->tasks)
+	{
+		List	   *task = lfirst(lc);
+		Oid			server = (Oid) intVal(linitial(task));
+		char	   *sql = strVal(lsecond(task));
+		int			pos = list_index_oid(*servers, server);
+		StringInfo	buf;
+
+		if (pos < 0)
+		{
+			*servers = lappend_oid(*servers, server);
+			sqls = lappend(sqls, makeStringInfo());
+			pos = list_length(sqls) - 1;
+		}
+		buf = list_nth(sqls, pos);
+		if (buf->len > 0)
+			appendStringInfoString(buf, " UNION ALL ");
+		appendStringInfo(buf, "(%s)", sql);
+	}
+	return sqls;
+}
+
+/* list position of an OID, or -1 */
+static int
+list_index_oid(List *list, Oid value)
+{
+	ListCell   *lc;
+
+	foreach(lc, list)
+		if (lfirst_oid(lc) == value)
+			return foreach_current_index(lc);
+	return -1;
+}
+
+/*
+ * Send the statements to every server first, then read the results: the
+ * workers run concurrently.
+ */
 static void
 router_run(SfRouterScanState *state)
 {
 	EState	   *estate = state->css.ss.ps.state;
-	SfConn	   *conn = sf_get_connection_for_server(state->serverid);
-	PGresult   *res;
 	TupleDesc	tupdesc = state->css.ss.ss_ScanTupleSlot->tts_tupleDescriptor;
+	List	   *servers;
+	List	   *sqls = router_server_statements(state, &servers);
+	SfConn	  **conns;
+	char	  **texts;
+	int			n = list_length(servers);
+	int			i;
 
 	if (state->css.ss.ps.instrument != NULL)
-		router_fetch_worker_plan(state, conn);
+		router_fetch_worker_plan(state,
+								 sf_get_connection_for_server(state->serverid));
 
-	res = sf_exec_query(conn, state->sql, 0, NULL);
-	state->res = res;
-	state->executed = true;
-	if (PQresultStatus(res) == PGRES_TUPLES_OK)
+	conns = palloc(sizeof(SfConn *) * n);
+	texts = palloc(sizeof(char *) * n);
+	state->results = palloc0(sizeof(PGresult *) * n);
+	for (i = 0; i < n; i++)
 	{
-		if (PQnfields(res) != tupdesc->natts)
+		StringInfo	buf = list_nth(sqls, i);
+
+		texts[i] = buf->len > 0 ? buf->data : state->sql;
+		conns[i] = sf_get_connection_for_server(list_nth_oid(servers, i));
+		sf_send_query(conns[i], texts[i], 0, NULL);
+	}
+	state->nresults = n;
+	for (i = 0; i < n; i++)
+	{
+		PGresult   *res = sf_get_result(conns[i], texts[i]);
+
+		state->results[i] = res;
+		if (PQresultStatus(res) != PGRES_COMMAND_OK &&
+			PQresultStatus(res) != PGRES_TUPLES_OK)
+		{
+			state->results[i] = NULL;
+			sf_report_error(ERROR, res, conns[i], true, texts[i]);
+		}
+		if (PQresultStatus(res) == PGRES_TUPLES_OK &&
+			PQnfields(res) != tupdesc->natts)
 			ereport(ERROR,
 					(errcode(ERRCODE_DATATYPE_MISMATCH),
 					 errmsg("worker returned %d columns, expected %d",
 							PQnfields(res), tupdesc->natts),
 					 errcontext("while executing on server \"%s\": %s",
-								sf_conn_server_name(conn), state->sql)));
-		state->nrows = PQntuples(res);
-	}
-	else
-		state->nrows = 0;
-	if (state->query->commandType != CMD_SELECT)
-	{
-		const char *n = PQcmdTuples(res);
+								sf_conn_server_name(conns[i]), texts[i])));
+		if (state->query->commandType != CMD_SELECT)
+		{
+			const char *cnt = PQcmdTuples(res);
 
-		if (n && n[0])
-			estate->es_processed += strtou64(n, NULL, 10);
+			if (cnt && cnt[0])
+				estate->es_processed += strtou64(cnt, NULL, 10);
+		}
 	}
+	state->executed = true;
+	state->current = 0;
 	state->next = 0;
 }
 
@@ -244,16 +361,26 @@ router_next(ScanState *ss)
 	TupleTableSlot *slot = ss->ss_ScanTupleSlot;
 	int			natts = slot->tts_tupleDescriptor->natts;
 	int			i;
+	PGresult   *res;
 
 	if (!state->executed)
 		router_run(state);
 
 	ExecClearTuple(slot);
-	if (state->next >= state->nrows)
-		return slot;
+	for (;;)
+	{
+		if (state->current >= state->nresults)
+			return slot;
+		res = state->results[state->current];
+		if (PQresultStatus(res) == PGRES_TUPLES_OK &&
+			state->next < PQntuples(res))
+			break;
+		state->current++;
+		state->next = 0;
+	}
 	for (i = 0; i < natts; i++)
 	{
-		if (PQgetisnull(state->res, state->next, i))
+		if (PQgetisnull(res, state->next, i))
 		{
 			slot->tts_values[i] = (Datum) 0;
 			slot->tts_isnull[i] = true;
@@ -262,7 +389,7 @@ router_next(ScanState *ss)
 		{
 			slot->tts_values[i] =
 				InputFunctionCall(&state->infuncs[i],
-								  PQgetvalue(state->res, state->next, i),
+								  PQgetvalue(res, state->next, i),
 								  state->typioparams[i], state->typmods[i]);
 			slot->tts_isnull[i] = false;
 		}
@@ -292,6 +419,7 @@ router_end(CustomScanState *node)
 static void
 router_rescan(CustomScanState *node)
 {
+	((SfRouterScanState *) node)->current = 0;
 	((SfRouterScanState *) node)->next = 0;
 }
 
@@ -301,9 +429,20 @@ router_explain(CustomScanState *node, List *ancestors, ExplainState *es)
 	SfRouterScanState *state = (SfRouterScanState *) node;
 	ForeignServer *server = GetForeignServer(state->serverid);
 
-	ExplainPropertyText("Strategy", "router", es);
-	ExplainPropertyInteger("Task Count", NULL, 1, es);
-	ExplainPropertyInteger("Shards Pruned", NULL, state->shardcount - 1, es);
+	if (state->strategy == SF_STRATEGY_MULTI_SHARD)
+	{
+		ExplainPropertyText("Strategy", "multi-shard", es);
+		ExplainPropertyInteger("Task Count", NULL, state->shardcount, es);
+		ExplainPropertyInteger("Shards Pruned", NULL, 0, es);
+		ExplainPropertyText("Tasks Shown",
+							psprintf("One of %d", state->shardcount), es);
+	}
+	else
+	{
+		ExplainPropertyText("Strategy", "router", es);
+		ExplainPropertyInteger("Task Count", NULL, 1, es);
+		ExplainPropertyInteger("Shards Pruned", NULL, state->shardcount - 1, es);
+	}
 	ExplainPropertyText("Node", server->servername, es);
 	ExplainPropertyText("Worker SQL", state->sql + strspn(state->sql, " "), es);
 	if (state->worker_plan != NULL)

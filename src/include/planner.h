@@ -26,20 +26,31 @@
 
 /* GUCs (planner.c) */
 extern bool shardfdw_enable_router;
+extern bool shardfdw_enable_multi_shard;
+
+/* strategies (SfRouterStrategy) */
+#define SF_STRATEGY_ROUTER		0
+#define SF_STRATEGY_MULTI_SHARD 1
 
 /*
  * Items of CustomScan.custom_private of a router scan.
  */
 enum SfRouterPrivateIndex
 {
-	SfRouterQuery,				/* Query: the statement, parent tables, Params */
-	SfRouterSql,				/* String: worker SQL, "" if chosen at run time */
+	SfRouterQuery,				/* Query: what workers run (parent tables,
+								 * Params); multi-shard: per-shard LIMIT */
+	SfRouterSql,				/* String: worker SQL ("" if built at run
+								 * time); multi-shard: shard 0's */
 	SfRouterShardIndex,			/* Integer: shard index, -1 if from the pin */
 	SfRouterServer,				/* Integer: server OID (shard index known) */
 	SfRouterPin,				/* Param: pins the shard, or NULL */
 	SfRouterHash,				/* OidList: hash function, collation, the
 								 * relid of a pinned distributed table */
 	SfRouterShardCount,			/* Integer: number of shards */
+	SfRouterStrategy,			/* Integer: SF_STRATEGY_* */
+	SfRouterTasks,				/* List of (Integer server OID, String SQL),
+								 * one per shard, multi-shard only; NIL when
+								 * built at run time (Params) */
 	SfRouterPrivateCount
 };
 

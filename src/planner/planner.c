@@ -55,6 +55,7 @@
 #include "access/table.h"
 
 bool		shardfdw_enable_router = true;
+bool		shardfdw_enable_multi_shard = true;
 
 static planner_hook_type prev_planner_hook = NULL;
 
@@ -74,6 +75,12 @@ typedef struct RouterContext
 	Oid			keycollation;	/* partition key collation */
 	Oid			keyhashfn;		/* extended hash function of keytype */
 	List	   *pins;			/* distinct Const / Param pinning values */
+	bool		unpinned;		/* a distributed table is not pinned */
+	bool		nested_distributed; /* a distributed table below the top */
+	bool		outer_joins;	/* the top level has outer joins */
+	bool		has_reference;	/* the statement reads a reference table */
+	List	   *top_classes;	/* top level classes, outer join ON included */
+	List	   *top_distvars;	/* top level distribution column Vars */
 	List	   *relids;			/* OIDs of every relation (invalidation) */
 	List	   *perm_rtes;		/* relation RTEs of nested levels */
 	Query	   *top;			/* the statement */
@@ -82,10 +89,13 @@ typedef struct RouterContext
 static PlannedStmt *sf_planner(Query *parse, const char *query_string,
 							   int cursorOptions, ParamListInfo boundParams);
 static PlannedStmt *sf_plan_router(Query *parse, int cursorOptions);
+static PlannedStmt *sf_plan_multi_shard(Query *parse, RouterContext *ctx);
 static bool router_walker(Node *node, RouterContext *ctx);
 static void analyze_level(Query *q, RouterContext *ctx);
 static bool unshippable_function(Oid funcid, void *context);
 static Node *simplify_pin(Node *pin);
+static Node *strip_relabel(Node *node);
+static List *build_classes(List *quals, RouterContext *ctx);
 static Oid	pin_hash_function(RouterContext *ctx, Oid type);
 
 /*
@@ -98,6 +108,15 @@ sf_planner_init(void)
 							 "Sends statements pinned to one shard to its worker in one piece.",
 							 "When off, such statements are planned by the standard planner and run through the FDW.",
 							 &shardfdw_enable_router,
+							 true,
+							 PGC_USERSET,
+							 0,
+							 NULL, NULL, NULL);
+
+	DefineCustomBoolVariable("shardfdw.enable_multi_shard",
+							 "Runs co-located SELECTs on every shard concurrently and merges the rows.",
+							 "When off, such statements are planned by the standard planner and run through the FDW.",
+							 &shardfdw_enable_multi_shard,
 							 true,
 							 PGC_USERSET,
 							 0,
@@ -116,7 +135,7 @@ static PlannedStmt *
 sf_planner(Query *parse, const char *query_string, int cursorOptions,
 		   ParamListInfo boundParams)
 {
-	if (shardfdw_enable_router &&
+	if ((shardfdw_enable_router || shardfdw_enable_multi_shard) &&
 		parse->utilityStmt == NULL &&
 		(parse->commandType == CMD_SELECT ||
 		 parse->commandType == CMD_INSERT ||
@@ -161,37 +180,212 @@ sf_hash_remainder(Oid hashfn, Oid collation, Datum value, bool isnull,
 }
 
 /*
- * Try to plan parse as a router statement.  Returns NULL to decline.
+ * The output columns of the scan: the statement's non-junk target list (or
+ * RETURNING list), as Vars of the scan's own RTE.  NIL with *ok = false when
+ * a column cannot come back as text.
+ */
+static List *
+scan_output_columns(Query *parse, List **colnames, bool *ok)
+{
+	List	   *scan_tlist = NIL;
+	ListCell   *lc;
+	AttrNumber	attno = 0;
+
+	*ok = true;
+	foreach(lc, parse->commandType == CMD_SELECT ? parse->targetList :
+			parse->returningList)
+	{
+		TargetEntry *tle = lfirst(lc);
+		Oid			type = exprType((Node *) tle->expr);
+		Var		   *var;
+
+		if (tle->resjunk)
+			continue;
+		/* values come back as text: need a real input function */
+		if (type == RECORDOID || type == UNKNOWNOID ||
+			get_typtype(type) == TYPTYPE_PSEUDO)
+		{
+			*ok = false;
+			return NIL;
+		}
+		attno++;
+		*colnames = lappend(*colnames,
+							makeString(pstrdup(tle->resname ? tle->resname : "?column?")));
+		var = makeVar(0, attno, type, exprTypmod((Node *) tle->expr),
+					  exprCollation((Node *) tle->expr), 0);
+		scan_tlist = lappend(scan_tlist,
+							 makeTargetEntry((Expr *) var, attno,
+											 tle->resname, false));
+	}
+	return scan_tlist;
+}
+
+/*
+ * A target list of Vars of varno over the columns of scan_tlist (what an
+ * upper node passes on unchanged).
+ */
+static List *
+pass_through_tlist(List *scan_tlist, int varno)
+{
+	List	   *tlist = NIL;
+	ListCell   *lc;
+
+	foreach(lc, scan_tlist)
+	{
+		TargetEntry *tle = lfirst(lc);
+		Var		   *var = (Var *) tle->expr;
+
+		tlist = lappend(tlist,
+						makeTargetEntry((Expr *) makeVar(varno, var->varattno,
+														 var->vartype,
+														 var->vartypmod,
+														 var->varcollid, 0),
+										tle->resno, tle->resname, false));
+	}
+	return tlist;
+}
+
+/*
+ * The CustomScan of a distributed plan and the PlannedStmt around it (with
+ * top, the nodes above the scan, if any).  private is the custom_private
+ * list (SfRouterPrivateIndex).
+ */
+static PlannedStmt *
+make_distributed_stmt(Query *parse, RouterContext *ctx, List *scan_tlist,
+					  List *colnames, List *private,
+					  Plan *(*add_top) (Query *, Plan *, List *, void *),
+					  void *arg)
+{
+	PlannedStmt *stmt;
+	CustomScan *cscan;
+	RangeTblEntry *scanrte;
+	List	   *rtable;
+	ListCell   *lc;
+	Index		scanrti;
+	Plan	   *top;
+
+	/*
+	 * The range table: the statement's own (so the executor checks
+	 * permissions on it), the relation RTEs of nested levels (permissions
+	 * again), and one RTE naming the scan's output columns for EXPLAIN.
+	 */
+	rtable = list_concat(copyObject(parse->rtable),
+						 copyObject(ctx->perm_rtes));
+	scanrte = makeNode(RangeTblEntry);
+	scanrte->rtekind = RTE_RESULT;
+	scanrte->eref = makeAlias("remote_scan", colnames);
+	scanrte->alias = NULL;
+	scanrte->inFromCl = false;
+	rtable = lappend(rtable, scanrte);
+	scanrti = list_length(rtable);
+
+	foreach(lc, scan_tlist)
+	{
+		Var		   *var = (Var *) ((TargetEntry *) lfirst(lc))->expr;
+
+		var->varno = scanrti;
+		var->varnosyn = scanrti;
+		var->varattnosyn = var->varattno;
+	}
+
+	cscan = makeNode(CustomScan);
+	cscan->scan.plan.targetlist = pass_through_tlist(scan_tlist, INDEX_VAR);
+	cscan->scan.plan.startup_cost = 0;
+	cscan->scan.plan.total_cost = 1;
+	cscan->scan.plan.plan_rows = 1;
+	cscan->scan.plan.plan_width = 32;
+	cscan->scan.plan.parallel_safe = false;
+	cscan->scan.scanrelid = 0;
+	cscan->flags = 0;
+	cscan->custom_scan_tlist = scan_tlist;
+	cscan->custom_relids = bms_make_singleton(scanrti);
+	cscan->methods = &sf_router_scan_methods;
+	cscan->custom_private = private;
+
+	top = (Plan *) cscan;
+	if (add_top)
+		top = add_top(parse, top, scan_tlist, arg);
+
+	stmt = makeNode(PlannedStmt);
+	stmt->commandType = parse->commandType;
+	stmt->queryId = parse->queryId;
+	stmt->hasReturning = (parse->returningList != NIL);
+	stmt->hasModifyingCTE = parse->hasModifyingCTE;
+	stmt->canSetTag = parse->canSetTag;
+	stmt->transientPlan = false;
+	stmt->dependsOnRole = false;
+	stmt->parallelModeNeeded = false;
+	stmt->jitFlags = 0;
+	stmt->planTree = top;
+	stmt->rtable = rtable;
+	stmt->resultRelations = NIL;
+	stmt->appendRelations = NIL;
+	stmt->subplans = NIL;
+	stmt->rewindPlanIDs = NULL;
+	stmt->rowMarks = NIL;
+	stmt->relationOids = ctx->relids;
+	stmt->invalItems = NIL;
+	stmt->paramExecTypes = NIL;
+	stmt->utilityStmt = NULL;
+	stmt->stmt_location = parse->stmt_location;
+	stmt->stmt_len = parse->stmt_len;
+	return stmt;
+}
+
+/* The custom_private list of a distributed scan (see SfRouterPrivateIndex) */
+static List *
+make_private(Query *query, const char *sql, int shardindex, Oid serverid,
+			 Node *pin, Oid pinhashfn, RouterContext *ctx, int strategy,
+			 List *tasks)
+{
+	List	   *private;
+
+	private = list_make5(copyObject(query),
+						 makeString(pstrdup(sql)),
+						 makeInteger(shardindex),
+						 makeInteger((int) serverid),
+						 copyObject(pin));
+	private = lappend(private, list_make3_oid(pinhashfn, ctx->keycollation,
+											  ctx->anyrelid));
+	private = lappend(private, makeInteger(ctx->shardcount));
+	private = lappend(private, makeInteger(strategy));
+	private = lappend(private, tasks);
+	return private;
+}
+
+/*
+ * Try to plan parse for the workers: the router when one shard is pinned,
+ * else a multi-shard SELECT.  Returns NULL to decline.
  */
 static PlannedStmt *
 sf_plan_router(Query *parse, int cursorOptions)
 {
 	RouterContext ctx;
-	PlannedStmt *stmt;
-	CustomScan *cscan;
-	RangeTblEntry *scanrte;
-	List	   *tlist = NIL;
-	List	   *scan_tlist = NIL;
+	List	   *scan_tlist;
 	List	   *colnames = NIL;
-	List	   *rtable;
 	ListCell   *lc;
 	int			shardindex = -1;
 	Oid			serverid = InvalidOid;
 	Node	   *pin;
 	char	   *sql = "";
-	AttrNumber	attno = 0;
-	Index		scanrti;
 	Oid			pinhashfn = InvalidOid;
+	bool		ok;
 
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.top = parse;
 
 	(void) router_walker((Node *) parse, &ctx);
-	if (ctx.failed || !ctx.has_distributed || list_length(ctx.pins) != 1)
+	if (ctx.failed || !ctx.has_distributed)
+		return NULL;
+	if (ctx.unpinned)
+		return shardfdw_enable_multi_shard ?
+			sf_plan_multi_shard(parse, &ctx) : NULL;
+	if (!shardfdw_enable_router || ctx.pins == NIL)
+		return NULL;
+
+	if (list_length(ctx.pins) != 1)
 	{
 		/* several constants may still agree on one shard */
-		if (ctx.failed || !ctx.has_distributed || ctx.pins == NIL)
-			return NULL;
 		foreach(lc, ctx.pins)
 		{
 			Const	   *c = lfirst(lc);
@@ -228,36 +422,16 @@ sf_plan_router(Query *parse, int cursorOptions)
 		}
 		else
 		{
-			/* the executor hashes the Param's value with this function */
+			/* the executor hashes the pin's value with this function */
 			pinhashfn = pin_hash_function(&ctx, exprType(pin));
 			if (!OidIsValid(pinhashfn))
 				return NULL;
 		}
 	}
 
-	/* result columns: the non-junk target list (or RETURNING list) */
-	foreach(lc, parse->commandType == CMD_SELECT ? parse->targetList :
-			parse->returningList)
-	{
-		TargetEntry *tle = lfirst(lc);
-		Oid			type = exprType((Node *) tle->expr);
-		Var		   *var;
-
-		if (tle->resjunk)
-			continue;
-		/* values come back as text: need a real input function */
-		if (type == RECORDOID || type == UNKNOWNOID ||
-			get_typtype(type) == TYPTYPE_PSEUDO)
-			return NULL;
-		attno++;
-		colnames = lappend(colnames,
-						   makeString(pstrdup(tle->resname ? tle->resname : "?column?")));
-		var = makeVar(0, attno, type, exprTypmod((Node *) tle->expr),
-					  exprCollation((Node *) tle->expr), 0);
-		scan_tlist = lappend(scan_tlist,
-							 makeTargetEntry((Expr *) var, attno,
-											 tle->resname, false));
-	}
+	scan_tlist = scan_output_columns(parse, &colnames, &ok);
+	if (!ok)
+		return NULL;
 
 	/*
 	 * With the shard known now, deparse once (and check that the shard can
@@ -272,87 +446,264 @@ sf_plan_router(Query *parse, int cursorOptions)
 			sql = "";
 	}
 
-	/*
-	 * The range table: the statement's own (so the executor checks
-	 * permissions on it), the relation RTEs of nested levels (permissions
-	 * again), and one RTE naming the scan's output columns for EXPLAIN.
-	 */
-	rtable = list_concat(copyObject(parse->rtable),
-						 copyObject(ctx.perm_rtes));
-	scanrte = makeNode(RangeTblEntry);
-	scanrte->rtekind = RTE_RESULT;
-	scanrte->eref = makeAlias("remote_scan", colnames);
-	scanrte->alias = NULL;
-	scanrte->inFromCl = false;
-	rtable = lappend(rtable, scanrte);
-	scanrti = list_length(rtable);
+	(void) cursorOptions;
+	return make_distributed_stmt(parse, &ctx, scan_tlist, colnames,
+								 make_private(parse, sql, shardindex,
+											  serverid, pin, pinhashfn,
+											  &ctx, SF_STRATEGY_ROUTER, NIL),
+								 NULL, NULL);
+}
 
-	attno = 0;
-	foreach(lc, scan_tlist)
+/*
+ * Sort and Limit above a multi-shard scan: the coordinator sorts the
+ * concatenated rows of the shards (each already limited to the top
+ * offset + count rows when there is a LIMIT) and applies the statement's
+ * LIMIT / OFFSET.
+ */
+static Plan *
+add_sort_limit(Query *parse, Plan *scan, List *scan_tlist, void *arg)
+{
+	List	   *sortcols = (List *) arg;
+	Plan	   *top = scan;
+
+	if (sortcols != NIL)
 	{
-		TargetEntry *tle = lfirst(lc);
-		Var		   *var = (Var *) tle->expr;
-		Var		   *outvar;
+		Sort	   *sort = makeNode(Sort);
+		int			n = list_length(parse->sortClause);
+		int			i = 0;
+		ListCell   *lc;
 
-		var->varno = scanrti;
-		var->varnosyn = scanrti;
-		var->varattnosyn = var->varattno;
-		outvar = makeVar(INDEX_VAR, var->varattno, var->vartype,
-						 var->vartypmod, var->varcollid, 0);
-		tlist = lappend(tlist, makeTargetEntry((Expr *) outvar, tle->resno,
-											   tle->resname, false));
+		sort->plan.targetlist = pass_through_tlist(scan_tlist, OUTER_VAR);
+		sort->plan.lefttree = top;
+		sort->plan.startup_cost = 1;
+		sort->plan.total_cost = 2;
+		sort->plan.plan_rows = 1;
+		sort->plan.plan_width = 32;
+		sort->numCols = n;
+		sort->sortColIdx = palloc(sizeof(AttrNumber) * n);
+		sort->sortOperators = palloc(sizeof(Oid) * n);
+		sort->collations = palloc(sizeof(Oid) * n);
+		sort->nullsFirst = palloc(sizeof(bool) * n);
+		foreach(lc, parse->sortClause)
+		{
+			SortGroupClause *sgc = lfirst(lc);
+			TargetEntry *tle = get_sortgroupclause_tle(sgc, parse->targetList);
+
+			sort->sortColIdx[i] = list_nth_int(sortcols, i);
+			sort->sortOperators[i] = sgc->sortop;
+			sort->collations[i] = exprCollation((Node *) tle->expr);
+			sort->nullsFirst[i] = sgc->nulls_first;
+			i++;
+		}
+		top = (Plan *) sort;
+	}
+	if (parse->limitCount != NULL || parse->limitOffset != NULL)
+	{
+		Limit	   *limit = makeNode(Limit);
+
+		limit->plan.targetlist = pass_through_tlist(scan_tlist, OUTER_VAR);
+		limit->plan.lefttree = top;
+		limit->plan.startup_cost = 1;
+		limit->plan.total_cost = 2;
+		limit->plan.plan_rows = 1;
+		limit->plan.plan_width = 32;
+		limit->limitOffset = copyObject(parse->limitOffset);
+		limit->limitCount = copyObject(parse->limitCount);
+		limit->limitOption = LIMIT_OPTION_COUNT;
+		top = (Plan *) limit;
+	}
+	return top;
+}
+
+/* Is expr (a LIMIT or OFFSET) absent or a non-NULL bigint constant? */
+static bool
+simple_limit(Node *expr, int64 *value)
+{
+	*value = 0;
+	if (expr == NULL)
+		return true;
+	expr = eval_const_expressions(NULL, copyObject(expr));
+	if (!IsA(expr, Const) || ((Const *) expr)->consttype != INT8OID)
+		return false;
+	if (((Const *) expr)->constisnull)
+		return false;
+	*value = DatumGetInt64(((Const *) expr)->constvalue);
+	return *value >= 0;
+}
+
+/*
+ * Multi-shard pushdown of a SELECT: every distributed table at the top
+ * level (none below it) co-located and joined on the distribution column
+ * (an equivalence class that holds all their distribution columns), so each
+ * shard's rows join only with rows of the same shard; reference tables
+ * allowed except with outer joins (their unmatched rows would repeat per
+ * shard).  Aggregates only when grouped by the distribution column, so that
+ * groups do not span shards.  No DISTINCT, window functions, set operations
+ * or row locks.  ORDER BY / LIMIT: each shard returns its top offset + count
+ * rows, the coordinator sorts and limits.
+ */
+static PlannedStmt *
+sf_plan_multi_shard(Query *parse, RouterContext *ctx)
+{
+	List	   *scan_tlist;
+	List	   *colnames = NIL;
+	List	   *sortcols = NIL;
+	List	   *distclass = NIL;
+	ListCell   *lc;
+	Query	   *worker;
+	List	   *tasks = NIL;
+	char	   *sql = "";
+	Oid			serverid = InvalidOid;
+	int64		count;
+	int64		offset;
+	bool		ok;
+	int			i;
+
+	if (parse->commandType != CMD_SELECT || ctx->nested_distributed ||
+		parse->setOperations != NULL || parse->hasWindowFuncs ||
+		parse->distinctClause != NIL || parse->rowMarks != NIL ||
+		parse->hasModifyingCTE || parse->groupingSets != NIL ||
+		parse->hasTargetSRFs ||
+		(ctx->has_reference && ctx->outer_joins) ||
+		parse->limitOption != LIMIT_OPTION_COUNT ||
+		!simple_limit(parse->limitCount, &count) ||
+		!simple_limit(parse->limitOffset, &offset))
+		return NULL;
+
+	/* one class holds every distribution column of the top level */
+	foreach(lc, ctx->top_distvars)
+	{
+		Var		   *dv = lfirst(lc);
+		List	   *found = NIL;
+		ListCell   *lc2;
+
+		foreach(lc2, ctx->top_classes)
+		{
+			List	   *c = lfirst(lc2);
+			ListCell   *lc3;
+
+			foreach(lc3, c)
+			{
+				Var		   *v = lfirst(lc3);
+
+				if (IsA(v, Var) && v->varno == dv->varno &&
+					v->varattno == dv->varattno)
+					found = c;
+			}
+		}
+		if (list_length(ctx->top_distvars) == 1)
+		{
+			distclass = found ? found : list_make1(dv);
+			break;
+		}
+		if (found == NIL || (distclass != NIL && found != distclass))
+			return NULL;
+		distclass = found;
 	}
 
-	cscan = makeNode(CustomScan);
-	cscan->scan.plan.targetlist = tlist;
-	cscan->scan.plan.startup_cost = 0;
-	cscan->scan.plan.total_cost = 1;
-	cscan->scan.plan.plan_rows = 1;
-	cscan->scan.plan.plan_width = 32;
-	cscan->scan.plan.parallel_safe = false;
-	cscan->scan.scanrelid = 0;
-	cscan->flags = 0;
-	cscan->custom_scan_tlist = scan_tlist;
-	cscan->custom_relids = bms_make_singleton(scanrti);
-	cscan->methods = &sf_router_scan_methods;
-	cscan->custom_private = list_make5(copyObject(parse),
-									   makeString(sql),
-									   makeInteger(shardindex),
-									   makeInteger((int) serverid),
-									   copyObject(pin));
-	cscan->custom_private = lappend(cscan->custom_private,
-									list_make3_oid(pinhashfn,
-												   ctx.keycollation,
-												   ctx.anyrelid));
-	cscan->custom_private = lappend(cscan->custom_private,
-									makeInteger(ctx.shardcount));
+	/* aggregation: the groups must not span shards */
+	if (parse->hasAggs || parse->groupClause != NIL || parse->havingQual)
+	{
+		bool		by_dist = false;
 
-	stmt = makeNode(PlannedStmt);
-	stmt->commandType = parse->commandType;
-	stmt->queryId = parse->queryId;
-	stmt->hasReturning = (parse->returningList != NIL);
-	stmt->hasModifyingCTE = parse->hasModifyingCTE;
-	stmt->canSetTag = parse->canSetTag;
-	stmt->transientPlan = false;
-	stmt->dependsOnRole = false;
-	stmt->parallelModeNeeded = false;
-	stmt->jitFlags = 0;
-	stmt->planTree = (Plan *) cscan;
-	stmt->rtable = rtable;
-	stmt->resultRelations = NIL;
-	stmt->appendRelations = NIL;
-	stmt->subplans = NIL;
-	stmt->rewindPlanIDs = NULL;
-	stmt->rowMarks = NIL;
-	stmt->relationOids = ctx.relids;
-	stmt->invalItems = NIL;
-	stmt->paramExecTypes = NIL;
-	stmt->utilityStmt = NULL;
-	stmt->stmt_location = parse->stmt_location;
-	stmt->stmt_len = parse->stmt_len;
+		foreach(lc, parse->groupClause)
+		{
+			SortGroupClause *sgc = lfirst(lc);
+			TargetEntry *tle = get_sortgroupclause_tle(sgc, parse->targetList);
+			Node	   *expr = strip_relabel((Node *) tle->expr);
+			ListCell   *lc2;
 
-	(void) cursorOptions;
-	return stmt;
+			if (!IsA(expr, Var) || ((Var *) expr)->varlevelsup != 0)
+				continue;
+			foreach(lc2, distclass)
+			{
+				Var		   *v = lfirst(lc2);
+
+				if (IsA(v, Var) && v->varno == ((Var *) expr)->varno &&
+					v->varattno == ((Var *) expr)->varattno)
+					by_dist = true;
+			}
+		}
+		if (!by_dist)
+			return NULL;
+	}
+
+	scan_tlist = scan_output_columns(parse, &colnames, &ok);
+	if (!ok)
+		return NULL;
+
+	/* ORDER BY: columns of the output, sorted again on the coordinator */
+	foreach(lc, parse->sortClause)
+	{
+		SortGroupClause *sgc = lfirst(lc);
+		TargetEntry *tle = get_sortgroupclause_tle(sgc, parse->targetList);
+		ListCell   *lc2;
+		int			pos = 0;
+		int			found = 0;
+
+		if (tle->resjunk || !OidIsValid(sgc->sortop))
+			return NULL;
+		foreach(lc2, parse->targetList)
+		{
+			TargetEntry *t = lfirst(lc2);
+
+			if (t->resjunk)
+				continue;
+			pos++;
+			if (t == tle)
+				found = pos;
+		}
+		if (found == 0)
+			return NULL;
+		sortcols = lappend_int(sortcols, found);
+	}
+
+	/*
+	 * The worker query: with LIMIT, each shard's top offset + count rows;
+	 * without, no ORDER BY (the coordinator sorts anyway).
+	 */
+	worker = copyObject(parse);
+	worker->limitOffset = NULL;
+	if (parse->limitCount != NULL)
+	{
+		if (count > PG_INT64_MAX - offset)
+			return NULL;
+		worker->limitCount = (Node *) makeConst(INT8OID, -1, InvalidOid, 8,
+												Int64GetDatum(count + offset),
+												false, FLOAT8PASSBYVAL);
+	}
+	else
+	{
+		worker->limitCount = NULL;
+		worker->sortClause = NIL;
+	}
+
+	/* with the statement's constants only, the tasks are known now */
+	if (!ctx->has_params)
+	{
+		for (i = 0; i < ctx->shardcount; i++)
+		{
+			Oid			server;
+			char	   *shardsql = sf_shard_query_sql(worker, i, NULL,
+													  &server, true);
+
+			if (shardsql == NULL)
+				return NULL;
+			if (i == 0)
+			{
+				sql = shardsql;
+				serverid = server;
+			}
+			tasks = lappend(tasks, list_make2(makeInteger((int) server),
+											  makeString(shardsql)));
+		}
+	}
+
+	return make_distributed_stmt(parse, ctx, scan_tlist, colnames,
+								 make_private(worker, sql, -1, serverid,
+											  NULL, InvalidOid, ctx,
+											  SF_STRATEGY_MULTI_SHARD, tasks),
+								 add_sort_limit, sortcols);
 }
 
 /*
@@ -688,9 +1039,14 @@ merge_items(List *classes, Node *a, Node *b)
 	return lappend(classes, list_concat(ca, cb));
 }
 
-/* Collect the conjuncts of WHERE and of inner JOIN ... ON in a jointree. */
+/*
+ * Collect the conjuncts of WHERE and of inner JOIN ... ON in a jointree
+ * (with outer, those of outer joins' ON too: rows joined through them are
+ * equal on both sides, though rows of the preserved side are not
+ * restricted by them).  *has_outer is set when there are outer joins.
+ */
 static void
-collect_quals(Node *jtnode, List **quals)
+collect_quals(Node *jtnode, List **quals, bool outer, bool *has_outer)
 {
 	if (jtnode == NULL)
 		return;
@@ -700,7 +1056,7 @@ collect_quals(Node *jtnode, List **quals)
 		ListCell   *lc;
 
 		foreach(lc, f->fromlist)
-			collect_quals(lfirst(lc), quals);
+			collect_quals(lfirst(lc), quals, outer, has_outer);
 		*quals = list_concat(*quals,
 							 make_ands_implicit((Expr *) f->quals));
 	}
@@ -708,12 +1064,50 @@ collect_quals(Node *jtnode, List **quals)
 	{
 		JoinExpr   *j = (JoinExpr *) jtnode;
 
-		collect_quals(j->larg, quals);
-		collect_quals(j->rarg, quals);
-		if (j->jointype == JOIN_INNER)
+		collect_quals(j->larg, quals, outer, has_outer);
+		collect_quals(j->rarg, quals, outer, has_outer);
+		if (j->jointype != JOIN_INNER)
+			*has_outer = true;
+		if (j->jointype == JOIN_INNER || outer)
 			*quals = list_concat(*quals,
 								 make_ands_implicit((Expr *) j->quals));
 	}
+}
+
+/*
+ * Equivalence classes (see merge_items) from a list of conjuncts: equalities
+ * of the partition key's hash opfamily and collation between Vars of this
+ * level and pinning values.
+ */
+static List *
+build_classes(List *quals, RouterContext *ctx)
+{
+	List	   *classes = NIL;
+	ListCell   *lc;
+
+	foreach(lc, quals)
+	{
+		OpExpr	   *op = lfirst(lc);
+		Node	   *l;
+		Node	   *r;
+
+		if (!IsA(op, OpExpr) || list_length(op->args) != 2)
+			continue;
+		l = strip_relabel(linitial(op->args));
+		r = strip_relabel(lsecond(op->args));
+		if (!op_in_opfamily(op->opno, ctx->opfamily) ||
+			get_op_opfamily_strategy(op->opno, ctx->opfamily) != HTEqualStrategyNumber)
+			continue;
+		if (OidIsValid(ctx->keycollation) &&
+			op->inputcollid != ctx->keycollation)
+			continue;
+		if (IsA(l, Var) && ((Var *) l)->varlevelsup == 0 &&
+			((IsA(r, Var) && ((Var *) r)->varlevelsup == 0) || is_pin_value(r)))
+			classes = merge_items(classes, l, r);
+		else if (IsA(r, Var) && ((Var *) r)->varlevelsup == 0 && is_pin_value(l))
+			classes = merge_items(classes, r, l);
+	}
+	return classes;
 }
 
 /*
@@ -727,6 +1121,7 @@ analyze_level(Query *q, RouterContext *ctx)
 	List	   *classes = NIL;
 	ListCell   *lc;
 	int			rti = 0;
+	bool		has_outer = false;
 
 	/* first the relations, so that the partition key is known */
 	foreach(lc, q->rtable)
@@ -771,7 +1166,9 @@ analyze_level(Query *q, RouterContext *ctx)
 			if (ctx->failed)
 				return;
 		}
-		else if (table->kind != SF_KIND_REFERENCE)
+		else if (table->kind == SF_KIND_REFERENCE)
+			ctx->has_reference = true;
+		else
 		{
 			ctx->failed = true;
 			return;
@@ -782,28 +1179,15 @@ analyze_level(Query *q, RouterContext *ctx)
 		return;
 
 	/* equivalence classes from WHERE and inner join conditions */
-	collect_quals((Node *) q->jointree, &quals);
-	foreach(lc, quals)
+	collect_quals((Node *) q->jointree, &quals, false, &has_outer);
+	classes = build_classes(quals, ctx);
+	if (q == ctx->top)
 	{
-		OpExpr	   *op = lfirst(lc);
-		Node	   *l;
-		Node	   *r;
+		List	   *all = NIL;
 
-		if (!IsA(op, OpExpr) || list_length(op->args) != 2)
-			continue;
-		l = strip_relabel(linitial(op->args));
-		r = strip_relabel(lsecond(op->args));
-		if (!op_in_opfamily(op->opno, ctx->opfamily) ||
-			get_op_opfamily_strategy(op->opno, ctx->opfamily) != HTEqualStrategyNumber)
-			continue;
-		if (OidIsValid(ctx->keycollation) &&
-			op->inputcollid != ctx->keycollation)
-			continue;
-		if (IsA(l, Var) && ((Var *) l)->varlevelsup == 0 &&
-			((IsA(r, Var) && ((Var *) r)->varlevelsup == 0) || is_pin_value(r)))
-			classes = merge_items(classes, l, r);
-		else if (IsA(r, Var) && ((Var *) r)->varlevelsup == 0 && is_pin_value(l))
-			classes = merge_items(classes, r, l);
+		collect_quals((Node *) q->jointree, &all, true, &has_outer);
+		ctx->top_classes = build_classes(all, ctx);
+		ctx->outer_joins = has_outer;
 	}
 
 	/* every distributed table of this level must be pinned */
@@ -811,7 +1195,6 @@ analyze_level(Query *q, RouterContext *ctx)
 	{
 		RangeTblEntry *rte = lfirst(lc);
 		const SfTable *table;
-		Var		   *distvar;
 		bool		pinned = false;
 		ListCell   *lc2;
 
@@ -903,8 +1286,6 @@ analyze_level(Query *q, RouterContext *ctx)
 			}
 		}
 
-		distvar = makeVar(rti, table->distattnum, InvalidOid, -1,
-						  InvalidOid, 0);
 		foreach(lc2, classes)
 		{
 			List	   *c = lfirst(lc2);
@@ -933,11 +1314,21 @@ analyze_level(Query *q, RouterContext *ctx)
 				}
 			}
 		}
-		pfree(distvar);
+		if (q == ctx->top)
+			ctx->top_distvars = lappend(ctx->top_distvars,
+										makeVar(rti, table->distattnum,
+												InvalidOid, -1, InvalidOid, 0));
+		else
+			ctx->nested_distributed = true;
+		/* not one shard: maybe every shard (multi-shard SELECT) */
 		if (!pinned)
 		{
-			ctx->failed = true;
-			return;
+			if (q->commandType != CMD_SELECT)
+			{
+				ctx->failed = true;
+				return;
+			}
+			ctx->unpinned = true;
 		}
 	}
 

@@ -1,0 +1,127 @@
+--
+-- planner_multi_shard: the multi-shard strategy of the distributed planner.
+--
+-- Like planner_router, runs after "differential" and reuses its schemas
+-- "dist" (distributed, co-located on company_id; geo_ips a reference table)
+-- and "local" (the same rows in plain tables) and its diff_check helper.
+-- Each line: the result compared with the local copy, and the strategy.
+--
+SET client_min_messages = warning;
+
+CREATE FUNCTION pg_temp.ms_strategy(q text) RETURNS text
+LANGUAGE plpgsql AS $$
+DECLARE
+    line text;
+    strategy text := 'standard';
+    tasks text := '';
+BEGIN
+    PERFORM set_config('search_path', 'dist, public', true);
+    FOR line IN EXECUTE 'EXPLAIN (COSTS OFF) ' || q LOOP
+        IF line ~ '^\s*Strategy: ' THEN
+            strategy := regexp_replace(line, '^\s*Strategy: ', '');
+        ELSIF line ~ '^\s*Task Count: ' THEN
+            tasks := ', ' || regexp_replace(line, '^\s*Task Count: ', '') || ' task(s)';
+        END IF;
+    END LOOP;
+    RETURN strategy || tasks;
+END
+$$;
+CREATE FUNCTION pg_temp.ms_check(label text, q text, ordered boolean DEFAULT false)
+RETURNS text
+LANGUAGE plpgsql AS $$
+BEGIN
+    RETURN public.diff_check(label, q, ordered) || ' [' || pg_temp.ms_strategy(q) || ']';
+END
+$$;
+
+CREATE FUNCTION pg_temp.ms_row_count(q text) RETURNS bigint
+LANGUAGE plpgsql AS $$
+DECLARE n bigint;
+BEGIN
+    PERFORM set_config('search_path', 'dist, public', true);
+    EXECUTE q;
+    GET DIAGNOSTICS n = ROW_COUNT;
+    RETURN n;
+END
+$$;
+
+\pset tuples_only on
+\pset format unaligned
+
+--
+-- One task per shard, rows concatenated on the coordinator
+--
+SELECT pg_temp.ms_check('whole table', $q$SELECT * FROM companies$q$);
+SELECT pg_temp.ms_check('filter', $q$SELECT id, name FROM campaigns WHERE monthly_budget > 500$q$);
+SELECT pg_temp.ms_check('OR of keys', $q$SELECT id FROM ads WHERE company_id = 1 OR company_id = 2$q$);
+SELECT pg_temp.ms_check('jsonb filter', $q$SELECT id, user_data->>'browser' FROM clicks WHERE user_data->>'browser' = 'safari'$q$);
+SELECT pg_temp.ms_check('NULLs', $q$SELECT id, company_id, monthly_budget FROM campaigns WHERE monthly_budget IS NULL$q$);
+SELECT pg_temp.ms_check('co-located join', $q$SELECT a.id, c.name FROM ads a JOIN campaigns c ON c.company_id = a.company_id AND c.id = a.campaign_id$q$);
+SELECT pg_temp.ms_check('join in WHERE', $q$SELECT a.id, c.id FROM ads a, clicks c WHERE a.company_id = c.company_id AND a.id = c.ad_id AND c.cost_per_click_usd > 2$q$);
+SELECT pg_temp.ms_check('three tables', $q$SELECT co.name, a.id, cl.id FROM companies co JOIN ads a ON a.company_id = co.id JOIN clicks cl ON cl.company_id = a.company_id AND cl.ad_id = a.id$q$);
+SELECT pg_temp.ms_check('co-located left join', $q$SELECT a.id, cl.id FROM ads a LEFT JOIN clicks cl ON cl.company_id = a.company_id AND cl.ad_id = a.id$q$);
+SELECT pg_temp.ms_check('co-located full join', $q$SELECT a.id, cl.id FROM ads a FULL JOIN clicks cl ON cl.company_id = a.company_id AND cl.ad_id = a.id AND cl.cost_per_click_usd > 3$q$);
+SELECT pg_temp.ms_check('reference table join', $q$SELECT i.id, g.addrs FROM impressions i JOIN geo_ips g ON g.addrs >>= i.user_ip$q$);
+SELECT pg_temp.ms_check('reference table sublink', $q$SELECT i.id FROM impressions i WHERE EXISTS (SELECT 1 FROM geo_ips g WHERE g.addrs >>= i.user_ip)$q$);
+SELECT pg_temp.ms_check('grouped by the key', $q$SELECT company_id, count(*), sum(cost_per_click_usd), avg(cost_per_click_usd), min(clicked_at), max(site_url) FROM clicks GROUP BY company_id$q$);
+SELECT pg_temp.ms_check('grouped by key and more', $q$SELECT company_id, ad_id, count(*) FROM clicks GROUP BY company_id, ad_id HAVING count(*) > 2$q$);
+SELECT pg_temp.ms_check('grouped by the join key', $q$SELECT c.company_id, count(DISTINCT a.id) FROM ads a JOIN clicks c ON c.company_id = a.company_id AND c.ad_id = a.id GROUP BY c.company_id$q$);
+SELECT pg_temp.ms_check('grouped by the other side', $q$SELECT a.company_id, count(*) FROM ads a JOIN clicks c ON c.company_id = a.company_id AND c.ad_id = a.id GROUP BY a.company_id$q$);
+SELECT pg_temp.ms_check('ORDER BY', $q$SELECT company_id, id, name FROM campaigns ORDER BY company_id DESC, id$q$, true);
+SELECT pg_temp.ms_check('ORDER BY text', $q$SELECT name, id, company_id FROM campaigns ORDER BY name, company_id, id$q$, true);
+SELECT pg_temp.ms_check('ORDER BY NULLS FIRST', $q$SELECT monthly_budget, company_id, id FROM campaigns ORDER BY monthly_budget NULLS FIRST, company_id, id$q$, true);
+SELECT pg_temp.ms_check('top-N', $q$SELECT company_id, id, cost_per_click_usd FROM clicks ORDER BY cost_per_click_usd DESC, company_id, id LIMIT 7$q$, true);
+SELECT pg_temp.ms_check('top-N with OFFSET', $q$SELECT clicked_at, company_id, id FROM clicks ORDER BY clicked_at, company_id, id LIMIT 5 OFFSET 10$q$, true);
+SELECT pg_temp.ms_check('grouped top-N', $q$SELECT a.company_id, a.id, count(*) AS n FROM ads a JOIN clicks c ON c.company_id = a.company_id AND c.ad_id = a.id GROUP BY a.company_id, a.id ORDER BY n DESC, a.company_id, a.id LIMIT 5$q$, true);
+-- LIMIT without ORDER BY: any 10 rows (their number is compared)
+SELECT pg_temp.ms_row_count($q$SELECT id FROM clicks LIMIT 10$q$), pg_temp.ms_strategy($q$SELECT id FROM clicks LIMIT 10$q$);
+SELECT pg_temp.ms_check('OFFSET beyond the rows', $q$SELECT company_id, id FROM ads ORDER BY company_id, id OFFSET 100000$q$, true);
+
+-- a parameter in a multi-shard statement (generic plan)
+SET search_path = dist, public;
+PREPARE ms_p(numeric) AS SELECT company_id, id FROM clicks WHERE cost_per_click_usd > $1 ORDER BY company_id, id LIMIT 4;
+SET plan_cache_mode = force_generic_plan;
+EXECUTE ms_p(3.5);
+RESET plan_cache_mode;
+SELECT company_id, id FROM local.clicks WHERE cost_per_click_usd > 3.5 ORDER BY company_id, id LIMIT 4;
+RESET search_path;
+
+--
+-- Not for multi-shard: the standard planner (FDW path) takes them, correctly
+--
+SELECT pg_temp.ms_check('aggregate over all shards', $q$SELECT count(*), sum(cost_per_click_usd) FROM clicks$q$);
+SELECT pg_temp.ms_check('grouped by another column', $q$SELECT ad_id, count(*) FROM clicks GROUP BY ad_id$q$);
+SELECT pg_temp.ms_check('join not on the key', $q$SELECT a.id, c.id FROM ads a JOIN campaigns c ON c.id = a.campaign_id$q$);
+SELECT pg_temp.ms_check('DISTINCT', $q$SELECT DISTINCT site_url FROM clicks$q$);
+SELECT pg_temp.ms_check('window function', $q$SELECT company_id, id, rank() OVER (PARTITION BY company_id ORDER BY id) FROM ads$q$);
+SELECT pg_temp.ms_check('reference table outer join', $q$SELECT g.addrs, i.id FROM geo_ips g LEFT JOIN impressions i ON g.addrs >>= i.user_ip$q$);
+SELECT pg_temp.ms_check('distributed subquery', $q$SELECT id FROM ads WHERE campaign_id IN (SELECT id FROM campaigns WHERE state = 'paused')$q$);
+SELECT pg_temp.ms_check('ORDER BY a hidden column', $q$SELECT id FROM ads ORDER BY company_id, id$q$, true);
+SELECT pg_temp.ms_check('UNION', $q$SELECT id FROM ads UNION SELECT ad_id FROM clicks$q$);
+SELECT pg_temp.ms_check('volatile', $q$SELECT id FROM ads WHERE random() < 2$q$);
+
+-- the switch
+SET shardfdw.enable_multi_shard = off;
+SELECT pg_temp.ms_check('multi-shard off', $q$SELECT * FROM companies$q$);
+RESET shardfdw.enable_multi_shard;
+
+--
+-- EXPLAIN: strategy, task count, one task's SQL; Sort and Limit above
+--
+\pset tuples_only off
+\pset format aligned
+SET search_path = dist, public;
+CREATE FUNCTION pg_temp.explain_lines(q text) RETURNS SETOF text
+LANGUAGE plpgsql AS $$
+DECLARE line text;
+BEGIN
+    FOR line IN EXECUTE q LOOP
+        RETURN NEXT regexp_replace(regexp_replace(line, '([a-z]+)_[0-9]+\M', '\1_N', 'g'),
+                                   'Node: worker[0-9]+', 'Node: worker?');
+    END LOOP;
+END
+$$;
+SELECT pg_temp.explain_lines($q$EXPLAIN (COSTS OFF, VERBOSE)
+SELECT a.company_id, a.id, count(*) AS n FROM ads a JOIN clicks c ON c.company_id = a.company_id AND c.ad_id = a.id
+ GROUP BY a.company_id, a.id ORDER BY n DESC, a.company_id, a.id LIMIT 5$q$);
+RESET search_path;
