@@ -87,10 +87,33 @@ SELECT company_id, id FROM local.clicks WHERE cost_per_click_usd > 3.5 ORDER BY 
 RESET search_path;
 
 --
+-- Two-phase aggregates: partials per shard, combined on the coordinator
+--
+SELECT pg_temp.ms_check('count(*)', $q$SELECT count(*) FROM clicks$q$);
+SELECT pg_temp.ms_check('all of them', $q$SELECT count(*), count(cost_per_click_usd), sum(cost_per_click_usd), avg(cost_per_click_usd), min(cost_per_click_usd), max(cost_per_click_usd) FROM clicks$q$);
+SELECT pg_temp.ms_check('bigint columns', $q$SELECT sum(ad_id), avg(ad_id), min(ad_id), max(id) FROM clicks$q$);
+SELECT pg_temp.ms_check('int4 expressions', $q$SELECT sum(length(site_url)), avg(length(site_url)), sum(length(site_url)::int2), avg(length(site_url)::int2) FROM clicks$q$);
+SELECT pg_temp.ms_check('text and timestamps', $q$SELECT min(site_url), max(site_url), min(clicked_at), max(clicked_at) FROM clicks$q$);
+SELECT pg_temp.ms_check('no rows', $q$SELECT count(*), sum(cost_per_click_usd), avg(cost_per_click_usd), min(site_url) FROM clicks WHERE id < 0$q$);
+SELECT pg_temp.ms_check('NULL inputs', $q$SELECT count(monthly_budget), sum(monthly_budget), avg(monthly_budget), min(monthly_budget) FROM campaigns$q$);
+SELECT pg_temp.ms_check('grouped by another column', $q$SELECT ad_id, count(*), sum(cost_per_click_usd) FROM clicks GROUP BY ad_id$q$);
+SELECT pg_temp.ms_check('grouped, column not selected', $q$SELECT count(*), avg(cost_per_click_usd) FROM clicks GROUP BY site_url$q$);
+SELECT pg_temp.ms_check('grouped by an expression', $q$SELECT date_trunc('day', clicked_at), count(*) FROM clicks GROUP BY 1$q$);
+SELECT pg_temp.ms_check('grouped by two columns', $q$SELECT state, cost_model, count(*), max(monthly_budget) FROM campaigns GROUP BY state, cost_model$q$);
+SELECT pg_temp.ms_check('FILTER', $q$SELECT count(*) FILTER (WHERE cost_per_click_usd > 2), sum(cost_per_click_usd) FILTER (WHERE site_url LIKE '%a%') FROM clicks$q$);
+SELECT pg_temp.ms_check('co-located join', $q$SELECT a.campaign_id, count(*), avg(c.cost_per_click_usd) FROM ads a JOIN clicks c ON c.company_id = a.company_id AND c.ad_id = a.id GROUP BY a.campaign_id$q$);
+SELECT pg_temp.ms_check('reference table join', $q$SELECT g.addrs, count(*) FROM impressions i JOIN geo_ips g ON g.addrs >>= i.user_ip GROUP BY g.addrs$q$);
+SELECT pg_temp.ms_check('ORDER BY LIMIT', $q$SELECT ad_id, count(*) AS n FROM clicks GROUP BY ad_id ORDER BY n DESC, ad_id LIMIT 5$q$, true);
+SELECT pg_temp.ms_check('ORDER BY an aggregate', $q$SELECT site_url, sum(cost_per_click_usd) AS s FROM clicks GROUP BY site_url ORDER BY s DESC NULLS LAST, site_url LIMIT 3$q$, true);
+
+--
 -- Not for multi-shard: the standard planner (FDW path) takes them, correctly
 --
-SELECT pg_temp.ms_check('aggregate over all shards', $q$SELECT count(*), sum(cost_per_click_usd) FROM clicks$q$);
-SELECT pg_temp.ms_check('grouped by another column', $q$SELECT ad_id, count(*) FROM clicks GROUP BY ad_id$q$);
+SELECT pg_temp.ms_check('count(DISTINCT)', $q$SELECT count(DISTINCT ad_id) FROM clicks$q$);
+SELECT pg_temp.ms_check('HAVING', $q$SELECT ad_id, count(*) FROM clicks GROUP BY ad_id HAVING count(*) > 3$q$);
+SELECT pg_temp.ms_check('expression over aggregates', $q$SELECT sum(cost_per_click_usd) / count(*) FROM clicks$q$);
+SELECT pg_temp.ms_check('float sum (order-dependent)', $q$SELECT sum(cost_per_click_usd::float8) IS NOT NULL FROM clicks$q$);
+SELECT pg_temp.ms_check('string_agg', $q$SELECT string_agg(site_url, ',' ORDER BY site_url) IS NOT NULL FROM clicks$q$);
 SELECT pg_temp.ms_check('join not on the key', $q$SELECT a.id, c.id FROM ads a JOIN campaigns c ON c.id = a.campaign_id$q$);
 SELECT pg_temp.ms_check('DISTINCT', $q$SELECT DISTINCT site_url FROM clicks$q$);
 SELECT pg_temp.ms_check('window function', $q$SELECT company_id, id, rank() OVER (PARTITION BY company_id ORDER BY id) FROM ads$q$);
@@ -121,6 +144,11 @@ BEGIN
     END LOOP;
 END
 $$;
+SELECT pg_temp.explain_lines($q$EXPLAIN (COSTS OFF, VERBOSE)
+SELECT ad_id, count(*) AS n, avg(cost_per_click_usd) FROM clicks GROUP BY ad_id ORDER BY n DESC, ad_id LIMIT 5$q$);
+SET shardfdw.enable_two_phase_agg = off;
+SELECT pg_temp.ms_strategy($q$SELECT count(*) FROM clicks$q$);
+RESET shardfdw.enable_two_phase_agg;
 SELECT pg_temp.explain_lines($q$EXPLAIN (COSTS OFF, VERBOSE)
 SELECT a.company_id, a.id, count(*) AS n FROM ads a JOIN clicks c ON c.company_id = a.company_id AND c.ad_id = a.id
  GROUP BY a.company_id, a.id ORDER BY n DESC, a.company_id, a.id LIMIT 5$q$);

@@ -140,7 +140,7 @@ router_begin(CustomScanState *node, EState *estate, int eflags)
 	TupleDesc	tupdesc = node->ss.ss_ScanTupleSlot->tts_tupleDescriptor;
 	int			i;
 
-	if (state->strategy == SF_STRATEGY_MULTI_SHARD)
+	if (state->strategy != SF_STRATEGY_ROUTER)
 	{
 		/* with Params, the shard queries are built now */
 		if (state->tasks == NIL)
@@ -251,7 +251,7 @@ router_server_statements(SfRouterScanState *state, List **servers)
 	ListCell   *lc;
 
 	*servers = NIL;
-	if (state->strategy != SF_STRATEGY_MULTI_SHARD)
+	if (state->strategy == SF_STRATEGY_ROUTER)
 	{
 		*servers = list_make1_oid(state->serverid);
 		return list_make1(makeStringInfo());
@@ -429,9 +429,11 @@ router_explain(CustomScanState *node, List *ancestors, ExplainState *es)
 	SfRouterScanState *state = (SfRouterScanState *) node;
 	ForeignServer *server = GetForeignServer(state->serverid);
 
-	if (state->strategy == SF_STRATEGY_MULTI_SHARD)
+	if (state->strategy != SF_STRATEGY_ROUTER)
 	{
-		ExplainPropertyText("Strategy", "multi-shard", es);
+		ExplainPropertyText("Strategy",
+							state->strategy == SF_STRATEGY_TWO_PHASE ?
+							"two-phase aggregate" : "multi-shard", es);
 		ExplainPropertyInteger("Task Count", NULL, state->shardcount, es);
 		ExplainPropertyInteger("Shards Pruned", NULL, 0, es);
 		ExplainPropertyText("Tasks Shown",

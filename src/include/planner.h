@@ -4,7 +4,8 @@
  *	  The distributed planner (src/planner): a planner hook that recognises
  *	  statements a worker can run whole and plans a CustomScan for them.
  *
- * Strategy implemented so far: the router.  A statement is routed when every
+ * Strategies: the router, multi-shard pushdown and two-phase aggregates
+ * (see src/planner/README.md).  A statement is routed when every
  * distributed table in it (at any query level) is co-located with the others
  * and pinned to one shard by an equality on its distribution column (to a
  * constant, or to one parameter, maybe through equalities between columns),
@@ -27,10 +28,12 @@
 /* GUCs (planner.c) */
 extern bool shardfdw_enable_router;
 extern bool shardfdw_enable_multi_shard;
+extern bool shardfdw_enable_two_phase_agg;
 
 /* strategies (SfRouterStrategy) */
 #define SF_STRATEGY_ROUTER		0
 #define SF_STRATEGY_MULTI_SHARD 1
+#define SF_STRATEGY_TWO_PHASE	2
 
 /*
  * Items of CustomScan.custom_private of a router scan.

@@ -31,7 +31,11 @@
 #include "access/hash.h"
 #include "access/stratnum.h"
 #include "access/transam.h"
+#include "catalog/pg_aggregate.h"
 #include "catalog/pg_proc.h"
+#include "utils/fmgroids.h"
+#include "utils/syscache.h"
+#include "access/htup_details.h"
 #include "catalog/partition.h"
 #include "catalog/pg_am.h"
 #include "catalog/pg_class.h"
@@ -56,6 +60,7 @@
 
 bool		shardfdw_enable_router = true;
 bool		shardfdw_enable_multi_shard = true;
+bool		shardfdw_enable_two_phase_agg = true;
 
 static planner_hook_type prev_planner_hook = NULL;
 
@@ -117,6 +122,15 @@ sf_planner_init(void)
 							 "Runs co-located SELECTs on every shard concurrently and merges the rows.",
 							 "When off, such statements are planned by the standard planner and run through the FDW.",
 							 &shardfdw_enable_multi_shard,
+							 true,
+							 PGC_USERSET,
+							 0,
+							 NULL, NULL, NULL);
+
+	DefineCustomBoolVariable("shardfdw.enable_two_phase_agg",
+							 "Splits aggregates not grouped by the distribution column into worker partials and a coordinator combine.",
+							 "When off, such statements are planned by the standard planner and run through the FDW.",
+							 &shardfdw_enable_two_phase_agg,
 							 true,
 							 PGC_USERSET,
 							 0,
@@ -455,25 +469,65 @@ sf_plan_router(Query *parse, int cursorOptions)
 }
 
 /*
- * Sort and Limit above a multi-shard scan: the coordinator sorts the
- * concatenated rows of the shards (each already limited to the top
- * offset + count rows when there is a LIMIT) and applies the statement's
- * LIMIT / OFFSET.
+ * What add_top_nodes puts above a multi-shard scan.
+ */
+typedef struct TopNodes
+{
+	List	   *sortcols;		/* output positions of the ORDER BY keys */
+	Agg		   *agg;			/* two-phase: the combining Agg, or NULL */
+} TopNodes;
+
+/*
+ * A target list of Vars of varno over the columns of tlist.
+ */
+static List *
+vars_over_tlist(List *tlist, int varno)
+{
+	List	   *out = NIL;
+	ListCell   *lc;
+
+	foreach(lc, tlist)
+	{
+		TargetEntry *tle = lfirst(lc);
+		Node	   *expr = (Node *) tle->expr;
+
+		out = lappend(out,
+					  makeTargetEntry((Expr *) makeVar(varno, tle->resno,
+													   exprType(expr),
+													   exprTypmod(expr),
+													   exprCollation(expr), 0),
+									  tle->resno, tle->resname, false));
+	}
+	return out;
+}
+
+/*
+ * The nodes above a multi-shard scan: the combining Agg of a two-phase
+ * aggregate, then a Sort (the statement's sort operators, collations and
+ * NULLS order) over the rows of all shards (each already limited to its
+ * top offset + count rows when LIMIT was pushed) and a Limit.
  */
 static Plan *
-add_sort_limit(Query *parse, Plan *scan, List *scan_tlist, void *arg)
+add_top_nodes(Query *parse, Plan *scan, List *scan_tlist, void *arg)
 {
-	List	   *sortcols = (List *) arg;
+	TopNodes   *nodes = (TopNodes *) arg;
 	Plan	   *top = scan;
+	List	   *out_tlist = scan_tlist;
 
-	if (sortcols != NIL)
+	if (nodes->agg != NULL)
+	{
+		nodes->agg->plan.lefttree = top;
+		top = (Plan *) nodes->agg;
+		out_tlist = nodes->agg->plan.targetlist;
+	}
+	if (nodes->sortcols != NIL)
 	{
 		Sort	   *sort = makeNode(Sort);
 		int			n = list_length(parse->sortClause);
 		int			i = 0;
 		ListCell   *lc;
 
-		sort->plan.targetlist = pass_through_tlist(scan_tlist, OUTER_VAR);
+		sort->plan.targetlist = vars_over_tlist(out_tlist, OUTER_VAR);
 		sort->plan.lefttree = top;
 		sort->plan.startup_cost = 1;
 		sort->plan.total_cost = 2;
@@ -489,7 +543,7 @@ add_sort_limit(Query *parse, Plan *scan, List *scan_tlist, void *arg)
 			SortGroupClause *sgc = lfirst(lc);
 			TargetEntry *tle = get_sortgroupclause_tle(sgc, parse->targetList);
 
-			sort->sortColIdx[i] = list_nth_int(sortcols, i);
+			sort->sortColIdx[i] = list_nth_int(nodes->sortcols, i);
 			sort->sortOperators[i] = sgc->sortop;
 			sort->collations[i] = exprCollation((Node *) tle->expr);
 			sort->nullsFirst[i] = sgc->nulls_first;
@@ -501,7 +555,7 @@ add_sort_limit(Query *parse, Plan *scan, List *scan_tlist, void *arg)
 	{
 		Limit	   *limit = makeNode(Limit);
 
-		limit->plan.targetlist = pass_through_tlist(scan_tlist, OUTER_VAR);
+		limit->plan.targetlist = vars_over_tlist(out_tlist, OUTER_VAR);
 		limit->plan.lefttree = top;
 		limit->plan.startup_cost = 1;
 		limit->plan.total_cost = 2;
@@ -513,6 +567,276 @@ add_sort_limit(Query *parse, Plan *scan, List *scan_tlist, void *arg)
 		top = (Plan *) limit;
 	}
 	return top;
+}
+
+/* Transition type of an aggregate, InvalidOid if polymorphic. */
+static Oid
+aggregate_transtype(Oid aggfnoid)
+{
+	HeapTuple	tuple = SearchSysCache1(AGGFNOID, ObjectIdGetDatum(aggfnoid));
+	Oid			transtype;
+
+	if (!HeapTupleIsValid(tuple))
+		return InvalidOid;
+	transtype = ((Form_pg_aggregate) GETSTRUCT(tuple))->aggtranstype;
+	ReleaseSysCache(tuple);
+	return IsPolymorphicType(transtype) ? InvalidOid : transtype;
+}
+
+/* A coordinator aggregate call over one column of the scan. */
+static Aggref *
+combine_aggref(Oid aggfnoid, Oid aggtype, Oid collid, Oid inputcollid,
+			   Var *arg)
+{
+	Aggref	   *a = makeNode(Aggref);
+
+	a->aggfnoid = aggfnoid;
+	a->aggtype = aggtype;
+	a->aggcollid = collid;
+	a->inputcollid = inputcollid;
+	a->aggtranstype = aggregate_transtype(aggfnoid);
+	a->aggargtypes = list_make1_oid(arg->vartype);
+	a->args = list_make1(makeTargetEntry((Expr *) arg, 1, NULL, false));
+	a->aggkind = AGGKIND_NORMAL;
+	a->agglevelsup = 0;
+	a->aggsplit = AGGSPLIT_SIMPLE;
+	a->location = -1;
+	return a;
+}
+
+/* Append a partial aggregate to the workers' target list; its resno. */
+static AttrNumber
+add_partial(List **wtlist, Expr *expr)
+{
+	AttrNumber	resno = list_length(*wtlist) + 1;
+
+	*wtlist = lappend(*wtlist,
+					  makeTargetEntry(expr, resno,
+									  psprintf("partial%d", resno), false));
+	return resno;
+}
+
+/* walker collecting the Aggrefs of an expression */
+static bool
+collect_aggrefs(Node *node, List **aggs)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, Aggref))
+	{
+		*aggs = lappend(*aggs, node);
+		return false;
+	}
+	return expression_tree_walker(node, collect_aggrefs, aggs);
+}
+
+/* numeric sum over a column, as bigint (counts, sums of int2/int4) */
+static Expr *
+combine_as_int8(Aggref *sum)
+{
+	return (Expr *) makeFuncExpr(F_INT8_NUMERIC, INT8OID, list_make1(sum),
+								 InvalidOid, InvalidOid,
+								 COERCE_EXPLICIT_CALL);
+}
+
+/*
+ * Two-phase aggregation: the workers group by the statement's GROUP BY and
+ * compute partial aggregates, the coordinator's HashAggregate (or plain
+ * Aggregate) combines them: count -> sum of counts, sum -> sum of sums
+ * (bigint kept bigint), min / max -> min / max, avg -> sum of sums divided
+ * by sum of counts (numeric, exactly what avg computes).  Every output
+ * column must be a GROUP BY expression or one of these aggregates, without
+ * DISTINCT or ORDER BY inside (FILTER is kept on the workers); no HAVING.
+ * Sets *worker_tlist (the partial target list) and returns the Agg node, or
+ * NULL to decline.
+ */
+static Agg *
+plan_two_phase(Query *parse, List **worker_tlist)
+{
+	Agg		   *agg;
+	List	   *wtlist = NIL;
+	List	   *final = NIL;
+	ListCell   *lc;
+	int			ngroup = list_length(parse->groupClause);
+	int			i = 0;
+	AttrNumber	resno = 0;
+
+	if (parse->havingQual != NULL || parse->groupingSets != NIL)
+		return NULL;
+
+	agg = makeNode(Agg);
+	agg->aggstrategy = ngroup > 0 ? AGG_HASHED : AGG_PLAIN;
+	agg->aggsplit = AGGSPLIT_SIMPLE;
+	agg->numCols = ngroup;
+	agg->grpColIdx = palloc(sizeof(AttrNumber) * Max(ngroup, 1));
+	agg->grpOperators = palloc(sizeof(Oid) * Max(ngroup, 1));
+	agg->grpCollations = palloc(sizeof(Oid) * Max(ngroup, 1));
+	agg->numGroups = 100;
+
+	/* the grouping columns come first in the workers' output */
+	foreach(lc, parse->groupClause)
+	{
+		SortGroupClause *sgc = lfirst(lc);
+		TargetEntry *tle = copyObject(get_sortgroupclause_tle(sgc, parse->targetList));
+
+		if (!sgc->hashable || !OidIsValid(sgc->eqop))
+			return NULL;
+		tle->resjunk = false;
+		tle->resno = ++resno;
+		if (tle->resname == NULL)
+			tle->resname = psprintf("group%d", resno);
+		wtlist = lappend(wtlist, tle);
+		agg->grpColIdx[i] = resno;
+		agg->grpOperators[i] = sgc->eqop;
+		agg->grpCollations[i] = exprCollation((Node *) tle->expr);
+		i++;
+	}
+
+	foreach(lc, parse->targetList)
+	{
+		TargetEntry *tle = lfirst(lc);
+		Expr	   *expr = NULL;
+
+		if (tle->resjunk)
+			continue;
+		if (tle->ressortgroupref != 0)
+		{
+			/* a grouping column: passed through */
+			int			pos = 0;
+			ListCell   *lc2;
+
+			foreach(lc2, wtlist)
+			{
+				TargetEntry *w = lfirst(lc2);
+
+				if (w->ressortgroupref == tle->ressortgroupref)
+					pos = w->resno;
+			}
+			if (pos > 0)
+				expr = (Expr *) makeVar(OUTER_VAR, pos,
+										exprType((Node *) tle->expr),
+										exprTypmod((Node *) tle->expr),
+										exprCollation((Node *) tle->expr), 0);
+		}
+		if (expr == NULL && IsA(tle->expr, Aggref))
+		{
+			Aggref	   *a = (Aggref *) tle->expr;
+			Aggref	   *partial = copyObject(a);
+			Var		   *pvar;
+
+			if (a->aggdistinct != NIL || a->aggorder != NIL ||
+				a->aggvariadic || a->aggkind != AGGKIND_NORMAL ||
+				a->agglevelsup != 0 || list_length(a->args) > 1)
+				return NULL;
+			switch (a->aggfnoid)
+			{
+				case F_COUNT_:
+				case F_COUNT_ANY:
+				case F_SUM_INT2:
+				case F_SUM_INT4:
+					resno = add_partial(&wtlist, (Expr *) partial);
+					pvar = makeVar(OUTER_VAR, resno, INT8OID, -1, InvalidOid, 0);
+					expr = combine_as_int8(combine_aggref(F_SUM_INT8, NUMERICOID,
+														  InvalidOid, InvalidOid,
+														  pvar));
+					break;
+				case F_SUM_INT8:
+				case F_SUM_NUMERIC:
+					resno = add_partial(&wtlist, (Expr *) partial);
+					pvar = makeVar(OUTER_VAR, resno, NUMERICOID, -1, InvalidOid, 0);
+					expr = (Expr *) combine_aggref(F_SUM_NUMERIC, NUMERICOID,
+												   InvalidOid, InvalidOid, pvar);
+					break;
+				case F_AVG_INT2:
+				case F_AVG_INT4:
+				case F_AVG_INT8:
+				case F_AVG_NUMERIC:
+					{
+						Aggref	   *psum = partial;
+						Aggref	   *pcount = copyObject(a);
+						Oid			sumtype;
+						Aggref	   *csum;
+						Aggref	   *ccount;
+
+						psum->aggfnoid = a->aggfnoid == F_AVG_INT2 ? F_SUM_INT2 :
+							a->aggfnoid == F_AVG_INT4 ? F_SUM_INT4 :
+							a->aggfnoid == F_AVG_INT8 ? F_SUM_INT8 : F_SUM_NUMERIC;
+						sumtype = (a->aggfnoid == F_AVG_INT2 ||
+								   a->aggfnoid == F_AVG_INT4) ? INT8OID : NUMERICOID;
+						psum->aggtype = sumtype;
+						pcount->aggfnoid = F_COUNT_ANY;
+						pcount->aggtype = INT8OID;
+						resno = add_partial(&wtlist, (Expr *) psum);
+						csum = combine_aggref(sumtype == INT8OID ? F_SUM_INT8 : F_SUM_NUMERIC,
+											  NUMERICOID, InvalidOid, InvalidOid,
+											  makeVar(OUTER_VAR, resno, sumtype, -1,
+													  InvalidOid, 0));
+						resno = add_partial(&wtlist, (Expr *) pcount);
+						ccount = combine_aggref(F_SUM_INT8, NUMERICOID,
+												InvalidOid, InvalidOid,
+												makeVar(OUTER_VAR, resno, INT8OID, -1,
+														InvalidOid, 0));
+						/* numeric_div is strict: no rows gives NULL, as avg */
+						expr = (Expr *) makeFuncExpr(F_NUMERIC_DIV, NUMERICOID,
+													 list_make2(csum, ccount),
+													 InvalidOid, InvalidOid,
+													 COERCE_EXPLICIT_CALL);
+						break;
+					}
+				default:
+					{
+						char	   *name = get_func_name(a->aggfnoid);
+						Oid			argtype;
+
+						/* min / max of a type with its own comparison */
+						if (name == NULL ||
+							(strcmp(name, "min") != 0 && strcmp(name, "max") != 0) ||
+							!OidIsValid(aggregate_transtype(a->aggfnoid)) ||
+							list_length(a->args) != 1)
+							return NULL;
+						argtype = exprType((Node *) ((TargetEntry *) linitial(a->args))->expr);
+						if (argtype != a->aggtype)
+							return NULL;
+						resno = add_partial(&wtlist, (Expr *) partial);
+						pvar = makeVar(OUTER_VAR, resno, a->aggtype, -1,
+									   a->aggcollid, 0);
+						expr = (Expr *) combine_aggref(a->aggfnoid, a->aggtype,
+													   a->aggcollid,
+													   a->inputcollid, pvar);
+						break;
+					}
+			}
+		}
+		if (expr == NULL)
+			return NULL;
+		final = lappend(final, makeTargetEntry(expr, list_length(final) + 1,
+											 tle->resname, false));
+	}
+
+	/* aggno / aggtransno, as the planner numbers them */
+	i = 0;
+	foreach(lc, final)
+	{
+		List	   *aggs = NIL;
+		ListCell   *lc2;
+
+		(void) collect_aggrefs((Node *) ((TargetEntry *) lfirst(lc))->expr, &aggs);
+		foreach(lc2, aggs)
+		{
+			Aggref	   *a = lfirst(lc2);
+
+			a->aggno = i;
+			a->aggtransno = i;
+			i++;
+		}
+	}
+	agg->plan.targetlist = final;
+	agg->plan.startup_cost = 1;
+	agg->plan.total_cost = 2;
+	agg->plan.plan_rows = 100;
+	agg->plan.plan_width = 32;
+	*worker_tlist = wtlist;
+	return agg;
 }
 
 /* Is expr (a LIMIT or OFFSET) absent or a non-NULL bigint constant? */
@@ -547,7 +871,8 @@ sf_plan_multi_shard(Query *parse, RouterContext *ctx)
 {
 	List	   *scan_tlist;
 	List	   *colnames = NIL;
-	List	   *sortcols = NIL;
+	TopNodes	top = {NIL, NULL};
+	List	   *worker_tlist = NIL;
 	List	   *distclass = NIL;
 	ListCell   *lc;
 	Query	   *worker;
@@ -625,10 +950,43 @@ sf_plan_multi_shard(Query *parse, RouterContext *ctx)
 			}
 		}
 		if (!by_dist)
-			return NULL;
+		{
+			if (!shardfdw_enable_two_phase_agg)
+				return NULL;
+			top.agg = plan_two_phase(parse, &worker_tlist);
+			if (top.agg == NULL)
+				return NULL;
+		}
 	}
 
-	scan_tlist = scan_output_columns(parse, &colnames, &ok);
+	/*
+	 * The worker query: with LIMIT, each shard's top offset + count rows;
+	 * without, no ORDER BY (the coordinator sorts anyway).  Two-phase: the
+	 * partial aggregates, grouped, neither sorted nor limited.
+	 */
+	worker = copyObject(parse);
+	worker->limitOffset = NULL;
+	if (top.agg != NULL)
+	{
+		worker->targetList = worker_tlist;
+		worker->sortClause = NIL;
+		worker->limitCount = NULL;
+	}
+	else if (parse->limitCount != NULL)
+	{
+		if (count > PG_INT64_MAX - offset)
+			return NULL;
+		worker->limitCount = (Node *) makeConst(INT8OID, -1, InvalidOid, 8,
+												Int64GetDatum(count + offset),
+												false, FLOAT8PASSBYVAL);
+	}
+	else
+	{
+		worker->limitCount = NULL;
+		worker->sortClause = NIL;
+	}
+
+	scan_tlist = scan_output_columns(worker, &colnames, &ok);
 	if (!ok)
 		return NULL;
 
@@ -655,27 +1013,7 @@ sf_plan_multi_shard(Query *parse, RouterContext *ctx)
 		}
 		if (found == 0)
 			return NULL;
-		sortcols = lappend_int(sortcols, found);
-	}
-
-	/*
-	 * The worker query: with LIMIT, each shard's top offset + count rows;
-	 * without, no ORDER BY (the coordinator sorts anyway).
-	 */
-	worker = copyObject(parse);
-	worker->limitOffset = NULL;
-	if (parse->limitCount != NULL)
-	{
-		if (count > PG_INT64_MAX - offset)
-			return NULL;
-		worker->limitCount = (Node *) makeConst(INT8OID, -1, InvalidOid, 8,
-												Int64GetDatum(count + offset),
-												false, FLOAT8PASSBYVAL);
-	}
-	else
-	{
-		worker->limitCount = NULL;
-		worker->sortClause = NIL;
+		top.sortcols = lappend_int(top.sortcols, found);
 	}
 
 	/* with the statement's constants only, the tasks are known now */
@@ -702,8 +1040,9 @@ sf_plan_multi_shard(Query *parse, RouterContext *ctx)
 	return make_distributed_stmt(parse, ctx, scan_tlist, colnames,
 								 make_private(worker, sql, -1, serverid,
 											  NULL, InvalidOid, ctx,
+											  top.agg ? SF_STRATEGY_TWO_PHASE :
 											  SF_STRATEGY_MULTI_SHARD, tasks),
-								 add_sort_limit, sortcols);
+								 add_top_nodes, &top);
 }
 
 /*
