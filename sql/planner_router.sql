@@ -199,10 +199,25 @@ SELECT rt_strategy($q$UPDATE campaigns SET monthly_budget = 1 WHERE company_id =
 SELECT check_dml('update with join', $q$UPDATE ads a SET clicks_count = a.clicks_count + 1 FROM campaigns c WHERE a.company_id = 4 AND c.company_id = a.company_id AND c.id = a.campaign_id AND c.cost_model IS NOT NULL RETURNING a.id, a.clicks_count$q$, 'ads');
 SELECT check_dml('delete', $q$DELETE FROM campaigns WHERE company_id = 9001 AND id = 9002 RETURNING id$q$, 'campaigns');
 SELECT rt_strategy($q$DELETE FROM campaigns WHERE company_id = 9001 AND id = 9002$q$);
--- not routed: the key moves, or several shards, or a volatile default
+-- a one-row INSERT with a serial default and now(): computed on the
+-- coordinator (the sequence advances once, as locally), sent as literals
+SELECT rt_strategy($q$INSERT INTO clicks (company_id, ad_id, clicked_at, site_url, user_ip, user_data) VALUES (1, 1, '2026-01-01', 'x', '1.2.3.4', '{}')$q$);
+SELECT last_value AS clicks_seq_before FROM dist.clicks_id_seq \gset
+SELECT check_dml('insert with serial and now()', $q$INSERT INTO clicks (company_id, ad_id, clicked_at, site_url, user_ip, user_data) VALUES (1, 1, '2026-01-01'::timestamp + (now() - now()), 'x' || (1 + 1), '1.2.3.4', jsonb_build_object('k', 1)) RETURNING company_id, ad_id, clicked_at, site_url, user_data$q$, '(SELECT company_id, ad_id, clicked_at, site_url, user_data FROM clicks) c');
+SELECT last_value - :clicks_seq_before AS clicks_seq_advanced_by FROM dist.clicks_id_seq;
+SELECT last_value AS clicks_seq_before FROM dist.clicks_id_seq \gset
+-- (the ids differ between the copies: remove the row again)
+SELECT check_dml('delete it again', $q$DELETE FROM clicks WHERE company_id = 1 AND site_url = 'x2' RETURNING site_url$q$, 'clicks');
+SET search_path = dist, public;
+-- (plain EXPLAIN evaluates nothing: it shows the expressions)
+SELECT l FROM pg_temp.explain_lines($q$EXPLAIN (COSTS OFF) INSERT INTO clicks (company_id, ad_id, clicked_at, site_url, user_ip, user_data) VALUES (1, 1, '2026-01-01', 'x', '1.2.3.4', '{}')$q$) l
+ WHERE l ~ 'Strategy|INSERT INTO|VALUES';
+RESET search_path;
+SELECT last_value - :clicks_seq_before AS clicks_seq_advanced_by_explain FROM dist.clicks_id_seq;
+-- not routed: the key moves, or several shards, or a volatile key
 SELECT rt_strategy($q$UPDATE companies SET id = 9003 WHERE id = 9001$q$);
 SELECT rt_strategy($q$DELETE FROM ads WHERE id = 1$q$);
-SELECT rt_strategy($q$INSERT INTO clicks (company_id, ad_id, clicked_at, site_url, user_ip, user_data) VALUES (1, 1, '2026-01-01', 'x', '1.2.3.4', '{}')$q$);
+SELECT rt_strategy($q$INSERT INTO companies VALUES ((random() * 0 + 5)::int, 'x', NULL, '2026-01-01', '2026-01-01')$q$);
 SELECT rt_strategy($q$INSERT INTO companies SELECT * FROM companies WHERE id = 5$q$);
 SELECT rt_strategy($q$UPDATE geo_ips SET latlon = latlon WHERE addrs = '1.2.3.0/24'$q$);
 -- row counts of routed DML without RETURNING (the command tag's count)

@@ -32,6 +32,8 @@
 #include "nodes/extensible.h"
 #include "nodes/nodeFuncs.h"
 #include "planner.h"
+#include "nodes/makefuncs.h"
+#include "utils/datum.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 
@@ -52,6 +54,7 @@ typedef struct SfRouterScanState
 	int			shardcount;		/* number of shards */
 	int			strategy;		/* SF_STRATEGY_* */
 	List	   *tasks;			/* multi-shard: (server, SQL) per shard */
+	List	   *preeval;		/* INSERT values computed here, by resno */
 	bool		executed;		/* the statement ran */
 	int			nresults;		/* results: one per server */
 	PGresult  **results;		/* (freed with the query context) */
@@ -114,6 +117,7 @@ router_create_state(CustomScan *cscan)
 	state->shardcount = intVal(list_nth(priv, SfRouterShardCount));
 	state->strategy = intVal(list_nth(priv, SfRouterStrategy));
 	state->tasks = list_nth(priv, SfRouterTasks);
+	state->preeval = list_nth(priv, SfRouterPreEval);
 	return (Node *) state;
 }
 
@@ -182,6 +186,48 @@ router_begin(CustomScanState *node, EState *estate, int eflags)
 												  state->collation,
 												  value, isnull,
 												  state->shardcount);
+		}
+		/* values of a one-row INSERT computed here, sent as literals */
+		if (state->preeval != NIL)
+		{
+			Query	   *q = copyObject(state->query);
+			ListCell   *lc;
+
+			foreach(lc, state->preeval)
+			{
+				TargetEntry *pe = lfirst(lc);
+				TargetEntry *tle = NULL;
+				ListCell   *lc2;
+				ExprState  *es = ExecInitExpr(pe->expr, &node->ss.ps);
+				Oid			type = exprType((Node *) pe->expr);
+				int16		typlen;
+				bool		typbyval;
+				bool		isnull;
+				Datum		value;
+
+				foreach(lc2, q->targetList)
+					if (((TargetEntry *) lfirst(lc2))->resno == pe->resno)
+						tle = lfirst(lc2);
+				if (tle == NULL)
+					elog(ERROR, "INSERT value %d not found", pe->resno);
+				/* plain EXPLAIN shows the expressions, evaluates nothing */
+				if (eflags & EXEC_FLAG_EXPLAIN_ONLY)
+				{
+					tle->expr = copyObject(pe->expr);
+					continue;
+				}
+				value = ExecEvalExprSwitchContext(es, node->ss.ps.ps_ExprContext,
+												  &isnull);
+				get_typlenbyval(type, &typlen, &typbyval);
+				tle->expr = (Expr *) makeConst(type,
+											   exprTypmod((Node *) pe->expr),
+											   exprCollation((Node *) pe->expr),
+											   typlen,
+											   isnull ? (Datum) 0 :
+											   datumCopy(value, typbyval, typlen),
+											   isnull, typbyval);
+			}
+			state->query = q;
 		}
 		if (state->sql == NULL)
 			state->sql = sf_shard_query_sql(state->query, state->shardindex,

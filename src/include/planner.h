@@ -54,6 +54,9 @@ enum SfRouterPrivateIndex
 	SfRouterTasks,				/* List of (Integer server OID, String SQL),
 								 * one per shard, multi-shard only; NIL when
 								 * built at run time (Params) */
+	SfRouterPreEval,			/* List of TargetEntry: INSERT values the
+								 * coordinator evaluates when the scan starts
+								 * (nextval(), now(), ...), by resno */
 	SfRouterPrivateCount
 };
 

@@ -100,6 +100,7 @@ static void analyze_level(Query *q, RouterContext *ctx);
 static bool unshippable_function(Oid funcid, void *context);
 static Node *simplify_pin(Node *pin);
 static Node *strip_relabel(Node *node);
+static Query *prepare_insert_values(Query *parse, List **preeval);
 static List *build_classes(List *quals, RouterContext *ctx);
 static Oid	pin_hash_function(RouterContext *ctx, Oid type);
 
@@ -350,7 +351,7 @@ make_distributed_stmt(Query *parse, RouterContext *ctx, List *scan_tlist,
 static List *
 make_private(Query *query, const char *sql, int shardindex, Oid serverid,
 			 Node *pin, Oid pinhashfn, RouterContext *ctx, int strategy,
-			 List *tasks)
+			 List *tasks, List *preeval)
 {
 	List	   *private;
 
@@ -364,6 +365,7 @@ make_private(Query *query, const char *sql, int shardindex, Oid serverid,
 	private = lappend(private, makeInteger(ctx->shardcount));
 	private = lappend(private, makeInteger(strategy));
 	private = lappend(private, tasks);
+	private = lappend(private, copyObject(preeval));
 	return private;
 }
 
@@ -384,8 +386,13 @@ sf_plan_router(Query *parse, int cursorOptions)
 	char	   *sql = "";
 	Oid			pinhashfn = InvalidOid;
 	bool		ok;
+	List	   *preeval = NIL;
 
 	memset(&ctx, 0, sizeof(ctx));
+
+	/* a one-row INSERT: values the coordinator computes at run time */
+	if (parse->commandType == CMD_INSERT)
+		parse = prepare_insert_values(parse, &preeval);
 	ctx.top = parse;
 
 	(void) router_walker((Node *) parse, &ctx);
@@ -456,7 +463,7 @@ sf_plan_router(Query *parse, int cursorOptions)
 		sql = sf_shard_query_sql(parse, shardindex, NULL, &serverid, true);
 		if (sql == NULL)
 			return NULL;
-		if (ctx.has_params)
+		if (ctx.has_params || preeval != NIL)
 			sql = "";
 	}
 
@@ -464,7 +471,8 @@ sf_plan_router(Query *parse, int cursorOptions)
 	return make_distributed_stmt(parse, &ctx, scan_tlist, colnames,
 								 make_private(parse, sql, shardindex,
 											  serverid, pin, pinhashfn,
-											  &ctx, SF_STRATEGY_ROUTER, NIL),
+											  &ctx, SF_STRATEGY_ROUTER, NIL,
+											  preeval),
 								 NULL, NULL);
 }
 
@@ -1041,8 +1049,80 @@ sf_plan_multi_shard(Query *parse, RouterContext *ctx)
 								 make_private(worker, sql, -1, serverid,
 											  NULL, InvalidOid, ctx,
 											  top.agg ? SF_STRATEGY_TWO_PHASE :
-											  SF_STRATEGY_MULTI_SHARD, tasks),
+											  SF_STRATEGY_MULTI_SHARD, tasks, NIL),
 								 add_top_nodes, &top);
+}
+
+/* walker of prepare_insert_values: true if node needs a row or a subquery */
+static bool
+not_pre_evaluable(Node *node, void *context)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, Param))
+		return ((Param *) node)->paramkind != PARAM_EXTERN;
+	if (IsA(node, Var) || IsA(node, SubLink) || IsA(node, Aggref) ||
+		IsA(node, WindowFunc) || IsA(node, GroupingFunc) ||
+		IsA(node, Query) || IsA(node, SetToDefault) ||
+		IsA(node, CurrentOfExpr))
+		return true;
+	return expression_tree_walker(node, not_pre_evaluable, context);
+}
+
+/*
+ * A one-row INSERT ... VALUES evaluates each value once, so values that may
+ * not be sent to a worker (nextval() of a serial default, now(), random(),
+ * domain checks, user functions) can be computed on the coordinator when
+ * the scan starts, exactly as a local INSERT would, and sent as literals.
+ * Returns a copy of parse whose such values are NULL placeholders, and in
+ * *preeval the original values (TargetEntry, by resno); or parse itself
+ * when there is nothing to do.  The distribution column is left alone (it
+ * must pin the shard at planning or from parameters).
+ */
+static Query *
+prepare_insert_values(Query *parse, List **preeval)
+{
+	Query	   *copy;
+	ListCell   *lc;
+	AttrNumber	distattnum;
+	RangeTblEntry *target;
+
+	*preeval = NIL;
+	if (parse->resultRelation <= 0 || parse->jointree == NULL ||
+		parse->jointree->fromlist != NIL || parse->cteList != NIL)
+		return parse;
+	target = rt_fetch(parse->resultRelation, parse->rtable);
+	distattnum = sf_distribution_attnum(target->relid);
+	if (distattnum == InvalidAttrNumber)
+		return parse;
+
+	copy = copyObject(parse);
+	foreach(lc, copy->targetList)
+	{
+		TargetEntry *tle = lfirst(lc);
+		Node	   *expr = (Node *) tle->expr;
+
+		if (tle->resjunk || tle->resno == distattnum || IsA(expr, Const) ||
+			not_pre_evaluable(expr, NULL) || expression_returns_set(expr))
+			continue;
+		/* only what the router would refuse to send */
+		if (!contain_mutable_functions(expr) &&
+			!check_functions_in_node(expr, unshippable_function, NULL) &&
+			!IsA(expr, CoerceToDomain) && exprType(expr) < FirstGenbkiObjectId)
+		{
+			RouterContext probe;
+
+			memset(&probe, 0, sizeof(probe));
+			if (!router_walker(expr, &probe))
+				continue;
+		}
+		*preeval = lappend(*preeval, copyObject(tle));
+		tle->expr = (Expr *) makeNullConst(exprType(expr), exprTypmod(expr),
+										   exprCollation(expr));
+	}
+	if (*preeval == NIL)
+		return parse;
+	return copy;
 }
 
 /*
