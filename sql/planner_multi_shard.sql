@@ -77,6 +77,28 @@ SELECT pg_temp.ms_check('grouped top-N', $q$SELECT a.company_id, a.id, count(*) 
 SELECT pg_temp.ms_row_count($q$SELECT id FROM clicks LIMIT 10$q$), pg_temp.ms_strategy($q$SELECT id FROM clicks LIMIT 10$q$);
 SELECT pg_temp.ms_check('OFFSET beyond the rows', $q$SELECT company_id, id FROM ads ORDER BY company_id, id OFFSET 100000$q$, true);
 
+-- expressions of all kinds, shipped as they are
+SELECT pg_temp.ms_check('CASE and COALESCE', $q$SELECT id, CASE WHEN monthly_budget > 500 THEN 'big' WHEN monthly_budget IS NULL THEN 'none' ELSE 'small' END, coalesce(monthly_budget, 0) FROM campaigns$q$);
+SELECT pg_temp.ms_check('string functions', $q$SELECT id, upper(name), length(name), substr(name, 2, 4), position('#' IN name), replace(name, ' ', '_') FROM campaigns$q$);
+SELECT pg_temp.ms_check('LIKE and ILIKE', $q$SELECT id FROM campaigns WHERE name LIKE 'Campaign #1%' OR name ILIKE '%SPRING%'$q$);
+SELECT pg_temp.ms_check('regular expression', $q$SELECT id, regexp_replace(name, '[0-9]+', 'N') FROM campaigns WHERE name ~ '#[0-9]{2}$'$q$);
+SELECT pg_temp.ms_check('BETWEEN on timestamps', $q$SELECT id FROM clicks WHERE clicked_at BETWEEN '2026-03-02' AND '2026-03-05 12:00'$q$);
+SELECT pg_temp.ms_check('timestamp arithmetic', $q$SELECT id, clicked_at - interval '90 minutes', date_part('dow', clicked_at), extract(epoch FROM clicked_at) FROM clicks WHERE company_id < 4$q$);
+SELECT pg_temp.ms_check('numeric arithmetic', $q$SELECT id, round(cost_per_click_usd * 3, 4), cost_per_click_usd / 7, trunc(cost_per_click_usd) FROM clicks$q$);
+SELECT pg_temp.ms_check('arrays', $q$SELECT id, blacklisted_site_urls[1], array_length(blacklisted_site_urls, 1) FROM campaigns WHERE 'http://bad.example.com' = ANY (blacklisted_site_urls) OR blacklisted_site_urls IS NULL$q$);
+SELECT pg_temp.ms_check('jsonb operators', $q$SELECT id, user_data -> 'browser', user_data ? 'is_mobile', jsonb_typeof(user_data) FROM clicks WHERE user_data @> '{"is_mobile": true}'$q$);
+SELECT pg_temp.ms_check('inet operators', $q$SELECT id, host(user_ip), masklen(user_ip), user_ip << '10.0.0.0/8' FROM impressions WHERE family(user_ip) = 4$q$);
+SELECT pg_temp.ms_check('IS DISTINCT FROM', $q$SELECT id FROM campaigns WHERE monthly_budget IS DISTINCT FROM 100$q$);
+SELECT pg_temp.ms_check('NOT IN constants', $q$SELECT id FROM ads WHERE company_id NOT IN (1, 2, 3)$q$);
+SELECT pg_temp.ms_check('IN (reference subquery)', $q$SELECT id FROM impressions WHERE user_ip IN (SELECT host(addrs)::inet FROM geo_ips)$q$);
+SELECT pg_temp.ms_check('scalar subquery on reference table', $q$SELECT id, (SELECT count(*) FROM geo_ips) FROM ads WHERE id < 20$q$);
+SELECT pg_temp.ms_check('grouped by key, ORDER BY aggregate', $q$SELECT company_id, max(clicked_at) AS last FROM clicks GROUP BY company_id ORDER BY last DESC, company_id$q$, true);
+SELECT pg_temp.ms_check('grouped by key, HAVING', $q$SELECT company_id, count(*) FROM clicks GROUP BY company_id HAVING sum(cost_per_click_usd) > 100$q$);
+SELECT pg_temp.ms_check('two-phase, grouped by text', $q$SELECT cost_model, count(*), min(name), max(name) FROM campaigns GROUP BY cost_model$q$);
+SELECT pg_temp.ms_check('two-phase, NULL group', $q$SELECT monthly_budget, count(*) FROM campaigns GROUP BY monthly_budget$q$);
+SELECT pg_temp.ms_check('two-phase with WHERE on key', $q$SELECT count(*), avg(cost_per_click_usd) FROM clicks WHERE company_id IN (2, 4, 6)$q$);
+SELECT pg_temp.ms_check('two-phase, three tables', $q$SELECT co.name, count(*) FROM companies co JOIN ads a ON a.company_id = co.id JOIN impressions i ON i.company_id = a.company_id AND i.ad_id = a.id GROUP BY co.name$q$);
+
 -- a parameter in a multi-shard statement (generic plan)
 SET search_path = dist, public;
 PREPARE ms_p(numeric) AS SELECT company_id, id FROM clicks WHERE cost_per_click_usd > $1 ORDER BY company_id, id LIMIT 4;
