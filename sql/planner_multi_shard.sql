@@ -99,6 +99,18 @@ SELECT pg_temp.ms_check('two-phase, NULL group', $q$SELECT monthly_budget, count
 SELECT pg_temp.ms_check('two-phase with WHERE on key', $q$SELECT count(*), avg(cost_per_click_usd) FROM clicks WHERE company_id IN (2, 4, 6)$q$);
 SELECT pg_temp.ms_check('two-phase, three tables', $q$SELECT co.name, count(*) FROM companies co JOIN ads a ON a.company_id = co.id JOIN impressions i ON i.company_id = a.company_id AND i.ad_id = a.id GROUP BY co.name$q$);
 
+-- pruning: IN lists and = ANY (constant arrays) on the distribution column
+-- keep only the shards their values hash to (task counts are deterministic)
+SELECT pg_temp.ms_check('IN list', $q$SELECT id, company_id FROM ads WHERE company_id IN (1, 2, 3)$q$);
+SELECT pg_temp.ms_check('= ANY array', $q$SELECT id FROM clicks WHERE company_id = ANY ('{4,5}'::bigint[]) AND cost_per_click_usd > 1$q$);
+SELECT pg_temp.ms_check('IN with NULL', $q$SELECT id FROM ads WHERE company_id IN (2, NULL)$q$);
+SELECT pg_temp.ms_check('two IN lists intersect', $q$SELECT id FROM ads WHERE company_id IN (1, 2, 3) AND company_id IN (3, 4)$q$);
+SELECT pg_temp.ms_check('IN on a joined table', $q$SELECT a.id, c.id FROM ads a JOIN clicks c ON c.company_id = a.company_id AND c.ad_id = a.id WHERE c.company_id IN (6, 7)$q$);
+SELECT pg_temp.ms_check('IN, two-phase count', $q$SELECT count(*), avg(cost_per_click_usd) FROM clicks WHERE company_id IN (8, 9, 10)$q$);
+SELECT pg_temp.ms_check('empty array, count', $q$SELECT count(*), sum(cost_per_click_usd) FROM clicks WHERE company_id = ANY ('{}'::bigint[])$q$);
+SELECT pg_temp.ms_check('IN, ORDER BY LIMIT', $q$SELECT company_id, id FROM clicks WHERE company_id IN (3, 4) ORDER BY company_id DESC, id LIMIT 3$q$, true);
+SELECT pg_temp.ms_check('NOT IN: all shards', $q$SELECT count(*) FROM clicks WHERE company_id NOT IN (1, 2)$q$);
+
 -- a parameter in a multi-shard statement (generic plan)
 SET search_path = dist, public;
 PREPARE ms_p(numeric) AS SELECT company_id, id FROM clicks WHERE cost_per_click_usd > $1 ORDER BY company_id, id LIMIT 4;
@@ -166,6 +178,8 @@ BEGIN
     END LOOP;
 END
 $$;
+SELECT l FROM pg_temp.explain_lines($q$EXPLAIN (COSTS OFF)
+SELECT id FROM ads WHERE company_id IN (1, 2, 3)$q$) l WHERE l ~ 'Strategy|Task|Pruned';
 SELECT pg_temp.explain_lines($q$EXPLAIN (COSTS OFF, VERBOSE)
 SELECT ad_id, count(*) AS n, avg(cost_per_click_usd) FROM clicks GROUP BY ad_id ORDER BY n DESC, ad_id LIMIT 5$q$);
 SET shardfdw.enable_two_phase_agg = off;

@@ -55,6 +55,7 @@ typedef struct SfRouterScanState
 	int			strategy;		/* SF_STRATEGY_* */
 	List	   *tasks;			/* multi-shard: (server, SQL) per shard */
 	List	   *preeval;		/* INSERT values computed here, by resno */
+	List	   *shards;			/* multi-shard: shard indexes to run */
 	bool		executed;		/* the statement ran */
 	int			nresults;		/* results: one per server */
 	PGresult  **results;		/* (freed with the query context) */
@@ -118,6 +119,7 @@ router_create_state(CustomScan *cscan)
 	state->strategy = intVal(list_nth(priv, SfRouterStrategy));
 	state->tasks = list_nth(priv, SfRouterTasks);
 	state->preeval = list_nth(priv, SfRouterPreEval);
+	state->shards = list_nth(priv, SfRouterShards);
 	return (Node *) state;
 }
 
@@ -149,16 +151,16 @@ router_begin(CustomScanState *node, EState *estate, int eflags)
 		/* with Params, the shard queries are built now */
 		if (state->tasks == NIL)
 		{
-			int			i;
+			ListCell   *lc;
 
-			for (i = 0; i < state->shardcount; i++)
+			foreach(lc, state->shards)
 			{
 				Oid			server;
-				char	   *sql = sf_shard_query_sql(state->query, i,
+				char	   *sql = sf_shard_query_sql(state->query, lfirst_int(lc),
 													 estate->es_param_list_info,
 													 &server, false);
 
-				if (i == 0)
+				if (state->tasks == NIL)
 				{
 					state->sql = sql;
 					state->serverid = server;
@@ -480,10 +482,13 @@ router_explain(CustomScanState *node, List *ancestors, ExplainState *es)
 		ExplainPropertyText("Strategy",
 							state->strategy == SF_STRATEGY_TWO_PHASE ?
 							"two-phase aggregate" : "multi-shard", es);
-		ExplainPropertyInteger("Task Count", NULL, state->shardcount, es);
-		ExplainPropertyInteger("Shards Pruned", NULL, 0, es);
+		int			ntasks = list_length(state->shards);
+
+		ExplainPropertyInteger("Task Count", NULL, ntasks, es);
+		ExplainPropertyInteger("Shards Pruned", NULL,
+							   state->shardcount - ntasks, es);
 		ExplainPropertyText("Tasks Shown",
-							psprintf("One of %d", state->shardcount), es);
+							psprintf("One of %d", ntasks), es);
 	}
 	else
 	{

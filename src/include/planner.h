@@ -54,6 +54,8 @@ enum SfRouterPrivateIndex
 	SfRouterTasks,				/* List of (Integer server OID, String SQL),
 								 * one per shard, multi-shard only; NIL when
 								 * built at run time (Params) */
+	SfRouterShards,				/* IntList: multi-shard: the shard indexes
+								 * that can match (IN / = ANY pruning) */
 	SfRouterPreEval,			/* List of TargetEntry: INSERT values the
 								 * coordinator evaluates when the scan starts
 								 * (nextval(), now(), ...), by resno */

@@ -52,6 +52,7 @@
 #include "parser/parsetree.h"
 #include "planner.h"
 #include "shardfdw.h"
+#include "utils/array.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/partcache.h"
@@ -95,6 +96,10 @@ static PlannedStmt *sf_planner(Query *parse, const char *query_string,
 							   int cursorOptions, ParamListInfo boundParams);
 static PlannedStmt *sf_plan_router(Query *parse, int cursorOptions);
 static PlannedStmt *sf_plan_multi_shard(Query *parse, RouterContext *ctx);
+static List *prune_shards(Query *parse, RouterContext *ctx);
+static bool is_pin_value(Node *node);
+static void collect_quals(Node *jtnode, List **quals, bool outer,
+						  bool *has_outer);
 static bool router_walker(Node *node, RouterContext *ctx);
 static void analyze_level(Query *q, RouterContext *ctx);
 static bool unshippable_function(Oid funcid, void *context);
@@ -351,7 +356,7 @@ make_distributed_stmt(Query *parse, RouterContext *ctx, List *scan_tlist,
 static List *
 make_private(Query *query, const char *sql, int shardindex, Oid serverid,
 			 Node *pin, Oid pinhashfn, RouterContext *ctx, int strategy,
-			 List *tasks, List *preeval)
+			 List *tasks, List *preeval, List *shards)
 {
 	List	   *private;
 
@@ -365,6 +370,7 @@ make_private(Query *query, const char *sql, int shardindex, Oid serverid,
 	private = lappend(private, makeInteger(ctx->shardcount));
 	private = lappend(private, makeInteger(strategy));
 	private = lappend(private, tasks);
+	private = lappend(private, shards);
 	private = lappend(private, copyObject(preeval));
 	return private;
 }
@@ -472,7 +478,7 @@ sf_plan_router(Query *parse, int cursorOptions)
 								 make_private(parse, sql, shardindex,
 											  serverid, pin, pinhashfn,
 											  &ctx, SF_STRATEGY_ROUTER, NIL,
-											  preeval),
+											  preeval, NIL),
 								 NULL, NULL);
 }
 
@@ -864,6 +870,97 @@ simple_limit(Node *expr, int64 *value)
 }
 
 /*
+ * Shard pruning of a multi-shard SELECT: a conjunct of WHERE (or of an
+ * inner join's ON) "dist = ANY (constant array)" / "dist IN (constants)" on
+ * the distribution column of a distributed table of the top level keeps
+ * only rows of the shards those values hash to; every output row is made
+ * of rows of one shard (the tables are joined on the distribution column),
+ * so the other shards' tasks can be skipped.  Several such conjuncts
+ * intersect.  Returns the shard indexes to run (at least one, so that an
+ * aggregate without GROUP BY still gets its row), or NIL on failure.
+ */
+static List *
+prune_shards(Query *parse, RouterContext *ctx)
+{
+	bool	   *keep = palloc(sizeof(bool) * ctx->shardcount);
+	List	   *quals = NIL;
+	List	   *result = NIL;
+	bool		has_outer = false;
+	ListCell   *lc;
+	int			i;
+
+	for (i = 0; i < ctx->shardcount; i++)
+		keep[i] = true;
+	collect_quals((Node *) parse->jointree, &quals, false, &has_outer);
+	foreach(lc, quals)
+	{
+		ScalarArrayOpExpr *saop = lfirst(lc);
+		Node	   *left;
+		Node	   *right;
+		bool		is_dist = false;
+		ListCell   *lc2;
+		ArrayType  *array;
+		Oid			elemtype;
+		int16		typlen;
+		bool		typbyval;
+		char		typalign;
+		Datum	   *values;
+		bool	   *nulls;
+		int			n;
+		Oid			hashfn;
+		bool	   *hit;
+
+		if (!IsA(saop, ScalarArrayOpExpr) || !saop->useOr ||
+			list_length(saop->args) != 2 ||
+			!op_in_opfamily(saop->opno, ctx->opfamily) ||
+			get_op_opfamily_strategy(saop->opno, ctx->opfamily) != HTEqualStrategyNumber ||
+			(OidIsValid(ctx->keycollation) &&
+			 saop->inputcollid != ctx->keycollation))
+			continue;
+		left = strip_relabel(linitial(saop->args));
+		if (!IsA(left, Var) || ((Var *) left)->varlevelsup != 0)
+			continue;
+		foreach(lc2, ctx->top_distvars)
+		{
+			Var		   *dv = lfirst(lc2);
+
+			if (dv->varno == ((Var *) left)->varno &&
+				dv->varattno == ((Var *) left)->varattno)
+				is_dist = true;
+		}
+		if (!is_dist)
+			continue;
+		right = lsecond(saop->args);
+		if (!is_pin_value(right))
+			continue;
+		right = simplify_pin(right);
+		if (!IsA(right, Const) || ((Const *) right)->constisnull)
+			continue;
+		array = DatumGetArrayTypeP(((Const *) right)->constvalue);
+		elemtype = ARR_ELEMTYPE(array);
+		hashfn = pin_hash_function(ctx, elemtype);
+		if (!OidIsValid(hashfn))
+			continue;
+		get_typlenbyvalalign(elemtype, &typlen, &typbyval, &typalign);
+		deconstruct_array(array, elemtype, typlen, typbyval, typalign,
+						  &values, &nulls, &n);
+		hit = palloc0(sizeof(bool) * ctx->shardcount);
+		for (i = 0; i < n; i++)
+			if (!nulls[i])	/* NULL never equals */
+				hit[sf_hash_remainder(hashfn, ctx->keycollation, values[i],
+									  false, ctx->shardcount)] = true;
+		for (i = 0; i < ctx->shardcount; i++)
+			keep[i] = keep[i] && hit[i];
+	}
+	for (i = 0; i < ctx->shardcount; i++)
+		if (keep[i])
+			result = lappend_int(result, i);
+	if (result == NIL)
+		result = list_make1_int(0);
+	return result;
+}
+
+/*
  * Multi-shard pushdown of a SELECT: every distributed table at the top
  * level (none below it) co-located and joined on the distribution column
  * (an equivalence class that holds all their distribution columns), so each
@@ -880,6 +977,7 @@ sf_plan_multi_shard(Query *parse, RouterContext *ctx)
 	List	   *scan_tlist;
 	List	   *colnames = NIL;
 	TopNodes	top = {NIL, NULL};
+	List	   *shards;
 	List	   *worker_tlist = NIL;
 	List	   *distclass = NIL;
 	ListCell   *lc;
@@ -890,7 +988,6 @@ sf_plan_multi_shard(Query *parse, RouterContext *ctx)
 	int64		count;
 	int64		offset;
 	bool		ok;
-	int			i;
 
 	if (parse->commandType != CMD_SELECT || ctx->nested_distributed ||
 		parse->setOperations != NULL || parse->hasWindowFuncs ||
@@ -1024,18 +1121,24 @@ sf_plan_multi_shard(Query *parse, RouterContext *ctx)
 		top.sortcols = lappend_int(top.sortcols, found);
 	}
 
+	/* the shards that can hold matching rows */
+	shards = prune_shards(parse, ctx);
+	if (shards == NIL)
+		return NULL;
+
 	/* with the statement's constants only, the tasks are known now */
 	if (!ctx->has_params)
 	{
-		for (i = 0; i < ctx->shardcount; i++)
+		foreach(lc, shards)
 		{
 			Oid			server;
+			int			i = lfirst_int(lc);
 			char	   *shardsql = sf_shard_query_sql(worker, i, NULL,
 													  &server, true);
 
 			if (shardsql == NULL)
 				return NULL;
-			if (i == 0)
+			if (tasks == NIL)
 			{
 				sql = shardsql;
 				serverid = server;
@@ -1049,7 +1152,8 @@ sf_plan_multi_shard(Query *parse, RouterContext *ctx)
 								 make_private(worker, sql, -1, serverid,
 											  NULL, InvalidOid, ctx,
 											  top.agg ? SF_STRATEGY_TWO_PHASE :
-											  SF_STRATEGY_MULTI_SHARD, tasks, NIL),
+											  SF_STRATEGY_MULTI_SHARD, tasks, NIL,
+											  shards),
 								 add_top_nodes, &top);
 }
 
