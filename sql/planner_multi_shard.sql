@@ -138,14 +138,19 @@ SELECT pg_temp.ms_check('FILTER', $q$SELECT count(*) FILTER (WHERE cost_per_clic
 SELECT pg_temp.ms_check('co-located join', $q$SELECT a.campaign_id, count(*), avg(c.cost_per_click_usd) FROM ads a JOIN clicks c ON c.company_id = a.company_id AND c.ad_id = a.id GROUP BY a.campaign_id$q$);
 SELECT pg_temp.ms_check('reference table join', $q$SELECT g.addrs, count(*) FROM impressions i JOIN geo_ips g ON g.addrs >>= i.user_ip GROUP BY g.addrs$q$);
 SELECT pg_temp.ms_check('ORDER BY LIMIT', $q$SELECT ad_id, count(*) AS n FROM clicks GROUP BY ad_id ORDER BY n DESC, ad_id LIMIT 5$q$, true);
+SELECT pg_temp.ms_check('HAVING', $q$SELECT ad_id, count(*) FROM clicks GROUP BY ad_id HAVING count(*) > 3$q$);
+SELECT pg_temp.ms_check('HAVING on aggregates not selected', $q$SELECT ad_id FROM clicks GROUP BY ad_id HAVING avg(cost_per_click_usd) > 2 AND max(clicked_at) > '2026-03-01'$q$);
+SELECT pg_temp.ms_check('HAVING on a grouping column', $q$SELECT ad_id, sum(cost_per_click_usd) FROM clicks GROUP BY ad_id HAVING ad_id % 3 = 0$q$);
+SELECT pg_temp.ms_check('HAVING without GROUP BY', $q$SELECT count(*) FROM clicks HAVING count(*) > 1000000$q$);
+SELECT pg_temp.ms_check('expression over aggregates', $q$SELECT sum(cost_per_click_usd) / count(*), count(*) * 2 + 1, round(avg(cost_per_click_usd), 3) FROM clicks$q$);
+SELECT pg_temp.ms_check('expression over a grouping column', $q$SELECT site_url || '!', upper(site_url), count(*) FROM clicks GROUP BY site_url$q$);
 SELECT pg_temp.ms_check('ORDER BY an aggregate', $q$SELECT site_url, sum(cost_per_click_usd) AS s FROM clicks GROUP BY site_url ORDER BY s DESC NULLS LAST, site_url LIMIT 3$q$, true);
 
 --
 -- Not for multi-shard: the standard planner (FDW path) takes them, correctly
 --
 SELECT pg_temp.ms_check('count(DISTINCT)', $q$SELECT count(DISTINCT ad_id) FROM clicks$q$);
-SELECT pg_temp.ms_check('HAVING', $q$SELECT ad_id, count(*) FROM clicks GROUP BY ad_id HAVING count(*) > 3$q$);
-SELECT pg_temp.ms_check('expression over aggregates', $q$SELECT sum(cost_per_click_usd) / count(*) FROM clicks$q$);
+SELECT pg_temp.ms_check('ungrouped column in HAVING', $q$SELECT ad_id, count(*) FROM clicks GROUP BY ad_id HAVING count(DISTINCT site_url) > 1$q$);
 SELECT pg_temp.ms_check('float sum (order-dependent)', $q$SELECT sum(cost_per_click_usd::float8) IS NOT NULL FROM clicks$q$);
 SELECT pg_temp.ms_check('string_agg', $q$SELECT string_agg(site_url, ',' ORDER BY site_url) IS NOT NULL FROM clicks$q$);
 SELECT pg_temp.ms_check('join not on the key', $q$SELECT a.id, c.id FROM ads a JOIN campaigns c ON c.id = a.campaign_id$q$);
