@@ -134,6 +134,8 @@ SELECT pg_temp.ms_check('grouped by another column', $q$SELECT ad_id, count(*), 
 SELECT pg_temp.ms_check('grouped, column not selected', $q$SELECT count(*), avg(cost_per_click_usd) FROM clicks GROUP BY site_url$q$);
 SELECT pg_temp.ms_check('grouped by an expression', $q$SELECT date_trunc('day', clicked_at), count(*) FROM clicks GROUP BY 1$q$);
 SELECT pg_temp.ms_check('grouped by two columns', $q$SELECT state, cost_model, count(*), max(monthly_budget) FROM campaigns GROUP BY state, cost_model$q$);
+SELECT pg_temp.ms_check('bool and bit aggregates', $q$SELECT bool_and(cost_per_click_usd > 0), bool_or(cost_per_click_usd > 4), every(site_url <> ''), bit_and(ad_id::int4), bit_or(ad_id::int4), bit_xor(ad_id::int4) FROM clicks$q$);
+SELECT pg_temp.ms_check('bool_or grouped', $q$SELECT ad_id, bool_or(cost_per_click_usd > 3) FROM clicks GROUP BY ad_id$q$);
 SELECT pg_temp.ms_check('FILTER', $q$SELECT count(*) FILTER (WHERE cost_per_click_usd > 2), sum(cost_per_click_usd) FILTER (WHERE site_url LIKE '%a%') FROM clicks$q$);
 SELECT pg_temp.ms_check('co-located join', $q$SELECT a.campaign_id, count(*), avg(c.cost_per_click_usd) FROM ads a JOIN clicks c ON c.company_id = a.company_id AND c.ad_id = a.id GROUP BY a.campaign_id$q$);
 SELECT pg_temp.ms_check('reference table join', $q$SELECT g.addrs, count(*) FROM impressions i JOIN geo_ips g ON g.addrs >>= i.user_ip GROUP BY g.addrs$q$);

@@ -731,9 +731,18 @@ two_phase_aggref(Aggref *a, List **wtlist_p)
 				char	   *name = get_func_name(a->aggfnoid);
 				Oid			argtype;
 
-				/* min / max of a type with its own comparison */
+				/*
+				 * Aggregates that combine by themselves (min of mins,
+				 * bool_and of bool_ands, ...): result type = input type
+				 */
 				if (name == NULL ||
-					(strcmp(name, "min") != 0 && strcmp(name, "max") != 0) ||
+					(strcmp(name, "min") != 0 && strcmp(name, "max") != 0 &&
+					 strcmp(name, "bool_and") != 0 &&
+					 strcmp(name, "bool_or") != 0 &&
+					 strcmp(name, "every") != 0 &&
+					 strcmp(name, "bit_and") != 0 &&
+					 strcmp(name, "bit_or") != 0 &&
+					 strcmp(name, "bit_xor") != 0) ||
 					!OidIsValid(aggregate_transtype(a->aggfnoid)) ||
 					list_length(a->args) != 1)
 					return NULL;
