@@ -196,3 +196,24 @@ SELECT pg_temp.explain_lines($q$EXPLAIN (COSTS OFF, VERBOSE)
 SELECT a.company_id, a.id, count(*) AS n FROM ads a JOIN clicks c ON c.company_id = a.company_id AND c.ad_id = a.id
  GROUP BY a.company_id, a.id ORDER BY n DESC, a.company_id, a.id LIMIT 5$q$);
 RESET search_path;
+
+--
+-- Multi-shard UPDATE / DELETE: one statement per shard on the workers
+--
+\pset tuples_only on
+\pset format unaligned
+SELECT check_dml('update every shard', $q$UPDATE ads SET clicks_count = clicks_count + 1 WHERE name LIKE '%1%' RETURNING company_id, id, clicks_count$q$, 'ads') || ' [' || pg_temp.ms_strategy($q$UPDATE ads SET clicks_count = clicks_count + 1 WHERE name LIKE '%1%'$q$) || ']';
+SELECT check_dml('update with a co-located join', $q$UPDATE ads a SET impressions_count = a.impressions_count + 2 FROM campaigns c WHERE c.company_id = a.company_id AND c.id = a.campaign_id AND c.state = 'paused' RETURNING a.id, a.impressions_count$q$, 'ads') || ' [' || pg_temp.ms_strategy($q$UPDATE ads a SET impressions_count = 0 FROM campaigns c WHERE c.company_id = a.company_id AND c.id = a.campaign_id$q$) || ']';
+SELECT check_dml('update pruned by IN', $q$UPDATE campaigns SET monthly_budget = coalesce(monthly_budget, 0) * 2 WHERE company_id IN (1, 2) RETURNING company_id, id, monthly_budget$q$, 'campaigns') || ' [' || pg_temp.ms_strategy($q$UPDATE campaigns SET monthly_budget = 1 WHERE company_id IN (1, 2)$q$) || ']';
+SELECT check_dml('delete every shard', $q$DELETE FROM impressions WHERE cost_per_impression_usd > 0.9 RETURNING company_id, id$q$, 'impressions') || ' [' || pg_temp.ms_strategy($q$DELETE FROM impressions WHERE cost_per_impression_usd > 0.9$q$) || ']';
+SELECT pg_temp.ms_row_count($q$UPDATE clicks SET site_url = site_url WHERE cost_per_click_usd < 1$q$) AS updated_rows,
+       (SELECT count(*) FROM local.clicks WHERE cost_per_click_usd < 1) AS local_rows;
+-- not multi-shard: the key changes, a join off the key, a subquery
+SELECT pg_temp.ms_strategy($q$UPDATE ads SET company_id = company_id + 1 WHERE id = 1$q$);
+SELECT pg_temp.ms_strategy($q$UPDATE ads a SET name = c.name FROM campaigns c WHERE c.id = a.campaign_id$q$);
+SELECT pg_temp.ms_strategy($q$DELETE FROM ads WHERE campaign_id IN (SELECT id FROM campaigns)$q$);
+SET shardfdw.enable_multi_shard_dml = off;
+SELECT pg_temp.ms_strategy($q$DELETE FROM impressions WHERE cost_per_impression_usd > 0.9$q$);
+RESET shardfdw.enable_multi_shard_dml;
+SELECT diff_check('ads after DML', $q$SELECT * FROM ads$q$);
+SELECT diff_check('impressions after DML', $q$SELECT * FROM impressions$q$);

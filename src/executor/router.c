@@ -288,21 +288,24 @@ router_fetch_worker_plan(SfRouterScanState *state, SfConn *conn)
 }
 
 /*
- * The statements to send, one per server: the router's statement, or for
- * a multi-shard scan the shard queries of each server joined with UNION
- * ALL (one round trip per worker, which may run the branches in parallel).
+ * The statements to send, per server (a List of Lists of char *): the
+ * router's statement; for a multi-shard SELECT the shard queries of each
+ * server joined with UNION ALL (one round trip per worker, which may run the
+ * branches in parallel); for a multi-shard UPDATE / DELETE each shard's
+ * statement, one after the other on its server.
  */
 static List *
 router_server_statements(SfRouterScanState *state, List **servers)
 {
-	List	   *sqls = NIL;
+	List	   *stmts = NIL;
 	ListCell   *lc;
+	bool		combine = (state->query->commandType == CMD_SELECT);
 
 	*servers = NIL;
 	if (state->strategy == SF_STRATEGY_ROUTER)
 	{
 		*servers = list_make1_oid(state->serverid);
-		return list_make1(makeStringInfo());
+		return list_make1(list_make1(state->sql));
 	}
 	foreach(lc, state->tasks)
 	{
@@ -310,20 +313,25 @@ router_server_statements(SfRouterScanState *state, List **servers)
 		Oid			server = (Oid) intVal(linitial(task));
 		char	   *sql = strVal(lsecond(task));
 		int			pos = list_index_oid(*servers, server);
-		StringInfo	buf;
+		List	   *mine;
 
 		if (pos < 0)
 		{
 			*servers = lappend_oid(*servers, server);
-			sqls = lappend(sqls, makeStringInfo());
-			pos = list_length(sqls) - 1;
+			stmts = lappend(stmts, NIL);
+			pos = list_length(stmts) - 1;
 		}
-		buf = list_nth(sqls, pos);
-		if (buf->len > 0)
-			appendStringInfoString(buf, " UNION ALL ");
-		appendStringInfo(buf, "(%s)", sql);
+		mine = list_nth(stmts, pos);
+		if (combine && mine != NIL)
+			linitial(mine) = psprintf("%s UNION ALL (%s)",
+									  (char *) linitial(mine), sql);
+		else if (combine)
+			mine = list_make1(psprintf("(%s)", sql));
+		else
+			mine = lappend(mine, sql);
+		list_nth_cell(stmts, pos)->ptr_value = mine;
 	}
-	return sqls;
+	return stmts;
 }
 
 /* list position of an OID, or -1 */
@@ -339,8 +347,9 @@ list_index_oid(List *list, Oid value)
 }
 
 /*
- * Send the statements to every server first, then read the results: the
- * workers run concurrently.
+ * Send a statement to every server first, then read the results: the
+ * workers run concurrently.  Servers with several statements (multi-shard
+ * DML) get them in rounds.
  */
 static void
 router_run(SfRouterScanState *state)
@@ -348,53 +357,67 @@ router_run(SfRouterScanState *state)
 	EState	   *estate = state->css.ss.ps.state;
 	TupleDesc	tupdesc = state->css.ss.ss_ScanTupleSlot->tts_tupleDescriptor;
 	List	   *servers;
-	List	   *sqls = router_server_statements(state, &servers);
+	List	   *stmts = router_server_statements(state, &servers);
+	int			n = list_length(servers);
 	SfConn	  **conns;
 	char	  **texts;
-	int			n = list_length(servers);
+	int			total = 0;
+	int			round;
 	int			i;
+	bool		more = true;
 
 	if (state->css.ss.ps.instrument != NULL)
 		router_fetch_worker_plan(state,
 								 sf_get_connection_for_server(state->serverid));
 
 	conns = palloc(sizeof(SfConn *) * n);
-	texts = palloc(sizeof(char *) * n);
-	state->results = palloc0(sizeof(PGresult *) * n);
+	texts = palloc0(sizeof(char *) * n);
 	for (i = 0; i < n; i++)
 	{
-		StringInfo	buf = list_nth(sqls, i);
-
-		texts[i] = buf->len > 0 ? buf->data : state->sql;
+		total += list_length(list_nth(stmts, i));
 		conns[i] = sf_get_connection_for_server(list_nth_oid(servers, i));
-		sf_send_query(conns[i], texts[i], 0, NULL);
 	}
-	state->nresults = n;
-	for (i = 0; i < n; i++)
+	state->results = palloc0(sizeof(PGresult *) * total);
+	state->nresults = 0;
+
+	for (round = 0; more; round++)
 	{
-		PGresult   *res = sf_get_result(conns[i], texts[i]);
-
-		state->results[i] = res;
-		if (PQresultStatus(res) != PGRES_COMMAND_OK &&
-			PQresultStatus(res) != PGRES_TUPLES_OK)
+		more = false;
+		for (i = 0; i < n; i++)
 		{
-			state->results[i] = NULL;
-			sf_report_error(ERROR, res, conns[i], true, texts[i]);
+			List	   *mine = list_nth(stmts, i);
+
+			texts[i] = round < list_length(mine) ? list_nth(mine, round) : NULL;
+			if (texts[i] != NULL)
+				sf_send_query(conns[i], texts[i], 0, NULL);
 		}
-		if (PQresultStatus(res) == PGRES_TUPLES_OK &&
-			PQnfields(res) != tupdesc->natts)
-			ereport(ERROR,
-					(errcode(ERRCODE_DATATYPE_MISMATCH),
-					 errmsg("worker returned %d columns, expected %d",
-							PQnfields(res), tupdesc->natts),
-					 errcontext("while executing on server \"%s\": %s",
-								sf_conn_server_name(conns[i]), texts[i])));
-		if (state->query->commandType != CMD_SELECT)
+		for (i = 0; i < n; i++)
 		{
-			const char *cnt = PQcmdTuples(res);
+			PGresult   *res;
 
-			if (cnt && cnt[0])
-				estate->es_processed += strtou64(cnt, NULL, 10);
+			if (texts[i] == NULL)
+				continue;
+			more = true;
+			res = sf_get_result(conns[i], texts[i]);
+			if (PQresultStatus(res) != PGRES_COMMAND_OK &&
+				PQresultStatus(res) != PGRES_TUPLES_OK)
+				sf_report_error(ERROR, res, conns[i], true, texts[i]);
+			state->results[state->nresults++] = res;
+			if (PQresultStatus(res) == PGRES_TUPLES_OK &&
+				PQnfields(res) != tupdesc->natts)
+				ereport(ERROR,
+						(errcode(ERRCODE_DATATYPE_MISMATCH),
+						 errmsg("worker returned %d columns, expected %d",
+								PQnfields(res), tupdesc->natts),
+						 errcontext("while executing on server \"%s\": %s",
+									sf_conn_server_name(conns[i]), texts[i])));
+			if (state->query->commandType != CMD_SELECT)
+			{
+				const char *cnt = PQcmdTuples(res);
+
+				if (cnt && cnt[0])
+					estate->es_processed += strtou64(cnt, NULL, 10);
+			}
 		}
 	}
 	state->executed = true;

@@ -29,6 +29,7 @@
 extern bool shardfdw_enable_router;
 extern bool shardfdw_enable_multi_shard;
 extern bool shardfdw_enable_two_phase_agg;
+extern bool shardfdw_enable_multi_shard_dml;
 
 /* strategies (SfRouterStrategy) */
 #define SF_STRATEGY_ROUTER		0

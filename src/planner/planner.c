@@ -62,6 +62,7 @@
 bool		shardfdw_enable_router = true;
 bool		shardfdw_enable_multi_shard = true;
 bool		shardfdw_enable_two_phase_agg = true;
+bool		shardfdw_enable_multi_shard_dml = true;
 
 static planner_hook_type prev_planner_hook = NULL;
 
@@ -97,6 +98,7 @@ static PlannedStmt *sf_planner(Query *parse, const char *query_string,
 static PlannedStmt *sf_plan_router(Query *parse, int cursorOptions);
 static PlannedStmt *sf_plan_multi_shard(Query *parse, RouterContext *ctx);
 static List *prune_shards(Query *parse, RouterContext *ctx);
+static PlannedStmt *sf_plan_multi_shard_dml(Query *parse, RouterContext *ctx);
 static bool is_pin_value(Node *node);
 static void collect_quals(Node *jtnode, List **quals, bool outer,
 						  bool *has_outer);
@@ -137,6 +139,15 @@ sf_planner_init(void)
 							 "Splits aggregates not grouped by the distribution column into worker partials and a coordinator combine.",
 							 "When off, such statements are planned by the standard planner and run through the FDW.",
 							 &shardfdw_enable_two_phase_agg,
+							 true,
+							 PGC_USERSET,
+							 0,
+							 NULL, NULL, NULL);
+
+	DefineCustomBoolVariable("shardfdw.enable_multi_shard_dml",
+							 "Runs UPDATE and DELETE over several shards as one statement per shard on the workers.",
+							 "When off, such statements are planned by the standard planner and run through the FDW.",
+							 &shardfdw_enable_multi_shard_dml,
 							 true,
 							 PGC_USERSET,
 							 0,
@@ -1037,6 +1048,94 @@ prune_shards(Query *parse, RouterContext *ctx)
 }
 
 /*
+ * Multi-shard UPDATE / DELETE: the statement runs on every shard (that
+ * pruning keeps), each shard's statement on its own, as many at once as
+ * there are workers; row counts add up, RETURNING rows are concatenated.
+ * Same co-location rules as a multi-shard SELECT (every distributed table
+ * joined to the target on the distribution column, none below the top
+ * level); the analysis already refused triggers, a changed distribution
+ * column and unshippable expressions.
+ */
+static PlannedStmt *
+sf_plan_multi_shard_dml(Query *parse, RouterContext *ctx)
+{
+	List	   *scan_tlist;
+	List	   *colnames = NIL;
+	List	   *shards;
+	List	   *tasks = NIL;
+	List	   *distclass = NIL;
+	ListCell   *lc;
+	char	   *sql = "";
+	Oid			serverid = InvalidOid;
+	bool		ok;
+
+	if (!shardfdw_enable_multi_shard_dml || ctx->nested_distributed ||
+		parse->hasModifyingCTE || parse->cteList != NIL ||
+		(ctx->has_reference && ctx->outer_joins))
+		return NULL;
+
+	/* one class holds every distribution column of the top level */
+	foreach(lc, ctx->top_distvars)
+	{
+		Var		   *dv = lfirst(lc);
+		List	   *found = NIL;
+		ListCell   *lc2;
+
+		if (list_length(ctx->top_distvars) == 1)
+			break;
+		foreach(lc2, ctx->top_classes)
+		{
+			List	   *c = lfirst(lc2);
+			ListCell   *lc3;
+
+			foreach(lc3, c)
+			{
+				Var		   *v = lfirst(lc3);
+
+				if (IsA(v, Var) && v->varno == dv->varno &&
+					v->varattno == dv->varattno)
+					found = c;
+			}
+		}
+		if (found == NIL || (distclass != NIL && found != distclass))
+			return NULL;
+		distclass = found;
+	}
+
+	scan_tlist = scan_output_columns(parse, &colnames, &ok);
+	if (!ok)
+		return NULL;
+	shards = prune_shards(parse, ctx);
+	if (shards == NIL)
+		return NULL;
+	if (!ctx->has_params)
+	{
+		foreach(lc, shards)
+		{
+			Oid			server;
+			char	   *shardsql = sf_shard_query_sql(parse, lfirst_int(lc), NULL,
+													  &server, true);
+
+			if (shardsql == NULL)
+				return NULL;
+			if (tasks == NIL)
+			{
+				sql = shardsql;
+				serverid = server;
+			}
+			tasks = lappend(tasks, list_make2(makeInteger((int) server),
+											  makeString(shardsql)));
+		}
+	}
+	return make_distributed_stmt(parse, ctx, scan_tlist, colnames,
+								 make_private(parse, sql, -1, serverid,
+											  NULL, InvalidOid, ctx,
+											  SF_STRATEGY_MULTI_SHARD, tasks,
+											  NIL, shards),
+								 NULL, NULL);
+}
+
+/*
  * Multi-shard pushdown of a SELECT: every distributed table at the top
  * level (none below it) co-located and joined on the distribution column
  * (an equivalence class that holds all their distribution columns), so each
@@ -1065,6 +1164,8 @@ sf_plan_multi_shard(Query *parse, RouterContext *ctx)
 	int64		offset;
 	bool		ok;
 
+	if (parse->commandType == CMD_UPDATE || parse->commandType == CMD_DELETE)
+		return sf_plan_multi_shard_dml(parse, ctx);
 	if (parse->commandType != CMD_SELECT || ctx->nested_distributed ||
 		parse->setOperations != NULL || parse->hasWindowFuncs ||
 		parse->distinctClause != NIL || parse->rowMarks != NIL ||
@@ -1923,7 +2024,11 @@ analyze_level(Query *q, RouterContext *ctx)
 		/* not one shard: maybe every shard (multi-shard SELECT) */
 		if (!pinned)
 		{
-			if (q->commandType != CMD_SELECT)
+			/* a top-level UPDATE / DELETE may run on every shard */
+			if (q->commandType != CMD_SELECT &&
+				!(q == ctx->top &&
+				  (q->commandType == CMD_UPDATE ||
+				   q->commandType == CMD_DELETE)))
 			{
 				ctx->failed = true;
 				return;
