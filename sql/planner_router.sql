@@ -162,6 +162,24 @@ SELECT v, rt_strategy($q$SELECT v FROM rt_int WHERE k = 42::bigint$q$) FROM dist
 SELECT rt_strategy($q$SELECT v FROM rt_text WHERE k = 'key 9' COLLATE "C"$q$);
 
 --
+-- The seeds' queries (their results are checked against plain PostgreSQL by
+-- the "seeds" test, which runs before this one): the strategy each gets
+--
+SELECT 'seed001 owner 123, created_at > now()' AS q, rt_strategy($q$SELECT id, owner_id, event_type, properties FROM events WHERE owner_id = 123 AND created_at > now() - interval '1 day'$q$, 'seed001, public');
+SELECT 'seed001 events per type (reference join)' AS q, rt_strategy($q$SELECT et.name, count(*) FROM events e JOIN event_types et ON e.event_type = et.name GROUP BY et.name ORDER BY et.name$q$, 'seed001, public');
+SELECT 'seed001 user 7, two left joins' AS q, rt_strategy($q$SELECT u.email, count(e.*) as event_count, count(s.*) as session_count FROM users u LEFT JOIN events e ON u.id = e.owner_id LEFT JOIN user_sessions s ON u.id = s.owner_id WHERE u.id = 7 GROUP BY u.email$q$, 'seed001, public');
+SELECT 'seed002 device 42 outliers' AS q, rt_strategy($q$SELECT device_id, COUNT((CASE WHEN (payload ->> 'humidity')::decimal < 60 THEN 1 ELSE NULL END)) AS LowHumidity FROM events WHERE device_id = 42 GROUP BY device_id$q$, 'seed002, public');
+SELECT 'seed002 device 42 top 5' AS q, rt_strategy($q$SELECT event_id FROM events WHERE device_id = 42 ORDER BY event_id LIMIT 5$q$, 'seed002, public');
+SELECT 'seed002 event 7 (no key)' AS q, rt_strategy($q$SELECT event_id, device_id FROM events WHERE event_id = 7$q$, 'seed002, public');
+SELECT 'seed003 products of store 336' AS q, rt_strategy($q$SELECT p.product_id, p.name FROM stores AS s INNER JOIN products AS p ON s.store_id = p.store_id WHERE s.store_id = 336 ORDER BY p.product_id$q$, 'seed003, public');
+SELECT 'seed003 top products of store 5' AS q, rt_strategy($q$SELECT p.product_id, p.name, SUM(l.quantity) AS total_ordered, COUNT(p.product_id) FROM products AS p INNER JOIN line_items AS l ON p.store_id = l.store_id AND p.product_id = l.product_id WHERE p.store_id = 5 GROUP BY p.store_id, p.product_id ORDER BY total_ordered DESC, p.product_id LIMIT 5$q$, 'seed003, public');
+SELECT 'seed003 average order amounts (CTE)' AS q, rt_strategy($q$WITH order_amounts AS (SELECT store_id, order_id, SUM(quantity) AS total_quantity, COUNT(*) AS order_lines, SUM(line_amount) AS order_amount FROM line_items WHERE store_id = 5 GROUP BY store_id, order_id) SELECT s.name, AVG(o.total_quantity), AVG(o.order_lines), AVG(o.order_amount) FROM stores AS s INNER JOIN order_amounts AS o ON s.store_id = o.store_id WHERE s.store_id = 5 GROUP BY s.store_id$q$, 'seed003, public');
+SELECT 'seed003 cross-tenant top sales' AS q, rt_strategy($q$SELECT s.store_id, s.name, COUNT(l.order_id) AS order_count, AVG(line_amount) AS avg_order_amount, SUM(l.line_amount) AS total_sales FROM line_items AS l INNER JOIN stores AS s ON l.store_id = s.store_id GROUP BY s.store_id ORDER BY total_sales DESC, s.store_id LIMIT 5$q$, 'seed003, public');
+SELECT 'seed004 per-campaign RANK()' AS q, rt_strategy($q$SELECT a.campaign_id, RANK() OVER (PARTITION BY a.campaign_id ORDER BY a.campaign_id, count(*) desc), count(*) as n_impressions, a.id FROM ads as a JOIN impressions as I ON i.company_id = a.company_id AND i.ad_id = a.id WHERE a.company_id = 5 GROUP BY a.campaign_id, a.id ORDER BY a.campaign_id, n_impressions desc, a.id LIMIT 8$q$, 'seed004, public');
+SELECT 'seed004 clicks with geo (reference)' AS q, rt_strategy($q$SELECT c.id, clicked_at, latlon FROM geo_ips, clicks c WHERE addrs >> c.user_ip AND c.company_id = 5 AND c.ad_id = 290 ORDER BY c.id$q$, 'seed004, public');
+SELECT 'seed004 mobile clicks' AS q, rt_strategy($q$SELECT user_data->>'is_mobile' AS is_mobile, count(*) AS count FROM clicks WHERE company_id = 5 GROUP BY user_data->>'is_mobile' ORDER BY count DESC$q$, 'seed004, public');
+
+--
 -- Prepared statements: the parameter picks the shard at execution, with
 -- custom and generic plans
 --
