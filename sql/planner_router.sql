@@ -106,14 +106,30 @@ SELECT rt_check('unpinned join side', $q$SELECT a.id FROM ads a JOIN campaigns c
 SELECT rt_check('unpinned subquery', $q$SELECT id FROM ads WHERE company_id = 3 AND campaign_id IN (SELECT id FROM campaigns)$q$);
 SELECT rt_check('outer join pin only in ON', $q$SELECT a.id, cl.id FROM ads a LEFT JOIN clicks cl ON cl.company_id = a.company_id AND cl.ad_id = a.id WHERE a.company_id = 9$q$);
 SELECT rt_check('volatile function', $q$SELECT id FROM ads WHERE company_id = 3 AND random() >= 0$q$);
-SELECT rt_check('stable function', $q$SELECT id FROM clicks WHERE company_id = 3 AND clicked_at < now()$q$);
-SELECT rt_check('user function', $q$SELECT id FROM ads WHERE company_id = 3 AND dt_is_even(id)$q$);
+SELECT rt_check('user function of a column', $q$SELECT id FROM ads WHERE company_id = 3 AND dt_is_even(id)$q$);
 SELECT rt_check('system column', $q$SELECT count(DISTINCT tableoid) FROM ads WHERE company_id = 3$q$);
 SELECT rt_check('whole row', $q$SELECT a FROM ads a WHERE company_id = 3$q$);
 SELECT rt_check('local table', $q$SELECT a.id FROM ads a JOIN local.companies c ON c.id = a.company_id WHERE a.company_id = 3$q$);
 SELECT rt_check('reference only', $q$SELECT count(*) FROM geo_ips$q$);
 SELECT rt_check('non-equality', $q$SELECT id FROM ads WHERE company_id < 2$q$);
 SELECT rt_check('pin through an expression', $q$SELECT id FROM ads WHERE company_id + 0 = 3$q$);
+
+-- stable expressions without columns (now(), CURRENT_DATE, user functions
+-- of constants): computed once on the coordinator, sent as literals
+SELECT rt_check('now()', $q$SELECT id FROM clicks WHERE company_id = 3 AND clicked_at < now()$q$);
+SELECT rt_check('CURRENT_DATE and intervals', $q$SELECT id FROM clicks WHERE company_id = 3 AND clicked_at < CURRENT_DATE - interval '1 day' AND clicked_at > timestamp '2020-01-01' + (now() - now())$q$);
+SELECT rt_check('user function of a constant', $q$SELECT id FROM ads WHERE company_id = 3 AND dt_is_even(4)$q$);
+SELECT rt_check('now() over all shards', $q$SELECT count(*), max(clicked_at) FROM clicks WHERE clicked_at < now()$q$);
+SELECT rt_check('now() in the output of a combine', $q$SELECT count(*), now() IS NOT NULL FROM clicks$q$);
+SELECT rt_check('stable expression in the pin', $q$SELECT name FROM companies WHERE id = length(to_char(now(), 'YYYY'))$q$);
+SET search_path = dist, public;
+PREPARE rt_p3(bigint, int) AS SELECT count(*) FROM clicks WHERE company_id = $1 AND clicked_at < now() - $2 * interval '1 day';
+SET plan_cache_mode = force_generic_plan;
+EXECUTE rt_p3(3, 1);
+SELECT pg_temp.explain_lines('EXPLAIN (COSTS OFF) EXECUTE rt_p3(3, 1)') l LIMIT 3;
+RESET plan_cache_mode;
+SELECT count(*) FROM local.clicks WHERE company_id = 3 AND clicked_at < now() - 1 * interval '1 day';
+RESET search_path;
 
 -- the switch
 SET shardfdw.enable_router = off;

@@ -56,6 +56,8 @@ typedef struct SfRouterScanState
 	List	   *tasks;			/* multi-shard: (server, SQL) per shard */
 	List	   *preeval;		/* INSERT values computed here, by resno */
 	List	   *shards;			/* multi-shard: shard indexes to run */
+	List	   *stable_exprs;	/* computed here into extra Params */
+	int			stable_base;	/* paramid of the first */
 	bool		executed;		/* the statement ran */
 	int			nresults;		/* results: one per server */
 	PGresult  **results;		/* (freed with the query context) */
@@ -120,6 +122,8 @@ router_create_state(CustomScan *cscan)
 	state->tasks = list_nth(priv, SfRouterTasks);
 	state->preeval = list_nth(priv, SfRouterPreEval);
 	state->shards = list_nth(priv, SfRouterShards);
+	state->stable_exprs = list_nth(priv, SfRouterStable);
+	state->stable_base = intVal(list_nth(priv, SfRouterStableBase));
 	return (Node *) state;
 }
 
@@ -139,12 +143,70 @@ router_free_result(void *arg)
 	state->nresults = 0;
 }
 
+/*
+ * Compute the statement's stable expressions (now(), ...) once, as extra
+ * external Params after the statement's own, and make them visible to this
+ * scan (pin evaluation, deparsing with parameter values).
+ */
+static void
+router_compute_stable(SfRouterScanState *state, EState *estate)
+{
+	ParamListInfo orig = estate->es_param_list_info;
+	int			norig = orig ? orig->numParams : 0;
+	int			n = state->stable_base - 1 + list_length(state->stable_exprs);
+	ParamListInfo params = makeParamList(n);
+	ExprContext *econtext = state->css.ss.ps.ps_ExprContext;
+	ListCell   *lc;
+	int			i;
+
+	for (i = 0; i < n; i++)
+	{
+		params->params[i].value = (Datum) 0;
+		params->params[i].isnull = true;
+		params->params[i].pflags = 0;
+		params->params[i].ptype = InvalidOid;
+	}
+	for (i = 1; i <= norig && i < state->stable_base; i++)
+	{
+		ParamExternData workspace;
+		ParamExternData *prm = orig->paramFetch ?
+			orig->paramFetch(orig, i, false, &workspace) : &orig->params[i - 1];
+
+		if (prm)
+			params->params[i - 1] = *prm;
+	}
+	i = state->stable_base - 1;
+	foreach(lc, state->stable_exprs)
+	{
+		Expr	   *expr = lfirst(lc);
+		ExprState  *es = ExecInitExpr(expr, &state->css.ss.ps);
+		bool		isnull;
+		Datum		value = ExecEvalExprSwitchContext(es, econtext, &isnull);
+		Oid			type = exprType((Node *) expr);
+		int16		typlen;
+		bool		typbyval;
+
+		get_typlenbyval(type, &typlen, &typbyval);
+		params->params[i].value = isnull ? (Datum) 0 :
+			datumCopy(value, typbyval, typlen);
+		params->params[i].isnull = isnull;
+		params->params[i].pflags = PARAM_FLAG_CONST;
+		params->params[i].ptype = type;
+		i++;
+	}
+	estate->es_param_list_info = params;
+	econtext->ecxt_param_list_info = params;
+}
+
 static void
 router_begin(CustomScanState *node, EState *estate, int eflags)
 {
 	SfRouterScanState *state = (SfRouterScanState *) node;
 	TupleDesc	tupdesc = node->ss.ss_ScanTupleSlot->tts_tupleDescriptor;
 	int			i;
+
+	if (state->stable_exprs != NIL)
+		router_compute_stable(state, estate);
 
 	if (state->strategy != SF_STRATEGY_ROUTER)
 	{

@@ -60,6 +60,11 @@ enum SfRouterPrivateIndex
 	SfRouterPreEval,			/* List of TargetEntry: INSERT values the
 								 * coordinator evaluates when the scan starts
 								 * (nextval(), now(), ...), by resno */
+	SfRouterStable,				/* List: Var-free expressions with stable or
+								 * non-built-in functions (now(), ...), computed
+								 * once when the scan starts into extra external
+								 * Params numbered from SfRouterStableBase */
+	SfRouterStableBase,			/* Integer: paramid of the first of them */
 	SfRouterPrivateCount
 };
 

@@ -88,11 +88,22 @@ typedef struct RouterContext
 	bool		has_reference;	/* the statement reads a reference table */
 	List	   *top_classes;	/* top level classes, outer join ON included */
 	List	   *top_distvars;	/* top level distribution column Vars */
+	List	   *stable_exprs;	/* expressions computed on the coordinator */
+	int			stable_base;	/* paramid of the first of them */
 	List	   *relids;			/* OIDs of every relation (invalidation) */
 	List	   *perm_rtes;		/* relation RTEs of nested levels */
 	Query	   *top;			/* the statement */
 } RouterContext;
 
+/* State of stable_mutator */
+typedef struct StableContext
+{
+	List	   *exprs;			/* the expressions replaced, in paramid order */
+	int			base;			/* paramid of the first */
+	int			maxparam;		/* highest external paramid seen */
+} StableContext;
+
+static bool max_param_walker(Node *node, StableContext *ctx);
 static PlannedStmt *sf_planner(Query *parse, const char *query_string,
 							   int cursorOptions, ParamListInfo boundParams);
 static PlannedStmt *sf_plan_router(Query *parse, int cursorOptions);
@@ -108,6 +119,8 @@ static bool unshippable_function(Oid funcid, void *context);
 static Node *simplify_pin(Node *pin);
 static Node *strip_relabel(Node *node);
 static Query *prepare_insert_values(Query *parse, List **preeval);
+static Query *prepare_stable_exprs(Query *parse, RouterContext *rctx);
+static bool not_pin_walker_base(Node *node);
 static List *build_classes(List *quals, RouterContext *ctx);
 static Oid	pin_hash_function(RouterContext *ctx, Oid type);
 
@@ -383,6 +396,8 @@ make_private(Query *query, const char *sql, int shardindex, Oid serverid,
 	private = lappend(private, tasks);
 	private = lappend(private, shards);
 	private = lappend(private, copyObject(preeval));
+	private = lappend(private, copyObject(ctx->stable_exprs));
+	private = lappend(private, makeInteger(ctx->stable_base));
 	return private;
 }
 
@@ -410,6 +425,8 @@ sf_plan_router(Query *parse, int cursorOptions)
 	/* a one-row INSERT: values the coordinator computes at run time */
 	if (parse->commandType == CMD_INSERT)
 		parse = prepare_insert_values(parse, &preeval);
+	/* stable Var-free expressions (now() ...): computed on the coordinator */
+	parse = prepare_stable_exprs(parse, &ctx);
 	ctx.top = parse;
 
 	(void) router_walker((Node *) parse, &ctx);
@@ -1241,6 +1258,18 @@ sf_plan_multi_shard(Query *parse, RouterContext *ctx)
 		}
 	}
 
+	/* the coordinator's Agg cannot see the Params of stable expressions */
+	if (top.agg != NULL && ctx->stable_exprs != NIL)
+	{
+		StableContext sc;
+
+		memset(&sc, 0, sizeof(sc));
+		(void) max_param_walker((Node *) top.agg->plan.targetlist, &sc);
+		(void) max_param_walker((Node *) top.agg->plan.qual, &sc);
+		if (sc.maxparam >= ctx->stable_base)
+			return NULL;
+	}
+
 	/*
 	 * The worker query: with LIMIT, each shard's top offset + count rows;
 	 * without, no ORDER BY (the coordinator sorts anyway).  Two-phase: the
@@ -1407,6 +1436,115 @@ prepare_insert_values(Query *parse, List **preeval)
 	return copy;
 }
 
+/* walker: highest external paramid of a statement */
+static bool
+max_param_walker(Node *node, StableContext *ctx)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, Query))
+		return query_tree_walker((Query *) node, max_param_walker, ctx, 0);
+	if (IsA(node, Param) && ((Param *) node)->paramkind == PARAM_EXTERN)
+		ctx->maxparam = Max(ctx->maxparam, ((Param *) node)->paramid);
+	return expression_tree_walker(node, max_param_walker, ctx);
+}
+
+/* check_functions_in_node callback: volatile? */
+static bool
+volatile_function(Oid funcid, void *context)
+{
+	return func_volatile(funcid) == PROVOLATILE_VOLATILE;
+}
+
+/* walker: does an expression need evaluating on the coordinator? */
+static bool
+needs_coordinator_walker(Node *node, void *context)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, SQLValueFunction))
+		return true;
+	if (check_functions_in_node(node, unshippable_function, NULL))
+		return true;
+	return expression_tree_walker(node, needs_coordinator_walker, context);
+}
+
+/* walker: may never be computed on the coordinator ahead of the rows */
+static bool
+not_stable_walker(Node *node, void *context)
+{
+	if (node == NULL)
+		return false;
+	if (not_pin_walker_base(node))
+		return true;
+	if (IsA(node, NextValueExpr) ||
+		check_functions_in_node(node, volatile_function, NULL))
+		return true;
+	return expression_tree_walker(node, not_stable_walker, context);
+}
+
+static Node *
+stable_mutator(Node *node, StableContext *ctx)
+{
+	if (node == NULL)
+		return NULL;
+	if (IsA(node, Query))
+		return (Node *) query_tree_mutator((Query *) node, stable_mutator,
+										   ctx, 0);
+	if ((IsA(node, FuncExpr) || IsA(node, OpExpr) ||
+		 IsA(node, DistinctExpr) || IsA(node, NullIfExpr) ||
+		 IsA(node, ScalarArrayOpExpr) || IsA(node, SQLValueFunction) ||
+		 IsA(node, CoerceViaIO) || IsA(node, ArrayCoerceExpr) ||
+		 IsA(node, RelabelType) || IsA(node, CaseExpr) ||
+		 IsA(node, CoalesceExpr) || IsA(node, MinMaxExpr) ||
+		 IsA(node, BoolExpr) || IsA(node, NullTest) ||
+		 IsA(node, BooleanTest) || IsA(node, ArrayExpr)) &&
+		!expression_returns_set(node) &&
+		needs_coordinator_walker(node, NULL) &&
+		!not_stable_walker(node, NULL) &&
+		exprType(node) < FirstGenbkiObjectId &&
+		get_typtype(exprType(node)) != TYPTYPE_PSEUDO)
+	{
+		Param	   *p = makeNode(Param);
+
+		p->paramkind = PARAM_EXTERN;
+		p->paramid = ctx->base + list_length(ctx->exprs);
+		p->paramtype = exprType(node);
+		p->paramtypmod = exprTypmod(node);
+		p->paramcollid = exprCollation(node);
+		p->location = -1;
+		ctx->exprs = lappend(ctx->exprs, copyObject(node));
+		return (Node *) p;
+	}
+	return expression_tree_mutator(node, stable_mutator, ctx);
+}
+
+/*
+ * Expressions without column references, subqueries or aggregates whose
+ * functions are stable (now(), CURRENT_DATE, to_char of a constant
+ * timestamptz...) or not built in (but not volatile) have one value per
+ * execution; PostgreSQL itself may compute them once.  They are replaced
+ * by extra external Params (numbered after the statement's own) and
+ * computed on the coordinator when the scan starts, so the rest of the
+ * statement can go to workers.  Returns parse or a rewritten copy.
+ */
+static Query *
+prepare_stable_exprs(Query *parse, RouterContext *rctx)
+{
+	StableContext ctx;
+	Query	   *copy;
+
+	memset(&ctx, 0, sizeof(ctx));
+	(void) max_param_walker((Node *) parse, &ctx);
+	ctx.base = ctx.maxparam + 1;
+	copy = query_tree_mutator(parse, stable_mutator, &ctx, 0);
+	if (ctx.exprs == NIL)
+		return parse;
+	rctx->stable_exprs = ctx.exprs;
+	rctx->stable_base = ctx.base;
+	return copy;
+}
+
 /*
  * Extended hash function for a pinning value of the given type, within the
  * partition key's hash opfamily; InvalidOid if there is none.
@@ -1428,17 +1566,26 @@ strip_relabel(Node *node)
 	return node;
 }
 
+/* a node that needs a row, a subquery or the executor's own state */
+static bool
+not_pin_walker_base(Node *node)
+{
+	if (IsA(node, Param))
+		return ((Param *) node)->paramkind != PARAM_EXTERN;
+	return IsA(node, Var) || IsA(node, SubLink) || IsA(node, Aggref) ||
+		IsA(node, WindowFunc) || IsA(node, GroupingFunc) ||
+		IsA(node, Query) || IsA(node, CurrentOfExpr) ||
+		IsA(node, SetToDefault) || IsA(node, CaseTestExpr) ||
+		IsA(node, CoerceToDomainValue);
+}
+
 /* walker of is_pin_value: true if node cannot be part of a pinning value */
 static bool
 not_pin_walker(Node *node, void *context)
 {
 	if (node == NULL)
 		return false;
-	if (IsA(node, Param))
-		return ((Param *) node)->paramkind != PARAM_EXTERN;
-	if (IsA(node, Var) || IsA(node, SubLink) || IsA(node, Aggref) ||
-		IsA(node, WindowFunc) || IsA(node, GroupingFunc) ||
-		IsA(node, Query) || IsA(node, SQLValueFunction) ||
+	if (not_pin_walker_base(node) || IsA(node, SQLValueFunction) ||
 		IsA(node, NextValueExpr))
 		return true;
 	if (check_functions_in_node(node, unshippable_function, NULL))
