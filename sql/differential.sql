@@ -136,6 +136,9 @@ DECLARE
     lines text[] := '{}';
 BEGIN
     PERFORM set_config('search_path', 'dist, public', true);
+    -- the FDW path's SQL: the distributed planner would take these whole
+    PERFORM set_config('shardfdw.enable_router', 'off', true);
+    PERFORM set_config('shardfdw.enable_multi_shard', 'off', true);
     FOR line IN EXECUTE 'EXPLAIN (VERBOSE, COSTS OFF) ' || q LOOP
         IF line ~ 'Remote SQL' THEN
             lines := lines || regexp_replace(btrim(line), '([a-z]+)_[0-9]+\M', '\1_N', 'g');

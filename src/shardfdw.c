@@ -35,6 +35,7 @@ _PG_init(void)
 	sf_fdw_init();
 	sf_metadata_init();
 	sf_commands_init();
+	sf_planner_init();
 
 	MarkGUCPrefixReserved("shardfdw");
 }

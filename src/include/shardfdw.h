@@ -9,6 +9,8 @@
  *	connection	 libpq connections and remote transactions
  *	operations	 distribute / undistribute, nodes, reference tables
  *	commands	 DDL propagation (ProcessUtility hook, drop trigger)
+ *	planner		 the planner hook: statements run whole on workers
+ *	executor	 custom scans running the planner's plans
  *
  *-------------------------------------------------------------------------
  */
@@ -26,5 +28,8 @@ extern void sf_fdw_init(void);
 
 /* in metadata/metadata.c */
 extern void sf_metadata_init(void);
+
+/* in planner/planner.c */
+extern void sf_planner_init(void);
 
 #endif							/* SHARDFDW_H */

@@ -1,0 +1,219 @@
+--
+-- planner_multi_shard: the multi-shard strategy of the distributed planner.
+--
+-- Like planner_router, runs after "differential" and reuses its schemas
+-- "dist" (distributed, co-located on company_id; geo_ips a reference table)
+-- and "local" (the same rows in plain tables) and its diff_check helper.
+-- Each line: the result compared with the local copy, and the strategy.
+--
+SET client_min_messages = warning;
+
+CREATE FUNCTION pg_temp.ms_strategy(q text) RETURNS text
+LANGUAGE plpgsql AS $$
+DECLARE
+    line text;
+    strategy text := 'standard';
+    tasks text := '';
+BEGIN
+    PERFORM set_config('search_path', 'dist, public', true);
+    FOR line IN EXECUTE 'EXPLAIN (COSTS OFF) ' || q LOOP
+        IF line ~ '^\s*Strategy: ' THEN
+            strategy := regexp_replace(line, '^\s*Strategy: ', '');
+        ELSIF line ~ '^\s*Task Count: ' THEN
+            tasks := ', ' || regexp_replace(line, '^\s*Task Count: ', '') || ' task(s)';
+        END IF;
+    END LOOP;
+    RETURN strategy || tasks;
+END
+$$;
+CREATE FUNCTION pg_temp.ms_check(label text, q text, ordered boolean DEFAULT false)
+RETURNS text
+LANGUAGE plpgsql AS $$
+BEGIN
+    RETURN public.diff_check(label, q, ordered) || ' [' || pg_temp.ms_strategy(q) || ']';
+END
+$$;
+
+CREATE FUNCTION pg_temp.ms_row_count(q text) RETURNS bigint
+LANGUAGE plpgsql AS $$
+DECLARE n bigint;
+BEGIN
+    PERFORM set_config('search_path', 'dist, public', true);
+    EXECUTE q;
+    GET DIAGNOSTICS n = ROW_COUNT;
+    RETURN n;
+END
+$$;
+
+\pset tuples_only on
+\pset format unaligned
+
+--
+-- One task per shard, rows concatenated on the coordinator
+--
+SELECT pg_temp.ms_check('whole table', $q$SELECT * FROM companies$q$);
+SELECT pg_temp.ms_check('filter', $q$SELECT id, name FROM campaigns WHERE monthly_budget > 500$q$);
+SELECT pg_temp.ms_check('OR of keys', $q$SELECT id FROM ads WHERE company_id = 1 OR company_id = 2$q$);
+SELECT pg_temp.ms_check('jsonb filter', $q$SELECT id, user_data->>'browser' FROM clicks WHERE user_data->>'browser' = 'safari'$q$);
+SELECT pg_temp.ms_check('NULLs', $q$SELECT id, company_id, monthly_budget FROM campaigns WHERE monthly_budget IS NULL$q$);
+SELECT pg_temp.ms_check('co-located join', $q$SELECT a.id, c.name FROM ads a JOIN campaigns c ON c.company_id = a.company_id AND c.id = a.campaign_id$q$);
+SELECT pg_temp.ms_check('join in WHERE', $q$SELECT a.id, c.id FROM ads a, clicks c WHERE a.company_id = c.company_id AND a.id = c.ad_id AND c.cost_per_click_usd > 2$q$);
+SELECT pg_temp.ms_check('three tables', $q$SELECT co.name, a.id, cl.id FROM companies co JOIN ads a ON a.company_id = co.id JOIN clicks cl ON cl.company_id = a.company_id AND cl.ad_id = a.id$q$);
+SELECT pg_temp.ms_check('co-located left join', $q$SELECT a.id, cl.id FROM ads a LEFT JOIN clicks cl ON cl.company_id = a.company_id AND cl.ad_id = a.id$q$);
+SELECT pg_temp.ms_check('co-located full join', $q$SELECT a.id, cl.id FROM ads a FULL JOIN clicks cl ON cl.company_id = a.company_id AND cl.ad_id = a.id AND cl.cost_per_click_usd > 3$q$);
+SELECT pg_temp.ms_check('reference table join', $q$SELECT i.id, g.addrs FROM impressions i JOIN geo_ips g ON g.addrs >>= i.user_ip$q$);
+SELECT pg_temp.ms_check('reference table sublink', $q$SELECT i.id FROM impressions i WHERE EXISTS (SELECT 1 FROM geo_ips g WHERE g.addrs >>= i.user_ip)$q$);
+SELECT pg_temp.ms_check('grouped by the key', $q$SELECT company_id, count(*), sum(cost_per_click_usd), avg(cost_per_click_usd), min(clicked_at), max(site_url) FROM clicks GROUP BY company_id$q$);
+SELECT pg_temp.ms_check('grouped by key and more', $q$SELECT company_id, ad_id, count(*) FROM clicks GROUP BY company_id, ad_id HAVING count(*) > 2$q$);
+SELECT pg_temp.ms_check('grouped by the join key', $q$SELECT c.company_id, count(DISTINCT a.id) FROM ads a JOIN clicks c ON c.company_id = a.company_id AND c.ad_id = a.id GROUP BY c.company_id$q$);
+SELECT pg_temp.ms_check('grouped by the other side', $q$SELECT a.company_id, count(*) FROM ads a JOIN clicks c ON c.company_id = a.company_id AND c.ad_id = a.id GROUP BY a.company_id$q$);
+SELECT pg_temp.ms_check('ORDER BY', $q$SELECT company_id, id, name FROM campaigns ORDER BY company_id DESC, id$q$, true);
+SELECT pg_temp.ms_check('ORDER BY text', $q$SELECT name, id, company_id FROM campaigns ORDER BY name, company_id, id$q$, true);
+SELECT pg_temp.ms_check('ORDER BY NULLS FIRST', $q$SELECT monthly_budget, company_id, id FROM campaigns ORDER BY monthly_budget NULLS FIRST, company_id, id$q$, true);
+SELECT pg_temp.ms_check('top-N', $q$SELECT company_id, id, cost_per_click_usd FROM clicks ORDER BY cost_per_click_usd DESC, company_id, id LIMIT 7$q$, true);
+SELECT pg_temp.ms_check('top-N with OFFSET', $q$SELECT clicked_at, company_id, id FROM clicks ORDER BY clicked_at, company_id, id LIMIT 5 OFFSET 10$q$, true);
+SELECT pg_temp.ms_check('grouped top-N', $q$SELECT a.company_id, a.id, count(*) AS n FROM ads a JOIN clicks c ON c.company_id = a.company_id AND c.ad_id = a.id GROUP BY a.company_id, a.id ORDER BY n DESC, a.company_id, a.id LIMIT 5$q$, true);
+-- LIMIT without ORDER BY: any 10 rows (their number is compared)
+SELECT pg_temp.ms_row_count($q$SELECT id FROM clicks LIMIT 10$q$), pg_temp.ms_strategy($q$SELECT id FROM clicks LIMIT 10$q$);
+SELECT pg_temp.ms_check('OFFSET beyond the rows', $q$SELECT company_id, id FROM ads ORDER BY company_id, id OFFSET 100000$q$, true);
+
+-- expressions of all kinds, shipped as they are
+SELECT pg_temp.ms_check('CASE and COALESCE', $q$SELECT id, CASE WHEN monthly_budget > 500 THEN 'big' WHEN monthly_budget IS NULL THEN 'none' ELSE 'small' END, coalesce(monthly_budget, 0) FROM campaigns$q$);
+SELECT pg_temp.ms_check('string functions', $q$SELECT id, upper(name), length(name), substr(name, 2, 4), position('#' IN name), replace(name, ' ', '_') FROM campaigns$q$);
+SELECT pg_temp.ms_check('LIKE and ILIKE', $q$SELECT id FROM campaigns WHERE name LIKE 'Campaign #1%' OR name ILIKE '%SPRING%'$q$);
+SELECT pg_temp.ms_check('regular expression', $q$SELECT id, regexp_replace(name, '[0-9]+', 'N') FROM campaigns WHERE name ~ '#[0-9]{2}$'$q$);
+SELECT pg_temp.ms_check('BETWEEN on timestamps', $q$SELECT id FROM clicks WHERE clicked_at BETWEEN '2026-03-02' AND '2026-03-05 12:00'$q$);
+SELECT pg_temp.ms_check('timestamp arithmetic', $q$SELECT id, clicked_at - interval '90 minutes', date_part('dow', clicked_at), extract(epoch FROM clicked_at) FROM clicks WHERE company_id < 4$q$);
+SELECT pg_temp.ms_check('numeric arithmetic', $q$SELECT id, round(cost_per_click_usd * 3, 4), cost_per_click_usd / 7, trunc(cost_per_click_usd) FROM clicks$q$);
+SELECT pg_temp.ms_check('arrays', $q$SELECT id, blacklisted_site_urls[1], array_length(blacklisted_site_urls, 1) FROM campaigns WHERE 'http://bad.example.com' = ANY (blacklisted_site_urls) OR blacklisted_site_urls IS NULL$q$);
+SELECT pg_temp.ms_check('jsonb operators', $q$SELECT id, user_data -> 'browser', user_data ? 'is_mobile', jsonb_typeof(user_data) FROM clicks WHERE user_data @> '{"is_mobile": true}'$q$);
+SELECT pg_temp.ms_check('inet operators', $q$SELECT id, host(user_ip), masklen(user_ip), user_ip << '10.0.0.0/8' FROM impressions WHERE family(user_ip) = 4$q$);
+SELECT pg_temp.ms_check('IS DISTINCT FROM', $q$SELECT id FROM campaigns WHERE monthly_budget IS DISTINCT FROM 100$q$);
+SELECT pg_temp.ms_check('NOT IN constants', $q$SELECT id FROM ads WHERE company_id NOT IN (1, 2, 3)$q$);
+SELECT pg_temp.ms_check('IN (reference subquery)', $q$SELECT id FROM impressions WHERE user_ip IN (SELECT host(addrs)::inet FROM geo_ips)$q$);
+SELECT pg_temp.ms_check('scalar subquery on reference table', $q$SELECT id, (SELECT count(*) FROM geo_ips) FROM ads WHERE id < 20$q$);
+SELECT pg_temp.ms_check('grouped by key, ORDER BY aggregate', $q$SELECT company_id, max(clicked_at) AS last FROM clicks GROUP BY company_id ORDER BY last DESC, company_id$q$, true);
+SELECT pg_temp.ms_check('grouped by key, HAVING', $q$SELECT company_id, count(*) FROM clicks GROUP BY company_id HAVING sum(cost_per_click_usd) > 100$q$);
+SELECT pg_temp.ms_check('two-phase, grouped by text', $q$SELECT cost_model, count(*), min(name), max(name) FROM campaigns GROUP BY cost_model$q$);
+SELECT pg_temp.ms_check('two-phase, NULL group', $q$SELECT monthly_budget, count(*) FROM campaigns GROUP BY monthly_budget$q$);
+SELECT pg_temp.ms_check('two-phase with WHERE on key', $q$SELECT count(*), avg(cost_per_click_usd) FROM clicks WHERE company_id IN (2, 4, 6)$q$);
+SELECT pg_temp.ms_check('two-phase, three tables', $q$SELECT co.name, count(*) FROM companies co JOIN ads a ON a.company_id = co.id JOIN impressions i ON i.company_id = a.company_id AND i.ad_id = a.id GROUP BY co.name$q$);
+
+-- pruning: IN lists and = ANY (constant arrays) on the distribution column
+-- keep only the shards their values hash to (task counts are deterministic)
+SELECT pg_temp.ms_check('IN list', $q$SELECT id, company_id FROM ads WHERE company_id IN (1, 2, 3)$q$);
+SELECT pg_temp.ms_check('= ANY array', $q$SELECT id FROM clicks WHERE company_id = ANY ('{4,5}'::bigint[]) AND cost_per_click_usd > 1$q$);
+SELECT pg_temp.ms_check('IN with NULL', $q$SELECT id FROM ads WHERE company_id IN (2, NULL)$q$);
+SELECT pg_temp.ms_check('two IN lists intersect', $q$SELECT id FROM ads WHERE company_id IN (1, 2, 3) AND company_id IN (3, 4)$q$);
+SELECT pg_temp.ms_check('IN on a joined table', $q$SELECT a.id, c.id FROM ads a JOIN clicks c ON c.company_id = a.company_id AND c.ad_id = a.id WHERE c.company_id IN (6, 7)$q$);
+SELECT pg_temp.ms_check('IN, two-phase count', $q$SELECT count(*), avg(cost_per_click_usd) FROM clicks WHERE company_id IN (8, 9, 10)$q$);
+SELECT pg_temp.ms_check('empty array, count', $q$SELECT count(*), sum(cost_per_click_usd) FROM clicks WHERE company_id = ANY ('{}'::bigint[])$q$);
+SELECT pg_temp.ms_check('IN, ORDER BY LIMIT', $q$SELECT company_id, id FROM clicks WHERE company_id IN (3, 4) ORDER BY company_id DESC, id LIMIT 3$q$, true);
+SELECT pg_temp.ms_check('NOT IN: all shards', $q$SELECT count(*) FROM clicks WHERE company_id NOT IN (1, 2)$q$);
+
+-- a parameter in a multi-shard statement (generic plan)
+SET search_path = dist, public;
+PREPARE ms_p(numeric) AS SELECT company_id, id FROM clicks WHERE cost_per_click_usd > $1 ORDER BY company_id, id LIMIT 4;
+SET plan_cache_mode = force_generic_plan;
+EXECUTE ms_p(3.5);
+RESET plan_cache_mode;
+SELECT company_id, id FROM local.clicks WHERE cost_per_click_usd > 3.5 ORDER BY company_id, id LIMIT 4;
+RESET search_path;
+
+--
+-- Two-phase aggregates: partials per shard, combined on the coordinator
+--
+SELECT pg_temp.ms_check('count(*)', $q$SELECT count(*) FROM clicks$q$);
+SELECT pg_temp.ms_check('all of them', $q$SELECT count(*), count(cost_per_click_usd), sum(cost_per_click_usd), avg(cost_per_click_usd), min(cost_per_click_usd), max(cost_per_click_usd) FROM clicks$q$);
+SELECT pg_temp.ms_check('bigint columns', $q$SELECT sum(ad_id), avg(ad_id), min(ad_id), max(id) FROM clicks$q$);
+SELECT pg_temp.ms_check('int4 expressions', $q$SELECT sum(length(site_url)), avg(length(site_url)), sum(length(site_url)::int2), avg(length(site_url)::int2) FROM clicks$q$);
+SELECT pg_temp.ms_check('text and timestamps', $q$SELECT min(site_url), max(site_url), min(clicked_at), max(clicked_at) FROM clicks$q$);
+SELECT pg_temp.ms_check('no rows', $q$SELECT count(*), sum(cost_per_click_usd), avg(cost_per_click_usd), min(site_url) FROM clicks WHERE id < 0$q$);
+SELECT pg_temp.ms_check('NULL inputs', $q$SELECT count(monthly_budget), sum(monthly_budget), avg(monthly_budget), min(monthly_budget) FROM campaigns$q$);
+SELECT pg_temp.ms_check('grouped by another column', $q$SELECT ad_id, count(*), sum(cost_per_click_usd) FROM clicks GROUP BY ad_id$q$);
+SELECT pg_temp.ms_check('grouped, column not selected', $q$SELECT count(*), avg(cost_per_click_usd) FROM clicks GROUP BY site_url$q$);
+SELECT pg_temp.ms_check('grouped by an expression', $q$SELECT date_trunc('day', clicked_at), count(*) FROM clicks GROUP BY 1$q$);
+SELECT pg_temp.ms_check('grouped by two columns', $q$SELECT state, cost_model, count(*), max(monthly_budget) FROM campaigns GROUP BY state, cost_model$q$);
+SELECT pg_temp.ms_check('bool and bit aggregates', $q$SELECT bool_and(cost_per_click_usd > 0), bool_or(cost_per_click_usd > 4), every(site_url <> ''), bit_and(ad_id::int4), bit_or(ad_id::int4), bit_xor(ad_id::int4) FROM clicks$q$);
+SELECT pg_temp.ms_check('bool_or grouped', $q$SELECT ad_id, bool_or(cost_per_click_usd > 3) FROM clicks GROUP BY ad_id$q$);
+SELECT pg_temp.ms_check('FILTER', $q$SELECT count(*) FILTER (WHERE cost_per_click_usd > 2), sum(cost_per_click_usd) FILTER (WHERE site_url LIKE '%a%') FROM clicks$q$);
+SELECT pg_temp.ms_check('co-located join', $q$SELECT a.campaign_id, count(*), avg(c.cost_per_click_usd) FROM ads a JOIN clicks c ON c.company_id = a.company_id AND c.ad_id = a.id GROUP BY a.campaign_id$q$);
+SELECT pg_temp.ms_check('reference table join', $q$SELECT g.addrs, count(*) FROM impressions i JOIN geo_ips g ON g.addrs >>= i.user_ip GROUP BY g.addrs$q$);
+SELECT pg_temp.ms_check('ORDER BY LIMIT', $q$SELECT ad_id, count(*) AS n FROM clicks GROUP BY ad_id ORDER BY n DESC, ad_id LIMIT 5$q$, true);
+SELECT pg_temp.ms_check('HAVING', $q$SELECT ad_id, count(*) FROM clicks GROUP BY ad_id HAVING count(*) > 3$q$);
+SELECT pg_temp.ms_check('HAVING on aggregates not selected', $q$SELECT ad_id FROM clicks GROUP BY ad_id HAVING avg(cost_per_click_usd) > 2 AND max(clicked_at) > '2026-03-01'$q$);
+SELECT pg_temp.ms_check('HAVING on a grouping column', $q$SELECT ad_id, sum(cost_per_click_usd) FROM clicks GROUP BY ad_id HAVING ad_id % 3 = 0$q$);
+SELECT pg_temp.ms_check('HAVING without GROUP BY', $q$SELECT count(*) FROM clicks HAVING count(*) > 1000000$q$);
+SELECT pg_temp.ms_check('expression over aggregates', $q$SELECT sum(cost_per_click_usd) / count(*), count(*) * 2 + 1, round(avg(cost_per_click_usd), 3) FROM clicks$q$);
+SELECT pg_temp.ms_check('expression over a grouping column', $q$SELECT site_url || '!', upper(site_url), count(*) FROM clicks GROUP BY site_url$q$);
+SELECT pg_temp.ms_check('ORDER BY an aggregate', $q$SELECT site_url, sum(cost_per_click_usd) AS s FROM clicks GROUP BY site_url ORDER BY s DESC NULLS LAST, site_url LIMIT 3$q$, true);
+
+--
+-- Not for multi-shard: the standard planner (FDW path) takes them, correctly
+--
+SELECT pg_temp.ms_check('count(DISTINCT)', $q$SELECT count(DISTINCT ad_id) FROM clicks$q$);
+SELECT pg_temp.ms_check('ungrouped column in HAVING', $q$SELECT ad_id, count(*) FROM clicks GROUP BY ad_id HAVING count(DISTINCT site_url) > 1$q$);
+SELECT pg_temp.ms_check('float sum (order-dependent)', $q$SELECT sum(cost_per_click_usd::float8) IS NOT NULL FROM clicks$q$);
+SELECT pg_temp.ms_check('string_agg', $q$SELECT string_agg(site_url, ',' ORDER BY site_url) IS NOT NULL FROM clicks$q$);
+SELECT pg_temp.ms_check('join not on the key', $q$SELECT a.id, c.id FROM ads a JOIN campaigns c ON c.id = a.campaign_id$q$);
+SELECT pg_temp.ms_check('DISTINCT', $q$SELECT DISTINCT site_url FROM clicks$q$);
+SELECT pg_temp.ms_check('window function', $q$SELECT company_id, id, rank() OVER (PARTITION BY company_id ORDER BY id) FROM ads$q$);
+SELECT pg_temp.ms_check('reference table outer join', $q$SELECT g.addrs, i.id FROM geo_ips g LEFT JOIN impressions i ON g.addrs >>= i.user_ip$q$);
+SELECT pg_temp.ms_check('distributed subquery', $q$SELECT id FROM ads WHERE campaign_id IN (SELECT id FROM campaigns WHERE state = 'paused')$q$);
+SELECT pg_temp.ms_check('ORDER BY a hidden column', $q$SELECT id FROM ads ORDER BY company_id, id$q$, true);
+SELECT pg_temp.ms_check('UNION', $q$SELECT id FROM ads UNION SELECT ad_id FROM clicks$q$);
+SELECT pg_temp.ms_check('volatile', $q$SELECT id FROM ads WHERE random() < 2$q$);
+
+-- the switch
+SET shardfdw.enable_multi_shard = off;
+SELECT pg_temp.ms_check('multi-shard off', $q$SELECT * FROM companies$q$);
+RESET shardfdw.enable_multi_shard;
+
+--
+-- EXPLAIN: strategy, task count, one task's SQL; Sort and Limit above
+--
+\pset tuples_only off
+\pset format aligned
+SET search_path = dist, public;
+CREATE FUNCTION pg_temp.explain_lines(q text) RETURNS SETOF text
+LANGUAGE plpgsql AS $$
+DECLARE line text;
+BEGIN
+    FOR line IN EXECUTE q LOOP
+        RETURN NEXT regexp_replace(regexp_replace(line, '([a-z]+)_[0-9]+\M', '\1_N', 'g'),
+                                   'Node: worker[0-9]+', 'Node: worker?');
+    END LOOP;
+END
+$$;
+SELECT l FROM pg_temp.explain_lines($q$EXPLAIN (COSTS OFF)
+SELECT id FROM ads WHERE company_id IN (1, 2, 3)$q$) l WHERE l ~ 'Strategy|Task|Pruned';
+SELECT pg_temp.explain_lines($q$EXPLAIN (COSTS OFF, VERBOSE)
+SELECT ad_id, count(*) AS n, avg(cost_per_click_usd) FROM clicks GROUP BY ad_id ORDER BY n DESC, ad_id LIMIT 5$q$);
+SET shardfdw.enable_two_phase_agg = off;
+SELECT pg_temp.ms_strategy($q$SELECT count(*) FROM clicks$q$);
+RESET shardfdw.enable_two_phase_agg;
+SELECT pg_temp.explain_lines($q$EXPLAIN (COSTS OFF, VERBOSE)
+SELECT a.company_id, a.id, count(*) AS n FROM ads a JOIN clicks c ON c.company_id = a.company_id AND c.ad_id = a.id
+ GROUP BY a.company_id, a.id ORDER BY n DESC, a.company_id, a.id LIMIT 5$q$);
+RESET search_path;
+
+--
+-- Multi-shard UPDATE / DELETE: one statement per shard on the workers
+--
+\pset tuples_only on
+\pset format unaligned
+SELECT check_dml('update every shard', $q$UPDATE ads SET clicks_count = clicks_count + 1 WHERE name LIKE '%1%' RETURNING company_id, id, clicks_count$q$, 'ads') || ' [' || pg_temp.ms_strategy($q$UPDATE ads SET clicks_count = clicks_count + 1 WHERE name LIKE '%1%'$q$) || ']';
+SELECT check_dml('update with a co-located join', $q$UPDATE ads a SET impressions_count = a.impressions_count + 2 FROM campaigns c WHERE c.company_id = a.company_id AND c.id = a.campaign_id AND c.state = 'paused' RETURNING a.id, a.impressions_count$q$, 'ads') || ' [' || pg_temp.ms_strategy($q$UPDATE ads a SET impressions_count = 0 FROM campaigns c WHERE c.company_id = a.company_id AND c.id = a.campaign_id$q$) || ']';
+SELECT check_dml('update pruned by IN', $q$UPDATE campaigns SET monthly_budget = coalesce(monthly_budget, 0) * 2 WHERE company_id IN (1, 2) RETURNING company_id, id, monthly_budget$q$, 'campaigns') || ' [' || pg_temp.ms_strategy($q$UPDATE campaigns SET monthly_budget = 1 WHERE company_id IN (1, 2)$q$) || ']';
+SELECT check_dml('delete every shard', $q$DELETE FROM impressions WHERE cost_per_impression_usd > 0.9 RETURNING company_id, id$q$, 'impressions') || ' [' || pg_temp.ms_strategy($q$DELETE FROM impressions WHERE cost_per_impression_usd > 0.9$q$) || ']';
+SELECT pg_temp.ms_row_count($q$UPDATE clicks SET site_url = site_url WHERE cost_per_click_usd < 1$q$) AS updated_rows,
+       (SELECT count(*) FROM local.clicks WHERE cost_per_click_usd < 1) AS local_rows;
+-- not multi-shard: the key changes, a join off the key, a subquery
+SELECT pg_temp.ms_strategy($q$UPDATE ads SET company_id = company_id + 1 WHERE id = 1$q$);
+SELECT pg_temp.ms_strategy($q$UPDATE ads a SET name = c.name FROM campaigns c WHERE c.id = a.campaign_id$q$);
+SELECT pg_temp.ms_strategy($q$DELETE FROM ads WHERE campaign_id IN (SELECT id FROM campaigns)$q$);
+SET shardfdw.enable_multi_shard_dml = off;
+SELECT pg_temp.ms_strategy($q$DELETE FROM impressions WHERE cost_per_impression_usd > 0.9$q$);
+RESET shardfdw.enable_multi_shard_dml;
+SELECT diff_check('ads after DML', $q$SELECT * FROM ads$q$);
+SELECT diff_check('impressions after DML', $q$SELECT * FROM impressions$q$);

@@ -1,0 +1,608 @@
+/*-------------------------------------------------------------------------
+ *
+ * router.c
+ *	  Executor of router plans: a CustomScan that sends the whole statement
+ *	  to the worker holding its shard and returns the worker's rows.
+ *
+ * The statement is sent once, as one simple-protocol query with literals
+ * (no cursor, no FETCH), on the connection the FDW uses for that server, so
+ * it runs in the same remote transaction and sees the transaction's own
+ * writes.  The whole result is read at the first call; rows are converted
+ * from text with the input functions of the scan's output columns.
+ *
+ * The shard is known from the plan when the statement pinned it with
+ * constants; when it pinned it with a parameter, the parameter's value picks
+ * the shard when the scan starts and the SQL is deparsed then, with every
+ * parameter as a literal.
+ *
+ * Under EXPLAIN ANALYZE, before the statement itself, the worker runs
+ * EXPLAIN ANALYZE of the same SQL inside a savepoint that is rolled back, so
+ * the worker's plan can be shown while the statement takes effect once.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "commands/explain.h"
+#include "connection.h"
+#include "executor.h"
+#include "executor/executor.h"
+#include "foreign/foreign.h"
+#include "metadata.h"
+#include "nodes/extensible.h"
+#include "nodes/nodeFuncs.h"
+#include "planner.h"
+#include "nodes/makefuncs.h"
+#include "utils/datum.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+
+/*
+ * Execution state of a router scan.
+ */
+typedef struct SfRouterScanState
+{
+	CustomScanState css;
+	Query	   *query;			/* the statement (parent tables, Params) */
+	char	   *sql;			/* worker SQL, once known */
+	int			shardindex;		/* the shard, once known */
+	Oid			serverid;		/* its server, once known */
+	Expr	   *pin;			/* expression of Params picking the shard */
+	ExprState  *pin_state;		/* its evaluation */
+	Oid			hashfn;			/* extended hash function of the pin */
+	Oid			collation;		/* partition key collation */
+	int			shardcount;		/* number of shards */
+	int			strategy;		/* SF_STRATEGY_* */
+	List	   *tasks;			/* multi-shard: (server, SQL) per shard */
+	List	   *preeval;		/* INSERT values computed here, by resno */
+	List	   *shards;			/* multi-shard: shard indexes to run */
+	List	   *stable_exprs;	/* computed here into extra Params */
+	int			stable_base;	/* paramid of the first */
+	bool		executed;		/* the statement ran */
+	int			nresults;		/* results: one per server */
+	PGresult  **results;		/* (freed with the query context) */
+	int			current;		/* result being returned */
+	int			next;			/* next row of it to return */
+	FmgrInfo   *infuncs;		/* input functions of the output columns */
+	Oid		   *typioparams;	/* their type I/O parameters */
+	int32	   *typmods;		/* their typmods */
+	char	   *worker_plan;	/* EXPLAIN ANALYZE text from the worker */
+	MemoryContextCallback res_cleanup;	/* frees res on error */
+} SfRouterScanState;
+
+static Node *router_create_state(CustomScan *cscan);
+static void router_begin(CustomScanState *node, EState *estate, int eflags);
+static TupleTableSlot *router_exec(CustomScanState *node);
+static void router_end(CustomScanState *node);
+static void router_rescan(CustomScanState *node);
+static void router_explain(CustomScanState *node, List *ancestors,
+						   ExplainState *es);
+static int	list_index_oid(List *list, Oid value);
+
+const CustomScanMethods sf_router_scan_methods = {
+	.CustomName = "shardfdw",
+	.CreateCustomScanState = router_create_state,
+};
+
+static const CustomExecMethods router_exec_methods = {
+	.CustomName = "shardfdw",
+	.BeginCustomScan = router_begin,
+	.ExecCustomScan = router_exec,
+	.EndCustomScan = router_end,
+	.ReScanCustomScan = router_rescan,
+	.ExplainCustomScan = router_explain,
+};
+
+/* Make the scan methods known by name (plans are copied and serialised). */
+void
+sf_register_router_scan(void)
+{
+	RegisterCustomScanMethods(&sf_router_scan_methods);
+}
+
+static Node *
+router_create_state(CustomScan *cscan)
+{
+	SfRouterScanState *state = palloc0(sizeof(SfRouterScanState));
+	List	   *priv = cscan->custom_private;
+	List	   *hash = list_nth(priv, SfRouterHash);
+	char	   *sql = strVal(list_nth(priv, SfRouterSql));
+
+	NodeSetTag(state, T_CustomScanState);
+	state->css.methods = &router_exec_methods;
+	state->query = list_nth(priv, SfRouterQuery);
+	state->sql = sql[0] != '\0' ? sql : NULL;
+	state->shardindex = intVal(list_nth(priv, SfRouterShardIndex));
+	state->serverid = (Oid) intVal(list_nth(priv, SfRouterServer));
+	state->pin = list_nth(priv, SfRouterPin);
+	state->hashfn = linitial_oid(hash);
+	state->collation = lsecond_oid(hash);
+	state->shardcount = intVal(list_nth(priv, SfRouterShardCount));
+	state->strategy = intVal(list_nth(priv, SfRouterStrategy));
+	state->tasks = list_nth(priv, SfRouterTasks);
+	state->preeval = list_nth(priv, SfRouterPreEval);
+	state->shards = list_nth(priv, SfRouterShards);
+	state->stable_exprs = list_nth(priv, SfRouterStable);
+	state->stable_base = intVal(list_nth(priv, SfRouterStableBase));
+	return (Node *) state;
+}
+
+/* Free the result when the query's memory goes (also on error). */
+static void
+router_free_result(void *arg)
+{
+	SfRouterScanState *state = arg;
+	int			i;
+
+	for (i = 0; i < state->nresults; i++)
+	{
+		if (state->results[i])
+			PQclear(state->results[i]);
+		state->results[i] = NULL;
+	}
+	state->nresults = 0;
+}
+
+/*
+ * Compute the statement's stable expressions (now(), ...) once, as extra
+ * external Params after the statement's own, and make them visible to this
+ * scan (pin evaluation, deparsing with parameter values).
+ */
+static void
+router_compute_stable(SfRouterScanState *state, EState *estate)
+{
+	ParamListInfo orig = estate->es_param_list_info;
+	int			norig = orig ? orig->numParams : 0;
+	int			n = state->stable_base - 1 + list_length(state->stable_exprs);
+	ParamListInfo params = makeParamList(n);
+	ExprContext *econtext = state->css.ss.ps.ps_ExprContext;
+	ListCell   *lc;
+	int			i;
+
+	for (i = 0; i < n; i++)
+	{
+		params->params[i].value = (Datum) 0;
+		params->params[i].isnull = true;
+		params->params[i].pflags = 0;
+		params->params[i].ptype = InvalidOid;
+	}
+	for (i = 1; i <= norig && i < state->stable_base; i++)
+	{
+		ParamExternData workspace;
+		ParamExternData *prm = orig->paramFetch ?
+			orig->paramFetch(orig, i, false, &workspace) : &orig->params[i - 1];
+
+		if (prm)
+			params->params[i - 1] = *prm;
+	}
+	i = state->stable_base - 1;
+	foreach(lc, state->stable_exprs)
+	{
+		Expr	   *expr = lfirst(lc);
+		ExprState  *es = ExecInitExpr(expr, &state->css.ss.ps);
+		bool		isnull;
+		Datum		value = ExecEvalExprSwitchContext(es, econtext, &isnull);
+		Oid			type = exprType((Node *) expr);
+		int16		typlen;
+		bool		typbyval;
+
+		get_typlenbyval(type, &typlen, &typbyval);
+		params->params[i].value = isnull ? (Datum) 0 :
+			datumCopy(value, typbyval, typlen);
+		params->params[i].isnull = isnull;
+		params->params[i].pflags = PARAM_FLAG_CONST;
+		params->params[i].ptype = type;
+		i++;
+	}
+	estate->es_param_list_info = params;
+	econtext->ecxt_param_list_info = params;
+}
+
+static void
+router_begin(CustomScanState *node, EState *estate, int eflags)
+{
+	SfRouterScanState *state = (SfRouterScanState *) node;
+	TupleDesc	tupdesc = node->ss.ss_ScanTupleSlot->tts_tupleDescriptor;
+	int			i;
+
+	if (state->stable_exprs != NIL)
+		router_compute_stable(state, estate);
+
+	if (state->strategy != SF_STRATEGY_ROUTER)
+	{
+		/* with Params, the shard queries are built now */
+		if (state->tasks == NIL)
+		{
+			ListCell   *lc;
+
+			foreach(lc, state->shards)
+			{
+				Oid			server;
+				char	   *sql = sf_shard_query_sql(state->query, lfirst_int(lc),
+													 estate->es_param_list_info,
+													 &server, false);
+
+				if (state->tasks == NIL)
+				{
+					state->sql = sql;
+					state->serverid = server;
+				}
+				state->tasks = lappend(state->tasks,
+									   list_make2(makeInteger((int) server),
+												  makeString(sql)));
+			}
+		}
+	}
+	else
+	{
+		/* a parameter picks the shard */
+		if (state->shardindex < 0)
+		{
+			Datum		value;
+			bool		isnull;
+
+			/* hashfn is the opfamily's function for the pin's type */
+			state->pin_state = ExecInitExpr(state->pin, &node->ss.ps);
+			value = ExecEvalExprSwitchContext(state->pin_state,
+											  node->ss.ps.ps_ExprContext,
+											  &isnull);
+			state->shardindex = sf_hash_remainder(state->hashfn,
+												  state->collation,
+												  value, isnull,
+												  state->shardcount);
+		}
+		/* values of a one-row INSERT computed here, sent as literals */
+		if (state->preeval != NIL)
+		{
+			Query	   *q = copyObject(state->query);
+			ListCell   *lc;
+
+			foreach(lc, state->preeval)
+			{
+				TargetEntry *pe = lfirst(lc);
+				TargetEntry *tle = NULL;
+				ListCell   *lc2;
+				ExprState  *es = ExecInitExpr(pe->expr, &node->ss.ps);
+				Oid			type = exprType((Node *) pe->expr);
+				int16		typlen;
+				bool		typbyval;
+				bool		isnull;
+				Datum		value;
+
+				foreach(lc2, q->targetList)
+					if (((TargetEntry *) lfirst(lc2))->resno == pe->resno)
+						tle = lfirst(lc2);
+				if (tle == NULL)
+					elog(ERROR, "INSERT value %d not found", pe->resno);
+				/* plain EXPLAIN shows the expressions, evaluates nothing */
+				if (eflags & EXEC_FLAG_EXPLAIN_ONLY)
+				{
+					tle->expr = copyObject(pe->expr);
+					continue;
+				}
+				value = ExecEvalExprSwitchContext(es, node->ss.ps.ps_ExprContext,
+												  &isnull);
+				get_typlenbyval(type, &typlen, &typbyval);
+				tle->expr = (Expr *) makeConst(type,
+											   exprTypmod((Node *) pe->expr),
+											   exprCollation((Node *) pe->expr),
+											   typlen,
+											   isnull ? (Datum) 0 :
+											   datumCopy(value, typbyval, typlen),
+											   isnull, typbyval);
+			}
+			state->query = q;
+		}
+		if (state->sql == NULL)
+			state->sql = sf_shard_query_sql(state->query, state->shardindex,
+											estate->es_param_list_info,
+											&state->serverid, false);
+	}
+
+	state->infuncs = palloc(sizeof(FmgrInfo) * tupdesc->natts);
+	state->typioparams = palloc(sizeof(Oid) * tupdesc->natts);
+	state->typmods = palloc(sizeof(int32) * tupdesc->natts);
+	for (i = 0; i < tupdesc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(tupdesc, i);
+		Oid			infunc;
+
+		getTypeInputInfo(att->atttypid, &infunc, &state->typioparams[i]);
+		fmgr_info(infunc, &state->infuncs[i]);
+		state->typmods[i] = att->atttypmod;
+	}
+
+	state->res_cleanup.func = router_free_result;
+	state->res_cleanup.arg = state;
+	MemoryContextRegisterResetCallback(estate->es_query_cxt,
+									   &state->res_cleanup);
+	(void) eflags;
+}
+
+/*
+ * Run EXPLAIN ANALYZE of the worker SQL in a savepoint rolled back
+ * afterwards, and keep its text.
+ */
+static void
+router_fetch_worker_plan(SfRouterScanState *state, SfConn *conn)
+{
+	Instrumentation *instr = state->css.ss.ps.instrument;
+	StringInfoData buf;
+	PGresult   *res;
+	int			i;
+
+	sf_exec_command(conn, "SAVEPOINT shardfdw_explain");
+	initStringInfo(&buf);
+	appendStringInfo(&buf, "EXPLAIN (ANALYZE, COSTS OFF, SUMMARY OFF, TIMING %s, BUFFERS %s) %s",
+					 instr->need_timer ? "ON" : "OFF",
+					 instr->need_bufusage ? "ON" : "OFF",
+					 state->sql);
+	res = sf_exec_query(conn, buf.data, 0, NULL);
+	resetStringInfo(&buf);
+	for (i = 0; i < PQntuples(res); i++)
+	{
+		appendStringInfoString(&buf, PQgetvalue(res, i, 0));
+		appendStringInfoChar(&buf, '\n');
+	}
+	PQclear(res);
+	sf_exec_command(conn, "ROLLBACK TO SAVEPOINT shardfdw_explain; RELEASE SAVEPOINT shardfdw_explain");
+	state->worker_plan = buf.data;
+}
+
+/*
+ * The statements to send, per server (a List of Lists of char *): the
+ * router's statement; for a multi-shard SELECT the shard queries of each
+ * server joined with UNION ALL (one round trip per worker, which may run the
+ * branches in parallel); for a multi-shard UPDATE / DELETE each shard's
+ * statement, one after the other on its server.
+ */
+static List *
+router_server_statements(SfRouterScanState *state, List **servers)
+{
+	List	   *stmts = NIL;
+	ListCell   *lc;
+	bool		combine = (state->query->commandType == CMD_SELECT);
+
+	*servers = NIL;
+	if (state->strategy == SF_STRATEGY_ROUTER)
+	{
+		*servers = list_make1_oid(state->serverid);
+		return list_make1(list_make1(state->sql));
+	}
+	foreach(lc, state->tasks)
+	{
+		List	   *task = lfirst(lc);
+		Oid			server = (Oid) intVal(linitial(task));
+		char	   *sql = strVal(lsecond(task));
+		int			pos = list_index_oid(*servers, server);
+		List	   *mine;
+
+		if (pos < 0)
+		{
+			*servers = lappend_oid(*servers, server);
+			stmts = lappend(stmts, NIL);
+			pos = list_length(stmts) - 1;
+		}
+		mine = list_nth(stmts, pos);
+		if (combine && mine != NIL)
+			linitial(mine) = psprintf("%s UNION ALL (%s)",
+									  (char *) linitial(mine), sql);
+		else if (combine)
+			mine = list_make1(psprintf("(%s)", sql));
+		else
+			mine = lappend(mine, sql);
+		list_nth_cell(stmts, pos)->ptr_value = mine;
+	}
+	return stmts;
+}
+
+/* list position of an OID, or -1 */
+static int
+list_index_oid(List *list, Oid value)
+{
+	ListCell   *lc;
+
+	foreach(lc, list)
+		if (lfirst_oid(lc) == value)
+			return foreach_current_index(lc);
+	return -1;
+}
+
+/*
+ * Send a statement to every server first, then read the results: the
+ * workers run concurrently.  Servers with several statements (multi-shard
+ * DML) get them in rounds.
+ */
+static void
+router_run(SfRouterScanState *state)
+{
+	EState	   *estate = state->css.ss.ps.state;
+	TupleDesc	tupdesc = state->css.ss.ss_ScanTupleSlot->tts_tupleDescriptor;
+	List	   *servers;
+	List	   *stmts = router_server_statements(state, &servers);
+	int			n = list_length(servers);
+	SfConn	  **conns;
+	char	  **texts;
+	int			total = 0;
+	int			round;
+	int			i;
+	bool		more = true;
+
+	if (state->css.ss.ps.instrument != NULL)
+		router_fetch_worker_plan(state,
+								 sf_get_connection_for_server(state->serverid));
+
+	conns = palloc(sizeof(SfConn *) * n);
+	texts = palloc0(sizeof(char *) * n);
+	for (i = 0; i < n; i++)
+	{
+		total += list_length(list_nth(stmts, i));
+		conns[i] = sf_get_connection_for_server(list_nth_oid(servers, i));
+	}
+	state->results = palloc0(sizeof(PGresult *) * total);
+	state->nresults = 0;
+
+	for (round = 0; more; round++)
+	{
+		more = false;
+		for (i = 0; i < n; i++)
+		{
+			List	   *mine = list_nth(stmts, i);
+
+			texts[i] = round < list_length(mine) ? list_nth(mine, round) : NULL;
+			if (texts[i] != NULL)
+				sf_send_query(conns[i], texts[i], 0, NULL);
+		}
+		for (i = 0; i < n; i++)
+		{
+			PGresult   *res;
+
+			if (texts[i] == NULL)
+				continue;
+			more = true;
+			res = sf_get_result(conns[i], texts[i]);
+			if (PQresultStatus(res) != PGRES_COMMAND_OK &&
+				PQresultStatus(res) != PGRES_TUPLES_OK)
+				sf_report_error(ERROR, res, conns[i], true, texts[i]);
+			state->results[state->nresults++] = res;
+			if (PQresultStatus(res) == PGRES_TUPLES_OK &&
+				PQnfields(res) != tupdesc->natts)
+				ereport(ERROR,
+						(errcode(ERRCODE_DATATYPE_MISMATCH),
+						 errmsg("worker returned %d columns, expected %d",
+								PQnfields(res), tupdesc->natts),
+						 errcontext("while executing on server \"%s\": %s",
+									sf_conn_server_name(conns[i]), texts[i])));
+			if (state->query->commandType != CMD_SELECT)
+			{
+				const char *cnt = PQcmdTuples(res);
+
+				if (cnt && cnt[0])
+					estate->es_processed += strtou64(cnt, NULL, 10);
+			}
+		}
+	}
+	state->executed = true;
+	state->current = 0;
+	state->next = 0;
+}
+
+static TupleTableSlot *
+router_next(ScanState *ss)
+{
+	SfRouterScanState *state = (SfRouterScanState *) ss;
+	TupleTableSlot *slot = ss->ss_ScanTupleSlot;
+	int			natts = slot->tts_tupleDescriptor->natts;
+	int			i;
+	PGresult   *res;
+
+	if (!state->executed)
+		router_run(state);
+
+	ExecClearTuple(slot);
+	for (;;)
+	{
+		if (state->current >= state->nresults)
+			return slot;
+		res = state->results[state->current];
+		if (PQresultStatus(res) == PGRES_TUPLES_OK &&
+			state->next < PQntuples(res))
+			break;
+		state->current++;
+		state->next = 0;
+	}
+	for (i = 0; i < natts; i++)
+	{
+		if (PQgetisnull(res, state->next, i))
+		{
+			slot->tts_values[i] = (Datum) 0;
+			slot->tts_isnull[i] = true;
+		}
+		else
+		{
+			slot->tts_values[i] =
+				InputFunctionCall(&state->infuncs[i],
+								  PQgetvalue(res, state->next, i),
+								  state->typioparams[i], state->typmods[i]);
+			slot->tts_isnull[i] = false;
+		}
+	}
+	state->next++;
+	return ExecStoreVirtualTuple(slot);
+}
+
+static bool
+router_recheck(ScanState *ss, TupleTableSlot *slot)
+{
+	return true;
+}
+
+static TupleTableSlot *
+router_exec(CustomScanState *node)
+{
+	return ExecScan(&node->ss, router_next, router_recheck);
+}
+
+static void
+router_end(CustomScanState *node)
+{
+	router_free_result(node);
+}
+
+static void
+router_rescan(CustomScanState *node)
+{
+	((SfRouterScanState *) node)->current = 0;
+	((SfRouterScanState *) node)->next = 0;
+}
+
+static void
+router_explain(CustomScanState *node, List *ancestors, ExplainState *es)
+{
+	SfRouterScanState *state = (SfRouterScanState *) node;
+	ForeignServer *server = GetForeignServer(state->serverid);
+
+	if (state->strategy != SF_STRATEGY_ROUTER)
+	{
+		ExplainPropertyText("Strategy",
+							state->strategy == SF_STRATEGY_TWO_PHASE ?
+							"two-phase aggregate" : "multi-shard", es);
+		int			ntasks = list_length(state->shards);
+
+		ExplainPropertyInteger("Task Count", NULL, ntasks, es);
+		ExplainPropertyInteger("Shards Pruned", NULL,
+							   state->shardcount - ntasks, es);
+		ExplainPropertyText("Tasks Shown",
+							psprintf("One of %d", ntasks), es);
+	}
+	else
+	{
+		ExplainPropertyText("Strategy", "router", es);
+		ExplainPropertyInteger("Task Count", NULL, 1, es);
+		ExplainPropertyInteger("Shards Pruned", NULL, state->shardcount - 1, es);
+	}
+	ExplainPropertyText("Node", server->servername, es);
+	ExplainPropertyText("Worker SQL", state->sql + strspn(state->sql, " "), es);
+	if (state->worker_plan != NULL)
+	{
+		if (es->format == EXPLAIN_FORMAT_TEXT)
+		{
+			char	   *line = state->worker_plan;
+
+			appendStringInfoSpaces(es->str, es->indent * 2);
+			appendStringInfoString(es->str, "Worker Plan:\n");
+			while (*line)
+			{
+				char	   *end = strchr(line, '\n');
+				int			len = end ? end - line : strlen(line);
+
+				appendStringInfoSpaces(es->str, es->indent * 2 + 2);
+				appendBinaryStringInfo(es->str, line, len);
+				appendStringInfoChar(es->str, '\n');
+				line += len + (end ? 1 : 0);
+			}
+		}
+		else
+			ExplainPropertyText("Worker Plan", state->worker_plan, es);
+	}
+}

@@ -1,0 +1,80 @@
+/*-------------------------------------------------------------------------
+ *
+ * planner.h
+ *	  The distributed planner (src/planner): a planner hook that recognises
+ *	  statements a worker can run whole and plans a CustomScan for them.
+ *
+ * Strategies: the router, multi-shard pushdown and two-phase aggregates
+ * (see src/planner/README.md).  A statement is routed when every
+ * distributed table in it (at any query level) is co-located with the others
+ * and pinned to one shard by an equality on its distribution column (to a
+ * constant, or to one parameter, maybe through equalities between columns),
+ * reference tables being allowed, and every expression in it is shippable
+ * (built-in, immutable).  Everything else gets the standard plan, where the
+ * FDW makes every statement correct.
+ *
+ * The plan hand-off to the executor (src/executor/router.c) is the
+ * custom_private list of the CustomScan, indexed by SfRouterPrivateIndex.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef SHARDFDW_PLANNER_H
+#define SHARDFDW_PLANNER_H
+
+#include "nodes/params.h"
+#include "nodes/parsenodes.h"
+#include "nodes/primnodes.h"
+
+/* GUCs (planner.c) */
+extern bool shardfdw_enable_router;
+extern bool shardfdw_enable_multi_shard;
+extern bool shardfdw_enable_two_phase_agg;
+extern bool shardfdw_enable_multi_shard_dml;
+
+/* strategies (SfRouterStrategy) */
+#define SF_STRATEGY_ROUTER		0
+#define SF_STRATEGY_MULTI_SHARD 1
+#define SF_STRATEGY_TWO_PHASE	2
+
+/*
+ * Items of CustomScan.custom_private of a router scan.
+ */
+enum SfRouterPrivateIndex
+{
+	SfRouterQuery,				/* Query: what workers run (parent tables,
+								 * Params); multi-shard: per-shard LIMIT */
+	SfRouterSql,				/* String: worker SQL ("" if built at run
+								 * time); multi-shard: shard 0's */
+	SfRouterShardIndex,			/* Integer: shard index, -1 if from the pin */
+	SfRouterServer,				/* Integer: server OID (shard index known) */
+	SfRouterPin,				/* Param: pins the shard, or NULL */
+	SfRouterHash,				/* OidList: hash function, collation, the
+								 * relid of a pinned distributed table */
+	SfRouterShardCount,			/* Integer: number of shards */
+	SfRouterStrategy,			/* Integer: SF_STRATEGY_* */
+	SfRouterTasks,				/* List of (Integer server OID, String SQL),
+								 * one per shard, multi-shard only; NIL when
+								 * built at run time (Params) */
+	SfRouterShards,				/* IntList: multi-shard: the shard indexes
+								 * that can match (IN / = ANY pruning) */
+	SfRouterPreEval,			/* List of TargetEntry: INSERT values the
+								 * coordinator evaluates when the scan starts
+								 * (nextval(), now(), ...), by resno */
+	SfRouterStable,				/* List: Var-free expressions with stable or
+								 * non-built-in functions (now(), ...), computed
+								 * once when the scan starts into extra external
+								 * Params numbered from SfRouterStableBase */
+	SfRouterStableBase,			/* Integer: paramid of the first of them */
+	SfRouterPrivateCount
+};
+
+/* in planner.c */
+extern int	sf_hash_remainder(Oid hashfn, Oid collation, Datum value,
+							  bool isnull, int modulus);
+
+/* in shard_query.c */
+extern char *sf_shard_query_sql(Query *query, int shardindex,
+								ParamListInfo params, Oid *serverid,
+								bool for_plan);
+
+#endif							/* SHARDFDW_PLANNER_H */
