@@ -34,6 +34,7 @@ _PG_init(void)
 	sf_connection_init();
 	sf_fdw_init();
 	sf_metadata_init();
+	sf_transaction_init();
 
 	MarkGUCPrefixReserved("shardfdw");
 }

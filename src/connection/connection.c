@@ -17,14 +17,20 @@
  *	  IntervalStyle postgres, extra_float_digits 3 and the local TimeZone
  *	  (re-sent when it changes), so text values mean the same on both sides.
  *
- * Commit is one-phase for now: each remote transaction is committed at the
- * local PRE_COMMIT event, one connection after the other.
+ * Commit: a transaction that wrote on at most one connection commits every
+ * remote transaction with COMMIT at the local PRE_COMMIT event.  One that
+ * wrote on two or more commits with two-phase commit (see
+ * src/transaction/README.md): PREPARE TRANSACTION on each written
+ * connection and a commit record per prepared transaction in the local
+ * transaction at PRE_COMMIT, COMMIT PREPARED at the local COMMIT event,
+ * ROLLBACK PREPARED at local abort.
  *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
 #include "access/xact.h"
+#include "access/xlog.h"
 #include "catalog/pg_foreign_server.h"
 #include "catalog/pg_user_mapping.h"
 #include "commands/defrem.h"
@@ -44,6 +50,7 @@
 #include "utils/memutils.h"
 #include "utils/syscache.h"
 #include "utils/timestamp.h"
+#include "sf_transaction.h"
 
 /* how long cleanup after an error may wait for a worker, in milliseconds */
 #define SF_CLEANUP_TIMEOUT_MS 30000
@@ -70,6 +77,10 @@ struct SfConn
 	uint32		mapping_hashvalue;	/* syscache hash of the user mapping */
 	SfDrainCallback pending_callback;	/* reads the in-flight result */
 	void	   *pending_arg;	/* its owner */
+	bool		wrote;			/* the remote transaction may have written */
+	bool		prepared;		/* PREPARE TRANSACTION prepared_gid done,
+								 * COMMIT/ROLLBACK PREPARED still to send */
+	char		prepared_gid[SF_GID_MAX];	/* valid while prepared */
 };
 
 int			shardfdw_connect_timeout = 10;
@@ -109,6 +120,8 @@ disconnect(SfConn *conn)
 	conn->broken = false;
 	conn->pending_callback = NULL;
 	conn->pending_arg = NULL;
+	conn->wrote = false;
+	conn->prepared = false;
 	if (conn->sent_timezone)
 		free(conn->sent_timezone);
 	conn->sent_timezone = NULL;
@@ -485,6 +498,8 @@ sf_send_query(SfConn *conn, const char *sql, int nparams,
 	int			ok;
 
 	sf_conn_drain(conn);
+	if (!conn->wrote && !sf_command_is_read_only(sql))
+		conn->wrote = true;
 	if (nparams > 0)
 		ok = PQsendQueryParams(conn->pgconn, sql, nparams, NULL, values,
 							   NULL, NULL, 0);
@@ -814,17 +829,161 @@ cleanup_command(SfConn *conn, const char *sql)
 }
 
 /*
+ * Send a transaction-control command that must not throw because the local
+ * transaction is already decided (COMMIT PREPARED after the local commit,
+ * ROLLBACK PREPARED at abort).  Failure is a WARNING (recovery finishes the
+ * job); a prepared transaction that no longer exists (recovery resolved it
+ * first) is not a failure.  Returns false if the connection should be
+ * dropped.
+ */
+static bool
+finish_prepared(SfConn *conn, const char *verb)
+{
+	char		sql[SF_GID_MAX + 64];
+	PGresult   *res = NULL;
+	bool		ok;
+
+	snprintf(sql, sizeof(sql), "%s '%s'", verb, conn->prepared_gid);
+	conn->prepared = false;
+	if (PQstatus(conn->pgconn) != CONNECTION_OK || !PQsendQuery(conn->pgconn, sql))
+		ok = false;
+	else
+	{
+		conn->in_flight = true;
+		ok = drain_with_timeout(conn, &res);
+	}
+	if (ok && res != NULL && PQresultStatus(res) != PGRES_COMMAND_OK)
+	{
+		const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+
+		if (state == NULL || strcmp(state, "42704") != 0)
+			ereport(WARNING,
+					(errcode(ERRCODE_CONNECTION_EXCEPTION),
+					 errmsg("could not run \"%s\" on server \"%s\"",
+							sql, conn->server_name),
+					 errdetail_internal("%s", PQresultErrorMessage(res)),
+					 errhint("recover_prepared_transactions() will finish it.")));
+	}
+	else if (!ok)
+		ereport(WARNING,
+				(errcode(ERRCODE_CONNECTION_EXCEPTION),
+				 errmsg("could not run \"%s\" on server \"%s\"",
+						sql, conn->server_name),
+				 errdetail_internal("%s", pchomp(PQerrorMessage(conn->pgconn))),
+				 errhint("recover_prepared_transactions() will finish it.")));
+	if (res)
+		PQclear(res);
+	return ok;
+}
+
+/*
+ * PRE_COMMIT: commit every remote transaction, in one phase if at most one
+ * connection wrote, else in two phases (PREPARE TRANSACTION on each written
+ * connection plus a commit record per prepared transaction in the local
+ * transaction; COMMIT PREPARED follows at the COMMIT event).  Throws on
+ * failure, which aborts the local transaction and, through the ABORT event,
+ * rolls back everything, the prepared transactions included.
+ */
+static void
+pre_commit_all(void)
+{
+	HASH_SEQ_STATUS scan;
+	SfConn	   *conn;
+	int			nwritten = 0;
+
+	hash_seq_init(&scan, sf_connections);
+	while ((conn = (SfConn *) hash_seq_search(&scan)))
+	{
+		if (conn->pgconn == NULL || conn->xact_depth <= 0)
+			continue;
+		sf_conn_drain(conn);
+		if (conn->broken)
+			ereport(ERROR,
+					(errcode(ERRCODE_CONNECTION_EXCEPTION),
+					 errmsg("cannot commit: connection to server \"%s\" is in an unknown state",
+							conn->server_name)));
+		if (conn->wrote)
+			nwritten++;
+	}
+
+	if (nwritten >= 2)
+	{
+		/*
+		 * The commit records go in first: they give the local transaction
+		 * its xid (named in the gids) and, once flushed, make that xid
+		 * durable, so a coordinator restarting after a crash never hands
+		 * it out again while prepared transactions naming it exist.  They
+		 * become visible only if the local transaction commits.
+		 */
+		hash_seq_init(&scan, sf_connections);
+		while ((conn = (SfConn *) hash_seq_search(&scan)))
+		{
+			if (conn->pgconn == NULL || conn->xact_depth <= 0 || !conn->wrote)
+				continue;
+			sf_make_gid(conn->prepared_gid, conn->serverid);
+			sf_insert_commit_record(conn->prepared_gid, conn->serverid);
+		}
+		XLogFlush(XactLastRecEnd);
+
+		sf_fault_point("before-prepare", true);
+		hash_seq_init(&scan, sf_connections);
+		while ((conn = (SfConn *) hash_seq_search(&scan)))
+		{
+			char		sql[SF_GID_MAX + 64];
+
+			if (conn->pgconn == NULL || conn->xact_depth <= 0 || !conn->wrote)
+				continue;
+			snprintf(sql, sizeof(sql), "PREPARE TRANSACTION '%s'",
+					 conn->prepared_gid);
+			PG_TRY();
+			{
+				sf_exec_command(conn, sql);
+			}
+			PG_CATCH();
+			{
+				/* the worker may or may not have prepared it: try to undo */
+				conn->prepared = true;
+				PG_RE_THROW();
+			}
+			PG_END_TRY();
+			conn->prepared = true;
+			conn->xact_depth = 0;
+		}
+		sf_fault_point("after-prepare", true);
+	}
+
+	/* one-phase: read-only connections, or the only written one */
+	hash_seq_init(&scan, sf_connections);
+	while ((conn = (SfConn *) hash_seq_search(&scan)))
+	{
+		if (conn->pgconn == NULL || conn->xact_depth <= 0)
+			continue;
+		sf_exec_command(conn, "COMMIT TRANSACTION");
+		conn->xact_depth = 0;
+	}
+}
+
+/*
  * Local transaction end: commit (at PRE_COMMIT, so a failure still aborts
- * the local transaction) or roll back every remote transaction.
+ * the local transaction; see pre_commit_all) or roll back every remote
+ * transaction.
  */
 static void
 sf_xact_callback(XactEvent event, void *arg)
 {
 	HASH_SEQ_STATUS scan;
 	SfConn	   *conn;
+	bool		fault_done = false;
 
 	if (sf_connections == NULL)
 		return;
+
+	if (event == XACT_EVENT_PRE_COMMIT ||
+		event == XACT_EVENT_PARALLEL_PRE_COMMIT)
+	{
+		pre_commit_all();
+		return;
+	}
 
 	hash_seq_init(&scan, sf_connections);
 	while ((conn = (SfConn *) hash_seq_search(&scan)))
@@ -832,27 +991,45 @@ sf_xact_callback(XactEvent event, void *arg)
 		if (conn->pgconn == NULL)
 			continue;
 
+		if (conn->prepared)
+		{
+			if (event == XACT_EVENT_COMMIT ||
+				event == XACT_EVENT_PARALLEL_COMMIT)
+			{
+				/* the commit records are durable now */
+				if (!fault_done)
+					sf_fault_point("before-commit-prepared", false);
+				fault_done = true;
+				if (shardfdw_test_fault_point != NULL &&
+					strcmp(shardfdw_test_fault_point, "skip-commit-prepared") == 0)
+					conn->prepared = false;
+				else if (!finish_prepared(conn, "COMMIT PREPARED"))
+					disconnect(conn);
+			}
+			else if (event == XACT_EVENT_ABORT ||
+					 event == XACT_EVENT_PARALLEL_ABORT)
+			{
+				if (!cleanup_in_flight(conn) ||
+					!finish_prepared(conn, "ROLLBACK PREPARED"))
+					disconnect(conn);
+			}
+		}
+
 		if (conn->xact_depth > 0)
 		{
 			switch (event)
 			{
 				case XACT_EVENT_PARALLEL_PRE_COMMIT:
 				case XACT_EVENT_PRE_COMMIT:
-					sf_conn_drain(conn);
-					if (conn->broken)
-						ereport(ERROR,
-								(errcode(ERRCODE_CONNECTION_EXCEPTION),
-								 errmsg("cannot commit: connection to server \"%s\" is in an unknown state",
-										conn->server_name)));
-					sf_exec_command(conn, "COMMIT TRANSACTION");
-					conn->xact_depth = 0;
+					/* handled by pre_commit_all */
 					break;
 				case XACT_EVENT_PRE_PREPARE:
 					ereport(ERROR,
 							(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 							 errmsg("cannot prepare a transaction that has operated on shardfdw shards"),
 							 errdetail("The transaction used server \"%s\".",
-									   conn->server_name)));
+									   conn->server_name),
+							 errhint("shardfdw commits distributed transactions with two-phase commit itself; commit the transaction instead.")));
 					break;
 				case XACT_EVENT_PARALLEL_COMMIT:
 				case XACT_EVENT_COMMIT:
@@ -882,6 +1059,7 @@ sf_xact_callback(XactEvent event, void *arg)
 			conn->cursor_number = 0;
 			conn->pending_callback = NULL;
 			conn->pending_arg = NULL;
+			conn->wrote = false;
 			if (conn->pgconn &&
 				(conn->broken || conn->invalidated || conn->in_flight ||
 				 PQstatus(conn->pgconn) != CONNECTION_OK ||
@@ -1032,4 +1210,52 @@ sf_run_command_on_server(Oid serverid, const char *command, char **result)
 	}
 	PG_END_TRY();
 	return ok;
+}
+
+/*
+ * Open a short-lived autocommit connection to a server for the current
+ * user (or PUBLIC mapping), outside any transaction (for recovery).
+ * Returns NULL with the reason in *why if it could not be made.
+ */
+PGconn *
+sf_connect_raw(Oid serverid, char **why)
+{
+	ForeignServer *server = GetForeignServer(serverid);
+	UserMapping *user = GetUserMapping(GetUserId(), serverid);
+
+	return try_connect(server, user, why);
+}
+
+/*
+ * Run one command on a raw connection (sf_connect_raw) and return its last
+ * result (caller clears), or NULL if the connection broke.  Throws only on
+ * interrupts.
+ */
+PGresult *
+sf_raw_exec(PGconn *pgconn, const char *sql)
+{
+	bool		lost = false;
+	PGresult   *res;
+
+	if (!PQsendQuery(pgconn, sql))
+		return NULL;
+	res = read_results(pgconn, &lost);
+	if (lost && res)
+	{
+		PQclear(res);
+		res = NULL;
+	}
+	return res;
+}
+
+/*
+ * Record that the remote transaction of a connection wrote (or may have
+ * written) something, for commands sf_command_is_read_only cannot
+ * classify, e.g. a SELECT of a function with side effects.  Two or more
+ * written connections make the local commit a two-phase commit.
+ */
+void
+sf_conn_mark_written(SfConn *conn)
+{
+	conn->wrote = true;
 }

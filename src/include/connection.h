@@ -7,9 +7,11 @@
  * first use of a connection inside a local transaction opens a remote
  * transaction (with the same isolation level) and, inside subtransactions,
  * the matching savepoints; the remote transaction commits or aborts with the
- * local one.  Every remote statement of a local transaction (FDW scans,
- * modifications, DDL sent by the operations layer) goes through the same
- * connection, so a transaction always reads its own writes.
+ * local one (in two phases when two or more connections wrote, see
+ * sf_transaction.h; commands are classified as writes by their first
+ * keyword, sf_command_is_read_only, or by sf_conn_mark_written).  Every
+ * remote statement of a local transaction (FDW scans, modifications, DDL
+ * sent by the operations layer) goes through the same connection, so a transaction always reads its own writes.
  *
  * Remote sessions run with search_path = pg_catalog and with TimeZone,
  * DateStyle, IntervalStyle and extra_float_digits chosen so that values
@@ -53,6 +55,9 @@ extern void sf_conn_clear_pending(SfConn *conn, void *arg);
 extern void *sf_conn_pending_owner(SfConn *conn);
 extern void sf_conn_drain(SfConn *conn);
 extern void sf_conn_set_in_copy(SfConn *conn, bool in_copy);
+extern void sf_conn_mark_written(SfConn *conn);
+extern PGconn *sf_connect_raw(Oid serverid, char **why);
+extern PGresult *sf_raw_exec(PGconn *pgconn, const char *sql);
 
 extern void sf_exec_command(SfConn *conn, const char *sql);
 extern PGresult *sf_exec_query(SfConn *conn, const char *sql,

@@ -22,5 +22,6 @@ extern void sf_fdw_init(void);
 
 /* in metadata/metadata.c */
 extern void sf_metadata_init(void);
+extern void sf_transaction_init(void);
 
 #endif							/* SHARDFDW_H */
