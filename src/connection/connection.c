@@ -86,6 +86,9 @@ struct SfConn
 int			shardfdw_connect_timeout = 10;
 
 static HTAB *sf_connections = NULL;
+
+/* PG_DIAG_CONTEXT of the last error re-raised by sf_report_error */
+static char sf_remote_error_context[1024];
 static bool sf_xact_registered = false;
 
 static void sf_xact_callback(XactEvent event, void *arg);
@@ -498,6 +501,7 @@ sf_send_query(SfConn *conn, const char *sql, int nparams,
 	int			ok;
 
 	sf_conn_drain(conn);
+	sf_remote_error_context[0] = '\0';
 	if (!conn->wrote && !sf_command_is_read_only(sql))
 		conn->wrote = true;
 	if (nparams > 0)
@@ -639,6 +643,8 @@ sf_report_error(int elevel, PGresult *res, SfConn *conn, bool clear,
 		if (sqlstate && strlen(sqlstate) == 5)
 			code = MAKE_SQLSTATE(sqlstate[0], sqlstate[1], sqlstate[2],
 								 sqlstate[3], sqlstate[4]);
+		strlcpy(sf_remote_error_context, context ? context : "",
+				sizeof(sf_remote_error_context));
 		if (primary == NULL)
 			primary = pchomp(PQerrorMessage(conn->pgconn));
 		if (primary == NULL || primary[0] == '\0')
@@ -1258,4 +1264,16 @@ void
 sf_conn_mark_written(SfConn *conn)
 {
 	conn->wrote = true;
+}
+
+/*
+ * The worker's context lines (PG_DIAG_CONTEXT) of the error being raised by
+ * sf_report_error ("" if it had none), for error context callbacks that
+ * want to translate it (the COPY path maps the worker's COPY line to the
+ * coordinator's input line).
+ */
+const char *
+sf_last_remote_error_context(void)
+{
+	return sf_remote_error_context;
 }

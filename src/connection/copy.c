@@ -14,6 +14,8 @@
  */
 #include "postgres.h"
 
+#include "commands/copy.h"
+#include "commands/copyfrom_internal.h"
 #include "connection.h"
 #include "fmgr.h"
 #include "miscadmin.h"
@@ -163,4 +165,61 @@ sf_copy_append_row(StringInfo buf, TupleTableSlot *slot, FmgrInfo *outfuncs,
 
 	if (need_modes)
 		sf_reset_transmission_modes(nestlevel);
+}
+
+/*
+ * The CopyFromState of the COPY FROM running in this backend, if the
+ * current code runs under it (its error context callback is on the
+ * stack), else NULL.
+ */
+void *
+sf_copy_input_state(void)
+{
+	ErrorContextCallback *cb;
+
+	for (cb = error_context_stack; cb != NULL; cb = cb->previous)
+		if (cb->callback == CopyFromErrorCallback)
+			return cb->arg;
+	return NULL;
+}
+
+/* The input line COPY FROM is at (the row being routed). */
+uint64
+sf_copy_input_line(void *cstate)
+{
+	return cstate ? ((CopyFromState) cstate)->cur_lineno : 0;
+}
+
+/*
+ * Make the local COPY's error context name input line lineno (not the
+ * line being read when a batch fails).  Only for an error being raised.
+ */
+void
+sf_copy_input_blame(void *cstate, uint64 lineno)
+{
+	CopyFromState cs = (CopyFromState) cstate;
+
+	if (cs == NULL || lineno == 0)
+		return;
+	cs->cur_lineno = lineno;
+	cs->line_buf_valid = false;
+	cs->cur_attname = NULL;
+	cs->cur_attval = NULL;
+}
+
+/*
+ * The line number in a worker's COPY error context ("COPY name, line N..."),
+ * 0 if there is none.
+ */
+int64
+sf_copy_remote_error_line(const char *context)
+{
+	const char *p;
+
+	if (context == NULL || strncmp(context, "COPY ", 5) != 0)
+		return 0;
+	p = strstr(context, ", line ");
+	if (p == NULL)
+		return 0;
+	return strtoll(p + 7, NULL, 10);
 }

@@ -55,6 +55,9 @@
 /* Flush the COPY buffer when it grows past this many bytes. */
 #define SF_COPY_FLUSH_BYTES (1024 * 1024)
 
+/* Rows per COPY batch when the batch_size option is not set. */
+#define SF_COPY_DEFAULT_BATCH_SIZE 10000
+
 /* How a modification state sends its rows. */
 typedef enum SfModifyMode
 {
@@ -84,6 +87,10 @@ typedef struct SfModifyState
 	const char **values;		/* text parameters of one row */
 	StringInfoData copybuf;		/* COPY lines not yet sent */
 	int			buffered;		/* rows in copybuf */
+	/* (transaction layer, COPY errors) input line of each buffered row */
+	void	   *copy_cstate;	/* the local COPY FROM feeding us, or NULL */
+	uint64	   *linenos;		/* its input line per buffered row */
+	int			linenos_size;	/* allocated entries */
 	int			batch_size;		/* flush every that many rows */
 	bool		defer_flush;	/* send buffered rows only at the end */
 	MemoryContext row_cxt;		/* memory of one row */
@@ -196,6 +203,22 @@ flush_error_callback(void *arg)
 {
 	SfModifyState *st = (SfModifyState *) arg;
 
+	int64		row = sf_copy_remote_error_line(sf_last_remote_error_context());
+
+	/*
+	 * (transaction layer) A row rejected by the worker: name the input line
+	 * of the local COPY it came from, here and in the COPY's own context.
+	 */
+	if (st->linenos != NULL && row > 0 && row <= st->buffered &&
+		st->linenos[row - 1] > 0)
+	{
+		sf_copy_input_blame(st->copy_cstate, st->linenos[row - 1]);
+		errcontext("input line " UINT64_FORMAT ", row %d of %d sent by COPY to shard table \"%s.%s\" on server \"%s\"",
+				   st->linenos[row - 1], (int) row, st->buffered,
+				   get_namespace_name(RelationGetNamespace(st->rel)),
+				   RelationGetRelationName(st->rel), st->server_name);
+		return;
+	}
 	errcontext("COPY of %d rows into shard table \"%s.%s\" on server \"%s\"",
 			   st->buffered,
 			   get_namespace_name(RelationGetNamespace(st->rel)),
@@ -378,8 +401,18 @@ modify_begin(EState *estate, ResultRelInfo *rinfo, CmdType operation,
 		  rinfo->ri_WithCheckOptions == NIL)))
 	{
 		st->mode = SF_MODIFY_COPY;
+		/*
+		 * (transaction layer) COPY batches are larger than INSERT batches
+		 * unless batch_size is set: fewer round trips per row (see
+		 * bench/RESULTS.md); SF_COPY_FLUSH_BYTES still bounds the memory.
+		 */
+		if (sf_option_string(server->options, "batch_size", NULL) == NULL &&
+			sf_option_string(table->options, "batch_size", NULL) == NULL)
+			st->batch_size = SF_COPY_DEFAULT_BATCH_SIZE;
 		sf_build_copy(&sql, rel, target_attrs);
 		initStringInfo(&st->copybuf);
+		/* (transaction layer) rows from a local COPY FROM keep their line */
+		st->copy_cstate = sf_copy_input_state();
 	}
 	else
 	{
@@ -514,6 +547,20 @@ modify_buffer_row(SfModifyState *st, TupleTableSlot *slot)
 	slot_getallattrs(slot);
 	sf_copy_append_row(&st->copybuf, slot, st->outfuncs, st->target_attrs);
 	MemoryContextSwitchTo(old);
+	/* (transaction layer) remember the input line for error messages */
+	if (st->copy_cstate != NULL)
+	{
+		if (st->buffered >= st->linenos_size)
+		{
+			int			n = Max(st->linenos_size * 2, 1024);
+
+			st->linenos = st->linenos ?
+				repalloc(st->linenos, n * sizeof(uint64)) :
+				MemoryContextAlloc(GetMemoryChunkContext(st), n * sizeof(uint64));
+			st->linenos_size = n;
+		}
+		st->linenos[st->buffered] = sf_copy_input_line(st->copy_cstate);
+	}
 	st->buffered++;
 	if (!st->defer_flush &&
 		(st->buffered >= st->batch_size ||

@@ -69,6 +69,7 @@ extern bool sf_run_command_on_server(Oid serverid, const char *command,
 									 char **result);
 extern void sf_report_error(int elevel, PGresult *res, SfConn *conn,
 							bool clear, const char *sql);
+extern const char *sf_last_remote_error_context(void);
 
 /*
  * in copy.c: streaming rows with COPY ... FROM STDIN in text format.
@@ -83,6 +84,18 @@ extern void sf_copy_end(SfConn *conn, const char *copy_sql);
 extern void sf_copy_append_value(StringInfo buf, const char *value);
 extern void sf_copy_append_row(StringInfo buf, TupleTableSlot *slot,
 							   FmgrInfo *outfuncs, List *attnums);
+
+/*
+ * in copy.c: the local COPY FROM being executed (its CopyFromState, found
+ * on the error context stack; NULL outside COPY FROM), its current input
+ * line, and the line number a worker's COPY error context names (0 if
+ * none).  sf_copy_input_blame makes the local COPY's own error context
+ * report the given input line.
+ */
+extern void *sf_copy_input_state(void);
+extern uint64 sf_copy_input_line(void *cstate);
+extern void sf_copy_input_blame(void *cstate, uint64 lineno);
+extern int64 sf_copy_remote_error_line(const char *context);
 
 /* in connection.c: text transmission of values (see set_transmission_modes) */
 extern int	sf_set_transmission_modes(void);
