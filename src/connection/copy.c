@@ -61,8 +61,19 @@ sf_copy_send(SfConn *conn, const char *data, int len)
 void
 sf_copy_end(SfConn *conn, const char *copy_sql)
 {
-	PGresult   *res;
+	sf_copy_end_async(conn);
+	sf_copy_check_result(conn, copy_sql);
+}
 
+/*
+ * Finish the COPY's data without waiting for the worker's verdict: the
+ * COPY stays in flight (the caller registers a drain callback that calls
+ * sf_copy_check_result), so the worker stores the rows while the
+ * coordinator prepares the next batch.
+ */
+void
+sf_copy_end_async(SfConn *conn)
+{
 	if (PQputCopyEnd(sf_conn_pgconn(conn), NULL) != 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_CONNECTION_FAILURE),
@@ -71,7 +82,17 @@ sf_copy_end(SfConn *conn, const char *copy_sql)
 				 errdetail_internal("%s",
 									pchomp(PQerrorMessage(sf_conn_pgconn(conn))))));
 	sf_conn_set_in_copy(conn, false);
-	res = sf_get_result(conn, copy_sql);
+}
+
+/*
+ * Read the result of a COPY ended by sf_copy_end_async: an ERROR (the
+ * worker's) unless the worker accepted every row.
+ */
+void
+sf_copy_check_result(SfConn *conn, const char *copy_sql)
+{
+	PGresult   *res = sf_get_result(conn, copy_sql);
+
 	if (PQresultStatus(res) != PGRES_COMMAND_OK)
 		sf_report_error(ERROR, res, conn, true, copy_sql);
 	PQclear(res);

@@ -91,6 +91,11 @@ typedef struct SfModifyState
 	void	   *copy_cstate;	/* the local COPY FROM feeding us, or NULL */
 	uint64	   *linenos;		/* its input line per buffered row */
 	int			linenos_size;	/* allocated entries */
+	/* (transaction layer, COPY pipelining) the batch sent, verdict unread */
+	int			sent_rows;		/* its rows (0: none pending) */
+	uint64	   *sent_linenos;	/* their input lines */
+	int			sent_linenos_size;	/* allocated entries */
+	int			flush_at;		/* rows that trigger the next flush */
 	int			batch_size;		/* flush every that many rows */
 	bool		defer_flush;	/* send buffered rows only at the end */
 	MemoryContext row_cxt;		/* memory of one row */
@@ -197,42 +202,87 @@ sf_PlanForeignModify(PlannerInfo *root, ModifyTable *plan,
  * ---------------------------------------------------------------------
  */
 
-/* Error context of a COPY flush: which shard, which server. */
+/*
+ * Error context of a COPY batch of nrows rows (input lines linenos, or
+ * NULL): which shard, which server and, when the worker rejected a row of
+ * a local COPY FROM, which input line (transaction layer).
+ */
 static void
-flush_error_callback(void *arg)
+copy_error_context(SfModifyState *st, int nrows, const uint64 *linenos)
 {
-	SfModifyState *st = (SfModifyState *) arg;
-
 	int64		row = sf_copy_remote_error_line(sf_last_remote_error_context());
 
-	/*
-	 * (transaction layer) A row rejected by the worker: name the input line
-	 * of the local COPY it came from, here and in the COPY's own context.
-	 */
-	if (st->linenos != NULL && row > 0 && row <= st->buffered &&
-		st->linenos[row - 1] > 0)
+	if (linenos != NULL && row > 0 && row <= nrows && linenos[row - 1] > 0)
 	{
-		sf_copy_input_blame(st->copy_cstate, st->linenos[row - 1]);
+		/* the local COPY's own context names that line too */
+		sf_copy_input_blame(st->copy_cstate, linenos[row - 1]);
 		errcontext("input line " UINT64_FORMAT ", row %d of %d sent by COPY to shard table \"%s.%s\" on server \"%s\"",
-				   st->linenos[row - 1], (int) row, st->buffered,
+				   linenos[row - 1], (int) row, nrows,
 				   get_namespace_name(RelationGetNamespace(st->rel)),
 				   RelationGetRelationName(st->rel), st->server_name);
 		return;
 	}
 	errcontext("COPY of %d rows into shard table \"%s.%s\" on server \"%s\"",
-			   st->buffered,
+			   nrows,
 			   get_namespace_name(RelationGetNamespace(st->rel)),
 			   RelationGetRelationName(st->rel), st->server_name);
 }
 
-/* Send the buffered COPY rows, if any. */
+/* Error context while a batch is sent. */
+static void
+flush_error_callback(void *arg)
+{
+	SfModifyState *st = (SfModifyState *) arg;
+
+	copy_error_context(st, st->buffered, st->linenos);
+}
+
+/* Error context while the worker's verdict on a sent batch is read. */
+static void
+sent_error_callback(void *arg)
+{
+	SfModifyState *st = (SfModifyState *) arg;
+
+	copy_error_context(st, st->sent_rows, st->sent_linenos);
+}
+
+/*
+ * Drain callback of a sent batch (transaction layer: COPY pipelining):
+ * read the worker's verdict.  Runs when anyone next uses the connection,
+ * at the latest at the end of the statement (modify_wait).
+ */
+static void
+copy_result_callback(void *arg)
+{
+	SfModifyState *st = (SfModifyState *) arg;
+	ErrorContextCallback errcb;
+
+	errcb.callback = sent_error_callback;
+	errcb.arg = st;
+	errcb.previous = error_context_stack;
+	error_context_stack = &errcb;
+	sf_copy_check_result(st->conn, st->sql);
+	error_context_stack = errcb.previous;
+	st->sent_rows = 0;
+}
+
+/*
+ * Send the buffered COPY rows, if any.  The worker's verdict is read later
+ * (copy_result_callback), so that it stores this batch while the
+ * coordinator routes the next rows.
+ */
 static void
 modify_flush(SfModifyState *st)
 {
 	ErrorContextCallback errcb;
+	uint64	   *swap;
+	int			swap_size;
 
 	if (st->buffered == 0)
 		return;
+	/* the verdict on an earlier batch on this connection, in its context */
+	sf_conn_drain(st->conn);
+
 	errcb.callback = flush_error_callback;
 	errcb.arg = st;
 	errcb.previous = error_context_stack;
@@ -240,11 +290,31 @@ modify_flush(SfModifyState *st)
 
 	sf_copy_begin(st->conn, st->sql);
 	sf_copy_send(st->conn, st->copybuf.data, st->copybuf.len);
-	sf_copy_end(st->conn, st->sql);
+	sf_copy_end_async(st->conn);
 
 	error_context_stack = errcb.previous;
+
+	/* the sent batch keeps its input lines until its verdict is read */
+	swap = st->sent_linenos;
+	swap_size = st->sent_linenos_size;
+	st->sent_linenos = st->linenos;
+	st->sent_linenos_size = st->linenos_size;
+	st->linenos = swap;
+	st->linenos_size = swap_size;
+	st->sent_rows = st->buffered;
+	sf_conn_set_pending(st->conn, copy_result_callback, st);
+
 	resetStringInfo(&st->copybuf);
 	st->buffered = 0;
+	st->flush_at = st->batch_size;
+}
+
+/* Wait for the verdict on this state's last batch, if still pending. */
+static void
+modify_wait(SfModifyState *st)
+{
+	if (st->conn != NULL && sf_conn_pending_owner(st->conn) == st)
+		sf_conn_drain(st->conn);
 }
 
 /* The user whose mapping a modification uses. */
@@ -409,6 +479,17 @@ modify_begin(EState *estate, ResultRelInfo *rinfo, CmdType operation,
 		if (sf_option_string(server->options, "batch_size", NULL) == NULL &&
 			sf_option_string(table->options, "batch_size", NULL) == NULL)
 			st->batch_size = SF_COPY_DEFAULT_BATCH_SIZE;
+
+		/*
+		 * The shards of a table fill at the same rate: a first batch of
+		 * between half and all of batch_size rows, different per shard,
+		 * spreads their flushes so that workers store one batch while the
+		 * coordinator routes the next (see modify_flush).
+		 */
+		st->flush_at = st->batch_size / 2 + 1 +
+			(int) ((RelationGetRelid(rel) * UINT64CONST(2654435761)) %
+				   (uint64) (st->batch_size / 2 + 1));
+		st->flush_at = Min(st->flush_at, st->batch_size);
 		sf_build_copy(&sql, rel, target_attrs);
 		initStringInfo(&st->copybuf);
 		/* (transaction layer) rows from a local COPY FROM keep their line */
@@ -563,7 +644,7 @@ modify_buffer_row(SfModifyState *st, TupleTableSlot *slot)
 	}
 	st->buffered++;
 	if (!st->defer_flush &&
-		(st->buffered >= st->batch_size ||
+		(st->buffered >= st->flush_at ||
 		 st->copybuf.len >= SF_COPY_FLUSH_BYTES))
 		modify_flush(st);
 }
@@ -881,6 +962,11 @@ sf_EndForeignModify(EState *estate, ResultRelInfo *rinfo)
 		modify_flush(st);
 	if (st->moved != NULL)
 		modify_flush(st->moved);
+	/* (transaction layer) every batch's verdict within the statement */
+	if (st->mode == SF_MODIFY_COPY)
+		modify_wait(st);
+	if (st->moved != NULL)
+		modify_wait(st->moved);
 }
 
 /*

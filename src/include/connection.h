@@ -81,6 +81,8 @@ extern const char *sf_last_remote_error_context(void);
 extern void sf_copy_begin(SfConn *conn, const char *copy_sql);
 extern void sf_copy_send(SfConn *conn, const char *data, int len);
 extern void sf_copy_end(SfConn *conn, const char *copy_sql);
+extern void sf_copy_end_async(SfConn *conn);
+extern void sf_copy_check_result(SfConn *conn, const char *copy_sql);
 extern void sf_copy_append_value(StringInfo buf, const char *value);
 extern void sf_copy_append_row(StringInfo buf, TupleTableSlot *slot,
 							   FmgrInfo *outfuncs, List *attnums);
