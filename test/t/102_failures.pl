@@ -180,6 +180,48 @@ is($coord->safe_psql('shardfdw', 'SELECT count(*) FROM t'), '100',
 	'the table works after the cancellations');
 is(worker1_busy(), '0', 'no shardfdw session left busy on worker1');
 
+# ---------------------------------------------------------------- no 2PC
+# a worker with max_prepared_transactions = 0: registering it warns, a
+# write on it and on another worker fails at commit naming it and leaves
+# nothing anywhere
+my $w3 = PostgreSQL::Test::Cluster->new('worker3');
+$w3->init;
+$w3->append_conf('postgresql.conf', "max_prepared_transactions = 0\n");
+$w3->start;
+$w3->safe_psql('postgres', 'CREATE DATABASE shardfdw');
+$ret = $coord->psql(
+	'shardfdw', undef,
+	stdout => \$out,
+	stderr => \$err,
+	extra_params => [
+		'-v', 'name=worker3',
+		'-v', 'host=' . $w3->host,
+		'-v', 'port=' . $w3->port,
+		'-v', 'dbname=shardfdw',
+		'-v', "user=$user",
+		'-f', $add_worker
+	]);
+is($ret, 0, 'a worker without prepared transactions can be registered');
+like($err, qr/WARNING:.*max_prepared_transactions = 0/, 'with a warning');
+$coord->safe_psql('shardfdw',
+	'CREATE TABLE n (id int PRIMARY KEY); INSERT INTO n SELECT generate_series(1, 100)');
+$ret = $coord->psql('shardfdw',
+	"SET shardfdw.shard_count = 6; SELECT create_distributed_table('n', 'id')",
+	stdout => \$out, stderr => \$err);
+isnt($ret, 0, 'distributing onto it and other workers fails');
+like($err, qr/prepared transactions are disabled.*worker3/s,
+	'naming the worker without prepared transactions') or diag($err);
+is($coord->safe_psql('shardfdw',
+		"SELECT count(*) FROM shardfdw.shards WHERE table_name = 'n'::regclass"),
+	'0', 'the table was not distributed');
+is($coord->safe_psql('shardfdw', 'SELECT count(*) FROM n'), '100',
+	'its rows are still local');
+is($_->safe_psql('shardfdw',
+		"SELECT count(*) FROM pg_tables WHERE tablename ~ '^n_[0-9]+\$'"),
+	'0', 'no shard table left on ' . $_->name) for @workers, $w3;
+is($_->safe_psql('shardfdw', 'SELECT count(*) FROM pg_prepared_xacts'),
+	'0', 'no prepared transaction left on ' . $_->name) for @workers;
+
 $coord->stop;
-$_->stop for @workers;
+$_->stop for @workers, $w3;
 done_testing();
