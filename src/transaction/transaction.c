@@ -39,7 +39,9 @@
 #include "pgstat.h"
 #include "sf_transaction.h"
 #include "storage/latch.h"
+#include "storage/lwlock.h"
 #include "storage/procarray.h"
+#include "utils/snapmgr.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/rel.h"
@@ -272,15 +274,16 @@ typedef struct SfGid
 	bool		seen;			/* record: its prepared transaction exists */
 } SfGid;
 
-/* Is there a commit record for gid, by a fresh query? */
+/* Is there a commit record for gid in the active snapshot? */
 static bool
 record_exists(const char *gid)
 {
 	Datum		arg = CStringGetTextDatum(gid);
 	Oid			argtype = TEXTOID;
 
+	/* read_only: use the caller's active snapshot (see decide) */
 	if (SPI_execute_with_args("SELECT 1 FROM shardfdw.transaction WHERE gid = $1",
-							  1, &argtype, &arg, NULL, false, 1) != SPI_OK_SELECT)
+							  1, &argtype, &arg, NULL, true, 1) != SPI_OK_SELECT)
 		elog(ERROR, "could not read shardfdw.transaction");
 	return SPI_processed > 0;
 }
@@ -288,19 +291,45 @@ record_exists(const char *gid)
 /*
  * Decide the fate of an in-doubt prepared transaction with no commit
  * record in the first snapshot: 1 commit, -1 roll back, 0 leave it (its
- * local transaction still runs).
+ * local transaction still runs).  Once the local transaction is over, the
+ * commit log says how it ended (a crash leaves it neither committed nor
+ * aborted: not committed); the commit record, read with a new snapshot,
+ * decides only for transactions too old for the commit log (the caller's
+ * snapshot may predate the commit, e.g. in REPEATABLE READ).
  */
 static int
 decide(const char *gid, uint64 fxid)
 {
+	FullTransactionId next = ReadNextFullTransactionId();
 	TransactionId xid = XidFromFullTransactionId(FullTransactionIdFromU64(fxid));
+	bool		clog_usable;
 
+	if (fxid >= U64FromFullTransactionId(next))
+		return -1;				/* never handed out: its owner is gone */
 	if (TransactionIdIsInProgress(xid))
 		return 0;
-	/* the local transaction is over: committed iff its record exists */
-	if (record_exists(gid))
-		return 1;
-	return -1;
+	LWLockAcquire(XactTruncationLock, LW_SHARED);
+	clog_usable = U64FromFullTransactionId(next) - fxid < (UINT64CONST(1) << 31) &&
+		!TransactionIdPrecedes(xid, ShmemVariableCache->oldestClogXid);
+	if (clog_usable)
+	{
+		bool		committed = TransactionIdDidCommit(xid);
+
+		LWLockRelease(XactTruncationLock);
+		return committed ? 1 : -1;
+	}
+	LWLockRelease(XactTruncationLock);
+	PushActiveSnapshot(GetLatestSnapshot());
+	PG_TRY();
+	{
+		clog_usable = record_exists(gid);
+	}
+	PG_FINALLY();
+	{
+		PopActiveSnapshot();
+	}
+	PG_END_TRY();
+	return clog_usable ? 1 : -1;
 }
 
 /*
