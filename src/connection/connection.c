@@ -835,15 +835,41 @@ cleanup_command(SfConn *conn, const char *sql)
 }
 
 /*
- * Send a transaction-control command that must not throw because the local
- * transaction is already decided (COMMIT PREPARED after the local commit,
- * ROLLBACK PREPARED at abort).  Failure is a WARNING (recovery finishes the
- * job); a prepared transaction that no longer exists (recovery resolved it
- * first) is not a failure.  Returns false if the connection should be
- * dropped.
+ * Send COMMIT PREPARED or ROLLBACK PREPARED (verb) for the connection's
+ * prepared transaction, without waiting; finish_prepared_wait reads the
+ * result.  These run when the local transaction is already decided
+ * (COMMIT PREPARED after the local commit, ROLLBACK PREPARED at abort), so
+ * they never throw.  Returns false if it could not be sent.
  */
 static bool
-finish_prepared(SfConn *conn, const char *verb)
+finish_prepared_send(SfConn *conn, const char *verb)
+{
+	char		sql[SF_GID_MAX + 64];
+
+	snprintf(sql, sizeof(sql), "%s '%s'", verb, conn->prepared_gid);
+	if (PQstatus(conn->pgconn) != CONNECTION_OK || !PQsendQuery(conn->pgconn, sql))
+	{
+		ereport(WARNING,
+				(errcode(ERRCODE_CONNECTION_EXCEPTION),
+				 errmsg("could not run \"%s\" on server \"%s\"",
+						sql, conn->server_name),
+				 errdetail_internal("%s", pchomp(PQerrorMessage(conn->pgconn))),
+				 errhint("recover_prepared_transactions() will finish it.")));
+		conn->prepared = false;
+		return false;
+	}
+	conn->in_flight = true;
+	return true;
+}
+
+/*
+ * Read the result of finish_prepared_send.  Failure is a WARNING (recovery
+ * finishes the job); a prepared transaction that no longer exists
+ * (recovery resolved it first, or the PREPARE never happened) is not a
+ * failure.  Returns false if the connection should be dropped.
+ */
+static bool
+finish_prepared_wait(SfConn *conn, const char *verb)
 {
 	char		sql[SF_GID_MAX + 64];
 	PGresult   *res = NULL;
@@ -851,13 +877,7 @@ finish_prepared(SfConn *conn, const char *verb)
 
 	snprintf(sql, sizeof(sql), "%s '%s'", verb, conn->prepared_gid);
 	conn->prepared = false;
-	if (PQstatus(conn->pgconn) != CONNECTION_OK || !PQsendQuery(conn->pgconn, sql))
-		ok = false;
-	else
-	{
-		conn->in_flight = true;
-		ok = drain_with_timeout(conn, &res);
-	}
+	ok = drain_with_timeout(conn, &res);
 	if (ok && res != NULL && PQresultStatus(res) != PGRES_COMMAND_OK)
 	{
 		const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
@@ -880,6 +900,15 @@ finish_prepared(SfConn *conn, const char *verb)
 	if (res)
 		PQclear(res);
 	return ok;
+}
+
+/* Both halves, for one connection. */
+static bool
+finish_prepared(SfConn *conn, const char *verb)
+{
+	if (!finish_prepared_send(conn, verb))
+		return false;
+	return finish_prepared_wait(conn, verb);
 }
 
 /*
@@ -932,6 +961,14 @@ pre_commit_all(void)
 		XLogFlush(XactLastRecEnd);
 
 		sf_fault_point("before-prepare", true);
+
+		/*
+		 * Send every PREPARE, then read every result, so that the workers
+		 * write their prepared state to disk at the same time.  From the
+		 * moment a PREPARE is sent, the worker may have prepared: an error
+		 * anywhere makes the abort path send ROLLBACK PREPARED (a missing
+		 * prepared transaction is not an error there).
+		 */
 		hash_seq_init(&scan, sf_connections);
 		while ((conn = (SfConn *) hash_seq_search(&scan)))
 		{
@@ -941,18 +978,23 @@ pre_commit_all(void)
 				continue;
 			snprintf(sql, sizeof(sql), "PREPARE TRANSACTION '%s'",
 					 conn->prepared_gid);
-			PG_TRY();
-			{
-				sf_exec_command(conn, sql);
-			}
-			PG_CATCH();
-			{
-				/* the worker may or may not have prepared it: try to undo */
-				conn->prepared = true;
-				PG_RE_THROW();
-			}
-			PG_END_TRY();
 			conn->prepared = true;
+			sf_send_query(conn, sql, 0, NULL);
+		}
+		hash_seq_init(&scan, sf_connections);
+		while ((conn = (SfConn *) hash_seq_search(&scan)))
+		{
+			char		sql[SF_GID_MAX + 64];
+			PGresult   *res;
+
+			if (conn->pgconn == NULL || !conn->prepared || conn->xact_depth <= 0)
+				continue;
+			snprintf(sql, sizeof(sql), "PREPARE TRANSACTION '%s'",
+					 conn->prepared_gid);
+			res = sf_get_result(conn, sql);
+			if (PQresultStatus(res) != PGRES_COMMAND_OK)
+				sf_report_error(ERROR, res, conn, true, sql);
+			PQclear(res);
 			conn->xact_depth = 0;
 		}
 		sf_fault_point("after-prepare", true);
@@ -991,6 +1033,32 @@ sf_xact_callback(XactEvent event, void *arg)
 		return;
 	}
 
+	/*
+	 * After the local commit, the commit records are durable: send every
+	 * COMMIT PREPARED first, then read the results below, so the workers
+	 * commit at the same time.
+	 */
+	if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_PARALLEL_COMMIT)
+	{
+		bool		skip;
+
+		hash_seq_init(&scan, sf_connections);
+		while ((conn = (SfConn *) hash_seq_search(&scan)))
+		{
+			if (conn->pgconn == NULL || !conn->prepared)
+				continue;
+			if (!fault_done)
+				sf_fault_point("before-commit-prepared", false);
+			fault_done = true;
+			skip = shardfdw_test_fault_point != NULL &&
+				strcmp(shardfdw_test_fault_point, "skip-commit-prepared") == 0;
+			if (skip)
+				conn->prepared = false;
+			else if (!finish_prepared_send(conn, "COMMIT PREPARED"))
+				disconnect(conn);
+		}
+	}
+
 	hash_seq_init(&scan, sf_connections);
 	while ((conn = (SfConn *) hash_seq_search(&scan)))
 	{
@@ -1002,14 +1070,7 @@ sf_xact_callback(XactEvent event, void *arg)
 			if (event == XACT_EVENT_COMMIT ||
 				event == XACT_EVENT_PARALLEL_COMMIT)
 			{
-				/* the commit records are durable now */
-				if (!fault_done)
-					sf_fault_point("before-commit-prepared", false);
-				fault_done = true;
-				if (shardfdw_test_fault_point != NULL &&
-					strcmp(shardfdw_test_fault_point, "skip-commit-prepared") == 0)
-					conn->prepared = false;
-				else if (!finish_prepared(conn, "COMMIT PREPARED"))
+				if (!finish_prepared_wait(conn, "COMMIT PREPARED"))
 					disconnect(conn);
 			}
 			else if (event == XACT_EVENT_ABORT ||
