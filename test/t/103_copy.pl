@@ -154,6 +154,29 @@ $coord->command_ok(
 is(compare("$tmp/good.csv", "$tmp/out.csv"), 0,
 	'COPY TO returns exactly the rows loaded');
 
+# plain COPY tbl TO (rewritten into COPY (SELECT ...) TO by the hook)
+$coord->command_ok(
+	[
+		'psql', '-X', '-v', 'ON_ERROR_STOP=1', '-d', $coord->connstr('shardfdw'),
+		'-c', "\\copy c TO '$tmp/out2.csv' WITH (FORMAT csv)"
+	],
+	'COPY TO straight from the distributed table');
+{
+	open(my $fh, '<', "$tmp/out2.csv") or die;
+	my @lines = <$fh>;
+	close($fh);
+	@lines = sort { (split /,/, $a)[0] <=> (split /,/, $b)[0] } @lines;
+	open($fh, '>', "$tmp/out2.sorted.csv") or die;
+	print $fh @lines;
+	close($fh);
+	is(compare("$tmp/good.csv", "$tmp/out2.sorted.csv"), 0,
+		'COPY tbl TO returns exactly the rows loaded');
+}
+$coord->safe_psql('shardfdw',
+	"CREATE TABLE r (id int PRIMARY KEY, name text); INSERT INTO r VALUES (1, 'a'), (2, 'b'); SELECT create_reference_table('r')");
+is($coord->safe_psql('shardfdw', 'COPY r (name) TO STDOUT'),
+	"a\nb", 'COPY TO from a reference table, with a column list');
+
 # binary COPY FROM: the same rows through the binary format
 $coord->safe_psql(
 	'shardfdw', q{
