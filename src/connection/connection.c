@@ -1288,8 +1288,25 @@ PGconn *
 sf_connect_raw(Oid serverid, char **why)
 {
 	ForeignServer *server = GetForeignServer(serverid);
-	UserMapping *user = GetUserMapping(GetUserId(), serverid);
+	UserMapping *user = NULL;
+	MemoryContext cxt = CurrentMemoryContext;
 
+	/* a missing user mapping is a reason, not an error, here */
+	PG_TRY();
+	{
+		user = GetUserMapping(GetUserId(), serverid);
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(cxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		*why = edata->message;
+		return NULL;
+	}
+	PG_END_TRY();
 	return try_connect(server, user, why);
 }
 

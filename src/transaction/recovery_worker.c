@@ -99,7 +99,7 @@ sf_recovery_launcher_main(Datum arg)
 	MemoryContext cxt;
 
 	pqsignal(SIGHUP, SignalHandlerForConfigReload);
-	pqsignal(SIGTERM, die);
+	pqsignal(SIGTERM, SignalHandlerForShutdownRequest);
 	BackgroundWorkerUnblockSignals();
 	BackgroundWorkerInitializeConnection(NULL, NULL, 0);
 
@@ -117,6 +117,8 @@ sf_recovery_launcher_main(Datum arg)
 						 wait_ms, PG_WAIT_EXTENSION);
 		ResetLatch(MyLatch);
 		CHECK_FOR_INTERRUPTS();
+		if (ShutdownRequestPending)
+			proc_exit(0);
 		if (ConfigReloadPending)
 		{
 			ConfigReloadPending = false;
@@ -149,6 +151,8 @@ sf_recovery_launcher_main(Datum arg)
 			if (WaitForBackgroundWorkerStartup(handle, &pid) == BGWH_STARTED)
 				(void) WaitForBackgroundWorkerShutdown(handle);
 			pfree(handle);
+			if (ShutdownRequestPending)
+				proc_exit(0);
 		}
 		MemoryContextSwitchTo(old);
 		MemoryContextReset(cxt);
