@@ -340,6 +340,25 @@ REVOKE ALL ON FUNCTION create_reference_table(regclass) FROM PUBLIC;
 -- Two-phase commit and recovery (connection + transaction layer)
 --
 -- (transaction objects go here)
+-- One row per transaction prepared on a worker by a coordinator
+-- transaction that committed: inserted by that transaction itself (so it
+-- exists iff the coordinator committed), deleted by recovery once the
+-- prepared transaction is resolved.
+CREATE TABLE shardfdw.transaction (
+    gid text PRIMARY KEY,
+    server oid NOT NULL,
+    created_at timestamptz NOT NULL DEFAULT now()
+);
+COMMENT ON TABLE shardfdw.transaction
+  IS 'commit records of two-phase commits: the prepared transaction gid on a worker SERVER whose coordinator transaction committed';
+
+CREATE FUNCTION recover_prepared_transactions()
+RETURNS integer
+LANGUAGE C STRICT
+AS 'MODULE_PATHNAME', 'recover_prepared_transactions';
+COMMENT ON FUNCTION recover_prepared_transactions()
+  IS 'commit the prepared transactions on workers whose coordinator transaction committed, roll back the others; returns how many were resolved';
+REVOKE ALL ON FUNCTION recover_prepared_transactions() FROM PUBLIC;
 
 --
 -- DDL propagation (commands layer)

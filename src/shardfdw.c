@@ -36,6 +36,7 @@ _PG_init(void)
 	sf_metadata_init();
 	sf_commands_init();
 	sf_planner_init();
+	sf_transaction_init();
 
 	MarkGUCPrefixReserved("shardfdw");
 }

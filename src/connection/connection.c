@@ -17,14 +17,20 @@
  *	  IntervalStyle postgres, extra_float_digits 3 and the local TimeZone
  *	  (re-sent when it changes), so text values mean the same on both sides.
  *
- * Commit is one-phase for now: each remote transaction is committed at the
- * local PRE_COMMIT event, one connection after the other.
+ * Commit: a transaction that wrote on at most one connection commits every
+ * remote transaction with COMMIT at the local PRE_COMMIT event.  One that
+ * wrote on two or more commits with two-phase commit (see
+ * src/transaction/README.md): PREPARE TRANSACTION on each written
+ * connection and a commit record per prepared transaction in the local
+ * transaction at PRE_COMMIT, COMMIT PREPARED at the local COMMIT event,
+ * ROLLBACK PREPARED at local abort.
  *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
 #include "access/xact.h"
+#include "access/xlog.h"
 #include "catalog/pg_foreign_server.h"
 #include "catalog/pg_user_mapping.h"
 #include "commands/defrem.h"
@@ -44,6 +50,7 @@
 #include "utils/memutils.h"
 #include "utils/syscache.h"
 #include "utils/timestamp.h"
+#include "sf_transaction.h"
 
 /* how long cleanup after an error may wait for a worker, in milliseconds */
 #define SF_CLEANUP_TIMEOUT_MS 30000
@@ -70,11 +77,18 @@ struct SfConn
 	uint32		mapping_hashvalue;	/* syscache hash of the user mapping */
 	SfDrainCallback pending_callback;	/* reads the in-flight result */
 	void	   *pending_arg;	/* its owner */
+	bool		wrote;			/* the remote transaction may have written */
+	bool		prepared;		/* PREPARE TRANSACTION prepared_gid done,
+								 * COMMIT/ROLLBACK PREPARED still to send */
+	char		prepared_gid[SF_GID_MAX];	/* valid while prepared */
 };
 
 int			shardfdw_connect_timeout = 10;
 
 static HTAB *sf_connections = NULL;
+
+/* PG_DIAG_CONTEXT of the last error re-raised by sf_report_error */
+static char sf_remote_error_context[1024];
 static bool sf_xact_registered = false;
 
 static void sf_xact_callback(XactEvent event, void *arg);
@@ -109,6 +123,8 @@ disconnect(SfConn *conn)
 	conn->broken = false;
 	conn->pending_callback = NULL;
 	conn->pending_arg = NULL;
+	conn->wrote = false;
+	conn->prepared = false;
 	if (conn->sent_timezone)
 		free(conn->sent_timezone);
 	conn->sent_timezone = NULL;
@@ -485,6 +501,9 @@ sf_send_query(SfConn *conn, const char *sql, int nparams,
 	int			ok;
 
 	sf_conn_drain(conn);
+	sf_remote_error_context[0] = '\0';
+	if (!conn->wrote && !sf_command_is_read_only(sql))
+		conn->wrote = true;
 	if (nparams > 0)
 		ok = PQsendQueryParams(conn->pgconn, sql, nparams, NULL, values,
 							   NULL, NULL, 0);
@@ -624,6 +643,8 @@ sf_report_error(int elevel, PGresult *res, SfConn *conn, bool clear,
 		if (sqlstate && strlen(sqlstate) == 5)
 			code = MAKE_SQLSTATE(sqlstate[0], sqlstate[1], sqlstate[2],
 								 sqlstate[3], sqlstate[4]);
+		strlcpy(sf_remote_error_context, context ? context : "",
+				sizeof(sf_remote_error_context));
 		if (primary == NULL)
 			primary = pchomp(PQerrorMessage(conn->pgconn));
 		if (primary == NULL || primary[0] == '\0')
@@ -814,17 +835,229 @@ cleanup_command(SfConn *conn, const char *sql)
 }
 
 /*
+ * Send COMMIT PREPARED or ROLLBACK PREPARED (verb) for the connection's
+ * prepared transaction, without waiting; finish_prepared_wait reads the
+ * result.  These run when the local transaction is already decided
+ * (COMMIT PREPARED after the local commit, ROLLBACK PREPARED at abort), so
+ * they never throw.  Returns false if it could not be sent.
+ */
+static bool
+finish_prepared_send(SfConn *conn, const char *verb)
+{
+	char		sql[SF_GID_MAX + 64];
+
+	snprintf(sql, sizeof(sql), "%s '%s'", verb, conn->prepared_gid);
+	if (PQstatus(conn->pgconn) != CONNECTION_OK || !PQsendQuery(conn->pgconn, sql))
+	{
+		ereport(WARNING,
+				(errcode(ERRCODE_CONNECTION_EXCEPTION),
+				 errmsg("could not run \"%s\" on server \"%s\"",
+						sql, conn->server_name),
+				 errdetail_internal("%s", pchomp(PQerrorMessage(conn->pgconn))),
+				 errhint("recover_prepared_transactions() will finish it.")));
+		conn->prepared = false;
+		return false;
+	}
+	conn->in_flight = true;
+	return true;
+}
+
+/*
+ * Read the result of finish_prepared_send.  Failure is a WARNING (recovery
+ * finishes the job); a prepared transaction that no longer exists
+ * (recovery resolved it first, or the PREPARE never happened) is not a
+ * failure.  Returns false if the connection should be dropped.
+ */
+static bool
+finish_prepared_wait(SfConn *conn, const char *verb)
+{
+	char		sql[SF_GID_MAX + 64];
+	PGresult   *res = NULL;
+	bool		ok;
+
+	snprintf(sql, sizeof(sql), "%s '%s'", verb, conn->prepared_gid);
+	conn->prepared = false;
+	ok = drain_with_timeout(conn, &res);
+	if (ok && res != NULL && PQresultStatus(res) != PGRES_COMMAND_OK)
+	{
+		const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+
+		if (state == NULL || strcmp(state, "42704") != 0)
+			ereport(WARNING,
+					(errcode(ERRCODE_CONNECTION_EXCEPTION),
+					 errmsg("could not run \"%s\" on server \"%s\"",
+							sql, conn->server_name),
+					 errdetail_internal("%s", PQresultErrorMessage(res)),
+					 errhint("recover_prepared_transactions() will finish it.")));
+	}
+	else if (!ok)
+		ereport(WARNING,
+				(errcode(ERRCODE_CONNECTION_EXCEPTION),
+				 errmsg("could not run \"%s\" on server \"%s\"",
+						sql, conn->server_name),
+				 errdetail_internal("%s", pchomp(PQerrorMessage(conn->pgconn))),
+				 errhint("recover_prepared_transactions() will finish it.")));
+	if (res)
+		PQclear(res);
+	return ok;
+}
+
+/* Both halves, for one connection. */
+static bool
+finish_prepared(SfConn *conn, const char *verb)
+{
+	if (!finish_prepared_send(conn, verb))
+		return false;
+	return finish_prepared_wait(conn, verb);
+}
+
+/*
+ * PRE_COMMIT: commit every remote transaction, in one phase if at most one
+ * connection wrote, else in two phases (PREPARE TRANSACTION on each written
+ * connection plus a commit record per prepared transaction in the local
+ * transaction; COMMIT PREPARED follows at the COMMIT event).  Throws on
+ * failure, which aborts the local transaction and, through the ABORT event,
+ * rolls back everything, the prepared transactions included.
+ */
+static void
+pre_commit_all(void)
+{
+	HASH_SEQ_STATUS scan;
+	SfConn	   *conn;
+	int			nwritten = 0;
+
+	hash_seq_init(&scan, sf_connections);
+	while ((conn = (SfConn *) hash_seq_search(&scan)))
+	{
+		if (conn->pgconn == NULL || conn->xact_depth <= 0)
+			continue;
+		sf_conn_drain(conn);
+		if (conn->broken)
+			ereport(ERROR,
+					(errcode(ERRCODE_CONNECTION_EXCEPTION),
+					 errmsg("cannot commit: connection to server \"%s\" is in an unknown state",
+							conn->server_name)));
+		if (conn->wrote)
+			nwritten++;
+	}
+
+	if (nwritten >= 2)
+	{
+		/*
+		 * The commit records go in first: they give the local transaction
+		 * its xid (named in the gids) and, once flushed, make that xid
+		 * durable, so a coordinator restarting after a crash never hands
+		 * it out again while prepared transactions naming it exist.  They
+		 * become visible only if the local transaction commits.
+		 */
+		hash_seq_init(&scan, sf_connections);
+		while ((conn = (SfConn *) hash_seq_search(&scan)))
+		{
+			if (conn->pgconn == NULL || conn->xact_depth <= 0 || !conn->wrote)
+				continue;
+			sf_make_gid(conn->prepared_gid, conn->serverid);
+			sf_insert_commit_record(conn->prepared_gid, conn->serverid);
+		}
+		XLogFlush(XactLastRecEnd);
+
+		sf_fault_point("before-prepare", true);
+
+		/*
+		 * Send every PREPARE, then read every result, so that the workers
+		 * write their prepared state to disk at the same time.  From the
+		 * moment a PREPARE is sent, the worker may have prepared: an error
+		 * anywhere makes the abort path send ROLLBACK PREPARED (a missing
+		 * prepared transaction is not an error there).
+		 */
+		hash_seq_init(&scan, sf_connections);
+		while ((conn = (SfConn *) hash_seq_search(&scan)))
+		{
+			char		sql[SF_GID_MAX + 64];
+
+			if (conn->pgconn == NULL || conn->xact_depth <= 0 || !conn->wrote)
+				continue;
+			snprintf(sql, sizeof(sql), "PREPARE TRANSACTION '%s'",
+					 conn->prepared_gid);
+			conn->prepared = true;
+			sf_send_query(conn, sql, 0, NULL);
+		}
+		hash_seq_init(&scan, sf_connections);
+		while ((conn = (SfConn *) hash_seq_search(&scan)))
+		{
+			char		sql[SF_GID_MAX + 64];
+			PGresult   *res;
+
+			if (conn->pgconn == NULL || !conn->prepared || conn->xact_depth <= 0)
+				continue;
+			snprintf(sql, sizeof(sql), "PREPARE TRANSACTION '%s'",
+					 conn->prepared_gid);
+			res = sf_get_result(conn, sql);
+			if (PQresultStatus(res) != PGRES_COMMAND_OK)
+				sf_report_error(ERROR, res, conn, true, sql);
+			PQclear(res);
+			conn->xact_depth = 0;
+		}
+		sf_fault_point("after-prepare", true);
+	}
+
+	/* one-phase: read-only connections, or the only written one */
+	hash_seq_init(&scan, sf_connections);
+	while ((conn = (SfConn *) hash_seq_search(&scan)))
+	{
+		if (conn->pgconn == NULL || conn->xact_depth <= 0)
+			continue;
+		sf_exec_command(conn, "COMMIT TRANSACTION");
+		conn->xact_depth = 0;
+	}
+}
+
+/*
  * Local transaction end: commit (at PRE_COMMIT, so a failure still aborts
- * the local transaction) or roll back every remote transaction.
+ * the local transaction; see pre_commit_all) or roll back every remote
+ * transaction.
  */
 static void
 sf_xact_callback(XactEvent event, void *arg)
 {
 	HASH_SEQ_STATUS scan;
 	SfConn	   *conn;
+	bool		fault_done = false;
 
 	if (sf_connections == NULL)
 		return;
+
+	if (event == XACT_EVENT_PRE_COMMIT ||
+		event == XACT_EVENT_PARALLEL_PRE_COMMIT)
+	{
+		pre_commit_all();
+		return;
+	}
+
+	/*
+	 * After the local commit, the commit records are durable: send every
+	 * COMMIT PREPARED first, then read the results below, so the workers
+	 * commit at the same time.
+	 */
+	if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_PARALLEL_COMMIT)
+	{
+		bool		skip;
+
+		hash_seq_init(&scan, sf_connections);
+		while ((conn = (SfConn *) hash_seq_search(&scan)))
+		{
+			if (conn->pgconn == NULL || !conn->prepared)
+				continue;
+			if (!fault_done)
+				sf_fault_point("before-commit-prepared", false);
+			fault_done = true;
+			skip = shardfdw_test_fault_point != NULL &&
+				strcmp(shardfdw_test_fault_point, "skip-commit-prepared") == 0;
+			if (skip)
+				conn->prepared = false;
+			else if (!finish_prepared_send(conn, "COMMIT PREPARED"))
+				disconnect(conn);
+		}
+	}
 
 	hash_seq_init(&scan, sf_connections);
 	while ((conn = (SfConn *) hash_seq_search(&scan)))
@@ -832,27 +1065,38 @@ sf_xact_callback(XactEvent event, void *arg)
 		if (conn->pgconn == NULL)
 			continue;
 
+		if (conn->prepared)
+		{
+			if (event == XACT_EVENT_COMMIT ||
+				event == XACT_EVENT_PARALLEL_COMMIT)
+			{
+				if (!finish_prepared_wait(conn, "COMMIT PREPARED"))
+					disconnect(conn);
+			}
+			else if (event == XACT_EVENT_ABORT ||
+					 event == XACT_EVENT_PARALLEL_ABORT)
+			{
+				if (!cleanup_in_flight(conn) ||
+					!finish_prepared(conn, "ROLLBACK PREPARED"))
+					disconnect(conn);
+			}
+		}
+
 		if (conn->xact_depth > 0)
 		{
 			switch (event)
 			{
 				case XACT_EVENT_PARALLEL_PRE_COMMIT:
 				case XACT_EVENT_PRE_COMMIT:
-					sf_conn_drain(conn);
-					if (conn->broken)
-						ereport(ERROR,
-								(errcode(ERRCODE_CONNECTION_EXCEPTION),
-								 errmsg("cannot commit: connection to server \"%s\" is in an unknown state",
-										conn->server_name)));
-					sf_exec_command(conn, "COMMIT TRANSACTION");
-					conn->xact_depth = 0;
+					/* handled by pre_commit_all */
 					break;
 				case XACT_EVENT_PRE_PREPARE:
 					ereport(ERROR,
 							(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 							 errmsg("cannot prepare a transaction that has operated on shardfdw shards"),
 							 errdetail("The transaction used server \"%s\".",
-									   conn->server_name)));
+									   conn->server_name),
+							 errhint("shardfdw commits distributed transactions with two-phase commit itself; commit the transaction instead.")));
 					break;
 				case XACT_EVENT_PARALLEL_COMMIT:
 				case XACT_EVENT_COMMIT:
@@ -882,6 +1126,7 @@ sf_xact_callback(XactEvent event, void *arg)
 			conn->cursor_number = 0;
 			conn->pending_callback = NULL;
 			conn->pending_arg = NULL;
+			conn->wrote = false;
 			if (conn->pgconn &&
 				(conn->broken || conn->invalidated || conn->in_flight ||
 				 PQstatus(conn->pgconn) != CONNECTION_OK ||
@@ -1032,4 +1277,81 @@ sf_run_command_on_server(Oid serverid, const char *command, char **result)
 	}
 	PG_END_TRY();
 	return ok;
+}
+
+/*
+ * Open a short-lived autocommit connection to a server for the current
+ * user (or PUBLIC mapping), outside any transaction (for recovery).
+ * Returns NULL with the reason in *why if it could not be made.
+ */
+PGconn *
+sf_connect_raw(Oid serverid, char **why)
+{
+	ForeignServer *server = GetForeignServer(serverid);
+	UserMapping *user = NULL;
+	MemoryContext cxt = CurrentMemoryContext;
+
+	/* a missing user mapping is a reason, not an error, here */
+	PG_TRY();
+	{
+		user = GetUserMapping(GetUserId(), serverid);
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(cxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		*why = edata->message;
+		return NULL;
+	}
+	PG_END_TRY();
+	return try_connect(server, user, why);
+}
+
+/*
+ * Run one command on a raw connection (sf_connect_raw) and return its last
+ * result (caller clears), or NULL if the connection broke.  Throws only on
+ * interrupts.
+ */
+PGresult *
+sf_raw_exec(PGconn *pgconn, const char *sql)
+{
+	bool		lost = false;
+	PGresult   *res;
+
+	if (!PQsendQuery(pgconn, sql))
+		return NULL;
+	res = read_results(pgconn, &lost);
+	if (lost && res)
+	{
+		PQclear(res);
+		res = NULL;
+	}
+	return res;
+}
+
+/*
+ * Record that the remote transaction of a connection wrote (or may have
+ * written) something, for commands sf_command_is_read_only cannot
+ * classify, e.g. a SELECT of a function with side effects.  Two or more
+ * written connections make the local commit a two-phase commit.
+ */
+void
+sf_conn_mark_written(SfConn *conn)
+{
+	conn->wrote = true;
+}
+
+/*
+ * The worker's context lines (PG_DIAG_CONTEXT) of the error being raised by
+ * sf_report_error ("" if it had none), for error context callbacks that
+ * want to translate it (the COPY path maps the worker's COPY line to the
+ * coordinator's input line).
+ */
+const char *
+sf_last_remote_error_context(void)
+{
+	return sf_remote_error_context;
 }

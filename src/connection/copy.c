@@ -14,6 +14,8 @@
  */
 #include "postgres.h"
 
+#include "commands/copy.h"
+#include "commands/copyfrom_internal.h"
 #include "connection.h"
 #include "fmgr.h"
 #include "miscadmin.h"
@@ -59,8 +61,19 @@ sf_copy_send(SfConn *conn, const char *data, int len)
 void
 sf_copy_end(SfConn *conn, const char *copy_sql)
 {
-	PGresult   *res;
+	sf_copy_end_async(conn);
+	sf_copy_check_result(conn, copy_sql);
+}
 
+/*
+ * Finish the COPY's data without waiting for the worker's verdict: the
+ * COPY stays in flight (the caller registers a drain callback that calls
+ * sf_copy_check_result), so the worker stores the rows while the
+ * coordinator prepares the next batch.
+ */
+void
+sf_copy_end_async(SfConn *conn)
+{
 	if (PQputCopyEnd(sf_conn_pgconn(conn), NULL) != 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_CONNECTION_FAILURE),
@@ -69,7 +82,17 @@ sf_copy_end(SfConn *conn, const char *copy_sql)
 				 errdetail_internal("%s",
 									pchomp(PQerrorMessage(sf_conn_pgconn(conn))))));
 	sf_conn_set_in_copy(conn, false);
-	res = sf_get_result(conn, copy_sql);
+}
+
+/*
+ * Read the result of a COPY ended by sf_copy_end_async: an ERROR (the
+ * worker's) unless the worker accepted every row.
+ */
+void
+sf_copy_check_result(SfConn *conn, const char *copy_sql)
+{
+	PGresult   *res = sf_get_result(conn, copy_sql);
+
 	if (PQresultStatus(res) != PGRES_COMMAND_OK)
 		sf_report_error(ERROR, res, conn, true, copy_sql);
 	PQclear(res);
@@ -163,4 +186,61 @@ sf_copy_append_row(StringInfo buf, TupleTableSlot *slot, FmgrInfo *outfuncs,
 
 	if (need_modes)
 		sf_reset_transmission_modes(nestlevel);
+}
+
+/*
+ * The CopyFromState of the COPY FROM running in this backend, if the
+ * current code runs under it (its error context callback is on the
+ * stack), else NULL.
+ */
+void *
+sf_copy_input_state(void)
+{
+	ErrorContextCallback *cb;
+
+	for (cb = error_context_stack; cb != NULL; cb = cb->previous)
+		if (cb->callback == CopyFromErrorCallback)
+			return cb->arg;
+	return NULL;
+}
+
+/* The input line COPY FROM is at (the row being routed). */
+uint64
+sf_copy_input_line(void *cstate)
+{
+	return cstate ? ((CopyFromState) cstate)->cur_lineno : 0;
+}
+
+/*
+ * Make the local COPY's error context name input line lineno (not the
+ * line being read when a batch fails).  Only for an error being raised.
+ */
+void
+sf_copy_input_blame(void *cstate, uint64 lineno)
+{
+	CopyFromState cs = (CopyFromState) cstate;
+
+	if (cs == NULL || lineno == 0)
+		return;
+	cs->cur_lineno = lineno;
+	cs->line_buf_valid = false;
+	cs->cur_attname = NULL;
+	cs->cur_attval = NULL;
+}
+
+/*
+ * The line number in a worker's COPY error context ("COPY name, line N..."),
+ * 0 if there is none.
+ */
+int64
+sf_copy_remote_error_line(const char *context)
+{
+	const char *p;
+
+	if (context == NULL || strncmp(context, "COPY ", 5) != 0)
+		return 0;
+	p = strstr(context, ", line ");
+	if (p == NULL)
+		return 0;
+	return strtoll(p + 7, NULL, 10);
 }

@@ -55,6 +55,9 @@
 /* Flush the COPY buffer when it grows past this many bytes. */
 #define SF_COPY_FLUSH_BYTES (1024 * 1024)
 
+/* Rows per COPY batch when the batch_size option is not set. */
+#define SF_COPY_DEFAULT_BATCH_SIZE 10000
+
 /* How a modification state sends its rows. */
 typedef enum SfModifyMode
 {
@@ -84,6 +87,15 @@ typedef struct SfModifyState
 	const char **values;		/* text parameters of one row */
 	StringInfoData copybuf;		/* COPY lines not yet sent */
 	int			buffered;		/* rows in copybuf */
+	/* (transaction layer, COPY errors) input line of each buffered row */
+	void	   *copy_cstate;	/* the local COPY FROM feeding us, or NULL */
+	uint64	   *linenos;		/* its input line per buffered row */
+	int			linenos_size;	/* allocated entries */
+	/* (transaction layer, COPY pipelining) the batch sent, verdict unread */
+	int			sent_rows;		/* its rows (0: none pending) */
+	uint64	   *sent_linenos;	/* their input lines */
+	int			sent_linenos_size;	/* allocated entries */
+	int			flush_at;		/* rows that trigger the next flush */
 	int			batch_size;		/* flush every that many rows */
 	bool		defer_flush;	/* send buffered rows only at the end */
 	MemoryContext row_cxt;		/* memory of one row */
@@ -190,26 +202,87 @@ sf_PlanForeignModify(PlannerInfo *root, ModifyTable *plan,
  * ---------------------------------------------------------------------
  */
 
-/* Error context of a COPY flush: which shard, which server. */
+/*
+ * Error context of a COPY batch of nrows rows (input lines linenos, or
+ * NULL): which shard, which server and, when the worker rejected a row of
+ * a local COPY FROM, which input line (transaction layer).
+ */
+static void
+copy_error_context(SfModifyState *st, int nrows, const uint64 *linenos)
+{
+	int64		row = sf_copy_remote_error_line(sf_last_remote_error_context());
+
+	if (linenos != NULL && row > 0 && row <= nrows && linenos[row - 1] > 0)
+	{
+		/* the local COPY's own context names that line too */
+		sf_copy_input_blame(st->copy_cstate, linenos[row - 1]);
+		errcontext("input line " UINT64_FORMAT ", row %d of %d sent by COPY to shard table \"%s.%s\" on server \"%s\"",
+				   linenos[row - 1], (int) row, nrows,
+				   get_namespace_name(RelationGetNamespace(st->rel)),
+				   RelationGetRelationName(st->rel), st->server_name);
+		return;
+	}
+	errcontext("COPY of %d rows into shard table \"%s.%s\" on server \"%s\"",
+			   nrows,
+			   get_namespace_name(RelationGetNamespace(st->rel)),
+			   RelationGetRelationName(st->rel), st->server_name);
+}
+
+/* Error context while a batch is sent. */
 static void
 flush_error_callback(void *arg)
 {
 	SfModifyState *st = (SfModifyState *) arg;
 
-	errcontext("COPY of %d rows into shard table \"%s.%s\" on server \"%s\"",
-			   st->buffered,
-			   get_namespace_name(RelationGetNamespace(st->rel)),
-			   RelationGetRelationName(st->rel), st->server_name);
+	copy_error_context(st, st->buffered, st->linenos);
 }
 
-/* Send the buffered COPY rows, if any. */
+/* Error context while the worker's verdict on a sent batch is read. */
+static void
+sent_error_callback(void *arg)
+{
+	SfModifyState *st = (SfModifyState *) arg;
+
+	copy_error_context(st, st->sent_rows, st->sent_linenos);
+}
+
+/*
+ * Drain callback of a sent batch (transaction layer: COPY pipelining):
+ * read the worker's verdict.  Runs when anyone next uses the connection,
+ * at the latest at the end of the statement (modify_wait).
+ */
+static void
+copy_result_callback(void *arg)
+{
+	SfModifyState *st = (SfModifyState *) arg;
+	ErrorContextCallback errcb;
+
+	errcb.callback = sent_error_callback;
+	errcb.arg = st;
+	errcb.previous = error_context_stack;
+	error_context_stack = &errcb;
+	sf_copy_check_result(st->conn, st->sql);
+	error_context_stack = errcb.previous;
+	st->sent_rows = 0;
+}
+
+/*
+ * Send the buffered COPY rows, if any.  The worker's verdict is read later
+ * (copy_result_callback), so that it stores this batch while the
+ * coordinator routes the next rows.
+ */
 static void
 modify_flush(SfModifyState *st)
 {
 	ErrorContextCallback errcb;
+	uint64	   *swap;
+	int			swap_size;
 
 	if (st->buffered == 0)
 		return;
+	/* the verdict on an earlier batch on this connection, in its context */
+	sf_conn_drain(st->conn);
+
 	errcb.callback = flush_error_callback;
 	errcb.arg = st;
 	errcb.previous = error_context_stack;
@@ -217,11 +290,31 @@ modify_flush(SfModifyState *st)
 
 	sf_copy_begin(st->conn, st->sql);
 	sf_copy_send(st->conn, st->copybuf.data, st->copybuf.len);
-	sf_copy_end(st->conn, st->sql);
+	sf_copy_end_async(st->conn);
 
 	error_context_stack = errcb.previous;
+
+	/* the sent batch keeps its input lines until its verdict is read */
+	swap = st->sent_linenos;
+	swap_size = st->sent_linenos_size;
+	st->sent_linenos = st->linenos;
+	st->sent_linenos_size = st->linenos_size;
+	st->linenos = swap;
+	st->linenos_size = swap_size;
+	st->sent_rows = st->buffered;
+	sf_conn_set_pending(st->conn, copy_result_callback, st);
+
 	resetStringInfo(&st->copybuf);
 	st->buffered = 0;
+	st->flush_at = st->batch_size;
+}
+
+/* Wait for the verdict on this state's last batch, if still pending. */
+static void
+modify_wait(SfModifyState *st)
+{
+	if (st->conn != NULL && sf_conn_pending_owner(st->conn) == st)
+		sf_conn_drain(st->conn);
 }
 
 /* The user whose mapping a modification uses. */
@@ -378,8 +471,29 @@ modify_begin(EState *estate, ResultRelInfo *rinfo, CmdType operation,
 		  rinfo->ri_WithCheckOptions == NIL)))
 	{
 		st->mode = SF_MODIFY_COPY;
+		/*
+		 * (transaction layer) COPY batches are larger than INSERT batches
+		 * unless batch_size is set: fewer round trips per row (see
+		 * bench/RESULTS.md); SF_COPY_FLUSH_BYTES still bounds the memory.
+		 */
+		if (sf_option_string(server->options, "batch_size", NULL) == NULL &&
+			sf_option_string(table->options, "batch_size", NULL) == NULL)
+			st->batch_size = SF_COPY_DEFAULT_BATCH_SIZE;
+
+		/*
+		 * The shards of a table fill at the same rate: a first batch of
+		 * between half and all of batch_size rows, different per shard,
+		 * spreads their flushes so that workers store one batch while the
+		 * coordinator routes the next (see modify_flush).
+		 */
+		st->flush_at = st->batch_size / 2 + 1 +
+			(int) ((RelationGetRelid(rel) * UINT64CONST(2654435761)) %
+				   (uint64) (st->batch_size / 2 + 1));
+		st->flush_at = Min(st->flush_at, st->batch_size);
 		sf_build_copy(&sql, rel, target_attrs);
 		initStringInfo(&st->copybuf);
+		/* (transaction layer) rows from a local COPY FROM keep their line */
+		st->copy_cstate = sf_copy_input_state();
 	}
 	else
 	{
@@ -514,9 +628,23 @@ modify_buffer_row(SfModifyState *st, TupleTableSlot *slot)
 	slot_getallattrs(slot);
 	sf_copy_append_row(&st->copybuf, slot, st->outfuncs, st->target_attrs);
 	MemoryContextSwitchTo(old);
+	/* (transaction layer) remember the input line for error messages */
+	if (st->copy_cstate != NULL)
+	{
+		if (st->buffered >= st->linenos_size)
+		{
+			int			n = Max(st->linenos_size * 2, 1024);
+
+			st->linenos = st->linenos ?
+				repalloc(st->linenos, n * sizeof(uint64)) :
+				MemoryContextAlloc(GetMemoryChunkContext(st), n * sizeof(uint64));
+			st->linenos_size = n;
+		}
+		st->linenos[st->buffered] = sf_copy_input_line(st->copy_cstate);
+	}
 	st->buffered++;
 	if (!st->defer_flush &&
-		(st->buffered >= st->batch_size ||
+		(st->buffered >= st->flush_at ||
 		 st->copybuf.len >= SF_COPY_FLUSH_BYTES))
 		modify_flush(st);
 }
@@ -834,6 +962,11 @@ sf_EndForeignModify(EState *estate, ResultRelInfo *rinfo)
 		modify_flush(st);
 	if (st->moved != NULL)
 		modify_flush(st->moved);
+	/* (transaction layer) every batch's verdict within the statement */
+	if (st->mode == SF_MODIFY_COPY)
+		modify_wait(st);
+	if (st->moved != NULL)
+		modify_wait(st->moved);
 }
 
 /*

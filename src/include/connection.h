@@ -7,9 +7,11 @@
  * first use of a connection inside a local transaction opens a remote
  * transaction (with the same isolation level) and, inside subtransactions,
  * the matching savepoints; the remote transaction commits or aborts with the
- * local one.  Every remote statement of a local transaction (FDW scans,
- * modifications, DDL sent by the operations layer) goes through the same
- * connection, so a transaction always reads its own writes.
+ * local one (in two phases when two or more connections wrote, see
+ * sf_transaction.h; commands are classified as writes by their first
+ * keyword, sf_command_is_read_only, or by sf_conn_mark_written).  Every
+ * remote statement of a local transaction (FDW scans, modifications, DDL
+ * sent by the operations layer) goes through the same connection, so a transaction always reads its own writes.
  *
  * Remote sessions run with search_path = pg_catalog and with TimeZone,
  * DateStyle, IntervalStyle and extra_float_digits chosen so that values
@@ -53,6 +55,9 @@ extern void sf_conn_clear_pending(SfConn *conn, void *arg);
 extern void *sf_conn_pending_owner(SfConn *conn);
 extern void sf_conn_drain(SfConn *conn);
 extern void sf_conn_set_in_copy(SfConn *conn, bool in_copy);
+extern void sf_conn_mark_written(SfConn *conn);
+extern PGconn *sf_connect_raw(Oid serverid, char **why);
+extern PGresult *sf_raw_exec(PGconn *pgconn, const char *sql);
 
 extern void sf_exec_command(SfConn *conn, const char *sql);
 extern PGresult *sf_exec_query(SfConn *conn, const char *sql,
@@ -64,6 +69,7 @@ extern bool sf_run_command_on_server(Oid serverid, const char *command,
 									 char **result);
 extern void sf_report_error(int elevel, PGresult *res, SfConn *conn,
 							bool clear, const char *sql);
+extern const char *sf_last_remote_error_context(void);
 
 /*
  * in copy.c: streaming rows with COPY ... FROM STDIN in text format.
@@ -75,9 +81,23 @@ extern void sf_report_error(int elevel, PGresult *res, SfConn *conn,
 extern void sf_copy_begin(SfConn *conn, const char *copy_sql);
 extern void sf_copy_send(SfConn *conn, const char *data, int len);
 extern void sf_copy_end(SfConn *conn, const char *copy_sql);
+extern void sf_copy_end_async(SfConn *conn);
+extern void sf_copy_check_result(SfConn *conn, const char *copy_sql);
 extern void sf_copy_append_value(StringInfo buf, const char *value);
 extern void sf_copy_append_row(StringInfo buf, TupleTableSlot *slot,
 							   FmgrInfo *outfuncs, List *attnums);
+
+/*
+ * in copy.c: the local COPY FROM being executed (its CopyFromState, found
+ * on the error context stack; NULL outside COPY FROM), its current input
+ * line, and the line number a worker's COPY error context names (0 if
+ * none).  sf_copy_input_blame makes the local COPY's own error context
+ * report the given input line.
+ */
+extern void *sf_copy_input_state(void);
+extern uint64 sf_copy_input_line(void *cstate);
+extern void sf_copy_input_blame(void *cstate, uint64 lineno);
+extern int64 sf_copy_remote_error_line(const char *context);
 
 /* in connection.c: text transmission of values (see set_transmission_modes) */
 extern int	sf_set_transmission_modes(void);

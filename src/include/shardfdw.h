@@ -28,6 +28,7 @@ extern void sf_fdw_init(void);
 
 /* in metadata/metadata.c */
 extern void sf_metadata_init(void);
+extern void sf_transaction_init(void);
 
 /* in planner/planner.c */
 extern void sf_planner_init(void);
