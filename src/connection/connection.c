@@ -270,16 +270,14 @@ open_connection(ForeignServer *server, UserMapping *user)
 }
 
 /*
- * Hand out the connection of a user mapping, connected, with its remote
- * transaction (and savepoints up to the current subtransaction level) open.
- * Anything in flight on it is drained first.
+ * The cache entry of a user mapping, connected and idle (anything in flight
+ * drained), with or without a remote transaction.
  */
-SfConn *
-sf_get_connection(UserMapping *user)
+static SfConn *
+connection_entry(UserMapping *user)
 {
 	SfConn	   *conn;
 	bool		found;
-	int			level = GetCurrentTransactionNestLevel();
 
 	if (sf_connections == NULL)
 	{
@@ -343,23 +341,48 @@ sf_get_connection(UserMapping *user)
 		conn->xact_depth = 0;
 		sf_exec_command(conn,
 						"SET search_path = pg_catalog; SET DateStyle = ISO; "
-						"SET IntervalStyle = postgres; SET extra_float_digits = 3");
+						"SET IntervalStyle = postgres; SET extra_float_digits = 3; "
+						"SET default_transaction_isolation = 'read committed'");
 	}
 
 	sf_conn_drain(conn);
+	return conn;
+}
+
+/*
+ * "SET TimeZone = ...; " if the session's TimeZone differs from the one the
+ * remote session has, else "".  Remembers tz as sent.
+ */
+static char *
+timezone_sync_command(SfConn *conn)
+{
+	const char *tz = pg_get_timezone_name(session_timezone);
+
+	if (conn->sent_timezone != NULL && strcmp(conn->sent_timezone, tz) == 0)
+		return "";
+	if (conn->sent_timezone)
+		free(conn->sent_timezone);
+	conn->sent_timezone = strdup(tz);
+	return psprintf("SET TimeZone = %s; ", quote_literal_cstr(tz));
+}
+
+/*
+ * Hand out the connection of a user mapping, connected, with its remote
+ * transaction (and savepoints up to the current subtransaction level) open.
+ * Anything in flight on it is drained first.
+ */
+SfConn *
+sf_get_connection(UserMapping *user)
+{
+	SfConn	   *conn = connection_entry(user);
+	int			level = GetCurrentTransactionNestLevel();
 
 	if (conn->xact_depth <= 0)
 	{
-		const char *tz = pg_get_timezone_name(session_timezone);
 		StringInfoData sql;
 
 		initStringInfo(&sql);
-		if (conn->sent_timezone == NULL || strcmp(conn->sent_timezone, tz) != 0)
-		{
-			appendStringInfoString(&sql, "SET TimeZone = ");
-			appendStringInfoString(&sql, quote_literal_cstr(tz));
-			appendStringInfoString(&sql, "; ");
-		}
+		appendStringInfoString(&sql, timezone_sync_command(conn));
 		appendStringInfoString(&sql, "START TRANSACTION ISOLATION LEVEL ");
 		appendStringInfoString(&sql,
 							   IsolationIsSerializable() ? "SERIALIZABLE" :
@@ -367,9 +390,6 @@ sf_get_connection(UserMapping *user)
 							   "READ COMMITTED");
 		sf_exec_command(conn, sql.data);
 		pfree(sql.data);
-		if (conn->sent_timezone)
-			free(conn->sent_timezone);
-		conn->sent_timezone = strdup(tz);
 		conn->xact_depth = 1;
 		conn->cursor_number = 0;
 	}
@@ -393,6 +413,44 @@ SfConn *
 sf_get_connection_for_server(Oid serverid)
 {
 	return sf_get_connection(GetUserMapping(GetUserId(), serverid));
+}
+
+/*
+ * The connection for a statement that is, by itself, all the remote work of
+ * the current local transaction: the caller guarantees that this top-level
+ * autocommit statement sends exactly this one command to exactly this one
+ * server and writes nothing locally.  If the local transaction is such an
+ * autocommit READ COMMITTED transaction and no remote transaction is open
+ * on the connection yet, no remote transaction is opened: the worker runs
+ * the command in its own implicit transaction, one round trip with nothing
+ * to commit afterwards, and *autocommit is set.  Otherwise this is
+ * sf_get_connection_for_server and *autocommit is false.
+ *
+ * The worker commits when the command completes: if the coordinator fails
+ * after that (say, while returning rows to the client), the command stays
+ * done, exactly as when an autocommit statement's acknowledgement is lost.
+ */
+SfConn *
+sf_get_connection_single_statement(Oid serverid, bool *autocommit)
+{
+	UserMapping *user = GetUserMapping(GetUserId(), serverid);
+	SfConn	   *conn;
+	char	   *tzsync;
+
+	*autocommit = false;
+	if (IsTransactionBlock() || GetCurrentTransactionNestLevel() != 1 ||
+		XactIsoLevel != XACT_READ_COMMITTED)
+		return sf_get_connection(user);
+
+	conn = connection_entry(user);
+	if (conn->xact_depth > 0)
+		return sf_get_connection(user);
+
+	tzsync = timezone_sync_command(conn);
+	if (tzsync[0] != '\0')
+		sf_exec_command(conn, tzsync);
+	*autocommit = true;
+	return conn;
 }
 
 PGconn *
@@ -1116,6 +1174,13 @@ sf_xact_callback(XactEvent event, void *arg)
 					}
 					break;
 			}
+		}
+		else if ((event == XACT_EVENT_ABORT ||
+				  event == XACT_EVENT_PARALLEL_ABORT) && conn->in_flight)
+		{
+			/* a single-statement command interrupted: cancel it remotely */
+			if (!cleanup_in_flight(conn))
+				disconnect(conn);
 		}
 
 		if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_ABORT ||

@@ -23,6 +23,7 @@
  */
 #include "postgres.h"
 
+#include "access/xact.h"
 #include "commands/explain.h"
 #include "connection.h"
 #include "executor.h"
@@ -36,6 +37,7 @@
 #include "utils/datum.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "tcop/pquery.h"
 
 /*
  * Execution state of a router scan.
@@ -409,6 +411,25 @@ list_index_oid(List *list, Oid value)
 }
 
 /*
+ * Is the statement being executed the whole local transaction: a top-level
+ * statement (the active portal's only statement, not one run by a function
+ * or a trigger) outside any transaction block?  Then a one-task statement
+ * may run in the worker's own implicit transaction
+ * (sf_get_connection_single_statement): one round trip instead of three.
+ * The planner only routes statements whose every part runs on the worker
+ * (no local tables, triggers or volatile functions), so nothing else of the
+ * transaction can fail after the worker committed.
+ */
+static bool
+statement_is_whole_transaction(EState *estate)
+{
+	return !IsTransactionBlock() &&
+		ActivePortal != NULL &&
+		list_length(ActivePortal->stmts) == 1 &&
+		linitial(ActivePortal->stmts) == (void *) estate->es_plannedstmt;
+}
+
+/*
  * Send a statement to every server first, then read the results: the
  * workers run concurrently.  Servers with several statements (multi-shard
  * DML) get them in rounds.
@@ -436,8 +457,17 @@ router_run(SfRouterScanState *state)
 	texts = palloc0(sizeof(char *) * n);
 	for (i = 0; i < n; i++)
 	{
+		Oid			serverid = list_nth_oid(servers, i);
+		bool		autocommit;
+
 		total += list_length(list_nth(stmts, i));
-		conns[i] = sf_get_connection_for_server(list_nth_oid(servers, i));
+		if (n == 1 && list_length(linitial(stmts)) == 1 &&
+			state->css.ss.ps.instrument == NULL &&
+			statement_is_whole_transaction(estate))
+			conns[i] = sf_get_connection_single_statement(serverid,
+														  &autocommit);
+		else
+			conns[i] = sf_get_connection_for_server(serverid);
 	}
 	state->results = palloc0(sizeof(PGresult *) * total);
 	state->nresults = 0;

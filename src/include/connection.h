@@ -46,6 +46,8 @@ extern int	shardfdw_connect_timeout;
 /* in connection.c */
 extern SfConn *sf_get_connection(UserMapping *user);
 extern SfConn *sf_get_connection_for_server(Oid serverid);
+extern SfConn *sf_get_connection_single_statement(Oid serverid,
+												  bool *autocommit);
 extern PGconn *sf_conn_pgconn(SfConn *conn);
 extern const char *sf_conn_server_name(SfConn *conn);
 extern unsigned int sf_conn_next_cursor_number(SfConn *conn);
