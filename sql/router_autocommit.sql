@@ -4,7 +4,8 @@
 -- other case keeps a remote transaction that commits or aborts with the
 -- local one.  Each case checks what the workers really hold.
 --
-\set VERBOSITY terse
+-- shard ids depend on the tests that ran before: show error codes only
+\set VERBOSITY sqlstate
 CREATE SCHEMA ac;
 SET search_path = ac, public;
 CREATE TABLE ac_t (k int PRIMARY KEY, v int NOT NULL);

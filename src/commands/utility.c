@@ -174,6 +174,9 @@ sf_process_utility(PlannedStmt *pstmt, const char *queryString,
 			case T_TruncateStmt:
 				done = sf_process_truncate(&call, (TruncateStmt *) parsetree);
 				break;
+			case T_CopyStmt:
+				done = sf_process_copy(&call, (CopyStmt *) parsetree);
+				break;
 			case T_DropStmt:
 				{
 					DropStmt   *drop = (DropStmt *) parsetree;

@@ -96,4 +96,7 @@ extern void sf_check_create_table(CreateStmt *stmt);
 extern bool sf_process_vacuum(SfUtilityCall *call, VacuumStmt *stmt);
 extern bool sf_process_truncate(SfUtilityCall *call, TruncateStmt *stmt);
 
+/* in copy.c */
+extern bool sf_process_copy(SfUtilityCall *call, CopyStmt *stmt);
+
 #endif							/* SHARDFDW_COMMANDS_H */

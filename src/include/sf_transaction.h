@@ -38,8 +38,7 @@ extern void sf_insert_commit_record(const char *gid, Oid serverid);
 extern void sf_fault_point(const char *name, bool can_throw);
 extern int	sf_recover_prepared_transactions_internal(void);
 
-/* in copy_hook.c */
-extern void sf_install_copy_hook(void);
+
 
 /* in recovery_worker.c */
 extern void sf_register_recovery_worker(void);

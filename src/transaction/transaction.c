@@ -105,7 +105,6 @@ sf_transaction_init(void)
 							NULL, NULL, NULL);
 
 	sf_register_recovery_worker();
-	sf_install_copy_hook();
 }
 
 /*
