@@ -85,6 +85,9 @@ struct SfConn
 
 int			shardfdw_connect_timeout = 10;
 
+/* maps shard names in workers' messages to the coordinator's (metadata) */
+static SfErrorRewriter sf_error_rewriter = NULL;
+
 static HTAB *sf_connections = NULL;
 
 /* PG_DIAG_CONTEXT of the last error re-raised by sf_report_error */
@@ -708,6 +711,16 @@ sf_report_error(int elevel, PGresult *res, SfConn *conn, bool clear,
 		if (primary == NULL || primary[0] == '\0')
 			primary = psprintf("unexpected result from server \"%s\"",
 							   conn->server_name);
+
+		/* speak of the coordinator's tables, not of their shards */
+		if (sf_error_rewriter != NULL && IsTransactionState())
+		{
+			primary = sf_error_rewriter(primary);
+			if (detail)
+				detail = sf_error_rewriter(detail);
+			if (hint)
+				hint = sf_error_rewriter(hint);
+		}
 
 		ereport(elevel,
 				(errcode(code),
@@ -1419,4 +1432,16 @@ const char *
 sf_last_remote_error_context(void)
 {
 	return sf_remote_error_context;
+}
+
+/*
+ * Install the function that rewrites the text of workers' errors (message,
+ * detail, hint) before they are re-raised; the metadata layer maps shard
+ * names back to the coordinator's table names with it.  It runs inside a
+ * valid transaction only and must return its input when nothing changes.
+ */
+void
+sf_set_error_rewriter(SfErrorRewriter rewriter)
+{
+	sf_error_rewriter = rewriter;
 }

@@ -39,6 +39,7 @@
 typedef struct SfConn SfConn;
 
 typedef void (*SfDrainCallback) (void *arg);
+typedef char *(*SfErrorRewriter) (char *text);
 
 /* GUCs (connection.c) */
 extern int	shardfdw_connect_timeout;
@@ -69,6 +70,7 @@ extern void sf_send_query(SfConn *conn, const char *sql,
 						  int nparams, const char *const *values);
 extern bool sf_run_command_on_server(Oid serverid, const char *command,
 									 char **result);
+extern void sf_set_error_rewriter(SfErrorRewriter rewriter);
 extern void sf_report_error(int elevel, PGresult *res, SfConn *conn,
 							bool clear, const char *sql);
 extern const char *sf_last_remote_error_context(void);

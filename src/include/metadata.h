@@ -73,6 +73,7 @@ extern bool sf_is_reference_table(Oid relid);
 extern AttrNumber sf_distribution_attnum(Oid relid);
 extern int32 sf_colocation_id(Oid relid);
 extern List *sf_shard_list(Oid relid);
+extern Oid	sf_shard_owner(int64 shardid);
 extern List *sf_node_list(bool active_only);
 extern SfNode *sf_node_by_server(Oid serverid);
 

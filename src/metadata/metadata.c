@@ -88,6 +88,7 @@ PG_FUNCTION_INFO_V1(shardfdw_relation_size);
 PG_FUNCTION_INFO_V1(shardfdw_shard_size);
 
 static void sf_relcache_callback(Datum arg, Oid relid);
+static char *unshard_names(char *text);
 static void sf_flush_cache(void);
 static SfTable *sf_load_table(Oid relid);
 static void sf_load_nodes(void);
@@ -109,6 +110,7 @@ sf_metadata_init(void)
 							NULL, NULL, NULL);
 
 	CacheRegisterRelcacheCallback(sf_relcache_callback, (Datum) 0);
+	sf_set_error_rewriter(unshard_names);
 }
 
 /*
@@ -670,28 +672,13 @@ Datum
 shardfdw_shard_size(PG_FUNCTION_ARGS)
 {
 	int64		shardid = PG_GETARG_INT64(0);
-	Relation	rel;
-	SysScanDesc scan;
-	HeapTuple	tuple;
-	ScanKeyData key;
-	Oid			relid = InvalidOid;
-	bool		isnull;
+	Oid			relid;
 	List	   *shards;
 	ListCell   *lc;
 
 	if (!sf_extension_present())
 		PG_RETURN_NULL();
-	rel = table_open(sf_catalog_relid("shard"), AccessShareLock);
-	ScanKeyInit(&key, Anum_sf_shard_shardid, BTEqualStrategyNumber, F_INT8EQ,
-				Int64GetDatum(shardid));
-	scan = systable_beginscan(rel, InvalidOid, false, NULL, 1, &key);
-	tuple = systable_getnext(scan);
-	if (HeapTupleIsValid(tuple))
-		relid = DatumGetObjectId(heap_getattr(tuple, Anum_sf_shard_relid,
-											  RelationGetDescr(rel), &isnull));
-	systable_endscan(scan);
-	table_close(rel, AccessShareLock);
-
+	relid = sf_shard_owner(shardid);
 	shards = sf_shard_list(relid);
 	foreach(lc, shards)
 	{
@@ -705,4 +692,118 @@ shardfdw_shard_size(PG_FUNCTION_ARGS)
 												list_make1(sf_qualified_relname(named))));
 	}
 	PG_RETURN_NULL();
+}
+
+/*
+ * The distributed or reference table a shard id belongs to, or InvalidOid.
+ */
+Oid
+sf_shard_owner(int64 shardid)
+{
+	Relation	rel;
+	SysScanDesc scan;
+	HeapTuple	tuple;
+	ScanKeyData key;
+	Oid			relid = InvalidOid;
+	bool		isnull;
+
+	if (!sf_extension_present())
+		return InvalidOid;
+	rel = table_open(sf_catalog_relid("shard"), AccessShareLock);
+	ScanKeyInit(&key, Anum_sf_shard_shardid, BTEqualStrategyNumber, F_INT8EQ,
+				Int64GetDatum(shardid));
+	scan = systable_beginscan(rel, InvalidOid, false, NULL, 1, &key);
+	tuple = systable_getnext(scan);
+	if (HeapTupleIsValid(tuple))
+		relid = DatumGetObjectId(heap_getattr(tuple, Anum_sf_shard_relid,
+											  RelationGetDescr(rel), &isnull));
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	return relid;
+}
+
+/*
+ * Is name (len bytes, not terminated) the name of shard shardid's table?
+ */
+static bool
+is_shard_table_name(Oid relid, int64 shardid, const char *name, int len)
+{
+	const SfTable *table = sf_lookup_table(relid);
+	int			i;
+
+	if (table == NULL)
+		return false;
+	for (i = 0; i < table->nplacements; i++)
+	{
+		const SfShard *shard = &table->placements[i];
+		char	   *shardname;
+
+		if (shard->shardid != shardid)
+			continue;
+		if (!OidIsValid(shard->shardrelid))
+			return false;
+		shardname = get_rel_name(shard->shardrelid);
+		return shardname != NULL && strlen(shardname) == len &&
+			strncmp(shardname, name, len) == 0;
+	}
+	return false;
+}
+
+/*
+ * Rewrite a worker's message in the coordinator's terms (installed with
+ * sf_set_error_rewriter): every identifier that ends in "_<shardid>" of a
+ * known shard loses that suffix ("campaigns_102012" -> "campaigns",
+ * "campaigns_pkey_102012" -> "campaigns_pkey"), and a shard table whose name
+ * was shortened to fit 63 bytes becomes its table's name.  Returns text
+ * itself when nothing matched.
+ */
+static char *
+unshard_names(char *text)
+{
+	StringInfoData out;
+	const char *p = text;
+	const char *copied = text;
+	bool		changed = false;
+
+	if (!sf_extension_present())
+		return text;
+	initStringInfo(&out);
+	while (*p)
+	{
+		const char *start = p;
+		const char *digits;
+		int64		shardid;
+		Oid			relid;
+
+		if (!(isalnum((unsigned char) *p) || *p == '_'))
+		{
+			p++;
+			continue;
+		}
+		while (isalnum((unsigned char) *p) || *p == '_' || *p == '$')
+			p++;
+		/* an identifier ending in "_<digits>", with something before */
+		digits = p;
+		while (digits > start && isdigit((unsigned char) digits[-1]))
+			digits--;
+		if (p - digits < 6 || p - digits > 18 || digits - start < 2 ||
+			digits[-1] != '_')
+			continue;
+		shardid = strtoi64(digits, NULL, 10);
+		relid = sf_shard_owner(shardid);
+		if (!OidIsValid(relid))
+			continue;
+
+		appendBinaryStringInfo(&out, copied, start - copied);
+		if (is_shard_table_name(relid, shardid, start, p - start))
+			appendStringInfoString(&out, get_rel_name(relid));
+		else
+			appendBinaryStringInfo(&out, start, digits - 1 - start);
+		copied = p;
+		changed = true;
+	}
+	if (!changed)
+		return text;
+	appendStringInfoString(&out, copied);
+	return out.data;
 }
