@@ -65,6 +65,10 @@ enum SfRouterPrivateIndex
 								 * once when the scan starts into extra external
 								 * Params numbered from SfRouterStableBase */
 	SfRouterStableBase,			/* Integer: paramid of the first of them */
+	SfRouterPruneExprs,			/* List of (array Expr of Params, Integer
+								 * hash function of its elements): multi-shard
+								 * "dist = ANY ($1)" conjuncts, pruning shards
+								 * when the scan starts */
 	SfRouterPrivateCount
 };
 

@@ -411,8 +411,8 @@ sf_collect_quals(Node *jtnode, List **quals, bool outer, bool *has_outer)
  * of the partition key's hash opfamily and collation between Vars of this
  * level and pinning values.
  */
-static List *
-build_classes(List *quals, RouterContext *ctx)
+List *
+sf_build_classes(List *quals, RouterContext *ctx)
 {
 	List	   *classes = NIL;
 	ListCell   *lc;
@@ -497,6 +497,7 @@ analyze_level(Query *q, RouterContext *ctx)
 			note_distributed_table(ctx, table);
 			if (ctx->failed)
 				return;
+			ctx->dist_levels = list_append_unique_ptr(ctx->dist_levels, q);
 		}
 		else if (table->kind == SF_KIND_REFERENCE)
 			ctx->has_reference = true;
@@ -512,13 +513,13 @@ analyze_level(Query *q, RouterContext *ctx)
 
 	/* equivalence classes from WHERE and inner join conditions */
 	sf_collect_quals((Node *) q->jointree, &quals, false, &has_outer);
-	classes = build_classes(quals, ctx);
+	classes = sf_build_classes(quals, ctx);
 	if (q == ctx->top)
 	{
 		List	   *all = NIL;
 
 		sf_collect_quals((Node *) q->jointree, &all, true, &has_outer);
-		ctx->top_classes = build_classes(all, ctx);
+		ctx->top_classes = sf_build_classes(all, ctx);
 		ctx->outer_joins = has_outer;
 	}
 
@@ -594,6 +595,15 @@ analyze_level(Query *q, RouterContext *ctx)
 					}
 					ctx->pins = list_append_unique(ctx->pins, v);
 				}
+			}
+			else if (IsA(expr, Var) && ((Var *) expr)->varlevelsup == 0 &&
+					 q == ctx->top && ctx->insert_select_rti == 0 &&
+					 rt_fetch(((Var *) expr)->varno, q->rtable)->rtekind == RTE_SUBQUERY)
+			{
+				/* INSERT ... SELECT: see sf_plan_insert_select */
+				ctx->insert_select_rti = ((Var *) expr)->varno;
+				ctx->insert_select_attno = ((Var *) expr)->varattno;
+				ctx->insert_select_type = exprType((Node *) tle->expr);
 			}
 			else
 			{

@@ -68,6 +68,15 @@ add_top_nodes(Query *parse, Plan *scan, List *scan_tlist, void *arg)
 
 	if (nodes->agg != NULL)
 	{
+		/* a Sort the Agg needs below it: over the scan's columns */
+		if (nodes->agg->plan.lefttree != NULL)
+		{
+			Plan	   *sort = nodes->agg->plan.lefttree;
+
+			sort->targetlist = vars_over_tlist(scan_tlist, OUTER_VAR);
+			sort->lefttree = top;
+			top = sort;
+		}
 		nodes->agg->plan.lefttree = top;
 		top = (Plan *) nodes->agg;
 		out_tlist = nodes->agg->plan.targetlist;
@@ -144,8 +153,10 @@ simple_limit(Node *expr, int64 *value)
  * only rows of the shards those values hash to; every output row is made
  * of rows of one shard (the tables are joined on the distribution column),
  * so the other shards' tasks can be skipped.  Several such conjuncts
- * intersect.  Returns the shard indexes to run (at least one, so that an
- * aggregate without GROUP BY still gets its row), or NIL on failure.
+ * intersect.  Arrays of Params ("= ANY ($1)", "IN ($1, $2)") are noted in
+ * ctx->prune_exprs, for the executor to prune with their values.  Returns
+ * the shard indexes to run (at least one, so that an aggregate without
+ * GROUP BY still gets its row), or NIL on failure.
  */
 static List *
 prune_shards(Query *parse, RouterContext *ctx)
@@ -202,7 +213,19 @@ prune_shards(Query *parse, RouterContext *ctx)
 		if (!sf_is_pin_value(right))
 			continue;
 		right = sf_simplify_pin(right);
-		if (!IsA(right, Const) || ((Const *) right)->constisnull)
+		if (!IsA(right, Const))
+		{
+			/* Params (= ANY ($1), IN ($1, $2)): pruned when the scan starts */
+			elemtype = get_element_type(exprType(right));
+			hashfn = OidIsValid(elemtype) ?
+				sf_pin_hash_function(ctx, elemtype) : InvalidOid;
+			if (OidIsValid(hashfn))
+				ctx->prune_exprs = lappend(ctx->prune_exprs,
+										   list_make2(right,
+													  makeInteger((int) hashfn)));
+			continue;
+		}
+		if (((Const *) right)->constisnull)
 			continue;
 		array = DatumGetArrayTypeP(((Const *) right)->constvalue);
 		elemtype = ARR_ELEMTYPE(array);
@@ -335,6 +358,7 @@ sf_plan_multi_shard(Query *parse, RouterContext *ctx)
 	TopNodes	top = {NIL, NULL};
 	List	   *shards;
 	List	   *worker_tlist = NIL;
+	List	   *worker_groups = NIL;
 	List	   *distclass = NIL;
 	ListCell   *lc;
 	Query	   *worker;
@@ -416,7 +440,8 @@ sf_plan_multi_shard(Query *parse, RouterContext *ctx)
 		{
 			if (!shardfdw_enable_two_phase_agg)
 				return NULL;
-			top.agg = sf_plan_two_phase(parse, &worker_tlist);
+			top.agg = sf_plan_two_phase(parse, &worker_tlist,
+										&worker_groups);
 			if (top.agg == NULL)
 				return NULL;
 		}
@@ -444,6 +469,7 @@ sf_plan_multi_shard(Query *parse, RouterContext *ctx)
 	if (top.agg != NULL)
 	{
 		worker->targetList = worker_tlist;
+		worker->groupClause = worker_groups;
 		worker->havingQual = NULL;
 		worker->sortClause = NIL;
 		worker->limitCount = NULL;

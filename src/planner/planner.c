@@ -347,6 +347,7 @@ sf_make_private(Query *query, const char *sql, int shardindex, Oid serverid,
 	private = lappend(private, copyObject(preeval));
 	private = lappend(private, copyObject(ctx->stable_exprs));
 	private = lappend(private, makeInteger(ctx->stable_base));
+	private = lappend(private, copyObject(ctx->prune_exprs));
 	return private;
 }
 
@@ -372,6 +373,9 @@ sf_plan_distributed(Query *parse)
 	(void) sf_router_walker((Node *) parse, &ctx);
 	if (ctx.failed || !ctx.has_distributed)
 		return NULL;
+	if (ctx.insert_select_rti > 0)
+		return shardfdw_enable_multi_shard_dml ?
+			sf_plan_insert_select(parse, &ctx) : NULL;
 	if (ctx.unpinned)
 		return shardfdw_enable_multi_shard ?
 			sf_plan_multi_shard(parse, &ctx) : NULL;

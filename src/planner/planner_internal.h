@@ -40,6 +40,14 @@ typedef struct RouterContext
 	int			stable_base;	/* paramid of the first of them */
 	List	   *relids;			/* OIDs of every relation (invalidation) */
 	List	   *perm_rtes;		/* relation RTEs of nested levels */
+	List	   *dist_levels;	/* Query levels holding distributed tables */
+	Index		insert_select_rti;	/* INSERT ... SELECT: the subquery RTE
+									 * giving the distribution column */
+	AttrNumber	insert_select_attno;	/* its output column */
+	Oid			insert_select_type; /* the distribution column's value type */
+	List	   *prune_exprs;	/* "dist = ANY (Params)": (array Expr,
+								 * Integer hash function), see
+								 * SfRouterPruneExprs */
 	Query	   *top;			/* the statement */
 } RouterContext;
 
@@ -71,6 +79,7 @@ extern Node *sf_simplify_pin(Node *pin);
 extern Node *sf_strip_relabel(Node *node);
 extern Oid	sf_pin_hash_function(RouterContext *ctx, Oid type);
 extern bool sf_not_pin_walker_base(Node *node);
+extern List *sf_build_classes(List *quals, RouterContext *ctx);
 extern void sf_collect_quals(Node *jtnode, List **quals, bool outer,
 							 bool *has_outer);
 
@@ -86,7 +95,11 @@ extern PlannedStmt *sf_plan_single_shard(Query *parse, RouterContext *ctx,
 /* multi_shard.c */
 extern PlannedStmt *sf_plan_multi_shard(Query *parse, RouterContext *ctx);
 
+/* insert_select.c */
+extern PlannedStmt *sf_plan_insert_select(Query *parse, RouterContext *ctx);
+
 /* two_phase_agg.c */
-extern Agg *sf_plan_two_phase(Query *parse, List **worker_tlist);
+extern Agg *sf_plan_two_phase(Query *parse, List **worker_tlist,
+							  List **worker_groups);
 
 #endif							/* SHARDFDW_PLANNER_INTERNAL_H */

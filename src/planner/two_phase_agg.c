@@ -11,11 +11,14 @@
 #include "catalog/pg_type.h"
 #include "nodes/makefuncs.h"
 #include "nodes/nodeFuncs.h"
+#include "optimizer/clauses.h"
 #include "optimizer/optimizer.h"
 #include "planner.h"
 #include "planner_internal.h"
 #include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
+#include "utils/builtins.h"
+#include "utils/numeric.h"
 #include "utils/syscache.h"
 #include "access/htup_details.h"
 
@@ -87,6 +90,152 @@ combine_as_int8(Aggref *sum)
 	return (Expr *) makeFuncExpr(F_INT8_NUMERIC, INT8OID, list_make1(sum),
 								 InvalidOid, InvalidOid,
 								 COERCE_EXPLICIT_CALL);
+}
+
+/* A numeric function call of two arguments (numeric_mul, numeric_le...) */
+static Expr *
+numeric_call(Oid funcid, Oid rettype, Expr *a, Expr *b)
+{
+	return (Expr *) makeFuncExpr(funcid, rettype, list_make2(a, b),
+								 InvalidOid, InvalidOid,
+								 COERCE_EXPLICIT_CALL);
+}
+
+/* A numeric constant of an integer value (display scale 0) */
+static Expr *
+numeric_const(int64 value)
+{
+	return (Expr *) makeConst(NUMERICOID, -1, InvalidOid, -1,
+							  NumericGetDatum(int64_to_numeric(value)),
+							  false, false);
+}
+
+/* A numeric function call of one argument and an int4 (round, trunc) */
+static Expr *
+numeric_int_call(Oid funcid, Expr *a, Expr *i)
+{
+	return (Expr *) makeFuncExpr(funcid, NUMERICOID, list_make2(a, i),
+								 InvalidOid, InvalidOid,
+								 COERCE_EXPLICIT_CALL);
+}
+
+/*
+ * The square root of q (numeric, > 0) as the stddev aggregates compute it:
+ * sqrt_var(q, r) with r = scale(q), which is sqrt(q) correctly rounded
+ * (half up) to r digits.  sqrt() of q * 1.0 gives c = sqrt(q) correctly
+ * rounded to R >= r + 1 digits; round(c, r) is the answer except when c is
+ * exactly halfway between two r-digit numbers while sqrt(q) < c (c * c > q),
+ * where the answer is trunc(c, r).
+ */
+static Expr *
+numeric_sqrt_at_scale(Expr *q)
+{
+	Expr	   *r = (Expr *) makeFuncExpr(F_SCALE, INT4OID,
+										  list_make1(copyObject(q)),
+										  InvalidOid, InvalidOid,
+										  COERCE_EXPLICIT_CALL);
+	Expr	   *one = (Expr *) makeConst(NUMERICOID, -1, InvalidOid, -1,
+										 DirectFunctionCall3(numeric_in,
+															 CStringGetDatum("1.0"),
+															 ObjectIdGetDatum(InvalidOid),
+															 Int32GetDatum(-1)),
+										 false, false);
+	Expr	   *c = (Expr *) makeFuncExpr(F_SQRT_NUMERIC, NUMERICOID,
+										  list_make1(numeric_call(F_NUMERIC_MUL,
+																  NUMERICOID,
+																  copyObject(q),
+																  one)),
+										  InvalidOid, InvalidOid,
+										  COERCE_EXPLICIT_CALL);
+	Expr	   *rounded = numeric_int_call(F_ROUND_NUMERIC_INT4, copyObject(c),
+										   copyObject(r));
+	Expr	   *truncated = numeric_int_call(F_TRUNC_NUMERIC_INT4,
+											 copyObject(c), copyObject(r));
+	Expr	   *halfway;
+	CaseExpr   *ce = makeNode(CaseExpr);
+	CaseWhen   *w = makeNode(CaseWhen);
+
+	/* c * c > q, round(c, r) - c = c - trunc(c, r), round(c, r) <> c */
+	halfway = (Expr *) makeBoolExpr(AND_EXPR,
+									list_make3(numeric_call(F_NUMERIC_GT, BOOLOID,
+															numeric_call(F_NUMERIC_MUL, NUMERICOID,
+																		 copyObject(c), copyObject(c)),
+															copyObject(q)),
+											   numeric_call(F_NUMERIC_EQ, BOOLOID,
+															numeric_call(F_NUMERIC_SUB, NUMERICOID,
+																		 copyObject(rounded), copyObject(c)),
+															numeric_call(F_NUMERIC_SUB, NUMERICOID,
+																		 copyObject(c), copyObject(truncated))),
+											   numeric_call(F_NUMERIC_NE, BOOLOID,
+															copyObject(rounded), copyObject(c))),
+									-1);
+	w->expr = halfway;
+	w->result = truncated;
+	w->location = -1;
+	ce->casetype = NUMERICOID;
+	ce->casecollid = InvalidOid;
+	ce->arg = NULL;
+	ce->args = list_make1(w);
+	ce->defresult = rounded;
+	ce->location = -1;
+	return (Expr *) ce;
+}
+
+/*
+ * var_samp / variance / var_pop of an integer column from the sums of the
+ * workers' partials count(x), sum(x::numeric) and sum(x::numeric ^ 2),
+ * computed with the same numeric operations as numeric_stddev_internal:
+ * D = N * SX2 - SX * SX (exact); NULL if N = 0 (or N <= 1 for the sample
+ * forms); 0 if D <= 0; else D / (N * (N - 1)) or D / (N * N), numeric_div
+ * choosing the result scale exactly as the aggregate's final function does
+ * (select_div_scale of the same operands); with stddev, the square root
+ * of that quotient at its scale (numeric_sqrt_at_scale).
+ */
+static Expr *
+combine_variance(Expr *n, Expr *sx, Expr *sx2, bool sample, bool stddev)
+{
+	Expr	   *d;
+	Expr	   *den;
+	CaseExpr   *c = makeNode(CaseExpr);
+	CaseWhen   *w1 = makeNode(CaseWhen);
+	CaseWhen   *w2 = makeNode(CaseWhen);
+	NullTest   *nt = makeNode(NullTest);
+
+	d = numeric_call(F_NUMERIC_SUB, NUMERICOID,
+					 numeric_call(F_NUMERIC_MUL, NUMERICOID, n, sx2),
+					 numeric_call(F_NUMERIC_MUL, NUMERICOID, sx,
+								  copyObject(sx)));
+	den = sample ?
+		numeric_call(F_NUMERIC_MUL, NUMERICOID, copyObject(n),
+					 numeric_call(F_NUMERIC_SUB, NUMERICOID, copyObject(n),
+								  numeric_const(1))) :
+		numeric_call(F_NUMERIC_MUL, NUMERICOID, copyObject(n),
+					 copyObject(n));
+	nt->arg = copyObject(n);
+	nt->nulltesttype = IS_NULL;
+	nt->argisrow = false;
+	nt->location = -1;
+	w1->expr = (Expr *) makeBoolExpr(OR_EXPR,
+									 list_make2(nt,
+												numeric_call(F_NUMERIC_LE, BOOLOID,
+															 copyObject(n),
+															 numeric_const(sample ? 1 : 0))),
+									 -1);
+	w1->result = (Expr *) makeNullConst(NUMERICOID, -1, InvalidOid);
+	w1->location = -1;
+	w2->expr = numeric_call(F_NUMERIC_LE, BOOLOID, copyObject(d),
+							numeric_const(0));
+	w2->result = numeric_const(0);
+	w2->location = -1;
+	c->casetype = NUMERICOID;
+	c->casecollid = InvalidOid;
+	c->arg = NULL;
+	c->args = list_make2(w1, w2);
+	c->defresult = numeric_call(F_NUMERIC_DIV, NUMERICOID, d, den);
+	if (stddev)
+		c->defresult = numeric_sqrt_at_scale(c->defresult);
+	c->location = -1;
+	return (Expr *) c;
 }
 
 /*
@@ -162,6 +311,90 @@ two_phase_aggref(Aggref *a, List **wtlist_p)
 											 COERCE_EXPLICIT_CALL);
 				break;
 			}
+		case F_VAR_SAMP_INT2:
+		case F_VAR_SAMP_INT4:
+		case F_VAR_SAMP_INT8:
+		case F_VARIANCE_INT2:
+		case F_VARIANCE_INT4:
+		case F_VARIANCE_INT8:
+		case F_VAR_POP_INT2:
+		case F_VAR_POP_INT4:
+		case F_VAR_POP_INT8:
+		case F_STDDEV_SAMP_INT2:
+		case F_STDDEV_SAMP_INT4:
+		case F_STDDEV_SAMP_INT8:
+		case F_STDDEV_INT2:
+		case F_STDDEV_INT4:
+		case F_STDDEV_INT8:
+		case F_STDDEV_POP_INT2:
+		case F_STDDEV_POP_INT4:
+		case F_STDDEV_POP_INT8:
+			{
+				TargetEntry *arg = linitial(a->args);
+				Oid			argtype = exprType((Node *) arg->expr);
+				Expr	   *x;
+				Aggref	   *pcount = copyObject(a);
+				Aggref	   *psum = copyObject(a);
+				Aggref	   *psum2 = copyObject(a);
+				Expr	   *n;
+				Expr	   *sx;
+				Expr	   *sx2;
+
+				/* the integer input as numeric, as the aggregate sees it */
+				x = (Expr *) makeFuncExpr(argtype == INT2OID ? F_NUMERIC_INT2 :
+										  argtype == INT4OID ? F_NUMERIC_INT4 :
+										  F_NUMERIC_INT8, NUMERICOID,
+										  list_make1(copyObject(arg->expr)),
+										  InvalidOid, InvalidOid,
+										  COERCE_EXPLICIT_CAST);
+				if (argtype != INT2OID && argtype != INT4OID &&
+					argtype != INT8OID)
+					return NULL;
+				pcount->aggfnoid = F_COUNT_ANY;
+				pcount->aggtype = INT8OID;
+				psum->aggfnoid = F_SUM_NUMERIC;
+				psum->aggtype = NUMERICOID;
+				((TargetEntry *) linitial(psum->args))->expr = x;
+				psum2->aggfnoid = F_SUM_NUMERIC;
+				psum2->aggtype = NUMERICOID;
+				((TargetEntry *) linitial(psum2->args))->expr =
+					numeric_call(F_NUMERIC_MUL, NUMERICOID, copyObject(x),
+								 copyObject(x));
+				resno = add_partial(&wtlist, (Expr *) pcount);
+				n = (Expr *) combine_aggref(F_SUM_INT8, NUMERICOID, InvalidOid,
+											InvalidOid,
+											makeVar(OUTER_VAR, resno, INT8OID,
+													-1, InvalidOid, 0));
+				resno = add_partial(&wtlist, (Expr *) psum);
+				sx = (Expr *) combine_aggref(F_SUM_NUMERIC, NUMERICOID,
+											 InvalidOid, InvalidOid,
+											 makeVar(OUTER_VAR, resno,
+													 NUMERICOID, -1,
+													 InvalidOid, 0));
+				resno = add_partial(&wtlist, (Expr *) psum2);
+				sx2 = (Expr *) combine_aggref(F_SUM_NUMERIC, NUMERICOID,
+											  InvalidOid, InvalidOid,
+											  makeVar(OUTER_VAR, resno,
+													  NUMERICOID, -1,
+													  InvalidOid, 0));
+				expr = combine_variance(n, sx, sx2,
+										a->aggfnoid != F_VAR_POP_INT2 &&
+										a->aggfnoid != F_VAR_POP_INT4 &&
+										a->aggfnoid != F_VAR_POP_INT8 &&
+										a->aggfnoid != F_STDDEV_POP_INT2 &&
+										a->aggfnoid != F_STDDEV_POP_INT4 &&
+										a->aggfnoid != F_STDDEV_POP_INT8,
+										a->aggfnoid == F_STDDEV_SAMP_INT2 ||
+										a->aggfnoid == F_STDDEV_SAMP_INT4 ||
+										a->aggfnoid == F_STDDEV_SAMP_INT8 ||
+										a->aggfnoid == F_STDDEV_INT2 ||
+										a->aggfnoid == F_STDDEV_INT4 ||
+										a->aggfnoid == F_STDDEV_INT8 ||
+										a->aggfnoid == F_STDDEV_POP_INT2 ||
+										a->aggfnoid == F_STDDEV_POP_INT4 ||
+										a->aggfnoid == F_STDDEV_POP_INT8);
+				break;
+			}
 		default:
 			{
 				char	   *name = get_func_name(a->aggfnoid);
@@ -207,7 +440,67 @@ typedef struct TwoPhaseContext
 	List	   *wtlist;
 	int			ngroup;
 	bool		failed;
+	Expr	   *distinct_expr;	/* the argument x of count(DISTINCT x) */
+	AttrNumber	distinct_resno; /* its column in the workers' output */
+	Index		distinct_ref;	/* its ressortgroupref there */
+	SortGroupClause *distinct_sgc;	/* the workers' GROUP BY item for it */
+	Index		maxref;			/* highest ressortgroupref of the query */
 } TwoPhaseContext;
+
+/*
+ * count(DISTINCT x): the workers group by x too (one row per shard, group
+ * and value of x), the coordinator counts the distinct values of that
+ * column, so each value counts once however many shards hold it.  Only
+ * one argument expression for all DISTINCT aggregates, no FILTER, no ORDER
+ * BY; the value's equality and sort operators come from the aggregate's
+ * own DISTINCT clause.  NULL when it cannot be done.
+ */
+static Expr *
+two_phase_count_distinct(Aggref *a, TwoPhaseContext *ctx)
+{
+	TargetEntry *arg;
+	SortGroupClause *sgc;
+	Aggref	   *c;
+	Node	   *x;
+
+	if (a->aggfnoid != F_COUNT_ANY || list_length(a->args) != 1 ||
+		list_length(a->aggdistinct) != 1 || a->aggfilter != NULL ||
+		a->aggorder != NIL || a->agglevelsup != 0 || a->aggvariadic)
+		return NULL;
+	arg = linitial(a->args);
+	sgc = linitial(a->aggdistinct);
+	x = (Node *) arg->expr;
+	if (!OidIsValid(sgc->eqop) || !OidIsValid(sgc->sortop) ||
+		sgc->tleSortGroupRef != arg->ressortgroupref ||
+		contain_agg_clause(x) || contain_window_function(x) ||
+		expression_returns_set(x))
+		return NULL;
+	if (ctx->distinct_expr == NULL)
+	{
+		TargetEntry *tle;
+
+		ctx->distinct_expr = (Expr *) copyObject(x);
+		ctx->distinct_resno = list_length(ctx->wtlist) + 1;
+		ctx->distinct_ref = ++ctx->maxref;
+		tle = makeTargetEntry(copyObject((Expr *) x), ctx->distinct_resno,
+							  psprintf("distinct%d", ctx->distinct_resno),
+							  false);
+		tle->ressortgroupref = ctx->distinct_ref;
+		ctx->wtlist = lappend(ctx->wtlist, tle);
+		ctx->distinct_sgc = copyObject(sgc);
+		ctx->distinct_sgc->tleSortGroupRef = ctx->distinct_ref;
+	}
+	else if (!equal(ctx->distinct_expr, x))
+		return NULL;
+
+	c = copyObject(a);
+	((TargetEntry *) linitial(c->args))->expr =
+		(Expr *) makeVar(OUTER_VAR, ctx->distinct_resno, exprType(x),
+						 exprTypmod(x), exprCollation(x), 0);
+	c->aggsplit = AGGSPLIT_SIMPLE;
+	c->aggtranstype = aggregate_transtype(c->aggfnoid);
+	return (Expr *) c;
+}
 
 /*
  * Rewrite an output or HAVING expression for the coordinator's Agg:
@@ -233,7 +526,9 @@ two_phase_mutator(Node *node, TwoPhaseContext *ctx)
 	}
 	if (IsA(node, Aggref))
 	{
-		Expr	   *e = two_phase_aggref((Aggref *) node, &ctx->wtlist);
+		Expr	   *e = ((Aggref *) node)->aggdistinct != NIL ?
+			two_phase_count_distinct((Aggref *) node, ctx) :
+			two_phase_aggref((Aggref *) node, &ctx->wtlist);
 
 		if (e == NULL)
 			ctx->failed = true;
@@ -255,13 +550,16 @@ two_phase_mutator(Node *node, TwoPhaseContext *ctx)
  * (bigint kept bigint), min / max -> min / max, avg -> sum of sums divided
  * by sum of counts (numeric, exactly what avg computes).  Output columns
  * and HAVING may use GROUP BY expressions and these aggregates (without
- * DISTINCT or ORDER BY inside; FILTER is kept on the workers), combined by
- * any shippable expression evaluated on the coordinator.
- * Sets *worker_tlist (the partial target list) and returns the Agg node, or
- * NULL to decline.
+ * DISTINCT or ORDER BY inside, except count(DISTINCT x); FILTER is kept on
+ * the workers), combined by any shippable expression evaluated on the
+ * coordinator.  var_samp / variance / var_pop of integers: from count, sum
+ * and sum of squares in numeric (combine_variance).
+ * Sets *worker_tlist (the partial target list) and *worker_groups (the
+ * workers' GROUP BY) and returns the Agg node (with a Sort as its lefttree
+ * when its groups must come sorted), or NULL to decline.
  */
 Agg *
-sf_plan_two_phase(Query *parse, List **worker_tlist)
+sf_plan_two_phase(Query *parse, List **worker_tlist, List **worker_groups)
 {
 	Agg		   *agg;
 	List	   *wtlist = NIL;
@@ -275,9 +573,11 @@ sf_plan_two_phase(Query *parse, List **worker_tlist)
 
 	if (parse->groupingSets != NIL)
 		return NULL;
-	tpc.wtlist = NIL;
+	memset(&tpc, 0, sizeof(tpc));
 	tpc.ngroup = ngroup;
-	tpc.failed = false;
+	foreach(lc, parse->targetList)
+		tpc.maxref = Max(tpc.maxref,
+						 ((TargetEntry *) lfirst(lc))->ressortgroupref);
 
 	agg = makeNode(Agg);
 	agg->aggstrategy = ngroup > 0 ? AGG_HASHED : AGG_PLAIN;
@@ -362,6 +662,49 @@ sf_plan_two_phase(Query *parse, List **worker_tlist)
 	agg->plan.plan_rows = 100;
 	agg->plan.plan_width = 32;
 	*worker_tlist = wtlist;
+	*worker_groups = parse->groupClause;
+
+	/*
+	 * count(DISTINCT x): the workers also group by x; the coordinator's
+	 * DISTINCT aggregate needs sorted groups (a hashed Agg does not do
+	 * DISTINCT), so a Sort on the grouping columns goes below the Agg (its
+	 * lefttree, whose own input add_top_nodes fills in).
+	 */
+	if (tpc.distinct_expr != NULL)
+	{
+		*worker_groups = lappend(list_copy(parse->groupClause),
+								 tpc.distinct_sgc);
+		if (ngroup > 0)
+		{
+			Sort	   *sort = makeNode(Sort);
+
+			i = 0;
+			sort->numCols = ngroup;
+			sort->sortColIdx = palloc(sizeof(AttrNumber) * ngroup);
+			sort->sortOperators = palloc(sizeof(Oid) * ngroup);
+			sort->collations = palloc(sizeof(Oid) * ngroup);
+			sort->nullsFirst = palloc(sizeof(bool) * ngroup);
+			foreach(lc, parse->groupClause)
+			{
+				SortGroupClause *sgc = lfirst(lc);
+
+				if (!OidIsValid(sgc->sortop))
+					return NULL;
+				sort->sortColIdx[i] = agg->grpColIdx[i];
+				sort->sortOperators[i] = sgc->sortop;
+				sort->collations[i] = agg->grpCollations[i];
+				sort->nullsFirst[i] = sgc->nulls_first;
+				i++;
+			}
+			sort->plan.targetlist = NIL;	/* set with its input */
+			sort->plan.startup_cost = 1;
+			sort->plan.total_cost = 2;
+			sort->plan.plan_rows = 100;
+			sort->plan.plan_width = 32;
+			agg->aggstrategy = AGG_SORTED;
+			agg->plan.lefttree = (Plan *) sort;
+		}
+	}
 	return agg;
 }
 
