@@ -59,7 +59,7 @@ typedef struct SfRouterScanState
 	List	   *shards;			/* multi-shard: shard indexes to run */
 	List	   *stable_exprs;	/* computed here into extra Params */
 	int			stable_base;	/* paramid of the first */
-	List	   *prune_exprs;	/* (array Expr, Integer hash function) */
+	List	   *prune_exprs;	/* SfRouterPruneExprs */
 	bool		executed;		/* the statement ran */
 	int			nresults;		/* results: one per server */
 	PGresult  **results;		/* (freed with the query context) */
@@ -202,9 +202,10 @@ router_compute_stable(SfRouterScanState *state, EState *estate)
 }
 
 /*
- * Multi-shard pruning by arrays of Params ("dist = ANY ($1)"): keep the
- * shards whose index one of the array's non-NULL elements hashes to, in
- * every such array (a NULL array keeps none: the conjunct is never true).
+ * Multi-shard pruning by values of Params ("dist = $1", "dist = ANY ($1)"):
+ * keep the shards the value, or one of the array's non-NULL elements,
+ * hashes to, for every such conjunct (NULL keeps none: the conjunct is
+ * never true).
  * At least one shard stays, so that an aggregate without GROUP BY still
  * gets its row from a worker.
  */
@@ -224,12 +225,20 @@ router_prune_shards(SfRouterScanState *state)
 		List	   *item = lfirst(lc);
 		Expr	   *expr = linitial(item);
 		Oid			hashfn = (Oid) intVal(lsecond(item));
+		bool		is_array = intVal(lthird(item)) != 0;
 		ExprState  *es = ExecInitExpr(expr, &state->css.ss.ps);
 		bool	   *hit = palloc0(sizeof(bool) * state->shardcount);
 		bool		isnull;
 		Datum		value = ExecEvalExprSwitchContext(es, econtext, &isnull);
 
-		if (!isnull)
+		if (isnull)
+		{
+			/* = NULL, = ANY (NULL): never true */
+		}
+		else if (!is_array)
+			hit[sf_hash_remainder(hashfn, state->collation, value, false,
+								  state->shardcount)] = true;
+		else
 		{
 			ArrayType  *array = DatumGetArrayTypeP(value);
 			Oid			elemtype = ARR_ELEMTYPE(array);

@@ -65,8 +65,9 @@ enum SfRouterPrivateIndex
 								 * once when the scan starts into extra external
 								 * Params numbered from SfRouterStableBase */
 	SfRouterStableBase,			/* Integer: paramid of the first of them */
-	SfRouterPruneExprs,			/* List of (array Expr of Params, Integer
-								 * hash function of its elements): multi-shard
+	SfRouterPruneExprs,			/* List of (Expr of Params, Integer hash
+								 * function of its (elements') type, Integer
+								 * 1 if an array): multi-shard "dist = $1" /
 								 * "dist = ANY ($1)" conjuncts, pruning shards
 								 * when the scan starts */
 	SfRouterPrivateCount

@@ -172,10 +172,13 @@ sf_router_walker(Node *node, RouterContext *ctx)
 			if (sf_router_walker(wc->startOffset, ctx) ||
 				sf_router_walker(wc->endOffset, ctx))
 				return true;
+			/* RANGE offsets: each in_range function that is set */
 			if (OidIsValid(wc->startInRangeFunc) || OidIsValid(wc->endInRangeFunc))
 			{
-				if (sf_unshippable_function(wc->startInRangeFunc, NULL) ||
-					sf_unshippable_function(wc->endInRangeFunc, NULL))
+				if ((OidIsValid(wc->startInRangeFunc) &&
+					 sf_unshippable_function(wc->startInRangeFunc, NULL)) ||
+					(OidIsValid(wc->endInRangeFunc) &&
+					 sf_unshippable_function(wc->endInRangeFunc, NULL)))
 				{
 					ctx->failed = true;
 					return true;

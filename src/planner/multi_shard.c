@@ -147,16 +147,80 @@ simple_limit(Node *expr, int64 *value)
 }
 
 /*
- * Shard pruning of a multi-shard SELECT: a conjunct of WHERE (or of an
- * inner join's ON) "dist = ANY (constant array)" / "dist IN (constants)" on
- * the distribution column of a distributed table of the top level keeps
- * only rows of the shards those values hash to; every output row is made
- * of rows of one shard (the tables are joined on the distribution column),
- * so the other shards' tasks can be skipped.  Several such conjuncts
- * intersect.  Arrays of Params ("= ANY ($1)", "IN ($1, $2)") are noted in
- * ctx->prune_exprs, for the executor to prune with their values.  Returns
- * the shard indexes to run (at least one, so that an aggregate without
- * GROUP BY still gets its row), or NIL on failure.
+ * The conjuncts that every output row satisfies: those of WHERE and of the
+ * ON of inner joins, but not those below the nullable side of an outer join
+ * (a row preserved by the outer join need not satisfy them).
+ */
+static void
+collect_restricting_quals(Node *jtnode, List **quals)
+{
+	if (jtnode == NULL)
+		return;
+	if (IsA(jtnode, FromExpr))
+	{
+		FromExpr   *f = (FromExpr *) jtnode;
+		ListCell   *lc;
+
+		foreach(lc, f->fromlist)
+			collect_restricting_quals(lfirst(lc), quals);
+		*quals = list_concat(*quals, make_ands_implicit((Expr *) f->quals));
+	}
+	else if (IsA(jtnode, JoinExpr))
+	{
+		JoinExpr   *j = (JoinExpr *) jtnode;
+
+		switch (j->jointype)
+		{
+			case JOIN_INNER:
+				collect_restricting_quals(j->larg, quals);
+				collect_restricting_quals(j->rarg, quals);
+				*quals = list_concat(*quals,
+									 make_ands_implicit((Expr *) j->quals));
+				break;
+			case JOIN_LEFT:
+				collect_restricting_quals(j->larg, quals);
+				break;
+			case JOIN_RIGHT:
+				collect_restricting_quals(j->rarg, quals);
+				break;
+			default:
+				break;
+		}
+	}
+}
+
+/* Is node (below RelabelTypes) a distribution column Var of the top level? */
+static bool
+is_top_distvar(Node *node, RouterContext *ctx)
+{
+	ListCell   *lc;
+
+	node = sf_strip_relabel(node);
+	if (!IsA(node, Var) || ((Var *) node)->varlevelsup != 0)
+		return false;
+	foreach(lc, ctx->top_distvars)
+	{
+		Var		   *dv = lfirst(lc);
+
+		if (dv->varno == ((Var *) node)->varno &&
+			dv->varattno == ((Var *) node)->varattno)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Shard pruning of a multi-shard statement: a conjunct that every output
+ * row satisfies (collect_restricting_quals) of the form "dist = value",
+ * "dist = ANY (array)" or "dist IN (values)" on the distribution column of
+ * a distributed table of the top level keeps only rows of the shards those
+ * values hash to; every output row is made of rows of one shard (the tables
+ * are joined on the distribution column), so the other shards' tasks can be
+ * skipped.  Several such conjuncts intersect.  Values with Params
+ * ("= $1", "= ANY ($1)", "IN ($1, $2)") are noted in ctx->prune_exprs, for
+ * the executor to prune with their values.  Returns the shard indexes to
+ * run (at least one, so that an aggregate without GROUP BY still gets its
+ * row), or NIL on failure.
  */
 static List *
 prune_shards(Query *parse, RouterContext *ctx)
@@ -164,82 +228,96 @@ prune_shards(Query *parse, RouterContext *ctx)
 	bool	   *keep = palloc(sizeof(bool) * ctx->shardcount);
 	List	   *quals = NIL;
 	List	   *result = NIL;
-	bool		has_outer = false;
 	ListCell   *lc;
 	int			i;
 
 	for (i = 0; i < ctx->shardcount; i++)
 		keep[i] = true;
-	sf_collect_quals((Node *) parse->jointree, &quals, false, &has_outer);
+	collect_restricting_quals((Node *) parse->jointree, &quals);
 	foreach(lc, quals)
 	{
-		ScalarArrayOpExpr *saop = lfirst(lc);
-		Node	   *left;
+		Node	   *qual = lfirst(lc);
+		Oid			opno;
+		Oid			inputcollid;
+		List	   *args;
+		bool		is_array;
 		Node	   *right;
-		bool		is_dist = false;
-		ListCell   *lc2;
-		ArrayType  *array;
 		Oid			elemtype;
-		int16		typlen;
-		bool		typbyval;
-		char		typalign;
-		Datum	   *values;
-		bool	   *nulls;
-		int			n;
 		Oid			hashfn;
 		bool	   *hit;
 
-		if (!IsA(saop, ScalarArrayOpExpr) || !saop->useOr ||
-			list_length(saop->args) != 2 ||
-			!op_in_opfamily(saop->opno, ctx->opfamily) ||
-			get_op_opfamily_strategy(saop->opno, ctx->opfamily) != HTEqualStrategyNumber ||
-			(OidIsValid(ctx->keycollation) &&
-			 saop->inputcollid != ctx->keycollation))
-			continue;
-		left = sf_strip_relabel(linitial(saop->args));
-		if (!IsA(left, Var) || ((Var *) left)->varlevelsup != 0)
-			continue;
-		foreach(lc2, ctx->top_distvars)
+		if (IsA(qual, ScalarArrayOpExpr) && ((ScalarArrayOpExpr *) qual)->useOr)
 		{
-			Var		   *dv = lfirst(lc2);
-
-			if (dv->varno == ((Var *) left)->varno &&
-				dv->varattno == ((Var *) left)->varattno)
-				is_dist = true;
+			opno = ((ScalarArrayOpExpr *) qual)->opno;
+			inputcollid = ((ScalarArrayOpExpr *) qual)->inputcollid;
+			args = ((ScalarArrayOpExpr *) qual)->args;
+			is_array = true;
 		}
-		if (!is_dist)
+		else if (IsA(qual, OpExpr))
+		{
+			opno = ((OpExpr *) qual)->opno;
+			inputcollid = ((OpExpr *) qual)->inputcollid;
+			args = ((OpExpr *) qual)->args;
+			is_array = false;
+		}
+		else
 			continue;
-		right = lsecond(saop->args);
+		if (list_length(args) != 2 ||
+			!op_in_opfamily(opno, ctx->opfamily) ||
+			get_op_opfamily_strategy(opno, ctx->opfamily) != HTEqualStrategyNumber ||
+			(OidIsValid(ctx->keycollation) && inputcollid != ctx->keycollation))
+			continue;
+		if (is_top_distvar(linitial(args), ctx))
+			right = lsecond(args);
+		else if (!is_array && is_top_distvar(lsecond(args), ctx))
+			right = linitial(args);
+		else
+			continue;
 		if (!sf_is_pin_value(right))
 			continue;
 		right = sf_simplify_pin(right);
-		if (!IsA(right, Const))
-		{
-			/* Params (= ANY ($1), IN ($1, $2)): pruned when the scan starts */
-			elemtype = get_element_type(exprType(right));
-			hashfn = OidIsValid(elemtype) ?
-				sf_pin_hash_function(ctx, elemtype) : InvalidOid;
-			if (OidIsValid(hashfn))
-				ctx->prune_exprs = lappend(ctx->prune_exprs,
-										   list_make2(right,
-													  makeInteger((int) hashfn)));
-			continue;
-		}
-		if (((Const *) right)->constisnull)
-			continue;
-		array = DatumGetArrayTypeP(((Const *) right)->constvalue);
-		elemtype = ARR_ELEMTYPE(array);
-		hashfn = sf_pin_hash_function(ctx, elemtype);
+		elemtype = is_array ? get_element_type(exprType(right)) :
+			exprType(right);
+		hashfn = OidIsValid(elemtype) ?
+			sf_pin_hash_function(ctx, elemtype) : InvalidOid;
 		if (!OidIsValid(hashfn))
 			continue;
-		get_typlenbyvalalign(elemtype, &typlen, &typbyval, &typalign);
-		deconstruct_array(array, elemtype, typlen, typbyval, typalign,
-						  &values, &nulls, &n);
+		if (!IsA(right, Const))
+		{
+			/* Params: pruned when the scan starts (SfRouterPruneExprs) */
+			ctx->prune_exprs = lappend(ctx->prune_exprs,
+									   list_make3(right,
+												  makeInteger((int) hashfn),
+												  makeInteger(is_array ? 1 : 0)));
+			continue;
+		}
 		hit = palloc0(sizeof(bool) * ctx->shardcount);
-		for (i = 0; i < n; i++)
-			if (!nulls[i])	/* NULL never equals */
-				hit[sf_hash_remainder(hashfn, ctx->keycollation, values[i],
-									  false, ctx->shardcount)] = true;
+		if (((Const *) right)->constisnull)
+		{
+			/* = NULL, = ANY (NULL): never true, no shard needed */
+		}
+		else if (!is_array)
+			hit[sf_hash_remainder(hashfn, ctx->keycollation,
+								  ((Const *) right)->constvalue, false,
+								  ctx->shardcount)] = true;
+		else
+		{
+			ArrayType  *array = DatumGetArrayTypeP(((Const *) right)->constvalue);
+			int16		typlen;
+			bool		typbyval;
+			char		typalign;
+			Datum	   *values;
+			bool	   *nulls;
+			int			n;
+
+			get_typlenbyvalalign(elemtype, &typlen, &typbyval, &typalign);
+			deconstruct_array(array, elemtype, typlen, typbyval, typalign,
+							  &values, &nulls, &n);
+			for (i = 0; i < n; i++)
+				if (!nulls[i])	/* NULL never equals */
+					hit[sf_hash_remainder(hashfn, ctx->keycollation, values[i],
+										  false, ctx->shardcount)] = true;
+		}
 		for (i = 0; i < ctx->shardcount; i++)
 			keep[i] = keep[i] && hit[i];
 	}

@@ -45,8 +45,7 @@ typedef struct RouterContext
 									 * giving the distribution column */
 	AttrNumber	insert_select_attno;	/* its output column */
 	Oid			insert_select_type; /* the distribution column's value type */
-	List	   *prune_exprs;	/* "dist = ANY (Params)": (array Expr,
-								 * Integer hash function), see
+	List	   *prune_exprs;	/* "dist = $1", "dist = ANY ($1)": see
 								 * SfRouterPruneExprs */
 	Query	   *top;			/* the statement */
 } RouterContext;
