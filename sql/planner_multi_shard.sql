@@ -151,8 +151,6 @@ SELECT pg_temp.ms_check('ORDER BY an aggregate', $q$SELECT site_url, sum(cost_pe
 --
 -- Not for multi-shard: the standard planner (FDW path) takes them, correctly
 --
-SELECT pg_temp.ms_check('count(DISTINCT) of two columns', $q$SELECT count(DISTINCT ad_id), count(DISTINCT site_url) FROM clicks$q$);
-SELECT pg_temp.ms_check('count(DISTINCT) with FILTER', $q$SELECT count(DISTINCT ad_id) FILTER (WHERE cost_per_click_usd > 1) FROM clicks$q$);
 SELECT pg_temp.ms_check('sum(DISTINCT)', $q$SELECT sum(DISTINCT ad_id) FROM clicks$q$);
 SELECT pg_temp.ms_check('stddev of numeric', $q$SELECT stddev(cost_per_click_usd) FROM clicks$q$);
 SELECT pg_temp.ms_check('variance of float8', $q$SELECT variance(cost_per_click_usd::float8) IS NOT NULL FROM clicks$q$);
@@ -181,6 +179,11 @@ SELECT pg_temp.ms_check('count(DISTINCT) co-located join', $q$SELECT a.campaign_
 SELECT pg_temp.ms_check('count(DISTINCT) of the key', $q$SELECT count(DISTINCT company_id) FROM clicks WHERE cost_per_click_usd > 2$q$);
 SELECT pg_temp.ms_check('count(DISTINCT) by the key: whole on workers', $q$SELECT company_id, count(DISTINCT ad_id) FROM clicks GROUP BY company_id$q$);
 SELECT pg_temp.ms_check('count(DISTINCT) no rows', $q$SELECT count(DISTINCT ad_id) FROM clicks WHERE id < 0$q$);
+SELECT pg_temp.ms_check('count(DISTINCT) of two columns', $q$SELECT count(DISTINCT ad_id), count(DISTINCT site_url), count(*) FROM clicks$q$);
+SELECT pg_temp.ms_check('count(DISTINCT) of three, grouped', $q$SELECT state, count(DISTINCT cost_model), count(DISTINCT monthly_budget), count(DISTINCT name), max(id) FROM campaigns GROUP BY state$q$);
+SELECT pg_temp.ms_check('count(DISTINCT) with FILTER', $q$SELECT count(DISTINCT ad_id) FILTER (WHERE cost_per_click_usd > 1), count(DISTINCT ad_id) FROM clicks$q$);
+SELECT pg_temp.ms_check('count(DISTINCT) with FILTER, NULLs, grouped', $q$SELECT cost_model, count(DISTINCT state) FILTER (WHERE monthly_budget > 300), count(DISTINCT state) FILTER (WHERE monthly_budget IS NULL) FROM campaigns GROUP BY cost_model$q$);
+SELECT pg_temp.ms_check('count(DISTINCT) FILTER in HAVING', $q$SELECT ad_id FROM clicks GROUP BY ad_id HAVING count(DISTINCT site_url) FILTER (WHERE cost_per_click_usd < 2) > 1$q$);
 
 --
 -- variance / stddev of integers: count, sum, sum of squares in numeric

@@ -440,20 +440,22 @@ typedef struct TwoPhaseContext
 	List	   *wtlist;
 	int			ngroup;
 	bool		failed;
-	Expr	   *distinct_expr;	/* the argument x of count(DISTINCT x) */
-	AttrNumber	distinct_resno; /* its column in the workers' output */
-	Index		distinct_ref;	/* its ressortgroupref there */
-	SortGroupClause *distinct_sgc;	/* the workers' GROUP BY item for it */
+	List	   *distinct_exprs; /* the arguments x of count(DISTINCT x) */
+	List	   *distinct_resnos;	/* their columns in the workers' output */
+	List	   *distinct_sgcs;	/* the workers' GROUP BY items for them */
 	Index		maxref;			/* highest ressortgroupref of the query */
 } TwoPhaseContext;
 
 /*
  * count(DISTINCT x): the workers group by x too (one row per shard, group
  * and value of x), the coordinator counts the distinct values of that
- * column, so each value counts once however many shards hold it.  Only
- * one argument expression for all DISTINCT aggregates, no FILTER, no ORDER
- * BY; the value's equality and sort operators come from the aggregate's
- * own DISTINCT clause.  NULL when it cannot be done.
+ * column, so each value counts once however many shards hold it.  Several
+ * expressions x, y: the workers group by all of them, which keeps the set of
+ * values of each.  FILTER (WHERE cond): the workers also return
+ * bool_or(cond) per group, the coordinator counts x when it is true (some
+ * row with that x satisfied cond).  No ORDER BY; the value's equality and
+ * sort operators come from the aggregate's own DISTINCT clause.  NULL when
+ * it cannot be done.
  */
 static Expr *
 two_phase_count_distinct(Aggref *a, TwoPhaseContext *ctx)
@@ -462,9 +464,11 @@ two_phase_count_distinct(Aggref *a, TwoPhaseContext *ctx)
 	SortGroupClause *sgc;
 	Aggref	   *c;
 	Node	   *x;
+	ListCell   *lc;
+	AttrNumber	resno = 0;
 
 	if (a->aggfnoid != F_COUNT_ANY || list_length(a->args) != 1 ||
-		list_length(a->aggdistinct) != 1 || a->aggfilter != NULL ||
+		list_length(a->aggdistinct) != 1 ||
 		a->aggorder != NIL || a->agglevelsup != 0 || a->aggvariadic)
 		return NULL;
 	arg = linitial(a->args);
@@ -473,30 +477,58 @@ two_phase_count_distinct(Aggref *a, TwoPhaseContext *ctx)
 	if (!OidIsValid(sgc->eqop) || !OidIsValid(sgc->sortop) ||
 		sgc->tleSortGroupRef != arg->ressortgroupref ||
 		contain_agg_clause(x) || contain_window_function(x) ||
-		expression_returns_set(x))
+		expression_returns_set(x) ||
+		(a->aggfilter != NULL &&
+		 (contain_agg_clause((Node *) a->aggfilter) ||
+		  contain_window_function((Node *) a->aggfilter) ||
+		  expression_returns_set((Node *) a->aggfilter))))
 		return NULL;
-	if (ctx->distinct_expr == NULL)
+	foreach(lc, ctx->distinct_exprs)
+		if (equal(lfirst(lc), x))
+			resno = list_nth_int(ctx->distinct_resnos,
+								 foreach_current_index(lc));
+	if (resno == 0)
 	{
 		TargetEntry *tle;
+		SortGroupClause *wsgc = copyObject(sgc);
 
-		ctx->distinct_expr = (Expr *) copyObject(x);
-		ctx->distinct_resno = list_length(ctx->wtlist) + 1;
-		ctx->distinct_ref = ++ctx->maxref;
-		tle = makeTargetEntry(copyObject((Expr *) x), ctx->distinct_resno,
-							  psprintf("distinct%d", ctx->distinct_resno),
-							  false);
-		tle->ressortgroupref = ctx->distinct_ref;
+		resno = list_length(ctx->wtlist) + 1;
+		tle = makeTargetEntry(copyObject((Expr *) x), resno,
+							  psprintf("distinct%d", resno), false);
+		tle->ressortgroupref = ++ctx->maxref;
+		wsgc->tleSortGroupRef = tle->ressortgroupref;
 		ctx->wtlist = lappend(ctx->wtlist, tle);
-		ctx->distinct_sgc = copyObject(sgc);
-		ctx->distinct_sgc->tleSortGroupRef = ctx->distinct_ref;
+		ctx->distinct_exprs = lappend(ctx->distinct_exprs, copyObject(x));
+		ctx->distinct_resnos = lappend_int(ctx->distinct_resnos, resno);
+		ctx->distinct_sgcs = lappend(ctx->distinct_sgcs, wsgc);
 	}
-	else if (!equal(ctx->distinct_expr, x))
-		return NULL;
 
 	c = copyObject(a);
 	((TargetEntry *) linitial(c->args))->expr =
-		(Expr *) makeVar(OUTER_VAR, ctx->distinct_resno, exprType(x),
-						 exprTypmod(x), exprCollation(x), 0);
+		(Expr *) makeVar(OUTER_VAR, resno, exprType(x), exprTypmod(x),
+						 exprCollation(x), 0);
+	if (a->aggfilter != NULL)
+	{
+		/* bool_or(cond) over each worker group, the filter of the count */
+		Aggref	   *any = makeNode(Aggref);
+		AttrNumber	fresno = list_length(ctx->wtlist) + 1;
+
+		any->aggfnoid = F_BOOL_OR;
+		any->aggtype = BOOLOID;
+		any->aggtranstype = BOOLOID;
+		any->aggargtypes = list_make1_oid(BOOLOID);
+		any->args = list_make1(makeTargetEntry(copyObject(a->aggfilter), 1,
+											   NULL, false));
+		any->aggkind = AGGKIND_NORMAL;
+		any->aggsplit = AGGSPLIT_SIMPLE;
+		any->location = -1;
+		ctx->wtlist = lappend(ctx->wtlist,
+							  makeTargetEntry((Expr *) any, fresno,
+											  psprintf("partial%d", fresno),
+											  false));
+		c->aggfilter = (Expr *) makeVar(OUTER_VAR, fresno, BOOLOID, -1,
+										InvalidOid, 0);
+	}
 	c->aggsplit = AGGSPLIT_SIMPLE;
 	c->aggtranstype = aggregate_transtype(c->aggfnoid);
 	return (Expr *) c;
@@ -550,8 +582,8 @@ two_phase_mutator(Node *node, TwoPhaseContext *ctx)
  * (bigint kept bigint), min / max -> min / max, avg -> sum of sums divided
  * by sum of counts (numeric, exactly what avg computes).  Output columns
  * and HAVING may use GROUP BY expressions and these aggregates (without
- * DISTINCT or ORDER BY inside, except count(DISTINCT x); FILTER is kept on
- * the workers), combined by any shippable expression evaluated on the
+ * DISTINCT or ORDER BY inside, except count(DISTINCT x), see
+ * two_phase_count_distinct; FILTER is kept on the workers), combined by any shippable expression evaluated on the
  * coordinator.  var_samp / variance / var_pop of integers: from count, sum
  * and sum of squares in numeric (combine_variance).
  * Sets *worker_tlist (the partial target list) and *worker_groups (the
@@ -670,10 +702,10 @@ sf_plan_two_phase(Query *parse, List **worker_tlist, List **worker_groups)
 	 * DISTINCT), so a Sort on the grouping columns goes below the Agg (its
 	 * lefttree, whose own input add_top_nodes fills in).
 	 */
-	if (tpc.distinct_expr != NULL)
+	if (tpc.distinct_exprs != NIL)
 	{
-		*worker_groups = lappend(list_copy(parse->groupClause),
-								 tpc.distinct_sgc);
+		*worker_groups = list_concat(list_copy(parse->groupClause),
+									 tpc.distinct_sgcs);
 		if (ngroup > 0)
 		{
 			Sort	   *sort = makeNode(Sort);
