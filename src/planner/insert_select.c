@@ -48,6 +48,8 @@ var_in_class(List *c, Var *v)
  * (found by the analysis, which also checked co-location, shippability,
  * triggers and ON CONFLICT), as one INSERT ... SELECT per shard.  Declines
  * (NULL) unless:
+ *	- the target columns, in attribute order, take the SELECT's output
+ *	  columns in order, uncast (how the worker SQL is printed);
  *	- the top level reads only that subquery (no CTEs), and the only
  *	  distributed tables are the target and those of the subquery's own
  *	  level (none deeper);
@@ -112,6 +114,31 @@ sf_plan_insert_select(Query *parse, RouterContext *ctx)
 		if (table == NULL || table->kind == SF_KIND_HASH)
 			return NULL;
 	}
+
+	/*
+	 * The worker SQL names the target columns in attribute order and prints
+	 * the SELECT as it is (ruleutils deparses INSERT ... SELECT as written):
+	 * the i-th target column must take the SELECT's i-th output column,
+	 * uncast, and nothing else (no rewriter-added defaults).
+	 */
+	i = 0;
+	foreach(lc, parse->targetList)
+	{
+		TargetEntry *t = lfirst(lc);
+		Var		   *v = (Var *) t->expr;
+
+		if (t->resjunk)
+			return NULL;
+		i++;
+		if (!IsA(v, Var) || v->varno != ctx->insert_select_rti ||
+			v->varlevelsup != 0 || v->varattno != i)
+			return NULL;
+	}
+	foreach(lc, sq->targetList)
+		if (!((TargetEntry *) lfirst(lc))->resjunk)
+			i--;
+	if (i != 0)
+		return NULL;
 
 	if (sq->limitCount != NULL || sq->limitOffset != NULL ||
 		sq->distinctClause != NIL || sq->hasWindowFuncs ||

@@ -101,6 +101,28 @@ numeric_call(Oid funcid, Oid rettype, Expr *a, Expr *b)
 								 COERCE_EXPLICIT_CALL);
 }
 
+/* The numeric NaN */
+static Expr *
+numeric_nan(void)
+{
+	return (Expr *) makeConst(NUMERICOID, -1, InvalidOid, -1,
+							  DirectFunctionCall3(numeric_in,
+												  CStringGetDatum("NaN"),
+												  ObjectIdGetDatum(InvalidOid),
+												  Int32GetDatum(-1)),
+							  false, false);
+}
+
+/* A FILTER of a partial: the aggregate's own FILTER (if any) AND cond */
+static Expr *
+and_filter(Expr *filter, Expr *cond)
+{
+	if (filter == NULL)
+		return cond;
+	return (Expr *) makeBoolExpr(AND_EXPR, list_make2(copyObject(filter), cond),
+								 -1);
+}
+
 /* A numeric constant of an integer value (display scale 0) */
 static Expr *
 numeric_const(int64 value)
@@ -192,7 +214,8 @@ numeric_sqrt_at_scale(Expr *q)
  * of that quotient at its scale (numeric_sqrt_at_scale).
  */
 static Expr *
-combine_variance(Expr *n, Expr *sx, Expr *sx2, bool sample, bool stddev)
+combine_variance(Expr *n, Expr *sx, Expr *sx2, Expr *nan, bool sample,
+				 bool stddev)
 {
 	Expr	   *d;
 	Expr	   *den;
@@ -231,6 +254,32 @@ combine_variance(Expr *n, Expr *sx, Expr *sx2, bool sample, bool stddev)
 	c->casecollid = InvalidOid;
 	c->arg = NULL;
 	c->args = list_make2(w1, w2);
+	if (nan != NULL)
+	{
+		/*
+		 * numeric input: the NULL cases count every row, NaNs included (no
+		 * row at all, or at most one for the sample forms), then a NaN
+		 * gives NaN, then the finite values as above
+		 */
+		CaseWhen   *w0 = makeNode(CaseWhen);
+		CaseWhen   *wnan = makeNode(CaseWhen);
+		NullTest   *nt0 = copyObject(nt);
+
+		w0->expr = (Expr *) makeBoolExpr(OR_EXPR,
+										 list_make2(nt0,
+													numeric_call(F_NUMERIC_LE, BOOLOID,
+																 numeric_call(F_NUMERIC_ADD, NUMERICOID,
+																			  copyObject(n), copyObject(nan)),
+																 numeric_const(sample ? 1 : 0))),
+										 -1);
+		w0->result = (Expr *) makeNullConst(NUMERICOID, -1, InvalidOid);
+		w0->location = -1;
+		wnan->expr = numeric_call(F_NUMERIC_GT, BOOLOID, copyObject(nan),
+								  numeric_const(0));
+		wnan->result = numeric_nan();
+		wnan->location = -1;
+		c->args = list_make4(w0, wnan, w1, w2);
+	}
 	c->defresult = numeric_call(F_NUMERIC_DIV, NUMERICOID, d, den);
 	if (stddev)
 		c->defresult = numeric_sqrt_at_scale(c->defresult);
@@ -329,6 +378,12 @@ two_phase_aggref(Aggref *a, List **wtlist_p)
 		case F_STDDEV_POP_INT2:
 		case F_STDDEV_POP_INT4:
 		case F_STDDEV_POP_INT8:
+		case F_VAR_SAMP_NUMERIC:
+		case F_VARIANCE_NUMERIC:
+		case F_VAR_POP_NUMERIC:
+		case F_STDDEV_SAMP_NUMERIC:
+		case F_STDDEV_NUMERIC:
+		case F_STDDEV_POP_NUMERIC:
 			{
 				TargetEntry *arg = linitial(a->args);
 				Oid			argtype = exprType((Node *) arg->expr);
@@ -339,16 +394,56 @@ two_phase_aggref(Aggref *a, List **wtlist_p)
 				Expr	   *n;
 				Expr	   *sx;
 				Expr	   *sx2;
+				Expr	   *nan = NULL;
+				int32		typmod = exprTypmod((Node *) arg->expr);
 
-				/* the integer input as numeric, as the aggregate sees it */
-				x = (Expr *) makeFuncExpr(argtype == INT2OID ? F_NUMERIC_INT2 :
-										  argtype == INT4OID ? F_NUMERIC_INT4 :
-										  F_NUMERIC_INT8, NUMERICOID,
-										  list_make1(copyObject(arg->expr)),
-										  InvalidOid, InvalidOid,
-										  COERCE_EXPLICIT_CAST);
-				if (argtype != INT2OID && argtype != INT4OID &&
-					argtype != INT8OID)
+				if (argtype == NUMERICOID)
+				{
+					Aggref	   *pnan = copyObject(a);
+					Expr	   *finite;
+
+					/*
+					 * A column of numeric(p, s), s <= 400: no infinities (the
+					 * typmod refuses them) and result scales far below
+					 * NUMERIC_MAX_DISPLAY_SCALE (numeric_sqrt_at_scale needs
+					 * one more digit).  The aggregate counts NaNs apart: the
+					 * workers return their count, and N, the sums over the
+					 * other values.
+					 */
+					if (typmod < (int32) VARHDRSZ ||
+						((((typmod - VARHDRSZ) & 0x7ff) ^ 1024) - 1024) > 400)
+						return NULL;
+					x = (Expr *) copyObject(arg->expr);
+					finite = numeric_call(F_NUMERIC_NE, BOOLOID,
+										  copyObject(x), numeric_nan());
+					pcount->aggfilter = and_filter(a->aggfilter, finite);
+					psum->aggfilter = and_filter(a->aggfilter, copyObject(finite));
+					psum2->aggfilter = and_filter(a->aggfilter, copyObject(finite));
+					pnan->aggfnoid = F_COUNT_ANY;
+					pnan->aggtype = INT8OID;
+					pnan->aggfilter = and_filter(a->aggfilter,
+												 numeric_call(F_NUMERIC_EQ, BOOLOID,
+															  copyObject(x),
+															  numeric_nan()));
+					resno = add_partial(&wtlist, (Expr *) pnan);
+					nan = (Expr *) combine_aggref(F_SUM_INT8, NUMERICOID,
+												  InvalidOid, InvalidOid,
+												  makeVar(OUTER_VAR, resno,
+														  INT8OID, -1,
+														  InvalidOid, 0));
+				}
+				else if (argtype == INT2OID || argtype == INT4OID ||
+						 argtype == INT8OID)
+				{
+					/* the integer input as numeric, as the aggregate sees it */
+					x = (Expr *) makeFuncExpr(argtype == INT2OID ? F_NUMERIC_INT2 :
+											  argtype == INT4OID ? F_NUMERIC_INT4 :
+											  F_NUMERIC_INT8, NUMERICOID,
+											  list_make1(copyObject(arg->expr)),
+											  InvalidOid, InvalidOid,
+											  COERCE_EXPLICIT_CAST);
+				}
+				else
 					return NULL;
 				pcount->aggfnoid = F_COUNT_ANY;
 				pcount->aggtype = INT8OID;
@@ -377,7 +472,9 @@ two_phase_aggref(Aggref *a, List **wtlist_p)
 											  makeVar(OUTER_VAR, resno,
 													  NUMERICOID, -1,
 													  InvalidOid, 0));
-				expr = combine_variance(n, sx, sx2,
+				expr = combine_variance(n, sx, sx2, nan,
+										a->aggfnoid != F_VAR_POP_NUMERIC &&
+										a->aggfnoid != F_STDDEV_POP_NUMERIC &&
 										a->aggfnoid != F_VAR_POP_INT2 &&
 										a->aggfnoid != F_VAR_POP_INT4 &&
 										a->aggfnoid != F_VAR_POP_INT8 &&
@@ -392,7 +489,10 @@ two_phase_aggref(Aggref *a, List **wtlist_p)
 										a->aggfnoid == F_STDDEV_INT8 ||
 										a->aggfnoid == F_STDDEV_POP_INT2 ||
 										a->aggfnoid == F_STDDEV_POP_INT4 ||
-										a->aggfnoid == F_STDDEV_POP_INT8);
+										a->aggfnoid == F_STDDEV_POP_INT8 ||
+										a->aggfnoid == F_STDDEV_SAMP_NUMERIC ||
+										a->aggfnoid == F_STDDEV_NUMERIC ||
+										a->aggfnoid == F_STDDEV_POP_NUMERIC);
 				break;
 			}
 		default:
