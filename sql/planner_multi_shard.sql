@@ -188,7 +188,7 @@ SELECT pg_temp.ms_check('ORDER BY an aggregate', $q$SELECT site_url, sum(cost_pe
 --
 -- Not for multi-shard: the standard planner (FDW path) takes them, correctly
 --
-SELECT pg_temp.ms_check('sum(DISTINCT)', $q$SELECT sum(DISTINCT ad_id) FROM clicks$q$);
+SELECT pg_temp.ms_check('sum(DISTINCT numeric)', $q$SELECT sum(DISTINCT cost_per_click_usd) FROM clicks$q$);
 SELECT pg_temp.ms_check('stddev of unconstrained numeric', $q$SELECT stddev(cost_per_click_usd / 3) FROM clicks$q$);
 SELECT pg_temp.ms_check('variance of float8', $q$SELECT variance(cost_per_click_usd::float8) IS NOT NULL FROM clicks$q$);
 SELECT pg_temp.ms_check('float sum (order-dependent)', $q$SELECT sum(cost_per_click_usd::float8) IS NOT NULL FROM clicks$q$);
@@ -220,6 +220,8 @@ SELECT pg_temp.ms_check('count(DISTINCT) of two columns', $q$SELECT count(DISTIN
 SELECT pg_temp.ms_check('count(DISTINCT) of three, grouped', $q$SELECT state, count(DISTINCT cost_model), count(DISTINCT monthly_budget), count(DISTINCT name), max(id) FROM campaigns GROUP BY state$q$);
 SELECT pg_temp.ms_check('count(DISTINCT) with FILTER', $q$SELECT count(DISTINCT ad_id) FILTER (WHERE cost_per_click_usd > 1), count(DISTINCT ad_id) FROM clicks$q$);
 SELECT pg_temp.ms_check('count(DISTINCT) with FILTER, NULLs, grouped', $q$SELECT cost_model, count(DISTINCT state) FILTER (WHERE monthly_budget > 300), count(DISTINCT state) FILTER (WHERE monthly_budget IS NULL) FROM campaigns GROUP BY cost_model$q$);
+SELECT pg_temp.ms_check('sum, avg, min, max (DISTINCT) of integers', $q$SELECT sum(DISTINCT ad_id), avg(DISTINCT ad_id), min(DISTINCT ad_id), max(DISTINCT id), count(DISTINCT ad_id), sum(ad_id) FROM clicks$q$);
+SELECT pg_temp.ms_check('sum(DISTINCT) grouped, FILTER', $q$SELECT site_url, sum(DISTINCT ad_id) FILTER (WHERE cost_per_click_usd > 2), avg(DISTINCT length(site_url)), count(*) FROM clicks GROUP BY site_url$q$);
 SELECT pg_temp.ms_check('count(DISTINCT) FILTER in HAVING', $q$SELECT ad_id FROM clicks GROUP BY ad_id HAVING count(DISTINCT site_url) FILTER (WHERE cost_per_click_usd < 2) > 1$q$);
 
 --
@@ -253,6 +255,7 @@ SELECT pg_temp.ms_check('numeric stddev of one row', $q$SELECT stddev(n), stddev
 SELECT pg_temp.ms_check('numeric stddev unconstrained: FDW', $q$SELECT stddev(u) FROM ms_nums$q$);
 SELECT pg_temp.ms_check('numeric stddev of an expression: FDW', $q$SELECT stddev(n * 2) FROM ms_nums$q$);
 SELECT pg_temp.ms_check('stddev no rows', $q$SELECT stddev(i4), variance(i4), stddev_pop(i4), var_pop(i4) FROM ms_vals WHERE k < 0$q$);
+SELECT pg_temp.ms_check('sum(DISTINCT) of int2 and int4', $q$SELECT g, sum(DISTINCT i2), avg(DISTINCT i4), sum(DISTINCT i8) FROM ms_vals GROUP BY g$q$);
 
 --
 -- = ANY ($1): the parameter's values prune the shards when the scan starts

@@ -553,7 +553,8 @@ typedef struct TwoPhaseContext
  * expressions x, y: the workers group by all of them, which keeps the set of
  * values of each.  FILTER (WHERE cond): the workers also return
  * bool_or(cond) per group, the coordinator counts x when it is true (some
- * row with that x satisfied cond).  No ORDER BY; the value's equality and
+ * row with that x satisfied cond).  sum / avg / min / max (DISTINCT x) of
+ * integers the same way.  No ORDER BY; the value's equality and
  * sort operators come from the aggregate's own DISTINCT clause.  NULL when
  * it cannot be done.
  */
@@ -567,11 +568,26 @@ two_phase_count_distinct(Aggref *a, TwoPhaseContext *ctx)
 	ListCell   *lc;
 	AttrNumber	resno = 0;
 
-	if (a->aggfnoid != F_COUNT_ANY || list_length(a->args) != 1 ||
-		list_length(a->aggdistinct) != 1 ||
+	if (list_length(a->args) != 1 || list_length(a->aggdistinct) != 1 ||
 		a->aggorder != NIL || a->agglevelsup != 0 || a->aggvariadic)
 		return NULL;
 	arg = linitial(a->args);
+	if (a->aggfnoid != F_COUNT_ANY)
+	{
+		/*
+		 * sum, avg, min, max (DISTINCT x) of integers: equal integers are
+		 * identical, so the distinct values the coordinator sees are exactly
+		 * those a local aggregate would use
+		 */
+		Oid			argtype = exprType((Node *) arg->expr);
+		char	   *name = get_func_name(a->aggfnoid);
+
+		if ((argtype != INT2OID && argtype != INT4OID && argtype != INT8OID) ||
+			name == NULL ||
+			(strcmp(name, "sum") != 0 && strcmp(name, "avg") != 0 &&
+			 strcmp(name, "min") != 0 && strcmp(name, "max") != 0))
+			return NULL;
+	}
 	sgc = linitial(a->aggdistinct);
 	x = (Node *) arg->expr;
 	if (!OidIsValid(sgc->eqop) || !OidIsValid(sgc->sortop) ||
