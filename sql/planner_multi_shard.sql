@@ -3,8 +3,9 @@
 --
 -- Like planner_router, runs after "differential" and reuses its schemas
 -- "dist" (distributed, co-located on company_id; geo_ips a reference table)
--- and "local" (the same rows in plain tables) and its diff_check helper.
--- Each line: the result compared with the local copy, and the strategy.
+-- and "local" (the same rows in plain tables) and its dt_compare helper.
+-- Each line: the result, run at the top level, compared with the local
+-- copy, and the strategy.
 --
 SET client_min_messages = warning;
 

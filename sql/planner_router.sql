@@ -4,10 +4,10 @@
 -- Runs after "differential" and "seeds", and reuses what they leave behind:
 -- the ad platform of seed 004 in schemas "dist" (distributed, co-located on
 -- company_id, geo_ips a reference table) and "local" (plain tables, same
--- rows), the comparison helpers diff_check / check_dml, and seed 002's
--- tables in schema seed002.  Every query is checked twice: its result
--- against the local copy (diff_check: "label: ok, N rows") and the strategy
--- the planner chose (rt_strategy: "router, 1 task" or "standard").
+-- rows), the comparison helper dt_compare, and seed 002's tables in schema
+-- seed002.  Every query is checked twice: its result, run at the top level,
+-- against the local copy (pg_temp.diff_check: "label: ok, N rows") and the
+-- strategy the planner chose (rt_strategy: "router, 1 task" or "standard").
 --
 SET client_min_messages = warning;
 
