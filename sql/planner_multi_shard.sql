@@ -364,6 +364,8 @@ SELECT pg_temp.ms_dml('insert select co-located join', $q$INSERT INTO ms_summary
 SELECT pg_temp.ms_dml('insert select from itself', $q$INSERT INTO ms_summary (company_id, ad_id, n) SELECT company_id, ad_id, n * 2 FROM ms_summary WHERE n > 3 RETURNING *$q$, 'ms_summary');
 SELECT pg_temp.ms_dml('insert select with reference table', $q$INSERT INTO ms_summary (company_id, ad_id) SELECT i.company_id, i.id FROM impressions i JOIN geo_ips g ON g.addrs >>= i.user_ip RETURNING company_id, ad_id$q$, 'ms_summary');
 SELECT pg_temp.ms_dml('insert select pinned to one shard', $q$INSERT INTO ms_summary (company_id, ad_id, n) SELECT company_id, id, 1::bigint FROM ads WHERE company_id = 3 RETURNING company_id, ad_id$q$, 'ms_summary');
+SELECT pg_temp.ms_prepared('insert select with a parameter', 'numeric', $q$INSERT INTO ms_summary (company_id, ad_id, n) SELECT company_id, ad_id, count(*) FROM clicks WHERE cost_per_click_usd > $1 GROUP BY company_id, ad_id RETURNING company_id, ad_id, n$q$, '3.5', true);
+SELECT pg_temp.diff_check('insert select with a parameter: table', $q$SELECT * FROM ms_summary$q$);
 -- not per shard: the FDW path inserts them, correctly
 SELECT pg_temp.ms_dml('insert select: key from another column', $q$INSERT INTO ms_summary (company_id, ad_id) SELECT ad_id, company_id FROM clicks WHERE ad_id IS NOT NULL RETURNING company_id, ad_id$q$, 'ms_summary');
 SELECT pg_temp.ms_dml('insert select: not grouped by the key', $q$INSERT INTO ms_summary (company_id, n) SELECT min(company_id), count(*) FROM clicks GROUP BY ad_id RETURNING company_id, ad_id$q$, 'ms_summary');
