@@ -3,10 +3,48 @@
 --
 -- Like planner_router, runs after "differential" and reuses its schemas
 -- "dist" (distributed, co-located on company_id; geo_ips a reference table)
--- and "local" (the same rows in plain tables) and its diff_check helper.
--- Each line: the result compared with the local copy, and the strategy.
+-- and "local" (the same rows in plain tables) and its dt_compare helper.
+-- Each line: the result, run at the top level, compared with the local
+-- copy, and the strategy.
 --
 SET client_min_messages = warning;
+
+-- Rows of a statement run at the top level under search_path path (not
+-- wrapped in a subquery or a CTE, as public.dt_rows does: a wrapped
+-- statement is a nested level, planned differently, and would not show the
+-- strategy being tested); pg_temp.diff_check / pg_temp.check_dml compare
+-- them between "dist" and "local" as public.diff_check / check_dml do.
+CREATE FUNCTION pg_temp.top_rows(q text, path text) RETURNS text[]
+LANGUAGE plpgsql AS $$
+DECLARE
+    r record;
+    res text[] := '{}';
+    old text := current_setting('search_path');
+BEGIN
+    PERFORM set_config('search_path', path, false);
+    FOR r IN EXECUTE q LOOP
+        res := res || r::text;
+    END LOOP;
+    PERFORM set_config('search_path', old, false);
+    RETURN res;
+END
+$$;
+CREATE FUNCTION pg_temp.diff_check(label text, q text, ordered boolean DEFAULT false) RETURNS text
+LANGUAGE plpgsql AS $$
+BEGIN
+    RETURN public.dt_compare(label, pg_temp.top_rows(q, 'dist, public'),
+                             pg_temp.top_rows(q, 'local, public'), ordered);
+END
+$$;
+CREATE FUNCTION pg_temp.check_dml(label text, q text, tbl text) RETURNS text
+LANGUAGE plpgsql AS $$
+BEGIN
+    RETURN pg_temp.diff_check(label || ' returning', q) || E'\n' ||
+           pg_temp.diff_check(label || CASE WHEN tbl LIKE '(%' THEN ' table' ELSE ' table ' || tbl END,
+                              'SELECT * FROM ' || tbl);
+END
+$$;
+
 
 CREATE FUNCTION pg_temp.ms_strategy(q text) RETURNS text
 LANGUAGE plpgsql AS $$
@@ -30,7 +68,7 @@ CREATE FUNCTION pg_temp.ms_check(label text, q text, ordered boolean DEFAULT fal
 RETURNS text
 LANGUAGE plpgsql AS $$
 BEGIN
-    RETURN public.diff_check(label, q, ordered) || ' [' || pg_temp.ms_strategy(q) || ']';
+    RETURN pg_temp.diff_check(label, q, ordered) || ' [' || pg_temp.ms_strategy(q) || ']';
 END
 $$;
 
@@ -151,8 +189,9 @@ SELECT pg_temp.ms_check('ORDER BY an aggregate', $q$SELECT site_url, sum(cost_pe
 --
 -- Not for multi-shard: the standard planner (FDW path) takes them, correctly
 --
-SELECT pg_temp.ms_check('count(DISTINCT)', $q$SELECT count(DISTINCT ad_id) FROM clicks$q$);
-SELECT pg_temp.ms_check('ungrouped column in HAVING', $q$SELECT ad_id, count(*) FROM clicks GROUP BY ad_id HAVING count(DISTINCT site_url) > 1$q$);
+SELECT pg_temp.ms_check('sum(DISTINCT numeric)', $q$SELECT sum(DISTINCT cost_per_click_usd) FROM clicks$q$);
+SELECT pg_temp.ms_check('stddev of unconstrained numeric', $q$SELECT stddev(cost_per_click_usd / 3) FROM clicks$q$);
+SELECT pg_temp.ms_check('variance of float8', $q$SELECT variance(cost_per_click_usd::float8) IS NOT NULL FROM clicks$q$);
 SELECT pg_temp.ms_check('float sum (order-dependent)', $q$SELECT sum(cost_per_click_usd::float8) IS NOT NULL FROM clicks$q$);
 SELECT pg_temp.ms_check('string_agg', $q$SELECT string_agg(site_url, ',' ORDER BY site_url) IS NOT NULL FROM clicks$q$);
 SELECT pg_temp.ms_check('join not on the key', $q$SELECT a.id, c.id FROM ads a JOIN campaigns c ON c.id = a.campaign_id$q$);
@@ -163,6 +202,200 @@ SELECT pg_temp.ms_check('distributed subquery', $q$SELECT id FROM ads WHERE camp
 SELECT pg_temp.ms_check('ORDER BY a hidden column', $q$SELECT id FROM ads ORDER BY company_id, id$q$, true);
 SELECT pg_temp.ms_check('UNION', $q$SELECT id FROM ads UNION SELECT ad_id FROM clicks$q$);
 SELECT pg_temp.ms_check('volatile', $q$SELECT id FROM ads WHERE random() < 2$q$);
+
+--
+-- count(DISTINCT x): the workers group by x too, the coordinator counts
+--
+SELECT pg_temp.ms_check('count(DISTINCT)', $q$SELECT count(DISTINCT ad_id) FROM clicks$q$);
+SELECT pg_temp.ms_check('count(DISTINCT) text', $q$SELECT count(DISTINCT site_url), count(*) FROM clicks$q$);
+SELECT pg_temp.ms_check('count(DISTINCT) grouped', $q$SELECT site_url, count(DISTINCT ad_id), count(*), sum(cost_per_click_usd), avg(cost_per_click_usd) FROM clicks GROUP BY site_url$q$);
+SELECT pg_temp.ms_check('count(DISTINCT) in HAVING', $q$SELECT ad_id, count(*) FROM clicks GROUP BY ad_id HAVING count(DISTINCT site_url) > 1$q$);
+SELECT pg_temp.ms_check('count(DISTINCT) twice, NULLs', $q$SELECT cost_model, count(DISTINCT monthly_budget), count(DISTINCT monthly_budget) + 1, count(monthly_budget) FROM campaigns GROUP BY cost_model$q$);
+SELECT pg_temp.ms_check('count(DISTINCT expression)', $q$SELECT count(DISTINCT date_trunc('day', clicked_at)), min(clicked_at) FROM clicks$q$);
+SELECT pg_temp.ms_check('count(DISTINCT) ORDER BY LIMIT', $q$SELECT ad_id, count(DISTINCT site_url) AS n FROM clicks GROUP BY ad_id ORDER BY n DESC, ad_id LIMIT 5$q$, true);
+SELECT pg_temp.ms_check('count(DISTINCT) co-located join', $q$SELECT a.campaign_id, count(DISTINCT c.site_url) FROM ads a JOIN clicks c ON c.company_id = a.company_id AND c.ad_id = a.id GROUP BY a.campaign_id$q$);
+SELECT pg_temp.ms_check('count(DISTINCT) of the key', $q$SELECT count(DISTINCT company_id) FROM clicks WHERE cost_per_click_usd > 2$q$);
+SELECT pg_temp.ms_check('count(DISTINCT) by the key: whole on workers', $q$SELECT company_id, count(DISTINCT ad_id) FROM clicks GROUP BY company_id$q$);
+SELECT pg_temp.ms_check('count(DISTINCT) no rows', $q$SELECT count(DISTINCT ad_id) FROM clicks WHERE id < 0$q$);
+SELECT pg_temp.ms_check('count(DISTINCT) of two columns', $q$SELECT count(DISTINCT ad_id), count(DISTINCT site_url), count(*) FROM clicks$q$);
+SELECT pg_temp.ms_check('count(DISTINCT) of three, grouped', $q$SELECT state, count(DISTINCT cost_model), count(DISTINCT monthly_budget), count(DISTINCT name), max(id) FROM campaigns GROUP BY state$q$);
+SELECT pg_temp.ms_check('count(DISTINCT) with FILTER', $q$SELECT count(DISTINCT ad_id) FILTER (WHERE cost_per_click_usd > 1), count(DISTINCT ad_id) FROM clicks$q$);
+SELECT pg_temp.ms_check('count(DISTINCT) with FILTER, NULLs, grouped', $q$SELECT cost_model, count(DISTINCT state) FILTER (WHERE monthly_budget > 300), count(DISTINCT state) FILTER (WHERE monthly_budget IS NULL) FROM campaigns GROUP BY cost_model$q$);
+SELECT pg_temp.ms_check('sum, avg, min, max (DISTINCT) of integers', $q$SELECT sum(DISTINCT ad_id), avg(DISTINCT ad_id), min(DISTINCT ad_id), max(DISTINCT id), count(DISTINCT ad_id), sum(ad_id) FROM clicks$q$);
+SELECT pg_temp.ms_check('sum(DISTINCT) grouped, FILTER', $q$SELECT site_url, sum(DISTINCT ad_id) FILTER (WHERE cost_per_click_usd > 2), avg(DISTINCT length(site_url)), count(*) FROM clicks GROUP BY site_url$q$);
+SELECT pg_temp.ms_check('count(DISTINCT) FILTER in HAVING', $q$SELECT ad_id FROM clicks GROUP BY ad_id HAVING count(DISTINCT site_url) FILTER (WHERE cost_per_click_usd < 2) > 1$q$);
+
+--
+-- variance / stddev of integers: count, sum, sum of squares in numeric
+--
+CREATE TABLE dist.ms_vals (k bigint, g int, i2 smallint, i4 int, i8 bigint);
+SELECT create_distributed_table('dist.ms_vals', 'k');
+CREATE TABLE local.ms_vals (k bigint, g int, i2 smallint, i4 int, i8 bigint);
+INSERT INTO dist.ms_vals SELECT i, i % 37, (i * 7919 % 2000 - 1000)::int2, i * 104729 % 1000003, (i::bigint * 2147483647) % 99999999977
+  FROM generate_series(1, 3000) i;
+INSERT INTO dist.ms_vals VALUES (4000, 37, NULL, NULL, NULL), (4001, 38, 5, 5, 5), (4002, 39, 1, 1, 1), (4003, 39, 1, 1, 1);
+INSERT INTO local.ms_vals SELECT * FROM dist.ms_vals;
+SELECT pg_temp.ms_check('variance family', $q$SELECT variance(i2), var_samp(i4), var_pop(i8), variance(i8), var_pop(i2) FROM ms_vals$q$);
+SELECT pg_temp.ms_check('stddev family', $q$SELECT stddev(i2), stddev_samp(i4), stddev_pop(i8), stddev(i8), stddev_pop(i2) FROM ms_vals$q$);
+SELECT pg_temp.ms_check('variance and stddev per group', $q$SELECT g, variance(i4), stddev(i4), var_pop(i8), stddev_pop(i8), stddev_samp(i2), var_samp(i2), count(*) FROM ms_vals GROUP BY g$q$);
+SELECT pg_temp.ms_check('stddev, HAVING', $q$SELECT g, stddev(i8) FROM ms_vals GROUP BY g HAVING stddev(i8) > 1000 AND variance(i2) IS NOT NULL$q$);
+SELECT pg_temp.ms_check('stddev of an expression', $q$SELECT g % 5, stddev(i4 % 1000), variance(i2 * 3) FROM ms_vals GROUP BY g % 5$q$);
+SELECT pg_temp.ms_check('stddev on clicks', $q$SELECT ad_id, stddev(length(site_url)), variance(id) FROM clicks GROUP BY ad_id$q$);
+CREATE TABLE dist.ms_nums (k bigint, g int, n numeric(12,3), u numeric);
+SELECT create_distributed_table('dist.ms_nums', 'k');
+CREATE TABLE local.ms_nums (k bigint, g int, n numeric(12,3), u numeric);
+INSERT INTO dist.ms_nums SELECT i, i % 23, (i * 7919 % 20000 - 10000) / 1000.0, i / 7.0 FROM generate_series(1, 2000) i;
+INSERT INTO dist.ms_nums VALUES (3001, 0, 'NaN', 'NaN'), (3002, 1, 'NaN', 1), (3003, 30, 'NaN', 1), (3004, 31, 'NaN', 1), (3005, 31, 2.5, 1),
+  (3006, 32, 1.5, 1), (3007, 33, NULL, NULL), (3008, 34, 1.25, 1), (3009, 34, 1.25, 1), (3010, 35, 0.001, 1), (3011, 35, 0.002, 1);
+INSERT INTO local.ms_nums SELECT * FROM dist.ms_nums;
+SELECT pg_temp.ms_check('numeric variance family', $q$SELECT variance(n), var_samp(n), var_pop(n), stddev(n), stddev_samp(n), stddev_pop(n) FROM ms_nums WHERE n <> 'NaN'$q$);
+SELECT pg_temp.ms_check('numeric variance per group, NaNs', $q$SELECT g, variance(n), var_pop(n), stddev(n), stddev_pop(n), count(n) FROM ms_nums GROUP BY g$q$);
+SELECT pg_temp.ms_check('numeric variance with FILTER', $q$SELECT g, variance(n) FILTER (WHERE k % 2 = 0), stddev_pop(n) FILTER (WHERE n > 0) FROM ms_nums GROUP BY g$q$);
+SELECT pg_temp.ms_check('numeric stddev of a NaN', $q$SELECT stddev(n), stddev_pop(n), var_samp(n) FROM ms_nums WHERE k IN (3001, 3003)$q$);
+SELECT pg_temp.ms_check('numeric stddev of one row', $q$SELECT stddev(n), stddev_pop(n), var_samp(n), var_pop(n) FROM ms_nums WHERE k = 3006 OR k = 3007$q$);
+SELECT pg_temp.ms_check('numeric stddev unconstrained: FDW', $q$SELECT stddev(u) FROM ms_nums$q$);
+SELECT pg_temp.ms_check('numeric stddev of an expression: FDW', $q$SELECT stddev(n * 2) FROM ms_nums$q$);
+SELECT pg_temp.ms_check('stddev no rows', $q$SELECT stddev(i4), variance(i4), stddev_pop(i4), var_pop(i4) FROM ms_vals WHERE k < 0$q$);
+SELECT pg_temp.ms_check('sum(DISTINCT) of int2 and int4', $q$SELECT g, sum(DISTINCT i2), avg(DISTINCT i4), sum(DISTINCT i8) FROM ms_vals GROUP BY g$q$);
+
+--
+-- = ANY ($1): the parameter's values prune the shards when the scan starts
+--
+CREATE FUNCTION pg_temp.ms_exec_rows(q text) RETURNS text[]
+LANGUAGE plpgsql AS $$
+DECLARE
+    r record;
+    res text[] := '{}';
+BEGIN
+    FOR r IN EXECUTE q LOOP
+        res := res || r::text;
+    END LOOP;
+    RETURN res;
+END
+$$;
+CREATE FUNCTION pg_temp.ms_prepared(label text, decl text, q text, args text, generic boolean) RETURNS text
+LANGUAGE plpgsql AS $$
+DECLARE
+    d text[];
+    l text[];
+    strategy text := 'standard';
+    tasks text := '';
+    line text;
+BEGIN
+    PERFORM set_config('plan_cache_mode', CASE WHEN generic THEN 'force_generic_plan' ELSE 'force_custom_plan' END, true);
+    PERFORM set_config('search_path', 'dist, public', true);
+    EXECUTE format('PREPARE ms_pd(%s) AS %s', decl, q);
+    PERFORM set_config('search_path', 'local, public', true);
+    EXECUTE format('PREPARE ms_pl(%s) AS %s', decl, q);
+    -- (a prepared statement is analysed again under another search_path)
+    PERFORM set_config('search_path', 'local, public', true);
+    l := pg_temp.ms_exec_rows(format('EXECUTE ms_pl(%s)', args));
+    PERFORM set_config('search_path', 'dist, public', true);
+    d := pg_temp.ms_exec_rows(format('EXECUTE ms_pd(%s)', args));
+    FOR line IN EXECUTE format('EXPLAIN (COSTS OFF) EXECUTE ms_pd(%s)', args) LOOP
+        IF line ~ '^\s*Strategy: ' THEN
+            strategy := regexp_replace(line, '^\s*Strategy: ', '');
+        ELSIF line ~ '^\s*Task Count: ' THEN
+            tasks := ', ' || regexp_replace(line, '^\s*Task Count: ', '') || ' task(s)';
+        END IF;
+    END LOOP;
+    DEALLOCATE ms_pd;
+    DEALLOCATE ms_pl;
+    PERFORM set_config('plan_cache_mode', 'auto', true);
+    RETURN public.dt_compare(label, d, l, false) || ' [' || strategy || tasks || ']';
+END
+$$;
+SELECT pg_temp.ms_prepared('= ANY ($1) generic', 'bigint[]', $q$SELECT company_id, count(*) FROM clicks WHERE company_id = ANY ($1) GROUP BY company_id$q$, $a$'{1,2,3}'$a$, true);
+SELECT pg_temp.ms_prepared('= ANY ($1) custom', 'bigint[]', $q$SELECT company_id, count(*) FROM clicks WHERE company_id = ANY ($1) GROUP BY company_id$q$, $a$'{1,2,3}'$a$, false);
+SELECT pg_temp.ms_prepared('= ANY ($1) two-phase', 'bigint[]', $q$SELECT count(*), sum(cost_per_click_usd) FROM clicks WHERE company_id = ANY ($1)$q$, $a$'{4}'$a$, true);
+SELECT pg_temp.ms_prepared('= ANY (NULL)', 'bigint[]', $q$SELECT count(*), sum(cost_per_click_usd) FROM clicks WHERE company_id = ANY ($1)$q$, $a$NULL$a$, true);
+SELECT pg_temp.ms_prepared('= ANY (empty)', 'bigint[]', $q$SELECT count(*), max(id) FROM clicks WHERE company_id = ANY ($1)$q$, $a$'{}'$a$, true);
+SELECT pg_temp.ms_prepared('= ANY (NULL element)', 'bigint[]', $q$SELECT id FROM ads WHERE company_id = ANY ($1)$q$, $a$'{NULL,5}'$a$, true);
+SELECT pg_temp.ms_prepared('IN ($1, $2)', 'bigint, bigint', $q$SELECT id FROM ads WHERE company_id IN ($1, $2) ORDER BY id LIMIT 3$q$, $a$1, 2$a$, true);
+SELECT pg_temp.ms_prepared('= ANY ($1) and IN intersect', 'bigint[]', $q$SELECT id FROM ads WHERE company_id = ANY ($1) AND company_id IN (2, 3, 9)$q$, $a$'{1,2,3}'$a$, true);
+SELECT pg_temp.ms_prepared('= ANY ($1) join', 'bigint[]', $q$SELECT a.id, c.id FROM ads a JOIN clicks c ON c.company_id = a.company_id AND c.ad_id = a.id WHERE a.company_id = ANY ($1)$q$, $a$'{6,7}'$a$, true);
+SELECT pg_temp.ms_prepared('= ANY ($1) int4 array', 'int[]', $q$SELECT id FROM ads WHERE company_id = ANY ($1)$q$, $a$'{3,8}'$a$, true);
+SELECT pg_temp.ms_prepared('= ANY ($1) count(DISTINCT)', 'bigint[]', $q$SELECT count(DISTINCT ad_id) FROM clicks WHERE company_id = ANY ($1)$q$, $a$'{1,5,9}'$a$, true);
+SELECT pg_temp.check_dml('update = ANY (array)', $q$UPDATE campaigns SET monthly_budget = coalesce(monthly_budget, 0) + 1 WHERE company_id = ANY ('{3,4}'::bigint[]) RETURNING company_id, id, monthly_budget$q$, 'campaigns');
+SET search_path = dist, public;
+PREPARE ms_upd(bigint[]) AS UPDATE campaigns SET monthly_budget = 7 WHERE company_id = ANY ($1);
+SET plan_cache_mode = force_generic_plan;
+CREATE FUNCTION pg_temp.ms_explain(q text) RETURNS SETOF text
+LANGUAGE plpgsql AS $$
+DECLARE line text;
+BEGIN
+    FOR line IN EXECUTE q LOOP
+        RETURN NEXT line;
+    END LOOP;
+END
+$$;
+SELECT l FROM pg_temp.ms_explain('EXPLAIN (COSTS OFF) EXECUTE ms_upd(''{5}'')') l WHERE l ~ 'Strategy|Task Count|Pruned';
+RESET plan_cache_mode;
+DEALLOCATE ms_upd;
+RESET search_path;
+
+--
+-- INSERT ... SELECT between co-located tables: one statement per shard
+--
+CREATE TABLE dist.ms_summary (company_id bigint, ad_id bigint, n bigint, total numeric, last timestamp);
+SELECT create_distributed_table('dist.ms_summary', 'company_id', colocate_with => 'dist.clicks');
+CREATE TABLE local.ms_summary (company_id bigint, ad_id bigint, n bigint, total numeric, last timestamp);
+CREATE FUNCTION pg_temp.ms_dml(label text, q text, tbl text) RETURNS text
+LANGUAGE plpgsql AS $$
+DECLARE
+    strategy text := 'standard';
+    tasks text := '';
+    line text;
+BEGIN
+    PERFORM set_config('search_path', 'dist, public', true);
+    FOR line IN EXECUTE 'EXPLAIN (COSTS OFF) ' || q LOOP
+        IF line ~ '^\s*Strategy: ' THEN
+            strategy := regexp_replace(line, '^\s*Strategy: ', '');
+        ELSIF line ~ '^\s*Task Count: ' THEN
+            tasks := ', ' || regexp_replace(line, '^\s*Task Count: ', '') || ' task(s)';
+        END IF;
+    END LOOP;
+    RETURN pg_temp.check_dml(label, q, tbl) || ' [' || strategy || tasks || ']';
+END
+$$;
+SELECT pg_temp.ms_dml('insert select grouped by the key', $q$INSERT INTO ms_summary SELECT company_id, ad_id, count(*), sum(cost_per_click_usd), max(clicked_at) FROM clicks GROUP BY company_id, ad_id RETURNING company_id, ad_id, n$q$, 'ms_summary');
+SELECT pg_temp.ms_dml('insert select rows, column list', $q$INSERT INTO ms_summary (ad_id, company_id, last) SELECT id, company_id, clicked_at FROM clicks WHERE cost_per_click_usd > 4 RETURNING company_id, ad_id$q$, 'ms_summary');
+SELECT pg_temp.ms_dml('insert select co-located join', $q$INSERT INTO ms_summary (company_id, ad_id, n) SELECT a.company_id, a.id, count(*) FROM ads a JOIN clicks c ON c.company_id = a.company_id AND c.ad_id = a.id GROUP BY a.company_id, a.id RETURNING company_id, ad_id$q$, 'ms_summary');
+SELECT pg_temp.ms_dml('insert select from itself', $q$INSERT INTO ms_summary (company_id, ad_id, n) SELECT company_id, ad_id, n * 2 FROM ms_summary WHERE n > 3 RETURNING *$q$, 'ms_summary');
+SELECT pg_temp.ms_dml('insert select with reference table', $q$INSERT INTO ms_summary (company_id, ad_id) SELECT i.company_id, i.id FROM impressions i JOIN geo_ips g ON g.addrs >>= i.user_ip RETURNING company_id, ad_id$q$, 'ms_summary');
+SELECT pg_temp.ms_dml('insert select pinned to one shard', $q$INSERT INTO ms_summary (company_id, ad_id, n) SELECT company_id, id, 1::bigint FROM ads WHERE company_id = 3 RETURNING company_id, ad_id$q$, 'ms_summary');
+SELECT pg_temp.ms_prepared('insert select with a parameter', 'numeric', $q$INSERT INTO ms_summary (company_id, ad_id, n) SELECT company_id, ad_id, count(*) FROM clicks WHERE cost_per_click_usd > $1 GROUP BY company_id, ad_id RETURNING company_id, ad_id, n$q$, '3.5', true);
+SELECT pg_temp.diff_check('insert select with a parameter: table', $q$SELECT * FROM ms_summary$q$);
+-- not per shard: the FDW path inserts them, correctly
+SELECT pg_temp.ms_dml('insert select: key from another column', $q$INSERT INTO ms_summary (company_id, ad_id) SELECT ad_id, company_id FROM clicks WHERE ad_id IS NOT NULL RETURNING company_id, ad_id$q$, 'ms_summary');
+SELECT pg_temp.ms_dml('insert select: not grouped by the key', $q$INSERT INTO ms_summary (company_id, n) SELECT min(company_id), count(*) FROM clicks GROUP BY ad_id RETURNING company_id, ad_id$q$, 'ms_summary');
+SELECT pg_temp.ms_dml('insert select: LIMIT', $q$INSERT INTO ms_summary (company_id, ad_id) SELECT company_id, id FROM clicks ORDER BY id LIMIT 5 RETURNING company_id, ad_id$q$, 'ms_summary');
+SELECT pg_temp.ms_dml('insert select: outer join', $q$INSERT INTO ms_summary (company_id, ad_id) SELECT c.company_id, a.id FROM ads a LEFT JOIN clicks c ON c.company_id = a.company_id AND c.ad_id = a.id WHERE c.company_id IS NOT NULL RETURNING company_id, ad_id$q$, 'ms_summary');
+SELECT pg_temp.ms_dml('insert select: not co-located join', $q$INSERT INTO ms_summary (company_id, ad_id) SELECT a.company_id, c.id FROM ads a JOIN campaigns c ON c.id = a.campaign_id RETURNING company_id, ad_id$q$, 'ms_summary');
+SELECT pg_temp.ms_dml('insert select: columns in another order', $q$INSERT INTO ms_summary (ad_id, company_id, last) SELECT id, company_id, clicked_at FROM clicks WHERE cost_per_click_usd > 4.5 RETURNING company_id, ad_id$q$, 'ms_summary');
+SELECT pg_temp.ms_dml('insert select: a value cast', $q$INSERT INTO ms_summary (company_id, ad_id, n) SELECT company_id, id, 1 FROM ads WHERE company_id = 3 RETURNING company_id, ad_id$q$, 'ms_summary');
+SELECT pg_temp.ms_dml('insert select: type cast of the key', $q$INSERT INTO ms_summary (company_id, ad_id) SELECT company_id::int, id FROM ads WHERE id < 10 RETURNING company_id, ad_id$q$, 'ms_summary');
+-- every row is on the shard its key hashes to: the router (which reads
+-- only that shard) finds as many rows per key as the local copy has
+CREATE FUNCTION pg_temp.ms_misplaced() RETURNS bigint
+LANGUAGE plpgsql AS $$
+DECLARE
+    k bigint;
+    n bigint;
+    m bigint;
+    misses bigint := 0;
+BEGIN
+    FOR k, n IN SELECT company_id, count(*) FROM local.ms_summary GROUP BY company_id LOOP
+        EXECUTE 'SELECT count(*) FROM dist.ms_summary WHERE company_id = $1' INTO m USING k;
+        IF m <> n THEN misses := misses + 1; END IF;
+    END LOOP;
+    RETURN misses;
+END
+$$;
+SELECT pg_temp.ms_misplaced() AS misplaced_keys, (SELECT count(DISTINCT company_id) FROM local.ms_summary) AS keys;
+SET shardfdw.enable_multi_shard_dml = off;
+SELECT pg_temp.ms_dml('insert select: switched off', $q$INSERT INTO ms_summary (company_id, ad_id) SELECT company_id, id FROM ads WHERE id < 10 RETURNING company_id, ad_id$q$, 'ms_summary');
+RESET shardfdw.enable_multi_shard_dml;
 
 -- the switch
 SET shardfdw.enable_multi_shard = off;
@@ -189,6 +422,17 @@ SELECT l FROM pg_temp.explain_lines($q$EXPLAIN (COSTS OFF)
 SELECT id FROM ads WHERE company_id IN (1, 2, 3)$q$) l WHERE l ~ 'Strategy|Task|Pruned';
 SELECT pg_temp.explain_lines($q$EXPLAIN (COSTS OFF, VERBOSE)
 SELECT ad_id, count(*) AS n, avg(cost_per_click_usd) FROM clicks GROUP BY ad_id ORDER BY n DESC, ad_id LIMIT 5$q$);
+-- EXPLAIN ANALYZE: one task's worker plan, with its actual rows
+SELECT count(*) FILTER (WHERE l ~ '^\s*Worker Plan:$') AS worker_plan,
+       count(*) FILTER (WHERE l ~ 'Scan on clicks_N clicks \(actual rows=\d+ loops=1\)') AS worker_scan,
+       count(*) FILTER (WHERE l ~ 'Custom Scan \(shardfdw\) \(actual rows=224 loops=1\)') AS scan_rows
+  FROM pg_temp.explain_lines($q$EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+SELECT ad_id, count(*) FROM clicks GROUP BY ad_id ORDER BY 2 DESC, 1 LIMIT 2$q$) l;
+SELECT count(*) FILTER (WHERE l ~ '^\s*Worker Plan:$') AS worker_plan,
+       count(*) FILTER (WHERE l ~ '^\s+Update on ads_N ads \(actual rows=0 loops=1\)') AS worker_update
+  FROM pg_temp.explain_lines($q$EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+UPDATE ads SET name = name WHERE company_id IN (1, 2)$q$) l;
+SELECT pg_temp.diff_check('ads unchanged by EXPLAIN ANALYZE', $q$SELECT * FROM ads$q$);
 SET shardfdw.enable_two_phase_agg = off;
 SELECT pg_temp.ms_strategy($q$SELECT count(*) FROM clicks$q$);
 RESET shardfdw.enable_two_phase_agg;
@@ -202,10 +446,10 @@ RESET search_path;
 --
 \pset tuples_only on
 \pset format unaligned
-SELECT check_dml('update every shard', $q$UPDATE ads SET clicks_count = clicks_count + 1 WHERE name LIKE '%1%' RETURNING company_id, id, clicks_count$q$, 'ads') || ' [' || pg_temp.ms_strategy($q$UPDATE ads SET clicks_count = clicks_count + 1 WHERE name LIKE '%1%'$q$) || ']';
-SELECT check_dml('update with a co-located join', $q$UPDATE ads a SET impressions_count = a.impressions_count + 2 FROM campaigns c WHERE c.company_id = a.company_id AND c.id = a.campaign_id AND c.state = 'paused' RETURNING a.id, a.impressions_count$q$, 'ads') || ' [' || pg_temp.ms_strategy($q$UPDATE ads a SET impressions_count = 0 FROM campaigns c WHERE c.company_id = a.company_id AND c.id = a.campaign_id$q$) || ']';
-SELECT check_dml('update pruned by IN', $q$UPDATE campaigns SET monthly_budget = coalesce(monthly_budget, 0) * 2 WHERE company_id IN (1, 2) RETURNING company_id, id, monthly_budget$q$, 'campaigns') || ' [' || pg_temp.ms_strategy($q$UPDATE campaigns SET monthly_budget = 1 WHERE company_id IN (1, 2)$q$) || ']';
-SELECT check_dml('delete every shard', $q$DELETE FROM impressions WHERE cost_per_impression_usd > 0.9 RETURNING company_id, id$q$, 'impressions') || ' [' || pg_temp.ms_strategy($q$DELETE FROM impressions WHERE cost_per_impression_usd > 0.9$q$) || ']';
+SELECT pg_temp.check_dml('update every shard', $q$UPDATE ads SET clicks_count = clicks_count + 1 WHERE name LIKE '%1%' RETURNING company_id, id, clicks_count$q$, 'ads') || ' [' || pg_temp.ms_strategy($q$UPDATE ads SET clicks_count = clicks_count + 1 WHERE name LIKE '%1%'$q$) || ']';
+SELECT pg_temp.check_dml('update with a co-located join', $q$UPDATE ads a SET impressions_count = a.impressions_count + 2 FROM campaigns c WHERE c.company_id = a.company_id AND c.id = a.campaign_id AND c.state = 'paused' RETURNING a.id, a.impressions_count$q$, 'ads') || ' [' || pg_temp.ms_strategy($q$UPDATE ads a SET impressions_count = 0 FROM campaigns c WHERE c.company_id = a.company_id AND c.id = a.campaign_id$q$) || ']';
+SELECT pg_temp.check_dml('update pruned by IN', $q$UPDATE campaigns SET monthly_budget = coalesce(monthly_budget, 0) * 2 WHERE company_id IN (1, 2) RETURNING company_id, id, monthly_budget$q$, 'campaigns') || ' [' || pg_temp.ms_strategy($q$UPDATE campaigns SET monthly_budget = 1 WHERE company_id IN (1, 2)$q$) || ']';
+SELECT pg_temp.check_dml('delete every shard', $q$DELETE FROM impressions WHERE cost_per_impression_usd > 0.9 RETURNING company_id, id$q$, 'impressions') || ' [' || pg_temp.ms_strategy($q$DELETE FROM impressions WHERE cost_per_impression_usd > 0.9$q$) || ']';
 SELECT pg_temp.ms_row_count($q$UPDATE clicks SET site_url = site_url WHERE cost_per_click_usd < 1$q$) AS updated_rows,
        (SELECT count(*) FROM local.clicks WHERE cost_per_click_usd < 1) AS local_rows;
 -- not multi-shard: the key changes, a join off the key, a subquery
@@ -215,5 +459,5 @@ SELECT pg_temp.ms_strategy($q$DELETE FROM ads WHERE campaign_id IN (SELECT id FR
 SET shardfdw.enable_multi_shard_dml = off;
 SELECT pg_temp.ms_strategy($q$DELETE FROM impressions WHERE cost_per_impression_usd > 0.9$q$);
 RESET shardfdw.enable_multi_shard_dml;
-SELECT diff_check('ads after DML', $q$SELECT * FROM ads$q$);
-SELECT diff_check('impressions after DML', $q$SELECT * FROM impressions$q$);
+SELECT pg_temp.diff_check('ads after DML', $q$SELECT * FROM ads$q$);
+SELECT pg_temp.diff_check('impressions after DML', $q$SELECT * FROM impressions$q$);

@@ -4,12 +4,49 @@
 -- Runs after "differential" and "seeds", and reuses what they leave behind:
 -- the ad platform of seed 004 in schemas "dist" (distributed, co-located on
 -- company_id, geo_ips a reference table) and "local" (plain tables, same
--- rows), the comparison helpers diff_check / check_dml, and seed 002's
--- tables in schema seed002.  Every query is checked twice: its result
--- against the local copy (diff_check: "label: ok, N rows") and the strategy
--- the planner chose (rt_strategy: "router, 1 task" or "standard").
+-- rows), the comparison helper dt_compare, and seed 002's tables in schema
+-- seed002.  Every query is checked twice: its result, run at the top level,
+-- against the local copy (pg_temp.diff_check: "label: ok, N rows") and the
+-- strategy the planner chose (rt_strategy: "router, 1 task" or "standard").
 --
 SET client_min_messages = warning;
+
+-- Rows of a statement run at the top level under search_path path (not
+-- wrapped in a subquery or a CTE, as public.dt_rows does: a wrapped
+-- statement is a nested level, planned differently, and would not show the
+-- strategy being tested); pg_temp.diff_check / pg_temp.check_dml compare
+-- them between "dist" and "local" as public.diff_check / check_dml do.
+CREATE FUNCTION pg_temp.top_rows(q text, path text) RETURNS text[]
+LANGUAGE plpgsql AS $$
+DECLARE
+    r record;
+    res text[] := '{}';
+    old text := current_setting('search_path');
+BEGIN
+    PERFORM set_config('search_path', path, false);
+    FOR r IN EXECUTE q LOOP
+        res := res || r::text;
+    END LOOP;
+    PERFORM set_config('search_path', old, false);
+    RETURN res;
+END
+$$;
+CREATE FUNCTION pg_temp.diff_check(label text, q text, ordered boolean DEFAULT false) RETURNS text
+LANGUAGE plpgsql AS $$
+BEGIN
+    RETURN public.dt_compare(label, pg_temp.top_rows(q, 'dist, public'),
+                             pg_temp.top_rows(q, 'local, public'), ordered);
+END
+$$;
+CREATE FUNCTION pg_temp.check_dml(label text, q text, tbl text) RETURNS text
+LANGUAGE plpgsql AS $$
+BEGIN
+    RETURN pg_temp.diff_check(label || ' returning', q) || E'\n' ||
+           pg_temp.diff_check(label || CASE WHEN tbl LIKE '(%' THEN ' table' ELSE ' table ' || tbl END,
+                              'SELECT * FROM ' || tbl);
+END
+$$;
+
 
 -- The strategy of a statement (run with search_path dist, public): the
 -- custom scan's strategy and task count, or "standard" when the standard
@@ -39,7 +76,7 @@ CREATE FUNCTION public.rt_check(label text, q text, ordered boolean DEFAULT fals
 RETURNS text
 LANGUAGE plpgsql AS $$
 BEGIN
-    RETURN public.diff_check(label, q, ordered) || ' [' || public.rt_strategy(q) || ']';
+    RETURN pg_temp.diff_check(label, q, ordered) || ' [' || public.rt_strategy(q) || ']';
 END
 $$;
 
@@ -220,28 +257,28 @@ RESET search_path;
 --
 -- DML through the router, compared with the same DML on the local copy
 --
-SELECT check_dml('insert one row', $q$INSERT INTO companies VALUES (9001, 'Router Co', NULL, '2026-01-01', '2026-01-02') RETURNING *$q$, 'companies');
+SELECT pg_temp.check_dml('insert one row', $q$INSERT INTO companies VALUES (9001, 'Router Co', NULL, '2026-01-01', '2026-01-02') RETURNING *$q$, 'companies');
 SELECT rt_strategy($q$INSERT INTO companies VALUES (9002, 'Router Co', NULL, '2026-01-01', '2026-01-02')$q$);
-SELECT check_dml('insert two rows, one shard', $q$INSERT INTO campaigns (id, company_id, name, cost_model, state, created_at, updated_at) VALUES (9001, 9001, 'c1', 'cpc', 'on', '2026-01-01', '2026-01-01'), (9002, 9001, 'c2', 'cpm', 'off', '2026-01-01', '2026-01-01') RETURNING id, company_id, name$q$, 'campaigns');
+SELECT pg_temp.check_dml('insert two rows, one shard', $q$INSERT INTO campaigns (id, company_id, name, cost_model, state, created_at, updated_at) VALUES (9001, 9001, 'c1', 'cpc', 'on', '2026-01-01', '2026-01-01'), (9002, 9001, 'c2', 'cpm', 'off', '2026-01-01', '2026-01-01') RETURNING id, company_id, name$q$, 'campaigns');
 SELECT rt_strategy($q$INSERT INTO campaigns (id, company_id, name, cost_model, state, created_at, updated_at) VALUES (9003, 9001, 'c1', 'cpc', 'on', '2026-01-01', '2026-01-01'), (9004, 9001, 'c2', 'cpm', 'off', '2026-01-01', '2026-01-01')$q$);
 SELECT rt_strategy($q$INSERT INTO campaigns (id, company_id, name, cost_model, state, created_at, updated_at) VALUES (9003, 1, 'c1', 'cpc', 'on', '2026-01-01', '2026-01-01'), (9004, 2, 'c2', 'cpm', 'off', '2026-01-01', '2026-01-01')$q$);
 -- (ON CONFLICT (col) DO UPDATE needs a unique index on the coordinator's
 -- parent table, which distributed tables do not have yet: not tested here)
-SELECT check_dml('upsert DO NOTHING', $q$INSERT INTO companies VALUES (9001, 'ignored', NULL, '2026-01-01', '2026-01-01') ON CONFLICT DO NOTHING RETURNING *$q$, 'companies');
-SELECT check_dml('update', $q$UPDATE campaigns SET monthly_budget = coalesce(monthly_budget, 0) + 7 WHERE company_id = 4 RETURNING id, monthly_budget$q$, 'campaigns');
+SELECT pg_temp.check_dml('upsert DO NOTHING', $q$INSERT INTO companies VALUES (9001, 'ignored', NULL, '2026-01-01', '2026-01-01') ON CONFLICT DO NOTHING RETURNING *$q$, 'companies');
+SELECT pg_temp.check_dml('update', $q$UPDATE campaigns SET monthly_budget = coalesce(monthly_budget, 0) + 7 WHERE company_id = 4 RETURNING id, monthly_budget$q$, 'campaigns');
 SELECT rt_strategy($q$UPDATE campaigns SET monthly_budget = 1 WHERE company_id = 4$q$);
-SELECT check_dml('update with join', $q$UPDATE ads a SET clicks_count = a.clicks_count + 1 FROM campaigns c WHERE a.company_id = 4 AND c.company_id = a.company_id AND c.id = a.campaign_id AND c.cost_model IS NOT NULL RETURNING a.id, a.clicks_count$q$, 'ads');
-SELECT check_dml('delete', $q$DELETE FROM campaigns WHERE company_id = 9001 AND id = 9002 RETURNING id$q$, 'campaigns');
+SELECT pg_temp.check_dml('update with join', $q$UPDATE ads a SET clicks_count = a.clicks_count + 1 FROM campaigns c WHERE a.company_id = 4 AND c.company_id = a.company_id AND c.id = a.campaign_id AND c.cost_model IS NOT NULL RETURNING a.id, a.clicks_count$q$, 'ads');
+SELECT pg_temp.check_dml('delete', $q$DELETE FROM campaigns WHERE company_id = 9001 AND id = 9002 RETURNING id$q$, 'campaigns');
 SELECT rt_strategy($q$DELETE FROM campaigns WHERE company_id = 9001 AND id = 9002$q$);
 -- a one-row INSERT with a serial default and now(): computed on the
 -- coordinator (the sequence advances once, as locally), sent as literals
 SELECT rt_strategy($q$INSERT INTO clicks (company_id, ad_id, clicked_at, site_url, user_ip, user_data) VALUES (1, 1, '2026-01-01', 'x', '1.2.3.4', '{}')$q$);
 SELECT last_value AS clicks_seq_before FROM dist.clicks_id_seq \gset
-SELECT check_dml('insert with serial and now()', $q$INSERT INTO clicks (company_id, ad_id, clicked_at, site_url, user_ip, user_data) VALUES (1, 1, '2026-01-01'::timestamp + (now() - now()), 'x' || (1 + 1), '1.2.3.4', jsonb_build_object('k', 1)) RETURNING company_id, ad_id, clicked_at, site_url, user_data$q$, '(SELECT company_id, ad_id, clicked_at, site_url, user_data FROM clicks) c');
+SELECT pg_temp.check_dml('insert with serial and now()', $q$INSERT INTO clicks (company_id, ad_id, clicked_at, site_url, user_ip, user_data) VALUES (1, 1, '2026-01-01'::timestamp + (now() - now()), 'x' || (1 + 1), '1.2.3.4', jsonb_build_object('k', 1)) RETURNING company_id, ad_id, clicked_at, site_url, user_data$q$, '(SELECT company_id, ad_id, clicked_at, site_url, user_data FROM clicks) c');
 SELECT last_value - :clicks_seq_before AS clicks_seq_advanced_by FROM dist.clicks_id_seq;
 SELECT last_value AS clicks_seq_before FROM dist.clicks_id_seq \gset
 -- (the ids differ between the copies: remove the row again)
-SELECT check_dml('delete it again', $q$DELETE FROM clicks WHERE company_id = 1 AND site_url = 'x2' RETURNING site_url$q$, 'clicks');
+SELECT pg_temp.check_dml('delete it again', $q$DELETE FROM clicks WHERE company_id = 1 AND site_url = 'x2' RETURNING site_url$q$, 'clicks');
 SET search_path = dist, public;
 -- (plain EXPLAIN evaluates nothing: it shows the expressions)
 SELECT l FROM pg_temp.explain_lines($q$EXPLAIN (COSTS OFF) INSERT INTO clicks (company_id, ad_id, clicked_at, site_url, user_ip, user_data) VALUES (1, 1, '2026-01-01', 'x', '1.2.3.4', '{}')$q$) l
@@ -273,8 +310,8 @@ SELECT pg_temp.row_count($q$DELETE FROM campaigns WHERE company_id = 9001$q$, 'l
 SELECT pg_temp.row_count($q$INSERT INTO companies VALUES (9002, 'Router Co', NULL, '2026-01-01', '2026-01-02')$q$) AS inserted;
 SELECT pg_temp.row_count($q$DELETE FROM companies WHERE id = 9002$q$) AS deleted;
 RESET search_path;
-SELECT diff_check('campaigns after DML', $q$SELECT * FROM campaigns$q$);
-SELECT diff_check('companies after DML', $q$SELECT * FROM companies$q$);
+SELECT pg_temp.diff_check('campaigns after DML', $q$SELECT * FROM campaigns$q$);
+SELECT pg_temp.diff_check('companies after DML', $q$SELECT * FROM companies$q$);
 
 -- errors come back from the worker with their SQLSTATE
 SELECT check_error('duplicate key', $q$INSERT INTO companies VALUES (5, 'dup', NULL, '2026-01-01', '2026-01-01')$q$);

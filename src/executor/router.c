@@ -34,6 +34,7 @@
 #include "nodes/nodeFuncs.h"
 #include "planner.h"
 #include "nodes/makefuncs.h"
+#include "utils/array.h"
 #include "utils/datum.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
@@ -60,6 +61,7 @@ typedef struct SfRouterScanState
 	List	   *shards;			/* multi-shard: shard indexes to run */
 	List	   *stable_exprs;	/* computed here into extra Params */
 	int			stable_base;	/* paramid of the first */
+	List	   *prune_exprs;	/* SfRouterPruneExprs */
 	bool		executed;		/* the statement ran */
 	int			nresults;		/* results: one per server */
 	PGresult  **results;		/* (freed with the query context) */
@@ -126,6 +128,7 @@ router_create_state(CustomScan *cscan)
 	state->shards = list_nth(priv, SfRouterShards);
 	state->stable_exprs = list_nth(priv, SfRouterStable);
 	state->stable_base = intVal(list_nth(priv, SfRouterStableBase));
+	state->prune_exprs = list_nth(priv, SfRouterPruneExprs);
 	return (Node *) state;
 }
 
@@ -200,6 +203,73 @@ router_compute_stable(SfRouterScanState *state, EState *estate)
 	econtext->ecxt_param_list_info = params;
 }
 
+/*
+ * Multi-shard pruning by values of Params ("dist = $1", "dist = ANY ($1)"):
+ * keep the shards the value, or one of the array's non-NULL elements,
+ * hashes to, for every such conjunct (NULL keeps none: the conjunct is
+ * never true).
+ * At least one shard stays, so that an aggregate without GROUP BY still
+ * gets its row from a worker.
+ */
+static void
+router_prune_shards(SfRouterScanState *state)
+{
+	ExprContext *econtext = state->css.ss.ps.ps_ExprContext;
+	bool	   *keep = palloc(sizeof(bool) * state->shardcount);
+	List	   *shards = NIL;
+	ListCell   *lc;
+	int			i;
+
+	for (i = 0; i < state->shardcount; i++)
+		keep[i] = true;
+	foreach(lc, state->prune_exprs)
+	{
+		List	   *item = lfirst(lc);
+		Expr	   *expr = linitial(item);
+		Oid			hashfn = (Oid) intVal(lsecond(item));
+		bool		is_array = intVal(lthird(item)) != 0;
+		ExprState  *es = ExecInitExpr(expr, &state->css.ss.ps);
+		bool	   *hit = palloc0(sizeof(bool) * state->shardcount);
+		bool		isnull;
+		Datum		value = ExecEvalExprSwitchContext(es, econtext, &isnull);
+
+		if (isnull)
+		{
+			/* = NULL, = ANY (NULL): never true */
+		}
+		else if (!is_array)
+			hit[sf_hash_remainder(hashfn, state->collation, value, false,
+								  state->shardcount)] = true;
+		else
+		{
+			ArrayType  *array = DatumGetArrayTypeP(value);
+			Oid			elemtype = ARR_ELEMTYPE(array);
+			int16		typlen;
+			bool		typbyval;
+			char		typalign;
+			Datum	   *values;
+			bool	   *nulls;
+			int			n;
+
+			get_typlenbyvalalign(elemtype, &typlen, &typbyval, &typalign);
+			deconstruct_array(array, elemtype, typlen, typbyval, typalign,
+							  &values, &nulls, &n);
+			for (i = 0; i < n; i++)
+				if (!nulls[i])
+					hit[sf_hash_remainder(hashfn, state->collation, values[i],
+										  false, state->shardcount)] = true;
+		}
+		for (i = 0; i < state->shardcount; i++)
+			keep[i] = keep[i] && hit[i];
+	}
+	foreach(lc, state->shards)
+		if (keep[lfirst_int(lc)])
+			shards = lappend_int(shards, lfirst_int(lc));
+	if (shards == NIL && state->shards != NIL)
+		shards = list_make1_int(linitial_int(state->shards));
+	state->shards = shards;
+}
+
 static void
 router_begin(CustomScanState *node, EState *estate, int eflags)
 {
@@ -212,6 +282,8 @@ router_begin(CustomScanState *node, EState *estate, int eflags)
 
 	if (state->strategy != SF_STRATEGY_ROUTER)
 	{
+		if (state->prune_exprs != NIL)
+			router_prune_shards(state);
 		/* with Params, the shard queries are built now */
 		if (state->tasks == NIL)
 		{

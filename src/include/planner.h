@@ -65,6 +65,11 @@ enum SfRouterPrivateIndex
 								 * once when the scan starts into extra external
 								 * Params numbered from SfRouterStableBase */
 	SfRouterStableBase,			/* Integer: paramid of the first of them */
+	SfRouterPruneExprs,			/* List of (Expr of Params, Integer hash
+								 * function of its (elements') type, Integer
+								 * 1 if an array): multi-shard "dist = $1" /
+								 * "dist = ANY ($1)" conjuncts, pruning shards
+								 * when the scan starts */
 	SfRouterPrivateCount
 };
 

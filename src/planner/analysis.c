@@ -1,0 +1,704 @@
+/*-------------------------------------------------------------------------
+ *
+ * analysis.c
+ *	  Can a statement run on workers, and on which shards: relations and
+ *	  co-location, shippable expressions, pinning values of the distribution
+ *	  columns (equivalence classes per query level).
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/hash.h"
+#include "access/stratnum.h"
+#include "access/table.h"
+#include "access/transam.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_proc.h"
+#include "catalog/pg_type.h"
+#include "metadata.h"
+#include "nodes/makefuncs.h"
+#include "nodes/nodeFuncs.h"
+#include "optimizer/optimizer.h"
+#include "parser/parsetree.h"
+#include "planner.h"
+#include "planner_internal.h"
+#include "utils/lsyscache.h"
+#include "utils/partcache.h"
+#include "utils/rel.h"
+
+static void analyze_level(Query *q, RouterContext *ctx);
+
+/*
+ * Extended hash function for a pinning value of the given type, within the
+ * partition key's hash opfamily; InvalidOid if there is none.
+ */
+Oid
+sf_pin_hash_function(RouterContext *ctx, Oid type)
+{
+	if (type == ctx->keytype)
+		return ctx->keyhashfn;
+	return get_opfamily_proc(ctx->opfamily, type, type, HASHEXTENDED_PROC);
+}
+
+/* strip implicit binary-compatible casts */
+Node *
+sf_strip_relabel(Node *node)
+{
+	while (node && IsA(node, RelabelType))
+		node = (Node *) ((RelabelType *) node)->arg;
+	return node;
+}
+
+/* a node that needs a row, a subquery or the executor's own state */
+bool
+sf_not_pin_walker_base(Node *node)
+{
+	if (IsA(node, Param))
+		return ((Param *) node)->paramkind != PARAM_EXTERN;
+	return IsA(node, Var) || IsA(node, SubLink) || IsA(node, Aggref) ||
+		IsA(node, WindowFunc) || IsA(node, GroupingFunc) ||
+		IsA(node, Query) || IsA(node, CurrentOfExpr) ||
+		IsA(node, SetToDefault) || IsA(node, CaseTestExpr) ||
+		IsA(node, CoerceToDomainValue);
+}
+
+/* walker of sf_is_pin_value: true if node cannot be part of a pinning value */
+static bool
+not_pin_walker(Node *node, void *context)
+{
+	if (node == NULL)
+		return false;
+	if (sf_not_pin_walker_base(node) || IsA(node, SQLValueFunction) ||
+		IsA(node, NextValueExpr))
+		return true;
+	if (check_functions_in_node(node, sf_unshippable_function, NULL))
+		return true;
+	return expression_tree_walker(node, not_pin_walker, context);
+}
+
+/*
+ * Is node a value that can pin a shard: a constant, or an expression of
+ * external Params and constants with immutable functions, evaluated once
+ * (at planning or when the scan starts)?
+ */
+bool
+sf_is_pin_value(Node *node)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, Const))
+		return true;
+	return !not_pin_walker(node, NULL) && !expression_returns_set(node);
+}
+
+/*
+ * A pinning value folded to a Const when it has no Params.
+ */
+Node *
+sf_simplify_pin(Node *pin)
+{
+	if (IsA(pin, Const))
+		return pin;
+	return eval_const_expressions(NULL, copyObject(pin));
+}
+
+/*
+ * Learn the partition key of a distributed table (the first one seen) and
+ * check that the others are co-located with it.
+ */
+static void
+note_distributed_table(RouterContext *ctx, const SfTable *table)
+{
+	if (!ctx->has_distributed)
+	{
+		Relation	rel = table_open(table->relid, NoLock);
+		PartitionKey key = RelationGetPartitionKey(rel);
+
+		if (key == NULL || key->strategy != PARTITION_STRATEGY_HASH ||
+			key->partnatts != 1 || key->partattrs[0] != table->distattnum)
+		{
+			table_close(rel, NoLock);
+			ctx->failed = true;
+			return;
+		}
+		ctx->has_distributed = true;
+		ctx->colocationid = table->colocationid;
+		ctx->shardcount = table->shardcount;
+		ctx->anyrelid = table->relid;
+		ctx->opfamily = key->partopfamily[0];
+		ctx->keytype = key->partopcintype[0];
+		ctx->keycollation = key->partcollation[0];
+		ctx->keyhashfn = key->partsupfunc[0].fn_oid;
+		table_close(rel, NoLock);
+		if (ctx->shardcount <= 0)
+			ctx->failed = true;
+	}
+	else if (table->colocationid != ctx->colocationid ||
+			 table->shardcount != ctx->shardcount)
+		ctx->failed = true;
+}
+
+/*
+ * Walk every node of the statement: each Query level is analysed for pins
+ * (analyze_level), every expression is checked for shippability.  Returns
+ * true (stop) as soon as the statement cannot be routed.
+ */
+bool
+sf_router_walker(Node *node, RouterContext *ctx)
+{
+	if (node == NULL)
+		return false;
+	if (ctx->failed)
+		return true;
+
+	if (IsA(node, Query))
+	{
+		Query	   *q = (Query *) node;
+		ListCell   *lc;
+
+		if (q->utilityStmt != NULL)
+		{
+			ctx->failed = true;
+			return true;
+		}
+		analyze_level(q, ctx);
+		if (ctx->failed)
+			return true;
+		foreach(lc, q->windowClause)
+		{
+			WindowClause *wc = lfirst(lc);
+
+			if (sf_router_walker(wc->startOffset, ctx) ||
+				sf_router_walker(wc->endOffset, ctx))
+				return true;
+			/* RANGE offsets: each in_range function that is set */
+			if (OidIsValid(wc->startInRangeFunc) || OidIsValid(wc->endInRangeFunc))
+			{
+				if ((OidIsValid(wc->startInRangeFunc) &&
+					 sf_unshippable_function(wc->startInRangeFunc, NULL)) ||
+					(OidIsValid(wc->endInRangeFunc) &&
+					 sf_unshippable_function(wc->endInRangeFunc, NULL)))
+				{
+					ctx->failed = true;
+					return true;
+				}
+			}
+		}
+		if (query_tree_walker(q, sf_router_walker, ctx, QTW_EXAMINE_SORTGROUP))
+		{
+			ctx->failed = true;
+			return true;
+		}
+		return false;
+	}
+
+	switch (nodeTag(node))
+	{
+		case T_SortGroupClause:
+			{
+				SortGroupClause *sgc = (SortGroupClause *) node;
+
+				if (sgc->eqop >= FirstGenbkiObjectId ||
+					sgc->sortop >= FirstGenbkiObjectId)
+				{
+					ctx->failed = true;
+					return true;
+				}
+				return false;
+			}
+		case T_Const:
+			{
+				Const	   *c = (Const *) node;
+
+				if (c->consttype >= FirstGenbkiObjectId)
+				{
+					ctx->failed = true;
+					return true;
+				}
+				return false;
+			}
+		case T_Param:
+			{
+				Param	   *p = (Param *) node;
+
+				/* PARAM_SUBLINK: the output of a SubLink, deparsed with it */
+				if ((p->paramkind != PARAM_EXTERN &&
+					 p->paramkind != PARAM_SUBLINK) ||
+					p->paramtype >= FirstGenbkiObjectId)
+				{
+					ctx->failed = true;
+					return true;
+				}
+				if (p->paramkind == PARAM_EXTERN)
+					ctx->has_params = true;
+				return false;
+			}
+		case T_Aggref:
+			{
+				Aggref	   *agg = (Aggref *) node;
+
+				if (agg->aggfnoid >= FirstGenbkiObjectId)
+				{
+					ctx->failed = true;
+					return true;
+				}
+				return expression_tree_walker(node, sf_router_walker, ctx);
+			}
+		case T_WindowFunc:
+			{
+				WindowFunc *wf = (WindowFunc *) node;
+
+				if (wf->winfnoid >= FirstGenbkiObjectId)
+				{
+					ctx->failed = true;
+					return true;
+				}
+				return expression_tree_walker(node, sf_router_walker, ctx);
+			}
+		case T_Var:
+			/* system columns differ on workers; whole rows are not deparsed as one column */
+			if (((Var *) node)->varattno <= 0)
+			{
+				ctx->failed = true;
+				return true;
+			}
+			return false;
+		case T_CollateExpr:
+			if (((CollateExpr *) node)->collOid >= FirstNormalObjectId)
+			{
+				ctx->failed = true;
+				return true;
+			}
+			break;
+		case T_RelabelType:
+			if (((RelabelType *) node)->resulttype >= FirstGenbkiObjectId)
+			{
+				ctx->failed = true;
+				return true;
+			}
+			break;
+		case T_RowExpr:
+			if (((RowExpr *) node)->row_typeid != RECORDOID)
+			{
+				ctx->failed = true;
+				return true;
+			}
+			break;
+		case T_SQLValueFunction:
+		case T_NextValueExpr:
+		case T_CurrentOfExpr:
+		case T_CoerceToDomain:
+		case T_CoerceToDomainValue:
+		case T_SetToDefault:
+		case T_ConvertRowtypeExpr:
+		case T_XmlExpr:
+		case T_GroupingFunc:
+			ctx->failed = true;
+			return true;
+		case T_RangeTblFunction:
+			break;
+		case T_FuncExpr:
+		case T_OpExpr:
+		case T_DistinctExpr:
+		case T_NullIfExpr:
+		case T_ScalarArrayOpExpr:
+		case T_CoerceViaIO:
+		case T_ArrayCoerceExpr:
+		case T_RowCompareExpr:
+		case T_MinMaxExpr:
+			break;
+		default:
+			break;
+	}
+
+	if (check_functions_in_node(node, sf_unshippable_function, NULL))
+	{
+		ctx->failed = true;
+		return true;
+	}
+	if (IsA(node, MinMaxExpr) &&
+		((MinMaxExpr *) node)->minmaxtype >= FirstGenbkiObjectId)
+	{
+		ctx->failed = true;
+		return true;
+	}
+	return expression_tree_walker(node, sf_router_walker, ctx);
+}
+
+/* check_functions_in_node callback: may funcid not be sent to a worker? */
+bool
+sf_unshippable_function(Oid funcid, void *context)
+{
+	if (funcid >= FirstGenbkiObjectId)
+		return true;
+	return func_volatile(funcid) != PROVOLATILE_IMMUTABLE;
+}
+
+/*
+ * Equivalence classes of one query level: each a List of Vars (of this
+ * level) and pinning values, merged by equalities of the key's opfamily.
+ */
+static List *
+merge_items(List *classes, Node *a, Node *b)
+{
+	List	   *ca = NIL;
+	List	   *cb = NIL;
+	ListCell   *lc;
+
+	foreach(lc, classes)
+	{
+		List	   *c = lfirst(lc);
+
+		if (list_member(c, a))
+			ca = c;
+		if (list_member(c, b))
+			cb = c;
+	}
+	if (ca != NIL && ca == cb)
+		return classes;
+	if (ca == NIL && cb == NIL)
+		return lappend(classes, list_make2(a, b));
+	if (ca == NIL)
+	{
+		classes = list_delete_ptr(classes, cb);
+		return lappend(classes, lappend(cb, a));
+	}
+	if (cb == NIL)
+	{
+		classes = list_delete_ptr(classes, ca);
+		return lappend(classes, lappend(ca, b));
+	}
+	classes = list_delete_ptr(classes, ca);
+	classes = list_delete_ptr(classes, cb);
+	return lappend(classes, list_concat(ca, cb));
+}
+
+/*
+ * Collect the conjuncts of WHERE and of inner JOIN ... ON in a jointree
+ * (with outer, those of outer joins' ON too: rows joined through them are
+ * equal on both sides, though rows of the preserved side are not
+ * restricted by them).  *has_outer is set when there are outer joins.
+ */
+void
+sf_collect_quals(Node *jtnode, List **quals, bool outer, bool *has_outer)
+{
+	if (jtnode == NULL)
+		return;
+	if (IsA(jtnode, FromExpr))
+	{
+		FromExpr   *f = (FromExpr *) jtnode;
+		ListCell   *lc;
+
+		foreach(lc, f->fromlist)
+			sf_collect_quals(lfirst(lc), quals, outer, has_outer);
+		*quals = list_concat(*quals,
+							 make_ands_implicit((Expr *) f->quals));
+	}
+	else if (IsA(jtnode, JoinExpr))
+	{
+		JoinExpr   *j = (JoinExpr *) jtnode;
+
+		sf_collect_quals(j->larg, quals, outer, has_outer);
+		sf_collect_quals(j->rarg, quals, outer, has_outer);
+		if (j->jointype != JOIN_INNER)
+			*has_outer = true;
+		if (j->jointype == JOIN_INNER || outer)
+			*quals = list_concat(*quals,
+								 make_ands_implicit((Expr *) j->quals));
+	}
+}
+
+/*
+ * Equivalence classes (see merge_items) from a list of conjuncts: equalities
+ * of the partition key's hash opfamily and collation between Vars of this
+ * level and pinning values.
+ */
+List *
+sf_build_classes(List *quals, RouterContext *ctx)
+{
+	List	   *classes = NIL;
+	ListCell   *lc;
+
+	foreach(lc, quals)
+	{
+		OpExpr	   *op = lfirst(lc);
+		Node	   *l;
+		Node	   *r;
+
+		if (!IsA(op, OpExpr) || list_length(op->args) != 2)
+			continue;
+		l = sf_strip_relabel(linitial(op->args));
+		r = sf_strip_relabel(lsecond(op->args));
+		if (!op_in_opfamily(op->opno, ctx->opfamily) ||
+			get_op_opfamily_strategy(op->opno, ctx->opfamily) != HTEqualStrategyNumber)
+			continue;
+		if (OidIsValid(ctx->keycollation) &&
+			op->inputcollid != ctx->keycollation)
+			continue;
+		if (IsA(l, Var) && ((Var *) l)->varlevelsup == 0 &&
+			((IsA(r, Var) && ((Var *) r)->varlevelsup == 0) || sf_is_pin_value(r)))
+			classes = merge_items(classes, l, r);
+		else if (IsA(r, Var) && ((Var *) r)->varlevelsup == 0 && sf_is_pin_value(l))
+			classes = merge_items(classes, r, l);
+	}
+	return classes;
+}
+
+/*
+ * Analyse one query level: classify its relations, and find for each
+ * distributed table the values its distribution column is pinned to.
+ */
+static void
+analyze_level(Query *q, RouterContext *ctx)
+{
+	List	   *quals = NIL;
+	List	   *classes = NIL;
+	ListCell   *lc;
+	int			rti = 0;
+	bool		has_outer = false;
+
+	/* first the relations, so that the partition key is known */
+	foreach(lc, q->rtable)
+	{
+		RangeTblEntry *rte = lfirst(lc);
+		const SfTable *table;
+
+		switch (rte->rtekind)
+		{
+			case RTE_RELATION:
+				break;
+			case RTE_SUBQUERY:
+			case RTE_JOIN:
+			case RTE_FUNCTION:
+			case RTE_VALUES:
+			case RTE_CTE:
+			case RTE_RESULT:
+				continue;
+			default:
+				ctx->failed = true;
+				return;
+		}
+		if (rte->securityQuals != NIL || rte->tablesample != NULL)
+		{
+			ctx->failed = true;
+			return;
+		}
+		ctx->relids = lappend_oid(ctx->relids, rte->relid);
+		if (q != ctx->top)
+			ctx->perm_rtes = lappend(ctx->perm_rtes, rte);
+		if (rte->relkind == RELKIND_VIEW)
+			continue;			/* expanded by the rewriter */
+		table = sf_lookup_table(rte->relid);
+		if (table == NULL)
+		{
+			ctx->failed = true;
+			return;
+		}
+		if (table->kind == SF_KIND_HASH)
+		{
+			note_distributed_table(ctx, table);
+			if (ctx->failed)
+				return;
+			ctx->dist_levels = list_append_unique_ptr(ctx->dist_levels, q);
+		}
+		else if (table->kind == SF_KIND_REFERENCE)
+			ctx->has_reference = true;
+		else
+		{
+			ctx->failed = true;
+			return;
+		}
+	}
+
+	if (!ctx->has_distributed)
+		return;
+
+	/* equivalence classes from WHERE and inner join conditions */
+	sf_collect_quals((Node *) q->jointree, &quals, false, &has_outer);
+	classes = sf_build_classes(quals, ctx);
+	if (q == ctx->top)
+	{
+		List	   *all = NIL;
+
+		sf_collect_quals((Node *) q->jointree, &all, true, &has_outer);
+		ctx->top_classes = sf_build_classes(all, ctx);
+		ctx->outer_joins = has_outer;
+	}
+
+	/* every distributed table of this level must be pinned */
+	foreach(lc, q->rtable)
+	{
+		RangeTblEntry *rte = lfirst(lc);
+		const SfTable *table;
+		bool		pinned = false;
+		ListCell   *lc2;
+
+		rti++;
+		if (rte->rtekind != RTE_RELATION || rte->relkind == RELKIND_VIEW)
+			continue;
+		table = sf_lookup_table(rte->relid);
+		if (table == NULL || table->kind != SF_KIND_HASH)
+			continue;
+		/* ON CONFLICT's EXCLUDED: the row being inserted */
+		if (q->onConflict != NULL && rti == q->onConflict->exclRelIndex)
+			continue;
+
+		if (q->commandType == CMD_INSERT && rti == q->resultRelation)
+		{
+			/* INSERT: the value of the distribution column */
+			TargetEntry *tle = NULL;
+			Node	   *expr;
+
+			foreach(lc2, q->targetList)
+			{
+				TargetEntry *t = lfirst(lc2);
+
+				if (t->resno == table->distattnum && !t->resjunk)
+					tle = t;
+			}
+			if (tle == NULL || (q->onConflict != NULL &&
+								OidIsValid(q->onConflict->constraint)))
+			{
+				ctx->failed = true;
+				return;
+			}
+			if (q->onConflict && q->onConflict->action == ONCONFLICT_UPDATE)
+			{
+				foreach(lc2, q->onConflict->onConflictSet)
+				{
+					TargetEntry *t = lfirst(lc2);
+
+					if (t->resno == table->distattnum)
+					{
+						ctx->failed = true;
+						return;
+					}
+				}
+			}
+			expr = sf_strip_relabel((Node *) tle->expr);
+			if (sf_is_pin_value(expr))
+				ctx->pins = list_append_unique(ctx->pins, sf_simplify_pin(expr));
+			else if (IsA(expr, Var) && ((Var *) expr)->varlevelsup == 0 &&
+					 rt_fetch(((Var *) expr)->varno, q->rtable)->rtekind == RTE_VALUES)
+			{
+				RangeTblEntry *vrte = rt_fetch(((Var *) expr)->varno, q->rtable);
+
+				foreach(lc2, vrte->values_lists)
+				{
+					List	   *row = lfirst(lc2);
+					Node	   *v = sf_strip_relabel(list_nth(row,
+														   ((Var *) expr)->varattno - 1));
+
+					if (!sf_is_pin_value(v) ||
+						!IsA((v = sf_simplify_pin(v)), Const))
+					{
+						ctx->failed = true;
+						return;
+					}
+					ctx->pins = list_append_unique(ctx->pins, v);
+				}
+			}
+			else if (IsA(expr, Var) && ((Var *) expr)->varlevelsup == 0 &&
+					 q == ctx->top && ctx->insert_select_rti == 0 &&
+					 rt_fetch(((Var *) expr)->varno, q->rtable)->rtekind == RTE_SUBQUERY)
+			{
+				/* INSERT ... SELECT: see sf_plan_insert_select */
+				ctx->insert_select_rti = ((Var *) expr)->varno;
+				ctx->insert_select_attno = ((Var *) expr)->varattno;
+				ctx->insert_select_type = exprType((Node *) tle->expr);
+			}
+			else
+			{
+				ctx->failed = true;
+				return;
+			}
+			continue;
+		}
+
+		if (q->commandType == CMD_UPDATE && rti == q->resultRelation)
+		{
+			/* moving a row to another shard is not a one-shard statement */
+			foreach(lc2, q->targetList)
+			{
+				TargetEntry *t = lfirst(lc2);
+
+				if (t->resno == table->distattnum && !t->resjunk)
+				{
+					ctx->failed = true;
+					return;
+				}
+			}
+		}
+
+		foreach(lc2, classes)
+		{
+			List	   *c = lfirst(lc2);
+			ListCell   *lc3;
+			bool		member = false;
+
+			foreach(lc3, c)
+			{
+				Var		   *v = lfirst(lc3);
+
+				if (IsA(v, Var) && v->varno == rti &&
+					v->varattno == table->distattnum)
+					member = true;
+			}
+			if (!member)
+				continue;
+			foreach(lc3, c)
+			{
+				Node	   *item = lfirst(lc3);
+
+				if (sf_is_pin_value(item))
+				{
+					ctx->pins = list_append_unique(ctx->pins,
+												   sf_simplify_pin(item));
+					pinned = true;
+				}
+			}
+		}
+		if (q == ctx->top)
+			ctx->top_distvars = lappend(ctx->top_distvars,
+										makeVar(rti, table->distattnum,
+												InvalidOid, -1, InvalidOid, 0));
+		else
+			ctx->nested_distributed = true;
+		/* not one shard: maybe every shard (multi-shard SELECT) */
+		if (!pinned)
+		{
+			/* a top-level UPDATE / DELETE may run on every shard */
+			if (q->commandType != CMD_SELECT &&
+				!(q == ctx->top &&
+				  (q->commandType == CMD_UPDATE ||
+				   q->commandType == CMD_DELETE)))
+			{
+				ctx->failed = true;
+				return;
+			}
+			ctx->unpinned = true;
+		}
+	}
+
+	/* DML: only distributed targets (no replication triggers, no others) */
+	if (q->commandType != CMD_SELECT && q->resultRelation > 0)
+	{
+		RangeTblEntry *rte = rt_fetch(q->resultRelation, q->rtable);
+		const SfTable *table = sf_lookup_table(rte->relid);
+		Relation	rel;
+		bool		has_triggers;
+
+		if (table == NULL || table->kind != SF_KIND_HASH)
+		{
+			ctx->failed = true;
+			return;
+		}
+		rel = table_open(rte->relid, NoLock);
+		has_triggers = (rel->trigdesc != NULL);
+		table_close(rel, NoLock);
+		if (has_triggers)
+			ctx->failed = true;
+	}
+}
+

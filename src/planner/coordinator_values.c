@@ -1,0 +1,203 @@
+/*-------------------------------------------------------------------------
+ *
+ * coordinator_values.c
+ *	  Values the coordinator computes when the scan starts and sends as
+ *	  literals: one-row INSERT values and stable Var-free expressions.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/transam.h"
+#include "catalog/pg_proc.h"
+#include "catalog/pg_type.h"
+#include "metadata.h"
+#include "nodes/makefuncs.h"
+#include "nodes/nodeFuncs.h"
+#include "optimizer/optimizer.h"
+#include "parser/parsetree.h"
+#include "planner.h"
+#include "planner_internal.h"
+#include "utils/lsyscache.h"
+
+/* walker of sf_prepare_insert_values: true if node needs a row or a subquery */
+static bool
+not_pre_evaluable(Node *node, void *context)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, Param))
+		return ((Param *) node)->paramkind != PARAM_EXTERN;
+	if (IsA(node, Var) || IsA(node, SubLink) || IsA(node, Aggref) ||
+		IsA(node, WindowFunc) || IsA(node, GroupingFunc) ||
+		IsA(node, Query) || IsA(node, SetToDefault) ||
+		IsA(node, CurrentOfExpr))
+		return true;
+	return expression_tree_walker(node, not_pre_evaluable, context);
+}
+
+/*
+ * A one-row INSERT ... VALUES evaluates each value once, so values that may
+ * not be sent to a worker (nextval() of a serial default, now(), random(),
+ * domain checks, user functions) can be computed on the coordinator when
+ * the scan starts, exactly as a local INSERT would, and sent as literals.
+ * Returns a copy of parse whose such values are NULL placeholders, and in
+ * *preeval the original values (TargetEntry, by resno); or parse itself
+ * when there is nothing to do.  The distribution column is left alone (it
+ * must pin the shard at planning or from parameters).
+ */
+Query *
+sf_prepare_insert_values(Query *parse, List **preeval)
+{
+	Query	   *copy;
+	ListCell   *lc;
+	AttrNumber	distattnum;
+	RangeTblEntry *target;
+
+	*preeval = NIL;
+	if (parse->resultRelation <= 0 || parse->jointree == NULL ||
+		parse->jointree->fromlist != NIL || parse->cteList != NIL)
+		return parse;
+	target = rt_fetch(parse->resultRelation, parse->rtable);
+	distattnum = sf_distribution_attnum(target->relid);
+	if (distattnum == InvalidAttrNumber)
+		return parse;
+
+	copy = copyObject(parse);
+	foreach(lc, copy->targetList)
+	{
+		TargetEntry *tle = lfirst(lc);
+		Node	   *expr = (Node *) tle->expr;
+
+		if (tle->resjunk || tle->resno == distattnum || IsA(expr, Const) ||
+			not_pre_evaluable(expr, NULL) || expression_returns_set(expr))
+			continue;
+		/* only what the router would refuse to send */
+		if (!contain_mutable_functions(expr) &&
+			!check_functions_in_node(expr, sf_unshippable_function, NULL) &&
+			!IsA(expr, CoerceToDomain) && exprType(expr) < FirstGenbkiObjectId)
+		{
+			RouterContext probe;
+
+			memset(&probe, 0, sizeof(probe));
+			if (!sf_router_walker(expr, &probe))
+				continue;
+		}
+		*preeval = lappend(*preeval, copyObject(tle));
+		tle->expr = (Expr *) makeNullConst(exprType(expr), exprTypmod(expr),
+										   exprCollation(expr));
+	}
+	if (*preeval == NIL)
+		return parse;
+	return copy;
+}
+
+/* walker: highest external paramid of a statement */
+bool
+sf_max_param_walker(Node *node, StableContext *ctx)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, Query))
+		return query_tree_walker((Query *) node, sf_max_param_walker, ctx, 0);
+	if (IsA(node, Param) && ((Param *) node)->paramkind == PARAM_EXTERN)
+		ctx->maxparam = Max(ctx->maxparam, ((Param *) node)->paramid);
+	return expression_tree_walker(node, sf_max_param_walker, ctx);
+}
+
+/* check_functions_in_node callback: volatile? */
+static bool
+volatile_function(Oid funcid, void *context)
+{
+	return func_volatile(funcid) == PROVOLATILE_VOLATILE;
+}
+
+/* walker: does an expression need evaluating on the coordinator? */
+static bool
+needs_coordinator_walker(Node *node, void *context)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, SQLValueFunction))
+		return true;
+	if (check_functions_in_node(node, sf_unshippable_function, NULL))
+		return true;
+	return expression_tree_walker(node, needs_coordinator_walker, context);
+}
+
+/* walker: may never be computed on the coordinator ahead of the rows */
+static bool
+not_stable_walker(Node *node, void *context)
+{
+	if (node == NULL)
+		return false;
+	if (sf_not_pin_walker_base(node))
+		return true;
+	if (IsA(node, NextValueExpr) ||
+		check_functions_in_node(node, volatile_function, NULL))
+		return true;
+	return expression_tree_walker(node, not_stable_walker, context);
+}
+
+static Node *
+stable_mutator(Node *node, StableContext *ctx)
+{
+	if (node == NULL)
+		return NULL;
+	if (IsA(node, Query))
+		return (Node *) query_tree_mutator((Query *) node, stable_mutator,
+										   ctx, 0);
+	if ((IsA(node, FuncExpr) || IsA(node, OpExpr) ||
+		 IsA(node, DistinctExpr) || IsA(node, NullIfExpr) ||
+		 IsA(node, ScalarArrayOpExpr) || IsA(node, SQLValueFunction) ||
+		 IsA(node, CoerceViaIO) || IsA(node, ArrayCoerceExpr) ||
+		 IsA(node, RelabelType) || IsA(node, CaseExpr) ||
+		 IsA(node, CoalesceExpr) || IsA(node, MinMaxExpr) ||
+		 IsA(node, BoolExpr) || IsA(node, NullTest) ||
+		 IsA(node, BooleanTest) || IsA(node, ArrayExpr)) &&
+		!expression_returns_set(node) &&
+		needs_coordinator_walker(node, NULL) &&
+		!not_stable_walker(node, NULL) &&
+		exprType(node) < FirstGenbkiObjectId &&
+		get_typtype(exprType(node)) != TYPTYPE_PSEUDO)
+	{
+		Param	   *p = makeNode(Param);
+
+		p->paramkind = PARAM_EXTERN;
+		p->paramid = ctx->base + list_length(ctx->exprs);
+		p->paramtype = exprType(node);
+		p->paramtypmod = exprTypmod(node);
+		p->paramcollid = exprCollation(node);
+		p->location = -1;
+		ctx->exprs = lappend(ctx->exprs, copyObject(node));
+		return (Node *) p;
+	}
+	return expression_tree_mutator(node, stable_mutator, ctx);
+}
+
+/*
+ * Expressions without column references, subqueries or aggregates whose
+ * functions are stable (now(), CURRENT_DATE, to_char of a constant
+ * timestamptz...) or not built in (but not volatile) have one value per
+ * execution; PostgreSQL itself may compute them once.  They are replaced
+ * by extra external Params (numbered after the statement's own) and
+ * computed on the coordinator when the scan starts, so the rest of the
+ * statement can go to workers.  Returns parse or a rewritten copy.
+ */
+Query *
+sf_prepare_stable_exprs(Query *parse, RouterContext *rctx)
+{
+	StableContext ctx;
+	Query	   *copy;
+
+	memset(&ctx, 0, sizeof(ctx));
+	(void) sf_max_param_walker((Node *) parse, &ctx);
+	ctx.base = ctx.maxparam + 1;
+	copy = query_tree_mutator(parse, stable_mutator, &ctx, 0);
+	if (ctx.exprs == NIL)
+		return parse;
+	rctx->stable_exprs = ctx.exprs;
+	rctx->stable_base = ctx.base;
+	return copy;
+}
+

@@ -1,0 +1,298 @@
+/*-------------------------------------------------------------------------
+ *
+ * insert_select.c
+ *	  INSERT ... SELECT between co-located distributed tables, one statement
+ *	  per shard on the workers.
+ *
+ * When the value inserted into the target's distribution column is the
+ * distribution column of a co-located table read by the SELECT, every row
+ * the SELECT produces from shard i belongs in shard i of the target (same
+ * hash function, same shard count, same servers), so "INSERT INTO
+ * target_i SELECT ... FROM source_i ..." on each shard's worker does the
+ * whole statement with no row crossing the network.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "catalog/pg_class.h"
+#include "metadata.h"
+#include "nodes/makefuncs.h"
+#include "nodes/nodeFuncs.h"
+#include "optimizer/optimizer.h"
+#include "optimizer/tlist.h"
+#include "parser/parsetree.h"
+#include "planner.h"
+#include "planner_internal.h"
+
+/* Is v a Var of the class c (a List of Vars and pinning values)? */
+static bool
+var_in_class(List *c, Var *v)
+{
+	ListCell   *lc;
+
+	foreach(lc, c)
+	{
+		Var		   *item = lfirst(lc);
+
+		if (IsA(item, Var) && item->varno == v->varno &&
+			item->varattno == v->varattno && item->varlevelsup == 0)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Plan parse, an INSERT whose target's distribution column takes output
+ * column ctx->insert_select_attno of subquery RTE ctx->insert_select_rti
+ * (found by the analysis, which also checked co-location, shippability,
+ * triggers and ON CONFLICT), as one INSERT ... SELECT per shard.  Declines
+ * (NULL) unless:
+ *	- the target columns, in attribute order, take the SELECT's output
+ *	  columns in order, uncast (how the worker SQL is printed);
+ *	- the top level reads only that subquery (no CTEs), and the only
+ *	  distributed tables are the target and those of the subquery's own
+ *	  level (none deeper);
+ *	- that output column is, with the same type as the target's column,
+ *	  the distribution column of a distributed table of the subquery;
+ *	- all the subquery's distribution columns are in one equivalence class
+ *	  (= of WHERE / inner join ON), and it has no outer joins (a NULL-extended
+ *	  row would not be on its shard);
+ *	- the subquery has no LIMIT / OFFSET, DISTINCT, window functions, set
+ *	  operations, grouping sets, target-list SRFs or row locks, and
+ *	  aggregates only when grouped by a distribution column of the class.
+ */
+PlannedStmt *
+sf_plan_insert_select(Query *parse, RouterContext *ctx)
+{
+	RangeTblEntry *srte;
+	Query	   *sq;
+	List	   *quals = NIL;
+	List	   *classes;
+	List	   *distvars = NIL;
+	List	   *distclass = NIL;
+	bool		has_outer = false;
+	TargetEntry *stle = NULL;
+	Node	   *sexpr;
+	ListCell   *lc;
+	List	   *scan_tlist;
+	List	   *colnames = NIL;
+	List	   *shards = NIL;
+	List	   *tasks = NIL;
+	char	   *sql = "";
+	Oid			serverid = InvalidOid;
+	bool		ok;
+	int			i;
+	int			rti = 0;
+
+	if (parse->cteList != NIL || parse->hasModifyingCTE ||
+		parse->jointree == NULL ||
+		list_length(parse->jointree->fromlist) != 1 ||
+		!IsA(linitial(parse->jointree->fromlist), RangeTblRef) ||
+		((RangeTblRef *) linitial(parse->jointree->fromlist))->rtindex !=
+		(int) ctx->insert_select_rti)
+		return NULL;
+	srte = rt_fetch(ctx->insert_select_rti, parse->rtable);
+	sq = srte->subquery;
+	if (sq == NULL || sq->commandType != CMD_SELECT)
+		return NULL;
+
+	/* distributed tables: the target (and EXCLUDED), and the subquery's */
+	foreach(lc, ctx->dist_levels)
+		if (lfirst(lc) != parse && lfirst(lc) != sq)
+			return NULL;
+	foreach(lc, parse->rtable)
+	{
+		RangeTblEntry *rte = lfirst(lc);
+		const SfTable *table;
+
+		rti++;
+		if (rte->rtekind != RTE_RELATION || rti == parse->resultRelation ||
+			(parse->onConflict && rti == parse->onConflict->exclRelIndex))
+			continue;
+		table = sf_lookup_table(rte->relid);
+		if (table == NULL || table->kind == SF_KIND_HASH)
+			return NULL;
+	}
+
+	/*
+	 * The worker SQL names the target columns in attribute order and prints
+	 * the SELECT as it is (ruleutils deparses INSERT ... SELECT as written):
+	 * the i-th target column must take the SELECT's i-th output column,
+	 * uncast, and nothing else (no rewriter-added defaults).
+	 */
+	i = 0;
+	foreach(lc, parse->targetList)
+	{
+		TargetEntry *t = lfirst(lc);
+		Var		   *v = (Var *) t->expr;
+
+		if (t->resjunk)
+			return NULL;
+		i++;
+		if (!IsA(v, Var) || v->varno != ctx->insert_select_rti ||
+			v->varlevelsup != 0 || v->varattno != i)
+			return NULL;
+	}
+	foreach(lc, sq->targetList)
+		if (!((TargetEntry *) lfirst(lc))->resjunk)
+			i--;
+	if (i != 0)
+		return NULL;
+
+	if (sq->limitCount != NULL || sq->limitOffset != NULL ||
+		sq->distinctClause != NIL || sq->hasWindowFuncs ||
+		sq->setOperations != NULL || sq->groupingSets != NIL ||
+		sq->hasTargetSRFs || sq->rowMarks != NIL || sq->cteList != NIL ||
+		sq->hasModifyingCTE)
+		return NULL;
+
+	/* the subquery's distribution columns, all in one class */
+	rti = 0;
+	foreach(lc, sq->rtable)
+	{
+		RangeTblEntry *rte = lfirst(lc);
+		const SfTable *table;
+
+		rti++;
+		if (rte->rtekind != RTE_RELATION || rte->relkind == RELKIND_VIEW)
+			continue;
+		table = sf_lookup_table(rte->relid);
+		if (table != NULL && table->kind == SF_KIND_HASH)
+			distvars = lappend(distvars,
+							   makeVar(rti, table->distattnum, InvalidOid, -1,
+									   InvalidOid, 0));
+	}
+	if (distvars == NIL)
+		return NULL;
+	sf_collect_quals((Node *) sq->jointree, &quals, true, &has_outer);
+	if (has_outer)
+		return NULL;
+	classes = sf_build_classes(quals, ctx);
+	foreach(lc, distvars)
+	{
+		Var		   *dv = lfirst(lc);
+		List	   *found = NIL;
+		ListCell   *lc2;
+
+		foreach(lc2, classes)
+			if (var_in_class(lfirst(lc2), dv))
+				found = lfirst(lc2);
+		if (list_length(distvars) == 1)
+		{
+			distclass = found ? found : list_make1(dv);
+			break;
+		}
+		if (found == NIL || (distclass != NIL && found != distclass))
+			return NULL;
+		distclass = found;
+	}
+
+	/* the inserted distribution value: a distribution column of sq */
+	foreach(lc, sq->targetList)
+	{
+		TargetEntry *t = lfirst(lc);
+
+		if (t->resno == ctx->insert_select_attno)
+			stle = t;
+	}
+	if (stle == NULL)
+		return NULL;
+	sexpr = sf_strip_relabel((Node *) stle->expr);
+	if (!IsA(sexpr, Var) || ((Var *) sexpr)->varlevelsup != 0 ||
+		exprType((Node *) stle->expr) != ctx->insert_select_type)
+		return NULL;
+	ok = false;
+	foreach(lc, distvars)
+	{
+		Var		   *dv = lfirst(lc);
+
+		if (dv->varno == ((Var *) sexpr)->varno &&
+			dv->varattno == ((Var *) sexpr)->varattno)
+			ok = true;
+	}
+	if (!ok)
+		return NULL;
+
+	/* aggregation: groups must not span shards */
+	if (sq->hasAggs || sq->groupClause != NIL || sq->havingQual != NULL)
+	{
+		bool		by_dist = false;
+
+		foreach(lc, sq->groupClause)
+		{
+			SortGroupClause *sgc = lfirst(lc);
+			TargetEntry *t = get_sortgroupclause_tle(sgc, sq->targetList);
+			Node	   *g = sf_strip_relabel((Node *) t->expr);
+
+			if (IsA(g, Var) && ((Var *) g)->varlevelsup == 0 &&
+				var_in_class(distclass, (Var *) g))
+				by_dist = true;
+		}
+		if (!by_dist)
+			return NULL;
+	}
+
+	scan_tlist = sf_scan_output_columns(parse, &colnames, &ok);
+	if (!ok)
+		return NULL;
+	/* every table of the SELECT pinned by constants to one shard: just it */
+	if (!ctx->unpinned && ctx->pins != NIL)
+	{
+		int			only = -1;
+
+		foreach(lc, ctx->pins)
+		{
+			Const	   *c = lfirst(lc);
+			Oid			fn;
+			int			idx;
+
+			if (!IsA(c, Const) ||
+				!OidIsValid(fn = sf_pin_hash_function(ctx, c->consttype)))
+			{
+				only = -1;
+				break;
+			}
+			idx = sf_hash_remainder(fn, ctx->keycollation, c->constvalue,
+									c->constisnull, ctx->shardcount);
+			if (only >= 0 && idx != only)
+			{
+				only = -1;
+				break;
+			}
+			only = idx;
+		}
+		if (only >= 0)
+			shards = list_make1_int(only);
+	}
+	if (shards == NIL)
+		for (i = 0; i < ctx->shardcount; i++)
+			shards = lappend_int(shards, i);
+
+	/* with the statement's constants only, the tasks are known now */
+	if (!ctx->has_params)
+	{
+		foreach(lc, shards)
+		{
+			Oid			server;
+			char	   *shardsql = sf_shard_query_sql(parse, lfirst_int(lc),
+													  NULL, &server, true);
+
+			if (shardsql == NULL)
+				return NULL;
+			if (tasks == NIL)
+			{
+				sql = shardsql;
+				serverid = server;
+			}
+			tasks = lappend(tasks, list_make2(makeInteger((int) server),
+											  makeString(shardsql)));
+		}
+	}
+	return sf_make_distributed_stmt(parse, ctx, scan_tlist, colnames,
+									sf_make_private(parse, sql, -1, serverid,
+													NULL, InvalidOid, ctx,
+													SF_STRATEGY_MULTI_SHARD,
+													tasks, NIL, shards),
+									NULL, NULL);
+}

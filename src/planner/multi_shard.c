@@ -1,0 +1,634 @@
+/*-------------------------------------------------------------------------
+ *
+ * multi_shard.c
+ *	  Multi-shard statements: one task per shard (pruned by IN / = ANY),
+ *	  Sort / Limit / combining Agg on the coordinator; UPDATE / DELETE per
+ *	  shard.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/hash.h"
+#include "access/stratnum.h"
+#include "catalog/pg_type.h"
+#include "nodes/makefuncs.h"
+#include "nodes/nodeFuncs.h"
+#include "optimizer/optimizer.h"
+#include "planner.h"
+#include "planner_internal.h"
+#include "utils/array.h"
+#include "utils/lsyscache.h"
+
+/*
+ * What add_top_nodes puts above a multi-shard scan.
+ */
+typedef struct TopNodes
+{
+	List	   *sortcols;		/* output positions of the ORDER BY keys */
+	Agg		   *agg;			/* two-phase: the combining Agg, or NULL */
+} TopNodes;
+
+/*
+ * A target list of Vars of varno over the columns of tlist.
+ */
+static List *
+vars_over_tlist(List *tlist, int varno)
+{
+	List	   *out = NIL;
+	ListCell   *lc;
+
+	foreach(lc, tlist)
+	{
+		TargetEntry *tle = lfirst(lc);
+		Node	   *expr = (Node *) tle->expr;
+
+		out = lappend(out,
+					  makeTargetEntry((Expr *) makeVar(varno, tle->resno,
+													   exprType(expr),
+													   exprTypmod(expr),
+													   exprCollation(expr), 0),
+									  tle->resno, tle->resname, false));
+	}
+	return out;
+}
+
+/*
+ * The nodes above a multi-shard scan: the combining Agg of a two-phase
+ * aggregate, then a Sort (the statement's sort operators, collations and
+ * NULLS order) over the rows of all shards (each already limited to its
+ * top offset + count rows when LIMIT was pushed) and a Limit.
+ */
+static Plan *
+add_top_nodes(Query *parse, Plan *scan, List *scan_tlist, void *arg)
+{
+	TopNodes   *nodes = (TopNodes *) arg;
+	Plan	   *top = scan;
+	List	   *out_tlist = scan_tlist;
+
+	if (nodes->agg != NULL)
+	{
+		/* a Sort the Agg needs below it: over the scan's columns */
+		if (nodes->agg->plan.lefttree != NULL)
+		{
+			Plan	   *sort = nodes->agg->plan.lefttree;
+
+			sort->targetlist = vars_over_tlist(scan_tlist, OUTER_VAR);
+			sort->lefttree = top;
+			top = sort;
+		}
+		nodes->agg->plan.lefttree = top;
+		top = (Plan *) nodes->agg;
+		out_tlist = nodes->agg->plan.targetlist;
+	}
+	if (nodes->sortcols != NIL)
+	{
+		Sort	   *sort = makeNode(Sort);
+		int			n = list_length(parse->sortClause);
+		int			i = 0;
+		ListCell   *lc;
+
+		sort->plan.targetlist = vars_over_tlist(out_tlist, OUTER_VAR);
+		sort->plan.lefttree = top;
+		sort->plan.startup_cost = 1;
+		sort->plan.total_cost = 2;
+		sort->plan.plan_rows = 1;
+		sort->plan.plan_width = 32;
+		sort->numCols = n;
+		sort->sortColIdx = palloc(sizeof(AttrNumber) * n);
+		sort->sortOperators = palloc(sizeof(Oid) * n);
+		sort->collations = palloc(sizeof(Oid) * n);
+		sort->nullsFirst = palloc(sizeof(bool) * n);
+		foreach(lc, parse->sortClause)
+		{
+			SortGroupClause *sgc = lfirst(lc);
+			TargetEntry *tle = get_sortgroupclause_tle(sgc, parse->targetList);
+
+			sort->sortColIdx[i] = list_nth_int(nodes->sortcols, i);
+			sort->sortOperators[i] = sgc->sortop;
+			sort->collations[i] = exprCollation((Node *) tle->expr);
+			sort->nullsFirst[i] = sgc->nulls_first;
+			i++;
+		}
+		top = (Plan *) sort;
+	}
+	if (parse->limitCount != NULL || parse->limitOffset != NULL)
+	{
+		Limit	   *limit = makeNode(Limit);
+
+		limit->plan.targetlist = vars_over_tlist(out_tlist, OUTER_VAR);
+		limit->plan.lefttree = top;
+		limit->plan.startup_cost = 1;
+		limit->plan.total_cost = 2;
+		limit->plan.plan_rows = 1;
+		limit->plan.plan_width = 32;
+		limit->limitOffset = copyObject(parse->limitOffset);
+		limit->limitCount = copyObject(parse->limitCount);
+		limit->limitOption = LIMIT_OPTION_COUNT;
+		top = (Plan *) limit;
+	}
+	return top;
+}
+
+/* Is expr (a LIMIT or OFFSET) absent or a non-NULL bigint constant? */
+static bool
+simple_limit(Node *expr, int64 *value)
+{
+	*value = 0;
+	if (expr == NULL)
+		return true;
+	expr = eval_const_expressions(NULL, copyObject(expr));
+	if (!IsA(expr, Const) || ((Const *) expr)->consttype != INT8OID)
+		return false;
+	if (((Const *) expr)->constisnull)
+		return false;
+	*value = DatumGetInt64(((Const *) expr)->constvalue);
+	return *value >= 0;
+}
+
+/*
+ * The conjuncts that every output row satisfies: those of WHERE and of the
+ * ON of inner joins, but not those below the nullable side of an outer join
+ * (a row preserved by the outer join need not satisfy them).
+ */
+static void
+collect_restricting_quals(Node *jtnode, List **quals)
+{
+	if (jtnode == NULL)
+		return;
+	if (IsA(jtnode, FromExpr))
+	{
+		FromExpr   *f = (FromExpr *) jtnode;
+		ListCell   *lc;
+
+		foreach(lc, f->fromlist)
+			collect_restricting_quals(lfirst(lc), quals);
+		*quals = list_concat(*quals, make_ands_implicit((Expr *) f->quals));
+	}
+	else if (IsA(jtnode, JoinExpr))
+	{
+		JoinExpr   *j = (JoinExpr *) jtnode;
+
+		switch (j->jointype)
+		{
+			case JOIN_INNER:
+				collect_restricting_quals(j->larg, quals);
+				collect_restricting_quals(j->rarg, quals);
+				*quals = list_concat(*quals,
+									 make_ands_implicit((Expr *) j->quals));
+				break;
+			case JOIN_LEFT:
+				collect_restricting_quals(j->larg, quals);
+				break;
+			case JOIN_RIGHT:
+				collect_restricting_quals(j->rarg, quals);
+				break;
+			default:
+				break;
+		}
+	}
+}
+
+/* Is node (below RelabelTypes) a distribution column Var of the top level? */
+static bool
+is_top_distvar(Node *node, RouterContext *ctx)
+{
+	ListCell   *lc;
+
+	node = sf_strip_relabel(node);
+	if (!IsA(node, Var) || ((Var *) node)->varlevelsup != 0)
+		return false;
+	foreach(lc, ctx->top_distvars)
+	{
+		Var		   *dv = lfirst(lc);
+
+		if (dv->varno == ((Var *) node)->varno &&
+			dv->varattno == ((Var *) node)->varattno)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Shard pruning of a multi-shard statement: a conjunct that every output
+ * row satisfies (collect_restricting_quals) of the form "dist = value",
+ * "dist = ANY (array)" or "dist IN (values)" on the distribution column of
+ * a distributed table of the top level keeps only rows of the shards those
+ * values hash to; every output row is made of rows of one shard (the tables
+ * are joined on the distribution column), so the other shards' tasks can be
+ * skipped.  Several such conjuncts intersect.  Values with Params
+ * ("= $1", "= ANY ($1)", "IN ($1, $2)") are noted in ctx->prune_exprs, for
+ * the executor to prune with their values.  Returns the shard indexes to
+ * run (at least one, so that an aggregate without GROUP BY still gets its
+ * row), or NIL on failure.
+ */
+static List *
+prune_shards(Query *parse, RouterContext *ctx)
+{
+	bool	   *keep = palloc(sizeof(bool) * ctx->shardcount);
+	List	   *quals = NIL;
+	List	   *result = NIL;
+	ListCell   *lc;
+	int			i;
+
+	for (i = 0; i < ctx->shardcount; i++)
+		keep[i] = true;
+	collect_restricting_quals((Node *) parse->jointree, &quals);
+	foreach(lc, quals)
+	{
+		Node	   *qual = lfirst(lc);
+		Oid			opno;
+		Oid			inputcollid;
+		List	   *args;
+		bool		is_array;
+		Node	   *right;
+		Oid			elemtype;
+		Oid			hashfn;
+		bool	   *hit;
+
+		if (IsA(qual, ScalarArrayOpExpr) && ((ScalarArrayOpExpr *) qual)->useOr)
+		{
+			opno = ((ScalarArrayOpExpr *) qual)->opno;
+			inputcollid = ((ScalarArrayOpExpr *) qual)->inputcollid;
+			args = ((ScalarArrayOpExpr *) qual)->args;
+			is_array = true;
+		}
+		else if (IsA(qual, OpExpr))
+		{
+			opno = ((OpExpr *) qual)->opno;
+			inputcollid = ((OpExpr *) qual)->inputcollid;
+			args = ((OpExpr *) qual)->args;
+			is_array = false;
+		}
+		else
+			continue;
+		if (list_length(args) != 2 ||
+			!op_in_opfamily(opno, ctx->opfamily) ||
+			get_op_opfamily_strategy(opno, ctx->opfamily) != HTEqualStrategyNumber ||
+			(OidIsValid(ctx->keycollation) && inputcollid != ctx->keycollation))
+			continue;
+		if (is_top_distvar(linitial(args), ctx))
+			right = lsecond(args);
+		else if (!is_array && is_top_distvar(lsecond(args), ctx))
+			right = linitial(args);
+		else
+			continue;
+		if (!sf_is_pin_value(right))
+			continue;
+		right = sf_simplify_pin(right);
+		elemtype = is_array ? get_element_type(exprType(right)) :
+			exprType(right);
+		hashfn = OidIsValid(elemtype) ?
+			sf_pin_hash_function(ctx, elemtype) : InvalidOid;
+		if (!OidIsValid(hashfn))
+			continue;
+		if (!IsA(right, Const))
+		{
+			/* Params: pruned when the scan starts (SfRouterPruneExprs) */
+			ctx->prune_exprs = lappend(ctx->prune_exprs,
+									   list_make3(right,
+												  makeInteger((int) hashfn),
+												  makeInteger(is_array ? 1 : 0)));
+			continue;
+		}
+		hit = palloc0(sizeof(bool) * ctx->shardcount);
+		if (((Const *) right)->constisnull)
+		{
+			/* = NULL, = ANY (NULL): never true, no shard needed */
+		}
+		else if (!is_array)
+			hit[sf_hash_remainder(hashfn, ctx->keycollation,
+								  ((Const *) right)->constvalue, false,
+								  ctx->shardcount)] = true;
+		else
+		{
+			ArrayType  *array = DatumGetArrayTypeP(((Const *) right)->constvalue);
+			int16		typlen;
+			bool		typbyval;
+			char		typalign;
+			Datum	   *values;
+			bool	   *nulls;
+			int			n;
+
+			get_typlenbyvalalign(elemtype, &typlen, &typbyval, &typalign);
+			deconstruct_array(array, elemtype, typlen, typbyval, typalign,
+							  &values, &nulls, &n);
+			for (i = 0; i < n; i++)
+				if (!nulls[i])	/* NULL never equals */
+					hit[sf_hash_remainder(hashfn, ctx->keycollation, values[i],
+										  false, ctx->shardcount)] = true;
+		}
+		for (i = 0; i < ctx->shardcount; i++)
+			keep[i] = keep[i] && hit[i];
+	}
+	for (i = 0; i < ctx->shardcount; i++)
+		if (keep[i])
+			result = lappend_int(result, i);
+	if (result == NIL)
+		result = list_make1_int(0);
+	return result;
+}
+
+/*
+ * Multi-shard UPDATE / DELETE: the statement runs on every shard (that
+ * pruning keeps), each shard's statement on its own, as many at once as
+ * there are workers; row counts add up, RETURNING rows are concatenated.
+ * Same co-location rules as a multi-shard SELECT (every distributed table
+ * joined to the target on the distribution column, none below the top
+ * level); the analysis already refused triggers, a changed distribution
+ * column and unshippable expressions.
+ */
+static PlannedStmt *
+sf_plan_multi_shard_dml(Query *parse, RouterContext *ctx)
+{
+	List	   *scan_tlist;
+	List	   *colnames = NIL;
+	List	   *shards;
+	List	   *tasks = NIL;
+	List	   *distclass = NIL;
+	ListCell   *lc;
+	char	   *sql = "";
+	Oid			serverid = InvalidOid;
+	bool		ok;
+
+	if (!shardfdw_enable_multi_shard_dml || ctx->nested_distributed ||
+		parse->hasModifyingCTE || parse->cteList != NIL ||
+		(ctx->has_reference && ctx->outer_joins))
+		return NULL;
+
+	/* one class holds every distribution column of the top level */
+	foreach(lc, ctx->top_distvars)
+	{
+		Var		   *dv = lfirst(lc);
+		List	   *found = NIL;
+		ListCell   *lc2;
+
+		if (list_length(ctx->top_distvars) == 1)
+			break;
+		foreach(lc2, ctx->top_classes)
+		{
+			List	   *c = lfirst(lc2);
+			ListCell   *lc3;
+
+			foreach(lc3, c)
+			{
+				Var		   *v = lfirst(lc3);
+
+				if (IsA(v, Var) && v->varno == dv->varno &&
+					v->varattno == dv->varattno)
+					found = c;
+			}
+		}
+		if (found == NIL || (distclass != NIL && found != distclass))
+			return NULL;
+		distclass = found;
+	}
+
+	scan_tlist = sf_scan_output_columns(parse, &colnames, &ok);
+	if (!ok)
+		return NULL;
+	shards = prune_shards(parse, ctx);
+	if (shards == NIL)
+		return NULL;
+	if (!ctx->has_params)
+	{
+		foreach(lc, shards)
+		{
+			Oid			server;
+			char	   *shardsql = sf_shard_query_sql(parse, lfirst_int(lc), NULL,
+													  &server, true);
+
+			if (shardsql == NULL)
+				return NULL;
+			if (tasks == NIL)
+			{
+				sql = shardsql;
+				serverid = server;
+			}
+			tasks = lappend(tasks, list_make2(makeInteger((int) server),
+											  makeString(shardsql)));
+		}
+	}
+	return sf_make_distributed_stmt(parse, ctx, scan_tlist, colnames,
+								 sf_make_private(parse, sql, -1, serverid,
+											  NULL, InvalidOid, ctx,
+											  SF_STRATEGY_MULTI_SHARD, tasks,
+											  NIL, shards),
+								 NULL, NULL);
+}
+
+/*
+ * Multi-shard pushdown of a SELECT: every distributed table at the top
+ * level (none below it) co-located and joined on the distribution column
+ * (an equivalence class that holds all their distribution columns), so each
+ * shard's rows join only with rows of the same shard; reference tables
+ * allowed except with outer joins (their unmatched rows would repeat per
+ * shard).  Aggregates only when grouped by the distribution column, so that
+ * groups do not span shards.  No DISTINCT, window functions, set operations
+ * or row locks.  ORDER BY / LIMIT: each shard returns its top offset + count
+ * rows, the coordinator sorts and limits.
+ */
+PlannedStmt *
+sf_plan_multi_shard(Query *parse, RouterContext *ctx)
+{
+	List	   *scan_tlist;
+	List	   *colnames = NIL;
+	TopNodes	top = {NIL, NULL};
+	List	   *shards;
+	List	   *worker_tlist = NIL;
+	List	   *worker_groups = NIL;
+	List	   *distclass = NIL;
+	ListCell   *lc;
+	Query	   *worker;
+	List	   *tasks = NIL;
+	char	   *sql = "";
+	Oid			serverid = InvalidOid;
+	int64		count;
+	int64		offset;
+	bool		ok;
+
+	if (parse->commandType == CMD_UPDATE || parse->commandType == CMD_DELETE)
+		return sf_plan_multi_shard_dml(parse, ctx);
+	if (parse->commandType != CMD_SELECT || ctx->nested_distributed ||
+		parse->setOperations != NULL || parse->hasWindowFuncs ||
+		parse->distinctClause != NIL || parse->rowMarks != NIL ||
+		parse->hasModifyingCTE || parse->groupingSets != NIL ||
+		parse->hasTargetSRFs ||
+		(ctx->has_reference && ctx->outer_joins) ||
+		parse->limitOption != LIMIT_OPTION_COUNT ||
+		!simple_limit(parse->limitCount, &count) ||
+		!simple_limit(parse->limitOffset, &offset))
+		return NULL;
+
+	/* one class holds every distribution column of the top level */
+	foreach(lc, ctx->top_distvars)
+	{
+		Var		   *dv = lfirst(lc);
+		List	   *found = NIL;
+		ListCell   *lc2;
+
+		foreach(lc2, ctx->top_classes)
+		{
+			List	   *c = lfirst(lc2);
+			ListCell   *lc3;
+
+			foreach(lc3, c)
+			{
+				Var		   *v = lfirst(lc3);
+
+				if (IsA(v, Var) && v->varno == dv->varno &&
+					v->varattno == dv->varattno)
+					found = c;
+			}
+		}
+		if (list_length(ctx->top_distvars) == 1)
+		{
+			distclass = found ? found : list_make1(dv);
+			break;
+		}
+		if (found == NIL || (distclass != NIL && found != distclass))
+			return NULL;
+		distclass = found;
+	}
+
+	/* aggregation: the groups must not span shards */
+	if (parse->hasAggs || parse->groupClause != NIL || parse->havingQual)
+	{
+		bool		by_dist = false;
+
+		foreach(lc, parse->groupClause)
+		{
+			SortGroupClause *sgc = lfirst(lc);
+			TargetEntry *tle = get_sortgroupclause_tle(sgc, parse->targetList);
+			Node	   *expr = sf_strip_relabel((Node *) tle->expr);
+			ListCell   *lc2;
+
+			if (!IsA(expr, Var) || ((Var *) expr)->varlevelsup != 0)
+				continue;
+			foreach(lc2, distclass)
+			{
+				Var		   *v = lfirst(lc2);
+
+				if (IsA(v, Var) && v->varno == ((Var *) expr)->varno &&
+					v->varattno == ((Var *) expr)->varattno)
+					by_dist = true;
+			}
+		}
+		if (!by_dist)
+		{
+			if (!shardfdw_enable_two_phase_agg)
+				return NULL;
+			top.agg = sf_plan_two_phase(parse, &worker_tlist,
+										&worker_groups);
+			if (top.agg == NULL)
+				return NULL;
+		}
+	}
+
+	/* the coordinator's Agg cannot see the Params of stable expressions */
+	if (top.agg != NULL && ctx->stable_exprs != NIL)
+	{
+		StableContext sc;
+
+		memset(&sc, 0, sizeof(sc));
+		(void) sf_max_param_walker((Node *) top.agg->plan.targetlist, &sc);
+		(void) sf_max_param_walker((Node *) top.agg->plan.qual, &sc);
+		if (sc.maxparam >= ctx->stable_base)
+			return NULL;
+	}
+
+	/*
+	 * The worker query: with LIMIT, each shard's top offset + count rows;
+	 * without, no ORDER BY (the coordinator sorts anyway).  Two-phase: the
+	 * partial aggregates, grouped, neither sorted nor limited.
+	 */
+	worker = copyObject(parse);
+	worker->limitOffset = NULL;
+	if (top.agg != NULL)
+	{
+		worker->targetList = worker_tlist;
+		worker->groupClause = worker_groups;
+		worker->havingQual = NULL;
+		worker->sortClause = NIL;
+		worker->limitCount = NULL;
+	}
+	else if (parse->limitCount != NULL)
+	{
+		if (count > PG_INT64_MAX - offset)
+			return NULL;
+		worker->limitCount = (Node *) makeConst(INT8OID, -1, InvalidOid, 8,
+												Int64GetDatum(count + offset),
+												false, FLOAT8PASSBYVAL);
+	}
+	else
+	{
+		worker->limitCount = NULL;
+		worker->sortClause = NIL;
+	}
+
+	scan_tlist = sf_scan_output_columns(worker, &colnames, &ok);
+	if (!ok)
+		return NULL;
+
+	/* ORDER BY: columns of the output, sorted again on the coordinator */
+	foreach(lc, parse->sortClause)
+	{
+		SortGroupClause *sgc = lfirst(lc);
+		TargetEntry *tle = get_sortgroupclause_tle(sgc, parse->targetList);
+		ListCell   *lc2;
+		int			pos = 0;
+		int			found = 0;
+
+		if (tle->resjunk || !OidIsValid(sgc->sortop))
+			return NULL;
+		foreach(lc2, parse->targetList)
+		{
+			TargetEntry *t = lfirst(lc2);
+
+			if (t->resjunk)
+				continue;
+			pos++;
+			if (t == tle)
+				found = pos;
+		}
+		if (found == 0)
+			return NULL;
+		top.sortcols = lappend_int(top.sortcols, found);
+	}
+
+	/* the shards that can hold matching rows */
+	shards = prune_shards(parse, ctx);
+	if (shards == NIL)
+		return NULL;
+
+	/* with the statement's constants only, the tasks are known now */
+	if (!ctx->has_params)
+	{
+		foreach(lc, shards)
+		{
+			Oid			server;
+			int			i = lfirst_int(lc);
+			char	   *shardsql = sf_shard_query_sql(worker, i, NULL,
+													  &server, true);
+
+			if (shardsql == NULL)
+				return NULL;
+			if (tasks == NIL)
+			{
+				sql = shardsql;
+				serverid = server;
+			}
+			tasks = lappend(tasks, list_make2(makeInteger((int) server),
+											  makeString(shardsql)));
+		}
+	}
+
+	return sf_make_distributed_stmt(parse, ctx, scan_tlist, colnames,
+								 sf_make_private(worker, sql, -1, serverid,
+											  NULL, InvalidOid, ctx,
+											  top.agg ? SF_STRATEGY_TWO_PHASE :
+											  SF_STRATEGY_MULTI_SHARD, tasks, NIL,
+											  shards),
+								 add_top_nodes, &top);
+}
+

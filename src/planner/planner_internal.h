@@ -1,0 +1,104 @@
+/*-------------------------------------------------------------------------
+ *
+ * planner_internal.h
+ *	  What the files of src/planner share: the analysis state of a statement
+ *	  and the functions one strategy borrows from another.  Not for other
+ *	  layers (their interface is planner.h).
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef SHARDFDW_PLANNER_INTERNAL_H
+#define SHARDFDW_PLANNER_INTERNAL_H
+
+#include "nodes/pathnodes.h"
+#include "nodes/plannodes.h"
+#include "metadata.h"
+
+/*
+ * State of the router analysis of one statement (all query levels).
+ */
+typedef struct RouterContext
+{
+	bool		failed;			/* the statement cannot be routed */
+	bool		has_distributed;	/* saw at least one distributed table */
+	bool		has_params;		/* the statement has external Params */
+	int32		colocationid;	/* of the distributed tables */
+	int			shardcount;		/* of the distributed tables */
+	Oid			anyrelid;		/* one distributed table */
+	Oid			opfamily;		/* hash opfamily of the partition key */
+	Oid			keytype;		/* opclass input type of the key */
+	Oid			keycollation;	/* partition key collation */
+	Oid			keyhashfn;		/* extended hash function of keytype */
+	List	   *pins;			/* distinct Const / Param pinning values */
+	bool		unpinned;		/* a distributed table is not pinned */
+	bool		nested_distributed; /* a distributed table below the top */
+	bool		outer_joins;	/* the top level has outer joins */
+	bool		has_reference;	/* the statement reads a reference table */
+	List	   *top_classes;	/* top level classes, outer join ON included */
+	List	   *top_distvars;	/* top level distribution column Vars */
+	List	   *stable_exprs;	/* expressions computed on the coordinator */
+	int			stable_base;	/* paramid of the first of them */
+	List	   *relids;			/* OIDs of every relation (invalidation) */
+	List	   *perm_rtes;		/* relation RTEs of nested levels */
+	List	   *dist_levels;	/* Query levels holding distributed tables */
+	Index		insert_select_rti;	/* INSERT ... SELECT: the subquery RTE
+									 * giving the distribution column */
+	AttrNumber	insert_select_attno;	/* its output column */
+	Oid			insert_select_type; /* the distribution column's value type */
+	List	   *prune_exprs;	/* "dist = $1", "dist = ANY ($1)": see
+								 * SfRouterPruneExprs */
+	Query	   *top;			/* the statement */
+} RouterContext;
+
+/* State of stable_mutator */
+typedef struct StableContext
+{
+	List	   *exprs;			/* the expressions replaced, in paramid order */
+	int			base;			/* paramid of the first */
+	int			maxparam;		/* highest external paramid seen */
+} StableContext;
+
+/* planner.c: the parts of every distributed plan */
+extern List *sf_scan_output_columns(Query *parse, List **colnames, bool *ok);
+extern PlannedStmt *sf_make_distributed_stmt(Query *parse, RouterContext *ctx,
+											 List *scan_tlist, List *colnames,
+											 List *private,
+											 Plan *(*add_top) (Query *, Plan *, List *, void *),
+											 void *arg);
+extern List *sf_make_private(Query *query, const char *sql, int shardindex,
+							 Oid serverid, Node *pin, Oid pinhashfn,
+							 RouterContext *ctx, int strategy, List *tasks,
+							 List *preeval, List *shards);
+
+/* analysis.c */
+extern bool sf_router_walker(Node *node, RouterContext *ctx);
+extern bool sf_unshippable_function(Oid funcid, void *context);
+extern bool sf_is_pin_value(Node *node);
+extern Node *sf_simplify_pin(Node *pin);
+extern Node *sf_strip_relabel(Node *node);
+extern Oid	sf_pin_hash_function(RouterContext *ctx, Oid type);
+extern bool sf_not_pin_walker_base(Node *node);
+extern List *sf_build_classes(List *quals, RouterContext *ctx);
+extern void sf_collect_quals(Node *jtnode, List **quals, bool outer,
+							 bool *has_outer);
+
+/* coordinator_values.c */
+extern Query *sf_prepare_insert_values(Query *parse, List **preeval);
+extern Query *sf_prepare_stable_exprs(Query *parse, RouterContext *rctx);
+extern bool sf_max_param_walker(Node *node, StableContext *ctx);
+
+/* single_shard.c */
+extern PlannedStmt *sf_plan_single_shard(Query *parse, RouterContext *ctx,
+										 List *preeval);
+
+/* multi_shard.c */
+extern PlannedStmt *sf_plan_multi_shard(Query *parse, RouterContext *ctx);
+
+/* insert_select.c */
+extern PlannedStmt *sf_plan_insert_select(Query *parse, RouterContext *ctx);
+
+/* two_phase_agg.c */
+extern Agg *sf_plan_two_phase(Query *parse, List **worker_tlist,
+							  List **worker_groups);
+
+#endif							/* SHARDFDW_PLANNER_INTERNAL_H */

@@ -1,0 +1,109 @@
+/*-------------------------------------------------------------------------
+ *
+ * single_shard.c
+ *	  The router strategy: a statement pinned to one shard runs whole on it.
+ *
+ * The analysis (analysis.c) collected the pinning values of the statement:
+ * constants that all hash to one shard fix the shard at planning time (and
+ * the SQL is deparsed now when there are no parameters); one expression of
+ * external Params is hashed by the executor when the scan starts.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "nodes/nodeFuncs.h"
+#include "planner.h"
+#include "planner_internal.h"
+
+/*
+ * The router plan of parse, whose analysis (ctx) found every distributed
+ * table pinned (ctx->pins not empty); preeval: INSERT values computed on the
+ * coordinator (sf_prepare_insert_values).  Returns NULL to decline: the
+ * constants hash to several shards, no hash function for a pin's type, an
+ * output column without an input function, or a shard that cannot be used.
+ */
+PlannedStmt *
+sf_plan_single_shard(Query *parse, RouterContext *ctx, List *preeval)
+{
+	List	   *scan_tlist;
+	List	   *colnames = NIL;
+	ListCell   *lc;
+	int			shardindex = -1;
+	Oid			serverid = InvalidOid;
+	Node	   *pin;
+	char	   *sql = "";
+	Oid			pinhashfn = InvalidOid;
+	bool		ok;
+
+	if (list_length(ctx->pins) != 1)
+	{
+		/* several constants may still agree on one shard */
+		foreach(lc, ctx->pins)
+		{
+			Const	   *c = lfirst(lc);
+			Oid			fn;
+			int			idx;
+
+			if (!IsA(c, Const))
+				return NULL;
+			fn = sf_pin_hash_function(ctx, c->consttype);
+			if (!OidIsValid(fn))
+				return NULL;
+			idx = sf_hash_remainder(fn, ctx->keycollation, c->constvalue,
+									c->constisnull, ctx->shardcount);
+			if (shardindex >= 0 && idx != shardindex)
+				return NULL;
+			shardindex = idx;
+		}
+		pin = NULL;
+	}
+	else
+	{
+		pin = linitial(ctx->pins);
+		if (IsA(pin, Const))
+		{
+			Const	   *c = (Const *) pin;
+			Oid			fn = sf_pin_hash_function(ctx, c->consttype);
+
+			if (!OidIsValid(fn))
+				return NULL;
+			shardindex = sf_hash_remainder(fn, ctx->keycollation,
+										   c->constvalue, c->constisnull,
+										   ctx->shardcount);
+			pin = NULL;
+		}
+		else
+		{
+			/* the executor hashes the pin's value with this function */
+			pinhashfn = sf_pin_hash_function(ctx, exprType(pin));
+			if (!OidIsValid(pinhashfn))
+				return NULL;
+		}
+	}
+
+	scan_tlist = sf_scan_output_columns(parse, &colnames, &ok);
+	if (!ok)
+		return NULL;
+
+	/*
+	 * With the shard known now, deparse once (and check that the shard can
+	 * be used); with Params, the executor deparses with their values.
+	 */
+	if (shardindex >= 0)
+	{
+		sql = sf_shard_query_sql(parse, shardindex, NULL, &serverid, true);
+		if (sql == NULL)
+			return NULL;
+		if (ctx->has_params || preeval != NIL)
+			sql = "";
+	}
+
+	return sf_make_distributed_stmt(parse, ctx, scan_tlist, colnames,
+								 sf_make_private(parse, sql, shardindex,
+											  serverid, pin, pinhashfn,
+											  ctx, SF_STRATEGY_ROUTER, NIL,
+											  preeval, NIL),
+								 NULL, NULL);
+}
+
