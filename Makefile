@@ -21,6 +21,10 @@ include $(PGXS)
 # pgindent comes with PostgreSQL's source tree (src/tools/pgindent), not with
 # Debian's packages.  typedefs.list holds shardfdw's own typedefs; append
 # PostgreSQL's src/tools/pgindent/typedefs.list to it when running pgindent.
+# PGXS tracks no header dependencies here: rebuild everything when a header
+# changes (a stale object could silently plan differently).
+$(OBJS): $(wildcard src/include/*.h src/*/*.h)
+
 .PHONY: pgindent
 pgindent:
 	pgindent --typedefs=typedefs.list src/*.c src/*/*.c src/include/*.h
