@@ -69,5 +69,21 @@ SELECT count(*) FROM run_command_on_workers($$SELECT count(*) FROM pg_stat_activ
  WHERE result <> '0';
 SELECT * FROM ac_t WHERE k = 1;
 
+-- upserts run whole on the shard that holds the unique index
+INSERT INTO ac_t VALUES (1, 5) ON CONFLICT (k) DO UPDATE SET v = ac_t.v + excluded.v RETURNING *;
+INSERT INTO ac_t VALUES (7, 5) ON CONFLICT (k) DO UPDATE SET v = ac_t.v + excluded.v RETURNING *;
+INSERT INTO ac_t VALUES (7, 1) ON CONFLICT (k) DO UPDATE SET v = excluded.v WHERE ac_t.v > 100;
+PREPARE upsert(int, int) AS
+  INSERT INTO ac_t VALUES ($1, $2) ON CONFLICT (k) DO UPDATE SET v = excluded.v;
+EXECUTE upsert(7, 70);
+EXECUTE upsert(8, 80);
+SELECT * FROM ac_t WHERE k IN (1, 7, 8) ORDER BY k;
+-- rows for several shards cannot be checked against one shard's index
+INSERT INTO ac_t VALUES (1, 0), (2, 0) ON CONFLICT (k) DO UPDATE SET v = excluded.v;
+INSERT INTO ac_t VALUES (1, 0), (2, 0) ON CONFLICT (k) DO NOTHING;
+-- without a conflict target the FDW path handles several shards
+INSERT INTO ac_t VALUES (1, 0), (2, 0) ON CONFLICT DO NOTHING;
+SELECT * FROM ac_t WHERE k IN (1, 2) ORDER BY k;
+
 SET client_min_messages = warning;
 DROP SCHEMA ac CASCADE;

@@ -256,6 +256,19 @@ sf_router_walker(Node *node, RouterContext *ctx)
 				}
 				return expression_tree_walker(node, sf_router_walker, ctx);
 			}
+		case T_OnConflictExpr:
+			{
+				OnConflictExpr *oc = (OnConflictExpr *) node;
+
+				/*
+				 * exclRelTlist describes EXCLUDED for the executor (with a
+				 * whole-row Var) and is not deparsed: look at what is.
+				 */
+				return sf_router_walker((Node *) oc->arbiterElems, ctx) ||
+					sf_router_walker(oc->arbiterWhere, ctx) ||
+					sf_router_walker((Node *) oc->onConflictSet, ctx) ||
+					sf_router_walker(oc->onConflictWhere, ctx);
+			}
 		case T_Var:
 			/* system columns differ on workers; whole rows are not deparsed as one column */
 			if (((Var *) node)->varattno <= 0)

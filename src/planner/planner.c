@@ -122,6 +122,36 @@ sf_planner_init(void)
 }
 
 /*
+ * INSERT ... ON CONFLICT with a conflict target on a distributed table runs
+ * only through the router (on one shard, where the unique index is): the
+ * coordinator's parent has no unique index and PostgreSQL allows no ON
+ * CONFLICT DO UPDATE on foreign partitions.  Say so instead of letting the
+ * standard planner complain that no constraint matches.
+ */
+static void
+check_on_conflict(Query *parse)
+{
+	RangeTblEntry *rte;
+
+	if (parse->commandType != CMD_INSERT || parse->onConflict == NULL ||
+		(parse->onConflict->action == ONCONFLICT_NOTHING &&
+		 parse->onConflict->arbiterElems == NIL &&
+		 !OidIsValid(parse->onConflict->constraint)) ||
+		!sf_extension_present())
+		return;
+	rte = rt_fetch(parse->resultRelation, parse->rtable);
+	if (!sf_is_distributed_table(rte->relid))
+		return;
+	ereport(ERROR,
+			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+			 errmsg("INSERT ... ON CONFLICT on distributed table \"%s\" must insert into a single shard",
+					get_rel_name(rte->relid)),
+			 errdetail("The unique indexes of a distributed table live on its shards, so the conflict can only be checked by sending the whole statement to one shard."),
+			 errhint("Insert the rows of each distribution column value in a separate statement, with constants or parameters for the distribution column%s.",
+					 shardfdw_enable_router ? "" : ", and turn shardfdw.enable_router on")));
+}
+
+/*
  * The planner hook: the router when it applies, else the standard planner.
  */
 static PlannedStmt *
@@ -142,6 +172,8 @@ sf_planner(Query *parse, const char *query_string, int cursorOptions,
 		if (stmt != NULL)
 			return stmt;
 	}
+
+	check_on_conflict(parse);
 
 	if (prev_planner_hook)
 		return prev_planner_hook(parse, query_string, cursorOptions,
