@@ -18,50 +18,18 @@ use warnings;
 use File::Basename qw(dirname);
 use File::Spec;
 use IPC::Run;
+use FindBin;
+use lib "$FindBin::Bin/../perl";
 use PostgreSQL::Test::Cluster;
+use ShardfdwCluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 
-my $srcdir = $ENV{SHARDFDW_SRCDIR}
-  // File::Spec->rel2abs(dirname(__FILE__) . '/../..');
-my $add_worker = "$srcdir/scripts/add_worker.sql";
 my $loops = $ENV{SHARDFDW_2PC_LOOPS} // 3;
-my $user = scalar getpwuid($<);
 
-my @workers;
-for my $i (1 .. 2)
-{
-	my $w = PostgreSQL::Test::Cluster->new("worker$i");
-	$w->init;
-	$w->append_conf('postgresql.conf', "max_prepared_transactions = 20\n");
-	$w->start;
-	$w->safe_psql('postgres', 'CREATE DATABASE shardfdw');
-	push @workers, $w;
-}
-
-my $coord = PostgreSQL::Test::Cluster->new('coordinator');
-$coord->init;
 # recovery_interval = 0: the test runs the recovery itself, except at the
 # end where the background worker is switched on
-$coord->append_conf('postgresql.conf',
-	"shared_preload_libraries = 'shardfdw'\nshardfdw.recovery_interval = 0\n");
-$coord->start;
-$coord->safe_psql('postgres', 'CREATE DATABASE shardfdw');
-$coord->safe_psql('shardfdw', 'CREATE EXTENSION shardfdw');
-for my $i (1 .. 2)
-{
-	$coord->command_ok(
-		[
-			'psql', '-X', '-d', $coord->connstr('shardfdw'),
-			'-v', "name=worker$i",
-			'-v', 'host=' . $workers[0]->host,
-			'-v', 'port=' . $workers[ $i - 1 ]->port,
-			'-v', 'dbname=shardfdw',
-			'-v', "user=$user",
-			'-f', $add_worker
-		],
-		"worker$i registered");
-}
+my ($coord, @workers) = ShardfdwCluster::start(coordinator_conf => "shardfdw.recovery_interval = 0\n");
 
 $coord->safe_psql(
 	'shardfdw', q{
