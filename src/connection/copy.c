@@ -22,6 +22,10 @@
 #include "utils/datetime.h"
 #include "utils/float.h"
 #include "utils/guc.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+#include "catalog/pg_type.h"
 
 /*
  * Start "COPY ... FROM STDIN" on a connection.
@@ -202,6 +206,109 @@ sf_copy_input_state(void)
 		if (cb->callback == CopyFromErrorCallback)
 			return cb->arg;
 	return NULL;
+}
+
+/*
+ * Can the text input of a value of this type be read the same way by a
+ * worker whatever the two sessions' settings?  Date/time types depend on
+ * DateStyle's field order and IntervalStyle, money on lc_monetary: those,
+ * and anything not listed, are not forwarded as raw input.
+ */
+static bool
+input_is_context_free(Oid type)
+{
+	switch (getBaseType(type))
+	{
+		case BOOLOID:
+		case INT2OID:
+		case INT4OID:
+		case INT8OID:
+		case OIDOID:
+		case NUMERICOID:
+		case FLOAT4OID:
+		case FLOAT8OID:
+		case TEXTOID:
+		case VARCHAROID:
+		case BPCHAROID:
+		case NAMEOID:
+		case CHAROID:
+		case BYTEAOID:
+		case UUIDOID:
+		case JSONOID:
+		case JSONBOID:
+		case INETOID:
+		case CIDROID:
+		case MACADDROID:
+		case MACADDR8OID:
+			return true;
+		default:
+			return false;
+	}
+}
+
+/*
+ * The rows of the local COPY FROM cstate, inserted into foreign table rel
+ * (a partition of the COPY's table, or that table) with columns
+ * target_attrs: can they be forwarded to the worker as their raw input
+ * lines?  Only for text and CSV input whose columns are exactly
+ * target_attrs, in that order (no column takes a value the coordinator
+ * computes), without FORCE_NULL / FORCE_NOT_NULL, and with column types
+ * whose text input means the same on the worker.  Returns the options to
+ * give the worker's COPY ("WITH (...)" text reproducing the input format),
+ * or NULL when rows must be re-formatted.
+ */
+char *
+sf_copy_passthrough_options(void *cstate_arg, Relation rel, List *target_attrs)
+{
+	CopyFromState cstate = (CopyFromState) cstate_arg;
+	TupleDesc	srcdesc = RelationGetDescr(cstate->rel);
+	TupleDesc	dstdesc = RelationGetDescr(rel);
+	ListCell   *src;
+	ListCell   *dst;
+	StringInfoData buf;
+
+	if (cstate->opts.binary || cstate->opts.force_notnull != NIL ||
+		cstate->opts.force_null != NIL ||
+		list_length(cstate->attnumlist) != list_length(target_attrs))
+		return NULL;
+	forboth(src, cstate->attnumlist, dst, target_attrs)
+	{
+		Form_pg_attribute sa = TupleDescAttr(srcdesc, lfirst_int(src) - 1);
+		Form_pg_attribute da = TupleDescAttr(dstdesc, lfirst_int(dst) - 1);
+
+		if (strcmp(NameStr(sa->attname), NameStr(da->attname)) != 0 ||
+			sa->atttypid != da->atttypid || sa->atttypmod != da->atttypmod ||
+			!input_is_context_free(da->atttypid))
+			return NULL;
+	}
+
+	initStringInfo(&buf);
+	appendStringInfo(&buf, " WITH (FORMAT %s, DELIMITER %s, NULL %s",
+					 cstate->opts.csv_mode ? "csv" : "text",
+					 quote_literal_cstr(cstate->opts.delim),
+					 quote_literal_cstr(cstate->opts.null_print));
+	if (cstate->opts.csv_mode)
+		appendStringInfo(&buf, ", QUOTE %s, ESCAPE %s",
+						 quote_literal_cstr(cstate->opts.quote),
+						 quote_literal_cstr(cstate->opts.escape));
+	appendStringInfoChar(&buf, ')');
+	return buf.data;
+}
+
+/*
+ * Append the input line of the row COPY FROM is routing (in the server's
+ * encoding, as read) and a newline.
+ */
+void
+sf_copy_append_input_line(StringInfo buf, void *cstate_arg)
+{
+	CopyFromState cstate = (CopyFromState) cstate_arg;
+
+	if (!cstate->line_buf_valid)
+		elog(ERROR, "input line " UINT64_FORMAT " of COPY is not available to forward",
+			 cstate->cur_lineno);
+	appendBinaryStringInfo(buf, cstate->line_buf.data, cstate->line_buf.len);
+	appendStringInfoChar(buf, '\n');
 }
 
 /* The input line COPY FROM is at (the row being routed). */

@@ -89,6 +89,8 @@ typedef struct SfModifyState
 	int			buffered;		/* rows in copybuf */
 	/* (transaction layer, COPY errors) input line of each buffered row */
 	void	   *copy_cstate;	/* the local COPY FROM feeding us, or NULL */
+	bool		copy_passthrough;	/* forward copy_cstate's raw input
+									 * lines instead of re-formatting */
 	uint64	   *linenos;		/* its input line per buffered row */
 	int			linenos_size;	/* allocated entries */
 	/* (transaction layer, COPY pipelining) the batch sent, verdict unread */
@@ -494,6 +496,26 @@ modify_begin(EState *estate, ResultRelInfo *rinfo, CmdType operation,
 		initStringInfo(&st->copybuf);
 		/* (transaction layer) rows from a local COPY FROM keep their line */
 		st->copy_cstate = sf_copy_input_state();
+
+		/*
+		 * (transaction layer) Rows of a COPY FROM that reach this table
+		 * unchanged (no row triggers, every column from the input, types
+		 * read the same on the worker) are forwarded as their input lines,
+		 * in the input's format: the coordinator parses them only to route
+		 * them.
+		 */
+		if (st->copy_cstate != NULL && rinfo->ri_TrigDesc == NULL &&
+			operation == CMD_INSERT)
+		{
+			char	   *options = sf_copy_passthrough_options(st->copy_cstate,
+															  rel, target_attrs);
+
+			if (options != NULL)
+			{
+				appendStringInfoString(&sql, options);
+				st->copy_passthrough = true;
+			}
+		}
 	}
 	else
 	{
@@ -625,8 +647,13 @@ modify_buffer_row(SfModifyState *st, TupleTableSlot *slot)
 
 	MemoryContextReset(st->row_cxt);
 	old = MemoryContextSwitchTo(st->row_cxt);
-	slot_getallattrs(slot);
-	sf_copy_append_row(&st->copybuf, slot, st->outfuncs, st->target_attrs);
+	if (st->copy_passthrough)
+		sf_copy_append_input_line(&st->copybuf, st->copy_cstate);
+	else
+	{
+		slot_getallattrs(slot);
+		sf_copy_append_row(&st->copybuf, slot, st->outfuncs, st->target_attrs);
+	}
 	MemoryContextSwitchTo(old);
 	/* (transaction layer) remember the input line for error messages */
 	if (st->copy_cstate != NULL)

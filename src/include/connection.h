@@ -35,6 +35,7 @@
 #include "executor/tuptable.h"
 #include "fmgr.h"
 #include "lib/stringinfo.h"
+#include "utils/relcache.h"
 
 typedef struct SfConn SfConn;
 
@@ -100,6 +101,9 @@ extern void sf_copy_append_row(StringInfo buf, TupleTableSlot *slot,
  */
 extern void *sf_copy_input_state(void);
 extern uint64 sf_copy_input_line(void *cstate);
+extern char *sf_copy_passthrough_options(void *cstate, Relation rel,
+										 List *target_attrs);
+extern void sf_copy_append_input_line(StringInfo buf, void *cstate);
 extern void sf_copy_input_blame(void *cstate, uint64 lineno);
 extern int64 sf_copy_remote_error_line(const char *context);
 
