@@ -272,22 +272,8 @@ sf_plan_insert_select(Query *parse, RouterContext *ctx)
 	/* with the statement's constants only, the tasks are known now */
 	if (!ctx->has_params)
 	{
-		foreach(lc, shards)
-		{
-			Oid			server;
-			char	   *shardsql = sf_shard_query_sql(parse, lfirst_int(lc),
-													  NULL, &server, true);
-
-			if (shardsql == NULL)
-				return NULL;
-			if (tasks == NIL)
-			{
-				sql = shardsql;
-				serverid = server;
-			}
-			tasks = lappend(tasks, list_make2(makeInteger((int) server),
-											  makeString(shardsql)));
-		}
+		if (!sf_shard_tasks(parse, shards, &tasks, &sql, &serverid))
+			return NULL;
 	}
 	return sf_make_distributed_stmt(parse, ctx, scan_tlist, colnames,
 									sf_make_private(parse, sql, -1, serverid,

@@ -392,22 +392,8 @@ sf_plan_multi_shard_dml(Query *parse, RouterContext *ctx)
 		return NULL;
 	if (!ctx->has_params)
 	{
-		foreach(lc, shards)
-		{
-			Oid			server;
-			char	   *shardsql = sf_shard_query_sql(parse, lfirst_int(lc), NULL,
-													  &server, true);
-
-			if (shardsql == NULL)
-				return NULL;
-			if (tasks == NIL)
-			{
-				sql = shardsql;
-				serverid = server;
-			}
-			tasks = lappend(tasks, list_make2(makeInteger((int) server),
-											  makeString(shardsql)));
-		}
+		if (!sf_shard_tasks(parse, shards, &tasks, &sql, &serverid))
+			return NULL;
 	}
 	return sf_make_distributed_stmt(parse, ctx, scan_tlist, colnames,
 								 sf_make_private(parse, sql, -1, serverid,
@@ -604,23 +590,8 @@ sf_plan_multi_shard(Query *parse, RouterContext *ctx)
 	/* with the statement's constants only, the tasks are known now */
 	if (!ctx->has_params)
 	{
-		foreach(lc, shards)
-		{
-			Oid			server;
-			int			i = lfirst_int(lc);
-			char	   *shardsql = sf_shard_query_sql(worker, i, NULL,
-													  &server, true);
-
-			if (shardsql == NULL)
-				return NULL;
-			if (tasks == NIL)
-			{
-				sql = shardsql;
-				serverid = server;
-			}
-			tasks = lappend(tasks, list_make2(makeInteger((int) server),
-											  makeString(shardsql)));
-		}
+		if (!sf_shard_tasks(worker, shards, &tasks, &sql, &serverid))
+			return NULL;
 	}
 
 	return sf_make_distributed_stmt(parse, ctx, scan_tlist, colnames,
@@ -632,3 +603,35 @@ sf_plan_multi_shard(Query *parse, RouterContext *ctx)
 								 add_top_nodes, &top);
 }
 
+/*
+ * The tasks of a statement over the given shards, known at planning time
+ * (no parameters): a List of (server as Integer, shard SQL as String) pairs,
+ * in shard order, for custom_private.  *first_sql and *first_server get the
+ * first task's, for EXPLAIN.  Returns false if a shard's query cannot be
+ * built (the statement then runs another way).
+ */
+bool
+sf_shard_tasks(Query *q, List *shards, List **tasks, char **first_sql,
+			   Oid *first_server)
+{
+	ListCell   *lc;
+
+	*tasks = NIL;
+	foreach(lc, shards)
+	{
+		Oid			server;
+		char	   *shardsql = sf_shard_query_sql(q, lfirst_int(lc), NULL,
+												  &server, true);
+
+		if (shardsql == NULL)
+			return false;
+		if (*tasks == NIL)
+		{
+			*first_sql = shardsql;
+			*first_server = server;
+		}
+		*tasks = lappend(*tasks, list_make2(makeInteger((int) server),
+											makeString(shardsql)));
+	}
+	return true;
+}
