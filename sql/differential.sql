@@ -22,17 +22,20 @@ CREATE SCHEMA dist;
 CREATE FUNCTION public.dt_rows(q text, path text) RETURNS text[]
 LANGUAGE plpgsql AS $$
 DECLARE
-    res text[];
+    res text[] := '{}';
+    r record;
     old text := current_setting('search_path');
-    wrapped text;
 BEGIN
-    IF q ~* '^\s*(insert|update|delete)\M' THEN
-        wrapped := format('WITH r AS (%s) SELECT coalesce(array_agg(r::text), ''{}'') FROM r', q);
-    ELSE
-        wrapped := format('SELECT coalesce(array_agg(r::text), ''{}'') FROM (%s) r', q);
-    END IF;
+    -- the statement runs as it is (not wrapped in a subquery or a CTE), so
+    -- the distributed side gets the strategy the planner picks for it
     PERFORM set_config('search_path', path, false);
-    EXECUTE wrapped INTO res;
+    IF q ~* '^\s*(insert|update|delete)\M' AND q !~* '\mreturning\M' THEN
+        EXECUTE q;
+    ELSE
+        FOR r IN EXECUTE q LOOP
+            res := res || r::text;
+        END LOOP;
+    END IF;
     PERFORM set_config('search_path', old, false);
     RETURN res;
 END
