@@ -395,3 +395,17 @@ SELECT f.relid, f.conname, 'foreign key',
 COMMENT ON VIEW shardfdw.table_objects
   IS 'indexes and constraints of distributed tables that live on their shards (not on the coordinator''s parent), and the foreign keys shardfdw manages';
 GRANT SELECT ON shardfdw.table_objects TO PUBLIC;
+
+--
+-- Background jobs, shard moves, rebalancing, concurrent distribution, splits
+-- (issue 6).  Keep each part in its own marked section.
+--
+-- (jobs objects go here)
+
+-- (move objects go here)
+
+-- (rebalance objects go here)
+
+-- (concurrent distribution objects go here)
+
+-- (split objects go here)

@@ -37,6 +37,7 @@ _PG_init(void)
 	sf_commands_init();
 	sf_planner_init();
 	sf_transaction_init();
+	/* issue 6: jobs, moves, rebalancing, concurrent distribution, splits */
 
 	MarkGUCPrefixReserved("shardfdw");
 }
