@@ -405,6 +405,41 @@ GRANT SELECT ON shardfdw.table_objects TO PUBLIC;
 -- (move objects go here)
 
 -- (rebalance objects go here)
+CREATE FUNCTION get_rebalance_plan(relation regclass DEFAULT NULL,
+  threshold float4 DEFAULT 0,
+  max_shard_moves integer DEFAULT 1000000,
+  excluded_shard_list bigint[] DEFAULT '{}',
+  drain_only boolean DEFAULT false,
+  rebalance_strategy name DEFAULT 'by_shard_count',
+  OUT table_name regclass, OUT shardid bigint, OUT shard_size bigint,
+  OUT sourcename text, OUT targetname text)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'shardfdw_get_rebalance_plan'
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION get_rebalance_plan(regclass, float4, integer, bigint[], boolean, name)
+  IS 'the shard group moves rebalance_table_shards would make, one row per shard, in order (sourcename and targetname are SERVERs)';
+
+CREATE FUNCTION get_rebalance_table_shards_plan(relation regclass DEFAULT NULL,
+  threshold float4 DEFAULT 0,
+  max_shard_moves integer DEFAULT 1000000,
+  excluded_shard_list bigint[] DEFAULT '{}',
+  drain_only boolean DEFAULT false,
+  rebalance_strategy name DEFAULT 'by_shard_count',
+  OUT table_name regclass, OUT shardid bigint, OUT shard_size bigint,
+  OUT sourcename text, OUT targetname text)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'shardfdw_get_rebalance_plan'
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION get_rebalance_table_shards_plan(regclass, float4, integer, bigint[], boolean, name)
+  IS 'Citus-compatible name of get_rebalance_plan';
+
+CREATE FUNCTION shardfdw_set_node_property(server name, property text, value boolean)
+RETURNS void
+AS 'MODULE_PATHNAME', 'shardfdw_set_node_property'
+LANGUAGE C STRICT;
+COMMENT ON FUNCTION shardfdw_set_node_property(name, text, boolean)
+  IS 'set a property of a worker node; the one property is shouldhaveshards';
+REVOKE ALL ON FUNCTION shardfdw_set_node_property(name, text, boolean) FROM PUBLIC;
 
 -- (concurrent distribution objects go here)
 

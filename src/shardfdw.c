@@ -10,6 +10,7 @@
 
 #include "fmgr.h"
 #include "miscadmin.h"
+#include "rebalance.h"
 #include "shardfdw.h"
 #include "utils/guc.h"
 
@@ -38,6 +39,7 @@ _PG_init(void)
 	sf_planner_init();
 	sf_transaction_init();
 	/* issue 6: jobs, moves, rebalancing, concurrent distribution, splits */
+	sf_rebalance_init();
 
 	MarkGUCPrefixReserved("shardfdw");
 }
