@@ -42,6 +42,7 @@ typedef struct SfRebalanceOptions
 	bool		drain_only;		/* only move groups off draining nodes */
 	SfRebalanceStrategy strategy;
 	char	   *transfer_mode;	/* shard_transfer_mode given to each move */
+	int			max_parallel_moves; /* shardfdw.max_parallel_moves */
 } SfRebalanceOptions;
 
 /* One shard of a planned group move */

@@ -173,6 +173,7 @@ sf_rebalance_parse_options(SfRebalanceOptions *options,
 				 errmsg("invalid shard_transfer_mode \"%s\"", transfer_mode),
 				 errhint("Valid modes are auto, force_logical and block_writes.")));
 	options->transfer_mode = pstrdup(transfer_mode);
+	options->max_parallel_moves = 1;
 }
 
 /*
@@ -186,8 +187,9 @@ sf_rebalance_options_to_string(const SfRebalanceOptions *options)
 	int			i;
 
 	initStringInfo(&buf);
-	appendStringInfo(&buf, "relid=%u threshold=%.17g max_shard_moves=%d drain_only=%d strategy=%d mode=%s excluded=",
+	appendStringInfo(&buf, "relid=%u threshold=%.17g max_shard_moves=%d max_parallel_moves=%d drain_only=%d strategy=%d mode=%s excluded=",
 					 options->relid, options->threshold, options->max_shard_moves,
+					 options->max_parallel_moves,
 					 options->drain_only ? 1 : 0, (int) options->strategy,
 					 options->transfer_mode);
 	for (i = 0; i < options->nexcluded; i++)
@@ -221,6 +223,8 @@ sf_rebalance_options_from_string(SfRebalanceOptions *options, const char *text)
 			options->threshold = strtod(value, NULL);
 		else if (strcmp(word, "max_shard_moves") == 0)
 			options->max_shard_moves = atoi(value);
+		else if (strcmp(word, "max_parallel_moves") == 0)
+			options->max_parallel_moves = atoi(value);
 		else if (strcmp(word, "drain_only") == 0)
 			options->drain_only = atoi(value) != 0;
 		else if (strcmp(word, "strategy") == 0)
