@@ -11,6 +11,7 @@
 #include "fmgr.h"
 #include "miscadmin.h"
 #include "shardfdw.h"
+#include "shard_transfer.h"
 #include "utils/guc.h"
 
 PG_MODULE_MAGIC;
@@ -38,6 +39,7 @@ _PG_init(void)
 	sf_planner_init();
 	sf_transaction_init();
 	/* issue 6: jobs, moves, rebalancing, concurrent distribution, splits */
+	sf_move_init();
 
 	MarkGUCPrefixReserved("shardfdw");
 }
