@@ -10,9 +10,11 @@
 
 #include "fmgr.h"
 #include "miscadmin.h"
-#include "shardfdw.h"
-#include "shard_transfer.h"
 #include "utils/guc.h"
+
+#include "jobs.h"
+#include "shard_transfer.h"
+#include "shardfdw.h"
 
 PG_MODULE_MAGIC;
 
@@ -39,6 +41,7 @@ _PG_init(void)
 	sf_planner_init();
 	sf_transaction_init();
 	/* issue 6: jobs, moves, rebalancing, concurrent distribution, splits */
+	sf_jobs_init();
 	sf_move_init();
 
 	MarkGUCPrefixReserved("shardfdw");
