@@ -459,6 +459,121 @@ COMMENT ON FUNCTION shardfdw.run_test_job(text, boolean)
 REVOKE ALL ON FUNCTION shardfdw.run_test_job(text, boolean) FROM PUBLIC;
 
 -- (move objects go here)
+-- Objects an operation creates on workers outside the coordinator's
+-- transaction, recorded (and committed) before they exist; see
+-- src/operations/cleanup.c.
+CREATE TABLE shardfdw.cleanup (
+  record_id bigserial PRIMARY KEY,
+  operation_id bigint NOT NULL,
+  object_type text NOT NULL CHECK (object_type IN ('shard', 'subscription', 'slot',
+    'sync_slots', 'publication', 'replica_identity')),
+  server_name name NOT NULL,
+  object_name text NOT NULL,
+  shardid bigint,
+  policy text NOT NULL CHECK (policy IN ('on_failure', 'on_success', 'always')),
+  created_at timestamptz NOT NULL DEFAULT now()
+);
+COMMENT ON TABLE shardfdw.cleanup
+  IS 'objects on workers to drop once their operation (job) is over: on_failure records are deleted when the operation succeeds, on_success records are added then';
+
+-- One row per shard of a group being moved, written by the move job.
+CREATE TABLE shardfdw.shard_move_state (
+  job_id bigint NOT NULL,
+  shardid bigint NOT NULL,
+  relid regclass NOT NULL,
+  shard_name text NOT NULL,
+  source_server name NOT NULL,
+  target_server name NOT NULL,
+  mode text NOT NULL,
+  method text NOT NULL,
+  slot_name name,
+  phase text NOT NULL,
+  detail text,
+  started_at timestamptz NOT NULL DEFAULT now(),
+  phase_changed_at timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (job_id, shardid)
+);
+COMMENT ON TABLE shardfdw.shard_move_state
+  IS 'progress of running shard moves (see the view shardfdw.shard_moves)';
+GRANT SELECT ON shardfdw.cleanup, shardfdw.shard_move_state TO PUBLIC;
+
+CREATE FUNCTION shardfdw.move_remote_size(server name, shard_name text)
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'shardfdw_move_remote_size'
+LANGUAGE C STRICT;
+COMMENT ON FUNCTION shardfdw.move_remote_size(name, text)
+  IS 'total size in bytes of a table on a worker (0 if it does not exist)';
+
+CREATE FUNCTION shardfdw.move_replication_lag(server name, slot name)
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'shardfdw_move_replication_lag'
+LANGUAGE C STRICT;
+COMMENT ON FUNCTION shardfdw.move_replication_lag(name, name)
+  IS 'bytes of WAL of a worker not yet confirmed by the subscriber of a replication slot';
+
+CREATE VIEW shardfdw.shard_moves AS
+SELECT s.job_id,
+       s.relid AS table_name,
+       s.shardid,
+       s.shard_name,
+       s.source_server,
+       s.target_server,
+       s.mode AS shard_transfer_mode,
+       s.method,
+       s.phase,
+       s.detail,
+       shardfdw.move_remote_size(s.target_server, s.shard_name) AS bytes_copied,
+       shardfdw.move_remote_size(s.source_server, s.shard_name) AS bytes_total,
+       CASE WHEN s.method = 'logical'
+            THEN shardfdw.move_replication_lag(s.source_server, s.slot_name) END AS lag_bytes,
+       s.started_at,
+       s.phase_changed_at
+  FROM shardfdw.shard_move_state s
+ WHERE EXISTS (SELECT 1 FROM pg_catalog.pg_locks l
+                WHERE l.locktype = 'advisory' AND l.objsubid = 1 AND l.granted
+                  AND ((l.classid::pg_catalog.int8 OPERATOR(pg_catalog.<<) 32)
+                       OPERATOR(pg_catalog.|) l.objid::pg_catalog.int8)
+                      = ((x'5346'::pg_catalog.int8 OPERATOR(pg_catalog.<<) 48)
+                         OPERATOR(pg_catalog.|) s.job_id));
+COMMENT ON VIEW shardfdw.shard_moves
+  IS 'running shard moves, one row per table of the moved group: phase, bytes copied (target size) of the total (source size), replication lag';
+GRANT SELECT ON shardfdw.shard_moves TO PUBLIC;
+
+CREATE FUNCTION shardfdw_move_shard(shard_id bigint, target_server name,
+  shard_transfer_mode text DEFAULT 'auto')
+RETURNS void
+AS 'MODULE_PATHNAME', 'shardfdw_move_shard'
+LANGUAGE C CALLED ON NULL INPUT;
+COMMENT ON FUNCTION shardfdw_move_shard(bigint, name, text)
+  IS 'move the shard group of a shard (shard i of every co-located table) to another worker node; modes auto, force_logical (online, logical replication) and block_writes';
+
+CREATE FUNCTION citus_move_shard_placement(shard_id bigint,
+  source_node_name text, source_node_port integer,
+  target_node_name text, target_node_port integer,
+  shard_transfer_mode text DEFAULT 'auto')
+RETURNS void
+AS 'MODULE_PATHNAME', 'shardfdw_citus_move_shard_placement'
+LANGUAGE C CALLED ON NULL INPUT;
+COMMENT ON FUNCTION citus_move_shard_placement(bigint, text, integer, text, integer, text)
+  IS 'Citus spelling of shardfdw_move_shard: the target node is the SERVER with this host and port';
+
+CREATE FUNCTION shardfdw_cleanup_orphaned_resources()
+RETURNS integer
+AS 'MODULE_PATHNAME', 'shardfdw_cleanup_orphaned_resources'
+LANGUAGE C STRICT;
+COMMENT ON FUNCTION shardfdw_cleanup_orphaned_resources()
+  IS 'drop the shard tables, subscriptions, replication slots and publications left on workers by failed or interrupted operations; returns how many were dropped';
+
+CREATE PROCEDURE citus_cleanup_orphaned_resources()
+LANGUAGE sql
+AS $$ SELECT shardfdw_cleanup_orphaned_resources() $$;
+COMMENT ON PROCEDURE citus_cleanup_orphaned_resources()
+  IS 'Citus spelling of shardfdw_cleanup_orphaned_resources()';
+
+REVOKE ALL ON FUNCTION shardfdw_move_shard(bigint, name, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION citus_move_shard_placement(bigint, text, integer, text, integer, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION shardfdw_cleanup_orphaned_resources() FROM PUBLIC;
+REVOKE ALL ON PROCEDURE citus_cleanup_orphaned_resources() FROM PUBLIC;
 
 -- (rebalance objects go here)
 CREATE FUNCTION get_rebalance_plan(relation regclass DEFAULT NULL,

@@ -14,6 +14,7 @@
 
 #include "jobs.h"
 #include "rebalance.h"
+#include "shard_transfer.h"
 #include "shardfdw.h"
 
 PG_MODULE_MAGIC;
@@ -42,6 +43,7 @@ _PG_init(void)
 	sf_transaction_init();
 	/* issue 6: jobs, moves, rebalancing, concurrent distribution, splits */
 	sf_jobs_init();
+	sf_move_init();
 	sf_rebalance_init();
 
 	MarkGUCPrefixReserved("shardfdw");

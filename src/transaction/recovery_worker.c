@@ -28,6 +28,7 @@
 #include "postmaster/bgworker.h"
 #include "postmaster/interrupt.h"
 #include "sf_transaction.h"
+#include "shard_transfer.h"
 #include "storage/ipc.h"
 #include "storage/latch.h"
 #include "tcop/tcopprot.h"
@@ -185,6 +186,7 @@ sf_recovery_database_main(Datum arg)
 	}
 	PopActiveSnapshot();
 	CommitTransactionCommand();
+	sf_cleanup_background();	/* what failed shard moves left behind */
 	pgstat_report_activity(STATE_IDLE, NULL);
 	proc_exit(0);
 }

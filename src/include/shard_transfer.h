@@ -1,0 +1,76 @@
+/*-------------------------------------------------------------------------
+ *
+ * shard_transfer.h
+ *	  Moving shard groups between worker nodes (src/operations/move.c) and
+ *	  the cleanup records that make an interrupted move harmless
+ *	  (src/operations/cleanup.c).
+ *
+ * A move of shard index i of a co-location group runs as a job (jobs.h):
+ * it records in shardfdw.cleanup every object it is about to create on a
+ * worker (committed before the object exists), creates the shard tables on
+ * the target, copies the data (worker-to-worker logical replication, or a
+ * COPY stream through the coordinator while writes are blocked), switches
+ * the coordinator's foreign partitions to the target SERVER in one short
+ * transaction, and then drops what is no longer needed.  Whatever the job
+ * could not drop (because it was killed, or a worker was down) is dropped
+ * by the cleanup pass once the job is over.
+ *
+ * A running operation holds a session-level advisory lock on
+ * SF_OPERATION_LOCK_KEY(operation id) for its whole life; the cleanup pass
+ * only touches records of operations whose lock is free.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef SHARDFDW_SHARD_TRANSFER_H
+#define SHARDFDW_SHARD_TRANSFER_H
+
+#include "jobs.h"
+
+/* advisory lock keys (bigint form) of running operations and moved groups */
+#define SF_OPERATION_LOCK_KEY(opid) ((int64) ((UINT64CONST(0x5346) << 48) | ((uint64) (opid) & UINT64CONST(0xFFFFFFFFFFFF))))
+#define SF_GROUP_LOCK_KEY(colocationid, shardindex) \
+	((int64) ((UINT64CONST(0x5347) << 48) | (((uint64) (uint32) (colocationid)) << 20) | ((uint64) (shardindex) & 0xFFFFF)))
+
+/* GUCs (move.c) */
+extern int	shardfdw_move_lock_timeout;
+extern int	shardfdw_move_cutover_retries;
+extern int	shardfdw_move_catchup_timeout;
+
+/* in move.c */
+extern void sf_move_init(void);
+
+/*
+ * Validate a move of shard shardid's group to target_server with mode
+ * ('auto', 'force_logical' or 'block_writes') and start its job; returns at
+ * once.  Errors (unknown shard or server, same node, bad mode, not owner)
+ * are raised before anything starts.  The caller waits with sf_job_wait.
+ */
+extern SfJob *sf_move_launch(int64 shardid, const char *target_server,
+							 const char *mode, int64 parent_jobid);
+
+/* in cleanup.c */
+
+/*
+ * Record an object an operation is about to create (or to drop once it
+ * succeeds).  object_type: shard, subscription, slot, sync_slots,
+ * publication, replica_identity; policy: on_failure, on_success, always.
+ * Inserted through SPI in the current transaction: commit it before
+ * creating the object.
+ */
+extern void sf_cleanup_record(int64 opid, const char *object_type,
+							  const char *server, const char *object_name,
+							  int64 shardid, const char *policy);
+
+/*
+ * Drop the recorded objects of every finished operation (and of opid, even
+ * though it is running, if opid != 0), deleting each record whose object
+ * is gone.  Failures (a worker down) leave the record for the next pass.
+ * Must run in a transaction with SPI not connected; returns how many
+ * records were resolved.
+ */
+extern int	sf_cleanup_pass(int64 opid);
+
+/* for the recovery background worker: a pass in its own transaction */
+extern void sf_cleanup_background(void);
+
+#endif							/* SHARDFDW_SHARD_TRANSFER_H */

@@ -1,0 +1,372 @@
+/*-------------------------------------------------------------------------
+ *
+ * cleanup.c
+ *	  Cleanup records (shardfdw.cleanup) and the cleanup pass:
+ *	  shardfdw_cleanup_orphaned_resources() and
+ *	  citus_cleanup_orphaned_resources.
+ *
+ * An operation that creates objects on workers outside the coordinator's
+ * transaction (shard tables, publications, replication slots,
+ * subscriptions) first commits one record per object.  Records of policy
+ * on_failure are deleted by the transaction that makes the operation
+ * succeed (the cutover of a move), which also inserts on_success records
+ * for what became garbage (the source shards); always records are dropped
+ * whatever happens.  So once an operation is over, every record left names
+ * an object to drop: the pass drops it (idempotently: IF EXISTS) and
+ * deletes the record, or leaves it for the next pass if a worker could not
+ * be reached.
+ *
+ * An operation is over when its session-level advisory lock
+ * (SF_OPERATION_LOCK_KEY) is free: the job holds it while it runs, and a
+ * killed job or coordinator releases it.  As a last safeguard a shard table
+ * is never dropped on a server where the catalog places that shard.
+ *
+ * Remote commands run on dedicated autocommit connections (sf_connect_raw)
+ * with the current user's user mapping, never in the caller's remote
+ * transactions: DROP SUBSCRIPTION and slot functions need that.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "connection.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "foreign/foreign.h"
+#include "metadata.h"
+#include "miscadmin.h"
+#include "operations.h"
+#include "shard_transfer.h"
+#include "storage/latch.h"
+#include "utils/builtins.h"
+#include "utils/snapmgr.h"
+#include "pgstat.h"
+
+PG_FUNCTION_INFO_V1(shardfdw_cleanup_orphaned_resources);
+
+/* A raw connection per server during one pass */
+typedef struct SfCleanupConn
+{
+	char	   *server;
+	PGconn	   *conn;			/* NULL: could not connect */
+} SfCleanupConn;
+
+/* One record being resolved */
+typedef struct SfCleanupRecord
+{
+	int64		recordid;
+	char	   *object_type;
+	char	   *server;
+	char	   *object_name;
+	int64		shardid;		/* 0 if none */
+	bool		placed_there;	/* the catalog places shardid on server */
+} SfCleanupRecord;
+
+/*
+ * Record an object (see shard_transfer.h).
+ */
+void
+sf_cleanup_record(int64 opid, const char *object_type, const char *server,
+				  const char *object_name, int64 shardid, const char *policy)
+{
+	SPI_connect();
+	sf_spi_exec(psprintf("INSERT INTO shardfdw.cleanup (operation_id, object_type, server_name,"
+						 " object_name, shardid, policy) VALUES (" INT64_FORMAT ", %s, %s, %s, %s, %s)",
+						 opid, quote_literal_cstr(object_type), quote_literal_cstr(server),
+						 quote_literal_cstr(object_name),
+						 shardid != 0 ? psprintf(INT64_FORMAT, shardid) : "NULL",
+						 quote_literal_cstr(policy)));
+	SPI_finish();
+}
+
+/* Workers' notices (drop cascades to ...) are of no interest */
+static void
+cleanup_ignore_notice(void *arg, const char *message)
+{
+}
+
+/* The pass's connection to a server (opened on first use), or NULL */
+static PGconn *
+cleanup_conn(List **conns, const char *server)
+{
+	ListCell   *lc;
+	SfCleanupConn *c;
+	ForeignServer *fs;
+	char	   *why = NULL;
+
+	foreach(lc, *conns)
+	{
+		c = lfirst(lc);
+		if (strcmp(c->server, server) == 0)
+			return c->conn;
+	}
+	c = palloc0(sizeof(SfCleanupConn));
+	c->server = pstrdup(server);
+	fs = GetForeignServerByName(server, true);
+	if (fs != NULL)
+	{
+		c->conn = sf_connect_raw(fs->serverid, &why);
+		if (c->conn != NULL)
+			PQsetNoticeProcessor(c->conn, cleanup_ignore_notice, NULL);
+		else
+			ereport(LOG,
+					(errmsg("shardfdw cleanup: could not connect to server \"%s\": %s",
+							server, why ? why : "unknown reason")));
+	}
+	*conns = lappend(*conns, c);
+	return c->conn;
+}
+
+/* Run one command; true if it succeeded (failures logged at LOG) */
+static bool
+cleanup_exec(PGconn *conn, const char *server, const char *sql)
+{
+	PGresult   *res = sf_raw_exec(conn, sql);
+	bool		ok = res != NULL &&
+		(PQresultStatus(res) == PGRES_COMMAND_OK ||
+		 PQresultStatus(res) == PGRES_TUPLES_OK);
+
+	if (!ok)
+		ereport(LOG,
+				(errmsg("shardfdw cleanup: command failed on server \"%s\": %s",
+						server, res ? pchomp(PQresultErrorMessage(res)) : "connection lost"),
+				 errdetail("Command: %s", sql)));
+	if (res)
+		PQclear(res);
+	return ok;
+}
+
+/*
+ * Drop the replication slots of server matching the condition (on column
+ * slot_name), terminating the walsenders still using them.  Retries for a
+ * few seconds while a terminated walsender is exiting.
+ */
+static bool
+cleanup_drop_slots(PGconn *conn, const char *server, const char *condition)
+{
+	int			attempt;
+
+	for (attempt = 0; attempt < 50; attempt++)
+	{
+		PGresult   *res;
+		bool		done;
+
+		if (!cleanup_exec(conn, server,
+						  psprintf("SELECT pg_catalog.pg_terminate_backend(active_pid)"
+								   " FROM pg_catalog.pg_replication_slots"
+								   " WHERE %s AND active_pid IS NOT NULL", condition)))
+			return false;
+		res = sf_raw_exec(conn,
+						  psprintf("SELECT pg_catalog.count(pg_catalog.pg_drop_replication_slot(slot_name))"
+								   " FROM pg_catalog.pg_replication_slots WHERE %s AND NOT active",
+								   condition));
+		if (res)
+			PQclear(res);
+		res = sf_raw_exec(conn,
+						  psprintf("SELECT pg_catalog.count(*) FROM pg_catalog.pg_replication_slots WHERE %s",
+								   condition));
+		if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK)
+		{
+			if (res)
+				PQclear(res);
+			return false;
+		}
+		done = strcmp(PQgetvalue(res, 0, 0), "0") == 0;
+		PQclear(res);
+		if (done)
+			return true;
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+						 100, PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
+		CHECK_FOR_INTERRUPTS();
+	}
+	ereport(LOG,
+			(errmsg("shardfdw cleanup: replication slots still in use on server \"%s\"", server)));
+	return false;
+}
+
+/* Drop one recorded object; true if it is gone */
+static bool
+cleanup_drop(PGconn *conn, SfCleanupRecord *r)
+{
+	const char *lit = quote_literal_cstr(r->object_name);
+
+	if (strcmp(r->object_type, "subscription") == 0)
+	{
+		PGresult   *res = sf_raw_exec(conn,
+									  psprintf("SELECT 1 FROM pg_catalog.pg_subscription WHERE subname = %s"
+											   " AND subdbid = (SELECT oid FROM pg_catalog.pg_database"
+											   "  WHERE datname = pg_catalog.current_database())", lit));
+		bool		exists;
+		const char *ident = quote_identifier(r->object_name);
+
+		if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK)
+		{
+			if (res)
+				PQclear(res);
+			return false;
+		}
+		exists = PQntuples(res) > 0;
+		PQclear(res);
+		if (!exists)
+			return true;
+		return cleanup_exec(conn, r->server, psprintf("ALTER SUBSCRIPTION %s DISABLE", ident)) &&
+			cleanup_exec(conn, r->server, psprintf("ALTER SUBSCRIPTION %s SET (slot_name = NONE)", ident)) &&
+			cleanup_exec(conn, r->server, psprintf("DROP SUBSCRIPTION IF EXISTS %s", ident));
+	}
+	if (strcmp(r->object_type, "slot") == 0)
+		return cleanup_drop_slots(conn, r->server, psprintf("slot_name = %s", lit));
+	if (strcmp(r->object_type, "sync_slots") == 0)
+		return cleanup_drop_slots(conn, r->server, psprintf("slot_name::pg_catalog.text LIKE %s", lit));
+	if (strcmp(r->object_type, "publication") == 0)
+		return cleanup_exec(conn, r->server,
+							psprintf("DROP PUBLICATION IF EXISTS %s", quote_identifier(r->object_name)));
+	if (strcmp(r->object_type, "replica_identity") == 0)
+		return cleanup_exec(conn, r->server,
+							psprintf("ALTER TABLE IF EXISTS %s REPLICA IDENTITY DEFAULT", r->object_name));
+	if (strcmp(r->object_type, "shard") == 0)
+	{
+		if (r->placed_there)
+		{
+			ereport(LOG,
+					(errmsg("shardfdw cleanup: shard table %s on server \"%s\" is in use, not dropped",
+							r->object_name, r->server)));
+			return true;
+		}
+		return cleanup_exec(conn, r->server,
+							psprintf("DROP TABLE IF EXISTS %s CASCADE", r->object_name));
+	}
+	elog(LOG, "shardfdw cleanup: unknown object type \"%s\"", r->object_type);
+	return false;
+}
+
+/*
+ * The cleanup pass (see shard_transfer.h).
+ */
+int
+sf_cleanup_pass(int64 opid)
+{
+	List	   *records = NIL;
+	List	   *conns = NIL;
+	ListCell   *lc;
+	int			resolved = 0;
+	uint64		i;
+
+	if (!OidIsValid(sf_catalog_relid("cleanup")))
+		return 0;
+
+	SPI_connect();
+	sf_spi_exec_count(psprintf("SELECT c.record_id, c.object_type, c.server_name, c.object_name,"
+							   "  COALESCE(c.shardid, 0),"
+							   "  EXISTS (SELECT 1 FROM shardfdw.placement p JOIN shardfdw.node n USING (nodeid)"
+							   "   WHERE p.shardid = c.shardid AND n.server_name = c.server_name)"
+							   " FROM shardfdw.cleanup c"
+							   " WHERE c.operation_id = " INT64_FORMAT " OR NOT EXISTS"
+							   "  (SELECT 1 FROM pg_catalog.pg_locks l WHERE l.locktype = 'advisory'"
+							   "   AND l.objsubid = 1 AND l.granted AND l.database ="
+							   "   (SELECT oid FROM pg_catalog.pg_database WHERE datname = pg_catalog.current_database())"
+							   "   AND ((l.classid::pg_catalog.int8 << 32) | l.objid::pg_catalog.int8)"
+							   "     = ((x'5346'::pg_catalog.int8 << 48) | c.operation_id))"
+							   " ORDER BY CASE c.object_type WHEN 'subscription' THEN 1 WHEN 'sync_slots' THEN 2"
+							   "  WHEN 'slot' THEN 3 WHEN 'publication' THEN 4 WHEN 'replica_identity' THEN 5"
+							   "  ELSE 6 END, c.record_id"
+							   " FOR UPDATE OF c SKIP LOCKED", opid), -1);
+	for (i = 0; i < SPI_processed; i++)
+	{
+		HeapTuple	t = SPI_tuptable->vals[i];
+		TupleDesc	d = SPI_tuptable->tupdesc;
+		SfCleanupRecord *r = palloc0(sizeof(SfCleanupRecord));
+
+		r->recordid = pg_strtoint64(SPI_getvalue(t, d, 1));
+		r->object_type = SPI_getvalue(t, d, 2);
+		r->server = SPI_getvalue(t, d, 3);
+		r->object_name = SPI_getvalue(t, d, 4);
+		r->shardid = pg_strtoint64(SPI_getvalue(t, d, 5));
+		r->placed_there = strcmp(SPI_getvalue(t, d, 6), "t") == 0;
+		records = lappend(records, r);
+	}
+
+	PG_TRY();
+	{
+		foreach(lc, records)
+		{
+			SfCleanupRecord *r = lfirst(lc);
+			PGconn	   *conn;
+			bool		gone;
+
+			CHECK_FOR_INTERRUPTS();
+			if (GetForeignServerByName(r->server, true) == NULL)
+			{
+				ereport(WARNING,
+						(errmsg("%s %s on server \"%s\" was not dropped: the server no longer exists",
+								r->object_type, r->object_name, r->server)));
+				gone = true;
+			}
+			else
+			{
+				conn = cleanup_conn(&conns, r->server);
+				gone = conn != NULL && cleanup_drop(conn, r);
+			}
+			if (gone)
+			{
+				sf_spi_exec(psprintf("DELETE FROM shardfdw.cleanup WHERE record_id = " INT64_FORMAT,
+									 r->recordid));
+				resolved++;
+			}
+		}
+	}
+	PG_FINALLY();
+	{
+		foreach(lc, conns)
+		{
+			SfCleanupConn *c = lfirst(lc);
+
+			if (c->conn)
+				PQfinish(c->conn);
+		}
+	}
+	PG_END_TRY();
+
+	/* progress rows of moves that are over */
+	sf_spi_exec("DELETE FROM shardfdw.shard_move_state s WHERE NOT EXISTS"
+				" (SELECT 1 FROM pg_catalog.pg_locks l WHERE l.locktype = 'advisory'"
+				"  AND l.objsubid = 1 AND l.granted"
+				"  AND ((l.classid::pg_catalog.int8 << 32) | l.objid::pg_catalog.int8)"
+				"    = ((x'5346'::pg_catalog.int8 << 48) | s.job_id))");
+	SPI_finish();
+	return resolved;
+}
+
+/*
+ * For the recovery background worker: one pass in its own transaction, if
+ * the extension exists in this database.
+ */
+void
+sf_cleanup_background(void)
+{
+	int			n;
+
+	StartTransactionCommand();
+	PushActiveSnapshot(GetTransactionSnapshot());
+	if (sf_extension_present())
+	{
+		pgstat_report_activity(STATE_RUNNING, "shardfdw_cleanup_orphaned_resources()");
+		n = sf_cleanup_pass(0);
+		if (n > 0)
+			ereport(LOG,
+					(errmsg("shardfdw cleanup dropped %d orphaned resources", n)));
+	}
+	PopActiveSnapshot();
+	CommitTransactionCommand();
+}
+
+/*
+ * shardfdw_cleanup_orphaned_resources() returns integer: drop what finished
+ * (failed, cancelled or killed) operations left on the workers.
+ */
+Datum
+shardfdw_cleanup_orphaned_resources(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_INT32(sf_cleanup_pass(0));
+}

@@ -1,0 +1,327 @@
+# test/t/201_move.pl: shard group moves under continuous writes, and
+# interrupted moves.
+#
+# A coordinator and three workers (wal_level = logical).  Two co-located
+# tables a and b (b references a) and local copies la and lb that every
+# write also changes, in the same transaction.
+#
+# 1. Under load: pgbench clients run INSERT / UPDATE / DELETE on a and b
+#    (and the same on la and lb) through the coordinator while shard groups
+#    move around, online (force_logical) and with block_writes.  Afterwards
+#    no client failed, a = la and b = lb (checksums), and the longest write
+#    (transaction latency) is printed as the longest stall.
+# 2. Interruptions, each SHARDFDW_MOVE_LOOPS times (default 10): an error
+#    injected at every fault point of the move, the move cancelled
+#    (pg_cancel_backend and statement_timeout) while it pauses at a fault
+#    point; and, SHARDFDW_MOVE_KILL_LOOPS times (default 3), the source
+#    worker, the target worker or the coordinator killed (immediate stop)
+#    while the move pauses at one of the fault points, in turn.  After each:
+#    the cleanup pass, then the invariant: every shard is served from
+#    exactly one worker (the one the catalog and the foreign partition
+#    name), exists there and nowhere else, a = la and b = lb, and no
+#    replication slot, publication or subscription is left on any worker.
+use strict;
+use warnings;
+
+use FindBin;
+use lib "$FindBin::Bin/../perl";
+use IPC::Run;
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use ShardfdwCluster;
+use Test::More;
+use Time::HiRes qw(time);
+
+my $loops = $ENV{SHARDFDW_MOVE_LOOPS} // 10;
+my $kill_loops = $ENV{SHARDFDW_MOVE_KILL_LOOPS} // 3;
+my $load_seconds = $ENV{SHARDFDW_MOVE_LOAD_SECONDS} // 20;
+
+my ($coord, @workers) = ShardfdwCluster::start(
+	workers => 3,
+	worker_conf => "wal_level = logical\nmax_replication_slots = 20\nmax_wal_senders = 20\n",
+	coordinator_conf => "shardfdw.recovery_interval = 0\nmax_worker_processes = 32\n");
+my %worker_by_server = map { ("worker$_" => $workers[ $_ - 1 ]) } 1 .. 3;
+
+$coord->safe_psql(
+	'shardfdw', q{
+SET shardfdw.shard_count = 4;
+CREATE TABLE a (id bigint PRIMARY KEY, v bigint NOT NULL);
+CREATE TABLE b (id bigint NOT NULL, x int NOT NULL, PRIMARY KEY (id, x),
+                FOREIGN KEY (id) REFERENCES a (id));
+SELECT create_distributed_table('a', 'id');
+SELECT create_distributed_table('b', 'id', colocate_with => 'a');
+CREATE TABLE la (id bigint PRIMARY KEY, v bigint NOT NULL);
+CREATE TABLE lb (id bigint NOT NULL, x int NOT NULL, PRIMARY KEY (id, x));
+INSERT INTO a SELECT g, g FROM generate_series(1, 20000) g;
+INSERT INTO la SELECT g, g FROM generate_series(1, 20000) g;
+INSERT INTO b SELECT g, 1 FROM generate_series(1, 20000) g;
+INSERT INTO lb SELECT g, 1 FROM generate_series(1, 20000) g;
+});
+
+# shard id of index $i of table a, and its server
+sub shard_of
+{
+	my ($i) = @_;
+	return split /\|/, $coord->safe_psql('shardfdw',
+		"SELECT s.shardid, n.server_name FROM shardfdw.shard s"
+		  . " JOIN shardfdw.placement p USING (shardid) JOIN shardfdw.node n USING (nodeid)"
+		  . " WHERE s.relid = 'a'::regclass AND s.shard_index = $i");
+}
+
+# another server than $server, in turn
+my $turn = 0;
+sub other_server
+{
+	my ($server) = @_;
+	my @others = grep { $_ ne $server } sort keys %worker_by_server;
+	return $others[ $turn++ % 2 ];
+}
+
+sub checksums_equal
+{
+	my ($what) = @_;
+	for my $t (qw(a b))
+	{
+		my $cols = $t eq 'a' ? "id || ':' || v" : "id || ':' || x";
+		my $q = "SELECT count(*) || '/' || md5(coalesce(string_agg($cols, ',' ORDER BY $cols), ''))";
+		my $dist = $coord->safe_psql('shardfdw', "$q FROM $t");
+		my $local = $coord->safe_psql('shardfdw', "$q FROM l$t");
+		is($dist, $local, "$what: $t equals its local copy ($dist)");
+	}
+}
+
+# The invariant after an operation (and the cleanup pass).
+sub check_invariant
+{
+	my ($what) = @_;
+	my $cleaned = $coord->safe_psql('shardfdw', 'SELECT shardfdw_cleanup_orphaned_resources()');
+	is($coord->safe_psql('shardfdw', 'SELECT count(*) FROM shardfdw.cleanup'),
+		'0', "$what: no cleanup record left (pass dropped $cleaned)");
+
+	# catalog placement = foreign partition's server
+	is($coord->safe_psql('shardfdw', q{
+SELECT count(*) FROM shardfdw.shard s
+  JOIN shardfdw.placement p USING (shardid) JOIN shardfdw.node n USING (nodeid)
+  JOIN pg_foreign_table ft ON ft.ftrelid = s.shard_relid
+  JOIN pg_foreign_server fs ON fs.oid = ft.ftserver
+ WHERE fs.srvname <> n.server_name}), '0', "$what: placements match the foreign partitions");
+
+	# each shard table exists on its server only
+	my %expected;
+	for my $row (split /\n/, $coord->safe_psql('shardfdw', q{
+SELECT n.server_name, s.shard_relid::regclass::text FROM shardfdw.shard s
+  JOIN shardfdw.placement p USING (shardid) JOIN shardfdw.node n USING (nodeid)}))
+	{
+		my ($server, $name) = split /\|/, $row;
+		$expected{$server}{$name} = 1;
+	}
+	for my $server (sort keys %worker_by_server)
+	{
+		my $w = $worker_by_server{$server};
+		my $tables = $w->safe_psql('shardfdw',
+			q{SELECT string_agg(tablename, ',' ORDER BY tablename) FROM pg_tables
+			   WHERE schemaname = 'public' AND tablename ~ '^[ab]_[0-9]+$'});
+		my $want = join ',', sort keys %{ $expected{$server} // {} };
+		is($tables, $want, "$what: shard tables on $server are exactly the placed ones");
+		is($w->safe_psql('shardfdw',
+			'SELECT (SELECT count(*) FROM pg_replication_slots)::text || (SELECT count(*) FROM pg_publication)'
+			  . ' || (SELECT count(*) FROM pg_subscription)::text'),
+			'000', "$what: no slot, publication or subscription left on $server");
+	}
+	checksums_equal($what);
+}
+
+# ---------------------------------------------------------------- under load
+{
+	my $script = "${PostgreSQL::Test::Utils::tmp_check}/writes.sql";
+	PostgreSQL::Test::Utils::append_to_file($script, q{
+\set i :i + 1
+\set id 100000000 * (:client_id + 1) + :i
+BEGIN;
+INSERT INTO a VALUES (:id, :i);
+INSERT INTO la VALUES (:id, :i);
+INSERT INTO b VALUES (:id, 1), (:id, 2);
+INSERT INTO lb VALUES (:id, 1), (:id, 2);
+UPDATE a SET v = v + 1 WHERE id = :id - 3;
+UPDATE la SET v = v + 1 WHERE id = :id - 3;
+DELETE FROM b WHERE id = :id - 7 AND x = 2;
+DELETE FROM lb WHERE id = :id - 7 AND x = 2;
+UPDATE a SET v = v * 2 WHERE id = (:i % 20000) + 1;
+UPDATE la SET v = v * 2 WHERE id = (:i % 20000) + 1;
+END;
+});
+	my $logdir = "${PostgreSQL::Test::Utils::tmp_check}/pgbench";
+	mkdir $logdir;
+	my ($out, $err) = ('', '');
+	my $clients = 4;
+	my $bench = IPC::Run::start(
+		[
+			'pgbench', '-n', '-c', $clients, '-j', 2, '-T', $load_seconds,
+			'-D', 'i=0', '-f', $script, '-l', "--log-prefix=$logdir/tx",
+			$coord->connstr('shardfdw')
+		],
+		'>', \$out, '2>', \$err);
+
+	sleep 2;
+	my @moves;
+	my $t_end = time + $load_seconds - 4;
+	my $n = 0;
+	while (time < $t_end)
+	{
+		my $index = $n % 4;
+		my $mode = $n % 3 == 2 ? 'block_writes' : 'force_logical';
+		my ($shardid, $from) = shard_of($index);
+		my $to = other_server($from);
+		my $t0 = time;
+		my ($ret, $o, $e) = $coord->psql('shardfdw',
+			"SELECT shardfdw_move_shard($shardid, '$to', '$mode')");
+		my $elapsed = time - $t0;
+		is($ret, 0, "move of shard $shardid from $from to $to ($mode) under load") or diag $e;
+		my (undef, $now) = shard_of($index);
+		is($now, $to, "shard $shardid is on $to");
+		push @moves, sprintf("%s %.2fs", $mode, $elapsed);
+		$n++;
+	}
+	$bench->finish;
+	is($bench->result(0), 0, 'pgbench: no write failed') or diag "$out\n$err";
+	my ($tx) = $out =~ /number of transactions actually processed: (\d+)/;
+	my $max = 0;
+	opendir(my $dh, $logdir);
+	for my $f (grep { /^tx/ } readdir $dh)
+	{
+		open my $fh, '<', "$logdir/$f" or die;
+		while (<$fh>)
+		{
+			my @c = split;
+			$max = $c[2] if $c[2] > $max;
+		}
+		close $fh;
+	}
+	closedir $dh;
+	note sprintf("under load: %d moves (%s), %s write transactions by %d clients, longest write stall %.3f s",
+		scalar @moves, join(', ', @moves), $tx // '?', $clients, $max / 1e6);
+	diag sprintf("longest write stall during %d moves: %.3f s", scalar @moves, $max / 1e6);
+	check_invariant('after the moves under load');
+}
+
+# ---------------------------------------------------------------- interruptions
+my @points = qw(move-after-cleanup-records move-after-create move-after-copy
+  move-before-cutover move-after-cutover);
+
+sub set_fault
+{
+	my ($point, $action, $sleep) = @_;
+	$sleep //= '60s';
+	$coord->safe_psql('shardfdw',
+		"ALTER DATABASE shardfdw SET shardfdw.test_fault_point = '$point';"
+		  . "ALTER DATABASE shardfdw SET shardfdw.test_fault_action = '$action';"
+		  . "ALTER DATABASE shardfdw SET shardfdw.test_fault_sleep = '$sleep'");
+}
+
+sub clear_fault
+{
+	$coord->safe_psql('shardfdw',
+		'ALTER DATABASE shardfdw RESET shardfdw.test_fault_point;'
+		  . 'ALTER DATABASE shardfdw RESET shardfdw.test_fault_action;'
+		  . 'ALTER DATABASE shardfdw RESET shardfdw.test_fault_sleep');
+}
+
+# errors at every fault point
+for my $k (1 .. $loops)
+{
+	for my $point (@points)
+	{
+		my $mode = $k % 2 ? 'force_logical' : 'block_writes';
+		my ($shardid, $from) = shard_of($k % 4);
+		my $to = other_server($from);
+		set_fault($point, 'error');
+		my ($ret, $o, $e) = $coord->psql('shardfdw',
+			"SELECT shardfdw_move_shard($shardid, '$to', '$mode')");
+		clear_fault();
+		my (undef, $now) = shard_of($k % 4);
+		ok($now eq ($point eq 'move-after-cutover' ? $to : $from),
+			"error at $point ($mode, round $k): shard $shardid on $now");
+		check_invariant("error at $point ($mode, round $k)");
+	}
+}
+
+# Start a move paused at $point (sleep); returns the IPC::Run handle.
+sub start_paused_move
+{
+	my ($shardid, $to, $mode, $point, $settings, $sleep) = @_;
+	set_fault($point, 'sleep', $sleep);
+	my $offset = -s $coord->logfile;
+	my ($o, $e) = ('', '');
+	my $h = IPC::Run::start(
+		[
+			'psql', '-X', '-d', $coord->connstr('shardfdw'),
+			'-c', ($settings // 'SELECT 1'),
+			'-c', "SELECT shardfdw_move_shard($shardid, '$to', '$mode')"
+		],
+		'>', \$o, '2>', \$e);
+	$coord->wait_for_log(qr/fault point "$point" reached/, $offset);
+	clear_fault();
+	return $h;
+}
+
+# cancels
+for my $k (1 .. $loops)
+{
+	my $point = $points[ $k % 4 ];    # before the cutover commits
+	my $mode = $k % 2 ? 'force_logical' : 'block_writes';
+	$point = 'move-before-cutover' if $mode eq 'block_writes' && $point eq 'move-after-copy';
+	my ($shardid, $from) = shard_of($k % 4);
+	my $to = other_server($from);
+	my $how = $k % 2 ? 'pg_cancel_backend' : 'statement_timeout';
+	my $h;
+	if ($how eq 'pg_cancel_backend')
+	{
+		$h = start_paused_move($shardid, $to, $mode, $point);
+		$coord->safe_psql('shardfdw',
+			"SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE query LIKE 'SELECT shardfdw_move_shard%'");
+	}
+	else
+	{
+		$h = start_paused_move($shardid, $to, $mode, $point, "SET statement_timeout = '3s'");
+	}
+	$h->finish;
+	# the job ends with its session
+	$coord->poll_query_until('shardfdw',
+		"SELECT count(*) = 0 FROM pg_stat_activity WHERE backend_type LIKE 'shardfdw job%'")
+	  or diag 'job still running';
+	my (undef, $now) = shard_of($k % 4);
+	is($now, $from, "$how at $point ($mode, round $k): shard $shardid stays on $from");
+	check_invariant("$how at $point ($mode, round $k)");
+}
+
+# kills
+my $kill_round = 0;
+for my $victim (qw(source target coordinator))
+{
+	for my $k (1 .. $kill_loops)
+	{
+		my $point = $points[ $kill_round++ % 5 ];
+		my $mode = $k % 2 ? 'force_logical' : 'block_writes';
+		my ($shardid, $from) = shard_of($k % 4);
+		my $to = other_server($from);
+		# a killed worker comes back before the pause ends
+		my $h = start_paused_move($shardid, $to, $mode, $point, undef,
+			$victim eq 'coordinator' ? '60s' : '3s');
+		my $node =
+		    $victim eq 'source' ? $worker_by_server{$from}
+		  : $victim eq 'target' ? $worker_by_server{$to}
+		  :                       $coord;
+		$node->stop('immediate');
+		$node->start;
+		$h->finish;
+		$coord->poll_query_until('shardfdw',
+			"SELECT count(*) = 0 FROM pg_stat_activity WHERE backend_type LIKE 'shardfdw job%'")
+		  or diag 'job still running';
+		my (undef, $now) = shard_of($k % 4);
+		ok($now eq $from || ($point eq 'move-after-cutover' && $now eq $to),
+			"$victim killed at $point ($mode, round $k): shard $shardid on $now");
+		check_invariant("$victim killed at $point ($mode, round $k)");
+	}
+}
+
+done_testing();
