@@ -612,6 +612,154 @@ COMMENT ON FUNCTION shardfdw_set_node_property(name, text, boolean)
   IS 'set a property of a worker node; the one property is shouldhaveshards';
 REVOKE ALL ON FUNCTION shardfdw_set_node_property(name, text, boolean) FROM PUBLIC;
 
+CREATE FUNCTION rebalance_table_shards(relation regclass DEFAULT NULL,
+  threshold float4 DEFAULT NULL,
+  max_shard_moves integer DEFAULT 1000000,
+  excluded_shard_list bigint[] DEFAULT '{}',
+  shard_transfer_mode text DEFAULT 'auto',
+  drain_only boolean DEFAULT false,
+  rebalance_strategy name DEFAULT 'by_shard_count')
+RETURNS void
+AS 'MODULE_PATHNAME', 'shardfdw_rebalance_table_shards'
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION rebalance_table_shards(regclass, float4, integer, bigint[], text, boolean, name)
+  IS 'move shard groups (each move a job committing on its own, in parallel across disjoint node pairs) until the nodes are balanced; not in a transaction block';
+
+CREATE FUNCTION shardfdw_drain_node(server name, shard_transfer_mode text DEFAULT 'auto')
+RETURNS void
+AS 'MODULE_PATHNAME', 'shardfdw_drain_node'
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION shardfdw_drain_node(name, text)
+  IS 'set should_have_shards = false on a node and move every shard group it holds to the other nodes, so that shardfdw_remove_node succeeds';
+
+CREATE FUNCTION citus_drain_node(nodename text, nodeport integer,
+  shard_transfer_mode text DEFAULT 'auto')
+RETURNS void
+AS 'MODULE_PATHNAME', 'shardfdw_citus_drain_node'
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION citus_drain_node(text, integer, text)
+  IS 'Citus spelling of shardfdw_drain_node: the node is the SERVER with this host and port';
+
+-- One row per shard group move of a background rebalance, written by the
+-- rebalance job.
+CREATE TABLE shardfdw.rebalance_move (
+  job_id bigint NOT NULL,
+  move_no integer NOT NULL,
+  shardid bigint NOT NULL,
+  table_names text NOT NULL,
+  source_server name NOT NULL,
+  target_server name NOT NULL,
+  shard_size bigint NOT NULL DEFAULT 0,
+  state text NOT NULL DEFAULT 'scheduled'
+    CHECK (state IN ('scheduled', 'running', 'done', 'failed', 'cancelled')),
+  move_job_id bigint,
+  started_at timestamptz,
+  finished_at timestamptz,
+  error text,
+  PRIMARY KEY (job_id, move_no)
+);
+COMMENT ON TABLE shardfdw.rebalance_move
+  IS 'the planned shard group moves of background rebalances and their state (see rebalance_status())';
+GRANT SELECT ON shardfdw.rebalance_move TO PUBLIC;
+
+CREATE VIEW shardfdw.rebalance_status AS
+SELECT j.jobid AS job_id,
+       j.state,
+       (SELECT pg_catalog.count(*) FROM shardfdw.rebalance_move m
+         WHERE m.job_id = j.jobid)::integer AS moves_total,
+       (SELECT pg_catalog.count(*) FROM shardfdw.rebalance_move m
+         WHERE m.job_id = j.jobid AND m.state = 'done')::integer AS moves_done,
+       (SELECT pg_catalog.count(*) FROM shardfdw.rebalance_move m
+         WHERE m.job_id = j.jobid AND m.state = 'failed')::integer AS moves_failed,
+       (SELECT pg_catalog.string_agg(pg_catalog.format('shard %s %s -> %s: %s',
+                 m.shardid, m.source_server, m.target_server,
+                 COALESCE(mj.phase, mj.state)), '; ' ORDER BY m.move_no)
+          FROM shardfdw.rebalance_move m
+          JOIN shardfdw.jobs mj ON mj.jobid = m.move_job_id
+         WHERE m.job_id = j.jobid AND mj.state = 'running') AS current_moves,
+       j.started_at,
+       j.finished_at,
+       j.error_message AS error,
+       j.args AS options
+  FROM shardfdw.jobs j
+ WHERE j.kind = 'rebalance';
+COMMENT ON VIEW shardfdw.rebalance_status
+  IS 'background rebalances: state (running, done, failed, cancelled, interrupted), moves done of the total, the moves running now and their phase, the error';
+GRANT SELECT ON shardfdw.rebalance_status TO PUBLIC;
+
+CREATE FUNCTION rebalance_start(relation regclass DEFAULT NULL,
+  threshold float4 DEFAULT NULL,
+  max_shard_moves integer DEFAULT 1000000,
+  excluded_shard_list bigint[] DEFAULT '{}',
+  shard_transfer_mode text DEFAULT 'auto',
+  drain_only boolean DEFAULT false,
+  rebalance_strategy name DEFAULT 'by_shard_count')
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'shardfdw_rebalance_start'
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION rebalance_start(regclass, float4, integer, bigint[], text, boolean, name)
+  IS 'start a rebalance in a background job that survives this session; returns its job id (NULL if nothing needs to move)';
+
+CREATE FUNCTION citus_rebalance_start(rebalance_strategy name DEFAULT 'by_shard_count',
+  drain_only boolean DEFAULT false,
+  shard_transfer_mode text DEFAULT 'auto')
+RETURNS bigint
+LANGUAGE sql VOLATILE
+AS $$ SELECT pg_catalog.rebalance_start(rebalance_strategy => rebalance_strategy,
+       drain_only => drain_only, shard_transfer_mode => shard_transfer_mode) $$;
+COMMENT ON FUNCTION citus_rebalance_start(name, boolean, text)
+  IS 'Citus spelling of rebalance_start (every co-location group)';
+
+CREATE FUNCTION rebalance_status()
+RETURNS SETOF shardfdw.rebalance_status
+LANGUAGE sql STABLE
+AS $$ SELECT * FROM shardfdw.rebalance_status ORDER BY job_id $$;
+COMMENT ON FUNCTION rebalance_status()
+  IS 'the rows of the view shardfdw.rebalance_status, oldest job first';
+
+CREATE FUNCTION citus_rebalance_status()
+RETURNS SETOF shardfdw.rebalance_status
+LANGUAGE sql STABLE
+AS $$ SELECT * FROM shardfdw.rebalance_status ORDER BY job_id $$;
+COMMENT ON FUNCTION citus_rebalance_status()
+  IS 'Citus spelling of rebalance_status() (with shardfdw''s columns)';
+
+CREATE FUNCTION rebalance_wait(job_id bigint DEFAULT NULL)
+RETURNS void
+AS 'MODULE_PATHNAME', 'shardfdw_rebalance_wait'
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION rebalance_wait(bigint)
+  IS 'wait until a background rebalance (default: the latest) is over; its error if it failed';
+
+CREATE FUNCTION citus_rebalance_wait()
+RETURNS void
+LANGUAGE sql VOLATILE
+AS $$ SELECT pg_catalog.rebalance_wait() $$;
+COMMENT ON FUNCTION citus_rebalance_wait()
+  IS 'Citus spelling of rebalance_wait()';
+
+CREATE FUNCTION rebalance_stop(job_id bigint DEFAULT NULL)
+RETURNS void
+AS 'MODULE_PATHNAME', 'shardfdw_rebalance_stop'
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION rebalance_stop(bigint)
+  IS 'stop the running background rebalance: its running moves are cancelled (each leaves its group moved or where it was), the others not started';
+
+CREATE FUNCTION citus_rebalance_stop()
+RETURNS void
+LANGUAGE sql VOLATILE
+AS $$ SELECT pg_catalog.rebalance_stop() $$;
+COMMENT ON FUNCTION citus_rebalance_stop()
+  IS 'Citus spelling of rebalance_stop()';
+
+REVOKE ALL ON FUNCTION rebalance_table_shards(regclass, float4, integer, bigint[], text, boolean, name) FROM PUBLIC;
+REVOKE ALL ON FUNCTION shardfdw_drain_node(name, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION citus_drain_node(text, integer, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION rebalance_start(regclass, float4, integer, bigint[], text, boolean, name) FROM PUBLIC;
+REVOKE ALL ON FUNCTION citus_rebalance_start(name, boolean, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION rebalance_stop(bigint) FROM PUBLIC;
+REVOKE ALL ON FUNCTION citus_rebalance_stop() FROM PUBLIC;
+
 -- (concurrent distribution objects go here)
 
 -- (split objects go here)

@@ -28,6 +28,7 @@
 #include "metadata.h"
 #include "miscadmin.h"
 #include "operations.h"
+#include "storage/lmgr.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
@@ -324,6 +325,13 @@ shardfdw_add_node(PG_FUNCTION_ARGS)
 		{
 			Oid			relid = lfirst_oid(lc);
 
+			/*
+			 * Writers of the table replicate to the placements they know:
+			 * wait for those in progress and keep new ones out until this
+			 * placement commits, so the copy (which reads the latest
+			 * snapshot) misses no write.
+			 */
+			LockRelationOid(relid, ShareLock);
 			sf_create_reference_replica(relid, server->serverid);
 			sf_copy_table_to_server(relid, server->serverid);
 			sf_spi_exec(psprintf("INSERT INTO shardfdw.placement (shardid, nodeid)"
