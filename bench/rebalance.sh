@@ -40,7 +40,9 @@
 # clicks; companies = BENCH_ROWS / 10000, 10 campaigns each, 10 ads per
 # campaign), BENCH_SHARDS (default 32), SMALL=1 (BENCH_ROWS=100000),
 # BENCH_NO_WRITE=1 (print, do not touch RESULTS.md), BENCH_KEEP=1 (keep the
-# cluster), BENCH_BASELINE_ONLY=1 (measure (a) only).
+# cluster), BENCH_BASELINE_ONLY=1 (measure (a) only), BENCH_RETRY_INTERVAL
+# (wal_retrieve_retry_interval of the workers, default 200ms; "default"
+# keeps PostgreSQL's 5s, see below).
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 . "$ROOT/test/lib/common.sh"
@@ -81,6 +83,18 @@ WDB=$SF_WORKER_DBNAME
 sql() { local port=$1 db=$2; shift 2; "${PSQL[@]}" -p "$port" -d "$db" "$@"; }
 coord() { sql "$C" "$SF_DBNAME" "$@"; }
 wport() { local v="SF_PORT_$1"; echo "${!v}"; }	# worker port by SERVER name
+
+# A new subscription's apply worker starts at most once per
+# wal_retrieve_retry_interval (default 5s) on a worker, so back-to-back
+# online moves onto the same worker wait up to 5 s each: lowered here
+# (BENCH_RETRY_INTERVAL=default keeps PostgreSQL's default).
+RETRY=${BENCH_RETRY_INTERVAL:-200ms}
+if [ "$RETRY" != default ]; then
+	for n in 1 2 3 4; do
+		sql "$(wport worker$n)" postgres -c "ALTER SYSTEM SET wal_retrieve_retry_interval = '$RETRY'" \
+			-c "SELECT pg_reload_conf()" >/dev/null
+	done
+fi
 
 # ---------------------------------------------------------------- data
 declare -A COLS PK
@@ -136,7 +150,7 @@ coord -F ' ' -c "SELECT p.table_name, format('%I.%I', n.nspname, c.relname), p.s
  ORDER BY p.ordinality" > "$WORK/plan"
 NMOVE_SHARDS=$(wc -l < "$WORK/plan")
 NGROUPS=$((NMOVE_SHARDS / 5))
-PAIRS=$(awk '{ print $3 "->" $4 }' "$WORK/plan" | sort -u | tr '\n' ' ')
+PAIRS=$(awk '{ print $3 "->" $4 }' "$WORK/plan" | sort -u | paste -sd ' ')
 MOVE_BYTES=$(coord -c "SELECT sum(shardfdw.shard_size(shardid)) FROM get_rebalance_plan()")
 log "plan: $NGROUPS shard groups ($NMOVE_SHARDS shards, $((MOVE_BYTES / 1048576)) MB) over the pairs $PAIRS"
 
@@ -235,6 +249,8 @@ section=$(cat <<EOF
 ## Rebalance (issue 6)
 
 Command: \`bash bench/rebalance.sh\`$( [ "$ROWS" != 2000000 ] && echo " (BENCH_ROWS=$ROWS)" ) — $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, load average before: $LOAD_START.
+
+Workers: wal_level = logical, wal_retrieve_retry_interval = $RETRY (\`BENCH_RETRY_INTERVAL\`; PostgreSQL's default of 5 s delays the start of each new subscription on a worker by up to 5 s after the previous one, i.e. every move but the first onto a node).
 
 Data: seed 004's ad platform (bench/gen.sql): $NCO companies, $((NCO * 10)) campaigns, $((NCO * 100)) ads, $NCL clicks, $NIM impressions = $ROWS_BEFORE rows, five co-located tables of $SHARDS shards, $((DATA_BYTES / 1048576)) MB, on worker1 and worker2; then worker3 and worker4 join. The plan moves $NGROUPS shard groups ($NMOVE_SHARDS shards, $((MOVE_BYTES / 1048576)) MB) over the node pairs $PAIRS.
 

@@ -14,7 +14,8 @@
 #    empties it; the session that started it is terminated, another session
 #    waits for it (rebalance_wait) and sees it done in rebalance_status();
 # 4. worker4 takes shards again; a background rebalance is started and
-#    stopped (rebalance_stop); it ends stopped or done;
+#    stopped (rebalance_stop); it ends stopped or done; a foreground
+#    rebalance is cancelled while a move runs: no move is left running;
 # 5. shardfdw_drain_node('worker3'), then shardfdw_remove_node('worker3').
 #
 # Afterwards: no write failed; a, b, c, r equal their local copies
@@ -256,6 +257,45 @@ is($ret, 0, 'rebalance_wait() on a stopped rebalance returns');
 like($err, qr/was stopped/, 'with a WARNING') if $state eq 'cancelled';
 ($ret, $out, $err) = $coord->psql('shardfdw', 'SELECT rebalance_table_shards()');
 is($ret, 0, 'rebalancing again finishes the job') or diag $err;
+is(groups_per_node(), 'worker1:2 worker2:2 worker3:2 worker4:2', 'two shard groups on each node again');
+
+# ---------------------------------------------------------------- 4b. cancel
+# a foreground rebalance cancelled while a move runs (held at the move's
+# fault point after its copy): the running moves are cancelled with it and
+# none is left running
+$coord->safe_psql('shardfdw', "SELECT shardfdw_set_node_property('worker1', 'shouldhaveshards', false)");
+$coord->safe_psql('shardfdw',
+	"ALTER DATABASE shardfdw SET shardfdw.test_fault_point = 'move-after-copy';"
+	  . "ALTER DATABASE shardfdw SET shardfdw.test_fault_action = 'sleep';"
+	  . "ALTER DATABASE shardfdw SET shardfdw.test_fault_sleep = '60s'");
+my $offset = -s $coord->logfile;
+my ($fout, $ferr) = ('', '');
+my $fg = IPC::Run::start(
+	[
+		'psql', '-X', '-d', $connstr,
+		'-c', "SET application_name = 'fg_rebalance'",
+		'-c', 'SELECT rebalance_table_shards()'
+	],
+	'>', \$fout, '2>', \$ferr);
+$coord->wait_for_log(qr/fault point "move-after-copy" reached/, $offset);
+$coord->safe_psql('shardfdw',
+	'ALTER DATABASE shardfdw RESET shardfdw.test_fault_point;'
+	  . 'ALTER DATABASE shardfdw RESET shardfdw.test_fault_action;'
+	  . 'ALTER DATABASE shardfdw RESET shardfdw.test_fault_sleep');
+ok($coord->safe_psql('shardfdw',
+	"SELECT count(*) FROM shardfdw.jobs WHERE kind = 'move' AND state = 'running'") > 0,
+	'the foreground rebalance runs a move');
+$coord->safe_psql('shardfdw',
+	"SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE application_name = 'fg_rebalance'");
+$fg->finish;
+like($ferr, qr/canceling statement due to user request/, 'the rebalance is cancelled');
+note $ferr;
+is($coord->safe_psql('shardfdw',
+	"SELECT count(*) FROM shardfdw.jobs WHERE kind = 'move' AND state = 'running'"),
+	'0', 'no move is left running after the cancel');
+$coord->safe_psql('shardfdw', "SELECT shardfdw_set_node_property('worker1', 'shouldhaveshards', true)");
+($ret, $out, $err) = $coord->psql('shardfdw', 'SELECT rebalance_table_shards()');
+is($ret, 0, 'rebalancing after the cancel') or diag $err;
 is(groups_per_node(), 'worker1:2 worker2:2 worker3:2 worker4:2', 'two shard groups on each node again');
 
 # ---------------------------------------------------------------- 5. drain
