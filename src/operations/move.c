@@ -396,11 +396,11 @@ move_load(SfMove *m, int64 shardid, const char *target, const char *mode)
 }
 
 /*
- * Validate a move and start its job (see shard_transfer.h).
+ * Validate a move (errors as listed for sf_move_launch) and return the
+ * arguments of its job.
  */
-SfJob *
-sf_move_launch(int64 shardid, const char *target_server, const char *mode,
-			   int64 parent_jobid)
+static char *
+move_validate(int64 shardid, const char *target_server, const char *mode)
 {
 	SfMove		m;
 
@@ -411,8 +411,20 @@ sf_move_launch(int64 shardid, const char *target_server, const char *mode,
 	SPI_connect();
 	move_load(&m, shardid, target_server, mode);
 	SPI_finish();
-	return sf_job_launch("move",
-						 psprintf(INT64_FORMAT "\n%s\n%s", shardid, mode, target_server),
+	/* the job gets the caller's settings of the move GUCs */
+	return psprintf(INT64_FORMAT "\n%s\n%d\n%d\n%d\n%s", shardid, mode,
+					shardfdw_move_lock_timeout, shardfdw_move_cutover_retries,
+					shardfdw_move_catchup_timeout, target_server);
+}
+
+/*
+ * Validate a move and start its job (see shard_transfer.h).
+ */
+SfJob *
+sf_move_launch(int64 shardid, const char *target_server, const char *mode,
+			   int64 parent_jobid)
+{
+	return sf_job_launch("move", move_validate(shardid, target_server, mode),
 						 parent_jobid);
 }
 
@@ -1211,9 +1223,10 @@ move_run(SfMove *m, int64 shardid, const char *mode, const char *target)
 }
 
 /*
- * The "move" job: args is "shardid\nmode\ntarget server".  On failure the
- * job drops what it created before re-raising the error (the cleanup pass
- * retries what it cannot drop).
+ * The "move" job: args is "shardid\nmode\nlock timeout\ncutover
+ * retries\ncatchup timeout\ntarget server".  On failure the job drops what
+ * it created before re-raising the error (the cleanup pass retries what it
+ * cannot drop).
  */
 static void
 sf_move_job(int64 jobid, const char *args)
@@ -1222,16 +1235,30 @@ sf_move_job(int64 jobid, const char *args)
 											  ALLOCSET_DEFAULT_SIZES);
 	MemoryContext old = MemoryContextSwitchTo(cxt);
 	SfMove	   *m = palloc0(sizeof(SfMove));
-	char	   *copy = pstrdup(args);
-	char	   *mode = strchr(copy, '\n');
+	char	   *fields[6];
+	char	   *p = pstrdup(args);
+	char	   *mode;
 	char	   *target;
 	int64		shardid;
+	int			i;
 
-	if (mode == NULL || (target = strchr(mode + 1, '\n')) == NULL)
-		elog(ERROR, "invalid move job arguments: %s", args);
-	*mode++ = '\0';
-	*target++ = '\0';
-	shardid = pg_strtoint64(copy);
+	for (i = 0; i < 6; i++)
+	{
+		fields[i] = p;
+		if (i < 5)
+		{
+			p = strchr(p, '\n');
+			if (p == NULL)
+				elog(ERROR, "invalid move job arguments: %s", args);
+			*p++ = '\0';
+		}
+	}
+	shardid = pg_strtoint64(fields[0]);
+	mode = fields[1];
+	shardfdw_move_lock_timeout = atoi(fields[2]);
+	shardfdw_move_cutover_retries = atoi(fields[3]);
+	shardfdw_move_catchup_timeout = atoi(fields[4]);
+	target = fields[5];
 	m->cxt = cxt;
 	m->jobid = jobid;
 	MemoryContextSwitchTo(old);
@@ -1290,8 +1317,10 @@ move_and_wait(int64 shardid, const char *target, const char *mode)
 	int64		jobid;
 	char	   *last = NULL;
 
+	char	   *args = move_validate(shardid, target, mode);
+
 	sf_job_refuse_transaction_block("shardfdw_move_shard");
-	job = sf_move_launch(shardid, target, mode, 0);
+	job = sf_job_launch("move", args, 0);
 	jobid = sf_job_id(job);
 
 	/*
