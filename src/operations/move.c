@@ -87,7 +87,7 @@ PG_FUNCTION_INFO_V1(shardfdw_citus_move_shard_placement);
 PG_FUNCTION_INFO_V1(shardfdw_move_remote_size);
 PG_FUNCTION_INFO_V1(shardfdw_move_replication_lag);
 
-int			shardfdw_move_lock_timeout = 1000;
+int			shardfdw_move_lock_timeout = 500;
 int			shardfdw_move_cutover_retries = 30;
 int			shardfdw_move_catchup_timeout = 600;
 
@@ -128,6 +128,7 @@ typedef struct SfMove
 	int32		target_nodeid;
 	List	   *shards;			/* of SfMoveShard, by relid */
 	char	   *objname;		/* publication, slot and subscription name */
+	char	   *fallback;		/* why auto chose block_writes, or NULL */
 	PGconn	   *src;			/* raw autocommit connections */
 	PGconn	   *tgt;
 } SfMove;
@@ -543,6 +544,8 @@ move_setup(SfMove *m)
 							 m->method == SF_MOVE_LOGICAL ? quote_literal_cstr(m->objname) : "NULL",
 							 fallback ? quote_literal_cstr(psprintf("falling back to block_writes: %s", fallback)) : "NULL"));
 	}
+	if (fallback)
+		m->fallback = MemoryContextStrdup(m->cxt, fallback);
 	if (fallback)
 		ereport(LOG,
 				(errmsg("shardfdw move job " INT64_FORMAT ": shard " INT64_FORMAT " moves with block_writes: %s",
@@ -1205,7 +1208,11 @@ move_run(SfMove *m, int64 shardid, const char *mode, const char *target)
 		move_set_phase(m, "cutover", NULL);
 	}
 	else
-		move_set_phase(m, "copying", "COPY through the coordinator, writes blocked");
+		move_set_phase(m, "copying",
+					   m->fallback
+					   ? psprintf("COPY through the coordinator, writes blocked (mode auto falls back to block_writes: %s)",
+								  m->fallback)
+					   : "COPY through the coordinator, writes blocked");
 
 	/* 4. cutover */
 	move_cutover(m);
@@ -1468,7 +1475,7 @@ sf_move_init(void)
 							"How long the cutover of a shard move waits for its locks before it retries.",
 							"While the cutover waits, new queries on the moved tables queue behind it.",
 							&shardfdw_move_lock_timeout,
-							1000, 1, 600000,
+							500, 1, 600000,
 							PGC_USERSET, GUC_UNIT_MS,
 							NULL, NULL, NULL);
 	DefineCustomIntVariable("shardfdw.move_cutover_retries",
