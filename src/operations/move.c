@@ -87,7 +87,7 @@ PG_FUNCTION_INFO_V1(shardfdw_citus_move_shard_placement);
 PG_FUNCTION_INFO_V1(shardfdw_move_remote_size);
 PG_FUNCTION_INFO_V1(shardfdw_move_replication_lag);
 
-int			shardfdw_move_lock_timeout = 1000;
+int			shardfdw_move_lock_timeout = 500;
 int			shardfdw_move_cutover_retries = 30;
 int			shardfdw_move_catchup_timeout = 600;
 
@@ -128,6 +128,7 @@ typedef struct SfMove
 	int32		target_nodeid;
 	List	   *shards;			/* of SfMoveShard, by relid */
 	char	   *objname;		/* publication, slot and subscription name */
+	char	   *fallback;		/* why auto chose block_writes, or NULL */
 	PGconn	   *src;			/* raw autocommit connections */
 	PGconn	   *tgt;
 } SfMove;
@@ -396,11 +397,11 @@ move_load(SfMove *m, int64 shardid, const char *target, const char *mode)
 }
 
 /*
- * Validate a move and start its job (see shard_transfer.h).
+ * Validate a move (errors as listed for sf_move_launch) and return the
+ * arguments of its job.
  */
-SfJob *
-sf_move_launch(int64 shardid, const char *target_server, const char *mode,
-			   int64 parent_jobid)
+static char *
+move_validate(int64 shardid, const char *target_server, const char *mode)
 {
 	SfMove		m;
 
@@ -411,8 +412,20 @@ sf_move_launch(int64 shardid, const char *target_server, const char *mode,
 	SPI_connect();
 	move_load(&m, shardid, target_server, mode);
 	SPI_finish();
-	return sf_job_launch("move",
-						 psprintf(INT64_FORMAT "\n%s\n%s", shardid, mode, target_server),
+	/* the job gets the caller's settings of the move GUCs */
+	return psprintf(INT64_FORMAT "\n%s\n%d\n%d\n%d\n%s", shardid, mode,
+					shardfdw_move_lock_timeout, shardfdw_move_cutover_retries,
+					shardfdw_move_catchup_timeout, target_server);
+}
+
+/*
+ * Validate a move and start its job (see shard_transfer.h).
+ */
+SfJob *
+sf_move_launch(int64 shardid, const char *target_server, const char *mode,
+			   int64 parent_jobid)
+{
+	return sf_job_launch("move", move_validate(shardid, target_server, mode),
 						 parent_jobid);
 }
 
@@ -531,6 +544,8 @@ move_setup(SfMove *m)
 							 m->method == SF_MOVE_LOGICAL ? quote_literal_cstr(m->objname) : "NULL",
 							 fallback ? quote_literal_cstr(psprintf("falling back to block_writes: %s", fallback)) : "NULL"));
 	}
+	if (fallback)
+		m->fallback = MemoryContextStrdup(m->cxt, fallback);
 	if (fallback)
 		ereport(LOG,
 				(errmsg("shardfdw move job " INT64_FORMAT ": shard " INT64_FORMAT " moves with block_writes: %s",
@@ -1193,7 +1208,11 @@ move_run(SfMove *m, int64 shardid, const char *mode, const char *target)
 		move_set_phase(m, "cutover", NULL);
 	}
 	else
-		move_set_phase(m, "copying", "COPY through the coordinator, writes blocked");
+		move_set_phase(m, "copying",
+					   m->fallback
+					   ? psprintf("COPY through the coordinator, writes blocked (mode auto falls back to block_writes: %s)",
+								  m->fallback)
+					   : "COPY through the coordinator, writes blocked");
 
 	/* 4. cutover */
 	move_cutover(m);
@@ -1211,9 +1230,10 @@ move_run(SfMove *m, int64 shardid, const char *mode, const char *target)
 }
 
 /*
- * The "move" job: args is "shardid\nmode\ntarget server".  On failure the
- * job drops what it created before re-raising the error (the cleanup pass
- * retries what it cannot drop).
+ * The "move" job: args is "shardid\nmode\nlock timeout\ncutover
+ * retries\ncatchup timeout\ntarget server".  On failure the job drops what
+ * it created before re-raising the error (the cleanup pass retries what it
+ * cannot drop).
  */
 static void
 sf_move_job(int64 jobid, const char *args)
@@ -1222,16 +1242,30 @@ sf_move_job(int64 jobid, const char *args)
 											  ALLOCSET_DEFAULT_SIZES);
 	MemoryContext old = MemoryContextSwitchTo(cxt);
 	SfMove	   *m = palloc0(sizeof(SfMove));
-	char	   *copy = pstrdup(args);
-	char	   *mode = strchr(copy, '\n');
+	char	   *fields[6];
+	char	   *p = pstrdup(args);
+	char	   *mode;
 	char	   *target;
 	int64		shardid;
+	int			i;
 
-	if (mode == NULL || (target = strchr(mode + 1, '\n')) == NULL)
-		elog(ERROR, "invalid move job arguments: %s", args);
-	*mode++ = '\0';
-	*target++ = '\0';
-	shardid = pg_strtoint64(copy);
+	for (i = 0; i < 6; i++)
+	{
+		fields[i] = p;
+		if (i < 5)
+		{
+			p = strchr(p, '\n');
+			if (p == NULL)
+				elog(ERROR, "invalid move job arguments: %s", args);
+			*p++ = '\0';
+		}
+	}
+	shardid = pg_strtoint64(fields[0]);
+	mode = fields[1];
+	shardfdw_move_lock_timeout = atoi(fields[2]);
+	shardfdw_move_cutover_retries = atoi(fields[3]);
+	shardfdw_move_catchup_timeout = atoi(fields[4]);
+	target = fields[5];
 	m->cxt = cxt;
 	m->jobid = jobid;
 	MemoryContextSwitchTo(old);
@@ -1290,8 +1324,10 @@ move_and_wait(int64 shardid, const char *target, const char *mode)
 	int64		jobid;
 	char	   *last = NULL;
 
+	char	   *args = move_validate(shardid, target, mode);
+
 	sf_job_refuse_transaction_block("shardfdw_move_shard");
-	job = sf_move_launch(shardid, target, mode, 0);
+	job = sf_job_launch("move", args, 0);
 	jobid = sf_job_id(job);
 
 	/*
@@ -1439,7 +1475,7 @@ sf_move_init(void)
 							"How long the cutover of a shard move waits for its locks before it retries.",
 							"While the cutover waits, new queries on the moved tables queue behind it.",
 							&shardfdw_move_lock_timeout,
-							1000, 1, 600000,
+							500, 1, 600000,
 							PGC_USERSET, GUC_UNIT_MS,
 							NULL, NULL, NULL);
 	DefineCustomIntVariable("shardfdw.move_cutover_retries",

@@ -204,6 +204,36 @@ END;
 	check_invariant('after the moves under load');
 }
 
+# ---------------------------------------------------------------- a long reader
+# The cutover needs the group's tables for an instant: it waits at most
+# shardfdw.move_lock_timeout at a time for a long query, backs off so the
+# queries queued behind it run, and retries.
+{
+	my ($shardid, $from) = shard_of(1);
+	my $to = other_server($from);
+	my $offset = -s $coord->logfile;
+	my ($o, $e) = ('', '');
+	my $reader = IPC::Run::start(
+		[
+			'psql', '-X', '-d', $coord->connstr('shardfdw'), '-c',
+			'BEGIN; SELECT count(*) FROM a; SELECT pg_sleep(3); COMMIT;'
+		],
+		'>', \$o, '2>', \$e);
+	$coord->poll_query_until('shardfdw',
+		"SELECT count(*) > 0 FROM pg_stat_activity WHERE query LIKE 'BEGIN; SELECT count(*) FROM a;%' AND wait_event = 'PgSleep'");
+	my $t0 = time;
+	my ($ret, $out, $err) = $coord->psql('shardfdw',
+		"SET shardfdw.move_lock_timeout = '200ms';\n"
+		  . "SELECT shardfdw_move_shard($shardid, '$to', 'force_logical')");
+	my $elapsed = time - $t0;
+	$reader->finish;
+	is($ret, 0, 'a move waits for a long reader') or diag $err;
+	ok($coord->log_contains(qr/cutover attempt \d+ failed, retrying/, $offset),
+		'the cutover backed off and retried');
+	note sprintf('move next to a 3 s reader took %.2f s', $elapsed);
+	check_invariant('after a move next to a long reader');
+}
+
 # ---------------------------------------------------------------- interruptions
 my @points = qw(move-after-cleanup-records move-after-create move-after-copy
   move-before-cutover move-after-cutover);
