@@ -9,7 +9,7 @@
 # (INSERT / UPDATE / DELETE on a, b, c, and UPDATE of r):
 #
 # 1. worker3 and worker4 are added (each gets a full replica of r);
-# 2. rebalance_table_shards() spreads the shard groups over the 4 nodes;
+# 2. rebalance_table_shards('a') spreads the shard groups over the 4 nodes;
 # 3. worker4 stops taking shards and a background rebalance (rebalance_start)
 #    empties it; the session that started it is terminated, another session
 #    waits for it (rebalance_wait) and sees it done in rebalance_status();
@@ -202,8 +202,8 @@ is($coord->safe_psql('shardfdw',
 	'worker1,worker2,worker3,worker4', 'the new nodes have a placement of the reference table');
 
 # ---------------------------------------------------------------- 2. foreground
-my ($ret, $out, $err) = $coord->psql('shardfdw', 'SELECT rebalance_table_shards()');
-is($ret, 0, 'rebalance_table_shards() under load') or diag $err;
+my ($ret, $out, $err) = $coord->psql('shardfdw', "SELECT rebalance_table_shards('a')");
+is($ret, 0, "rebalance_table_shards('a') under load (seed 004's call)") or diag $err;
 my @notices = $err =~ /NOTICE:  moving shard group/g;
 is(scalar @notices, 4, 'a NOTICE per move (4 moves)');
 like($err, qr/rebalance done: 4 shard group moves/, 'and a summary NOTICE');
