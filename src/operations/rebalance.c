@@ -73,6 +73,7 @@ typedef struct RunningMove
 	SfJob	   *job;
 	int64		jobid;
 	TimestampTz started;
+	bool		finishing;		/* past its cutover, cleaning up */
 } RunningMove;
 
 /* The scheduler's state */
@@ -283,6 +284,60 @@ report_progress(RebalanceRun *run)
 									 run->ndone, run->ntotal, list_length(run->running)));
 }
 
+/*
+ * Mark the running moves that are past their cutover (phase "cleaning up"
+ * of the move job: dropping the subscription, slots, publication and the
+ * source tables).  Their data is where it goes, so the next move of their
+ * nodes may start.
+ */
+static void
+refresh_finishing(RebalanceRun *run)
+{
+	StringInfoData ids;
+	ListCell   *lc;
+	bool		own = !IsTransactionState();
+	uint64		i;
+
+	initStringInfo(&ids);
+	foreach(lc, run->running)
+	{
+		RunningMove *r = lfirst(lc);
+
+		if (!r->finishing)
+			appendStringInfo(&ids, "%s" INT64_FORMAT, ids.len > 0 ? "," : "", r->jobid);
+	}
+	if (ids.len == 0)
+		return;
+	if (own)
+	{
+		StartTransactionCommand();
+		PushActiveSnapshot(GetTransactionSnapshot());
+	}
+	SPI_connect();
+	sf_spi_exec_count(psprintf("SELECT jobid FROM shardfdw.job WHERE jobid IN (%s)"
+							   " AND phase = 'cleaning up'", ids.data), -1);
+	for (i = 0; i < SPI_processed; i++)
+	{
+		int64		jobid = pg_strtoint64(SPI_getvalue(SPI_tuptable->vals[i],
+													   SPI_tuptable->tupdesc, 1));
+
+		foreach(lc, run->running)
+		{
+			RunningMove *r = lfirst(lc);
+
+			if (r->jobid == jobid)
+				r->finishing = true;
+		}
+	}
+	SPI_finish();
+	if (own)
+	{
+		PopActiveSnapshot();
+		CommitTransactionCommand();
+	}
+}
+
+/* Does a running move (not yet cleaning up) use the node? */
 static bool
 node_busy(RebalanceRun *run, int32 nodeid)
 {
@@ -292,7 +347,8 @@ node_busy(RebalanceRun *run, int32 nodeid)
 	{
 		RunningMove *r = lfirst(lc);
 
-		if (r->move->sourcenode == nodeid || r->move->targetnode == nodeid)
+		if (!r->finishing &&
+			(r->move->sourcenode == nodeid || r->move->targetnode == nodeid))
 			return true;
 	}
 	return false;
@@ -396,8 +452,9 @@ run_moves(RebalanceRun *run, List *moves)
 		}
 
 		/* start what can start */
-		if (failure == NULL && !slots_exhausted)
+		if (failure == NULL && !slots_exhausted && run->pending != NIL)
 		{
+			refresh_finishing(run);
 			foreach(lc, run->pending)
 			{
 				RunningMove *r = lfirst(lc);
