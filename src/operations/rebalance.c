@@ -45,6 +45,7 @@
 #include "shard_transfer.h"
 #include "storage/latch.h"
 #include "utils/builtins.h"
+#include "utils/fmgrprotos.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
@@ -533,11 +534,8 @@ take_rebalance_lock(bool wait)
 	{
 		bool		got;
 
-		SPI_connect();
-		sf_spi_exec_count(psprintf("SELECT pg_catalog.pg_try_advisory_lock(" INT64_FORMAT ")",
-								   SF_REBALANCE_LOCK_KEY), 1);
-		got = strcmp(SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1), "t") == 0;
-		SPI_finish();
+		got = DatumGetBool(DirectFunctionCall1(pg_try_advisory_lock_int8,
+											   Int64GetDatum(SF_REBALANCE_LOCK_KEY)));
 		if (got)
 			return;
 		if (--tries <= 0)
@@ -556,10 +554,8 @@ take_rebalance_lock(bool wait)
 static void
 release_rebalance_lock(void)
 {
-	SPI_connect();
-	sf_spi_exec(psprintf("SELECT pg_catalog.pg_advisory_unlock(" INT64_FORMAT ")",
-						 SF_REBALANCE_LOCK_KEY));
-	SPI_finish();
+	(void) DirectFunctionCall1(pg_advisory_unlock_int8,
+							   Int64GetDatum(SF_REBALANCE_LOCK_KEY));
 }
 
 /* ---------------------------------------------------------------- foreground */
@@ -619,8 +615,15 @@ rebalance_foreground(const SfRebalanceOptions *options, const char *funcname)
 		RollbackAndReleaseCurrentSubTransaction();
 		MemoryContextSwitchTo(cxt);
 		CurrentResourceOwner = owner;
-		stop_running(&run);
-		release_rebalance_lock();
+		PG_TRY();
+		{
+			stop_running(&run);
+		}
+		PG_FINALLY();
+		{
+			release_rebalance_lock();
+		}
+		PG_END_TRY();
 		if (run.ndone > 0)
 			edata->detail = psprintf("%s%s%d of the %d planned shard group moves were done and stay done.",
 									 edata->detail ? edata->detail : "",
