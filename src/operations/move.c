@@ -1016,6 +1016,26 @@ move_count(PGconn *conn, const char *server, const char *qualname)
 }
 
 /*
+ * With the writes locked out: a transaction prepared on the source (its
+ * coordinator transaction committed or aborted, COMMIT PREPARED not yet
+ * done) would change the source later, after the copy.  Retryable error
+ * until the recovery resolves it.
+ */
+static void
+move_check_prepared(SfMove *m)
+{
+	char	   *v = move_query_value(m->src, m->source_server,
+									 "SELECT pg_catalog.count(*) FROM pg_catalog.pg_prepared_xacts"
+									 " WHERE database = pg_catalog.current_database()");
+
+	if (v && strcmp(v, "0") != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_LOCK_NOT_AVAILABLE),
+				 errmsg("prepared transactions are pending on server \"%s\"", m->source_server),
+				 errhint("recover_prepared_transactions() resolves them.")));
+}
+
+/*
  * Phase 4 (and the copy of block_writes): the cutover transaction, retried
  * when a lock cannot be had within shardfdw.move_lock_timeout.
  */
@@ -1047,6 +1067,7 @@ move_cutover(SfMove *m)
 
 				foreach(lc, parents)
 					LockRelationOid(lfirst_oid(lc), ExclusiveLock);
+				move_check_prepared(m);
 				foreach(lc, m->shards)
 				{
 					SfMoveShard *s = lfirst(lc);
@@ -1066,17 +1087,7 @@ move_cutover(SfMove *m)
 			foreach(lc, parents)
 				LockRelationOid(lfirst_oid(lc), AccessExclusiveLock);
 
-			/* a prepared transaction on the source would commit there later */
-			{
-				char	   *v = move_query_value(m->src, m->source_server,
-												 "SELECT pg_catalog.count(*) FROM pg_catalog.pg_prepared_xacts"
-												 " WHERE database = pg_catalog.current_database()");
-
-				if (v && strcmp(v, "0") != 0)
-					ereport(ERROR,
-							(errcode(ERRCODE_LOCK_NOT_AVAILABLE),
-							 errmsg("prepared transactions are pending on server \"%s\"", m->source_server)));
-			}
+			move_check_prepared(m);
 
 			if (m->method == SF_MOVE_LOGICAL)
 			{
