@@ -14,9 +14,9 @@
 #    longest write stall) and the longest read are printed.
 #    Then a move next to a 3 s reader: its cutover backs off and retries.
 # 2. Interruptions, each SHARDFDW_MOVE_LOOPS times (default 10): an error
-#    injected at every fault point of the move, the move cancelled
-#    (pg_cancel_backend and statement_timeout) while it pauses at a fault
-#    point; and, SHARDFDW_MOVE_KILL_LOOPS times (default 3), the source
+#    injected at every fault point of the move; the move cancelled
+#    (pg_cancel_backend, statement_timeout) or its job terminated
+#    (pg_terminate_backend) while it pauses at a fault point, in turn; and, SHARDFDW_MOVE_KILL_LOOPS times (default 3), the source
 #    worker, the target worker or the coordinator killed (immediate stop)
 #    while the move pauses at one of the fault points, in turn.  After each:
 #    the cleanup pass, then the invariant: every shard is served from
@@ -340,13 +340,20 @@ for my $k (1 .. $loops)
 	$point = 'move-before-cutover' if $mode eq 'block_writes' && $point eq 'move-after-copy';
 	my ($shardid, $from) = shard_of($k % 4);
 	my $to = other_server($from);
-	my $how = $k % 2 ? 'pg_cancel_backend' : 'statement_timeout';
+	my $how = ('pg_terminate_backend (job)', 'pg_cancel_backend', 'statement_timeout')[ $k % 3 ];
 	my $h;
 	if ($how eq 'pg_cancel_backend')
 	{
 		$h = start_paused_move($shardid, $to, $mode, $point);
 		$coord->safe_psql('shardfdw',
 			"SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE query LIKE 'SELECT shardfdw_move_shard%'");
+	}
+	elsif ($how =~ /terminate/)
+	{
+		# the job's worker ends with FATAL: only the cleanup pass undoes it
+		$h = start_paused_move($shardid, $to, $mode, $point);
+		$coord->safe_psql('shardfdw',
+			"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE backend_type = 'shardfdw job'");
 	}
 	else
 	{
