@@ -105,6 +105,7 @@ typedef struct SfMoveShard
 	Oid			shardrelid;		/* its foreign partition */
 	char	   *qualname;		/* the worker table, quoted and qualified */
 	char	   *nspname;		/* its schema (unquoted) */
+	char	   *relname;		/* its name (unquoted) */
 	bool		needs_identity; /* no primary key / replica identity on the
 								 * source: REPLICA IDENTITY FULL needed */
 } SfMoveShard;
@@ -388,6 +389,7 @@ move_load(SfMove *m, int64 shardid, const char *target, const char *mode)
 							   get_namespace_name(get_rel_namespace(s->shardrelid)));
 		rel = sf_option_string(ft->options, "table_name", get_rel_name(s->shardrelid));
 		s->nspname = pstrdup(nsp);
+		s->relname = pstrdup(rel);
 		s->qualname = pstrdup(quote_qualified_identifier(nsp, rel));
 		m->shards = lappend(m->shards, s);
 		MemoryContextSwitchTo(old);
@@ -599,21 +601,13 @@ move_create_tables(SfMove *m)
 	{
 		SfMoveShard *s = lfirst(lc);
 		List	   *ddl = move_shard_ddl(s->relid);
-		char	   *relname = strrchr(s->qualname, '.') + 1;
 		List	   *commands;
 		ListCell   *lc2;
 
-		/* unquote the table name for sf_shard_create_commands */
-		{
-			ForeignTable *ft = GetForeignTable(s->shardrelid);
-
-			relname = (char *) sf_option_string(ft->options, "table_name",
-												get_rel_name(s->shardrelid));
-		}
 		sf_exec_on_server(m->target_serverid,
 						  psprintf("CREATE SCHEMA IF NOT EXISTS %s", quote_identifier(s->nspname)));
 		sf_ensure_column_types(s->relid, m->target_serverid);
-		commands = sf_shard_create_commands(s->relid, ddl, s->nspname, relname, s->shardid);
+		commands = sf_shard_create_commands(s->relid, ddl, s->nspname, s->relname, s->shardid);
 		foreach(lc2, commands)
 			sf_exec_on_server(m->target_serverid, lfirst(lc2));
 	}

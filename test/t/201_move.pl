@@ -13,17 +13,23 @@
 #    its local copy (checksums), and the longest write transaction (the
 #    longest write stall) and the longest read are printed.
 #    Then a move next to a 3 s reader: its cutover backs off and retries.
-# 2. Interruptions, each SHARDFDW_MOVE_LOOPS times (default 10): an error
+# 2. Interruptions, each SHARDFDW_MOVE_LOOPS times (default 6): an error
 #    injected at every fault point of the move; the move cancelled
 #    (pg_cancel_backend, statement_timeout) or its job terminated
-#    (pg_terminate_backend) while it pauses at a fault point, in turn; and, SHARDFDW_MOVE_KILL_LOOPS times (default 3), the source
-#    worker, the target worker or the coordinator killed (immediate stop)
-#    while the move pauses at one of the fault points, in turn.  After each:
+#    (pg_terminate_backend) while it pauses at a fault point, in turn; and,
+#    SHARDFDW_MOVE_KILL_LOOPS times (default 2), the source worker, the
+#    target worker or the coordinator killed (immediate stop) while the move
+#    pauses at one of the fault points, in turn.  After each:
 #    the cleanup pass, then the invariant: every shard is served from
 #    exactly one worker (the one the catalog and the foreign partition
 #    name), exists there and nowhere else, every table equals its local
 #    copy, no replication slot, publication or subscription is left on any
 #    worker, and no shard keeps REPLICA IDENTITY FULL.
+#
+# The defaults keep the file near 3 minutes on 2 cores; the issue's "at
+# least 10 times each" is SHARDFDW_MOVE_LOOPS=10 SHARDFDW_MOVE_KILL_LOOPS=10
+# (about 6 minutes).  SHARDFDW_MOVE_LOAD_SECONDS (default 15) is the length
+# of the load phase.
 use strict;
 use warnings;
 
@@ -36,9 +42,9 @@ use ShardfdwCluster;
 use Test::More;
 use Time::HiRes qw(time);
 
-my $loops = $ENV{SHARDFDW_MOVE_LOOPS} // 10;
-my $kill_loops = $ENV{SHARDFDW_MOVE_KILL_LOOPS} // 3;
-my $load_seconds = $ENV{SHARDFDW_MOVE_LOAD_SECONDS} // 20;
+my $loops = $ENV{SHARDFDW_MOVE_LOOPS} // 6;
+my $kill_loops = $ENV{SHARDFDW_MOVE_KILL_LOOPS} // 2;
+my $load_seconds = $ENV{SHARDFDW_MOVE_LOAD_SECONDS} // 15;
 
 my ($coord, @workers) = ShardfdwCluster::start(
 	workers => 3,
