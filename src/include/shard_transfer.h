@@ -43,7 +43,13 @@ extern void sf_move_init(void);
  * Validate a move of shard shardid's group to target_server with mode
  * ('auto', 'force_logical' or 'block_writes') and start its job; returns at
  * once.  Errors (unknown shard or server, same node, bad mode, not owner)
- * are raised before anything starts.  The caller waits with sf_job_wait.
+ * are raised before anything starts.  Call inside a transaction (it reads
+ * the catalog through SPI).  The caller waits with sf_job_wait (or polls
+ * sf_job_finished).  Moves of different groups may run in parallel; two
+ * moves of one group make the second fail at once.  Each cutover briefly
+ * locks the group's tables ACCESS EXCLUSIVE, and a block_writes move locks
+ * them EXCLUSIVE while it copies, so parallel block_writes moves of groups
+ * of the same tables mostly wait for each other.
  */
 extern SfJob *sf_move_launch(int64 shardid, const char *target_server,
 							 const char *mode, int64 parent_jobid);

@@ -105,6 +105,7 @@ typedef struct SfMoveShard
 	Oid			shardrelid;		/* its foreign partition */
 	char	   *qualname;		/* the worker table, quoted and qualified */
 	char	   *nspname;		/* its schema (unquoted) */
+	char	   *relname;		/* its name (unquoted) */
 	bool		needs_identity; /* no primary key / replica identity on the
 								 * source: REPLICA IDENTITY FULL needed */
 } SfMoveShard;
@@ -388,6 +389,7 @@ move_load(SfMove *m, int64 shardid, const char *target, const char *mode)
 							   get_namespace_name(get_rel_namespace(s->shardrelid)));
 		rel = sf_option_string(ft->options, "table_name", get_rel_name(s->shardrelid));
 		s->nspname = pstrdup(nsp);
+		s->relname = pstrdup(rel);
 		s->qualname = pstrdup(quote_qualified_identifier(nsp, rel));
 		m->shards = lappend(m->shards, s);
 		MemoryContextSwitchTo(old);
@@ -599,21 +601,13 @@ move_create_tables(SfMove *m)
 	{
 		SfMoveShard *s = lfirst(lc);
 		List	   *ddl = move_shard_ddl(s->relid);
-		char	   *relname = strrchr(s->qualname, '.') + 1;
 		List	   *commands;
 		ListCell   *lc2;
 
-		/* unquote the table name for sf_shard_create_commands */
-		{
-			ForeignTable *ft = GetForeignTable(s->shardrelid);
-
-			relname = (char *) sf_option_string(ft->options, "table_name",
-												get_rel_name(s->shardrelid));
-		}
 		sf_exec_on_server(m->target_serverid,
 						  psprintf("CREATE SCHEMA IF NOT EXISTS %s", quote_identifier(s->nspname)));
 		sf_ensure_column_types(s->relid, m->target_serverid);
-		commands = sf_shard_create_commands(s->relid, ddl, s->nspname, relname, s->shardid);
+		commands = sf_shard_create_commands(s->relid, ddl, s->nspname, s->relname, s->shardid);
 		foreach(lc2, commands)
 			sf_exec_on_server(m->target_serverid, lfirst(lc2));
 	}
@@ -1016,6 +1010,26 @@ move_count(PGconn *conn, const char *server, const char *qualname)
 }
 
 /*
+ * With the writes locked out: a transaction prepared on the source (its
+ * coordinator transaction committed or aborted, COMMIT PREPARED not yet
+ * done) would change the source later, after the copy.  Retryable error
+ * until the recovery resolves it.
+ */
+static void
+move_check_prepared(SfMove *m)
+{
+	char	   *v = move_query_value(m->src, m->source_server,
+									 "SELECT pg_catalog.count(*) FROM pg_catalog.pg_prepared_xacts"
+									 " WHERE database = pg_catalog.current_database()");
+
+	if (v && strcmp(v, "0") != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_LOCK_NOT_AVAILABLE),
+				 errmsg("prepared transactions are pending on server \"%s\"", m->source_server),
+				 errhint("recover_prepared_transactions() resolves them.")));
+}
+
+/*
  * Phase 4 (and the copy of block_writes): the cutover transaction, retried
  * when a lock cannot be had within shardfdw.move_lock_timeout.
  */
@@ -1047,6 +1061,7 @@ move_cutover(SfMove *m)
 
 				foreach(lc, parents)
 					LockRelationOid(lfirst_oid(lc), ExclusiveLock);
+				move_check_prepared(m);
 				foreach(lc, m->shards)
 				{
 					SfMoveShard *s = lfirst(lc);
@@ -1066,17 +1081,7 @@ move_cutover(SfMove *m)
 			foreach(lc, parents)
 				LockRelationOid(lfirst_oid(lc), AccessExclusiveLock);
 
-			/* a prepared transaction on the source would commit there later */
-			{
-				char	   *v = move_query_value(m->src, m->source_server,
-												 "SELECT pg_catalog.count(*) FROM pg_catalog.pg_prepared_xacts"
-												 " WHERE database = pg_catalog.current_database()");
-
-				if (v && strcmp(v, "0") != 0)
-					ereport(ERROR,
-							(errcode(ERRCODE_LOCK_NOT_AVAILABLE),
-							 errmsg("prepared transactions are pending on server \"%s\"", m->source_server)));
-			}
+			move_check_prepared(m);
 
 			if (m->method == SF_MOVE_LOGICAL)
 			{

@@ -1,25 +1,35 @@
 # test/t/201_move.pl: shard group moves under continuous writes, and
 # interrupted moves.
 #
-# A coordinator and three workers (wal_level = logical).  Two co-located
-# tables a and b (b references a) and local copies la and lb that every
-# write also changes, in the same transaction.
+# A coordinator and three workers (wal_level = logical).  Three co-located
+# tables: a, b (references a) and c (no primary key: online moves give its
+# source shards REPLICA IDENTITY FULL for their duration), and local copies
+# la, lb and lc that every write also changes, in the same transaction.
 #
-# 1. Under load: pgbench clients run INSERT / UPDATE / DELETE on a and b
-#    (and the same on la and lb) through the coordinator while shard groups
-#    move around, online (force_logical) and with block_writes.  Afterwards
-#    no client failed, a = la and b = lb (checksums), and the longest write
-#    (transaction latency) is printed as the longest stall.
-# 2. Interruptions, each SHARDFDW_MOVE_LOOPS times (default 10): an error
-#    injected at every fault point of the move, the move cancelled
-#    (pg_cancel_backend and statement_timeout) while it pauses at a fault
-#    point; and, SHARDFDW_MOVE_KILL_LOOPS times (default 3), the source
-#    worker, the target worker or the coordinator killed (immediate stop)
-#    while the move pauses at one of the fault points, in turn.  After each:
+# 1. Under load: pgbench clients run INSERT / UPDATE / DELETE on a, b and c
+#    (and the same on the local copies) through the coordinator, and one
+#    client reads, while shard groups move around, online (force_logical)
+#    and with block_writes.  Afterwards no client failed, every table equals
+#    its local copy (checksums), and the longest write transaction (the
+#    longest write stall) and the longest read are printed.
+#    Then a move next to a 3 s reader: its cutover backs off and retries.
+# 2. Interruptions, each SHARDFDW_MOVE_LOOPS times (default 6): an error
+#    injected at every fault point of the move; the move cancelled
+#    (pg_cancel_backend, statement_timeout) or its job terminated
+#    (pg_terminate_backend) while it pauses at a fault point, in turn; and,
+#    SHARDFDW_MOVE_KILL_LOOPS times (default 2), the source worker, the
+#    target worker or the coordinator killed (immediate stop) while the move
+#    pauses at one of the fault points, in turn.  After each:
 #    the cleanup pass, then the invariant: every shard is served from
 #    exactly one worker (the one the catalog and the foreign partition
-#    name), exists there and nowhere else, a = la and b = lb, and no
-#    replication slot, publication or subscription is left on any worker.
+#    name), exists there and nowhere else, every table equals its local
+#    copy, no replication slot, publication or subscription is left on any
+#    worker, and no shard keeps REPLICA IDENTITY FULL.
+#
+# The defaults keep the file near 3 minutes on 2 cores; the issue's "at
+# least 10 times each" is SHARDFDW_MOVE_LOOPS=10 SHARDFDW_MOVE_KILL_LOOPS=10
+# (about 6 minutes).  SHARDFDW_MOVE_LOAD_SECONDS (default 15) is the length
+# of the load phase.
 use strict;
 use warnings;
 
@@ -32,9 +42,9 @@ use ShardfdwCluster;
 use Test::More;
 use Time::HiRes qw(time);
 
-my $loops = $ENV{SHARDFDW_MOVE_LOOPS} // 10;
-my $kill_loops = $ENV{SHARDFDW_MOVE_KILL_LOOPS} // 3;
-my $load_seconds = $ENV{SHARDFDW_MOVE_LOAD_SECONDS} // 20;
+my $loops = $ENV{SHARDFDW_MOVE_LOOPS} // 6;
+my $kill_loops = $ENV{SHARDFDW_MOVE_KILL_LOOPS} // 2;
+my $load_seconds = $ENV{SHARDFDW_MOVE_LOAD_SECONDS} // 15;
 
 my ($coord, @workers) = ShardfdwCluster::start(
 	workers => 3,
@@ -50,12 +60,17 @@ CREATE TABLE b (id bigint NOT NULL, x int NOT NULL, PRIMARY KEY (id, x),
                 FOREIGN KEY (id) REFERENCES a (id));
 SELECT create_distributed_table('a', 'id');
 SELECT create_distributed_table('b', 'id', colocate_with => 'a');
+CREATE TABLE c (id bigint NOT NULL, v bigint NOT NULL);
+SELECT create_distributed_table('c', 'id', colocate_with => 'a');
+CREATE TABLE lc (id bigint NOT NULL, v bigint NOT NULL);
 CREATE TABLE la (id bigint PRIMARY KEY, v bigint NOT NULL);
 CREATE TABLE lb (id bigint NOT NULL, x int NOT NULL, PRIMARY KEY (id, x));
 INSERT INTO a SELECT g, g FROM generate_series(1, 20000) g;
 INSERT INTO la SELECT g, g FROM generate_series(1, 20000) g;
 INSERT INTO b SELECT g, 1 FROM generate_series(1, 20000) g;
 INSERT INTO lb SELECT g, 1 FROM generate_series(1, 20000) g;
+INSERT INTO c SELECT g, g FROM generate_series(1, 5000) g;
+INSERT INTO lc SELECT g, g FROM generate_series(1, 5000) g;
 });
 
 # shard id of index $i of table a, and its server
@@ -80,9 +95,9 @@ sub other_server
 sub checksums_equal
 {
 	my ($what) = @_;
-	for my $t (qw(a b))
+	for my $t (qw(a b c))
 	{
-		my $cols = $t eq 'a' ? "id || ':' || v" : "id || ':' || x";
+		my $cols = $t eq 'b' ? "id || ':' || x" : "id || ':' || v";
 		my $q = "SELECT count(*) || '/' || md5(coalesce(string_agg($cols, ',' ORDER BY $cols), ''))";
 		my $dist = $coord->safe_psql('shardfdw', "$q FROM $t");
 		my $local = $coord->safe_psql('shardfdw', "$q FROM l$t");
@@ -120,13 +135,16 @@ SELECT n.server_name, s.shard_relid::regclass::text FROM shardfdw.shard s
 		my $w = $worker_by_server{$server};
 		my $tables = $w->safe_psql('shardfdw',
 			q{SELECT string_agg(tablename, ',' ORDER BY tablename) FROM pg_tables
-			   WHERE schemaname = 'public' AND tablename ~ '^[ab]_[0-9]+$'});
+			   WHERE schemaname = 'public' AND tablename ~ '^[abc]_[0-9]+$'});
 		my $want = join ',', sort keys %{ $expected{$server} // {} };
 		is($tables, $want, "$what: shard tables on $server are exactly the placed ones");
 		is($w->safe_psql('shardfdw',
 			'SELECT (SELECT count(*) FROM pg_replication_slots)::text || (SELECT count(*) FROM pg_publication)'
 			  . ' || (SELECT count(*) FROM pg_subscription)::text'),
 			'000', "$what: no slot, publication or subscription left on $server");
+		is($w->safe_psql('shardfdw',
+			q{SELECT count(*) FROM pg_class WHERE relname ~ '^c_[0-9]+$' AND relreplident <> 'd'}),
+			'0', "$what: replica identity of the shards of c reset on $server");
 	}
 	checksums_equal($what);
 }
@@ -148,6 +166,12 @@ DELETE FROM b WHERE id = :id - 7 AND x = 2;
 DELETE FROM lb WHERE id = :id - 7 AND x = 2;
 UPDATE a SET v = v * 2 WHERE id = (:i % 20000) + 1;
 UPDATE la SET v = v * 2 WHERE id = (:i % 20000) + 1;
+INSERT INTO c VALUES (:id, :i);
+INSERT INTO lc VALUES (:id, :i);
+UPDATE c SET v = v + 1 WHERE id = :id - 2;
+UPDATE lc SET v = v + 1 WHERE id = :id - 2;
+DELETE FROM c WHERE id = :id - 5;
+DELETE FROM lc WHERE id = :id - 5;
 END;
 });
 	my $logdir = "${PostgreSQL::Test::Utils::tmp_check}/pgbench";
@@ -161,6 +185,21 @@ END;
 			$coord->connstr('shardfdw')
 		],
 		'>', \$out, '2>', \$err);
+
+	# a reader: its longest query is the longest read stall
+	my $rscript = "${PostgreSQL::Test::Utils::tmp_check}/reads.sql";
+	PostgreSQL::Test::Utils::append_to_file($rscript, q{
+\set k random(1, 20000)
+SELECT count(*) FROM a JOIN b USING (id) WHERE a.id = :k;
+SELECT count(*) FROM c WHERE id = :k;
+});
+	my ($rout, $rerr) = ('', '');
+	my $reader = IPC::Run::start(
+		[
+			'pgbench', '-n', '-c', 1, '-T', $load_seconds, '-f', $rscript,
+			'-l', "--log-prefix=$logdir/rd", $coord->connstr('shardfdw')
+		],
+		'>', \$rout, '2>', \$rerr);
 
 	sleep 2;
 	my @moves;
@@ -183,24 +222,29 @@ END;
 		$n++;
 	}
 	$bench->finish;
+	$reader->finish;
 	is($bench->result(0), 0, 'pgbench: no write failed') or diag "$out\n$err";
+	is($reader->result(0), 0, 'pgbench: no read failed') or diag "$rout\n$rerr";
 	my ($tx) = $out =~ /number of transactions actually processed: (\d+)/;
-	my $max = 0;
+	my ($rtx) = $rout =~ /number of transactions actually processed: (\d+)/;
+	my %max = (tx => 0, rd => 0);
 	opendir(my $dh, $logdir);
-	for my $f (grep { /^tx/ } readdir $dh)
+	for my $f (grep { /^(tx|rd)/ } readdir $dh)
 	{
+		my $kind = substr($f, 0, 2);
 		open my $fh, '<', "$logdir/$f" or die;
 		while (<$fh>)
 		{
 			my @c = split;
-			$max = $c[2] if $c[2] > $max;
+			$max{$kind} = $c[2] if $c[2] > $max{$kind};
 		}
 		close $fh;
 	}
 	closedir $dh;
-	note sprintf("under load: %d moves (%s), %s write transactions by %d clients, longest write stall %.3f s",
-		scalar @moves, join(', ', @moves), $tx // '?', $clients, $max / 1e6);
-	diag sprintf("longest write stall during %d moves: %.3f s", scalar @moves, $max / 1e6);
+	note sprintf("under load: %d moves (%s), %s write transactions by %d clients, %s reads",
+		scalar @moves, join(', ', @moves), $tx // '?', $clients, $rtx // '?');
+	diag sprintf("longest write stall during %d moves: %.3f s, longest read: %.3f s",
+		scalar @moves, $max{tx} / 1e6, $max{rd} / 1e6);
 	check_invariant('after the moves under load');
 }
 
@@ -302,13 +346,20 @@ for my $k (1 .. $loops)
 	$point = 'move-before-cutover' if $mode eq 'block_writes' && $point eq 'move-after-copy';
 	my ($shardid, $from) = shard_of($k % 4);
 	my $to = other_server($from);
-	my $how = $k % 2 ? 'pg_cancel_backend' : 'statement_timeout';
+	my $how = ('pg_terminate_backend (job)', 'pg_cancel_backend', 'statement_timeout')[ $k % 3 ];
 	my $h;
 	if ($how eq 'pg_cancel_backend')
 	{
 		$h = start_paused_move($shardid, $to, $mode, $point);
 		$coord->safe_psql('shardfdw',
 			"SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE query LIKE 'SELECT shardfdw_move_shard%'");
+	}
+	elsif ($how =~ /terminate/)
+	{
+		# the job's worker ends with FATAL: only the cleanup pass undoes it
+		$h = start_paused_move($shardid, $to, $mode, $point);
+		$coord->safe_psql('shardfdw',
+			"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE backend_type = 'shardfdw job'");
 	}
 	else
 	{
