@@ -256,7 +256,7 @@ Data: seed 004's ad platform (bench/gen.sql): $NCO companies, $((NCO * 10)) camp
 
 | measure | value | target |
 |---|---|---|
-| (a) physical limit: the same shards, \`psql -c "COPY shard TO STDOUT" \| psql -c "COPY shard FROM STDIN"\` worker to worker into identical empty tables, one pipe per node pair at a time ($(echo $PAIRS | wc -w) in parallel) | $COPY_S s | |
+| (a) physical limit (no writer running): the same shards, \`psql -c "COPY shard TO STDOUT" \| psql -c "COPY shard FROM STDIN"\` worker to worker into identical empty tables, one pipe per node pair at a time ($(echo $PAIRS | wc -w) in parallel) | $COPY_S s | |
 | (b) \`SELECT rebalance_table_shards()\` (mode auto), 2 -> 4 workers | $REBALANCE_S s = ${RATIO} x (a) | <= 1.5 x: $(pass "$RATIO" 1.5) |
 | (c) longest write stall during (b) (single-row INSERT + UPDATE through the coordinator, back to back) | $STALL s | <= 1 s: $(pass "$STALL" 1) |
 | writes during the run / failed | $WRITES / $FAILED | 0 failed |

@@ -410,6 +410,12 @@ shardfdw_remove_node(PG_FUNCTION_ARGS)
 	{
 		Oid			relid = lfirst_oid(lc);
 
+		/*
+		 * Writers replicate to the placements they know: wait for those in
+		 * progress (which still write this replica) and keep new ones out
+		 * until the placement is gone.
+		 */
+		LockRelationOid(relid, ShareLock);
 		if (OidIsValid(node->serverid))
 			sf_drop_reference_replica(relid, node->serverid);
 		sf_invalidate_table(relid);

@@ -185,7 +185,7 @@ my $writers = IPC::Run::start(
 		'bash', '-c', qq{
 n=0
 while [ ! -e '$stop' ]; do
-	pgbench -n -c 2 -j 2 -T 4 -D i=\$((n * 10000000)) -f '$script' -l --log-prefix='$logdir/tx\$n' '$connstr' > '$logdir/out\$n' 2>&1
+	pgbench -n -c 2 -j 2 -T 4 -D i=\$((n * 10000000)) -f '$script' -l --log-prefix="$logdir/tx\$n" '$connstr' > "$logdir/out\$n" 2>&1
 	echo "\$n \$?" >> '$logdir/status'
 	n=\$((n + 1))
 done
