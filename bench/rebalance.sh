@@ -63,8 +63,15 @@ PGC=$(sf_pg_config)
 BINDIR=$("$PGC" --bindir)
 WORK=$(mktemp -d /tmp/sfbench-rebalance.XXXXXX)
 chmod 755 "$WORK"
-writer_stop() { [ -n "${WRITER_PID:-}" ] && { touch "$WORK/stop"; wait "$WRITER_PID" 2>/dev/null || true; WRITER_PID=; }; }
+writer_stop() {
+	if [ -n "${WRITER_PID:-}" ]; then
+		touch "$WORK/stop"
+		wait "$WRITER_PID" 2>/dev/null || true
+		WRITER_PID=
+	fi
+}
 cleanup() {
+	set +e
 	writer_stop
 	if [ "${BENCH_KEEP:-0}" = 1 ]; then echo "cluster kept in $WORK/cluster (. $WORK/cluster/cluster.env)" >&2; return; fi
 	bash "$ROOT/test/cluster.sh" stop --dir "$WORK/cluster" --wipe >/dev/null 2>&1 || true
