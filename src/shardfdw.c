@@ -38,6 +38,7 @@ _PG_init(void)
 	sf_planner_init();
 	sf_transaction_init();
 	/* issue 6: jobs, moves, rebalancing, concurrent distribution, splits */
+	sf_concurrent_init();
 
 	MarkGUCPrefixReserved("shardfdw");
 }
