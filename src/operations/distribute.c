@@ -1,9 +1,10 @@
 /*-------------------------------------------------------------------------
  *
  * distribute.c
- *	  create_distributed_table, create_distributed_table_concurrently and
- *	  truncate_local_data_after_distributing_table (undistribute_table is in
- *	  undistribute.c, shard definitions in shard_ddl.c, foreign keys in
+ *	  create_distributed_table and truncate_local_data_after_distributing_
+ *	  table (create_distributed_table_concurrently, which runs the same
+ *	  steps in several transactions, is in concurrent.c; undistribute_table
+ *	  in undistribute.c, shard definitions in shard_ddl.c, foreign keys in
  *	  foreign_keys.c).
  *
  * Distributing table t (all in the caller's transaction):
