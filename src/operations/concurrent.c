@@ -82,6 +82,8 @@
 #include "utils/snapmgr.h"
 #include "utils/syscache.h"
 #include "utils/regproc.h"
+#include "utils/resowner.h"
+#include "utils/acl.h"
 
 PG_FUNCTION_INFO_V1(shardfdw_create_distributed_table_concurrently);
 PG_FUNCTION_INFO_V1(shardfdw_concurrent_distribution_log);
@@ -96,6 +98,16 @@ PG_FUNCTION_INFO_V1(shardfdw_concurrent_distribution_log);
 
 /* at most this many catch-up rounds before the switch */
 #define SF_CDC_MAX_ROUNDS 20
+
+/*
+ * A lock request that waits makes every later conflicting request wait
+ * behind it: the trigger creation (SHARE ROW EXCLUSIVE) and the switch
+ * (ACCESS EXCLUSIVE) wait at most this long at a time, then let the
+ * table's users through and try again; after SF_CDC_LOCK_ATTEMPTS they
+ * wait as long as needed.
+ */
+#define SF_CDC_LOCK_WAIT_MS 1000
+#define SF_CDC_LOCK_ATTEMPTS 30
 
 /* The job's state, kept across its transactions (in its own context) */
 typedef struct SfCdcState
@@ -315,7 +327,9 @@ sf_cdc_lock(SfCdcState *st)
 {
 	LockRelId	lockid;
 
-	if (st->locked || !SearchSysCacheExists1(RELOID, ObjectIdGetDatum(st->relid)))
+	/* (no lock on a table the caller may not distribute: validation says so) */
+	if (st->locked || !SearchSysCacheExists1(RELOID, ObjectIdGetDatum(st->relid)) ||
+		!pg_class_ownercheck(st->relid, GetUserId()))
 		return;
 	lockid.dbId = MyDatabaseId;
 	lockid.relId = st->relid;
@@ -335,6 +349,54 @@ sf_cdc_unlock(SfCdcState *st)
 	UnlockRelationIdForSession(&lockid, ShareUpdateExclusiveLock);
 	st->locked = false;
 }
+
+/*
+ * Lock relid in mode in the current transaction, waiting at most
+ * timeout_ms; false if the lock was not granted in time (or the wait was
+ * chosen as a deadlock victim), the transaction still usable.
+ */
+static bool
+sf_cdc_try_lock(Oid relid, LOCKMODE mode, int timeout_ms)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	ResourceOwner owner = CurrentResourceOwner;
+	char	   *saved = pstrdup(GetConfigOption("lock_timeout", false, false));
+	bool		granted = true;
+
+	SetConfigOption("lock_timeout", psprintf("%d", timeout_ms), PGC_SUSET, PGC_S_SESSION);
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(cxt);
+	PG_TRY();
+	{
+		LockRelationOid(relid, mode);
+		ReleaseCurrentSubTransaction();
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(cxt);
+		edata = CopyErrorData();
+		if (edata->sqlerrcode != ERRCODE_LOCK_NOT_AVAILABLE &&
+			edata->sqlerrcode != ERRCODE_T_R_DEADLOCK_DETECTED)
+			PG_RE_THROW();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		granted = false;
+	}
+	PG_END_TRY();
+	MemoryContextSwitchTo(cxt);
+	CurrentResourceOwner = owner;
+	SetConfigOption("lock_timeout", saved, PGC_SUSET, PGC_S_SESSION);
+	return granted;
+}
+
+/*
+ * Start a transaction holding a lock on the table in mode, trying
+ * SF_CDC_LOCK_ATTEMPTS times with SF_CDC_LOCK_WAIT_MS waits (between
+ * them, a catch-up round if catch_up), then waiting as long as needed.
+ */
+static void sf_cdc_begin_locked(SfCdcState *st, LOCKMODE mode, bool catch_up);
 
 /*
  * Undo a failed concurrent distribution, in a transaction of its own.
@@ -491,6 +553,37 @@ sf_cdc_replay(SfCdcState *st)
 	return nkeys;
 }
 
+static void
+sf_cdc_begin_locked(SfCdcState *st, LOCKMODE mode, bool catch_up)
+{
+	int			attempt;
+
+	for (attempt = 1;; attempt++)
+	{
+		StartTransactionCommand();
+		if (attempt > SF_CDC_LOCK_ATTEMPTS)
+		{
+			LockRelationOid(st->relid, mode);
+			break;
+		}
+		if (sf_cdc_try_lock(st->relid, mode, SF_CDC_LOCK_WAIT_MS))
+			break;
+		CommitTransactionCommand();
+		sf_job_report("waiting", psprintf("the lock on table \"%s\" was not granted within %d ms (attempt %d)",
+										  st->relname, SF_CDC_LOCK_WAIT_MS, attempt));
+		if (catch_up)
+		{
+			sf_cdc_begin(true);
+			(void) sf_cdc_replay(st);
+			sf_cdc_commit();
+		}
+	}
+	/* the snapshot is taken once the lock is held */
+	PushActiveSnapshot(GetTransactionSnapshot());
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+}
+
 /* ----------------------------------------------------------------
  * The phases
  * ----------------------------------------------------------------
@@ -606,7 +699,7 @@ sf_cdc_setup(SfCdcState *st, MemoryContext cxt)
 	 * TRIGGER waits for the transactions writing the table, and writes wait
 	 * for it until this commits.
 	 */
-	sf_cdc_begin(false);
+	sf_cdc_begin_locked(st, ShareRowExclusiveLock, false);
 	sf_spi_exec(psprintf("CREATE UNLOGGED TABLE %s AS SELECT %s FROM ONLY %s WITH NO DATA",
 						 st->logqual, st->keylist, st->qualname));
 	sf_spi_exec(psprintf("GRANT INSERT ON %s TO PUBLIC", st->logqual));
@@ -677,11 +770,7 @@ sf_cdc_switch(SfCdcState *st)
 	char		events[] = {'i', 'u', 'd'};
 
 	sf_job_report("switch", "waiting for the lock");
-	StartTransactionCommand();
-	LockRelationOid(st->relid, AccessExclusiveLock);
-	PushActiveSnapshot(GetTransactionSnapshot());
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
+	sf_cdc_begin_locked(st, AccessExclusiveLock, true);
 
 	/* nothing writes the table now */
 	for (i = 0; i < 3; i++)

@@ -149,6 +149,45 @@ diag(sprintf(
 		  . " longest %.1f ms (rows written by then: %s)",
 		$took, $ntx, 6, $stall, $writes_during));
 
+# ---------------------------------------------------------------- long reader
+# A transaction reading the table for 3 s: the switch waits for it in
+# short attempts, and short reads are not queued behind the switch for all
+# that time.
+create_tables('lr', 2000);
+{
+	my ($rin, $rout, $rerr) = ('', '', '');
+	my $reader = IPC::Run::start(
+		[
+			'psql', '-X', '-d', $coord->connstr('shardfdw'),
+			'-c', 'BEGIN', '-c', 'SELECT count(*) FROM lr', '-c', 'SELECT pg_sleep(3)',
+			'-c', 'COMMIT'
+		],
+		'<', \$rin, '>', \$rout, '2>', \$rerr);
+	$coord->poll_query_until('shardfdw',
+		"SELECT count(*) > 0 FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(3)'");
+	my ($cin, $cout, $cerr) = ('', '', '');
+	my $caller = IPC::Run::start(
+		[
+			'psql', '-X', '-d', $coord->connstr('shardfdw'),
+			'-c', "SELECT create_distributed_table_concurrently('lr', 'id', shard_count => 2)"
+		],
+		'<', \$cin, '>', \$cout, '2>', \$cerr);
+	my $longest = 0;
+	while ($caller->pumpable)
+	{
+		my $t = time;
+		$coord->safe_psql('shardfdw', 'SELECT count(*) FROM lr WHERE id = 7');
+		$longest = time - $t if time - $t > $longest;
+		$caller->pump_nb;
+		usleep(50_000);
+	}
+	$caller->finish;
+	$reader->finish;
+	is($caller->result(0), 0, 'distributed while a long transaction read the table') or diag($cerr);
+	is(diff_count('lr'), '0', 'lr equals its local copy');
+	diag(sprintf("short reads during the wait for a 3 s reader: longest %.0f ms", $longest * 1000));
+}
+
 # ---------------------------------------------------------------- faults
 create_tables('ft', 3000);
 my $fw = start_writers('ft', 3000, 2, 3600);
