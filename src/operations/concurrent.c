@@ -81,6 +81,7 @@
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
 #include "utils/syscache.h"
+#include "utils/timestamp.h"
 #include "utils/regproc.h"
 #include "utils/resowner.h"
 #include "utils/acl.h"
@@ -138,6 +139,15 @@ typedef struct SfCdcState
 	int64	   *shardids;
 	char	  **shardnames;		/* unqualified */
 	bool		cleanup_needed;
+
+	/* for the summary */
+	TimestampTz started;
+	long		copy_ms;
+	int			rounds;
+	uint64		replayed;		/* keys replayed before the switch */
+	uint64		replayed_last;	/* keys replayed under the lock */
+	long		switch_lock_wait_ms;
+	long		switch_hold_ms;
 } SfCdcState;
 
 static SfCdcState *sf_cdc_active = NULL;
@@ -574,7 +584,8 @@ sf_cdc_begin_locked(SfCdcState *st, LOCKMODE mode, bool catch_up)
 		if (catch_up)
 		{
 			sf_cdc_begin(true);
-			(void) sf_cdc_replay(st);
+			st->replayed += sf_cdc_replay(st);
+			st->rounds++;
 			sf_cdc_commit();
 		}
 	}
@@ -728,6 +739,8 @@ sf_cdc_copy(SfCdcState *st)
 {
 	SfDistributePlan plan;
 
+	TimestampTz start = GetCurrentTimestamp();
+
 	sf_job_report("copy", "copying the rows to the shards");
 	sf_cdc_begin(false);
 	memset(&plan, 0, sizeof(plan));
@@ -737,6 +750,7 @@ sf_cdc_copy(SfCdcState *st)
 	sf_distribution_copy_rows(&plan);
 	sf_fault_point("concurrent-copy", true);
 	sf_cdc_commit();
+	st->copy_ms = TimestampDifferenceMilliseconds(start, GetCurrentTimestamp());
 }
 
 /* Phase 3: replay the change log until the backlog is small */
@@ -752,6 +766,8 @@ sf_cdc_catch_up(SfCdcState *st)
 		CHECK_FOR_INTERRUPTS();
 		sf_cdc_begin(true);
 		n = sf_cdc_replay(st);
+		st->replayed += n;
+		st->rounds++;
 		sf_fault_point("concurrent-catch-up", true);
 		sf_cdc_commit();
 		sf_job_report("catch-up", psprintf("round %d replayed " UINT64_FORMAT " changed keys", round, n));
@@ -769,8 +785,13 @@ sf_cdc_switch(SfCdcState *st)
 	int			i;
 	char		events[] = {'i', 'u', 'd'};
 
+	TimestampTz start = GetCurrentTimestamp();
+	TimestampTz locked;
+
 	sf_job_report("switch", "waiting for the lock");
 	sf_cdc_begin_locked(st, AccessExclusiveLock, true);
+	locked = GetCurrentTimestamp();
+	st->switch_lock_wait_ms = TimestampDifferenceMilliseconds(start, locked);
 
 	/* nothing writes the table now */
 	for (i = 0; i < 3; i++)
@@ -802,7 +823,7 @@ sf_cdc_switch(SfCdcState *st)
 	plan.shardnames = st->shardnames;
 
 	/* the rest of the log */
-	(void) sf_cdc_replay(st);
+	st->replayed_last = sf_cdc_replay(st);
 	sf_spi_exec(psprintf("DROP TABLE %s", st->logqual));
 
 	/* the same final steps as create_distributed_table */
@@ -815,6 +836,7 @@ sf_cdc_switch(SfCdcState *st)
 	sf_fault_point("concurrent-switch", true);
 	sf_cdc_commit();
 	st->cleanup_needed = false;
+	st->switch_hold_ms = TimestampDifferenceMilliseconds(locked, GetCurrentTimestamp());
 }
 
 /*
@@ -868,6 +890,7 @@ sf_cdc_job(int64 jobid, const char *args)
 	MemoryContextSwitchTo(old);
 
 	sf_cdc_active = st;
+	st->started = GetCurrentTimestamp();
 	before_shmem_exit(sf_cdc_exit_callback, (Datum) 0);
 
 	PG_TRY();
@@ -910,7 +933,20 @@ sf_cdc_job(int64 jobid, const char *args)
 
 	sf_cdc_unlock(st);
 	sf_cdc_active = NULL;
-	sf_job_report("done", "");
+	{
+		char	   *summary = psprintf("in %ld ms: copy %ld ms, %d catch-up rounds replayed " UINT64_FORMAT
+									   " changed keys, the switch waited %ld ms for its lock and held it %ld ms"
+									   " (replaying " UINT64_FORMAT " keys)",
+									   TimestampDifferenceMilliseconds(st->started, GetCurrentTimestamp()),
+									   st->copy_ms, st->rounds, st->replayed,
+									   st->switch_lock_wait_ms, st->switch_hold_ms,
+									   st->replayed_last);
+
+		ereport(LOG,
+				(errmsg("create_distributed_table_concurrently distributed table \"%s\" %s",
+						st->relname, summary)));
+		sf_job_report("done", summary);
+	}
 }
 
 /* ----------------------------------------------------------------
