@@ -907,7 +907,7 @@ sf_cdc_job(int64 jobid, const char *args)
 		MemoryContextSwitchTo(cxt);
 		edata = CopyErrorData();
 		FlushErrorState();
-		AbortCurrentTransaction();
+		AbortOutOfAnyTransaction();
 		st->locked = false;		/* the abort released it */
 		if (st->cleanup_needed)
 		{
@@ -920,7 +920,7 @@ sf_cdc_job(int64 jobid, const char *args)
 				/* the leftovers stay until the next attempt drops them */
 				EmitErrorReport();
 				FlushErrorState();
-				AbortCurrentTransaction();
+				AbortOutOfAnyTransaction();
 				st->locked = false;
 			}
 			PG_END_TRY();

@@ -199,7 +199,6 @@ create_tables('lr', 2000);
 
 # ---------------------------------------------------------------- faults
 create_tables('ft', 3000);
-my $fw = start_writers('ft', 3000, 2, 3600);
 
 my $expect_clean = 'r|0|0|0|0|0,0|0,0';
 my $state_sql = q{
@@ -214,6 +213,49 @@ SELECT concat_ws('|',
      $$SELECT count(*) FROM pg_class WHERE relname ~ '^ft_\d+$'$$)),
   (SELECT string_agg(result, ',' ORDER BY server_name) FROM run_command_on_workers(
      $$SELECT count(*) FROM pg_prepared_xacts$$)))};
+# the job's worker has exited
+sub wait_job_gone
+{
+	$coord->poll_query_until('shardfdw',
+		"SELECT count(*) = 0 FROM pg_stat_activity WHERE backend_type = 'shardfdw job'")
+	  or die 'a shardfdw job is still running';
+}
+
+# cancelled while the switch waits for its lock (in a subtransaction)
+{
+	my ($rin, $rout, $rerr) = ('', '', '');
+	my $reader = IPC::Run::start(
+		[
+			'psql', '-X', '-d', $coord->connstr('shardfdw'),
+			'-c', 'BEGIN', '-c', 'SELECT count(*) FROM ft', '-c', 'SELECT pg_sleep(30)',
+			'-c', 'COMMIT'
+		],
+		'<', \$rin, '>', \$rout, '2>', \$rerr);
+	$coord->poll_query_until('shardfdw',
+		"SELECT count(*) > 0 FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(30)'");
+	my ($cin, $cout, $cerr) = ('', '', '');
+	my $caller = IPC::Run::start(
+		[
+			'psql', '-X', '-d',
+			$coord->connstr('shardfdw') . ' application_name=cdc_caller',
+			'-c', "SELECT create_distributed_table_concurrently('ft', 'id', shard_count => 2)"
+		],
+		'<', \$cin, '>', \$cout, '2>', \$cerr);
+	$coord->poll_query_until('shardfdw',
+		"SELECT count(*) > 0 FROM shardfdw.jobs WHERE state = 'running' AND phase = 'waiting'");
+	$coord->safe_psql('shardfdw',
+		"SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE application_name = 'cdc_caller'");
+	$caller->finish;
+	like($cerr, qr/canceling statement due to user request/, 'cancelled while the switch waits for its lock');
+	$coord->safe_psql('shardfdw',
+		"SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(30)'");
+	$reader->finish;
+	wait_job_gone();
+	is($coord->safe_psql('shardfdw', $state_sql), $expect_clean,
+		'and the table is intact, nothing left behind');
+}
+my $fw = start_writers('ft', 3000, 2, 3600);
+
 my $usable_sql = q{
 BEGIN;
 SELECT nextval('ft_seq') AS nid \gset
@@ -223,14 +265,6 @@ UPDATE ft SET v = v + 1 WHERE id = :nid;
 UPDATE ft_local SET v = v + 1 WHERE id = :nid;
 COMMIT;
 SELECT count(*) FROM ft WHERE note = 'check';};
-
-# the job's worker has exited
-sub wait_job_gone
-{
-	$coord->poll_query_until('shardfdw',
-		"SELECT count(*) = 0 FROM pg_stat_activity WHERE backend_type = 'shardfdw job'")
-	  or die 'a shardfdw job is still running';
-}
 
 my %bad;
 my $checks = 0;
