@@ -309,6 +309,28 @@ two_phase_aggref(Aggref *a, List **wtlist_p)
 	{
 		case F_COUNT_:
 		case F_COUNT_ANY:
+			{
+				CoalesceExpr *c = makeNode(CoalesceExpr);
+
+				/*
+				 * The sum of the partial counts is NULL when no partial row
+				 * arrives, which happens when the workers group (for a
+				 * count(DISTINCT) next to it) and the table is empty; count
+				 * is 0 then.
+				 */
+				resno = add_partial(&wtlist, (Expr *) partial);
+				pvar = makeVar(OUTER_VAR, resno, INT8OID, -1, InvalidOid, 0);
+				c->coalescetype = INT8OID;
+				c->coalescecollid = InvalidOid;
+				c->args = list_make2(combine_as_int8(combine_aggref(F_SUM_INT8, NUMERICOID,
+																	InvalidOid, InvalidOid,
+																	pvar)),
+									 makeConst(INT8OID, -1, InvalidOid, sizeof(int64),
+											   Int64GetDatum(0), false, FLOAT8PASSBYVAL));
+				c->location = -1;
+				expr = (Expr *) c;
+			}
+			break;
 		case F_SUM_INT2:
 		case F_SUM_INT4:
 			resno = add_partial(&wtlist, (Expr *) partial);
