@@ -38,11 +38,16 @@
  * it was: the job drops the triggers, the log table, the new parent and the
  * shard tables (in one transaction: the new parent's foreign partitions
  * name the shard tables, so it is the record of what to drop).  On ERROR
- * this runs in the job's PG_CATCH; when the job's process exits on FATAL
- * (SIGTERM from sf_job_cancel), in a before_shmem_exit callback.  If even
+ * this runs in the job's PG_CATCH (a cancel reaches the job as SIGINT, a
+ * query cancel); when the job's process exits on FATAL (SIGTERM,
+ * pg_terminate_backend), in a before_shmem_exit callback.  If even
  * that could not run (coordinator crash, unreachable worker), the next
  * create_distributed_table_concurrently of the table drops the leftovers
  * first.
+ *
+ * The trigger creation and the switch wait for their lock at most
+ * SF_CDC_LOCK_WAIT_MS at a time (see sf_cdc_begin_locked), so that a long
+ * transaction on the table does not queue everybody behind them.
  *
  * A table without a primary key or replica identity index cannot have its
  * changes replayed by key: it is distributed by the blocking conversion,
