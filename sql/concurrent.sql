@@ -121,6 +121,23 @@ INSERT INTO cdc_ri SELECT i, i, 'c' FROM generate_series(1, 40) i;
 SELECT create_distributed_table_concurrently('cdc_ri', 'a', shard_count => 2);
 SELECT count(*) FROM cdc_ri;
 
+-- a row a worker rejects during the copy: the same clean failure as
+-- create_distributed_table (the workers have a stricter domain)
+CREATE DOMAIN cdc_dom AS text;
+SELECT server_name, result FROM run_command_on_workers(
+  $$CREATE DOMAIN public.cdc_dom AS text CHECK (length(VALUE) < 5)$$) ORDER BY 1;
+CREATE TABLE cdc_late (id int PRIMARY KEY, v cdc_dom);
+INSERT INTO cdc_late SELECT i, repeat('x', i) FROM generate_series(1, 8) i;
+\set VERBOSITY terse
+SELECT create_distributed_table('cdc_late', 'id', shard_count => 2);
+SELECT create_distributed_table_concurrently('cdc_late', 'id', shard_count => 2);
+\set VERBOSITY default
+SELECT * FROM cdc_state('cdc_late');
+SELECT server_name, result FROM run_command_on_workers(
+  $$DROP DOMAIN public.cdc_dom$$) ORDER BY 1;
+DROP TABLE cdc_late;
+DROP DOMAIN cdc_dom;
+
 -- failures injected in every phase of the job: the table is unchanged
 CREATE TABLE cdc_f (id int PRIMARY KEY, v text);
 INSERT INTO cdc_f SELECT i, 'v' || i FROM generate_series(1, 100) i;
