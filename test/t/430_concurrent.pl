@@ -36,7 +36,9 @@ my ($coord, @workers) = ShardfdwCluster::start(
 	coordinator_conf => "shardfdw.recovery_interval = 0\nmax_worker_processes = 16\n");
 
 # ---------------------------------------------------------------- writers
-# One transaction: the same change to table T and to its local copy T_local.
+# One transaction: the same change to table T and to its local copy T_local
+# (insert, update, update of the key, which is the distribution column, or
+# delete).
 sub write_script
 {
 	my ($t, $ids) = @_;
@@ -45,7 +47,7 @@ sub write_script
 	print $fh <<"EOS";
 \\set id random(1, $ids)
 \\set v random(1, 1000000)
-\\set op random(1, 3)
+\\set op random(1, 4)
 BEGIN;
 \\if :op = 1
 SELECT nextval('${t}_seq') AS nid \\gset
@@ -54,6 +56,10 @@ INSERT INTO ${t}_local VALUES (:nid, :v, 'w');
 \\elif :op = 2
 UPDATE $t SET v = v + 1, note = 'u' WHERE id = :id;
 UPDATE ${t}_local SET v = v + 1, note = 'u' WHERE id = :id;
+\\elif :op = 3
+SELECT nextval('${t}_seq') AS nid \\gset
+UPDATE $t SET id = :nid, note = 'k' WHERE id = :id;
+UPDATE ${t}_local SET id = :nid, note = 'k' WHERE id = :id;
 \\else
 DELETE FROM $t WHERE id = :id;
 DELETE FROM ${t}_local WHERE id = :id;
