@@ -260,7 +260,7 @@ sub wait_job_gone
 	is($coord->safe_psql('shardfdw', $state_sql), $expect_clean,
 		'and the table is intact, nothing left behind');
 }
-my $fw = start_writers('ft', 3000, 2, 3600);
+my $fw = start_writers('ft', 3000, 1, 3600);
 
 my $usable_sql = q{
 BEGIN;
