@@ -176,6 +176,22 @@ SELECT count(*) FROM pg_class WHERE relname ~ '^shardfdw_(new|changes)_';
 SELECT create_distributed_table_concurrently('cdc_l', 'id', shard_count => 2);
 SELECT count(*) FROM cdc_l;
 SELECT count(*) FROM pg_class WHERE relname ~ '^shardfdw_(new|changes)_';
+-- ... and by create_distributed_table, whose validation would refuse the
+-- leftover triggers
+CREATE TABLE cdc_l2 (id int PRIMARY KEY);
+INSERT INTO cdc_l2 SELECT generate_series(1, 20);
+DO $$BEGIN
+  EXECUTE format('CREATE UNLOGGED TABLE shardfdw_changes_%s (id int)', 'cdc_l2'::regclass::oid);
+  EXECUTE format('CREATE TRIGGER shardfdw_changes_%s_i AFTER INSERT ON cdc_l2'
+                 ' REFERENCING NEW TABLE AS sf_new FOR EACH STATEMENT'
+                 ' EXECUTE FUNCTION shardfdw.concurrent_distribution_log(%L, %L)',
+                 'cdc_l2'::regclass::oid,
+                 format('public.shardfdw_changes_%s', 'cdc_l2'::regclass::oid), 'id');
+END$$;
+INSERT INTO cdc_l2 VALUES (21);
+SELECT create_distributed_table('cdc_l2', 'id', shard_count => 2);
+SELECT count(*) FROM cdc_l2;
+SELECT count(*) FROM pg_class WHERE relname ~ '^shardfdw_(new|changes)_';
 
 -- clean up
 SELECT undistribute_table('cdc_col');
@@ -185,7 +201,8 @@ SELECT undistribute_table('cdc_nokey');
 SELECT undistribute_table('cdc_ri');
 SELECT undistribute_table('cdc_f');
 SELECT undistribute_table('cdc_l');
-DROP TABLE cdc_t, cdc_big, cdc_big_local, cdc_col, cdc_other, cdc_nokey, cdc_ri, cdc_f, cdc_l;
+SELECT undistribute_table('cdc_l2');
+DROP TABLE cdc_t, cdc_big, cdc_big_local, cdc_col, cdc_other, cdc_nokey, cdc_ri, cdc_f, cdc_l, cdc_l2;
 DROP FUNCTION cdc_state(regclass);
 SELECT server_name, result FROM run_command_on_workers(
   $$SELECT count(*) FROM pg_class WHERE relname ~ '^cdc_'$$) ORDER BY 1;

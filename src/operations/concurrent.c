@@ -333,6 +333,18 @@ sf_cdc_drop_leftovers(Oid relid)
 }
 
 /*
+ * Drop what an interrupted create_distributed_table_concurrently of relid
+ * left behind (see sf_cdc_drop_leftovers), for create_distributed_table:
+ * it holds an ACCESS EXCLUSIVE lock on relid, so no job of relid runs.
+ * Connected to SPI.
+ */
+bool
+sf_concurrent_drop_leftovers(Oid relid)
+{
+	return sf_cdc_drop_leftovers(relid);
+}
+
+/*
  * Take the job's session lock on the table (SHARE UPDATE EXCLUSIVE: no
  * DDL, no second distribution; reads and writes go on), if the table
  * exists.  In a transaction.  An abort releases session locks too.

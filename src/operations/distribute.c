@@ -874,6 +874,11 @@ sf_create_distributed_table(FunctionCallInfo fcinfo, bool concurrent_fallback)
 	LockRelationOid(relid, AccessExclusiveLock);
 
 	SPI_connect();
+	/* (the triggers of an interrupted concurrent attempt would be refused) */
+	if (sf_concurrent_drop_leftovers(relid))
+		ereport(NOTICE,
+				(errmsg("dropped what an interrupted create_distributed_table_concurrently of table \"%s\" left behind",
+						get_rel_name(relid))));
 	sf_plan_distribution(&plan, relid, column, method, colocate_with,
 						 shardcount_given, shardcount);
 	if (concurrent_fallback)

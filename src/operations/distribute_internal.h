@@ -57,6 +57,9 @@ extern void sf_distribution_create_shards(SfDistributePlan *plan);
 extern void sf_distribution_copy_rows(SfDistributePlan *plan);
 extern void sf_distribution_switch(SfDistributePlan *plan);
 
+/* in concurrent.c: leftovers of an interrupted concurrent distribution */
+extern bool sf_concurrent_drop_leftovers(Oid relid);
+
 /* the shared entry point (blocking conversion) */
 extern void sf_create_distributed_table(FunctionCallInfo fcinfo,
 										bool concurrent_fallback);

@@ -14,7 +14,9 @@
 #   a plain local table equal to its copy, it takes writes, and nothing is
 #   left on the coordinator (new parent, change log, triggers, catalog rows)
 #   or on the workers (shard tables, prepared transactions);
-# - finally it distributes under the same writes.
+# - finally it distributes under the same writes;
+# - after a coordinator crash in the middle (nothing could clean up), the
+#   table still works and the next attempt drops the leftovers first.
 use strict;
 use warnings;
 
@@ -295,7 +297,8 @@ my %kinds;
 # the caller sleeping in the job's fault point $point, in the background
 sub start_sleeping_caller
 {
-	my ($point, $appname) = @_;
+	my ($point, $appname, $table) = @_;
+	$table //= 'ft';
 	my ($cin, $cout, $cerr) = ('', '', '');
 	my $offset = -s $coord->logfile;
 	my $h = IPC::Run::start(
@@ -305,7 +308,7 @@ sub start_sleeping_caller
 			'-c', "SET shardfdw.test_fault_point = '$point'",
 			'-c', "SET shardfdw.test_fault_action = 'sleep'",
 			'-c', "SET shardfdw.test_fault_sleep = '60s'",
-			'-c', "SELECT create_distributed_table_concurrently('ft', 'id', shard_count => 2)"
+			'-c', "SELECT create_distributed_table_concurrently('$table', 'id', shard_count => 2)"
 		],
 		'<', \$cin, '>', \$cout, '2>', \$cerr);
 	$coord->wait_for_log(qr/fault point "\Q$point\E" reached/, $offset);
@@ -371,5 +374,42 @@ $fw->{h}->finish;
 unlike(${ $fw->{err} }, qr/aborted/, 'no write of the fault loop failed');
 unlike(${ $fw->{err} }, qr/ERROR/, 'no error reported by the writers');
 is(diff_count('ft'), '0', 'ft equals its local copy');
+
+# ---------------------------------------------------------------- crash
+# The coordinator crashes while the job catches up: nothing could clean up,
+# so the triggers, the change log, the new parent and the shards stay; the
+# table keeps working, and the next attempt drops them first.
+create_tables('cr', 1000);
+{
+	my ($caller, $cerr) = start_sleeping_caller('concurrent-catch-up', 'cdc_caller', 'cr');
+	$coord->stop('immediate');
+	$caller->finish;
+	$coord->start;
+	my $left = $coord->safe_psql(
+		'shardfdw', q{
+SELECT (SELECT count(*) FROM pg_class WHERE relname ~ '^shardfdw_(new|changes)_')
+     + (SELECT count(*) FROM pg_trigger WHERE tgrelid = 'cr'::regclass)});
+	ok($left > 0, "the crash left the concurrent distribution's objects ($left)");
+	$coord->safe_psql(
+		'shardfdw', q{
+UPDATE cr SET v = v + 1 WHERE id < 10;
+UPDATE cr_local SET v = v + 1 WHERE id < 10;
+DELETE FROM cr WHERE id = 20;
+DELETE FROM cr_local WHERE id = 20;});
+	is(diff_count('cr'), '0', 'the table still takes writes');
+	($ret, $out, $err) = $coord->psql('shardfdw',
+		"SELECT create_distributed_table_concurrently('cr', 'id', shard_count => 2)",
+		stdout => \$out, stderr => \$err);
+	is($ret, 0, 'the next attempt distributes the table') or diag($err);
+	is($coord->safe_psql(
+			'shardfdw', q{
+SELECT concat_ws('|',
+  (SELECT count(*) FROM pg_class WHERE relname ~ '^shardfdw_(new|changes)_'),
+  (SELECT count(*) FROM pg_trigger WHERE tgrelid = 'cr'::regclass),
+  (SELECT string_agg(result, ',' ORDER BY server_name) FROM run_command_on_workers(
+     $$SELECT count(*) FROM pg_class WHERE relname ~ '^cr_\d+$' AND relkind = 'r'$$)))}),
+		'0|0|1,1', 'after dropping what the crash left: no leftovers, one table per shard');
+	is(diff_count('cr'), '0', 'cr equals its local copy');
+}
 
 done_testing();
