@@ -42,8 +42,8 @@
  * query cancel); when the job's process exits on FATAL (SIGTERM,
  * pg_terminate_backend), in a before_shmem_exit callback.  If even
  * that could not run (coordinator crash, unreachable worker), the next
- * create_distributed_table_concurrently of the table drops the leftovers
- * first.
+ * create_distributed_table_concurrently or create_distributed_table of the
+ * table drops the leftovers first.
  *
  * The trigger creation and the switch wait for their lock at most
  * SF_CDC_LOCK_WAIT_MS at a time (see sf_cdc_begin_locked), so that a long
