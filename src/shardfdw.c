@@ -45,6 +45,7 @@ _PG_init(void)
 	sf_jobs_init();
 	sf_move_init();
 	sf_rebalance_init();
+	sf_concurrent_init();
 
 	MarkGUCPrefixReserved("shardfdw");
 }
