@@ -13,10 +13,11 @@
 #    its local copy (checksums), and the longest write transaction (the
 #    longest write stall) and the longest read are printed.
 #    Then a move next to a 3 s reader: its cutover backs off and retries.
-# 2. Interruptions, each SHARDFDW_MOVE_LOOPS times (default 6): an error
-#    injected at every fault point of the move; the move cancelled
-#    (pg_cancel_backend, statement_timeout) or its job terminated
-#    (pg_terminate_backend) while it pauses at a fault point, in turn; and,
+# 2. Interruptions: SHARDFDW_MOVE_LOOPS times (default 6) an error
+#    injected at every fault point of the move; as often, the move cancelled
+#    (pg_cancel_backend, statement_timeout, in turn), and half as often its
+#    job terminated (pg_terminate_backend), while it pauses at a fault
+#    point; and,
 #    SHARDFDW_MOVE_KILL_LOOPS times (default 2), the source worker, the
 #    target worker or the coordinator killed (immediate stop) while the move
 #    pauses at one of the fault points, in turn.  After each:
@@ -338,8 +339,8 @@ sub start_paused_move
 	return $h;
 }
 
-# cancels
-for my $k (1 .. $loops)
+# cancels (two rounds in three) and job terminations (one in three)
+for my $k (1 .. int($loops * 3 / 2))
 {
 	my $point = $points[ $k % 4 ];    # before the cutover commits
 	my $mode = $k % 2 ? 'force_logical' : 'block_writes';
