@@ -81,6 +81,10 @@ extern int	sf_hash_remainder(Oid hashfn, Oid collation, Datum value,
 extern char *sf_shard_query_sql(Query *query, int shardindex,
 								ParamListInfo params, Oid *serverid,
 								bool for_plan);
+extern char *sf_shard_query_sql_params(Query *query, int shardindex,
+									   ParamListInfo params, Oid *serverid,
+									   int *nparams, Oid **types,
+									   char ***values);
 extern bool sf_shard_tasks(Query *q, List *shards, List **tasks,
 						   char **first_sql, Oid *first_server);
 

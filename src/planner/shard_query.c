@@ -27,6 +27,7 @@
 #include "postgres.h"
 
 #include "access/table.h"
+#include "access/transam.h"
 #include "catalog/pg_class.h"
 #include "connection.h"
 #include "metadata.h"
@@ -47,8 +48,22 @@ typedef struct ShardRewriteContext
 	ParamListInfo params;		/* values of external Params, or NULL */
 } ShardRewriteContext;
 
+/* State of keep_params_mutator */
+typedef struct KeepParamsContext
+{
+	ShardRewriteContext *shard;	/* values of external Params */
+	int		   *newid;			/* by original paramid - 1: new paramid or 0 */
+	int			maxid;			/* size of newid */
+	int			nparams;		/* parameters of the statement sent */
+	Oid		   *types;			/* their types */
+	char	  **values;			/* their values as text (NULL: NULL) */
+} KeepParamsContext;
+
 static bool rewrite_rtes_walker(Node *node, ShardRewriteContext *ctx);
 static Node *replace_params_mutator(Node *node, ShardRewriteContext *ctx);
+static Node *keep_params_mutator(Node *node, KeepParamsContext *ctx);
+static ParamExternData *fetch_param(Param *p, ParamListInfo params,
+									ParamExternData *workspace);
 
 /*
  * Do a shard's attributes match its parent's (number, names, dropped)?
@@ -144,23 +159,11 @@ replace_params_mutator(Node *node, ShardRewriteContext *ctx)
 	if (IsA(node, Param) && ((Param *) node)->paramkind == PARAM_EXTERN)
 	{
 		Param	   *p = (Param *) node;
-		ParamListInfo params = ctx->params;
-		ParamExternData *prm = NULL;
 		ParamExternData workspace;
+		ParamExternData *prm = fetch_param(p, ctx->params, &workspace);
 		int16		typlen;
 		bool		typbyval;
 
-		if (params != NULL && p->paramid > 0 && p->paramid <= params->numParams)
-		{
-			if (params->paramFetch != NULL)
-				prm = params->paramFetch(params, p->paramid, false, &workspace);
-			else
-				prm = &params->params[p->paramid - 1];
-		}
-		if (prm == NULL || !OidIsValid(prm->ptype) || prm->ptype != p->paramtype)
-			ereport(ERROR,
-					(errcode(ERRCODE_UNDEFINED_PARAMETER),
-					 errmsg("no value found for parameter %d", p->paramid)));
 		get_typlenbyval(p->paramtype, &typlen, &typbyval);
 		return (Node *) makeConst(p->paramtype, p->paramtypmod, p->paramcollid,
 								  typlen,
@@ -169,6 +172,74 @@ replace_params_mutator(Node *node, ShardRewriteContext *ctx)
 								  prm->isnull, typbyval);
 	}
 	return expression_tree_mutator(node, replace_params_mutator, ctx);
+}
+
+/* The value of external Param p (ERROR if there is none). */
+static ParamExternData *
+fetch_param(Param *p, ParamListInfo params, ParamExternData *workspace)
+{
+	ParamExternData *prm = NULL;
+
+	if (params != NULL && p->paramid > 0 && p->paramid <= params->numParams)
+	{
+		if (params->paramFetch != NULL)
+			prm = params->paramFetch(params, p->paramid, false, workspace);
+		else
+			prm = &params->params[p->paramid - 1];
+	}
+	if (prm == NULL || !OidIsValid(prm->ptype) || prm->ptype != p->paramtype)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_PARAMETER),
+				 errmsg("no value found for parameter %d", p->paramid)));
+	return prm;
+}
+
+/*
+ * Renumber the external Params $1..$n in order of first appearance and
+ * collect their types and text values.  A Param whose type a worker may not
+ * know by OID (not built in) or that has a typmod becomes a literal, as in
+ * replace_params_mutator.
+ */
+static Node *
+keep_params_mutator(Node *node, KeepParamsContext *ctx)
+{
+	if (node == NULL)
+		return NULL;
+	if (IsA(node, Query))
+		return (Node *) query_tree_mutator((Query *) node,
+										   keep_params_mutator, ctx, 0);
+	if (IsA(node, Param) && ((Param *) node)->paramkind == PARAM_EXTERN)
+	{
+		Param	   *p = (Param *) node;
+		Param	   *np;
+		ParamExternData workspace;
+		ParamExternData *prm;
+
+		if (p->paramtype >= FirstGenbkiObjectId || p->paramtypmod != -1 ||
+			p->paramid <= 0 || p->paramid > ctx->maxid)
+			return replace_params_mutator(node, ctx->shard);
+		if (ctx->newid[p->paramid - 1] == 0)
+		{
+			Oid			outfunc;
+			bool		isvarlena;
+			int			i = ctx->nparams++;
+
+			prm = fetch_param(p, ctx->shard->params, &workspace);
+			ctx->newid[p->paramid - 1] = ctx->nparams;
+			ctx->types[i] = p->paramtype;
+			if (prm->isnull)
+				ctx->values[i] = NULL;
+			else
+			{
+				getTypeOutputInfo(p->paramtype, &outfunc, &isvarlena);
+				ctx->values[i] = OidOutputFunctionCall(outfunc, prm->value);
+			}
+		}
+		np = (Param *) copyObject(p);
+		np->paramid = ctx->newid[p->paramid - 1];
+		return (Node *) np;
+	}
+	return expression_tree_mutator(node, keep_params_mutator, ctx);
 }
 
 /*
@@ -215,5 +286,60 @@ sf_shard_query_sql(Query *query, int shardindex, ParamListInfo params,
 	PG_END_TRY();
 
 	*serverid = ctx.serverid;
+	return sql;
+}
+
+/*
+ * The SQL text of query for shard index shardindex with its external
+ * Params as parameters $1..$n of the statement sent (renumbered in order of
+ * appearance; Params of types not built in become literals), for a worker
+ * prepared statement: *nparams, *types and *values (text, NULL for NULL,
+ * produced under the remote sessions' settings) describe them.  Sets
+ * *serverid like sf_shard_query_sql; errors are ERRORs.
+ */
+char *
+sf_shard_query_sql_params(Query *query, int shardindex, ParamListInfo params,
+						  Oid *serverid, int *nparams, Oid **types,
+						  char ***values)
+{
+	ShardRewriteContext ctx;
+	KeepParamsContext kctx;
+	Query	   *q = copyObject(query);
+	char	   *sql;
+	int			nestlevel;
+
+	ctx.shardindex = shardindex;
+	ctx.serverid = InvalidOid;
+	ctx.for_plan = false;
+	ctx.failed = false;
+	ctx.params = params;
+
+	(void) rewrite_rtes_walker((Node *) q, &ctx);
+	if (ctx.failed || !OidIsValid(ctx.serverid))
+		elog(ERROR, "no shard found for shard index %d", shardindex);
+
+	kctx.shard = &ctx;
+	kctx.maxid = params ? params->numParams : 0;
+	kctx.newid = palloc0(sizeof(int) * (kctx.maxid + 1));
+	kctx.nparams = 0;
+	kctx.types = palloc(sizeof(Oid) * (kctx.maxid + 1));
+	kctx.values = palloc(sizeof(char *) * (kctx.maxid + 1));
+
+	nestlevel = sf_set_transmission_modes();
+	PG_TRY();
+	{
+		q = (Query *) keep_params_mutator((Node *) q, &kctx);
+		sql = pg_get_querydef(q, false);
+	}
+	PG_FINALLY();
+	{
+		sf_reset_transmission_modes(nestlevel);
+	}
+	PG_END_TRY();
+
+	*serverid = ctx.serverid;
+	*nparams = kctx.nparams;
+	*types = kctx.types;
+	*values = kctx.values;
 	return sql;
 }
