@@ -989,6 +989,13 @@ sf_send_statement(SfConn *conn, const char *sql, int nparams,
 		entry->uses++;
 	}
 
+	/* tests: the worker session loses its statements behind our back */
+	if (entry != NULL && entry->name != NULL &&
+		shardfdw_test_fault_point != NULL &&
+		strcmp(shardfdw_test_fault_point, "discard-remote-statements") == 0)
+		statement_command(conn, conn->xact_depth > 0 ? "DEALLOCATE ALL" :
+						  "DISCARD ALL");
+
 	sf_remote_error_context[0] = '\0';
 	if (!conn->wrote && !sf_command_is_read_only(sql))
 		conn->wrote = true;
