@@ -118,6 +118,17 @@ static SfErrorRewriter sf_error_rewriter = NULL;
 
 static HTAB *sf_connections = NULL;
 
+/* current_user_mapping's cache: (user, server) -> a copy of the mapping */
+typedef struct SfUserMappingCacheEntry
+{
+	Oid			userid;
+	Oid			serverid;
+	UserMapping *user;
+} SfUserMappingCacheEntry;
+
+static List *sf_user_mappings = NIL;	/* in sf_user_mapping_cxt */
+static MemoryContext sf_user_mapping_cxt = NULL;
+
 /* PG_DIAG_CONTEXT of the last error re-raised by sf_report_error */
 static char sf_remote_error_context[1024];
 static bool sf_xact_registered = false;
@@ -368,6 +379,20 @@ open_connection(ForeignServer *server, UserMapping *user)
 	return pgconn;
 }
 
+/* Register the transaction and invalidation callbacks, once. */
+static void
+register_callbacks(void)
+{
+	if (!sf_xact_registered)
+	{
+		RegisterXactCallback(sf_xact_callback, NULL);
+		RegisterSubXactCallback(sf_subxact_callback, NULL);
+		CacheRegisterSyscacheCallback(FOREIGNSERVEROID, sf_inval_callback, 0);
+		CacheRegisterSyscacheCallback(USERMAPPINGOID, sf_inval_callback, 0);
+		sf_xact_registered = true;
+	}
+}
+
 /*
  * Give a new remote session the settings every command relies on.
  */
@@ -399,14 +424,7 @@ connection_entry(UserMapping *user)
 		sf_connections = hash_create("shardfdw connections", 8, &ctl,
 									 HASH_ELEM | HASH_BLOBS);
 	}
-	if (!sf_xact_registered)
-	{
-		RegisterXactCallback(sf_xact_callback, NULL);
-		RegisterSubXactCallback(sf_subxact_callback, NULL);
-		CacheRegisterSyscacheCallback(FOREIGNSERVEROID, sf_inval_callback, 0);
-		CacheRegisterSyscacheCallback(USERMAPPINGOID, sf_inval_callback, 0);
-		sf_xact_registered = true;
-	}
+	register_callbacks();
 
 	conn = hash_search(sf_connections, &user->umid, HASH_ENTER, &found);
 	if (!found)
@@ -515,12 +533,56 @@ sf_get_connection(UserMapping *user)
 }
 
 /*
+ * The user mapping of the current user (or PUBLIC) for a server, from a
+ * small cache in front of GetUserMapping (which reads two catalogs and
+ * rebuilds the options list each time); the cache is emptied when any
+ * SERVER or USER MAPPING changes (sf_inval_callback).  The result belongs
+ * to the cache: valid until the next invalidation.
+ */
+static UserMapping *
+current_user_mapping(Oid serverid)
+{
+	Oid			userid = GetUserId();
+	ListCell   *lc;
+	UserMapping *user;
+	MemoryContext old;
+
+	foreach(lc, sf_user_mappings)
+	{
+		SfUserMappingCacheEntry *e = lfirst(lc);
+
+		if (e->userid == userid && e->serverid == serverid)
+			return e->user;
+	}
+	register_callbacks();
+	if (sf_user_mapping_cxt == NULL)
+		sf_user_mapping_cxt = AllocSetContextCreate(TopMemoryContext,
+													"shardfdw user mappings",
+													ALLOCSET_SMALL_SIZES);
+	user = GetUserMapping(userid, serverid);
+	old = MemoryContextSwitchTo(sf_user_mapping_cxt);
+	{
+		SfUserMappingCacheEntry *e = palloc(sizeof(SfUserMappingCacheEntry));
+
+		e->userid = userid;
+		e->serverid = serverid;
+		e->user = palloc(sizeof(UserMapping));
+		*e->user = *user;
+		e->user->options = copyObject(user->options);
+		sf_user_mappings = lappend(sf_user_mappings, e);
+		user = e->user;
+	}
+	MemoryContextSwitchTo(old);
+	return user;
+}
+
+/*
  * The connection to a server for the current user (or PUBLIC mapping).
  */
 SfConn *
 sf_get_connection_for_server(Oid serverid)
 {
-	return sf_get_connection(GetUserMapping(GetUserId(), serverid));
+	return sf_get_connection(current_user_mapping(serverid));
 }
 
 /*
@@ -541,7 +603,7 @@ sf_get_connection_for_server(Oid serverid)
 SfConn *
 sf_get_connection_single_statement(Oid serverid, bool *autocommit)
 {
-	UserMapping *user = GetUserMapping(GetUserId(), serverid);
+	UserMapping *user = current_user_mapping(serverid);
 	SfConn	   *conn;
 	char	   *tzsync;
 
@@ -796,7 +858,7 @@ sf_exec_query(SfConn *conn, const char *sql, int nparams,
  * Prepared statements of a connection (sf_send_statement).
  *
  * A statement is identified by its text, its parameter types and the
- * caller's variant string (the router passes its result types, so that a
+ * caller's variant bytes (the router passes its result types, so that a
  * statement whose result changed type after ALTER TABLE is a new one
  * instead of a "cached plan must not change result type" error).  The first
  * time a statement is sent it goes as the unnamed statement (one round
@@ -822,16 +884,15 @@ sf_exec_query(SfConn *conn, const char *sql, int nparams,
 /* The cache key of a statement, in buf. */
 static void
 statement_key(StringInfo buf, const char *sql, int nparams, const Oid *types,
-			  const char *variant)
+			  const void *variant, int variant_len)
 {
-	int			i;
-
 	appendBinaryStringInfo(buf, sql, strlen(sql) + 1);
-	for (i = 0; i < nparams; i++)
-		appendStringInfo(buf, "%u,", types[i]);
-	appendStringInfoChar(buf, '|');
-	if (variant)
-		appendStringInfoString(buf, variant);
+	appendBinaryStringInfo(buf, (const char *) &nparams, sizeof(int));
+	if (nparams > 0)
+		appendBinaryStringInfo(buf, (const char *) types,
+							   sizeof(Oid) * nparams);
+	if (variant_len > 0)
+		appendBinaryStringInfo(buf, variant, variant_len);
 }
 
 /*
@@ -886,7 +947,7 @@ statement_remove(SfConn *conn, SfRemoteStmt *entry, bool deallocate)
  */
 static SfRemoteStmt *
 statement_lookup(SfConn *conn, const char *sql, int nparams, const Oid *types,
-				 const char *variant)
+				 const void *variant, int variant_len)
 {
 	StringInfoData key;
 	uint64		hash;
@@ -910,7 +971,7 @@ statement_lookup(SfConn *conn, const char *sql, int nparams, const Oid *types,
 	}
 
 	initStringInfo(&key);
-	statement_key(&key, sql, nparams, types, variant);
+	statement_key(&key, sql, nparams, types, variant, variant_len);
 	hash = DatumGetUInt64(hash_any_extended((unsigned char *) key.data,
 											key.len, 0));
 	entry = hash_search(conn->stmts, &hash, HASH_FIND, NULL);
@@ -948,8 +1009,8 @@ statement_lookup(SfConn *conn, const char *sql, int nparams, const Oid *types,
 /*
  * Send a statement with parameters (text values, NULL for SQL NULL) of the
  * given types (built-in type OIDs: the worker must know them), through the
- * connection's prepared statements (see above); variant (may be NULL)
- * distinguishes statements of the same text.  With
+ * connection's prepared statements (see above); variant (variant_len bytes,
+ * may be 0) distinguishes statements of the same text.  With
  * shardfdw.max_cached_remote_statements = 0 this is a plain
  * parameterized query.  Read the result with sf_get_statement_result, with
  * the same arguments.
@@ -957,7 +1018,7 @@ statement_lookup(SfConn *conn, const char *sql, int nparams, const Oid *types,
 void
 sf_send_statement(SfConn *conn, const char *sql, int nparams,
 				  const Oid *types, const char *const *values,
-				  const char *variant)
+				  const void *variant, int variant_len)
 {
 	SfRemoteStmt *entry = NULL;
 	int			ok;
@@ -966,7 +1027,8 @@ sf_send_statement(SfConn *conn, const char *sql, int nparams,
 	conn->sent_stmt = NULL;
 	if (shardfdw_max_cached_remote_statements > 0)
 	{
-		entry = statement_lookup(conn, sql, nparams, types, variant);
+		entry = statement_lookup(conn, sql, nparams, types, variant,
+								 variant_len);
 		if (entry->name == NULL && entry->uses > 0)
 		{
 			char		name[NAMEDATALEN];
@@ -1047,7 +1109,7 @@ statement_error_is_stale(PGresult *res, bool *gone)
 PGresult *
 sf_get_statement_result(SfConn *conn, const char *sql, int nparams,
 						const Oid *types, const char *const *values,
-						const char *variant)
+						const void *variant, int variant_len)
 {
 	SfRemoteStmt *entry = conn->sent_stmt;
 	PGresult   *res = sf_get_result(conn, sql);
@@ -1092,7 +1154,8 @@ sf_get_statement_result(SfConn *conn, const char *sql, int nparams,
 		statement_command(conn, cmd);
 		pfree(cmd);
 	}
-	sf_send_statement(conn, sql, nparams, types, values, variant);
+	sf_send_statement(conn, sql, nparams, types, values, variant,
+					  variant_len);
 	return sf_get_result(conn, sql);
 }
 
@@ -1681,6 +1744,11 @@ sf_inval_callback(Datum arg, int cacheid, uint32 hashvalue)
 {
 	HASH_SEQ_STATUS scan;
 	SfConn	   *conn;
+
+	/* any change may change which mapping applies to whom */
+	if (sf_user_mapping_cxt != NULL)
+		MemoryContextReset(sf_user_mapping_cxt);
+	sf_user_mappings = NIL;
 
 	if (sf_connections == NULL)
 		return;

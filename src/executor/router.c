@@ -78,8 +78,9 @@ typedef struct SfRouterScanState
 	int			nparams;		/* its parameters */
 	Oid		   *param_types;	/* their types (built in) */
 	char	  **param_values;	/* their values as text, NULL for NULL */
-	char	   *variant;		/* output column types: tells statements
-								 * of the same text apart */
+	int32	   *variant;		/* output column types and typmods: tell
+								 * statements of the same text apart */
+	int			variant_len;	/* its size in bytes */
 	MemoryContextCallback res_cleanup;	/* frees res on error */
 } SfRouterScanState;
 
@@ -424,14 +425,13 @@ router_begin(CustomScanState *node, EState *estate, int eflags)
 
 	if (state->remote_sql != NULL)
 	{
-		StringInfoData variant;
-
-		initStringInfo(&variant);
+		state->variant = palloc(sizeof(int32) * 2 * tupdesc->natts);
+		state->variant_len = sizeof(int32) * 2 * tupdesc->natts;
 		for (i = 0; i < tupdesc->natts; i++)
-			appendStringInfo(&variant, "%u/%d,",
-							 TupleDescAttr(tupdesc, i)->atttypid,
-							 TupleDescAttr(tupdesc, i)->atttypmod);
-		state->variant = variant.data;
+		{
+			state->variant[2 * i] = (int32) TupleDescAttr(tupdesc, i)->atttypid;
+			state->variant[2 * i + 1] = TupleDescAttr(tupdesc, i)->atttypmod;
+		}
 	}
 
 	state->infuncs = palloc(sizeof(FmgrInfo) * tupdesc->natts);
@@ -617,11 +617,11 @@ router_run_statement(SfRouterScanState *state)
 	sf_send_statement(conn, state->remote_sql, state->nparams,
 					  state->param_types,
 					  (const char *const *) state->param_values,
-					  state->variant);
+					  state->variant, state->variant_len);
 	res = sf_get_statement_result(conn, state->remote_sql, state->nparams,
 								  state->param_types,
 								  (const char *const *) state->param_values,
-								  state->variant);
+								  state->variant, state->variant_len);
 	router_take_result(state, conn, res, state->remote_sql);
 	state->executed = true;
 	state->current = 0;
