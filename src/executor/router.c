@@ -140,6 +140,26 @@ router_create_state(CustomScan *cscan)
 	state->stable_exprs = list_nth(priv, SfRouterStable);
 	state->stable_base = intVal(list_nth(priv, SfRouterStableBase));
 	state->prune_exprs = list_nth(priv, SfRouterPruneExprs);
+	if (strVal(list_nth(priv, SfRouterRemoteSql))[0] != '\0')
+	{
+		List	   *params = list_nth(priv, SfRouterRemoteParams);
+		ListCell   *lc;
+		int			i = 0;
+
+		state->remote_sql = strVal(list_nth(priv, SfRouterRemoteSql));
+		state->nparams = list_length(params);
+		state->param_types = palloc(sizeof(Oid) * (state->nparams + 1));
+		state->param_values = palloc(sizeof(char *) * (state->nparams + 1));
+		foreach(lc, params)
+		{
+			List	   *p = lfirst(lc);
+
+			state->param_types[i] = (Oid) intVal(linitial(p));
+			state->param_values[i] = list_length(p) > 1 ?
+				strVal(lsecond(p)) : NULL;
+			i++;
+		}
+	}
 	return (Node *) state;
 }
 
@@ -407,16 +427,23 @@ router_begin(CustomScanState *node, EState *estate, int eflags)
 		if ((eflags & EXEC_FLAG_EXPLAIN_ONLY) || estate->es_instrument != 0 ||
 			shardfdw_max_cached_remote_statements <= 0)
 		{
+			state->remote_sql = NULL;
 			if (state->sql == NULL)
 				state->sql = sf_shard_query_sql(state->query, state->shardindex,
 												estate->es_param_list_info,
 												&state->serverid, false);
 		}
+		else if (state->remote_sql != NULL)
+		{
+			/* the plan made it: constants as parameters */
+		}
 		else if (state->sql == NULL)
 			state->remote_sql =
 				sf_shard_query_sql_params(state->query, state->shardindex,
 										  estate->es_param_list_info,
-										  &state->serverid, &state->nparams,
+										  shardfdw_parameterize_literals,
+										  false, &state->serverid,
+										  &state->nparams,
 										  &state->param_types,
 										  &state->param_values);
 		else

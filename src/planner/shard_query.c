@@ -29,6 +29,7 @@
 #include "access/table.h"
 #include "access/transam.h"
 #include "catalog/pg_class.h"
+#include "catalog/pg_type.h"
 #include "connection.h"
 #include "metadata.h"
 #include "nodes/makefuncs.h"
@@ -52,9 +53,13 @@ typedef struct ShardRewriteContext
 typedef struct KeepParamsContext
 {
 	ShardRewriteContext *shard;	/* values of external Params */
+	bool		literals;		/* constants become parameters too */
 	int		   *newid;			/* by original paramid - 1: new paramid or 0 */
 	int			maxid;			/* size of newid */
+	List	   *consts;			/* constants made parameters, by new
+								 * paramid - 1 (NULL for Params) */
 	int			nparams;		/* parameters of the statement sent */
+	int			size;			/* room in types and values */
 	Oid		   *types;			/* their types */
 	char	  **values;			/* their values as text (NULL: NULL) */
 } KeepParamsContext;
@@ -195,10 +200,66 @@ fetch_param(Param *p, ParamListInfo params, ParamExternData *workspace)
 }
 
 /*
+ * Append a parameter of the statement sent; returns its number.
+ */
+static int
+add_param(KeepParamsContext *ctx, Oid type, bool isnull, Datum value,
+		  Const *c)
+{
+	int			i = ctx->nparams++;
+
+	if (ctx->nparams > ctx->size)
+	{
+		ctx->size = Max(8, ctx->size * 2);
+		ctx->types = ctx->types ? repalloc(ctx->types, sizeof(Oid) * ctx->size) :
+			palloc(sizeof(Oid) * ctx->size);
+		ctx->values = ctx->values ?
+			repalloc(ctx->values, sizeof(char *) * ctx->size) :
+			palloc(sizeof(char *) * ctx->size);
+	}
+	ctx->types[i] = type;
+	if (isnull)
+		ctx->values[i] = NULL;
+	else
+	{
+		Oid			outfunc;
+		bool		isvarlena;
+
+		getTypeOutputInfo(type, &outfunc, &isvarlena);
+		ctx->values[i] = OidOutputFunctionCall(outfunc, value);
+	}
+	ctx->consts = lappend(ctx->consts, c);
+	return ctx->nparams;
+}
+
+/*
+ * May this constant travel as a parameter?  Only when the worker's
+ * statement means exactly the same with a parameter of the constant's
+ * type: a built-in type (its OID is the same on workers), no typmod (a
+ * parameter has none), not unknown, not boolean (true / false shape the
+ * worker's plan and never vary much).
+ */
+static bool
+const_as_param(Const *c)
+{
+	return c->consttype < FirstGenbkiObjectId && c->consttypmod == -1 &&
+		c->consttype != UNKNOWNOID && c->consttype != BOOLOID &&
+		get_typtype(c->consttype) != TYPTYPE_PSEUDO;
+}
+
+/*
  * Renumber the external Params $1..$n in order of first appearance and
- * collect their types and text values.  A Param whose type a worker may not
- * know by OID (not built in) or that has a typmod becomes a literal, as in
- * replace_params_mutator.
+ * collect their types and text values; with literals, constants become
+ * parameters too (equal constants share one, so that expressions the
+ * worker must find equal, such as a GROUP BY expression and its use in
+ * the target list or HAVING, stay equal).  A Param whose type a worker may
+ * not know by OID (not built in) or that has a typmod becomes a literal, as
+ * in replace_params_mutator.  Constants stay literals where the deparser
+ * or the worker's parser need one: arguments of functions printed in SQL
+ * syntax (EXTRACT(field FROM ...), ...), all but the first argument of a
+ * function printed as a cast (the typmod of a length coercion such as
+ * ::varchar(2)), and the ON CONFLICT clause (a partial unique index is
+ * inferred from its predicate's constants).
  */
 static Node *
 keep_params_mutator(Node *node, KeepParamsContext *ctx)
@@ -206,38 +267,81 @@ keep_params_mutator(Node *node, KeepParamsContext *ctx)
 	if (node == NULL)
 		return NULL;
 	if (IsA(node, Query))
-		return (Node *) query_tree_mutator((Query *) node,
-										   keep_params_mutator, ctx, 0);
+	{
+		Query	   *q = (Query *) node;
+		OnConflictExpr *onconflict = q->onConflict;
+		bool		literals = ctx->literals;
+
+		q->onConflict = NULL;
+		q = query_tree_mutator(q, keep_params_mutator, ctx, 0);
+		if (onconflict != NULL)
+		{
+			ctx->literals = false;
+			q->onConflict = (OnConflictExpr *)
+				keep_params_mutator((Node *) onconflict, ctx);
+			ctx->literals = literals;
+		}
+		return (Node *) q;
+	}
 	if (IsA(node, Param) && ((Param *) node)->paramkind == PARAM_EXTERN)
 	{
 		Param	   *p = (Param *) node;
 		Param	   *np;
-		ParamExternData workspace;
-		ParamExternData *prm;
 
 		if (p->paramtype >= FirstGenbkiObjectId || p->paramtypmod != -1 ||
 			p->paramid <= 0 || p->paramid > ctx->maxid)
 			return replace_params_mutator(node, ctx->shard);
 		if (ctx->newid[p->paramid - 1] == 0)
 		{
-			Oid			outfunc;
-			bool		isvarlena;
-			int			i = ctx->nparams++;
+			ParamExternData workspace;
+			ParamExternData *prm = fetch_param(p, ctx->shard->params,
+											   &workspace);
 
-			prm = fetch_param(p, ctx->shard->params, &workspace);
-			ctx->newid[p->paramid - 1] = ctx->nparams;
-			ctx->types[i] = p->paramtype;
-			if (prm->isnull)
-				ctx->values[i] = NULL;
-			else
-			{
-				getTypeOutputInfo(p->paramtype, &outfunc, &isvarlena);
-				ctx->values[i] = OidOutputFunctionCall(outfunc, prm->value);
-			}
+			ctx->newid[p->paramid - 1] =
+				add_param(ctx, p->paramtype, prm->isnull, prm->value, NULL);
 		}
 		np = (Param *) copyObject(p);
 		np->paramid = ctx->newid[p->paramid - 1];
 		return (Node *) np;
+	}
+	if (IsA(node, Const) && ctx->literals && const_as_param((Const *) node))
+	{
+		Const	   *c = (Const *) node;
+		Param	   *np = makeNode(Param);
+		ListCell   *lc;
+		int			id = 0;
+
+		foreach(lc, ctx->consts)
+			if (lfirst(lc) != NULL && equal(lfirst(lc), c))
+				id = foreach_current_index(lc) + 1;
+		if (id == 0)
+			id = add_param(ctx, c->consttype, c->constisnull, c->constvalue,
+						   c);
+		np->paramkind = PARAM_EXTERN;
+		np->paramid = id;
+		np->paramtype = c->consttype;
+		np->paramtypmod = -1;
+		np->paramcollid = c->constcollid;
+		np->location = -1;
+		return (Node *) np;
+	}
+	if (IsA(node, FuncExpr) &&
+		((FuncExpr *) node)->funcformat != COERCE_EXPLICIT_CALL)
+	{
+		FuncExpr   *f = (FuncExpr *) copyObject(node);
+		ListCell   *lc;
+
+		/*
+		 * A cast shows only its first argument (a length coercion's typmod
+		 * must stay a constant to be printed); SQL syntax shows constant
+		 * arguments as keywords.
+		 */
+		foreach(lc, f->args)
+			if (!IsA(lfirst(lc), Const) ||
+				(f->funcformat != COERCE_SQL_SYNTAX &&
+				 foreach_current_index(lc) == 0))
+				lfirst(lc) = keep_params_mutator(lfirst(lc), ctx);
+		return (Node *) f;
 	}
 	return expression_tree_mutator(node, keep_params_mutator, ctx);
 }
@@ -291,16 +395,18 @@ sf_shard_query_sql(Query *query, int shardindex, ParamListInfo params,
 
 /*
  * The SQL text of query for shard index shardindex with its external
- * Params as parameters $1..$n of the statement sent (renumbered in order of
- * appearance; Params of types not built in become literals), for a worker
- * prepared statement: *nparams, *types and *values (text, NULL for NULL,
- * produced under the remote sessions' settings) describe them.  Sets
- * *serverid like sf_shard_query_sql; errors are ERRORs.
+ * Params (and, with literals, its constants: see keep_params_mutator) as
+ * parameters $1..$n of the statement sent, for a worker prepared
+ * statement: *nparams, *types and *values (text, NULL for NULL, produced
+ * under the remote sessions' settings) describe them.  Params of types not
+ * built in become literals.  Sets *serverid like sf_shard_query_sql; with
+ * for_plan, returns NULL when the shard cannot be used, otherwise that is
+ * an ERROR.
  */
 char *
 sf_shard_query_sql_params(Query *query, int shardindex, ParamListInfo params,
-						  Oid *serverid, int *nparams, Oid **types,
-						  char ***values)
+						  bool literals, bool for_plan, Oid *serverid,
+						  int *nparams, Oid **types, char ***values)
 {
 	ShardRewriteContext ctx;
 	KeepParamsContext kctx;
@@ -310,20 +416,23 @@ sf_shard_query_sql_params(Query *query, int shardindex, ParamListInfo params,
 
 	ctx.shardindex = shardindex;
 	ctx.serverid = InvalidOid;
-	ctx.for_plan = false;
+	ctx.for_plan = for_plan;
 	ctx.failed = false;
 	ctx.params = params;
 
 	(void) rewrite_rtes_walker((Node *) q, &ctx);
 	if (ctx.failed || !OidIsValid(ctx.serverid))
+	{
+		if (for_plan)
+			return NULL;
 		elog(ERROR, "no shard found for shard index %d", shardindex);
+	}
 
+	memset(&kctx, 0, sizeof(kctx));
 	kctx.shard = &ctx;
+	kctx.literals = literals;
 	kctx.maxid = params ? params->numParams : 0;
 	kctx.newid = palloc0(sizeof(int) * (kctx.maxid + 1));
-	kctx.nparams = 0;
-	kctx.types = palloc(sizeof(Oid) * (kctx.maxid + 1));
-	kctx.values = palloc(sizeof(char *) * (kctx.maxid + 1));
 
 	nestlevel = sf_set_transmission_modes();
 	PG_TRY();

@@ -12,6 +12,7 @@
  */
 #include "postgres.h"
 
+#include "connection.h"
 #include "nodes/nodeFuncs.h"
 #include "planner.h"
 #include "planner_internal.h"
@@ -35,6 +36,9 @@ sf_plan_single_shard(Query *parse, RouterContext *ctx, List *preeval)
 	char	   *sql = "";
 	Oid			pinhashfn = InvalidOid;
 	bool		ok;
+	char	   *remote_sql = NULL;
+	List	   *remote_params = NIL;
+	List	   *private;
 
 	if (list_length(ctx->pins) != 1)
 	{
@@ -89,21 +93,52 @@ sf_plan_single_shard(Query *parse, RouterContext *ctx, List *preeval)
 	/*
 	 * With the shard known now, deparse once (and check that the shard can
 	 * be used); with Params, the executor deparses with their values.
+	 * Without, the constants may become parameters of the statement sent
+	 * (remote_sql, remote_params), and the SQL with literals is only made
+	 * for EXPLAIN.
 	 */
 	if (shardindex >= 0)
 	{
-		sql = sf_shard_query_sql(parse, shardindex, NULL, &serverid, true);
-		if (sql == NULL)
-			return NULL;
-		if (ctx->has_params || preeval != NIL)
-			sql = "";
+		if (!ctx->has_params && preeval == NIL &&
+			shardfdw_parameterize_literals &&
+			shardfdw_max_cached_remote_statements > 0)
+		{
+			int			nparams;
+			Oid		   *types;
+			char	  **values;
+			int			i;
+
+			remote_sql = sf_shard_query_sql_params(parse, shardindex, NULL,
+												   true, true, &serverid,
+												   &nparams, &types, &values);
+			if (remote_sql == NULL)
+				return NULL;
+			for (i = 0; i < nparams; i++)
+				remote_params = lappend(remote_params, values[i] == NULL ?
+										list_make1(makeInteger((int) types[i])) :
+										list_make2(makeInteger((int) types[i]),
+												   makeString(values[i])));
+		}
+		else
+		{
+			sql = sf_shard_query_sql(parse, shardindex, NULL, &serverid, true);
+			if (sql == NULL)
+				return NULL;
+			if (ctx->has_params || preeval != NIL)
+				sql = "";
+		}
 	}
 
+	private = sf_make_private(parse, sql, shardindex, serverid, pin,
+							  pinhashfn, ctx, SF_STRATEGY_ROUTER, NIL,
+							  preeval, NIL);
+	if (remote_sql != NULL)
+	{
+		lfirst(list_nth_cell(private, SfRouterRemoteSql)) =
+			makeString(remote_sql);
+		lfirst(list_nth_cell(private, SfRouterRemoteParams)) = remote_params;
+	}
 	return sf_make_distributed_stmt(parse, ctx, scan_tlist, colnames,
-								 sf_make_private(parse, sql, shardindex,
-											  serverid, pin, pinhashfn,
-											  ctx, SF_STRATEGY_ROUTER, NIL,
-											  preeval, NIL),
-								 NULL, NULL);
+									private, NULL, NULL);
 }
 
