@@ -344,7 +344,7 @@ RETURNS SETOF record
 AS 'MODULE_PATHNAME', 'shardfdw_cached_remote_statements'
 LANGUAGE C STRICT;
 COMMENT ON FUNCTION shardfdw.cached_remote_statements()
-  IS 'statements of this session''s worker connections: server, prepared statement name on the worker (NULL: sent once, not prepared yet), times sent, SQL text with its parameter types';
+  IS 'statements of this session''s worker connections: server, prepared statement name on the worker (NULL: sent once, not prepared yet), times sent, SQL text with $n parameters';
 
 --
 -- Two-phase commit and recovery (connection + transaction layer)
