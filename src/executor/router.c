@@ -24,6 +24,7 @@
 #include "postgres.h"
 
 #include "access/xact.h"
+#include "catalog/pg_type.h"
 #include "commands/explain.h"
 #include "connection.h"
 #include "executor.h"
@@ -76,6 +77,8 @@ typedef struct SfRouterScanState
 								 * parameters $1..$n, or NULL to send sql
 								 * with literals */
 	int			nparams;		/* its parameters */
+	int		   *param_preeval;	/* by parameter: k when its value is the
+								 * k-th (from 1) of preeval, else 0 */
 	Oid		   *param_types;	/* their types (built in) */
 	char	  **param_values;	/* their values as text, NULL for NULL */
 	int32	   *variant;		/* output column types and typmods: tell
@@ -150,13 +153,17 @@ router_create_state(CustomScan *cscan)
 		state->nparams = list_length(params);
 		state->param_types = palloc(sizeof(Oid) * (state->nparams + 1));
 		state->param_values = palloc(sizeof(char *) * (state->nparams + 1));
+		state->param_preeval = palloc0(sizeof(int) * (state->nparams + 1));
 		foreach(lc, params)
 		{
 			List	   *p = lfirst(lc);
 
 			state->param_types[i] = (Oid) intVal(linitial(p));
-			state->param_values[i] = list_length(p) > 1 ?
-				strVal(lsecond(p)) : NULL;
+			state->param_values[i] = NULL;
+			if (list_length(p) > 1 && IsA(lsecond(p), Integer))
+				state->param_preeval[i] = intVal(lsecond(p));
+			else if (list_length(p) > 1)
+				state->param_values[i] = strVal(lsecond(p));
 			i++;
 		}
 	}
@@ -294,6 +301,48 @@ router_compute_insert_values(SfRouterScanState *state, EState *estate,
 }
 
 /*
+ * The values of a one-row INSERT computed here (nextval(), now(), ...),
+ * once, as the text of the parameters the plan's worker statement has for
+ * them (param_preeval).
+ */
+static void
+router_preeval_params(SfRouterScanState *state)
+{
+	ExprContext *econtext = state->css.ss.ps.ps_ExprContext;
+	ListCell   *lc;
+	int			nestlevel = -1;
+
+	foreach(lc, state->preeval)
+	{
+		TargetEntry *pe = lfirst(lc);
+		ExprState  *es = ExecInitExpr(pe->expr, &state->css.ss.ps);
+		Oid			type = exprType((Node *) pe->expr);
+		bool		isnull;
+		Datum		value = ExecEvalExprSwitchContext(es, econtext, &isnull);
+		char	   *text = NULL;
+		int			i;
+
+		if (!isnull)
+		{
+			Oid			outfunc;
+			bool		isvarlena;
+
+			/* text that means the same on workers (DateStyle etc.) */
+			if (nestlevel < 0 && type != INT8OID && type != INT4OID &&
+				type != INT2OID && type != NUMERICOID && type != TEXTOID)
+				nestlevel = sf_set_transmission_modes();
+			getTypeOutputInfo(type, &outfunc, &isvarlena);
+			text = OidOutputFunctionCall(outfunc, value);
+		}
+		for (i = 0; i < state->nparams; i++)
+			if (state->param_preeval[i] == foreach_current_index(lc) + 1)
+				state->param_values[i] = text;
+	}
+	if (nestlevel >= 0)
+		sf_reset_transmission_modes(nestlevel);
+}
+
+/*
  * Multi-shard pruning by values of Params ("dist = $1", "dist = ANY ($1)"):
  * keep the shards the value, or one of the array's non-NULL elements,
  * hashes to, for every such conjunct (NULL keeps none: the conjunct is
@@ -415,10 +464,6 @@ router_begin(CustomScanState *node, EState *estate, int eflags)
 												  value, isnull,
 												  state->shardcount);
 		}
-		/* values of a one-row INSERT computed here */
-		if (state->preeval != NIL)
-			router_compute_insert_values(state, estate, eflags);
-
 		/*
 		 * Executed for real (not under EXPLAIN), the statement goes through
 		 * the connection's prepared statements, with the Params as
@@ -426,16 +471,30 @@ router_begin(CustomScanState *node, EState *estate, int eflags)
 		 */
 		if ((eflags & EXEC_FLAG_EXPLAIN_ONLY) || estate->es_instrument != 0 ||
 			shardfdw_max_cached_remote_statements <= 0)
-		{
 			state->remote_sql = NULL;
+
+		if (state->remote_sql != NULL)
+		{
+			/* the plan made it: constants (and INSERT values) parameters */
+			if (state->preeval != NIL)
+				router_preeval_params(state);
+		}
+		else if (state->preeval != NIL)
+			/* values of a one-row INSERT computed here */
+			router_compute_insert_values(state, estate, eflags);
+
+		if (state->remote_sql != NULL)
+		{
+			/* done */
+		}
+		else if ((eflags & EXEC_FLAG_EXPLAIN_ONLY) ||
+				 estate->es_instrument != 0 ||
+				 shardfdw_max_cached_remote_statements <= 0)
+		{
 			if (state->sql == NULL)
 				state->sql = sf_shard_query_sql(state->query, state->shardindex,
 												estate->es_param_list_info,
 												&state->serverid, false);
-		}
-		else if (state->remote_sql != NULL)
-		{
-			/* the plan made it: constants as parameters */
 		}
 		else if (state->sql == NULL)
 			state->remote_sql =
@@ -445,7 +504,7 @@ router_begin(CustomScanState *node, EState *estate, int eflags)
 										  false, &state->serverid,
 										  &state->nparams,
 										  &state->param_types,
-										  &state->param_values);
+										  &state->param_values, 0, NULL);
 		else
 			state->remote_sql = state->sql;
 	}

@@ -75,7 +75,9 @@ enum SfRouterPrivateIndex
 								 * SQL with its constants as parameters $n
 								 * (shardfdw.parameterize_literals), or "" */
 	SfRouterRemoteParams,		/* List of (Integer type OID [, String text
-								 * value]), one per $n (no value: NULL) */
+								 * value | Integer k]), one per $n (no value:
+								 * NULL; k: the value of the k-th (from 1)
+								 * SfRouterPreEval expression) */
 	SfRouterPrivateCount
 };
 
@@ -91,7 +93,8 @@ extern char *sf_shard_query_sql_params(Query *query, int shardindex,
 									   ParamListInfo params, bool literals,
 									   bool for_plan, Oid *serverid,
 									   int *nparams, Oid **types,
-									   char ***values);
+									   char ***values, int maxparam,
+									   int **origin);
 extern bool sf_shard_tasks(Query *q, List *shards, List **tasks,
 						   char **first_sql, Oid *first_server);
 

@@ -54,6 +54,10 @@ typedef struct KeepParamsContext
 {
 	ShardRewriteContext *shard;	/* values of external Params */
 	bool		literals;		/* constants become parameters too */
+	bool		no_values;		/* Params have no values yet: origin says
+								 * which Param each parameter is */
+	int		   *origin;			/* by new paramid - 1: original paramid, or
+								 * 0 for a constant (with no_values) */
 	int		   *newid;			/* by original paramid - 1: new paramid or 0 */
 	int			maxid;			/* size of newid */
 	List	   *consts;			/* constants made parameters, by new
@@ -217,6 +221,13 @@ add_param(KeepParamsContext *ctx, Oid type, bool isnull, Datum value,
 			repalloc(ctx->values, sizeof(char *) * ctx->size) :
 			palloc(sizeof(char *) * ctx->size);
 	}
+	if (ctx->no_values)
+	{
+		ctx->origin = ctx->origin ?
+			repalloc(ctx->origin, sizeof(int) * ctx->size) :
+			palloc(sizeof(int) * ctx->size);
+		ctx->origin[i] = 0;
+	}
 	ctx->types[i] = type;
 	if (isnull)
 		ctx->values[i] = NULL;
@@ -291,7 +302,15 @@ keep_params_mutator(Node *node, KeepParamsContext *ctx)
 		if (p->paramtype >= FirstGenbkiObjectId || p->paramtypmod != -1 ||
 			p->paramid <= 0 || p->paramid > ctx->maxid)
 			return replace_params_mutator(node, ctx->shard);
-		if (ctx->newid[p->paramid - 1] == 0)
+		if (ctx->newid[p->paramid - 1] == 0 && ctx->no_values)
+		{
+			int			id = add_param(ctx, p->paramtype, true, (Datum) 0,
+									   NULL);
+
+			ctx->origin[id - 1] = p->paramid;
+			ctx->newid[p->paramid - 1] = id;
+		}
+		else if (ctx->newid[p->paramid - 1] == 0)
 		{
 			ParamExternData workspace;
 			ParamExternData *prm = fetch_param(p, ctx->shard->params,
@@ -402,11 +421,18 @@ sf_shard_query_sql(Query *query, int shardindex, ParamListInfo params,
  * built in become literals.  Sets *serverid like sf_shard_query_sql; with
  * for_plan, returns NULL when the shard cannot be used, otherwise that is
  * an ERROR.
+ *
+ * With origin (not NULL), the Params $1..$maxparam have no values yet
+ * (params is ignored; they must be of built-in types without typmod): the
+ * parameters made from them get NULL values, and (*origin)[i] gives the
+ * original paramid of parameter i + 1 (0 for a constant), for the caller
+ * to fill in later.
  */
 char *
 sf_shard_query_sql_params(Query *query, int shardindex, ParamListInfo params,
 						  bool literals, bool for_plan, Oid *serverid,
-						  int *nparams, Oid **types, char ***values)
+						  int *nparams, Oid **types, char ***values,
+						  int maxparam, int **origin)
 {
 	ShardRewriteContext ctx;
 	KeepParamsContext kctx;
@@ -431,7 +457,8 @@ sf_shard_query_sql_params(Query *query, int shardindex, ParamListInfo params,
 	memset(&kctx, 0, sizeof(kctx));
 	kctx.shard = &ctx;
 	kctx.literals = literals;
-	kctx.maxid = params ? params->numParams : 0;
+	kctx.no_values = (origin != NULL);
+	kctx.maxid = origin ? maxparam : params ? params->numParams : 0;
 	kctx.newid = palloc0(sizeof(int) * (kctx.maxid + 1));
 
 	nestlevel = sf_set_transmission_modes();
@@ -450,5 +477,7 @@ sf_shard_query_sql_params(Query *query, int shardindex, ParamListInfo params,
 	*nparams = kctx.nparams;
 	*types = kctx.types;
 	*values = kctx.values;
+	if (origin)
+		*origin = kctx.origin;
 	return sql;
 }
