@@ -926,6 +926,7 @@ statement_remove(SfConn *conn, SfRemoteStmt *entry, bool deallocate)
 	if (conn->sent_stmt == entry)
 		conn->sent_stmt = NULL;
 	dlist_delete(&entry->lru_node);
+	pfree(entry->key);
 	(void) hash_search(conn->stmts, &entry->hash, HASH_REMOVE, NULL);
 	conn->nstmts--;
 	if (name != NULL && deallocate)
