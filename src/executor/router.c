@@ -4,16 +4,23 @@
  *	  Executor of router plans: a CustomScan that sends the whole statement
  *	  to the worker holding its shard and returns the worker's rows.
  *
- * The statement is sent once, as one simple-protocol query with literals
- * (no cursor, no FETCH), on the connection the FDW uses for that server, so
- * it runs in the same remote transaction and sees the transaction's own
- * writes.  The whole result is read at the first call; rows are converted
- * from text with the input functions of the scan's output columns.
+ * The statement is sent once (no cursor, no FETCH), on the connection the
+ * FDW uses for that server, so it runs in the same remote transaction and
+ * sees the transaction's own writes (or, when it is the whole local
+ * transaction, in the worker's implicit transaction).  A router statement
+ * goes through the connection's prepared statements (sf_send_statement):
+ * its Params, the one-row INSERT values computed here and its constants
+ * (shardfdw.parameterize_literals) are parameters $1..$n, so the worker
+ * prepares it once per connection.  Under EXPLAIN, and with
+ * shardfdw.max_cached_remote_statements = 0, it is sent with literals;
+ * multi-shard tasks always are.  The whole result is read at the first
+ * call; rows are converted from text with the input functions of the
+ * scan's output columns.
  *
  * The shard is known from the plan when the statement pinned it with
- * constants; when it pinned it with a parameter, the parameter's value picks
- * the shard when the scan starts and the SQL is deparsed then, with every
- * parameter as a literal.
+ * constants (the plan then holds the worker SQL); when it pinned it with a
+ * parameter, the parameter's value picks the shard when the scan starts and
+ * the SQL is deparsed then.
  *
  * Under EXPLAIN ANALYZE, before the statement itself, the worker runs
  * EXPLAIN ANALYZE of the same SQL inside a savepoint that is rolled back, so
