@@ -335,6 +335,16 @@ REVOKE ALL ON FUNCTION create_reference_table(regclass) FROM PUBLIC;
 -- Distributed planner and executor (planner layer)
 --
 -- (planner objects go here)
+-- The statements this session's worker connections keep prepared for
+-- router statements (shardfdw.max_cached_remote_statements).
+CREATE FUNCTION shardfdw.cached_remote_statements(
+    OUT server_name text, OUT statement_name text, OUT uses bigint,
+    OUT statement text)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'shardfdw_cached_remote_statements'
+LANGUAGE C STRICT;
+COMMENT ON FUNCTION shardfdw.cached_remote_statements()
+  IS 'statements of this session''s worker connections: server, prepared statement name on the worker (NULL: sent once, not prepared yet), times sent, SQL text with $n parameters';
 
 --
 -- Two-phase commit and recovery (connection + transaction layer)

@@ -36,6 +36,7 @@
 #include "commands/defrem.h"
 #include "connection.h"
 #include "fdw_option.h"
+#include "funcapi.h"
 #include "shardfdw.h"
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
@@ -44,6 +45,8 @@
 #include "utils/builtins.h"
 #include "utils/datetime.h"
 #include "utils/float.h"
+#include "common/hashfn.h"
+#include "lib/ilist.h"
 #include "utils/guc.h"
 #include "utils/hsearch.h"
 #include "utils/inval.h"
@@ -81,19 +84,57 @@ struct SfConn
 	bool		prepared;		/* PREPARE TRANSACTION prepared_gid done,
 								 * COMMIT/ROLLBACK PREPARED still to send */
 	char		prepared_gid[SF_GID_MAX];	/* valid while prepared */
+	WaitEventSet *wait_set;		/* latch, postmaster death and the socket
+								 * (kept while connected) */
+	int			wait_socket_pos;	/* position of the socket event in it */
+	HTAB	   *stmts;			/* SfRemoteStmt by key hash, NULL until used */
+	MemoryContext stmt_cxt;		/* memory of stmts and their keys */
+	dlist_head	stmt_lru;		/* stmts, most recently used first */
+	int			nstmts;			/* entries in stmts */
+	struct SfRemoteStmt *sent_stmt; /* entry of the statement in flight sent
+									 * by sf_send_statement, or NULL */
 };
 
+/*
+ * A statement the connection sent with sf_send_statement: seen once (sent
+ * as the unnamed statement), or prepared on the worker under "name".
+ */
+typedef struct SfRemoteStmt
+{
+	uint64		hash;			/* hash key: hash of key */
+	char	   *key;			/* SQL text, NUL, parameter types and variant */
+	Size		keylen;
+	char	   *name;			/* worker statement name, NULL if not
+								 * prepared (yet) */
+	uint64		uses;			/* times sent */
+	dlist_node	lru_node;		/* in SfConn.stmt_lru */
+} SfRemoteStmt;
+
 int			shardfdw_connect_timeout = 10;
+int			shardfdw_max_cached_remote_statements = 256;
 
 /* maps shard names in workers' messages to the coordinator's (metadata) */
 static SfErrorRewriter sf_error_rewriter = NULL;
 
 static HTAB *sf_connections = NULL;
 
+/* current_user_mapping's cache: (user, server) -> a copy of the mapping */
+typedef struct SfUserMappingCacheEntry
+{
+	Oid			userid;
+	Oid			serverid;
+	UserMapping *user;
+} SfUserMappingCacheEntry;
+
+static List *sf_user_mappings = NIL;	/* in sf_user_mapping_cxt */
+static MemoryContext sf_user_mapping_cxt = NULL;
+
 /* PG_DIAG_CONTEXT of the last error re-raised by sf_report_error */
 static char sf_remote_error_context[1024];
 static bool sf_xact_registered = false;
 
+static void session_setup(SfConn *conn);
+static char *timezone_sync_command(SfConn *conn);
 static void sf_xact_callback(XactEvent event, void *arg);
 static void sf_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 								SubTransactionId parentSubid, void *arg);
@@ -112,11 +153,36 @@ sf_connection_init(void)
 							10, 0, 3600,
 							PGC_USERSET, GUC_UNIT_S,
 							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("shardfdw.max_cached_remote_statements",
+							"Statements each worker connection keeps prepared for router statements.",
+							"A statement text sent a second time on a connection is prepared on the worker and reused, so the worker plans it once; the least recently used ones are deallocated beyond this number.  0 prepares nothing.",
+							&shardfdw_max_cached_remote_statements,
+							256, 0, 100000,
+							PGC_USERSET, 0,
+							NULL, NULL, NULL);
+}
+
+/* Forget the connection's prepared statements (the worker's are gone). */
+static void
+forget_statements(SfConn *conn)
+{
+	if (conn->stmt_cxt)
+		MemoryContextDelete(conn->stmt_cxt);
+	conn->stmt_cxt = NULL;
+	conn->stmts = NULL;
+	dlist_init(&conn->stmt_lru);
+	conn->nstmts = 0;
+	conn->sent_stmt = NULL;
 }
 
 static void
 disconnect(SfConn *conn)
 {
+	if (conn->wait_set)
+		FreeWaitEventSet(conn->wait_set);
+	conn->wait_set = NULL;
+	forget_statements(conn);
 	if (conn->pgconn)
 		PQfinish(conn->pgconn);
 	conn->pgconn = NULL;
@@ -154,6 +220,47 @@ wait_for_socket(PGconn *pgconn, bool for_write, long timeout_ms)
 		CHECK_FOR_INTERRUPTS();
 	}
 	return !(rc & WL_TIMEOUT);
+}
+
+/*
+ * Wait until the connection's socket is readable, reacting to interrupts,
+ * with a wait event set kept for the life of the connection (creating one
+ * per wait costs three system calls more than the wait itself).
+ */
+static void
+conn_wait_readable(SfConn *conn)
+{
+	WaitEvent	event;
+
+	if (conn->wait_set == NULL)
+	{
+		WaitEventSet *set = CreateWaitEventSet(TopMemoryContext, 3);
+
+		PG_TRY();
+		{
+			(void) AddWaitEventToSet(set, WL_LATCH_SET, PGINVALID_SOCKET,
+									 MyLatch, NULL);
+			(void) AddWaitEventToSet(set, WL_EXIT_ON_PM_DEATH,
+									 PGINVALID_SOCKET, NULL, NULL);
+			conn->wait_socket_pos =
+				AddWaitEventToSet(set, WL_SOCKET_READABLE,
+								  PQsocket(conn->pgconn), NULL, NULL);
+		}
+		PG_CATCH();
+		{
+			FreeWaitEventSet(set);
+			PG_RE_THROW();
+		}
+		PG_END_TRY();
+		conn->wait_set = set;
+	}
+	if (WaitEventSetWait(conn->wait_set, -1, &event, 1,
+						 PG_WAIT_EXTENSION) > 0 &&
+		(event.events & WL_LATCH_SET))
+	{
+		ResetLatch(MyLatch);
+		CHECK_FOR_INTERRUPTS();
+	}
 }
 
 /*
@@ -272,6 +379,32 @@ open_connection(ForeignServer *server, UserMapping *user)
 	return pgconn;
 }
 
+/* Register the transaction and invalidation callbacks, once. */
+static void
+register_callbacks(void)
+{
+	if (!sf_xact_registered)
+	{
+		RegisterXactCallback(sf_xact_callback, NULL);
+		RegisterSubXactCallback(sf_subxact_callback, NULL);
+		CacheRegisterSyscacheCallback(FOREIGNSERVEROID, sf_inval_callback, 0);
+		CacheRegisterSyscacheCallback(USERMAPPINGOID, sf_inval_callback, 0);
+		sf_xact_registered = true;
+	}
+}
+
+/*
+ * Give a new remote session the settings every command relies on.
+ */
+static void
+session_setup(SfConn *conn)
+{
+	sf_exec_command(conn,
+					"SET search_path = pg_catalog; SET DateStyle = ISO; "
+					"SET IntervalStyle = postgres; SET extra_float_digits = 3; "
+					"SET default_transaction_isolation = 'read committed'");
+}
+
 /*
  * The cache entry of a user mapping, connected and idle (anything in flight
  * drained), with or without a remote transaction.
@@ -291,14 +424,7 @@ connection_entry(UserMapping *user)
 		sf_connections = hash_create("shardfdw connections", 8, &ctl,
 									 HASH_ELEM | HASH_BLOBS);
 	}
-	if (!sf_xact_registered)
-	{
-		RegisterXactCallback(sf_xact_callback, NULL);
-		RegisterSubXactCallback(sf_subxact_callback, NULL);
-		CacheRegisterSyscacheCallback(FOREIGNSERVEROID, sf_inval_callback, 0);
-		CacheRegisterSyscacheCallback(USERMAPPINGOID, sf_inval_callback, 0);
-		sf_xact_registered = true;
-	}
+	register_callbacks();
 
 	conn = hash_search(sf_connections, &user->umid, HASH_ENTER, &found);
 	if (!found)
@@ -342,10 +468,7 @@ connection_entry(UserMapping *user)
 								  ObjectIdGetDatum(user->umid));
 		conn->pgconn = open_connection(server, user);
 		conn->xact_depth = 0;
-		sf_exec_command(conn,
-						"SET search_path = pg_catalog; SET DateStyle = ISO; "
-						"SET IntervalStyle = postgres; SET extra_float_digits = 3; "
-						"SET default_transaction_isolation = 'read committed'");
+		session_setup(conn);
 	}
 
 	sf_conn_drain(conn);
@@ -410,12 +533,56 @@ sf_get_connection(UserMapping *user)
 }
 
 /*
+ * The user mapping of the current user (or PUBLIC) for a server, from a
+ * small cache in front of GetUserMapping (which reads two catalogs and
+ * rebuilds the options list each time); the cache is emptied when any
+ * SERVER or USER MAPPING changes (sf_inval_callback).  The result belongs
+ * to the cache: valid until the next invalidation.
+ */
+static UserMapping *
+current_user_mapping(Oid serverid)
+{
+	Oid			userid = GetUserId();
+	ListCell   *lc;
+	UserMapping *user;
+	MemoryContext old;
+
+	foreach(lc, sf_user_mappings)
+	{
+		SfUserMappingCacheEntry *e = lfirst(lc);
+
+		if (e->userid == userid && e->serverid == serverid)
+			return e->user;
+	}
+	register_callbacks();
+	if (sf_user_mapping_cxt == NULL)
+		sf_user_mapping_cxt = AllocSetContextCreate(TopMemoryContext,
+													"shardfdw user mappings",
+													ALLOCSET_SMALL_SIZES);
+	user = GetUserMapping(userid, serverid);
+	old = MemoryContextSwitchTo(sf_user_mapping_cxt);
+	{
+		SfUserMappingCacheEntry *e = palloc(sizeof(SfUserMappingCacheEntry));
+
+		e->userid = userid;
+		e->serverid = serverid;
+		e->user = palloc(sizeof(UserMapping));
+		*e->user = *user;
+		e->user->options = copyObject(user->options);
+		sf_user_mappings = lappend(sf_user_mappings, e);
+		user = e->user;
+	}
+	MemoryContextSwitchTo(old);
+	return user;
+}
+
+/*
  * The connection to a server for the current user (or PUBLIC mapping).
  */
 SfConn *
 sf_get_connection_for_server(Oid serverid)
 {
-	return sf_get_connection(GetUserMapping(GetUserId(), serverid));
+	return sf_get_connection(current_user_mapping(serverid));
 }
 
 /*
@@ -436,7 +603,7 @@ sf_get_connection_for_server(Oid serverid)
 SfConn *
 sf_get_connection_single_statement(Oid serverid, bool *autocommit)
 {
-	UserMapping *user = GetUserMapping(GetUserId(), serverid);
+	UserMapping *user = current_user_mapping(serverid);
 	SfConn	   *conn;
 	char	   *tzsync;
 
@@ -576,13 +743,14 @@ sf_send_query(SfConn *conn, const char *sql, int nparams,
 }
 
 /*
- * Read the results of the command in flight on a raw connection, waiting
- * interruptibly; stops early at a COPY result.  Returns the last result
- * (caller clears) or NULL if there was none; *lost is set when the
- * connection broke.  Throws only on interrupts, freeing what it holds.
+ * Read the results of the command in flight on a raw connection (conn, its
+ * cache entry, when it has one), waiting interruptibly; stops early at a
+ * COPY result.  Returns the last result (caller clears) or NULL if there
+ * was none; *lost is set when the connection broke.  Throws only on
+ * interrupts, freeing what it holds.
  */
 static PGresult *
-read_results(PGconn *pgconn, bool *lost)
+read_results(PGconn *pgconn, SfConn *conn, bool *lost)
 {
 	PGresult   *last = NULL;
 
@@ -595,7 +763,10 @@ read_results(PGconn *pgconn, bool *lost)
 
 			while (PQisBusy(pgconn) && !*lost)
 			{
-				(void) wait_for_socket(pgconn, false, -1);
+				if (conn != NULL)
+					conn_wait_readable(conn);
+				else
+					(void) wait_for_socket(pgconn, false, -1);
 				if (!PQconsumeInput(pgconn))
 					*lost = true;
 			}
@@ -635,7 +806,7 @@ PGresult *
 sf_get_result(SfConn *conn, const char *sql)
 {
 	bool		lost;
-	PGresult   *last = read_results(conn->pgconn, &lost);
+	PGresult   *last = read_results(conn->pgconn, conn, &lost);
 
 	if (last == NULL || lost)
 	{
@@ -681,6 +852,312 @@ sf_exec_query(SfConn *conn, const char *sql, int nparams,
 		PQresultStatus(res) != PGRES_TUPLES_OK)
 		sf_report_error(ERROR, res, conn, true, sql);
 	return res;
+}
+
+/*
+ * Prepared statements of a connection (sf_send_statement).
+ *
+ * A statement is identified by its text, its parameter types and the
+ * caller's variant bytes (the router passes its result types, so that a
+ * statement whose result changed type after ALTER TABLE is a new one
+ * instead of a "cached plan must not change result type" error).  The first
+ * time a statement is sent it goes as the unnamed statement (one round
+ * trip, parsed and planned by the worker as a literal statement would be);
+ * the second time it is prepared under a name first (one extra round trip,
+ * once), and from then on only executed: the worker parses it once and
+ * plans it as it plans any prepared statement (custom plans first, then a
+ * generic plan when that is no worse).  Prepared statements outlive remote
+ * transactions, committed or not, and are forgotten with the connection.
+ * At most shardfdw.max_cached_remote_statements entries are kept per
+ * connection; the least recently used one is deallocated beyond that.
+ *
+ * Statement names ("sf_stmt_N") come from the connection's statement
+ * counter, unique for the life of the connection.  A worker session that
+ * lost them (DISCARD ALL, DEALLOCATE ALL behind our back) answers
+ * "prepared statement does not exist": sf_get_statement_result then runs
+ * the session setup again and, when no remote transaction was open (the
+ * failed statement was alone in its implicit transaction: nothing ran),
+ * sends the statement again; inside a remote transaction the error stands
+ * and the connection is closed at the end of the transaction.
+ */
+
+/* The cache key of a statement, in buf. */
+static void
+statement_key(StringInfo buf, const char *sql, int nparams, const Oid *types,
+			  const void *variant, int variant_len)
+{
+	appendBinaryStringInfo(buf, sql, strlen(sql) + 1);
+	appendBinaryStringInfo(buf, (const char *) &nparams, sizeof(int));
+	if (nparams > 0)
+		appendBinaryStringInfo(buf, (const char *) types,
+							   sizeof(Oid) * nparams);
+	if (variant_len > 0)
+		appendBinaryStringInfo(buf, variant, variant_len);
+}
+
+/*
+ * Run a command of the statement cache itself (DEALLOCATE), which neither
+ * reads nor writes data.  Failures are ERRORs.
+ */
+static void
+statement_command(SfConn *conn, const char *sql)
+{
+	PGresult   *res;
+
+	sf_conn_drain(conn);
+	if (!PQsendQuery(conn->pgconn, sql))
+		report_connection_failure(conn, sql);
+	conn->in_flight = true;
+	res = sf_get_result(conn, sql);
+	if (PQresultStatus(res) != PGRES_COMMAND_OK)
+		sf_report_error(ERROR, res, conn, true, sql);
+	PQclear(res);
+}
+
+/*
+ * Remove an entry from the cache; deallocate: also drop the worker's
+ * prepared statement (a round trip).
+ */
+static void
+statement_remove(SfConn *conn, SfRemoteStmt *entry, bool deallocate)
+{
+	char	   *name = entry->name;
+
+	if (conn->sent_stmt == entry)
+		conn->sent_stmt = NULL;
+	dlist_delete(&entry->lru_node);
+	pfree(entry->key);
+	(void) hash_search(conn->stmts, &entry->hash, HASH_REMOVE, NULL);
+	conn->nstmts--;
+	if (name != NULL && deallocate)
+	{
+		char		sql[NAMEDATALEN + 16];
+
+		snprintf(sql, sizeof(sql), "DEALLOCATE %s", name);
+		pfree(name);
+		statement_command(conn, sql);
+	}
+	else if (name != NULL)
+		pfree(name);
+}
+
+/*
+ * The cache entry of a statement, created (as "seen", not prepared) if
+ * new, made the most recently used; evicts the least recently used
+ * entries beyond the limit.  The connection is idle.
+ */
+static SfRemoteStmt *
+statement_lookup(SfConn *conn, const char *sql, int nparams, const Oid *types,
+				 const void *variant, int variant_len)
+{
+	StringInfoData key;
+	uint64		hash;
+	SfRemoteStmt *entry;
+	bool		found;
+
+	if (conn->stmts == NULL)
+	{
+		HASHCTL		ctl;
+
+		conn->stmt_cxt = AllocSetContextCreate(TopMemoryContext,
+											   "shardfdw remote statements",
+											   ALLOCSET_DEFAULT_SIZES);
+		ctl.keysize = sizeof(uint64);
+		ctl.entrysize = sizeof(SfRemoteStmt);
+		ctl.hcxt = conn->stmt_cxt;
+		conn->stmts = hash_create("shardfdw remote statements", 64, &ctl,
+								  HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+		dlist_init(&conn->stmt_lru);
+		conn->nstmts = 0;
+	}
+
+	initStringInfo(&key);
+	statement_key(&key, sql, nparams, types, variant, variant_len);
+	hash = DatumGetUInt64(hash_any_extended((unsigned char *) key.data,
+											key.len, 0));
+	entry = hash_search(conn->stmts, &hash, HASH_FIND, NULL);
+	if (entry != NULL &&
+		(entry->keylen != (Size) key.len ||
+		 memcmp(entry->key, key.data, key.len) != 0))
+	{
+		/* another statement with the same hash: it makes room */
+		statement_remove(conn, entry, true);
+		entry = NULL;
+	}
+	if (entry == NULL)
+	{
+		while (conn->nstmts >= Max(shardfdw_max_cached_remote_statements, 1) &&
+			   !dlist_is_empty(&conn->stmt_lru))
+			statement_remove(conn,
+							 dlist_tail_element(SfRemoteStmt, lru_node,
+												&conn->stmt_lru),
+							 true);
+		entry = hash_search(conn->stmts, &hash, HASH_ENTER, &found);
+		entry->key = MemoryContextAlloc(conn->stmt_cxt, key.len);
+		memcpy(entry->key, key.data, key.len);
+		entry->keylen = key.len;
+		entry->name = NULL;
+		entry->uses = 0;
+		conn->nstmts++;
+	}
+	else
+		dlist_delete(&entry->lru_node);
+	dlist_push_head(&conn->stmt_lru, &entry->lru_node);
+	pfree(key.data);
+	return entry;
+}
+
+/*
+ * Send a statement with parameters (text values, NULL for SQL NULL) of the
+ * given types (built-in type OIDs: the worker must know them), through the
+ * connection's prepared statements (see above); variant (variant_len bytes,
+ * may be 0) distinguishes statements of the same text.  With
+ * shardfdw.max_cached_remote_statements = 0 this is a plain
+ * parameterized query.  Read the result with sf_get_statement_result, with
+ * the same arguments.
+ */
+void
+sf_send_statement(SfConn *conn, const char *sql, int nparams,
+				  const Oid *types, const char *const *values,
+				  const void *variant, int variant_len)
+{
+	SfRemoteStmt *entry = NULL;
+	int			ok;
+
+	sf_conn_drain(conn);
+	conn->sent_stmt = NULL;
+	if (shardfdw_max_cached_remote_statements > 0)
+	{
+		entry = statement_lookup(conn, sql, nparams, types, variant,
+								 variant_len);
+		if (entry->name == NULL && entry->uses > 0)
+		{
+			char		name[NAMEDATALEN];
+			PGresult   *res;
+
+			snprintf(name, sizeof(name), "sf_stmt_%u",
+					 sf_conn_next_statement_number(conn));
+			if (!PQsendPrepare(conn->pgconn, name, sql, nparams, types))
+				report_connection_failure(conn, sql);
+			conn->in_flight = true;
+			res = sf_get_result(conn, sql);
+			if (PQresultStatus(res) != PGRES_COMMAND_OK)
+			{
+				statement_remove(conn, entry, false);
+				sf_report_error(ERROR, res, conn, true, sql);
+			}
+			PQclear(res);
+			entry->name = MemoryContextStrdup(conn->stmt_cxt, name);
+		}
+		entry->uses++;
+	}
+
+	/* tests: the worker session loses its statements behind our back */
+	if (entry != NULL && entry->name != NULL &&
+		shardfdw_test_fault_point != NULL &&
+		strcmp(shardfdw_test_fault_point, "discard-remote-statements") == 0)
+		statement_command(conn, conn->xact_depth > 0 ? "DEALLOCATE ALL" :
+						  "DISCARD ALL");
+
+	sf_remote_error_context[0] = '\0';
+	if (!conn->wrote && !sf_command_is_read_only(sql))
+		conn->wrote = true;
+	if (entry != NULL && entry->name != NULL)
+		ok = PQsendQueryPrepared(conn->pgconn, entry->name, nparams, values,
+								 NULL, NULL, 0);
+	else
+		ok = PQsendQueryParams(conn->pgconn, sql, nparams, types, values,
+							   NULL, NULL, 0);
+	if (!ok)
+		report_connection_failure(conn, sql);
+	conn->in_flight = true;
+	conn->sent_stmt = entry;
+}
+
+/*
+ * Is res the error of a worker session that lost our prepared statement
+ * (*gone) or whose prepared statement's result changed type?
+ */
+static bool
+statement_error_is_stale(PGresult *res, bool *gone)
+{
+	const char *state;
+	const char *msg;
+
+	*gone = false;
+	if (PQresultStatus(res) != PGRES_FATAL_ERROR)
+		return false;
+	state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+	msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+	if (state == NULL)
+		return false;
+	if (strcmp(state, "26000") == 0)
+	{
+		*gone = true;
+		return true;
+	}
+	return strcmp(state, "0A000") == 0 && msg != NULL &&
+		strcmp(msg, "cached plan must not change result type") == 0;
+}
+
+/*
+ * The result of the statement sf_send_statement sent (the caller checks
+ * its status and must PQclear it).  A prepared statement the worker lost or
+ * must re-plan with another result type is forgotten and, when the failed
+ * statement ran alone in the worker's implicit transaction, sent once more
+ * (nothing ran the first time).
+ */
+PGresult *
+sf_get_statement_result(SfConn *conn, const char *sql, int nparams,
+						const Oid *types, const char *const *values,
+						const void *variant, int variant_len)
+{
+	SfRemoteStmt *entry = conn->sent_stmt;
+	PGresult   *res = sf_get_result(conn, sql);
+	bool		gone;
+	char	   *stale = NULL;
+
+	conn->sent_stmt = NULL;
+	if (entry == NULL || entry->name == NULL ||
+		!statement_error_is_stale(res, &gone))
+		return res;
+
+	/* a prepared statement that still exists must be deallocated */
+	if (!gone)
+		stale = pstrdup(entry->name);
+	statement_remove(conn, entry, false);
+	if (conn->xact_depth > 0)
+	{
+		/* the remote transaction failed: start afresh after it */
+		conn->invalidated = true;
+		return res;
+	}
+	PQclear(res);
+	if (gone)
+	{
+		/* the session was reset: settings and statements */
+		forget_statements(conn);
+		if (conn->sent_timezone)
+			free(conn->sent_timezone);
+		conn->sent_timezone = NULL;
+		session_setup(conn);
+		{
+			char	   *tz = timezone_sync_command(conn);
+
+			if (tz[0] != '\0')
+				sf_exec_command(conn, tz);
+		}
+	}
+	else
+	{
+		char	   *cmd = psprintf("DEALLOCATE %s", stale);
+
+		statement_command(conn, cmd);
+		pfree(cmd);
+	}
+	sf_send_statement(conn, sql, nparams, types, values, variant,
+					  variant_len);
+	return sf_get_result(conn, sql);
 }
 
 /*
@@ -1269,6 +1746,11 @@ sf_inval_callback(Datum arg, int cacheid, uint32 hashvalue)
 	HASH_SEQ_STATUS scan;
 	SfConn	   *conn;
 
+	/* any change may change which mapping applies to whom */
+	if (sf_user_mapping_cxt != NULL)
+		MemoryContextReset(sf_user_mapping_cxt);
+	sf_user_mappings = NIL;
+
 	if (sf_connections == NULL)
 		return;
 	hash_seq_init(&scan, sf_connections);
@@ -1329,7 +1811,7 @@ sf_run_command_on_server(Oid serverid, const char *command, char **result)
 		ExecStatusType status = PGRES_FATAL_ERROR;
 
 		if (PQsendQuery(pgconn, command))
-			res = read_results(pgconn, &lost);
+			res = read_results(pgconn, NULL, &lost);
 		if (res && !lost)
 			status = PQresultStatus(res);
 
@@ -1401,7 +1883,7 @@ sf_raw_exec(PGconn *pgconn, const char *sql)
 
 	if (!PQsendQuery(pgconn, sql))
 		return NULL;
-	res = read_results(pgconn, &lost);
+	res = read_results(pgconn, NULL, &lost);
 	if (lost && res)
 	{
 		PQclear(res);
@@ -1444,4 +1926,50 @@ void
 sf_set_error_rewriter(SfErrorRewriter rewriter)
 {
 	sf_error_rewriter = rewriter;
+}
+
+/*
+ * shardfdw.cached_remote_statements(): the statements this backend's worker
+ * connections keep (sf_send_statement), most recently used first per
+ * connection: server, worker statement name (NULL: seen once, not
+ * prepared), times sent, SQL text.
+ */
+PG_FUNCTION_INFO_V1(shardfdw_cached_remote_statements);
+
+Datum
+shardfdw_cached_remote_statements(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	HASH_SEQ_STATUS scan;
+	SfConn	   *conn;
+
+	InitMaterializedSRF(fcinfo, 0);
+	if (sf_connections == NULL)
+		return (Datum) 0;
+	hash_seq_init(&scan, sf_connections);
+	while ((conn = (SfConn *) hash_seq_search(&scan)))
+	{
+		dlist_iter	iter;
+
+		if (conn->pgconn == NULL || conn->stmts == NULL)
+			continue;
+		dlist_foreach(iter, &conn->stmt_lru)
+		{
+			SfRemoteStmt *entry = dlist_container(SfRemoteStmt, lru_node,
+												  iter.cur);
+			Datum		values[4];
+			bool		nulls[4] = {false, false, false, false};
+
+			values[0] = CStringGetTextDatum(conn->server_name);
+			if (entry->name)
+				values[1] = CStringGetTextDatum(entry->name);
+			else
+				nulls[1] = true;
+			values[2] = Int64GetDatum((int64) entry->uses);
+			values[3] = CStringGetTextDatum(entry->key);
+			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc,
+								 values, nulls);
+		}
+	}
+	return (Datum) 0;
 }

@@ -4,16 +4,23 @@
  *	  Executor of router plans: a CustomScan that sends the whole statement
  *	  to the worker holding its shard and returns the worker's rows.
  *
- * The statement is sent once, as one simple-protocol query with literals
- * (no cursor, no FETCH), on the connection the FDW uses for that server, so
- * it runs in the same remote transaction and sees the transaction's own
- * writes.  The whole result is read at the first call; rows are converted
- * from text with the input functions of the scan's output columns.
+ * The statement is sent once (no cursor, no FETCH), on the connection the
+ * FDW uses for that server, so it runs in the same remote transaction and
+ * sees the transaction's own writes (or, when it is the whole local
+ * transaction, in the worker's implicit transaction).  A router statement
+ * goes through the connection's prepared statements (sf_send_statement):
+ * its Params, the one-row INSERT values computed here and its constants
+ * (shardfdw.parameterize_literals) are parameters $1..$n, so the worker
+ * prepares it once per connection.  Under EXPLAIN, and with
+ * shardfdw.max_cached_remote_statements = 0, it is sent with literals;
+ * multi-shard tasks always are.  The whole result is read at the first
+ * call; rows are converted from text with the input functions of the
+ * scan's output columns.
  *
  * The shard is known from the plan when the statement pinned it with
- * constants; when it pinned it with a parameter, the parameter's value picks
- * the shard when the scan starts and the SQL is deparsed then, with every
- * parameter as a literal.
+ * constants (the plan then holds the worker SQL); when it pinned it with a
+ * parameter, the parameter's value picks the shard when the scan starts and
+ * the SQL is deparsed then.
  *
  * Under EXPLAIN ANALYZE, before the statement itself, the worker runs
  * EXPLAIN ANALYZE of the same SQL inside a savepoint that is rolled back, so
@@ -24,6 +31,7 @@
 #include "postgres.h"
 
 #include "access/xact.h"
+#include "catalog/pg_type.h"
 #include "commands/explain.h"
 #include "connection.h"
 #include "executor.h"
@@ -71,6 +79,18 @@ typedef struct SfRouterScanState
 	Oid		   *typioparams;	/* their type I/O parameters */
 	int32	   *typmods;		/* their typmods */
 	char	   *worker_plan;	/* EXPLAIN ANALYZE text from the worker */
+	char	   *remote_sql;		/* router: the statement sent through the
+								 * connection's prepared statements, with
+								 * parameters $1..$n, or NULL to send sql
+								 * with literals */
+	int			nparams;		/* its parameters */
+	int		   *param_preeval;	/* by parameter: k when its value is the
+								 * k-th (from 1) of preeval, else 0 */
+	Oid		   *param_types;	/* their types (built in) */
+	char	  **param_values;	/* their values as text, NULL for NULL */
+	int32	   *variant;		/* output column types and typmods: tell
+								 * statements of the same text apart */
+	int			variant_len;	/* its size in bytes */
 	MemoryContextCallback res_cleanup;	/* frees res on error */
 } SfRouterScanState;
 
@@ -82,6 +102,7 @@ static void router_rescan(CustomScanState *node);
 static void router_explain(CustomScanState *node, List *ancestors,
 						   ExplainState *es);
 static int	list_index_oid(List *list, Oid value);
+static bool statement_is_whole_transaction(EState *estate);
 
 const CustomScanMethods sf_router_scan_methods = {
 	.CustomName = "shardfdw",
@@ -129,6 +150,30 @@ router_create_state(CustomScan *cscan)
 	state->stable_exprs = list_nth(priv, SfRouterStable);
 	state->stable_base = intVal(list_nth(priv, SfRouterStableBase));
 	state->prune_exprs = list_nth(priv, SfRouterPruneExprs);
+	if (strVal(list_nth(priv, SfRouterRemoteSql))[0] != '\0')
+	{
+		List	   *params = list_nth(priv, SfRouterRemoteParams);
+		ListCell   *lc;
+		int			i = 0;
+
+		state->remote_sql = strVal(list_nth(priv, SfRouterRemoteSql));
+		state->nparams = list_length(params);
+		state->param_types = palloc(sizeof(Oid) * (state->nparams + 1));
+		state->param_values = palloc(sizeof(char *) * (state->nparams + 1));
+		state->param_preeval = palloc0(sizeof(int) * (state->nparams + 1));
+		foreach(lc, params)
+		{
+			List	   *p = lfirst(lc);
+
+			state->param_types[i] = (Oid) intVal(linitial(p));
+			state->param_values[i] = NULL;
+			if (list_length(p) > 1 && IsA(lsecond(p), Integer))
+				state->param_preeval[i] = intVal(lsecond(p));
+			else if (list_length(p) > 1)
+				state->param_values[i] = strVal(lsecond(p));
+			i++;
+		}
+	}
 	return (Node *) state;
 }
 
@@ -149,16 +194,17 @@ router_free_result(void *arg)
 }
 
 /*
- * Compute the statement's stable expressions (now(), ...) once, as extra
- * external Params after the statement's own, and make them visible to this
- * scan (pin evaluation, deparsing with parameter values).
+ * Evaluate exprs once and make their values extra external Params numbered
+ * from base (the statement's own Params, up to base - 1, are kept), visible
+ * to this scan (pin evaluation, deparsing with parameter values).
  */
 static void
-router_compute_stable(SfRouterScanState *state, EState *estate)
+router_add_params(SfRouterScanState *state, EState *estate, List *exprs,
+				  int base)
 {
 	ParamListInfo orig = estate->es_param_list_info;
 	int			norig = orig ? orig->numParams : 0;
-	int			n = state->stable_base - 1 + list_length(state->stable_exprs);
+	int			n = base - 1 + list_length(exprs);
 	ParamListInfo params = makeParamList(n);
 	ExprContext *econtext = state->css.ss.ps.ps_ExprContext;
 	ListCell   *lc;
@@ -171,7 +217,7 @@ router_compute_stable(SfRouterScanState *state, EState *estate)
 		params->params[i].pflags = 0;
 		params->params[i].ptype = InvalidOid;
 	}
-	for (i = 1; i <= norig && i < state->stable_base; i++)
+	for (i = 1; i <= norig && i < base; i++)
 	{
 		ParamExternData workspace;
 		ParamExternData *prm = orig->paramFetch ?
@@ -180,8 +226,8 @@ router_compute_stable(SfRouterScanState *state, EState *estate)
 		if (prm)
 			params->params[i - 1] = *prm;
 	}
-	i = state->stable_base - 1;
-	foreach(lc, state->stable_exprs)
+	i = base - 1;
+	foreach(lc, exprs)
 	{
 		Expr	   *expr = lfirst(lc);
 		ExprState  *es = ExecInitExpr(expr, &state->css.ss.ps);
@@ -201,6 +247,106 @@ router_compute_stable(SfRouterScanState *state, EState *estate)
 	}
 	estate->es_param_list_info = params;
 	econtext->ecxt_param_list_info = params;
+}
+
+/*
+ * Compute the statement's stable expressions (now(), ...) once, as extra
+ * external Params after the statement's own.
+ */
+static void
+router_compute_stable(SfRouterScanState *state, EState *estate)
+{
+	router_add_params(state, estate, state->stable_exprs, state->stable_base);
+}
+
+/*
+ * The values of a one-row INSERT computed here (nextval(), now(), ...):
+ * computed once into extra external Params after all others, which replace
+ * the expressions in a copy of the statement (plain EXPLAIN computes
+ * nothing and shows the expressions).
+ */
+static void
+router_compute_insert_values(SfRouterScanState *state, EState *estate,
+							 int eflags)
+{
+	Query	   *q = copyObject(state->query);
+	ParamListInfo orig = estate->es_param_list_info;
+	int			base = (orig ? orig->numParams : 0) + 1;
+	List	   *exprs = NIL;
+	ListCell   *lc;
+
+	foreach(lc, state->preeval)
+	{
+		TargetEntry *pe = lfirst(lc);
+		TargetEntry *tle = NULL;
+		ListCell   *lc2;
+
+		foreach(lc2, q->targetList)
+			if (((TargetEntry *) lfirst(lc2))->resno == pe->resno)
+				tle = lfirst(lc2);
+		if (tle == NULL)
+			elog(ERROR, "INSERT value %d not found", pe->resno);
+		if (eflags & EXEC_FLAG_EXPLAIN_ONLY)
+			tle->expr = copyObject(pe->expr);
+		else
+		{
+			Param	   *p = makeNode(Param);
+
+			p->paramkind = PARAM_EXTERN;
+			p->paramid = base + list_length(exprs);
+			p->paramtype = exprType((Node *) pe->expr);
+			p->paramtypmod = exprTypmod((Node *) pe->expr);
+			p->paramcollid = exprCollation((Node *) pe->expr);
+			p->location = -1;
+			tle->expr = (Expr *) p;
+			exprs = lappend(exprs, pe->expr);
+		}
+	}
+	if (exprs != NIL)
+		router_add_params(state, estate, exprs, base);
+	state->query = q;
+}
+
+/*
+ * The values of a one-row INSERT computed here (nextval(), now(), ...),
+ * once, as the text of the parameters the plan's worker statement has for
+ * them (param_preeval).
+ */
+static void
+router_preeval_params(SfRouterScanState *state)
+{
+	ExprContext *econtext = state->css.ss.ps.ps_ExprContext;
+	ListCell   *lc;
+	int			nestlevel = -1;
+
+	foreach(lc, state->preeval)
+	{
+		TargetEntry *pe = lfirst(lc);
+		ExprState  *es = ExecInitExpr(pe->expr, &state->css.ss.ps);
+		Oid			type = exprType((Node *) pe->expr);
+		bool		isnull;
+		Datum		value = ExecEvalExprSwitchContext(es, econtext, &isnull);
+		char	   *text = NULL;
+		int			i;
+
+		if (!isnull)
+		{
+			Oid			outfunc;
+			bool		isvarlena;
+
+			/* text that means the same on workers (DateStyle etc.) */
+			if (nestlevel < 0 && type != INT8OID && type != INT4OID &&
+				type != INT2OID && type != NUMERICOID && type != TEXTOID)
+				nestlevel = sf_set_transmission_modes();
+			getTypeOutputInfo(type, &outfunc, &isvarlena);
+			text = OidOutputFunctionCall(outfunc, value);
+		}
+		for (i = 0; i < state->nparams; i++)
+			if (state->param_preeval[i] == foreach_current_index(lc) + 1)
+				state->param_values[i] = text;
+	}
+	if (nestlevel >= 0)
+		sf_reset_transmission_modes(nestlevel);
 }
 
 /*
@@ -325,52 +471,60 @@ router_begin(CustomScanState *node, EState *estate, int eflags)
 												  value, isnull,
 												  state->shardcount);
 		}
-		/* values of a one-row INSERT computed here, sent as literals */
-		if (state->preeval != NIL)
+		/*
+		 * Executed for real (not under EXPLAIN), the statement goes through
+		 * the connection's prepared statements, with the Params as
+		 * parameters; otherwise with literals.
+		 */
+		if ((eflags & EXEC_FLAG_EXPLAIN_ONLY) || estate->es_instrument != 0 ||
+			shardfdw_max_cached_remote_statements <= 0)
+			state->remote_sql = NULL;
+
+		if (state->remote_sql != NULL)
 		{
-			Query	   *q = copyObject(state->query);
-			ListCell   *lc;
-
-			foreach(lc, state->preeval)
-			{
-				TargetEntry *pe = lfirst(lc);
-				TargetEntry *tle = NULL;
-				ListCell   *lc2;
-				ExprState  *es = ExecInitExpr(pe->expr, &node->ss.ps);
-				Oid			type = exprType((Node *) pe->expr);
-				int16		typlen;
-				bool		typbyval;
-				bool		isnull;
-				Datum		value;
-
-				foreach(lc2, q->targetList)
-					if (((TargetEntry *) lfirst(lc2))->resno == pe->resno)
-						tle = lfirst(lc2);
-				if (tle == NULL)
-					elog(ERROR, "INSERT value %d not found", pe->resno);
-				/* plain EXPLAIN shows the expressions, evaluates nothing */
-				if (eflags & EXEC_FLAG_EXPLAIN_ONLY)
-				{
-					tle->expr = copyObject(pe->expr);
-					continue;
-				}
-				value = ExecEvalExprSwitchContext(es, node->ss.ps.ps_ExprContext,
-												  &isnull);
-				get_typlenbyval(type, &typlen, &typbyval);
-				tle->expr = (Expr *) makeConst(type,
-											   exprTypmod((Node *) pe->expr),
-											   exprCollation((Node *) pe->expr),
-											   typlen,
-											   isnull ? (Datum) 0 :
-											   datumCopy(value, typbyval, typlen),
-											   isnull, typbyval);
-			}
-			state->query = q;
+			/* the plan made it: constants (and INSERT values) parameters */
+			if (state->preeval != NIL)
+				router_preeval_params(state);
 		}
-		if (state->sql == NULL)
-			state->sql = sf_shard_query_sql(state->query, state->shardindex,
-											estate->es_param_list_info,
-											&state->serverid, false);
+		else if (state->preeval != NIL)
+			/* values of a one-row INSERT computed here */
+			router_compute_insert_values(state, estate, eflags);
+
+		if (state->remote_sql != NULL)
+		{
+			/* done */
+		}
+		else if ((eflags & EXEC_FLAG_EXPLAIN_ONLY) ||
+				 estate->es_instrument != 0 ||
+				 shardfdw_max_cached_remote_statements <= 0)
+		{
+			if (state->sql == NULL)
+				state->sql = sf_shard_query_sql(state->query, state->shardindex,
+												estate->es_param_list_info,
+												&state->serverid, false);
+		}
+		else if (state->sql == NULL)
+			state->remote_sql =
+				sf_shard_query_sql_params(state->query, state->shardindex,
+										  estate->es_param_list_info,
+										  shardfdw_parameterize_literals,
+										  false, &state->serverid,
+										  &state->nparams,
+										  &state->param_types,
+										  &state->param_values, 0, NULL);
+		else
+			state->remote_sql = state->sql;
+	}
+
+	if (state->remote_sql != NULL)
+	{
+		state->variant = palloc(sizeof(int32) * 2 * tupdesc->natts);
+		state->variant_len = sizeof(int32) * 2 * tupdesc->natts;
+		for (i = 0; i < tupdesc->natts; i++)
+		{
+			state->variant[2 * i] = (int32) TupleDescAttr(tupdesc, i)->atttypid;
+			state->variant[2 * i + 1] = TupleDescAttr(tupdesc, i)->atttypmod;
+		}
 	}
 
 	state->infuncs = palloc(sizeof(FmgrInfo) * tupdesc->natts);
@@ -502,6 +656,72 @@ statement_is_whole_transaction(EState *estate)
 }
 
 /*
+ * Check a worker's result (ERROR on failure), keep it and add its row
+ * count to es_processed.
+ */
+static void
+router_take_result(SfRouterScanState *state, SfConn *conn, PGresult *res,
+				   const char *sql)
+{
+	EState	   *estate = state->css.ss.ps.state;
+	TupleDesc	tupdesc = state->css.ss.ss_ScanTupleSlot->tts_tupleDescriptor;
+
+	if (PQresultStatus(res) != PGRES_COMMAND_OK &&
+		PQresultStatus(res) != PGRES_TUPLES_OK)
+		sf_report_error(ERROR, res, conn, true, sql);
+	state->results[state->nresults++] = res;
+	if (PQresultStatus(res) == PGRES_TUPLES_OK &&
+		PQnfields(res) != tupdesc->natts)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("worker returned %d columns, expected %d",
+						PQnfields(res), tupdesc->natts),
+				 errcontext("while executing on server \"%s\": %s",
+							sf_conn_server_name(conn), sql)));
+	if (state->query->commandType != CMD_SELECT)
+	{
+		const char *cnt = PQcmdTuples(res);
+
+		if (cnt && cnt[0])
+			estate->es_processed += strtou64(cnt, NULL, 10);
+	}
+}
+
+/*
+ * The router's statement through the connection's prepared statements
+ * (remote_sql with its parameters), in the worker's implicit transaction
+ * when the statement is the whole local transaction.
+ */
+static void
+router_run_statement(SfRouterScanState *state)
+{
+	EState	   *estate = state->css.ss.ps.state;
+	SfConn	   *conn;
+	PGresult   *res;
+	bool		autocommit;
+
+	if (statement_is_whole_transaction(estate))
+		conn = sf_get_connection_single_statement(state->serverid,
+												  &autocommit);
+	else
+		conn = sf_get_connection_for_server(state->serverid);
+	state->results = palloc0(sizeof(PGresult *));
+	state->nresults = 0;
+	sf_send_statement(conn, state->remote_sql, state->nparams,
+					  state->param_types,
+					  (const char *const *) state->param_values,
+					  state->variant, state->variant_len);
+	res = sf_get_statement_result(conn, state->remote_sql, state->nparams,
+								  state->param_types,
+								  (const char *const *) state->param_values,
+								  state->variant, state->variant_len);
+	router_take_result(state, conn, res, state->remote_sql);
+	state->executed = true;
+	state->current = 0;
+	state->next = 0;
+}
+
+/*
  * Send a statement to every server first, then read the results: the
  * workers run concurrently.  Servers with several statements (multi-shard
  * DML) get them in rounds.
@@ -510,7 +730,6 @@ static void
 router_run(SfRouterScanState *state)
 {
 	EState	   *estate = state->css.ss.ps.state;
-	TupleDesc	tupdesc = state->css.ss.ss_ScanTupleSlot->tts_tupleDescriptor;
 	List	   *servers;
 	List	   *stmts = router_server_statements(state, &servers);
 	int			n = list_length(servers);
@@ -521,6 +740,11 @@ router_run(SfRouterScanState *state)
 	int			i;
 	bool		more = true;
 
+	if (state->remote_sql != NULL && state->css.ss.ps.instrument == NULL)
+	{
+		router_run_statement(state);
+		return;
+	}
 	if (state->css.ss.ps.instrument != NULL)
 		router_fetch_worker_plan(state,
 								 sf_get_connection_for_server(state->serverid));
@@ -563,25 +787,7 @@ router_run(SfRouterScanState *state)
 				continue;
 			more = true;
 			res = sf_get_result(conns[i], texts[i]);
-			if (PQresultStatus(res) != PGRES_COMMAND_OK &&
-				PQresultStatus(res) != PGRES_TUPLES_OK)
-				sf_report_error(ERROR, res, conns[i], true, texts[i]);
-			state->results[state->nresults++] = res;
-			if (PQresultStatus(res) == PGRES_TUPLES_OK &&
-				PQnfields(res) != tupdesc->natts)
-				ereport(ERROR,
-						(errcode(ERRCODE_DATATYPE_MISMATCH),
-						 errmsg("worker returned %d columns, expected %d",
-								PQnfields(res), tupdesc->natts),
-						 errcontext("while executing on server \"%s\": %s",
-									sf_conn_server_name(conns[i]), texts[i])));
-			if (state->query->commandType != CMD_SELECT)
-			{
-				const char *cnt = PQcmdTuples(res);
-
-				if (cnt && cnt[0])
-					estate->es_processed += strtou64(cnt, NULL, 10);
-			}
+			router_take_result(state, conns[i], res, texts[i]);
 		}
 	}
 	state->executed = true;
@@ -684,7 +890,11 @@ router_explain(CustomScanState *node, List *ancestors, ExplainState *es)
 		ExplainPropertyInteger("Shards Pruned", NULL, state->shardcount - 1, es);
 	}
 	ExplainPropertyText("Node", server->servername, es);
-	ExplainPropertyText("Worker SQL", state->sql + strspn(state->sql, " "), es);
+	{
+		const char *sql = state->sql ? state->sql : state->remote_sql;
+
+		ExplainPropertyText("Worker SQL", sql + strspn(sql, " "), es);
+	}
 	if (state->worker_plan != NULL)
 	{
 		if (es->format == EXPLAIN_FORMAT_TEXT)

@@ -44,6 +44,7 @@ typedef char *(*SfErrorRewriter) (char *text);
 
 /* GUCs (connection.c) */
 extern int	shardfdw_connect_timeout;
+extern int	shardfdw_max_cached_remote_statements;
 
 /* in connection.c */
 extern SfConn *sf_get_connection(UserMapping *user);
@@ -69,6 +70,14 @@ extern PGresult *sf_exec_query(SfConn *conn, const char *sql,
 extern PGresult *sf_get_result(SfConn *conn, const char *sql);
 extern void sf_send_query(SfConn *conn, const char *sql,
 						  int nparams, const char *const *values);
+extern void sf_send_statement(SfConn *conn, const char *sql, int nparams,
+							  const Oid *types, const char *const *values,
+							  const void *variant, int variant_len);
+extern PGresult *sf_get_statement_result(SfConn *conn, const char *sql,
+										 int nparams, const Oid *types,
+										 const char *const *values,
+										 const void *variant,
+										 int variant_len);
 extern bool sf_run_command_on_server(Oid serverid, const char *command,
 									 char **result);
 extern void sf_set_error_rewriter(SfErrorRewriter rewriter);

@@ -30,6 +30,7 @@ extern bool shardfdw_enable_router;
 extern bool shardfdw_enable_multi_shard;
 extern bool shardfdw_enable_two_phase_agg;
 extern bool shardfdw_enable_multi_shard_dml;
+extern bool shardfdw_parameterize_literals;
 
 /* strategies (SfRouterStrategy) */
 #define SF_STRATEGY_ROUTER		0
@@ -70,6 +71,13 @@ enum SfRouterPrivateIndex
 								 * 1 if an array): multi-shard "dist = $1" /
 								 * "dist = ANY ($1)" conjuncts, pruning shards
 								 * when the scan starts */
+	SfRouterRemoteSql,			/* String: router without Params: the worker
+								 * SQL with its constants as parameters $n
+								 * (shardfdw.parameterize_literals), or "" */
+	SfRouterRemoteParams,		/* List of (Integer type OID [, String text
+								 * value | Integer k]), one per $n (no value:
+								 * NULL; k: the value of the k-th (from 1)
+								 * SfRouterPreEval expression) */
 	SfRouterPrivateCount
 };
 
@@ -81,6 +89,12 @@ extern int	sf_hash_remainder(Oid hashfn, Oid collation, Datum value,
 extern char *sf_shard_query_sql(Query *query, int shardindex,
 								ParamListInfo params, Oid *serverid,
 								bool for_plan);
+extern char *sf_shard_query_sql_params(Query *query, int shardindex,
+									   ParamListInfo params, bool literals,
+									   bool for_plan, Oid *serverid,
+									   int *nparams, Oid **types,
+									   char ***values, int maxparam,
+									   int **origin);
 extern bool sf_shard_tasks(Query *q, List *shards, List **tasks,
 						   char **first_sql, Oid *first_server);
 

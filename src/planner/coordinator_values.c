@@ -175,6 +175,21 @@ stable_mutator(Node *node, StableContext *ctx)
 	return expression_tree_mutator(node, stable_mutator, ctx);
 }
 
+/* walker: does any expression of the statement, at any level, qualify? */
+static bool
+any_needs_coordinator_walker(Node *node, void *context)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, Query))
+		return query_tree_walker((Query *) node, any_needs_coordinator_walker,
+								 context, 0);
+	if (IsA(node, SQLValueFunction) ||
+		check_functions_in_node(node, sf_unshippable_function, NULL))
+		return true;
+	return expression_tree_walker(node, any_needs_coordinator_walker, context);
+}
+
 /*
  * Expressions without column references, subqueries or aggregates whose
  * functions are stable (now(), CURRENT_DATE, to_char of a constant
@@ -189,6 +204,10 @@ sf_prepare_stable_exprs(Query *parse, RouterContext *rctx)
 {
 	StableContext ctx;
 	Query	   *copy;
+
+	/* most statements have none: do not copy them */
+	if (!query_tree_walker(parse, any_needs_coordinator_walker, NULL, 0))
+		return parse;
 
 	memset(&ctx, 0, sizeof(ctx));
 	(void) sf_max_param_walker((Node *) parse, &ctx);

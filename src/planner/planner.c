@@ -66,6 +66,7 @@ bool		shardfdw_enable_router = true;
 bool		shardfdw_enable_multi_shard = true;
 bool		shardfdw_enable_two_phase_agg = true;
 bool		shardfdw_enable_multi_shard_dml = true;
+bool		shardfdw_parameterize_literals = true;
 
 static planner_hook_type prev_planner_hook = NULL;
 
@@ -110,6 +111,15 @@ sf_planner_init(void)
 							 "Runs UPDATE and DELETE over several shards as one statement per shard on the workers.",
 							 "When off, such statements are planned by the standard planner and run through the FDW.",
 							 &shardfdw_enable_multi_shard_dml,
+							 true,
+							 PGC_USERSET,
+							 0,
+							 NULL, NULL, NULL);
+
+	DefineCustomBoolVariable("shardfdw.parameterize_literals",
+							 "Sends the constants of router statements to workers as parameters.",
+							 "Router statements that differ only in their constants then share one prepared statement on each worker connection (shardfdw.max_cached_remote_statements), so the worker parses and plans it once.",
+							 &shardfdw_parameterize_literals,
 							 true,
 							 PGC_USERSET,
 							 0,
@@ -380,6 +390,8 @@ sf_make_private(Query *query, const char *sql, int shardindex, Oid serverid,
 	private = lappend(private, copyObject(ctx->stable_exprs));
 	private = lappend(private, makeInteger(ctx->stable_base));
 	private = lappend(private, copyObject(ctx->prune_exprs));
+	private = lappend(private, makeString(pstrdup("")));
+	private = lappend(private, NIL);
 	return private;
 }
 

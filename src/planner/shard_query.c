@@ -27,7 +27,9 @@
 #include "postgres.h"
 
 #include "access/table.h"
+#include "access/transam.h"
 #include "catalog/pg_class.h"
+#include "catalog/pg_type.h"
 #include "connection.h"
 #include "metadata.h"
 #include "nodes/makefuncs.h"
@@ -47,8 +49,30 @@ typedef struct ShardRewriteContext
 	ParamListInfo params;		/* values of external Params, or NULL */
 } ShardRewriteContext;
 
+/* State of keep_params_mutator */
+typedef struct KeepParamsContext
+{
+	ShardRewriteContext *shard;	/* values of external Params */
+	bool		literals;		/* constants become parameters too */
+	bool		no_values;		/* Params have no values yet: origin says
+								 * which Param each parameter is */
+	int		   *origin;			/* by new paramid - 1: original paramid, or
+								 * 0 for a constant (with no_values) */
+	int		   *newid;			/* by original paramid - 1: new paramid or 0 */
+	int			maxid;			/* size of newid */
+	List	   *consts;			/* constants made parameters, by new
+								 * paramid - 1 (NULL for Params) */
+	int			nparams;		/* parameters of the statement sent */
+	int			size;			/* room in types and values */
+	Oid		   *types;			/* their types */
+	char	  **values;			/* their values as text (NULL: NULL) */
+} KeepParamsContext;
+
 static bool rewrite_rtes_walker(Node *node, ShardRewriteContext *ctx);
 static Node *replace_params_mutator(Node *node, ShardRewriteContext *ctx);
+static Node *keep_params_mutator(Node *node, KeepParamsContext *ctx);
+static ParamExternData *fetch_param(Param *p, ParamListInfo params,
+									ParamExternData *workspace);
 
 /*
  * Do a shard's attributes match its parent's (number, names, dropped)?
@@ -144,23 +168,11 @@ replace_params_mutator(Node *node, ShardRewriteContext *ctx)
 	if (IsA(node, Param) && ((Param *) node)->paramkind == PARAM_EXTERN)
 	{
 		Param	   *p = (Param *) node;
-		ParamListInfo params = ctx->params;
-		ParamExternData *prm = NULL;
 		ParamExternData workspace;
+		ParamExternData *prm = fetch_param(p, ctx->params, &workspace);
 		int16		typlen;
 		bool		typbyval;
 
-		if (params != NULL && p->paramid > 0 && p->paramid <= params->numParams)
-		{
-			if (params->paramFetch != NULL)
-				prm = params->paramFetch(params, p->paramid, false, &workspace);
-			else
-				prm = &params->params[p->paramid - 1];
-		}
-		if (prm == NULL || !OidIsValid(prm->ptype) || prm->ptype != p->paramtype)
-			ereport(ERROR,
-					(errcode(ERRCODE_UNDEFINED_PARAMETER),
-					 errmsg("no value found for parameter %d", p->paramid)));
 		get_typlenbyval(p->paramtype, &typlen, &typbyval);
 		return (Node *) makeConst(p->paramtype, p->paramtypmod, p->paramcollid,
 								  typlen,
@@ -169,6 +181,188 @@ replace_params_mutator(Node *node, ShardRewriteContext *ctx)
 								  prm->isnull, typbyval);
 	}
 	return expression_tree_mutator(node, replace_params_mutator, ctx);
+}
+
+/* The value of external Param p (ERROR if there is none). */
+static ParamExternData *
+fetch_param(Param *p, ParamListInfo params, ParamExternData *workspace)
+{
+	ParamExternData *prm = NULL;
+
+	if (params != NULL && p->paramid > 0 && p->paramid <= params->numParams)
+	{
+		if (params->paramFetch != NULL)
+			prm = params->paramFetch(params, p->paramid, false, workspace);
+		else
+			prm = &params->params[p->paramid - 1];
+	}
+	if (prm == NULL || !OidIsValid(prm->ptype) || prm->ptype != p->paramtype)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_PARAMETER),
+				 errmsg("no value found for parameter %d", p->paramid)));
+	return prm;
+}
+
+/*
+ * Append a parameter of the statement sent; returns its number.
+ */
+static int
+add_param(KeepParamsContext *ctx, Oid type, bool isnull, Datum value,
+		  Const *c)
+{
+	int			i = ctx->nparams++;
+
+	if (ctx->nparams > ctx->size)
+	{
+		ctx->size = Max(8, ctx->size * 2);
+		ctx->types = ctx->types ? repalloc(ctx->types, sizeof(Oid) * ctx->size) :
+			palloc(sizeof(Oid) * ctx->size);
+		ctx->values = ctx->values ?
+			repalloc(ctx->values, sizeof(char *) * ctx->size) :
+			palloc(sizeof(char *) * ctx->size);
+	}
+	if (ctx->no_values)
+	{
+		ctx->origin = ctx->origin ?
+			repalloc(ctx->origin, sizeof(int) * ctx->size) :
+			palloc(sizeof(int) * ctx->size);
+		ctx->origin[i] = 0;
+	}
+	ctx->types[i] = type;
+	if (isnull)
+		ctx->values[i] = NULL;
+	else
+	{
+		Oid			outfunc;
+		bool		isvarlena;
+
+		getTypeOutputInfo(type, &outfunc, &isvarlena);
+		ctx->values[i] = OidOutputFunctionCall(outfunc, value);
+	}
+	ctx->consts = lappend(ctx->consts, c);
+	return ctx->nparams;
+}
+
+/*
+ * May this constant travel as a parameter?  Only when the worker's
+ * statement means exactly the same with a parameter of the constant's
+ * type: a built-in type (its OID is the same on workers), no typmod (a
+ * parameter has none), not unknown, not boolean (true / false shape the
+ * worker's plan and never vary much).
+ */
+static bool
+const_as_param(Const *c)
+{
+	return c->consttype < FirstGenbkiObjectId && c->consttypmod == -1 &&
+		c->consttype != UNKNOWNOID && c->consttype != BOOLOID &&
+		get_typtype(c->consttype) != TYPTYPE_PSEUDO;
+}
+
+/*
+ * Renumber the external Params $1..$n in order of first appearance and
+ * collect their types and text values; with literals, constants become
+ * parameters too (equal constants share one, so that expressions the
+ * worker must find equal, such as a GROUP BY expression and its use in
+ * the target list or HAVING, stay equal).  A Param whose type a worker may
+ * not know by OID (not built in) or that has a typmod becomes a literal, as
+ * in replace_params_mutator.  Constants stay literals where the deparser
+ * or the worker's parser need one: arguments of functions printed in SQL
+ * syntax (EXTRACT(field FROM ...), ...), all but the first argument of a
+ * function printed as a cast (the typmod of a length coercion such as
+ * ::varchar(2)), and the ON CONFLICT clause (a partial unique index is
+ * inferred from its predicate's constants).
+ */
+static Node *
+keep_params_mutator(Node *node, KeepParamsContext *ctx)
+{
+	if (node == NULL)
+		return NULL;
+	if (IsA(node, Query))
+	{
+		Query	   *q = (Query *) node;
+		OnConflictExpr *onconflict = q->onConflict;
+		bool		literals = ctx->literals;
+
+		q->onConflict = NULL;
+		q = query_tree_mutator(q, keep_params_mutator, ctx, 0);
+		if (onconflict != NULL)
+		{
+			ctx->literals = false;
+			q->onConflict = (OnConflictExpr *)
+				keep_params_mutator((Node *) onconflict, ctx);
+			ctx->literals = literals;
+		}
+		return (Node *) q;
+	}
+	if (IsA(node, Param) && ((Param *) node)->paramkind == PARAM_EXTERN)
+	{
+		Param	   *p = (Param *) node;
+		Param	   *np;
+
+		if (p->paramtype >= FirstGenbkiObjectId || p->paramtypmod != -1 ||
+			p->paramid <= 0 || p->paramid > ctx->maxid)
+			return replace_params_mutator(node, ctx->shard);
+		if (ctx->newid[p->paramid - 1] == 0 && ctx->no_values)
+		{
+			int			id = add_param(ctx, p->paramtype, true, (Datum) 0,
+									   NULL);
+
+			ctx->origin[id - 1] = p->paramid;
+			ctx->newid[p->paramid - 1] = id;
+		}
+		else if (ctx->newid[p->paramid - 1] == 0)
+		{
+			ParamExternData workspace;
+			ParamExternData *prm = fetch_param(p, ctx->shard->params,
+											   &workspace);
+
+			ctx->newid[p->paramid - 1] =
+				add_param(ctx, p->paramtype, prm->isnull, prm->value, NULL);
+		}
+		np = (Param *) copyObject(p);
+		np->paramid = ctx->newid[p->paramid - 1];
+		return (Node *) np;
+	}
+	if (IsA(node, Const) && ctx->literals && const_as_param((Const *) node))
+	{
+		Const	   *c = (Const *) node;
+		Param	   *np = makeNode(Param);
+		ListCell   *lc;
+		int			id = 0;
+
+		foreach(lc, ctx->consts)
+			if (lfirst(lc) != NULL && equal(lfirst(lc), c))
+				id = foreach_current_index(lc) + 1;
+		if (id == 0)
+			id = add_param(ctx, c->consttype, c->constisnull, c->constvalue,
+						   c);
+		np->paramkind = PARAM_EXTERN;
+		np->paramid = id;
+		np->paramtype = c->consttype;
+		np->paramtypmod = -1;
+		np->paramcollid = c->constcollid;
+		np->location = -1;
+		return (Node *) np;
+	}
+	if (IsA(node, FuncExpr) &&
+		((FuncExpr *) node)->funcformat != COERCE_EXPLICIT_CALL)
+	{
+		FuncExpr   *f = (FuncExpr *) copyObject(node);
+		ListCell   *lc;
+
+		/*
+		 * A cast shows only its first argument (a length coercion's typmod
+		 * must stay a constant to be printed); SQL syntax shows constant
+		 * arguments as keywords.
+		 */
+		foreach(lc, f->args)
+			if (!IsA(lfirst(lc), Const) ||
+				(f->funcformat != COERCE_SQL_SYNTAX &&
+				 foreach_current_index(lc) == 0))
+				lfirst(lc) = keep_params_mutator(lfirst(lc), ctx);
+		return (Node *) f;
+	}
+	return expression_tree_mutator(node, keep_params_mutator, ctx);
 }
 
 /*
@@ -215,5 +409,75 @@ sf_shard_query_sql(Query *query, int shardindex, ParamListInfo params,
 	PG_END_TRY();
 
 	*serverid = ctx.serverid;
+	return sql;
+}
+
+/*
+ * The SQL text of query for shard index shardindex with its external
+ * Params (and, with literals, its constants: see keep_params_mutator) as
+ * parameters $1..$n of the statement sent, for a worker prepared
+ * statement: *nparams, *types and *values (text, NULL for NULL, produced
+ * under the remote sessions' settings) describe them.  Params of types not
+ * built in become literals.  Sets *serverid like sf_shard_query_sql; with
+ * for_plan, returns NULL when the shard cannot be used, otherwise that is
+ * an ERROR.
+ *
+ * With origin (not NULL), the Params $1..$maxparam have no values yet
+ * (params is ignored; they must be of built-in types without typmod): the
+ * parameters made from them get NULL values, and (*origin)[i] gives the
+ * original paramid of parameter i + 1 (0 for a constant), for the caller
+ * to fill in later.
+ */
+char *
+sf_shard_query_sql_params(Query *query, int shardindex, ParamListInfo params,
+						  bool literals, bool for_plan, Oid *serverid,
+						  int *nparams, Oid **types, char ***values,
+						  int maxparam, int **origin)
+{
+	ShardRewriteContext ctx;
+	KeepParamsContext kctx;
+	Query	   *q = copyObject(query);
+	char	   *sql;
+	int			nestlevel;
+
+	ctx.shardindex = shardindex;
+	ctx.serverid = InvalidOid;
+	ctx.for_plan = for_plan;
+	ctx.failed = false;
+	ctx.params = params;
+
+	(void) rewrite_rtes_walker((Node *) q, &ctx);
+	if (ctx.failed || !OidIsValid(ctx.serverid))
+	{
+		if (for_plan)
+			return NULL;
+		elog(ERROR, "no shard found for shard index %d", shardindex);
+	}
+
+	memset(&kctx, 0, sizeof(kctx));
+	kctx.shard = &ctx;
+	kctx.literals = literals;
+	kctx.no_values = (origin != NULL);
+	kctx.maxid = origin ? maxparam : params ? params->numParams : 0;
+	kctx.newid = palloc0(sizeof(int) * (kctx.maxid + 1));
+
+	nestlevel = sf_set_transmission_modes();
+	PG_TRY();
+	{
+		q = (Query *) keep_params_mutator((Node *) q, &kctx);
+		sql = pg_get_querydef(q, false);
+	}
+	PG_FINALLY();
+	{
+		sf_reset_transmission_modes(nestlevel);
+	}
+	PG_END_TRY();
+
+	*serverid = ctx.serverid;
+	*nparams = kctx.nparams;
+	*types = kctx.types;
+	*values = kctx.values;
+	if (origin)
+		*origin = kctx.origin;
 	return sql;
 }

@@ -12,9 +12,31 @@
  */
 #include "postgres.h"
 
+#include "access/transam.h"
+#include "connection.h"
 #include "nodes/nodeFuncs.h"
 #include "planner.h"
 #include "planner_internal.h"
+
+/*
+ * May the values a one-row INSERT computes on the coordinator (preeval)
+ * become parameters of the worker statement made at planning?  Their types
+ * must be built in (and have no typmod: a parameter has none).
+ */
+static bool
+preeval_as_params(List *preeval)
+{
+	ListCell   *lc;
+
+	foreach(lc, preeval)
+	{
+		Node	   *expr = (Node *) ((TargetEntry *) lfirst(lc))->expr;
+
+		if (exprType(expr) >= FirstGenbkiObjectId || exprTypmod(expr) != -1)
+			return false;
+	}
+	return true;
+}
 
 /*
  * The router plan of parse, whose analysis (ctx) found every distributed
@@ -35,6 +57,9 @@ sf_plan_single_shard(Query *parse, RouterContext *ctx, List *preeval)
 	char	   *sql = "";
 	Oid			pinhashfn = InvalidOid;
 	bool		ok;
+	char	   *remote_sql = NULL;
+	List	   *remote_params = NIL;
+	List	   *private;
 
 	if (list_length(ctx->pins) != 1)
 	{
@@ -89,21 +114,87 @@ sf_plan_single_shard(Query *parse, RouterContext *ctx, List *preeval)
 	/*
 	 * With the shard known now, deparse once (and check that the shard can
 	 * be used); with Params, the executor deparses with their values.
+	 * Without, the constants may become parameters of the statement sent
+	 * (remote_sql, remote_params), and the SQL with literals is only made
+	 * for EXPLAIN.
 	 */
 	if (shardindex >= 0)
 	{
-		sql = sf_shard_query_sql(parse, shardindex, NULL, &serverid, true);
-		if (sql == NULL)
-			return NULL;
-		if (ctx->has_params || preeval != NIL)
-			sql = "";
+		if (!ctx->has_params && preeval_as_params(preeval) &&
+			shardfdw_parameterize_literals &&
+			shardfdw_max_cached_remote_statements > 0)
+		{
+			Query	   *q = parse;
+			int			nparams;
+			Oid		   *types;
+			char	  **values;
+			int		   *origin = NULL;
+			int			k = list_length(preeval);
+			int			i;
+
+			/* the values computed when the scan starts: Params 1..k */
+			if (k > 0)
+			{
+				q = copyObject(parse);
+				foreach(lc, preeval)
+				{
+					TargetEntry *pe = lfirst(lc);
+					Param	   *p = makeNode(Param);
+					ListCell   *lc2;
+
+					p->paramkind = PARAM_EXTERN;
+					p->paramid = foreach_current_index(lc) + 1;
+					p->paramtype = exprType((Node *) pe->expr);
+					p->paramtypmod = -1;
+					p->paramcollid = exprCollation((Node *) pe->expr);
+					p->location = -1;
+					foreach(lc2, q->targetList)
+						if (((TargetEntry *) lfirst(lc2))->resno == pe->resno)
+							((TargetEntry *) lfirst(lc2))->expr = (Expr *) p;
+				}
+			}
+			remote_sql = sf_shard_query_sql_params(q, shardindex, NULL,
+												   true, true, &serverid,
+												   &nparams, &types, &values,
+												   k, k > 0 ? &origin : NULL);
+			if (remote_sql == NULL)
+				return NULL;
+			for (i = 0; i < nparams; i++)
+			{
+				Node	   *type = (Node *) makeInteger((int) types[i]);
+
+				if (origin != NULL && origin[i] > 0)
+					remote_params = lappend(remote_params,
+											list_make2(type,
+													   makeInteger(origin[i])));
+				else if (values[i] == NULL)
+					remote_params = lappend(remote_params, list_make1(type));
+				else
+					remote_params = lappend(remote_params,
+											list_make2(type,
+													   makeString(values[i])));
+			}
+		}
+		else
+		{
+			sql = sf_shard_query_sql(parse, shardindex, NULL, &serverid, true);
+			if (sql == NULL)
+				return NULL;
+			if (ctx->has_params || preeval != NIL)
+				sql = "";
+		}
 	}
 
+	private = sf_make_private(parse, sql, shardindex, serverid, pin,
+							  pinhashfn, ctx, SF_STRATEGY_ROUTER, NIL,
+							  preeval, NIL);
+	if (remote_sql != NULL)
+	{
+		lfirst(list_nth_cell(private, SfRouterRemoteSql)) =
+			makeString(remote_sql);
+		lfirst(list_nth_cell(private, SfRouterRemoteParams)) = remote_params;
+	}
 	return sf_make_distributed_stmt(parse, ctx, scan_tlist, colnames,
-								 sf_make_private(parse, sql, shardindex,
-											  serverid, pin, pinhashfn,
-											  ctx, SF_STRATEGY_ROUTER, NIL,
-											  preeval, NIL),
-								 NULL, NULL);
+									private, NULL, NULL);
 }
 
