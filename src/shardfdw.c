@@ -43,6 +43,7 @@ _PG_init(void)
 	/* issue 6: jobs, moves, rebalancing, concurrent distribution, splits */
 	sf_jobs_init();
 	sf_move_init();
+	sf_concurrent_init();
 
 	MarkGUCPrefixReserved("shardfdw");
 }
