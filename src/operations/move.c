@@ -129,7 +129,6 @@ typedef struct SfMove
 	int32		target_nodeid;
 	List	   *shards;			/* of SfMoveShard, by relid */
 	char	   *objname;		/* publication, slot and subscription name */
-	char	   *fallback;		/* why auto chose block_writes, or NULL */
 	PGconn	   *src;			/* raw autocommit connections */
 	PGconn	   *tgt;
 } SfMove;
@@ -538,20 +537,19 @@ move_setup(SfMove *m)
 
 		sf_spi_exec(psprintf("INSERT INTO shardfdw.shard_move_state (job_id, shardid, relid, shard_name,"
 							 " source_server, target_server, mode, method, slot_name, phase, detail)"
-							 " VALUES (" INT64_FORMAT ", " INT64_FORMAT ", %u, %s, %s, %s, %s, %s, %s, 'setting up', %s)",
+							 " VALUES (" INT64_FORMAT ", " INT64_FORMAT ", %u, %s, %s, %s, %s, %s, %s, 'setting up', NULL)",
 							 m->jobid, s->shardid, s->relid, quote_literal_cstr(s->qualname),
 							 quote_literal_cstr(m->source_server), quote_literal_cstr(m->target_server),
 							 quote_literal_cstr(m->mode),
 							 m->method == SF_MOVE_LOGICAL ? "'logical'" : "'block_writes'",
-							 m->method == SF_MOVE_LOGICAL ? quote_literal_cstr(m->objname) : "NULL",
-							 fallback ? quote_literal_cstr(psprintf("falling back to block_writes: %s", fallback)) : "NULL"));
+							 m->method == SF_MOVE_LOGICAL ? quote_literal_cstr(m->objname) : "NULL"));
 	}
 	if (fallback)
-		m->fallback = MemoryContextStrdup(m->cxt, fallback);
-	if (fallback)
-		ereport(LOG,
-				(errmsg("shardfdw move job " INT64_FORMAT ": shard " INT64_FORMAT " moves with block_writes: %s",
-						m->jobid, m->shardid, fallback)));
+		ereport(NOTICE,
+				(errmsg("shard " INT64_FORMAT " moves with shard_transfer_mode block_writes: %s",
+						m->shardid, fallback),
+				 errdetail("Writes to the tables of the group wait while the shards are copied."),
+				 errhint("Give every table a primary key (or a replica identity) and set wal_level = logical on the workers for online moves.")));
 
 	/* cleanup records, committed before anything exists */
 	foreach(lc, m->shards)
@@ -1213,11 +1211,7 @@ move_run(SfMove *m, int64 shardid, const char *mode, const char *target)
 		move_set_phase(m, "cutover", NULL);
 	}
 	else
-		move_set_phase(m, "copying",
-					   m->fallback
-					   ? psprintf("COPY through the coordinator, writes blocked (mode auto falls back to block_writes: %s)",
-								  m->fallback)
-					   : "COPY through the coordinator, writes blocked");
+		move_set_phase(m, "copying", "COPY through the coordinator, writes blocked");
 
 	/* 4. cutover */
 	move_cutover(m);
