@@ -422,7 +422,7 @@ CREATE TABLE shardfdw.job (
     CHECK (state IN ('running', 'done', 'failed', 'cancelled')),
   phase text,
   detail text,
-  started_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
+  started_at timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp(),
   finished_at timestamptz,
   error_sqlstate text,
   error_message text,

@@ -744,7 +744,7 @@ job_finish_row(int64 jobid, const char *state, ErrorData *edata)
 	}
 	StartTransactionCommand();
 	PushActiveSnapshot(GetTransactionSnapshot());
-	job_row_exec("UPDATE shardfdw.job SET state = $2, finished_at = pg_catalog.now(),"
+	job_row_exec("UPDATE shardfdw.job SET state = $2, finished_at = pg_catalog.clock_timestamp(),"
 				 " error_sqlstate = $3, error_message = $4, error_detail = $5,"
 				 " error_hint = $6 WHERE jobid = $1",
 				 6, types, values, nulls);

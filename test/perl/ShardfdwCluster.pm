@@ -56,7 +56,11 @@ sub start
 		my $w = PostgreSQL::Test::Cluster->new("worker$i");
 		$w->init;
 		$w->append_conf('postgresql.conf',
-			"max_prepared_transactions = 20\n" . ($opts{worker_conf} // ''));
+			"max_prepared_transactions = 20\n"
+			  # a new subscription's apply worker starts within 200 ms
+			  # instead of up to 5 s (shard moves)
+			  . "wal_retrieve_retry_interval = '200ms'\n"
+			  . ($opts{worker_conf} // ''));
 		$w->start;
 		$w->safe_psql('postgres', 'CREATE DATABASE shardfdw');
 		push @workers, $w;
