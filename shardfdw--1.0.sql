@@ -481,7 +481,7 @@ CREATE TABLE shardfdw.cleanup (
   object_name text NOT NULL,
   shardid bigint,
   policy text NOT NULL CHECK (policy IN ('on_failure', 'on_success', 'always')),
-  created_at timestamptz NOT NULL DEFAULT now()
+  created_at timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp()
 );
 COMMENT ON TABLE shardfdw.cleanup
   IS 'objects on workers to drop once their operation (job) is over: on_failure records are deleted when the operation succeeds, on_success records are added then';
@@ -499,8 +499,8 @@ CREATE TABLE shardfdw.shard_move_state (
   slot_name name,
   phase text NOT NULL,
   detail text,
-  started_at timestamptz NOT NULL DEFAULT now(),
-  phase_changed_at timestamptz NOT NULL DEFAULT now(),
+  started_at timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp(),
+  phase_changed_at timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp(),
   PRIMARY KEY (job_id, shardid)
 );
 COMMENT ON TABLE shardfdw.shard_move_state

@@ -437,7 +437,7 @@ move_set_phase(SfMove *m, const char *phase, const char *detail)
 {
 	move_xact_begin();
 	sf_spi_exec(psprintf("UPDATE shardfdw.shard_move_state SET phase = %s, detail = %s,"
-						 " method = %s, phase_changed_at = pg_catalog.now() WHERE job_id = " INT64_FORMAT,
+						 " method = %s, phase_changed_at = pg_catalog.clock_timestamp() WHERE job_id = " INT64_FORMAT,
 						 quote_literal_cstr(phase),
 						 detail ? quote_literal_cstr(detail) : "NULL",
 						 m->method == SF_MOVE_LOGICAL ? "'logical'" : "'block_writes'",
@@ -922,11 +922,23 @@ move_wait_sync(SfMove *m)
 	}
 }
 
-/* Source LSN now, as text */
+/*
+ * A source LSN, as text, that covers every transaction committed on the
+ * source so far.  The WAL write position is not enough: a transaction
+ * committed with synchronous_commit = off may not be written yet, and the
+ * walsender sends only flushed WAL, so waiting for the write position could
+ * end before the last commits reached the target (rows missing at the
+ * cutover).  A transaction with an xid committed synchronously flushes the
+ * WAL up to its commit record, hence past every earlier commit; the flush
+ * position after it is the one to wait for.
+ */
 static char *
 move_source_lsn(SfMove *m)
 {
-	return move_query_value(m->src, m->source_server, "SELECT pg_catalog.pg_current_wal_lsn()");
+	return move_query_value(m->src, m->source_server,
+							"BEGIN; SET LOCAL synchronous_commit = on;"
+							" SELECT pg_catalog.pg_current_xact_id(); COMMIT;"
+							" SELECT pg_catalog.pg_current_wal_flush_lsn()");
 }
 
 /*
@@ -1132,7 +1144,7 @@ move_cutover(SfMove *m)
 				sf_cleanup_record(m->jobid, "shard", m->source_server, s->qualname, s->shardid, "on_success");
 			}
 			sf_spi_exec(psprintf("UPDATE shardfdw.shard_move_state SET phase = 'cleaning up',"
-								 " phase_changed_at = pg_catalog.now() WHERE job_id = " INT64_FORMAT, m->jobid));
+								 " phase_changed_at = pg_catalog.clock_timestamp() WHERE job_id = " INT64_FORMAT, m->jobid));
 			move_xact_commit();
 		}
 		PG_CATCH();
