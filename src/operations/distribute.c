@@ -88,6 +88,9 @@ typedef struct SfDistributePlan
 	int32		colocationid;	/* 0: create a new group */
 	Oid		   *serverids;		/* per shard index */
 	int32	   *nodeids;		/* per shard index */
+	int		   *moduli;			/* per shard index: MODULUS of the shard
+								 * with that REMAINDER, 0 if there is none
+								 * (a split group, see metadata.h) */
 	List	   *fkeys;			/* of SfForeignKey: from pg_constraint */
 } SfDistributePlan;
 
@@ -303,9 +306,13 @@ sf_choose_colocation(SfDistributePlan *plan, const char *colocate_with,
 		return;
 	if (pg_strcasecmp(colocate_with, "default") == 0)
 	{
-		if (sf_spi_exec_count(psprintf("SELECT colocationid FROM shardfdw.colocation"
+		/* groups whose shards were split do not have shard_count shards */
+		if (sf_spi_exec_count(psprintf("SELECT colocationid FROM shardfdw.colocation c"
 									   " WHERE shard_count = %d AND distribution_type = %u"
 									   " AND distribution_collation IS NOT DISTINCT FROM %s"
+									   " AND NOT EXISTS (SELECT FROM shardfdw.shard s"
+									   "  JOIN shardfdw.distributed_table t USING (relid)"
+									   "  WHERE t.colocationid = c.colocationid AND s.modulus <> c.shard_count)"
 									   " ORDER BY colocationid LIMIT 1",
 									   plan->shardcount, plan->disttype,
 									   OidIsValid(plan->distcollation)
@@ -366,6 +373,7 @@ sf_choose_placements(SfDistributePlan *plan)
 
 	plan->serverids = palloc0(sizeof(Oid) * plan->shardcount);
 	plan->nodeids = palloc0(sizeof(int32) * plan->shardcount);
+	plan->moduli = palloc0(sizeof(int) * plan->shardcount);
 
 	if (plan->colocationid != 0 &&
 		sf_spi_exec_count(psprintf("SELECT relid::pg_catalog.oid FROM shardfdw.distributed_table"
@@ -390,6 +398,7 @@ sf_choose_placements(SfDistributePlan *plan)
 							 errhint("Recreate the SERVER of node %d.", s->nodeid)));
 				plan->serverids[s->shardindex] = s->serverid;
 				plan->nodeids[s->shardindex] = s->nodeid;
+				plan->moduli[s->shardindex] = s->modulus;
 			}
 		}
 		return;
@@ -420,6 +429,7 @@ sf_choose_placements(SfDistributePlan *plan)
 
 		plan->serverids[i] = node->serverid;
 		plan->nodeids[i] = node->nodeid;
+		plan->moduli[i] = plan->shardcount;
 	}
 }
 
@@ -572,7 +582,8 @@ sf_plan_distribution(SfDistributePlan *plan, Oid relid, const char *column,
 		int			i;
 
 		for (i = 0; i < plan->shardcount; i++)
-			(void) sf_get_connection_for_server(plan->serverids[i]);
+			if (plan->moduli[i] != 0)
+				(void) sf_get_connection_for_server(plan->serverids[i]);
 	}
 
 	/* foreign keys now on the coordinator */
@@ -738,7 +749,8 @@ sf_create_distributed_table(FunctionCallInfo fcinfo)
 
 	/* remote schema and types */
 	for (i = 0; i < plan.shardcount; i++)
-		servers = list_append_unique_oid(servers, plan.serverids[i]);
+		if (plan.moduli[i] != 0)
+			servers = list_append_unique_oid(servers, plan.serverids[i]);
 	foreach(lc, servers)
 	{
 		Oid			serverid = lfirst_oid(lc);
@@ -757,6 +769,8 @@ sf_create_distributed_table(FunctionCallInfo fcinfo)
 		List	   *commands;
 		ListCell   *lc2;
 
+		if (plan.moduli[i] == 0)
+			continue;
 		sf_spi_exec_count("SELECT pg_catalog.nextval('shardfdw.shardid_seq')", 1);
 		shardids[i] = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
 												  SPI_tuptable->tupdesc, 1, &isnull));
@@ -770,7 +784,7 @@ sf_create_distributed_table(FunctionCallInfo fcinfo)
 		sf_spi_exec(psprintf("CREATE FOREIGN TABLE %s PARTITION OF %s"
 							 " FOR VALUES WITH (MODULUS %d, REMAINDER %d)"
 							 " SERVER %s OPTIONS (schema_name %s, table_name %s)",
-							 shardqual, tmpqual, plan.shardcount, i,
+							 shardqual, tmpqual, plan.moduli[i], i,
 							 quote_identifier(GetForeignServer(plan.serverids[i])->servername),
 							 quote_literal_cstr(plan.nspname),
 							 quote_literal_cstr(shardnames[i])));
@@ -813,9 +827,12 @@ sf_create_distributed_table(FunctionCallInfo fcinfo)
 						 newrelid, plan.distattnum, plan.colocationid));
 	for (i = 0; i < plan.shardcount; i++)
 	{
-		sf_spi_exec(psprintf("INSERT INTO shardfdw.shard VALUES (" INT64_FORMAT ", %u, %d, %s::pg_catalog.regclass)",
+		if (plan.moduli[i] == 0)
+			continue;
+		sf_spi_exec(psprintf("INSERT INTO shardfdw.shard VALUES (" INT64_FORMAT ", %u, %d, %s::pg_catalog.regclass, %d)",
 							 shardids[i], newrelid, i,
-							 quote_literal_cstr(quote_qualified_identifier(plan.nspname, shardnames[i]))));
+							 quote_literal_cstr(quote_qualified_identifier(plan.nspname, shardnames[i])),
+							 plan.moduli[i]));
 		sf_spi_exec(psprintf("INSERT INTO shardfdw.placement VALUES (" INT64_FORMAT ", %d)",
 							 shardids[i], plan.nodeids[i]));
 	}
