@@ -258,6 +258,30 @@ split_collate_clause(Oid type, Oid collation)
 	return result;
 }
 
+/*
+ * The columns of a table's shards: every column of the parent that is not
+ * dropped, generated ones included (the shards store their values).
+ */
+static char *
+split_columns(Relation rel)
+{
+	TupleDesc	desc = RelationGetDescr(rel);
+	StringInfoData buf;
+	int			i;
+
+	initStringInfo(&buf);
+	for (i = 0; i < desc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+
+		if (att->attisdropped)
+			continue;
+		appendStringInfo(&buf, "%s%s", buf.len > 0 ? ", " : "",
+						 quote_identifier(NameStr(att->attname)));
+	}
+	return buf.data;
+}
+
 /* Name of the owner of relation relid */
 static char *
 split_owner_name(Oid relid)
@@ -503,7 +527,7 @@ split_shard_group(int64 shardid)
 		Relation	rel = table_open(st->relid, NoLock);
 		PartitionKey key = RelationGetPartitionKey(rel);
 		List	   *ddl = NIL;
-		char	   *columns = sf_insertable_columns(st->relid);
+		char	   *columns = split_columns(rel);
 		char	   *oldqual = quote_qualified_identifier(st->nspname,
 														 get_rel_name(st->old.shardrelid));
 		int64		total;
