@@ -405,7 +405,63 @@ GRANT SELECT ON shardfdw.table_objects TO PUBLIC;
 -- Background jobs, shard moves, rebalancing, concurrent distribution, splits
 -- (issue 6).  Keep each part in its own marked section.
 --
--- (jobs objects go here)
+-- Jobs: operations that run in background workers (src/operations/job.c)
+CREATE TABLE shardfdw.job (
+  jobid bigserial PRIMARY KEY,
+  kind text NOT NULL,
+  args text NOT NULL,
+  parent_jobid bigint,
+  owner regrole NOT NULL,
+  pid integer,
+  state text NOT NULL DEFAULT 'running'
+    CHECK (state IN ('running', 'done', 'failed', 'cancelled')),
+  phase text,
+  detail text,
+  started_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
+  finished_at timestamptz,
+  error_sqlstate text,
+  error_message text,
+  error_detail text,
+  error_hint text
+);
+COMMENT ON TABLE shardfdw.job
+  IS 'operations run by background workers (moves, splits, rebalances, concurrent distribution): one row per job, written by the job itself';
+GRANT SELECT ON shardfdw.job TO PUBLIC;
+
+CREATE VIEW shardfdw.jobs AS
+SELECT j.jobid, j.kind, j.args, j.parent_jobid, j.owner,
+       CASE WHEN j.state = 'running' AND NOT EXISTS
+              (SELECT 1 FROM pg_catalog.pg_stat_activity a WHERE a.pid = j.pid)
+            THEN 'interrupted' ELSE j.state END AS state,
+       j.phase, j.detail, j.pid, j.started_at, j.finished_at,
+       COALESCE(j.finished_at, pg_catalog.now()) - j.started_at AS duration,
+       j.error_sqlstate, j.error_message
+  FROM shardfdw.job j;
+COMMENT ON VIEW shardfdw.jobs
+  IS 'jobs with their live state: interrupted = the worker exited without recording an outcome (killed or shut down)';
+GRANT SELECT ON shardfdw.jobs TO PUBLIC;
+
+CREATE FUNCTION shardfdw.job_wait(job_id bigint)
+  RETURNS void
+  AS 'MODULE_PATHNAME', 'shardfdw_job_wait'
+  LANGUAGE C STRICT;
+COMMENT ON FUNCTION shardfdw.job_wait(bigint)
+  IS 'waits until a job ends; raises its error if it failed, was cancelled or interrupted';
+
+CREATE FUNCTION shardfdw.job_cancel(job_id bigint)
+  RETURNS boolean
+  AS 'MODULE_PATHNAME', 'shardfdw_job_cancel'
+  LANGUAGE C STRICT;
+COMMENT ON FUNCTION shardfdw.job_cancel(bigint)
+  IS 'asks a running job to stop (it undoes its unfinished work); false if it was not running';
+
+CREATE FUNCTION shardfdw.run_test_job(args text, wait boolean DEFAULT true)
+  RETURNS bigint
+  AS 'MODULE_PATHNAME', 'shardfdw_run_test_job'
+  LANGUAGE C STRICT;
+COMMENT ON FUNCTION shardfdw.run_test_job(text, boolean)
+  IS 'for tests of the job runner (superuser only): runs a job that sleeps (sleep=<ms>), fails (fail=1) and reports progress (report=1)';
+REVOKE ALL ON FUNCTION shardfdw.run_test_job(text, boolean) FROM PUBLIC;
 
 -- (move objects go here)
 

@@ -17,7 +17,9 @@
 # Exit status is non-zero if anything failed.  Environment:
 #   SHARDFDW_KEEP=1        keep the temp dir and the cluster running afterwards
 #   SHARDFDW_SKIP_BUILD=1  do not build/install (use what is installed)
-#   SHARDFDW_TESTS="a b"   run only these pg_regress tests
+#   SHARDFDW_TESTS="a b"   run only these tests: names of sql/<name>.sql
+#                          (pg_regress) or test/t/<name>.pl (TAP, with or
+#                          without .pl); isolation tests are skipped
 #   PG_CONFIG              pg_config to use (default: PostgreSQL 15 from PATH)
 set -euo pipefail
 
@@ -104,7 +106,10 @@ SCHEDULE="$WORK/schedule"
 : > "$SCHEDULE"
 regress_tests=()
 if [ -n "${SHARDFDW_TESTS:-}" ]; then
-	read -r -a regress_tests <<< "$SHARDFDW_TESTS"
+	read -r -a wanted <<< "$SHARDFDW_TESTS"
+	for t in "${wanted[@]}"; do
+		[ -f "$ROOT/test/t/${t%.pl}.pl" ] || regress_tests+=("$t")
+	done
 else
 	while read -r kind rest; do
 		case "$kind" in test:) ;; *) continue ;; esac
@@ -160,7 +165,16 @@ fi
 # ---------------------------------------------------------------- TAP
 section "TAP tests (prove)"
 shopt -s nullglob
-tap_files=("$ROOT"/test/t/*.pl)
+tap_files=()
+for f in "$ROOT"/test/t/*.pl; do
+	if [ -n "${SHARDFDW_TESTS:-}" ]; then
+		case " $SHARDFDW_TESTS " in
+			*" $(basename "$f" .pl) "* | *" $(basename "$f") "*) ;;
+			*) continue ;;
+		esac
+	fi
+	tap_files+=("$f")
+done
 if [ ${#tap_files[@]} -eq 0 ]; then
 	echo "no TAP tests"
 else
@@ -194,7 +208,7 @@ else
 fi
 
 # ---------------------------------------------------------------- isolation
-if [ -d "$ROOT/test/isolation" ] && [ "$cluster_ok" = 1 ]; then
+if [ -d "$ROOT/test/isolation" ] && [ "$cluster_ok" = 1 ] && [ -z "${SHARDFDW_TESTS:-}" ]; then
 	section "isolation tests"
 	specs=()
 	for s in "$ROOT"/test/isolation/specs/*.spec; do specs+=("$(basename "$s" .spec)"); done

@@ -10,8 +10,10 @@
 
 #include "fmgr.h"
 #include "miscadmin.h"
-#include "shardfdw.h"
 #include "utils/guc.h"
+
+#include "jobs.h"
+#include "shardfdw.h"
 
 PG_MODULE_MAGIC;
 
@@ -38,6 +40,7 @@ _PG_init(void)
 	sf_planner_init();
 	sf_transaction_init();
 	/* issue 6: jobs, moves, rebalancing, concurrent distribution, splits */
+	sf_jobs_init();
 
 	MarkGUCPrefixReserved("shardfdw");
 }

@@ -39,7 +39,7 @@ typedef void (*SfJobFunction) (int64 jobid, const char *args);
 /* A launched job, seen from the session that launched it */
 typedef struct SfJob SfJob;
 
-/* called from _PG_init: GUCs of the runner */
+/* called from _PG_init: registers the runner's own job kinds */
 extern void sf_jobs_init(void);
 
 /*
@@ -68,10 +68,21 @@ extern int64 sf_job_id(SfJob *job);
  */
 extern bool sf_job_wait(SfJob *job, bool rethrow);
 
+/*
+ * Wait for a job by id, launched by any session (polls shardfdw.job).
+ * Returns true if it succeeded; if it failed, was cancelled or its worker
+ * died and rethrow is true, raises an error naming the job.
+ */
+extern bool sf_job_wait_id(int64 jobid, bool rethrow);
+
 /* non-blocking: true once the job's worker has exited */
 extern bool sf_job_finished(SfJob *job);
 
-/* the job keeps running when the launching session goes away or is cancelled */
+/*
+ * The job keeps running when the launching session goes away or is
+ * cancelled.  Afterwards only sf_job_id() may be used on the handle; wait
+ * with sf_job_wait_id().  sf_job_wait() frees the handle.
+ */
 extern void sf_job_detach(SfJob *job);
 
 /* ask a running job (by id, from any session) to stop; returns whether it ran */

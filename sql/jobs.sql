@@ -1,0 +1,58 @@
+--
+-- The job runner: operations that run in background workers.
+--
+\set SHOW_CONTEXT never
+
+-- a job runs, and its row says so
+SELECT shardfdw.run_test_job('sleep=10 report=1') > 0 AS ran;
+SELECT kind, args, state, phase, detail, owner = current_user::regrole AS own,
+       error_message IS NULL AS no_error, finished_at IS NOT NULL AS finished
+  FROM shardfdw.jobs ORDER BY jobid DESC LIMIT 1;
+
+-- its error comes back with SQLSTATE, detail and hint
+SELECT shardfdw.run_test_job('fail=1');
+SELECT state, error_sqlstate, error_message FROM shardfdw.jobs
+ ORDER BY jobid DESC LIMIT 1;
+
+-- jobs that wait cannot run inside a transaction block
+BEGIN;
+SELECT shardfdw.run_test_job('sleep=1');
+ROLLBACK;
+
+-- cancelling the waiting session cancels the job
+SET statement_timeout = '300ms';
+SELECT shardfdw.run_test_job('sleep=60000');
+RESET statement_timeout;
+SELECT max(jobid) AS cancelled_job FROM shardfdw.job \gset
+SELECT shardfdw.job_wait(:cancelled_job);
+SELECT state, error_sqlstate FROM shardfdw.jobs WHERE jobid = :cancelled_job;
+
+-- a detached job outlives the statement; others can wait for it or stop it
+SELECT shardfdw.run_test_job('sleep=200', false) AS bg_job \gset
+SELECT state FROM shardfdw.jobs WHERE jobid = :bg_job;
+SELECT shardfdw.job_wait(:bg_job);
+SELECT state FROM shardfdw.jobs WHERE jobid = :bg_job;
+
+SELECT shardfdw.run_test_job('sleep=60000', false) AS long_job \gset
+SELECT shardfdw.job_cancel(:long_job) AS cancel_sent;
+SELECT shardfdw.job_wait(:long_job);
+SELECT state FROM shardfdw.jobs WHERE jobid = :long_job;
+SELECT shardfdw.job_cancel(:long_job) AS cancel_sent_again;
+
+-- a failed detached job's error reaches whoever waits
+SELECT shardfdw.run_test_job('sleep=10 fail=1', false) AS failing_job \gset
+SELECT shardfdw.job_wait(:failing_job);
+SELECT shardfdw.job_wait(-1);
+
+-- a terminated job shows as interrupted
+SELECT shardfdw.run_test_job('sleep=60000', false) AS killed_job \gset
+SELECT pg_terminate_backend(pid) FROM shardfdw.job WHERE jobid = :killed_job;
+SELECT shardfdw.job_wait(:killed_job);
+SELECT state FROM shardfdw.jobs WHERE jobid = :killed_job;
+
+-- test jobs are for superusers only
+CREATE ROLE jobs_user;
+SET ROLE jobs_user;
+SELECT shardfdw.run_test_job('sleep=1');
+RESET ROLE;
+DROP ROLE jobs_user;
