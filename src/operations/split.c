@@ -202,8 +202,8 @@ split_shard_table(int64 shardid)
 	if (table->kind != SF_KIND_HASH)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("cannot split shard " INT64_FORMAT " of reference table \"%s\"",
-						shardid, get_rel_name(relid)),
+				 errmsg("cannot split the shard of reference table \"%s\"",
+						get_rel_name(relid)),
 				 errdetail("A reference table has a single shard, copied to every node.")));
 	return table;
 }
