@@ -102,7 +102,6 @@ static List *pending_drops = NIL;	/* of SplitDrop *, in TopMemoryContext */
 static bool split_callback_registered = false;
 
 static void split_xact_callback(XactEvent event, void *arg);
-static int64 *split_shard_group(int64 shardid);
 
 /*
  * After the commit, drop the old shard tables; after an abort, just close
@@ -356,10 +355,12 @@ split_check_sample(SfConn *conn, Relation parent, const char *qualname,
 /*
  * Split shard shardid and the shards of the same index of every table
  * co-located with it, in the current transaction; returns the two new shard
- * ids of shardid's table.  The caller has connected to SPI.
+ * ids of shardid's table.  The caller has connected to SPI and commits
+ * soon: the group's tables stay locked against writes until then.  The old
+ * shard tables are dropped on their worker once the transaction commits.
  */
-static int64 *
-split_shard_group(int64 shardid)
+int64 *
+sf_split_shard(int64 shardid)
 {
 	const SfTable *table = split_shard_table(shardid);
 	int32		colocationid = table->colocationid;
@@ -728,7 +729,7 @@ shardfdw_split_shard(PG_FUNCTION_ARGS)
 		elog(ERROR, "shardfdw catalog not found");
 
 	SPI_connect();
-	ids = split_shard_group(shardid);
+	ids = sf_split_shard(shardid);
 	SPI_finish();
 
 	elems[0] = Int64GetDatum(ids[0]);
@@ -815,7 +816,7 @@ shardfdw_isolate_tenant(PG_FUNCTION_ARGS)
 					 errdetail("Their hashes agree on too many bits to separate them.")));
 			break;
 		}
-		(void) split_shard_group(shardid);
+		(void) sf_split_shard(shardid);
 		CommandCounterIncrement();
 	}
 	SPI_finish();
