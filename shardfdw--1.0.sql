@@ -294,7 +294,7 @@ RETURNS void
 AS 'MODULE_PATHNAME', 'shardfdw_create_distributed_table_concurrently'
 LANGUAGE C CALLED ON NULL INPUT;
 COMMENT ON FUNCTION create_distributed_table_concurrently(regclass, text, text, text, integer)
-  IS 'same as create_distributed_table (this version still takes an exclusive lock)';
+  IS 'distribute a populated table while writes to it go on: a background job copies the rows, replays the changes made meanwhile and switches under a short lock';
 
 CREATE FUNCTION truncate_local_data_after_distributing_table(function_name regclass)
 RETURNS void
@@ -468,6 +468,12 @@ REVOKE ALL ON FUNCTION shardfdw.run_test_job(text, boolean) FROM PUBLIC;
 -- (rebalance objects go here)
 
 -- (concurrent distribution objects go here)
+CREATE FUNCTION shardfdw.concurrent_distribution_log()
+RETURNS trigger
+AS 'MODULE_PATHNAME', 'shardfdw_concurrent_distribution_log'
+LANGUAGE C;
+COMMENT ON FUNCTION shardfdw.concurrent_distribution_log()
+  IS 'statement trigger logging the keys of changed rows while create_distributed_table_concurrently copies a table';
 
 -- (split objects go here)
 CREATE FUNCTION shardfdw_split_shard(shard_id bigint,

@@ -191,3 +191,16 @@ RESET search_path;
 DROP SCHEMA ddl_drop CASCADE;
 DROP FUNCTION public.ddl_worker_tables(text), public.ddl_worker_fkeys(text),
               public.ddl_stale_catalog_rows();
+
+-- DROP EXTENSION is refused while distributed or reference tables exist
+-- (their rows live on the workers), CASCADE or not
+CREATE TABLE public.ddl_drop_ext (id int PRIMARY KEY);
+SELECT create_distributed_table('public.ddl_drop_ext', 'id', shard_count => 2);
+-- (the message counts and names every distributed table of the database)
+\set VERBOSITY sqlstate
+DROP EXTENSION shardfdw;
+DROP EXTENSION shardfdw CASCADE;
+DROP EXTENSION IF EXISTS shardfdw, plpgsql CASCADE;
+\set VERBOSITY terse
+SELECT count(*) AS shards_left FROM shardfdw.shards WHERE table_name = 'public.ddl_drop_ext'::regclass;
+DROP TABLE public.ddl_drop_ext;

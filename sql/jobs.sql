@@ -2,12 +2,26 @@
 -- The job runner: operations that run in background workers.
 --
 \set SHOW_CONTEXT never
+-- (earlier tests run jobs too: job ids in the messages below start at 1001)
+SELECT setval('shardfdw.job_jobid_seq', 1000) AS first_job_id_here_minus_one;
 
 -- a job runs, and its row says so
 SELECT shardfdw.run_test_job('sleep=10 report=1') > 0 AS ran;
 SELECT kind, args, state, phase, detail, owner = current_user::regrole AS own,
        error_message IS NULL AS no_error, finished_at IS NOT NULL AS finished
   FROM shardfdw.jobs ORDER BY jobid DESC LIMIT 1;
+
+-- its notices and warnings reach the waiting session, also when there are
+-- more than its queue holds at once
+SELECT shardfdw.run_test_job('notice=2') > 0 AS ran;
+SET client_min_messages = warning;
+SELECT shardfdw.run_test_job('notice=3') > 0 AS ran;
+SELECT shardfdw.run_test_job('notice=3000') > 0 AS ran;
+RESET client_min_messages;
+SELECT state FROM shardfdw.jobs ORDER BY jobid DESC LIMIT 1;
+-- a detached job's notices go nowhere, and do not stop it
+SELECT shardfdw.run_test_job('sleep=200 notice=3000', false) AS quiet_job \gset
+SELECT shardfdw.job_wait(:quiet_job);
 
 -- its error comes back with SQLSTATE, detail and hint
 SELECT shardfdw.run_test_job('fail=1');

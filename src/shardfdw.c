@@ -41,6 +41,7 @@ _PG_init(void)
 	sf_transaction_init();
 	/* issue 6: jobs, moves, rebalancing, concurrent distribution, splits */
 	sf_jobs_init();
+	sf_concurrent_init();
 
 	MarkGUCPrefixReserved("shardfdw");
 }

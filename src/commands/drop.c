@@ -90,6 +90,46 @@ sf_check_drop_table(DropStmt *stmt)
 }
 
 /*
+ * DROP EXTENSION shardfdw while distributed or reference tables exist:
+ * refused, CASCADE or not.  Dropping the extension would drop the foreign
+ * partitions and the catalog but not the shards on the workers, which hold
+ * the only copy of the rows, and would leave empty partitioned parents
+ * behind; the user decides first what happens to each table.
+ */
+void
+sf_check_drop_extension(DropStmt *stmt)
+{
+	ListCell   *lc;
+	bool		ours = false;
+
+	foreach(lc, stmt->objects)
+	{
+		if (strcmp(strVal(lfirst(lc)), "shardfdw") == 0)
+			ours = true;
+	}
+	if (!ours)
+		return;
+
+	SPI_connect();
+	if (SPI_execute("SELECT count(*), pg_catalog.string_agg(relid::text, ', ' ORDER BY relid::text)"
+					" FROM shardfdw.distributed_table", true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not read shardfdw.distributed_table");
+	if (strcmp(SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1), "0") != 0)
+	{
+		char	   *n = pstrdup(SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1));
+		char	   *names = pstrdup(SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2));
+
+		SPI_finish();
+		ereport(ERROR,
+				(errcode(ERRCODE_DEPENDENT_OBJECTS_STILL_EXIST),
+				 errmsg("cannot drop extension shardfdw because %s distributed or reference tables exist", n),
+				 errdetail("Tables: %s.  Their rows live on the workers, which dropping the extension would not clean up.", names),
+				 errhint("Drop them with DROP TABLE, or turn them back into local tables with undistribute_table(), first.")));
+	}
+	SPI_finish();
+}
+
+/*
  * Event trigger on sql_drop: for every dropped distributed or reference
  * table, drop its shards / replicas on the workers (in the current remote
  * transactions) and delete its catalog rows (shards, placements, shard_ddl

@@ -186,6 +186,8 @@ sf_process_utility(PlannedStmt *pstmt, const char *queryString,
 					else if (drop->removeType == OBJECT_TABLE ||
 							 drop->removeType == OBJECT_FOREIGN_TABLE)
 						sf_check_drop_table(drop);
+					else if (drop->removeType == OBJECT_EXTENSION)
+						sf_check_drop_extension(drop);
 				}
 				break;
 			default:

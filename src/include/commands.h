@@ -56,6 +56,7 @@ extern List *sf_table_servers(Oid relid);
 
 /* in drop.c */
 extern void sf_check_drop_table(DropStmt *stmt);
+extern void sf_check_drop_extension(DropStmt *stmt);
 
 /* in index.c: each returns true when it handled the statement completely */
 extern bool sf_process_index_stmt(SfUtilityCall *call, IndexStmt *stmt);

@@ -30,6 +30,9 @@ extern void sf_fdw_init(void);
 extern void sf_metadata_init(void);
 extern void sf_transaction_init(void);
 
+/* in operations/concurrent.c: create_distributed_table_concurrently's job */
+extern void sf_concurrent_init(void);
+
 /* in planner/planner.c */
 extern void sf_planner_init(void);
 

@@ -1,9 +1,10 @@
 /*-------------------------------------------------------------------------
  *
  * distribute.c
- *	  create_distributed_table, create_distributed_table_concurrently and
- *	  truncate_local_data_after_distributing_table (undistribute_table is in
- *	  undistribute.c, shard definitions in shard_ddl.c, foreign keys in
+ *	  create_distributed_table and truncate_local_data_after_distributing_
+ *	  table (create_distributed_table_concurrently, which runs the same
+ *	  steps in several transactions, is in concurrent.c; undistribute_table
+ *	  in undistribute.c, shard definitions in shard_ddl.c, foreign keys in
  *	  foreign_keys.c).
  *
  * Distributing table t (all in the caller's transaction):
@@ -55,6 +56,7 @@
 #include "commands.h"
 #include "commands/defrem.h"
 #include "connection.h"
+#include "distribute_internal.h"
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "foreign/foreign.h"
@@ -70,33 +72,11 @@
 #include "utils/varlena.h"
 
 PG_FUNCTION_INFO_V1(shardfdw_create_distributed_table);
-PG_FUNCTION_INFO_V1(shardfdw_create_distributed_table_concurrently);
 PG_FUNCTION_INFO_V1(shardfdw_truncate_local_data_after_distributing_table);
 
-/* What create_distributed_table decided during validation */
-typedef struct SfDistributePlan
-{
-	Oid			relid;
-	char	   *nspname;
-	char	   *relname;
-	char	   *qualname;
-	AttrNumber	distattnum;
-	char	   *distcolumn;
-	Oid			disttype;
-	Oid			distcollation;
-	int			shardcount;
-	int32		colocationid;	/* 0: create a new group */
-	Oid		   *serverids;		/* per shard index */
-	int32	   *nodeids;		/* per shard index */
-	int		   *moduli;			/* per shard index: MODULUS of the shard
-								 * with that REMAINDER, 0 if there is none
-								 * (a split group, see metadata.h) */
-	List	   *fkeys;			/* of SfForeignKey: from pg_constraint */
-} SfDistributePlan;
 
 static void sf_check_plain_table(Oid relid, const char *operation);
 static void sf_check_dependents(Oid relid);
-static void sf_create_distributed_table(FunctionCallInfo fcinfo);
 
 /* ----------------------------------------------------------------
  * Shared helpers
@@ -359,7 +339,24 @@ sf_choose_colocation(SfDistributePlan *plan, const char *colocate_with,
 }
 
 /*
- * Fill plan->serverids / nodeids: the placements of the co-location group
+ * The shard index of the shard holding shard index i of the plan: i itself,
+ * unless the group was split (see metadata.h).
+ */
+static int
+sf_plan_index_owner(SfDistributePlan *plan, int i)
+{
+	int			j;
+
+	if (plan->moduli[i] != 0)
+		return i;
+	for (j = 0; j < i; j++)
+		if (plan->moduli[j] != 0 && i % plan->moduli[j] == j)
+			return j;
+	return i;
+}
+
+/*
+ * Fill plan->serverids / nodeids / moduli: the placements of the co-location group
  * if it already has tables, else round robin over the nodes that should
  * have shards.
  */
@@ -400,6 +397,14 @@ sf_choose_placements(SfDistributePlan *plan)
 				plan->nodeids[s->shardindex] = s->nodeid;
 				plan->moduli[s->shardindex] = s->modulus;
 			}
+		}
+		/* indexes held by a split shard: that shard's placement */
+		for (i = 0; i < plan->shardcount; i++)
+		{
+			int			owner = sf_plan_index_owner(plan, i);
+
+			plan->serverids[i] = plan->serverids[owner];
+			plan->nodeids[i] = plan->nodeids[owner];
 		}
 		return;
 	}
@@ -507,7 +512,7 @@ sf_carry_over_table_properties(Oid from, Oid to, const char *toname)
  * Validate everything create_distributed_table needs, before changing
  * anything; fills plan.  The caller has connected to SPI.
  */
-static void
+void
 sf_plan_distribution(SfDistributePlan *plan, Oid relid, const char *column,
 					 const char *method, const char *colocate_with,
 					 bool shardcount_given, int shardcount)
@@ -582,8 +587,7 @@ sf_plan_distribution(SfDistributePlan *plan, Oid relid, const char *column,
 		int			i;
 
 		for (i = 0; i < plan->shardcount; i++)
-			if (plan->moduli[i] != 0)
-				(void) sf_get_connection_for_server(plan->serverids[i]);
+			(void) sf_get_connection_for_server(plan->serverids[i]);
 	}
 
 	/* foreign keys now on the coordinator */
@@ -665,141 +669,150 @@ sf_plan_distribution(SfDistributePlan *plan, Oid relid, const char *column,
 }
 
 /*
- * The work of create_distributed_table and its _concurrently variant.
+ * Things create_distributed_table needs before it changes anything: the
+ * shard definitions, the owner's name and the new parent's name.
  */
-static void
-sf_create_distributed_table(FunctionCallInfo fcinfo)
+void
+sf_distribution_prepare(SfDistributePlan *plan)
 {
-	Oid			relid;
-	char	   *column;
-	char	   *method;
-	char	   *colocate_with;
-	bool		shardcount_given = !PG_ARGISNULL(4);
-	int			shardcount = shardcount_given ? PG_GETARG_INT32(4) : 0;
-	SfDistributePlan plan;
-	char	   *tmpname;
-	char	   *tmpqual;
-	Oid			newrelid;
-	List	   *ddl;
-	List	   *servers = NIL;
-	int64	   *shardids;
-	char	  **shardnames;
-	ListCell   *lc;
-	int			i;
-	bool		isnull;
-	char	   *columns;
-	char	   *ownername;
-	List	   *pkey;
-	char	   *pkeyname = NULL;
+	HeapTuple	tup;
 
-	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("table_name and distribution_column must not be NULL")));
-	relid = PG_GETARG_OID(0);
-	column = text_to_cstring(PG_GETARG_TEXT_PP(1));
-	method = PG_ARGISNULL(2) ? "hash" : text_to_cstring(PG_GETARG_TEXT_PP(2));
-	colocate_with = PG_ARGISNULL(3) ? "default" : text_to_cstring(PG_GETARG_TEXT_PP(3));
+	plan->ddl = sf_collect_shard_ddl(plan->relid);
+	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(plan->relid));
+	if (!HeapTupleIsValid(tup))
+		elog(ERROR, "cache lookup failed for relation %u", plan->relid);
+	plan->ownername = GetUserNameFromId(((Form_pg_class) GETSTRUCT(tup))->relowner, false);
+	ReleaseSysCache(tup);
 
-	if (!sf_extension_present())
-		elog(ERROR, "shardfdw catalog not found");
+	plan->tmpname = psprintf("shardfdw_new_%u", plan->relid);
+	plan->tmpqual = quote_qualified_identifier(plan->nspname, plan->tmpname);
+}
 
-	LockRelationOid(relid, AccessExclusiveLock);
-
-	SPI_connect();
-	sf_plan_distribution(&plan, relid, column, method, colocate_with,
-						 shardcount_given, shardcount);
-
-	/* --- from here on, things change --- */
-	ddl = sf_collect_shard_ddl(relid);
-	{
-		HeapTuple	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
-
-		if (!HeapTupleIsValid(tup))
-			elog(ERROR, "cache lookup failed for relation %u", relid);
-		ownername = GetUserNameFromId(((Form_pg_class) GETSTRUCT(tup))->relowner, false);
-		ReleaseSysCache(tup);
-	}
-
-	/* placeholders of our pending foreign keys must not be copied */
-	sf_drop_fkey_placeholders(relid);
-
-	/* the new parent */
-	tmpname = psprintf("shardfdw_new_%u", relid);
-	tmpqual = quote_qualified_identifier(plan.nspname, tmpname);
+/*
+ * Create the new partitioned parent "shardfdw_new_<relid>" LIKE the table
+ * (without its properties: see sf_carry_over_table_properties).
+ */
+void
+sf_distribution_create_parent(SfDistributePlan *plan)
+{
 	sf_spi_exec(psprintf("CREATE TABLE %s (LIKE %s INCLUDING DEFAULTS INCLUDING CONSTRAINTS"
 						 " INCLUDING COMMENTS INCLUDING GENERATED INCLUDING STORAGE"
 						 " INCLUDING COMPRESSION) PARTITION BY HASH (%s)",
-						 tmpqual, plan.qualname, quote_identifier(plan.distcolumn)));
+						 plan->tmpqual, plan->qualname, quote_identifier(plan->distcolumn)));
 	CommandCounterIncrement();
-	newrelid = get_relname_relid(tmpname, get_rel_namespace(relid));
-	sf_carry_over_table_properties(relid, newrelid, tmpqual);
+	plan->newrelid = get_relname_relid(plan->tmpname, get_rel_namespace(plan->relid));
+}
 
-	/* the colocation group */
-	if (plan.colocationid == 0)
-	{
-		sf_spi_exec_count(psprintf("INSERT INTO shardfdw.colocation (shard_count, distribution_type,"
-								   " distribution_collation) VALUES (%d, %u, %s) RETURNING colocationid",
-								   plan.shardcount, plan.disttype,
-								   OidIsValid(plan.distcollation)
-								   ? psprintf("%u", plan.distcollation) : "NULL"), 1);
-		plan.colocationid = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0],
-														SPI_tuptable->tupdesc, 1, &isnull));
-	}
+/* Record a new co-location group if the plan needs one. */
+void
+sf_distribution_create_colocation(SfDistributePlan *plan)
+{
+	bool		isnull;
 
-	/* remote schema and types */
-	for (i = 0; i < plan.shardcount; i++)
-		if (plan.moduli[i] != 0)
-			servers = list_append_unique_oid(servers, plan.serverids[i]);
+	if (plan->colocationid != 0)
+		return;
+	sf_spi_exec_count(psprintf("INSERT INTO shardfdw.colocation (shard_count, distribution_type,"
+							   " distribution_collation) VALUES (%d, %u, %s) RETURNING colocationid",
+							   plan->shardcount, plan->disttype,
+							   OidIsValid(plan->distcollation)
+							   ? psprintf("%u", plan->distcollation) : "NULL"), 1);
+	plan->colocationid = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0],
+													 SPI_tuptable->tupdesc, 1, &isnull));
+}
+
+/*
+ * The shards: schema and types on every worker involved, then per shard
+ * the worker's table and the foreign partition of the new parent.
+ */
+void
+sf_distribution_create_shards(SfDistributePlan *plan)
+{
+	List	   *servers = NIL;
+	ListCell   *lc;
+	int			i;
+	bool		isnull;
+
+	for (i = 0; i < plan->shardcount; i++)
+		servers = list_append_unique_oid(servers, plan->serverids[i]);
 	foreach(lc, servers)
 	{
 		Oid			serverid = lfirst_oid(lc);
 
 		sf_exec_on_server(serverid, psprintf("CREATE SCHEMA IF NOT EXISTS %s",
-											 quote_identifier(plan.nspname)));
-		sf_ensure_column_types(relid, serverid);
+											 quote_identifier(plan->nspname)));
+		sf_ensure_column_types(plan->relid, serverid);
 	}
 
-	/* shards: foreign partitions and worker tables */
-	shardids = palloc(sizeof(int64) * plan.shardcount);
-	shardnames = palloc(sizeof(char *) * plan.shardcount);
-	for (i = 0; i < plan.shardcount; i++)
+	plan->shardids = palloc(sizeof(int64) * plan->shardcount);
+	plan->shardnames = palloc(sizeof(char *) * plan->shardcount);
+	for (i = 0; i < plan->shardcount; i++)
 	{
 		char	   *shardqual;
 		List	   *commands;
 		ListCell   *lc2;
 
-		if (plan.moduli[i] == 0)
+		if (plan->moduli[i] == 0)
 			continue;
 		sf_spi_exec_count("SELECT pg_catalog.nextval('shardfdw.shardid_seq')", 1);
-		shardids[i] = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
-												  SPI_tuptable->tupdesc, 1, &isnull));
-		shardnames[i] = sf_shard_relname(plan.relname, shardids[i]);
-		shardqual = quote_qualified_identifier(plan.nspname, shardnames[i]);
+		plan->shardids[i] = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
+														SPI_tuptable->tupdesc, 1, &isnull));
+		plan->shardnames[i] = sf_shard_relname(plan->relname, plan->shardids[i]);
+		shardqual = quote_qualified_identifier(plan->nspname, plan->shardnames[i]);
 
-		commands = sf_shard_create_commands(relid, ddl, plan.nspname, shardnames[i], shardids[i]);
+		commands = sf_shard_create_commands(plan->relid, plan->ddl, plan->nspname,
+											plan->shardnames[i], plan->shardids[i]);
 		foreach(lc2, commands)
-			sf_exec_on_server(plan.serverids[i], lfirst(lc2));
+			sf_exec_on_server(plan->serverids[i], lfirst(lc2));
 
 		sf_spi_exec(psprintf("CREATE FOREIGN TABLE %s PARTITION OF %s"
 							 " FOR VALUES WITH (MODULUS %d, REMAINDER %d)"
 							 " SERVER %s OPTIONS (schema_name %s, table_name %s)",
-							 shardqual, tmpqual, plan.moduli[i], i,
-							 quote_identifier(GetForeignServer(plan.serverids[i])->servername),
-							 quote_literal_cstr(plan.nspname),
-							 quote_literal_cstr(shardnames[i])));
+							 shardqual, plan->tmpqual, plan->moduli[i], i,
+							 quote_identifier(GetForeignServer(plan->serverids[i])->servername),
+							 quote_literal_cstr(plan->nspname),
+							 quote_literal_cstr(plan->shardnames[i])));
 		sf_spi_exec(psprintf("ALTER FOREIGN TABLE %s OWNER TO %s", shardqual,
-							 quote_identifier(ownername)));
+							 quote_identifier(plan->ownername)));
+	}
+	/* indexes held by a split shard name that shard */
+	for (i = 0; i < plan->shardcount; i++)
+	{
+		int			owner = sf_plan_index_owner(plan, i);
+
+		plan->shardids[i] = plan->shardids[owner];
+		plan->shardnames[i] = plan->shardnames[owner];
 	}
 	CommandCounterIncrement();
+}
 
-	/* the rows */
-	columns = sf_insertable_columns(relid);
+/* Copy the table's rows into the new parent (the FDW streams them). */
+void
+sf_distribution_copy_rows(SfDistributePlan *plan)
+{
+	char	   *columns = sf_insertable_columns(plan->relid);
+
 	sf_spi_exec(psprintf("INSERT INTO %s (%s) SELECT %s FROM ONLY %s",
-						 tmpqual, columns, columns, plan.qualname));
+						 plan->tmpqual, columns, columns, plan->qualname));
+}
+
+/*
+ * The switch: foreign keys leave the coordinator, the table is dropped and
+ * the new parent takes its name, the catalog rows are recorded and the
+ * foreign keys that became possible are created.  The new parent has the
+ * table's properties already (sf_carry_over_table_properties).
+ */
+void
+sf_distribution_switch(SfDistributePlan *plan)
+{
+	Oid			relid = plan->relid;
+	Oid			newrelid = plan->newrelid;
+	ListCell   *lc;
+	int			i;
+	List	   *pkey;
+	char	   *pkeyname = NULL;
 
 	/* foreign keys leave the coordinator */
-	foreach(lc, plan.fkeys)
+	foreach(lc, plan->fkeys)
 	{
 		SfForeignKey *fk = lfirst(lc);
 
@@ -809,34 +822,35 @@ sf_create_distributed_table(FunctionCallInfo fcinfo)
 
 			sf_spi_exec(psprintf("ALTER TABLE %s DROP CONSTRAINT %s",
 								 other, quote_identifier(fk->conname)));
-			sf_add_fkey_placeholder(fk->relid, fk->conname, plan.relname);
+			sf_add_fkey_placeholder(fk->relid, fk->conname, plan->relname);
 		}
 	}
 
 	/* swap */
 	pkey = sf_primary_key_columns(relid, &pkeyname);
-	sf_spi_exec(psprintf("DROP TABLE %s", plan.qualname));
-	sf_spi_exec(psprintf("ALTER TABLE %s RENAME TO %s", tmpqual,
-						 quote_identifier(plan.relname)));
+	sf_spi_exec(psprintf("DROP TABLE %s", plan->qualname));
+	sf_spi_exec(psprintf("ALTER TABLE %s RENAME TO %s", plan->tmpqual,
+						 quote_identifier(plan->relname)));
 	CommandCounterIncrement();
 	if (pkey != NIL)
 		sf_add_primary_key_marker(newrelid, pkeyname, pkey);
 
 	/* catalog */
 	sf_spi_exec(psprintf("INSERT INTO shardfdw.distributed_table VALUES (%u, 'h', %d, %d)",
-						 newrelid, plan.distattnum, plan.colocationid));
-	for (i = 0; i < plan.shardcount; i++)
+						 newrelid, plan->distattnum, plan->colocationid));
+	for (i = 0; i < plan->shardcount; i++)
 	{
-		if (plan.moduli[i] == 0)
+		if (plan->moduli[i] == 0)
 			continue;
 		sf_spi_exec(psprintf("INSERT INTO shardfdw.shard VALUES (" INT64_FORMAT ", %u, %d, %s::pg_catalog.regclass, %d)",
-							 shardids[i], newrelid, i,
-							 quote_literal_cstr(quote_qualified_identifier(plan.nspname, shardnames[i])),
-							 plan.moduli[i]));
+							 plan->shardids[i], newrelid, i,
+							 quote_literal_cstr(quote_qualified_identifier(plan->nspname,
+																		   plan->shardnames[i])),
+							 plan->moduli[i]));
 		sf_spi_exec(psprintf("INSERT INTO shardfdw.placement VALUES (" INT64_FORMAT ", %d)",
-							 shardids[i], plan.nodeids[i]));
+							 plan->shardids[i], plan->nodeids[i]));
 	}
-	foreach(lc, ddl)
+	foreach(lc, plan->ddl)
 	{
 		SfShardDdl *d = lfirst(lc);
 
@@ -846,7 +860,7 @@ sf_create_distributed_table(FunctionCallInfo fcinfo)
 	}
 	sf_spi_exec(psprintf("UPDATE shardfdw.pending_fkey SET relid = %u WHERE relid = %u", newrelid, relid));
 	sf_spi_exec(psprintf("UPDATE shardfdw.pending_fkey SET refrelid = %u WHERE refrelid = %u", newrelid, relid));
-	foreach(lc, plan.fkeys)
+	foreach(lc, plan->fkeys)
 	{
 		SfForeignKey *fk = lfirst(lc);
 		Oid			from = fk->relid == relid ? newrelid : fk->relid;
@@ -872,6 +886,66 @@ sf_create_distributed_table(FunctionCallInfo fcinfo)
 	CommandCounterIncrement();
 
 	sf_create_ready_foreign_keys(newrelid);
+}
+
+/*
+ * The work of create_distributed_table, in the caller's transaction.
+ * concurrent_fallback: called by create_distributed_table_concurrently for
+ * a table it cannot distribute online; says so once validation passed.
+ */
+void
+sf_create_distributed_table(FunctionCallInfo fcinfo, bool concurrent_fallback)
+{
+	Oid			relid;
+	char	   *column;
+	char	   *method;
+	char	   *colocate_with;
+	bool		shardcount_given = !PG_ARGISNULL(4);
+	int			shardcount = shardcount_given ? PG_GETARG_INT32(4) : 0;
+	SfDistributePlan plan;
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("table_name and distribution_column must not be NULL")));
+	relid = PG_GETARG_OID(0);
+	column = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	method = PG_ARGISNULL(2) ? "hash" : text_to_cstring(PG_GETARG_TEXT_PP(2));
+	colocate_with = PG_ARGISNULL(3) ? "default" : text_to_cstring(PG_GETARG_TEXT_PP(3));
+
+	if (!sf_extension_present())
+		elog(ERROR, "shardfdw catalog not found");
+
+	LockRelationOid(relid, AccessExclusiveLock);
+
+	SPI_connect();
+	/* (the triggers of an interrupted concurrent attempt would be refused) */
+	if (sf_concurrent_drop_leftovers(relid))
+		ereport(NOTICE,
+				(errmsg("dropped what an interrupted create_distributed_table_concurrently of table \"%s\" left behind",
+						get_rel_name(relid))));
+	sf_plan_distribution(&plan, relid, column, method, colocate_with,
+						 shardcount_given, shardcount);
+	if (concurrent_fallback)
+		ereport(NOTICE,
+				(errmsg("table \"%s\" has no primary key or replica identity index: create_distributed_table_concurrently blocks writes to it",
+						plan.relname),
+				 errdetail("Without a key, changes made during the copy cannot be replayed on the shards, so the table is distributed under an exclusive lock, as create_distributed_table does."),
+				 errhint("Add a primary key containing column \"%s\" to distribute the table without blocking writes.",
+						 plan.distcolumn)));
+
+	/* --- from here on, things change --- */
+	sf_distribution_prepare(&plan);
+
+	/* placeholders of our pending foreign keys must not be copied */
+	sf_drop_fkey_placeholders(relid);
+
+	sf_distribution_create_parent(&plan);
+	sf_carry_over_table_properties(relid, plan.newrelid, plan.tmpqual);
+	sf_distribution_create_colocation(&plan);
+	sf_distribution_create_shards(&plan);
+	sf_distribution_copy_rows(&plan);
+	sf_distribution_switch(&plan);
 	SPI_finish();
 }
 
@@ -882,21 +956,7 @@ sf_create_distributed_table(FunctionCallInfo fcinfo)
 Datum
 shardfdw_create_distributed_table(PG_FUNCTION_ARGS)
 {
-	sf_create_distributed_table(fcinfo);
-	PG_RETURN_VOID();
-}
-
-/*
- * create_distributed_table_concurrently: for now the same blocking
- * conversion.
- */
-Datum
-shardfdw_create_distributed_table_concurrently(PG_FUNCTION_ARGS)
-{
-	ereport(NOTICE,
-			(errmsg("create_distributed_table_concurrently currently takes an exclusive lock on the table"),
-			 errdetail("Writes to the table wait until the transaction commits.")));
-	sf_create_distributed_table(fcinfo);
+	sf_create_distributed_table(fcinfo, false);
 	PG_RETURN_VOID();
 }
 

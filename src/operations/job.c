@@ -34,6 +34,8 @@
 #include "commands/extension.h"
 #include "executor/spi.h"
 #include "fmgr.h"
+#include "libpq/pqformat.h"
+#include "libpq/pqmq.h"
 #include "miscadmin.h"
 #include "pgstat.h"
 #include "postmaster/bgworker.h"
@@ -42,6 +44,7 @@
 #include "storage/latch.h"
 #include "storage/proc.h"
 #include "storage/procarray.h"
+#include "storage/shm_mq.h"
 #include "storage/spin.h"
 #include "tcop/tcopprot.h"
 #include "utils/builtins.h"
@@ -62,6 +65,7 @@ PGDLLEXPORT void sf_job_main(Datum main_arg);
 #define SF_JOB_KIND_LEN		64
 #define SF_JOB_TEXT_LEN		1024
 #define SF_JOB_POLL_MS		100
+#define SF_JOB_QUEUE_SIZE	65536	/* NOTICEs and WARNINGs of the job */
 
 /* what the worker reports in the segment */
 typedef enum SfJobStatus
@@ -87,6 +91,7 @@ typedef struct SfJobShared
 	char		message[SF_JOB_TEXT_LEN];
 	char		detail[SF_JOB_TEXT_LEN];
 	char		hint[SF_JOB_TEXT_LEN];
+	Size		queue_offset;	/* of the message queue, from the start */
 	char		args[FLEXIBLE_ARRAY_MEMBER];
 } SfJobShared;
 
@@ -96,6 +101,7 @@ struct SfJob
 	dsm_segment *seg;
 	SfJobShared *shared;
 	BackgroundWorkerHandle *handle;
+	shm_mq_handle *queue;		/* the job's notices; NULL once detached */
 	int64		jobid;
 	bool		detached;
 	char		kind[SF_JOB_KIND_LEN];
@@ -225,6 +231,51 @@ job_rethrow(SfJob *job)
 			 errcontext("shardfdw job " INT64_FORMAT " (%s)", jobid, kind)));
 }
 
+/*
+ * Re-raise, in the launching session, the notices and warnings the job sent
+ * so far (its worker's client messages go to the job's queue): a long
+ * operation's NOTICEs reach the user who waits for it.  Errors are not
+ * taken from the queue: the job reports its outcome in the segment.
+ */
+static void
+job_forward_messages(SfJob *job)
+{
+	while (job->queue != NULL)
+	{
+		Size		nbytes;
+		void	   *data;
+		shm_mq_result r = shm_mq_receive(job->queue, &nbytes, &data, true);
+		StringInfoData msg;
+
+		if (r == SHM_MQ_WOULD_BLOCK)
+			return;
+		if (r == SHM_MQ_DETACHED)
+		{
+			shm_mq_detach(job->queue);
+			job->queue = NULL;
+			return;
+		}
+		initStringInfo(&msg);
+		appendBinaryStringInfo(&msg, data, nbytes);
+		if (pq_getmsgbyte(&msg) == 'N')
+		{
+			ErrorData	edata;
+
+			pq_parse_errornotice(&msg, &edata);
+			if (edata.elevel < ERROR)
+			{
+				edata.context = edata.context ?
+					psprintf("%s\nshardfdw job " INT64_FORMAT " (%s)",
+							 edata.context, job->jobid, job->kind) :
+					psprintf("shardfdw job " INT64_FORMAT " (%s)",
+							 job->jobid, job->kind);
+				ThrowErrorData(&edata);
+			}
+		}
+		pfree(msg.data);
+	}
+}
+
 SfJob *
 sf_job_launch(const char *kind, const char *args, int64 parent_jobid)
 {
@@ -237,7 +288,8 @@ sf_job_launch(const char *kind, const char *args, int64 parent_jobid)
 	if (find_kind(kind) == NULL)
 		elog(ERROR, "unknown shardfdw job kind \"%s\"", kind);
 
-	size = offsetof(SfJobShared, args) + strlen(args) + 1;
+	size = MAXALIGN(offsetof(SfJobShared, args) + strlen(args) + 1) +
+		SF_JOB_QUEUE_SIZE;
 	old = MemoryContextSwitchTo(job_context());
 	job = palloc0(sizeof(SfJob));
 	job->seg = dsm_create(size, 0);
@@ -252,7 +304,15 @@ sf_job_launch(const char *kind, const char *args, int64 parent_jobid)
 	shared->status = SF_JOB_STARTING;
 	strlcpy(shared->kind, kind, SF_JOB_KIND_LEN);
 	strcpy(shared->args, args);
+	shared->queue_offset = MAXALIGN(offsetof(SfJobShared, args) + strlen(args) + 1);
 	job->shared = shared;
+	{
+		shm_mq	   *mq = shm_mq_create((char *) shared + shared->queue_offset,
+									   SF_JOB_QUEUE_SIZE);
+
+		shm_mq_set_receiver(mq, MyProc);
+		job->queue = shm_mq_attach(mq, job->seg, NULL);
+	}
 	strlcpy(job->kind, kind, SF_JOB_KIND_LEN);
 
 	memset(&worker, 0, sizeof(worker));
@@ -292,6 +352,7 @@ sf_job_launch(const char *kind, const char *args, int64 parent_jobid)
 			status = shared->status;
 			job->jobid = shared->jobid;
 			SpinLockRelease(&shared->mutex);
+			job_forward_messages(job);
 			if (job->jobid != 0 || status == SF_JOB_FAILED)
 				break;
 			if (job_worker_pid(job, &dead) == 0)
@@ -340,6 +401,7 @@ sf_job_finished(SfJob *job)
 {
 	bool		dead;
 
+	job_forward_messages(job);
 	return job_worker_pid(job, &dead) == 0;
 }
 
@@ -350,6 +412,10 @@ sf_job_detach(SfJob *job)
 	job->shared->launcher_latch = NULL;
 	SpinLockRelease(&job->shared->mutex);
 	job->detached = true;
+	/* nobody reads its notices any more: the job's sends stop */
+	if (job->queue)
+		shm_mq_detach(job->queue);
+	job->queue = NULL;
 	/* the worker's own mapping keeps the segment alive */
 	dsm_detach(job->seg);
 	job->seg = NULL;
@@ -367,8 +433,11 @@ sf_job_wait(SfJob *job, bool rethrow)
 		{
 			bool		dead;
 
+			job_forward_messages(job);
 			if (job_worker_pid(job, &dead) == 0)
 			{
+				/* what it sent before exiting */
+				job_forward_messages(job);
 				if (dead)
 					ereport(FATAL,
 							(errcode(ERRCODE_ADMIN_SHUTDOWN),
@@ -719,6 +788,14 @@ sf_job_main(Datum main_arg)
 				 errmsg("could not map the shared memory of a shardfdw job")));
 	shared = dsm_segment_address(seg);
 
+	/* the job's notices go to the launcher (errors travel in the segment) */
+	{
+		shm_mq	   *mq = (shm_mq *) ((char *) shared + shared->queue_offset);
+
+		shm_mq_set_sender(mq, MyProc);
+		pq_redirect_to_shm_mq(seg, shm_mq_attach(mq, seg, NULL));
+	}
+
 	cxt = AllocSetContextCreate(TopMemoryContext, "shardfdw job",
 								ALLOCSET_DEFAULT_SIZES);
 	MemoryContextSwitchTo(cxt);
@@ -795,7 +872,7 @@ sf_job_main(Datum main_arg)
 }
 
 /*
- * The "test" kind: args "sleep=<ms> fail=<0|1> report=<0|1>".  Exercises the
+ * The "test" kind: args "sleep=<ms> fail=<0|1> report=<0|1> notice=<n>".  Exercises the
  * runner in tests: success, errors with detail and hint, cancellation while
  * sleeping, progress reports.
  */
@@ -825,6 +902,16 @@ sf_test_job(int64 jobid, const char *args)
 		ResetLatch(MyLatch);
 		CHECK_FOR_INTERRUPTS();
 		sleep_ms -= step;
+	}
+	if ((p = strstr(args, "notice=")) != NULL && atoi(p + 7) > 0)
+	{
+		int			i;
+
+		for (i = 0; i < atoi(p + 7); i++)
+			ereport(NOTICE,
+					(errmsg("test job notice %d", i + 1),
+					 errdetail("Notices of a job reach the session that waits for it.")));
+		ereport(WARNING, (errmsg("test job warning")));
 	}
 	if (fail)
 		ereport(ERROR,

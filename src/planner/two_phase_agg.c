@@ -290,10 +290,11 @@ combine_variance(Expr *n, Expr *sx, Expr *sx2, Expr *nan, bool sample,
 /*
  * The coordinator expression combining the partials of aggregate a, whose
  * partial aggregates are appended to *wtlist (the workers' target list);
- * NULL if a cannot be split.
+ * NULL if a cannot be split.  ungrouped: the query has no GROUP BY (one
+ * result row even when no partial row arrives).
  */
 static Expr *
-two_phase_aggref(Aggref *a, List **wtlist_p)
+two_phase_aggref(Aggref *a, List **wtlist_p, bool ungrouped)
 {
 	List	   *wtlist = *wtlist_p;
 	Expr	   *expr = NULL;
@@ -309,6 +310,35 @@ two_phase_aggref(Aggref *a, List **wtlist_p)
 	{
 		case F_COUNT_:
 		case F_COUNT_ANY:
+			{
+				CoalesceExpr *c = makeNode(CoalesceExpr);
+
+				/*
+				 * Without GROUP BY, the sum of the partial counts is NULL
+				 * when no partial row arrives, which happens when the
+				 * workers group (for a count(DISTINCT) next to it) and the
+				 * input is empty; count is 0 then.
+				 */
+				resno = add_partial(&wtlist, (Expr *) partial);
+				pvar = makeVar(OUTER_VAR, resno, INT8OID, -1, InvalidOid, 0);
+				if (!ungrouped)
+				{
+					expr = combine_as_int8(combine_aggref(F_SUM_INT8, NUMERICOID,
+														  InvalidOid, InvalidOid,
+														  pvar));
+					break;
+				}
+				c->coalescetype = INT8OID;
+				c->coalescecollid = InvalidOid;
+				c->args = list_make2(combine_as_int8(combine_aggref(F_SUM_INT8, NUMERICOID,
+																	InvalidOid, InvalidOid,
+																	pvar)),
+									 makeConst(INT8OID, -1, InvalidOid, sizeof(int64),
+											   Int64GetDatum(0), false, FLOAT8PASSBYVAL));
+				c->location = -1;
+				expr = (Expr *) c;
+			}
+			break;
 		case F_SUM_INT2:
 		case F_SUM_INT4:
 			resno = add_partial(&wtlist, (Expr *) partial);
@@ -676,7 +706,8 @@ two_phase_mutator(Node *node, TwoPhaseContext *ctx)
 	{
 		Expr	   *e = ((Aggref *) node)->aggdistinct != NIL ?
 			two_phase_count_distinct((Aggref *) node, ctx) :
-			two_phase_aggref((Aggref *) node, &ctx->wtlist);
+			two_phase_aggref((Aggref *) node, &ctx->wtlist,
+							 ctx->ngroup == 0);
 
 		if (e == NULL)
 			ctx->failed = true;
