@@ -227,13 +227,13 @@ SELECT pg_temp.dc('notes join', $q$SELECT c.id, n.note FROM companies c JOIN not
 CREATE TABLE dist.memos (company_id bigint NOT NULL, id int NOT NULL, memo text, PRIMARY KEY (company_id, id));
 INSERT INTO dist.memos SELECT c, g, 'memo ' || g FROM generate_series(1, 20) c, generate_series(1, 5) g;
 CREATE TABLE local.memos AS TABLE dist.memos;
-SELECT create_distributed_table_concurrently('dist.memos', 'company_id', colocate_with => 'dist.companies') IS NULL AS distributed;
+SELECT count(*) AS distributed FROM (SELECT create_distributed_table_concurrently('dist.memos', 'company_id', colocate_with => 'dist.companies')) d;
 SELECT (SELECT string_agg(shard_index || '/' || shard_modulus || '@' || server_name, ' ' ORDER BY shard_index) FROM shardfdw.shards WHERE table_name = 'dist.memos'::regclass)
      = (SELECT string_agg(shard_index || '/' || shard_modulus || '@' || server_name, ' ' ORDER BY shard_index) FROM shardfdw.shards WHERE table_name = 'dist.companies'::regclass) AS same_layout;
 SELECT pg_temp.misplaced('dist.memos', 'company_id');
 SELECT pg_temp.dc('memos', $q$SELECT * FROM memos$q$);
-SELECT pg_temp.dc('memos join', $q$SELECT c.id, count(m.*) FROM companies c JOIN memos m ON m.company_id = c.id GROUP BY c.id$q$),
-       pg_temp.tasks($q$SELECT c.id, count(m.*) FROM companies c JOIN memos m ON m.company_id = c.id GROUP BY c.id$q$);
+SELECT pg_temp.dc('memos join', $q$SELECT c.id, count(m.id) FROM companies c JOIN memos m ON m.company_id = c.id GROUP BY c.id$q$),
+       pg_temp.tasks($q$SELECT c.id, count(m.id) FROM companies c JOIN memos m ON m.company_id = c.id GROUP BY c.id$q$);
 DROP TABLE dist.memos, local.memos;
 -- a split group is no default: a table with its shard_count gets a new group
 CREATE TABLE dist.other (id bigint);
