@@ -285,6 +285,24 @@ SELECT min(shardid) AS isolated FROM shardfdw.shards WHERE table_name = 'split_t
 SELECT cardinality(shardfdw_split_shard(:isolated)) AS new_shards;
 SELECT min(shardid) AS isolated FROM shardfdw.shards WHERE table_name = 'split_t.tenants'::regclass AND shard_modulus = 8 \gset
 
+-- a table moved to another schema keeps its shards where they were: the
+-- new shards go there too
+CREATE SCHEMA split_s;
+CREATE TABLE split_s.moved (id int PRIMARY KEY, v text);
+INSERT INTO split_s.moved SELECT g, 'v' || g FROM generate_series(1, 500) g;
+CREATE TABLE split_t.local_moved AS TABLE split_s.moved;
+SELECT create_distributed_table('split_s.moved', 'id', colocate_with => 'none', shard_count => 2);
+ALTER TABLE split_s.moved SET SCHEMA split_t;
+SELECT cardinality(shardfdw_split_shard((SELECT min(shardid) FROM shardfdw.shards WHERE table_name = 'split_t.moved'::regclass))) AS new_shards;
+SELECT shard_modulus, count(*), bool_and(shard_name LIKE 'split_s.%') AS in_old_schema
+  FROM shardfdw.shards WHERE table_name = 'split_t.moved'::regclass GROUP BY 1 ORDER BY 1;
+SELECT sum(result::int) AS shard_tables_on_workers FROM run_command_on_workers($c$SELECT count(*) FROM pg_tables WHERE schemaname = 'split_s' AND tablename LIKE 'moved%'$c$);
+SELECT pg_temp.misplaced('split_t.moved', 'id');
+SELECT (SELECT count(*) FROM (SELECT * FROM split_t.moved EXCEPT ALL SELECT * FROM split_t.local_moved) a) +
+       (SELECT count(*) FROM (SELECT * FROM split_t.local_moved EXCEPT ALL SELECT * FROM split_t.moved) b) AS rows_differing;
+DROP TABLE split_t.moved;
+DROP SCHEMA split_s;
+
 --
 -- Errors: nothing changes
 --

@@ -49,6 +49,7 @@
 #include "catalog/pg_collation.h"
 #include "catalog/pg_type.h"
 #include "commands.h"
+#include "commands/defrem.h"
 #include "connection.h"
 #include "executor/spi.h"
 #include "fmgr.h"
@@ -82,8 +83,10 @@ PG_FUNCTION_INFO_V1(shardfdw_isolate_tenant);
 typedef struct SplitTable
 {
 	Oid			relid;
-	char	   *nspname;
+	char	   *nspname;		/* of the shards (where the old one is) */
 	char	   *relname;
+	char	   *parentqual;		/* the distributed table, qualified */
+	char	   *oldremote;		/* the old shard's table on the worker */
 	char	   *distcolumn;
 	SfShard		old;			/* its shard being split */
 	int64		newids[2];		/* (2m, r) and (2m, r + m) */
@@ -281,6 +284,35 @@ split_columns(Relation rel)
 	return buf.data;
 }
 
+/*
+ * The names of table st's old shard: the schema of its foreign partition
+ * (the new shards go there too, on both sides: a table moved with ALTER
+ * TABLE SET SCHEMA keeps its shards where they were) and the qualified name
+ * of its table on the worker (the foreign table's options).
+ */
+static void
+split_old_shard_names(SplitTable *st)
+{
+	ForeignTable *ft = GetForeignTable(st->old.shardrelid);
+	char	   *remote_schema = NULL;
+	char	   *remote_table = NULL;
+	ListCell   *lc;
+
+	st->nspname = get_namespace_name(get_rel_namespace(st->old.shardrelid));
+	foreach(lc, ft->options)
+	{
+		DefElem    *def = lfirst(lc);
+
+		if (strcmp(def->defname, "schema_name") == 0)
+			remote_schema = defGetString(def);
+		else if (strcmp(def->defname, "table_name") == 0)
+			remote_table = defGetString(def);
+	}
+	st->oldremote = quote_qualified_identifier(remote_schema ? remote_schema : st->nspname,
+											   remote_table ? remote_table :
+											   get_rel_name(st->old.shardrelid));
+}
+
 /* Name of the owner of relation relid */
 static char *
 split_owner_name(Oid relid)
@@ -440,7 +472,7 @@ sf_split_shard(int64 shardid)
 
 		st->relid = relid;
 		st->relname = get_rel_name(relid);
-		st->nspname = get_namespace_name(get_rel_namespace(relid));
+		st->parentqual = sf_qualified_relname(relid);
 		if (t == NULL || t->kind != SF_KIND_HASH)
 			elog(ERROR, "table %u of co-location group %d is not distributed",
 				 relid, colocationid);
@@ -455,6 +487,7 @@ sf_split_shard(int64 shardid)
 					 errmsg("table \"%s\" has no shard with MODULUS %d and REMAINDER %d",
 							st->relname, modulus, shardindex),
 					 errdetail("The tables of a co-location group must have the same shards.")));
+		split_old_shard_names(st);
 		if (st->old.nodeid != nodeid)
 			ereport(ERROR,
 					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
@@ -495,8 +528,7 @@ sf_split_shard(int64 shardid)
 		SplitTable *st = lfirst(lc);
 
 		appendStringInfo(&drops, "%s%s", drops.len > 0 ? ", " : "",
-						 quote_qualified_identifier(st->nspname,
-													get_rel_name(st->old.shardrelid)));
+						 st->oldremote);
 	}
 	PG_TRY();
 	{
@@ -525,12 +557,18 @@ sf_split_shard(int64 shardid)
 	foreach(lc, tables)
 	{
 		SplitTable *st = lfirst(lc);
+
+		sf_exec_command(conn, psprintf("CREATE SCHEMA IF NOT EXISTS %s",
+									   quote_identifier(st->nspname)));
+	}
+	foreach(lc, tables)
+	{
+		SplitTable *st = lfirst(lc);
 		Relation	rel = table_open(st->relid, NoLock);
 		PartitionKey key = RelationGetPartitionKey(rel);
 		List	   *ddl = NIL;
 		char	   *columns = split_columns(rel);
-		char	   *oldqual = quote_qualified_identifier(st->nspname,
-														 get_rel_name(st->old.shardrelid));
+		char	   *oldqual = st->oldremote;
 		int64		total;
 		int64		copied = 0;
 
@@ -643,7 +681,7 @@ sf_split_shard(int64 shardid)
 	foreach(lc, tables)
 	{
 		SplitTable *st = lfirst(lc);
-		char	   *parent = quote_qualified_identifier(st->nspname, st->relname);
+		char	   *parent = st->parentqual;
 		char	   *oldqual = sf_qualified_relname(st->old.shardrelid);
 		char	   *ownername = split_owner_name(st->relid);
 		char	   *servername = GetForeignServer(serverid)->servername;
