@@ -70,10 +70,11 @@ CREATE TABLE shardfdw.shard (
   relid regclass NOT NULL REFERENCES shardfdw.distributed_table ON UPDATE CASCADE ON DELETE CASCADE,
   shard_index integer NOT NULL,
   shard_relid regclass,
+  modulus integer CHECK (modulus > 0),
   UNIQUE (relid, shard_index)
 );
 COMMENT ON TABLE shardfdw.shard
-  IS 'shards: shard_index is the hash REMAINDER, shard_relid the coordinator''s foreign partition (NULL for reference tables)';
+  IS 'shards: shard_index is the hash REMAINDER, modulus the hash MODULUS (NULL: the group''s shard_count; differs after a split), shard_relid the coordinator''s foreign partition (NULL for reference tables)';
 
 CREATE TABLE shardfdw.placement (
   shardid bigint NOT NULL REFERENCES shardfdw.shard ON DELETE CASCADE,
@@ -201,14 +202,18 @@ SELECT t.relid AS table_name,
        n.server_name,
        nd.host AS nodename,
        nd.port AS nodeport,
-       shardfdw.shard_size(s.shardid) AS shard_size
+       shardfdw.shard_size(s.shardid) AS shard_size,
+       s.shard_index,
+       CASE t.kind WHEN 'h' THEN COALESCE(s.modulus, c.shard_count) END
+         AS shard_modulus
   FROM shardfdw.shard s
   JOIN shardfdw.distributed_table t USING (relid)
+  LEFT JOIN shardfdw.colocation c USING (colocationid)
   JOIN shardfdw.placement p USING (shardid)
   JOIN shardfdw.node n USING (nodeid)
   JOIN shardfdw.nodes nd USING (nodeid);
 COMMENT ON VIEW shardfdw.shards
-  IS 'shard placements with their node (like citus_shards)';
+  IS 'shard placements with their node (like citus_shards); a shard of a distributed table holds the rows whose hash is shard_index modulo shard_modulus';
 
 -- Views cannot be created in pg_catalog; the Citus-compatible names live in
 -- schema public, which is on the default search_path.
@@ -779,3 +784,21 @@ COMMENT ON FUNCTION shardfdw.concurrent_distribution_log()
   IS 'statement trigger logging the keys of changed rows while create_distributed_table_concurrently copies a table';
 
 -- (split objects go here)
+CREATE FUNCTION shardfdw_split_shard(shard_id bigint,
+  shard_transfer_mode text DEFAULT 'auto')
+RETURNS bigint[]
+AS 'MODULE_PATHNAME', 'shardfdw_split_shard'
+LANGUAGE C STRICT;
+COMMENT ON FUNCTION shardfdw_split_shard(bigint, text)
+  IS 'replace the shard (MODULUS m, REMAINDER r) of every table of its co-location group by two shards (MODULUS 2m, REMAINDER r and r + m) on the same node; returns the new shard ids of the shard''s table';
+
+CREATE FUNCTION shardfdw_isolate_tenant(table_name regclass, tenant text,
+  shard_transfer_mode text DEFAULT 'auto')
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'shardfdw_isolate_tenant'
+LANGUAGE C STRICT;
+COMMENT ON FUNCTION shardfdw_isolate_tenant(regclass, text, text)
+  IS 'split the shard holding a distribution column value until no other value shares it; returns that shard''s id';
+
+REVOKE ALL ON FUNCTION shardfdw_split_shard(bigint, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION shardfdw_isolate_tenant(regclass, text, text) FROM PUBLIC;

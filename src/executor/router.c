@@ -62,6 +62,7 @@ typedef struct SfRouterScanState
 	ExprState  *pin_state;		/* its evaluation */
 	Oid			hashfn;			/* extended hash function of the pin */
 	Oid			collation;		/* partition key collation */
+	Oid			relid;			/* a distributed table of the statement */
 	int			shardcount;		/* number of shards */
 	int			strategy;		/* SF_STRATEGY_* */
 	List	   *tasks;			/* multi-shard: (server, SQL) per shard */
@@ -142,6 +143,7 @@ router_create_state(CustomScan *cscan)
 	state->pin = list_nth(priv, SfRouterPin);
 	state->hashfn = linitial_oid(hash);
 	state->collation = lsecond_oid(hash);
+	state->relid = lthird_oid(hash);
 	state->shardcount = intVal(list_nth(priv, SfRouterShardCount));
 	state->strategy = intVal(list_nth(priv, SfRouterStrategy));
 	state->tasks = list_nth(priv, SfRouterTasks);
@@ -362,6 +364,7 @@ router_prune_shards(SfRouterScanState *state)
 {
 	ExprContext *econtext = state->css.ss.ps.ps_ExprContext;
 	bool	   *keep = palloc(sizeof(bool) * state->shardcount);
+	const SfTable *table = sf_lookup_table(state->relid);
 	List	   *shards = NIL;
 	ListCell   *lc;
 	int			i;
@@ -407,6 +410,17 @@ router_prune_shards(SfRouterScanState *state)
 		}
 		for (i = 0; i < state->shardcount; i++)
 			keep[i] = keep[i] && hit[i];
+	}
+	/* a shard stays if one of its indexes does (split shards have several) */
+	if (table != NULL && table->index_owner != NULL &&
+		table->shardcount == state->shardcount)
+	{
+		bool	   *owned = palloc0(sizeof(bool) * state->shardcount);
+
+		for (i = 0; i < state->shardcount; i++)
+			if (keep[i])
+				owned[sf_shard_index_owner(table, i)] = true;
+		keep = owned;
 	}
 	foreach(lc, state->shards)
 		if (keep[lfirst_int(lc)])
@@ -864,6 +878,16 @@ router_rescan(CustomScanState *node)
 	((SfRouterScanState *) node)->next = 0;
 }
 
+/* Number of shards of the statement's tables (fewer than indexes after splits) */
+static int
+router_shard_count(SfRouterScanState *state)
+{
+	const SfTable *table = sf_lookup_table(state->relid);
+
+	return table != NULL && table->index_owner != NULL ?
+		table->nshards : state->shardcount;
+}
+
 static void
 router_explain(CustomScanState *node, List *ancestors, ExplainState *es)
 {
@@ -879,7 +903,7 @@ router_explain(CustomScanState *node, List *ancestors, ExplainState *es)
 
 		ExplainPropertyInteger("Task Count", NULL, ntasks, es);
 		ExplainPropertyInteger("Shards Pruned", NULL,
-							   state->shardcount - ntasks, es);
+							   router_shard_count(state) - ntasks, es);
 		ExplainPropertyText("Tasks Shown",
 							psprintf("One of %d", ntasks), es);
 	}
@@ -887,7 +911,8 @@ router_explain(CustomScanState *node, List *ancestors, ExplainState *es)
 	{
 		ExplainPropertyText("Strategy", "router", es);
 		ExplainPropertyInteger("Task Count", NULL, 1, es);
-		ExplainPropertyInteger("Shards Pruned", NULL, state->shardcount - 1, es);
+		ExplainPropertyInteger("Shards Pruned", NULL,
+							   router_shard_count(state) - 1, es);
 	}
 	ExplainPropertyText("Node", server->servername, es);
 	{

@@ -47,6 +47,9 @@ typedef struct SfShard
 {
 	int64		shardid;
 	int			shardindex;		/* hash REMAINDER; 0 for reference tables */
+	int			modulus;		/* hash MODULUS: the table's shardcount, or
+								 * a divisor of it after splits; 1 for
+								 * reference tables */
 	Oid			shardrelid;		/* coordinator's foreign partition, or
 								 * InvalidOid for reference tables */
 	int32		nodeid;
@@ -60,10 +63,27 @@ typedef struct SfTable
 	char		kind;			/* SF_KIND_HASH or SF_KIND_REFERENCE */
 	AttrNumber	distattnum;		/* InvalidAttrNumber for reference tables */
 	int32		colocationid;	/* 0 for reference tables */
-	int			shardcount;		/* MODULUS of the hash partitions */
+	int			shardcount;		/* largest MODULUS of the hash partitions:
+								 * the number of shard indexes */
 	int			nplacements;
 	SfShard    *placements;		/* ordered by shardindex, then nodeid */
+	int			nshards;		/* number of distinct shards */
+	int		   *index_owner;	/* after a split: per shard index, the
+								 * shardindex of the shard holding it; NULL
+								 * when every MODULUS is shardcount */
 } SfTable;
+
+/*
+ * Shard indexes.  A hash value h belongs to shard index h % shardcount (the
+ * co-location group's largest MODULUS).  Before any split, shard index i is
+ * the shard with REMAINDER i.  Splitting the shard (MODULUS m, REMAINDER r)
+ * replaces it by (2m, r) and (2m, r + m), so moduli may differ within a
+ * group (each a divisor of shardcount); shard index i then belongs to the
+ * shard with i % modulus == remainder, and several indexes may belong to one
+ * shard: code that runs something once per shard must map indexes to their
+ * owner (sf_shard_index_owner, sf_shard_index_owners) first.  Every table of
+ * a co-location group has the same (modulus, remainder) layout.
+ */
 
 /* in metadata.c: lookups (answer from the cache) */
 extern bool sf_extension_present(void);
@@ -76,6 +96,8 @@ extern List *sf_shard_list(Oid relid);
 extern Oid	sf_shard_owner(int64 shardid);
 extern List *sf_node_list(bool active_only);
 extern SfNode *sf_node_by_server(Oid serverid);
+extern int	sf_shard_index_owner(const SfTable *table, int shardindex);
+extern List *sf_shard_index_owners(Oid relid, List *shardindexes);
 
 /* in metadata.c: catalog relations and writes */
 extern Oid	sf_catalog_relid(const char *name);

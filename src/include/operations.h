@@ -2,9 +2,9 @@
  *
  * operations.h
  *	  The operations layer: nodes (node.c), distributed tables
- *	  (distribute.c, undistribute.c), reference tables (reference.c), the
- *	  shard definitions (shard_ddl.c) and foreign keys (foreign_keys.c)
- *	  they share, plus common helpers (node.c).
+ *	  (distribute.c, undistribute.c), reference tables (reference.c), shard
+ *	  splits (split.c), the shard definitions (shard_ddl.c) and foreign
+ *	  keys (foreign_keys.c) they share, plus common helpers (node.c).
  *
  * Every operation runs in the caller's transaction: local DDL and catalog
  * changes go through SPI, remote DDL and data through the connection layer
@@ -86,6 +86,9 @@ extern char *sf_foreign_key_shard_command(SfForeignKey *fk,
 										  const char *shard,
 										  const char *refshard,
 										  int64 shardid);
+
+/* in split.c */
+extern int64 *sf_split_shard(int64 shardid);
 
 /* in reference.c */
 extern void sf_create_reference_replica(Oid relid, Oid serverid);

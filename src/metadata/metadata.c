@@ -64,6 +64,7 @@
 #define Anum_sf_shard_relid				2
 #define Anum_sf_shard_index				3
 #define Anum_sf_shard_shard_relid		4
+#define Anum_sf_shard_modulus			5
 
 /* shardfdw.placement */
 #define Anum_sf_placement_shardid		1
@@ -93,6 +94,7 @@ static void sf_flush_cache(void);
 static SfTable *sf_load_table(Oid relid);
 static void sf_load_nodes(void);
 static void sf_free_table(SfTable *table);
+static void sf_load_index_owners(SfTable *table);
 
 /*
  * Register the GUCs of the metadata and operations layers and the
@@ -261,6 +263,8 @@ sf_free_table(SfTable *table)
 {
 	if (table->placements != NULL)
 		pfree(table->placements);
+	if (table->index_owner != NULL)
+		pfree(table->index_owner);
 	pfree(table);
 }
 
@@ -516,6 +520,8 @@ sf_load_table(Oid relid)
 		shard->shardindex = DatumGetInt32(heap_getattr(tuple, Anum_sf_shard_index, desc, &isnull));
 		d = heap_getattr(tuple, Anum_sf_shard_shard_relid, desc, &isnull);
 		shard->shardrelid = isnull ? InvalidOid : DatumGetObjectId(d);
+		d = heap_getattr(tuple, Anum_sf_shard_modulus, desc, &isnull);
+		shard->modulus = isnull ? table->shardcount : DatumGetInt32(d);
 		shards = lappend(shards, shard);
 	}
 	systable_endscan(scan);
@@ -569,7 +575,89 @@ sf_load_table(Oid relid)
 	systable_endscan(scan);
 	table_close(rel, AccessShareLock);
 
+	table->nshards = list_length(shards);
+	sf_load_index_owners(table);
 	return table;
+}
+
+/*
+ * Fill table->index_owner when some shard's MODULUS is smaller than the
+ * table's shardcount (it was split): shard index i belongs to the shard
+ * whose REMAINDER is i % its MODULUS.  Indexes no shard covers (a broken
+ * catalog) map to themselves, so that the lookup of their shard fails as it
+ * does without splits.
+ */
+static void
+sf_load_index_owners(SfTable *table)
+{
+	int			i;
+	bool		split = false;
+
+	for (i = 0; i < table->nplacements; i++)
+		if (table->placements[i].modulus != table->shardcount)
+			split = true;
+	if (!split || table->kind != SF_KIND_HASH)
+		return;
+
+	table->index_owner = MemoryContextAlloc(CacheMemoryContext,
+											sizeof(int) * table->shardcount);
+	for (i = 0; i < table->shardcount; i++)
+		table->index_owner[i] = i;
+	for (i = 0; i < table->nplacements; i++)
+	{
+		const SfShard *shard = &table->placements[i];
+		int			v;
+
+		if (shard->modulus <= 0 || table->shardcount % shard->modulus != 0)
+			continue;
+		for (v = shard->shardindex; v < table->shardcount; v += shard->modulus)
+			table->index_owner[v] = shard->shardindex;
+	}
+}
+
+/*
+ * The shard index of the shard that holds shard index shardindex (see
+ * metadata.h): shardindex itself unless the group was split.
+ */
+int
+sf_shard_index_owner(const SfTable *table, int shardindex)
+{
+	if (table == NULL || table->index_owner == NULL ||
+		shardindex < 0 || shardindex >= table->shardcount)
+		return shardindex;
+	return table->index_owner[shardindex];
+}
+
+/*
+ * Map a list of shard indexes of distributed table relid to the distinct
+ * indexes of the shards holding them, ascending: one entry per shard, for
+ * code that runs one task per shard.  Returns the list itself when the
+ * table was never split.
+ */
+List *
+sf_shard_index_owners(Oid relid, List *shardindexes)
+{
+	const SfTable *table = sf_lookup_table(relid);
+	bool	   *seen;
+	List	   *result = NIL;
+	ListCell   *lc;
+	int			i;
+
+	if (table == NULL || table->index_owner == NULL)
+		return shardindexes;
+	seen = palloc0(sizeof(bool) * table->shardcount);
+	foreach(lc, shardindexes)
+	{
+		int			owner = sf_shard_index_owner(table, lfirst_int(lc));
+
+		if (owner >= 0 && owner < table->shardcount)
+			seen[owner] = true;
+	}
+	for (i = 0; i < table->shardcount; i++)
+		if (seen[i])
+			result = lappend_int(result, i);
+	pfree(seen);
+	return result;
 }
 
 /*

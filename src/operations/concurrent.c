@@ -141,6 +141,7 @@ typedef struct SfCdcState
 	int			distkeypos;		/* the distribution column's key position */
 	int			shardcount;
 	Oid		   *serverids;
+	int		   *moduli;			/* see SfDistributePlan */
 	int64	   *shardids;
 	char	  **shardnames;		/* unqualified */
 	bool		cleanup_needed;
@@ -689,11 +690,13 @@ sf_cdc_setup(SfCdcState *st, MemoryContext cxt)
 	st->logqual = quote_qualified_identifier(st->nspname, sf_cdc_log_name(st->relid));
 	st->shardcount = plan.shardcount;
 	st->serverids = palloc(sizeof(Oid) * plan.shardcount);
+	st->moduli = palloc(sizeof(int) * plan.shardcount);
 	st->shardids = palloc(sizeof(int64) * plan.shardcount);
 	st->shardnames = palloc(sizeof(char *) * plan.shardcount);
 	for (i = 0; i < plan.shardcount; i++)
 	{
 		st->serverids[i] = plan.serverids[i];
+		st->moduli[i] = plan.moduli[i];
 		st->shardids[i] = plan.shardids[i];
 		st->shardnames[i] = pstrdup(plan.shardnames[i]);
 	}
@@ -826,7 +829,7 @@ sf_cdc_switch(SfCdcState *st)
 						st->relname),
 				 errhint("Call create_distributed_table_concurrently again.")));
 	for (i = 0; i < plan.shardcount; i++)
-		if (plan.serverids[i] != st->serverids[i])
+		if (plan.serverids[i] != st->serverids[i] || plan.moduli[i] != st->moduli[i])
 			ereport(ERROR,
 					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 					 errmsg("cannot distribute table \"%s\": the placement of shard %d changed during create_distributed_table_concurrently",

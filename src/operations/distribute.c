@@ -286,9 +286,13 @@ sf_choose_colocation(SfDistributePlan *plan, const char *colocate_with,
 		return;
 	if (pg_strcasecmp(colocate_with, "default") == 0)
 	{
-		if (sf_spi_exec_count(psprintf("SELECT colocationid FROM shardfdw.colocation"
+		/* groups whose shards were split do not have shard_count shards */
+		if (sf_spi_exec_count(psprintf("SELECT colocationid FROM shardfdw.colocation c"
 									   " WHERE shard_count = %d AND distribution_type = %u"
 									   " AND distribution_collation IS NOT DISTINCT FROM %s"
+									   " AND NOT EXISTS (SELECT FROM shardfdw.shard s"
+									   "  JOIN shardfdw.distributed_table t USING (relid)"
+									   "  WHERE t.colocationid = c.colocationid AND s.modulus <> c.shard_count)"
 									   " ORDER BY colocationid LIMIT 1",
 									   plan->shardcount, plan->disttype,
 									   OidIsValid(plan->distcollation)
@@ -335,7 +339,24 @@ sf_choose_colocation(SfDistributePlan *plan, const char *colocate_with,
 }
 
 /*
- * Fill plan->serverids / nodeids: the placements of the co-location group
+ * The shard index of the shard holding shard index i of the plan: i itself,
+ * unless the group was split (see metadata.h).
+ */
+static int
+sf_plan_index_owner(SfDistributePlan *plan, int i)
+{
+	int			j;
+
+	if (plan->moduli[i] != 0)
+		return i;
+	for (j = 0; j < i; j++)
+		if (plan->moduli[j] != 0 && i % plan->moduli[j] == j)
+			return j;
+	return i;
+}
+
+/*
+ * Fill plan->serverids / nodeids / moduli: the placements of the co-location group
  * if it already has tables, else round robin over the nodes that should
  * have shards.
  */
@@ -349,6 +370,7 @@ sf_choose_placements(SfDistributePlan *plan)
 
 	plan->serverids = palloc0(sizeof(Oid) * plan->shardcount);
 	plan->nodeids = palloc0(sizeof(int32) * plan->shardcount);
+	plan->moduli = palloc0(sizeof(int) * plan->shardcount);
 
 	if (plan->colocationid != 0 &&
 		sf_spi_exec_count(psprintf("SELECT relid::pg_catalog.oid FROM shardfdw.distributed_table"
@@ -373,7 +395,16 @@ sf_choose_placements(SfDistributePlan *plan)
 							 errhint("Recreate the SERVER of node %d.", s->nodeid)));
 				plan->serverids[s->shardindex] = s->serverid;
 				plan->nodeids[s->shardindex] = s->nodeid;
+				plan->moduli[s->shardindex] = s->modulus;
 			}
+		}
+		/* indexes held by a split shard: that shard's placement */
+		for (i = 0; i < plan->shardcount; i++)
+		{
+			int			owner = sf_plan_index_owner(plan, i);
+
+			plan->serverids[i] = plan->serverids[owner];
+			plan->nodeids[i] = plan->nodeids[owner];
 		}
 		return;
 	}
@@ -403,6 +434,7 @@ sf_choose_placements(SfDistributePlan *plan)
 
 		plan->serverids[i] = node->serverid;
 		plan->nodeids[i] = node->nodeid;
+		plan->moduli[i] = plan->shardcount;
 	}
 }
 
@@ -719,6 +751,8 @@ sf_distribution_create_shards(SfDistributePlan *plan)
 		List	   *commands;
 		ListCell   *lc2;
 
+		if (plan->moduli[i] == 0)
+			continue;
 		sf_spi_exec_count("SELECT pg_catalog.nextval('shardfdw.shardid_seq')", 1);
 		plan->shardids[i] = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
 														SPI_tuptable->tupdesc, 1, &isnull));
@@ -733,12 +767,20 @@ sf_distribution_create_shards(SfDistributePlan *plan)
 		sf_spi_exec(psprintf("CREATE FOREIGN TABLE %s PARTITION OF %s"
 							 " FOR VALUES WITH (MODULUS %d, REMAINDER %d)"
 							 " SERVER %s OPTIONS (schema_name %s, table_name %s)",
-							 shardqual, plan->tmpqual, plan->shardcount, i,
+							 shardqual, plan->tmpqual, plan->moduli[i], i,
 							 quote_identifier(GetForeignServer(plan->serverids[i])->servername),
 							 quote_literal_cstr(plan->nspname),
 							 quote_literal_cstr(plan->shardnames[i])));
 		sf_spi_exec(psprintf("ALTER FOREIGN TABLE %s OWNER TO %s", shardqual,
 							 quote_identifier(plan->ownername)));
+	}
+	/* indexes held by a split shard name that shard */
+	for (i = 0; i < plan->shardcount; i++)
+	{
+		int			owner = sf_plan_index_owner(plan, i);
+
+		plan->shardids[i] = plan->shardids[owner];
+		plan->shardnames[i] = plan->shardnames[owner];
 	}
 	CommandCounterIncrement();
 }
@@ -798,10 +840,13 @@ sf_distribution_switch(SfDistributePlan *plan)
 						 newrelid, plan->distattnum, plan->colocationid));
 	for (i = 0; i < plan->shardcount; i++)
 	{
-		sf_spi_exec(psprintf("INSERT INTO shardfdw.shard VALUES (" INT64_FORMAT ", %u, %d, %s::pg_catalog.regclass)",
+		if (plan->moduli[i] == 0)
+			continue;
+		sf_spi_exec(psprintf("INSERT INTO shardfdw.shard VALUES (" INT64_FORMAT ", %u, %d, %s::pg_catalog.regclass, %d)",
 							 plan->shardids[i], newrelid, i,
 							 quote_literal_cstr(quote_qualified_identifier(plan->nspname,
-																		   plan->shardnames[i]))));
+																		   plan->shardnames[i])),
+							 plan->moduli[i]));
 		sf_spi_exec(psprintf("INSERT INTO shardfdw.placement VALUES (" INT64_FORMAT ", %d)",
 							 plan->shardids[i], plan->nodeids[i]));
 	}

@@ -28,6 +28,11 @@ typedef struct SfDistributePlan
 	int32		colocationid;	/* 0: create a new group */
 	Oid		   *serverids;		/* per shard index */
 	int32	   *nodeids;		/* per shard index */
+	int		   *moduli;			/* per shard index: MODULUS of the shard
+								 * with that REMAINDER, 0 if the index is
+								 * held by a split shard (see metadata.h),
+								 * whose server, node, id and name the
+								 * other arrays repeat at this index */
 	List	   *fkeys;			/* of SfForeignKey: from pg_constraint */
 
 	/* filled by sf_distribution_prepare */

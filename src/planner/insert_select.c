@@ -268,6 +268,8 @@ sf_plan_insert_select(Query *parse, RouterContext *ctx)
 	if (shards == NIL)
 		for (i = 0; i < ctx->shardcount; i++)
 			shards = lappend_int(shards, i);
+	/* one task per shard, also when a split shard holds several indexes */
+	shards = sf_shard_index_owners(ctx->anyrelid, shards);
 
 	/* with the statement's constants only, the tasks are known now */
 	if (!ctx->has_params)

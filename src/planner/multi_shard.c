@@ -326,7 +326,8 @@ prune_shards(Query *parse, RouterContext *ctx)
 			result = lappend_int(result, i);
 	if (result == NIL)
 		result = list_make1_int(0);
-	return result;
+	/* one task per shard, also when a split shard holds several indexes */
+	return sf_shard_index_owners(ctx->anyrelid, result);
 }
 
 /*

@@ -118,6 +118,7 @@ rewrite_rtes_walker(Node *node, ShardRewriteContext *ctx)
 			RangeTblEntry *rte = lfirst(lc);
 			const SfTable *table;
 			const SfShard *shard = NULL;
+			int			owner;
 			int			i;
 
 			if (rte->rtekind != RTE_RELATION || rte->relkind == RELKIND_VIEW)
@@ -125,8 +126,9 @@ rewrite_rtes_walker(Node *node, ShardRewriteContext *ctx)
 			table = sf_lookup_table(rte->relid);
 			if (table == NULL || table->kind != SF_KIND_HASH)
 				continue;
+			owner = sf_shard_index_owner(table, ctx->shardindex);
 			for (i = 0; i < table->nplacements; i++)
-				if (table->placements[i].shardindex == ctx->shardindex)
+				if (table->placements[i].shardindex == owner)
 					shard = &table->placements[i];
 			if (shard == NULL || !OidIsValid(shard->shardrelid) ||
 				(OidIsValid(ctx->serverid) && shard->serverid != ctx->serverid) ||
@@ -366,7 +368,8 @@ keep_params_mutator(Node *node, KeepParamsContext *ctx)
 }
 
 /*
- * The SQL text of query for shard index shardindex, with the values of
+ * The SQL text of query for shard index shardindex (for the shard holding
+ * that index, see metadata.h), with the values of
  * params (may be NULL when the query has no Params) as literals.  Sets
  * *serverid to the server holding the shard.  With for_plan, returns NULL
  * when the shard cannot be used (the planner then declines); otherwise

@@ -1,0 +1,245 @@
+# test/t/550_split.pl: shardfdw_split_shard under load and under failures.
+#
+# - pgbench writes continuously through the coordinator (UPDATE, INSERT,
+#   DELETE on two co-located tables, each mirrored into plain local tables
+#   in the same transaction) while shards are split, split again and a
+#   tenant isolated: no write fails, the tables equal their local mirrors
+#   afterwards, and the longest write stall is printed;
+# - a fault loop (SHARDFDW_SPLIT_FAULT_ITERATIONS, default 10): each
+#   iteration interrupts a split at one of its steps (an ERROR, the session
+#   ending, the worker or the coordinator stopped while the split waits
+#   there) and checks the invariant: same shards as before, rows equal to
+#   the mirrors, no new or helper table left on the worker, no prepared
+#   transaction left.
+use strict;
+use warnings;
+
+use FindBin;
+use lib "$FindBin::Bin/../perl";
+use IPC::Run;
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use ShardfdwCluster;
+use Test::More;
+use Time::HiRes qw(time);
+
+my ($coord, @workers) = ShardfdwCluster::start(
+	coordinator_conf => "shardfdw.recovery_interval = 0\n");
+my $db = 'shardfdw';
+
+$coord->safe_psql(
+	$db, q{
+CREATE TABLE acct (id int PRIMARY KEY, v bigint NOT NULL, note text);
+CREATE TABLE item (acct_id int NOT NULL, seq bigint NOT NULL, v int, PRIMARY KEY (acct_id, seq));
+INSERT INTO acct SELECT g, 0, 'a' || g FROM generate_series(1, 200) g;
+INSERT INTO item SELECT g % 200 + 1, g, g FROM generate_series(1, 4000) g;
+CREATE TABLE acct_local AS TABLE acct;
+CREATE TABLE item_local AS TABLE item;
+CREATE SEQUENCE item_seq START 100000;
+SELECT create_distributed_table('acct', 'id', shard_count => 4);
+SELECT create_distributed_table('item', 'acct_id', colocate_with => 'acct');
+});
+
+# the tables equal their local mirrors (whole-table checksums)
+sub same_as_local
+{
+	my ($what) = @_;
+	my $res = $coord->safe_psql(
+		$db, q{
+SELECT (SELECT md5(string_agg(a::text, ',' ORDER BY id)) FROM acct a)
+     = (SELECT md5(string_agg(a::text, ',' ORDER BY id)) FROM acct_local a),
+       (SELECT md5(string_agg(i::text, ',' ORDER BY acct_id, seq)) FROM item i)
+     = (SELECT md5(string_agg(i::text, ',' ORDER BY acct_id, seq)) FROM item_local i)});
+	is($res, 't|t', "$what: tables equal their local mirrors");
+}
+
+# shards in the catalog: "index/modulus@server" of both tables
+sub layout
+{
+	return $coord->safe_psql(
+		$db, q{
+SELECT string_agg(table_name || ':' || shard_index || '/' || shard_modulus || '@' || server_name, ' '
+                  ORDER BY table_name::text, shard_index)
+  FROM shardfdw.shards WHERE table_name IN ('acct'::regclass, 'item'::regclass)});
+}
+
+# tables of acct / item and split helpers on the workers, prepared
+# transactions there, against the catalog
+sub worker_state
+{
+	my @res;
+	for my $i (0 .. $#workers)
+	{
+		push @res, $workers[$i]->safe_psql(
+			$db, q{
+SELECT count(*) FILTER (WHERE tablename ~ '^(acct|item)_[0-9]+$') || ' tables '
+       || count(*) FILTER (WHERE tablename LIKE 'shardfdw_split_key_%') || ' helpers '
+       || (SELECT count(*) FROM pg_prepared_xacts) || ' prepared'
+  FROM pg_tables WHERE schemaname = 'public'});
+	}
+	my $catalog = $coord->safe_psql(
+		$db, q{
+SELECT string_agg(n || ' tables 0 helpers 0 prepared', ',' ORDER BY server_name)
+  FROM (SELECT server_name, count(*) n FROM shardfdw.shards
+         WHERE table_name IN ('acct'::regclass, 'item'::regclass) GROUP BY 1) s});
+	return (join(',', @res), $catalog);
+}
+
+sub check_invariant
+{
+	my ($what, $layout) = @_;
+	is(layout(), $layout, "$what: same shards") if defined $layout;
+	my ($workers, $catalog) = worker_state();
+	is($workers, $catalog, "$what: nothing left behind on the workers");
+	same_as_local($what);
+}
+
+sub shard_of
+{
+	my ($id) = @_;
+	return $coord->safe_psql(
+		$db, qq{
+SELECT shardid FROM shardfdw.shards
+ WHERE table_name = 'acct'::regclass
+   AND satisfies_hash_partition('acct'::regclass, shard_modulus, shard_index, $id)});
+}
+
+# ---------------------------------------------------------------- under load
+my $script = PostgreSQL::Test::Utils::tempdir() . '/writes.sql';
+open(my $fh, '>', $script) or die;
+print $fh q{\set id random(1, 200)
+BEGIN;
+UPDATE acct SET v = v + 1 WHERE id = :id;
+UPDATE acct_local SET v = v + 1 WHERE id = :id;
+SELECT nextval('item_seq') AS s \gset
+INSERT INTO item VALUES (:id, :s, :id * 7);
+INSERT INTO item_local VALUES (:id, :s, :id * 7);
+DELETE FROM item WHERE acct_id = :id AND seq = :s - 40;
+DELETE FROM item_local WHERE acct_id = :id AND seq = :s - 40;
+COMMIT;
+};
+close $fh;
+
+my $logdir = PostgreSQL::Test::Utils::tempdir();
+my ($pgb_out, $pgb_err) = ('', '');
+my $pgbench = IPC::Run::start(
+	[
+		'pgbench', '-n', '-c', '2', '-j', '2', '-T', '12', '-l',
+		"--log-prefix=$logdir/pgb", '-f', $script,
+		'-h', $coord->host, '-p', $coord->port, $db
+	],
+	'>', \$pgb_out, '2>', \$pgb_err);
+
+sleep 2;
+my $split_ms = '';
+for my $step (
+	[ 'split the shard of acct 7', sub { 'SELECT shardfdw_split_shard(' . shard_of(7) . ')' } ],
+	[ 'split its half again', sub { 'SELECT shardfdw_split_shard(' . shard_of(7) . ')' } ],
+	[ 'split the shard of acct 100', sub { 'SELECT shardfdw_split_shard(' . shard_of(100) . ')' } ],
+	[ 'isolate acct 150', sub { q{SELECT shardfdw_isolate_tenant('acct', '150')} } ])
+{
+	my ($name, $sql) = @$step;
+	my $t0 = time;
+	my ($ret, $out, $err) = $coord->psql($db, $sql->());
+	is($ret, 0, "$name under load") or diag($err);
+	$split_ms .= sprintf(' %s: %.0f ms;', $name, (time - $t0) * 1000);
+	sleep 1;
+}
+$pgbench->finish;
+is($?, 0, 'pgbench: no write failed') or diag($pgb_err);
+my ($txns) = $pgb_out =~ /number of transactions actually processed: (\d+)/;
+my ($failed) = $pgb_out =~ /number of failed transactions: (\d+)/;
+ok($txns && $txns > 0, "pgbench wrote during the splits");
+is($failed // 0, 0, 'no failed transactions');
+
+# longest write stall: the slowest transaction in pgbench's logs
+my $max_us = 0;
+for my $log (glob("$logdir/pgb*"))
+{
+	open(my $lf, '<', $log) or die;
+	while (<$lf>)
+	{
+		my @f = split;
+		$max_us = $f[2] if @f >= 3 && $f[2] > $max_us;
+	}
+	close $lf;
+}
+note(sprintf('under load: %s transactions; longest write stall %.0f ms;%s',
+		$txns // 0, $max_us / 1000, $split_ms));
+diag(sprintf('split under load: %s write transactions, longest write stall %.0f ms;%s',
+		$txns // 0, $max_us / 1000, $split_ms));
+
+check_invariant('after the splits under load');
+is($coord->safe_psql($db, q{
+SELECT count(DISTINCT acct_id) FROM item i JOIN shardfdw.shards s ON s.shard_name::regclass = i.tableoid
+ WHERE s.shardid = (SELECT shardid FROM shardfdw.shards WHERE table_name = 'item'::regclass
+                      AND satisfies_hash_partition('item'::regclass, shard_modulus, shard_index, 150))}),
+	'1', 'acct 150 is alone in its shard');
+
+# ---------------------------------------------------------------- faults
+my $iterations = $ENV{SHARDFDW_SPLIT_FAULT_ITERATIONS} // 10;
+my @points = ('split-after-create', 'split-after-copy', 'split-before-cutover', 'split-after-cutover');
+my @kinds = ('error', 'fatal', 'error', 'fatal', 'worker', 'error', 'fatal', 'coordinator');
+my %seen;
+for my $i (1 .. $iterations)
+{
+	my $point = $points[ ($i - 1) % @points ];
+	my $kind = $kinds[ ($i - 1) % @kinds ];
+	my $id = 1 + ($i * 37) % 200;
+	my $shard = shard_of($id);
+	my $server = $coord->safe_psql($db, "SELECT server_name FROM shardfdw.shards WHERE shardid = $shard");
+	my $worker = $workers[ $server eq 'worker1' ? 0 : 1 ];
+	my $before = layout();
+	my $what = "fault $i: $kind at $point";
+
+	if ($kind eq 'error' || $kind eq 'fatal')
+	{
+		my ($ret, $out, $err) = $coord->psql($db,
+			"SET shardfdw.test_fault_point = '$point'; SET shardfdw.test_fault_action = '$kind';"
+			  . " SELECT shardfdw_split_shard($shard)");
+		like($err, qr/fault injected at "\Q$point\E"|terminat|connection/, "$what: the split fails");
+	}
+	else
+	{
+		# the split waits at the point (the coordinator is stopped during
+		# the wait, the worker just before the split goes on)
+		my $logpos = -s $coord->logfile;
+		my ($out, $err) = ('', '');
+		my $h = IPC::Run::start(
+			[
+				'psql', '-X', '-d', $coord->connstr($db),
+				'-c', "SET shardfdw.test_fault_point = '$point'",
+				'-c', "SET shardfdw.test_fault_action = 'sleep'",
+				'-c', 'SET shardfdw.test_fault_sleep = ' . ($kind eq 'worker' ? 2000 : 60000),
+				'-c', "SELECT shardfdw_split_shard($shard)"
+			],
+			'>', \$out, '2>', \$err);
+		$coord->wait_for_log(qr/fault point "\Q$point\E" reached/, $logpos);
+		my $rc;
+		if ($kind eq 'worker')
+		{
+			$worker->stop('immediate');
+			$h->finish;
+			$rc = $?;
+			$worker->start;
+		}
+		else
+		{
+			$coord->stop('immediate');
+			$h->finish;
+			$rc = $?;
+			$coord->start;
+		}
+		isnt($rc, 0, "$what: the split fails");
+	}
+	check_invariant($what, $before);
+	$seen{$kind}++;
+}
+note('fault kinds: ' . join(', ', map { "$_ x$seen{$_}" } sort keys %seen));
+
+# a split after all that still works
+my ($ret, $out, $err) = $coord->psql($db, 'SELECT shardfdw_split_shard(' . shard_of(11) . ')');
+is($ret, 0, 'a split after the faults succeeds') or diag($err);
+check_invariant('after the last split');
+
+done_testing();
