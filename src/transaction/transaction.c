@@ -482,6 +482,23 @@ sf_recover_prepared_transactions_internal(void)
 								(errmsg("shardfdw recovery: %s on server \"%s\"",
 										cmd, GetForeignServer(serverid)->servername)));
 					}
+					else if (r2 && PQresultErrorField(r2, PG_DIAG_SQLSTATE) &&
+							 (strcmp(PQresultErrorField(r2, PG_DIAG_SQLSTATE), "55000") == 0 ||
+							  strcmp(PQresultErrorField(r2, PG_DIAG_SQLSTATE), "42704") == 0))
+					{
+						/*
+						 * "is busy" or "does not exist": the committing
+						 * backend or another recovery pass is finishing it
+						 * right now.  A busy one keeps its record for the
+						 * next pass.
+						 */
+						if (rec && strcmp(PQresultErrorField(r2, PG_DIAG_SQLSTATE), "42704") == 0)
+							rec->seen = false;
+						ereport(LOG,
+								(errmsg("shardfdw recovery: \"%s\" on server \"%s\" skipped: %s",
+										cmd, GetForeignServer(serverid)->servername,
+										pchomp(PQresultErrorMessage(r2)))));
+					}
 					else
 						ereport(WARNING,
 								(errcode(ERRCODE_CONNECTION_EXCEPTION),
