@@ -472,8 +472,9 @@ sf_plan_multi_shard(Query *parse, RouterContext *ctx)
 			distclass = found ? found : list_make1(dv);
 			break;
 		}
+		/* not joined on the distribution column: maybe a broadcast join */
 		if (found == NIL || (distclass != NIL && found != distclass))
-			return NULL;
+			return sf_plan_broadcast_join(parse, ctx);
 		distclass = found;
 	}
 

@@ -115,6 +115,8 @@ sf_planner_init(void)
 							 0,
 							 NULL, NULL, NULL);
 
+	sf_broadcast_join_init();
+
 	sf_register_router_scan();
 
 	prev_planner_hook = planner_hook;
