@@ -118,3 +118,92 @@ SELECT pg_temp.check('broadcast_join_limit = 0', $q$SELECT a.campaign_id, count(
 SET shardfdw.broadcast_join_limit = 5;
 SELECT pg_temp.check('estimate above the limit', $q$SELECT count(*) FROM clicks c JOIN ads a ON a.id = c.ad_id WHERE a.clicks_count < 50$q$);
 RESET shardfdw.broadcast_join_limit;
+
+--
+-- Two-phase aggregates share identical partials: sum(x) of sum and avg,
+-- count(x) of avg and count, and count(*) for count(x) / avg(x) of a NOT
+-- NULL column without outer joins.  (partials: columns the workers return)
+--
+CREATE FUNCTION pg_temp.partials(q text) RETURNS int
+LANGUAGE plpgsql AS $$
+DECLARE
+    line text;
+    n int := 0;
+    in_sql boolean := false;
+BEGIN
+    PERFORM set_config('search_path', 'dist, public', true);
+    FOR line IN EXECUTE 'EXPLAIN (COSTS OFF) ' || q LOOP
+        IF line ~ 'Worker SQL: ' THEN
+            in_sql := true;
+        ELSIF line ~ '^\s*FROM ' THEN
+            in_sql := false;
+        END IF;
+        IF in_sql AND line ~ ' AS partial\d+' THEN
+            n := n + 1;
+        END IF;
+    END LOOP;
+    RETURN n;
+END
+$$;
+CREATE FUNCTION pg_temp.pcheck(label text, q text) RETURNS text
+LANGUAGE plpgsql AS $$
+BEGIN
+    RETURN pg_temp.check(label, q) || ' partials: ' || pg_temp.partials(q);
+END
+$$;
+SELECT pg_temp.pcheck('sum and avg share sum', $q$SELECT count(*), sum(cost_per_click_usd), avg(cost_per_click_usd), count(cost_per_click_usd), round(avg(cost_per_click_usd), 3) FROM clicks$q$);
+SELECT pg_temp.pcheck('NOT NULL column: count(*)', $q$SELECT count(*), avg(id), count(id), sum(id), max(id) FROM clicks$q$);
+SELECT pg_temp.pcheck('nullable column', $q$SELECT count(*), count(monthly_budget), avg(monthly_budget), sum(monthly_budget) FROM campaigns$q$);
+SELECT pg_temp.pcheck('NOT NULL column below an outer join', $q$SELECT count(*), count(c.id), avg(c.id) FROM ads a LEFT JOIN clicks c ON c.company_id = a.company_id AND c.ad_id = a.id$q$);
+SELECT pg_temp.pcheck('FILTER keeps partials apart', $q$SELECT count(*) FILTER (WHERE id > 100), avg(id) FILTER (WHERE id > 100), avg(id), sum(id) FILTER (WHERE id > 100) FROM clicks$q$);
+SELECT pg_temp.pcheck('grouped, shared', $q$SELECT site_url, sum(cost_per_click_usd), avg(cost_per_click_usd), count(ad_id), avg(ad_id) FROM clicks GROUP BY site_url$q$);
+SELECT pg_temp.pcheck('no rows', $q$SELECT count(*), sum(cost_per_click_usd), avg(cost_per_click_usd), avg(id) FROM clicks WHERE id < 0$q$);
+
+--
+-- count(DISTINCT x): on the distribution column, per shard and summed (a
+-- value lives in one shard); of a nearly unique column, the workers return
+-- the values as they are (grouping per shard would remove nothing); else
+-- the workers group by x.  (workers: what the worker SQL does with x)
+--
+CREATE FUNCTION pg_temp.distinct_way(q text) RETURNS text
+LANGUAGE plpgsql AS $$
+DECLARE
+    line text;
+    in_sql boolean := false;
+    way text := 'raw';
+BEGIN
+    PERFORM set_config('search_path', 'dist, public', true);
+    FOR line IN EXECUTE 'EXPLAIN (COSTS OFF) ' || q LOOP
+        IF line ~ 'Worker SQL: ' THEN
+            in_sql := true;
+        ELSIF line ~ '^\s*(Worker Plan|SubPlan)' THEN
+            in_sql := false;
+        END IF;
+        IF in_sql AND line ~ 'count\(DISTINCT' THEN
+            way := 'per shard';
+        ELSIF in_sql AND line ~ 'GROUP BY' AND way = 'raw' THEN
+            way := 'grouped';
+        END IF;
+    END LOOP;
+    RETURN way;
+END
+$$;
+CREATE FUNCTION pg_temp.dcheck(label text, q text) RETURNS text
+LANGUAGE plpgsql AS $$
+BEGIN
+    RETURN pg_temp.check(label, q) || ' workers: ' || pg_temp.distinct_way(q);
+END
+$$;
+SELECT pg_temp.dcheck('distribution column', $q$SELECT count(DISTINCT company_id) FROM clicks$q$);
+SELECT pg_temp.dcheck('distribution column, grouped', $q$SELECT ad_id % 5, count(DISTINCT company_id) FROM clicks GROUP BY 1$q$);
+SELECT pg_temp.dcheck('distribution column, FILTER', $q$SELECT count(DISTINCT company_id) FILTER (WHERE cost_per_click_usd > 3), count(DISTINCT company_id) FROM clicks$q$);
+SELECT pg_temp.dcheck('distribution column, HAVING', $q$SELECT site_url, count(DISTINCT company_id) FROM clicks GROUP BY site_url HAVING count(DISTINCT company_id) > 15$q$);
+SELECT pg_temp.dcheck('joined key column', $q$SELECT count(DISTINCT a.company_id), count(DISTINCT c.company_id) FROM ads a JOIN clicks c ON c.company_id = a.company_id AND c.ad_id = a.id WHERE c.cost_per_click_usd > 4$q$);
+SELECT pg_temp.dcheck('key of the nullable side', $q$SELECT count(DISTINCT c.company_id), count(*) FROM ads a LEFT JOIN clicks c ON c.company_id = a.company_id AND c.ad_id = a.id AND c.id < 100$q$);
+SELECT pg_temp.dcheck('distribution column, no rows', $q$SELECT count(DISTINCT company_id) FROM clicks WHERE id < 0$q$);
+SELECT pg_temp.dcheck('nearly unique column', $q$SELECT count(DISTINCT id) FROM clicks$q$);
+SELECT pg_temp.dcheck('nearly unique, sum and count', $q$SELECT count(DISTINCT id), sum(DISTINCT id), max(DISTINCT id) FROM clicks WHERE cost_per_click_usd IS NOT NULL$q$);
+SELECT pg_temp.dcheck('nearly unique, no rows', $q$SELECT count(DISTINCT id) FROM clicks WHERE id < 0$q$);
+SELECT pg_temp.dcheck('nearly unique with count(*)', $q$SELECT count(DISTINCT id), count(*) FROM clicks$q$);
+SELECT pg_temp.dcheck('low cardinality', $q$SELECT count(DISTINCT site_url) FROM clicks$q$);
+SELECT pg_temp.dcheck('low cardinality with NULLs', $q$SELECT count(DISTINCT cost_per_click_usd) FROM clicks$q$);

@@ -505,8 +505,8 @@ sf_plan_multi_shard(Query *parse, RouterContext *ctx)
 		{
 			if (!shardfdw_enable_two_phase_agg)
 				return NULL;
-			top.agg = sf_plan_two_phase(parse, &worker_tlist,
-										&worker_groups);
+			top.agg = sf_plan_two_phase(parse, ctx, distclass,
+										&worker_tlist, &worker_groups);
 			if (top.agg == NULL)
 				return NULL;
 		}

@@ -103,7 +103,8 @@ extern void sf_broadcast_join_init(void);
 extern PlannedStmt *sf_plan_broadcast_join(Query *parse, RouterContext *ctx);
 
 /* two_phase_agg.c */
-extern Agg *sf_plan_two_phase(Query *parse, List **worker_tlist,
+extern Agg *sf_plan_two_phase(Query *parse, RouterContext *rctx,
+							  List *distclass, List **worker_tlist,
 							  List **worker_groups);
 
 #endif							/* SHARDFDW_PLANNER_INTERNAL_H */
