@@ -86,6 +86,23 @@ SELECT pg_temp.check('ORDER BY LIMIT with ties', $q$SELECT a.clicks_count, c.com
 SELECT pg_temp.check('big side pruned to one shard', $q$SELECT c.id, a.name FROM clicks c JOIN ads a ON a.id = c.ad_id WHERE c.company_id = 3 AND a.clicks_count < 50$q$);
 SELECT pg_temp.check('count(DISTINCT) over the join', $q$SELECT count(DISTINCT c.site_url), count(DISTINCT a.campaign_id) FROM clicks c JOIN ads a ON a.id = c.ad_id WHERE a.clicks_count < 40$q$);
 
+SELECT pg_temp.check('column aliases of the small side', $q$SELECT c.id, a.aname FROM clicks c JOIN ads AS a(aid, acompany, acampaign, aname) ON a.aid = c.ad_id WHERE a.acampaign < 5$q$);
+
+-- tables of another co-location group (distributed on id, 8 shards)
+CREATE TABLE local.ads_by_id AS SELECT * FROM local.ads;
+CREATE TABLE dist.ads_by_id AS SELECT * FROM local.ads;
+SELECT create_distributed_table('dist.ads_by_id', 'id', shard_count => 8);
+ANALYZE dist.ads_by_id, local.ads_by_id;
+SELECT pg_temp.check('other group, small', $q$SELECT a.campaign_id, count(*) AS n FROM clicks c JOIN ads_by_id a ON a.id = c.ad_id WHERE a.clicks_count < 30 GROUP BY a.campaign_id ORDER BY n DESC, a.campaign_id LIMIT 10$q$, true);
+SELECT pg_temp.check('other group, big', $q$SELECT ca.state, count(*) FROM ads_by_id a JOIN campaigns ca ON ca.company_id = a.company_id AND ca.id = a.campaign_id WHERE ca.cost_model = 'cost_per_click' GROUP BY ca.state$q$);
+-- both joined on their distribution columns, yet not co-located
+SELECT pg_temp.check('other group, on both keys', $q$SELECT count(*), sum(c.cost_per_click_usd) FROM clicks c JOIN ads_by_id b ON b.id = c.company_id$q$);
+SET shardfdw.broadcast_join_limit = 0;
+SELECT pg_temp.check('other group, on both keys, no broadcast', $q$SELECT count(*), sum(c.cost_per_click_usd) FROM clicks c JOIN ads_by_id b ON b.id = c.company_id$q$);
+RESET shardfdw.broadcast_join_limit;
+SELECT pg_temp.check('other group in a subquery', $q$SELECT count(*) FROM clicks c WHERE c.ad_id IN (SELECT id FROM ads_by_id WHERE clicks_count < 10)$q$);
+DROP TABLE dist.ads_by_id, local.ads_by_id;
+
 -- parameters: the small side is computed again at each execution
 SET search_path = dist, public;
 PREPARE bj(bigint, numeric) AS SELECT count(*), sum(c.cost_per_click_usd), max(a.name) FROM clicks c JOIN ads a ON a.id = c.ad_id WHERE a.clicks_count < $1 AND c.cost_per_click_usd > $2;

@@ -463,7 +463,6 @@ choose_side(Query *parse, RouterContext *ctx, int parambase,
 								 QTW_IGNORE_JOINALIASES);
 		if (vu.deep)
 			continue;
-		/* what the moving conjuncts mention may be in other levels: no */
 		attno = -1;
 		while ((attno = bms_next_member(vu.attnos, attno)) >= 0)
 		{
@@ -493,9 +492,8 @@ choose_side(Query *parse, RouterContext *ctx, int parambase,
 			int32		typmod;
 			Oid			collation;
 
-			if (get_attnum(rte->relid,
-						   strVal(list_nth(rte->eref->colnames, attno - 1))) != attno)
-				ok = false;		/* a dropped column */
+			if (get_rte_attribute_is_dropped(rte, attno))
+				ok = false;
 			else
 			{
 				get_atttypetypmodcoll(rte->relid, attno, &type, &typmod,

@@ -352,6 +352,7 @@ sf_plan_multi_shard_dml(Query *parse, RouterContext *ctx)
 	bool		ok;
 
 	if (!shardfdw_enable_multi_shard_dml || ctx->nested_distributed ||
+		ctx->mixed_colocation ||
 		parse->hasModifyingCTE || parse->cteList != NIL ||
 		(ctx->has_reference && ctx->outer_joins))
 		return NULL;
@@ -445,6 +446,10 @@ sf_plan_multi_shard(Query *parse, RouterContext *ctx)
 		!simple_limit(parse->limitCount, &count) ||
 		!simple_limit(parse->limitOffset, &offset))
 		return NULL;
+
+	/* tables of several co-location groups: a broadcast join or nothing */
+	if (ctx->mixed_colocation)
+		return sf_plan_broadcast_join(parse, ctx);
 
 	/* one class holds every distribution column of the top level */
 	foreach(lc, ctx->top_distvars)

@@ -49,6 +49,9 @@ typedef struct RouterContext
 								 * SfRouterPruneExprs */
 	Query	   *top;			/* the statement */
 	bool		no_broadcast;	/* already a broadcast join's statement */
+	bool		mixed_colocation;	/* distributed tables of several
+									 * co-location groups (then unpinned:
+									 * only a broadcast join may apply) */
 } RouterContext;
 
 /* State of stable_mutator */
