@@ -812,8 +812,12 @@ two_phase_distinct_on_key(Aggref *a, TwoPhaseContext *ctx)
 
 /*
  * Is expr a column of a table of the statement whose statistics (the
- * parent's, from ANALYZE) say that nearly every row has its own value
- * (at least 90% distinct)?
+ * parent's, from ANALYZE) say that most rows have their own value (at
+ * least half as many distinct values as rows)?  Each shard holds a
+ * fraction of the rows, so its share of distinct values is higher still:
+ * grouping per shard would remove few rows, at the price of a hash table
+ * per shard.  (ANALYZE's estimate of an all-distinct column of a
+ * distributed table may be well below -1.0: -0.7 was seen.)
  */
 static bool
 nearly_unique(Query *parse, Node *expr)
@@ -838,13 +842,13 @@ nearly_unique(Query *parse, Node *expr)
 	stadistinct = ((Form_pg_statistic) GETSTRUCT(tuple))->stadistinct;
 	ReleaseSysCache(tuple);
 	if (stadistinct < 0)
-		return stadistinct <= -0.9;
+		return stadistinct <= -0.5;
 	tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(rte->relid));
 	if (!HeapTupleIsValid(tuple))
 		return false;
 	reltuples = ((Form_pg_class) GETSTRUCT(tuple))->reltuples;
 	ReleaseSysCache(tuple);
-	return reltuples > 0 && stadistinct >= 0.9 * reltuples;
+	return reltuples > 0 && stadistinct >= 0.5 * reltuples;
 }
 
 /*
