@@ -86,6 +86,7 @@ SELECT pg_temp.check('ORDER BY LIMIT with ties', $q$SELECT a.clicks_count, c.com
 SELECT pg_temp.check('big side pruned to one shard', $q$SELECT c.id, a.name FROM clicks c JOIN ads a ON a.id = c.ad_id WHERE c.company_id = 3 AND a.clicks_count < 50$q$);
 SELECT pg_temp.check('count(DISTINCT) over the join', $q$SELECT count(DISTINCT c.site_url), count(DISTINCT a.campaign_id) FROM clicks c JOIN ads a ON a.id = c.ad_id WHERE a.clicks_count < 40$q$);
 
+SELECT pg_temp.check('small side pinned to one shard (router)', $q$SELECT c.id, a.name FROM clicks c JOIN ads a ON a.id = c.ad_id WHERE a.company_id = 5 AND a.clicks_count < 60$q$);
 SELECT pg_temp.check('column aliases of the small side', $q$SELECT c.id, a.aname FROM clicks c JOIN ads AS a(aid, acompany, acampaign, aname) ON a.aid = c.ad_id WHERE a.acampaign < 5$q$);
 
 -- tables of another co-location group (distributed on id, 8 shards)

@@ -17,10 +17,11 @@
  *	  WHERE S's own conditions" (planned by the planner like any statement,
  *	  so it is usually a multi-shard scan itself) once per execution and
  *	  collects each column into an array (an Agg with array_agg over it);
- *	- S is replaced in the statement by ROWS FROM (unnest($a1), unnest($a2),
- *	  ...) over those arrays, which the executor computes when the scan
- *	  starts (as the stable expressions of coordinator_values.c: a
- *	  MULTIEXPR SubPlan that fills several PARAM_EXEC values from one row,
+ *	- S is replaced in the statement by the subquery (SELECT unnest($a1) AS
+ *	  c1, NULL::t2 AS c2, ...) over those arrays (S's columns in place, the
+ *	  unused ones NULL), which the executor computes when the scan starts
+ *	  (as the stable expressions of coordinator_values.c: an initplan-like
+ *	  SubPlan that fills one PARAM_EXEC value per column from its one row,
  *	  then one Param per column) and sends as literals;
  *	- the statement without S is planned by the multi-shard strategy: one
  *	  task per shard of the other tables, each joining its shard with all of
@@ -30,10 +31,14 @@
  * there, so the joined rows are exactly those of the whole join.  S must
  * therefore be reachable from the top of the join tree through inner joins
  * only (S on the preserved side of an outer join would come back once per
- * shard).  S's columns are shipped only with built-in types whose text
- * form is exact and their default collation; S may not be referenced from
+ * shard).  S's columns are shipped only with built-in types that have an
+ * array type, and their default collation; S may not be referenced from
  * subqueries.  S's conditions that mention S alone move to the coordinator's
  * query (they would be true of every shipped row anyway).
+ *
+ * The estimate needs statistics: a distributed table never analysed is
+ * never broadcast.  Tables of another co-location group than the others
+ * may be S (analysis.c marks such statements mixed_colocation).
  *
  *-------------------------------------------------------------------------
  */
@@ -555,7 +560,8 @@ shift_scan_rtindexes(Plan *plan, int n)
 /*
  * Plan a SELECT whose distributed tables are not all joined on the
  * distribution column as a broadcast join (see the file header), or
- * return NULL.  ctx is the analysis of parse (co-located tables, unpinned).
+ * return NULL.  ctx is the analysis of parse (unpinned; its tables may be
+ * of several co-location groups).
  */
 PlannedStmt *
 sf_plan_broadcast_join(Query *parse, RouterContext *ctx)
