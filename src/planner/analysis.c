@@ -105,7 +105,7 @@ sf_simplify_pin(Node *pin)
 
 /*
  * Learn the partition key of a distributed table (the first one seen) and
- * check that the others are co-located with it.
+ * note whether the others are co-located with it.
  */
 static void
 note_distributed_table(RouterContext *ctx, const SfTable *table)
@@ -136,7 +136,15 @@ note_distributed_table(RouterContext *ctx, const SfTable *table)
 	}
 	else if (table->colocationid != ctx->colocationid ||
 			 table->shardcount != ctx->shardcount)
-		ctx->failed = true;
+	{
+		/*
+		 * Not co-located: never one shard nor a shard-by-shard join, but a
+		 * broadcast join of one of them may still apply
+		 * (sf_plan_broadcast_join); every other strategy declines.
+		 */
+		ctx->mixed_colocation = true;
+		ctx->unpinned = true;
+	}
 }
 
 /*

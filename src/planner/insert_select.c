@@ -85,7 +85,8 @@ sf_plan_insert_select(Query *parse, RouterContext *ctx)
 	int			i;
 	int			rti = 0;
 
-	if (parse->cteList != NIL || parse->hasModifyingCTE ||
+	if (ctx->mixed_colocation ||
+		parse->cteList != NIL || parse->hasModifyingCTE ||
 		parse->jointree == NULL ||
 		list_length(parse->jointree->fromlist) != 1 ||
 		!IsA(linitial(parse->jointree->fromlist), RangeTblRef) ||

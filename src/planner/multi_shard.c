@@ -353,6 +353,7 @@ sf_plan_multi_shard_dml(Query *parse, RouterContext *ctx)
 	bool		ok;
 
 	if (!shardfdw_enable_multi_shard_dml || ctx->nested_distributed ||
+		ctx->mixed_colocation ||
 		parse->hasModifyingCTE || parse->cteList != NIL ||
 		(ctx->has_reference && ctx->outer_joins))
 		return NULL;
@@ -447,6 +448,10 @@ sf_plan_multi_shard(Query *parse, RouterContext *ctx)
 		!simple_limit(parse->limitOffset, &offset))
 		return NULL;
 
+	/* tables of several co-location groups: a broadcast join or nothing */
+	if (ctx->mixed_colocation)
+		return sf_plan_broadcast_join(parse, ctx);
+
 	/* one class holds every distribution column of the top level */
 	foreach(lc, ctx->top_distvars)
 	{
@@ -473,8 +478,9 @@ sf_plan_multi_shard(Query *parse, RouterContext *ctx)
 			distclass = found ? found : list_make1(dv);
 			break;
 		}
+		/* not joined on the distribution column: maybe a broadcast join */
 		if (found == NIL || (distclass != NIL && found != distclass))
-			return NULL;
+			return sf_plan_broadcast_join(parse, ctx);
 		distclass = found;
 	}
 
@@ -505,8 +511,8 @@ sf_plan_multi_shard(Query *parse, RouterContext *ctx)
 		{
 			if (!shardfdw_enable_two_phase_agg)
 				return NULL;
-			top.agg = sf_plan_two_phase(parse, &worker_tlist,
-										&worker_groups);
+			top.agg = sf_plan_two_phase(parse, ctx, distclass,
+										&worker_tlist, &worker_groups);
 			if (top.agg == NULL)
 				return NULL;
 		}

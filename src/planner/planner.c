@@ -124,6 +124,7 @@ sf_planner_init(void)
 							 PGC_USERSET,
 							 0,
 							 NULL, NULL, NULL);
+	sf_broadcast_join_init();
 
 	sf_register_router_scan();
 

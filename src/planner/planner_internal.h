@@ -48,6 +48,10 @@ typedef struct RouterContext
 	List	   *prune_exprs;	/* "dist = $1", "dist = ANY ($1)": see
 								 * SfRouterPruneExprs */
 	Query	   *top;			/* the statement */
+	bool		no_broadcast;	/* already a broadcast join's statement */
+	bool		mixed_colocation;	/* distributed tables of several
+									 * co-location groups (then unpinned:
+									 * only a broadcast join may apply) */
 } RouterContext;
 
 /* State of stable_mutator */
@@ -97,8 +101,13 @@ extern PlannedStmt *sf_plan_multi_shard(Query *parse, RouterContext *ctx);
 /* insert_select.c */
 extern PlannedStmt *sf_plan_insert_select(Query *parse, RouterContext *ctx);
 
+/* broadcast_join.c */
+extern void sf_broadcast_join_init(void);
+extern PlannedStmt *sf_plan_broadcast_join(Query *parse, RouterContext *ctx);
+
 /* two_phase_agg.c */
-extern Agg *sf_plan_two_phase(Query *parse, List **worker_tlist,
+extern Agg *sf_plan_two_phase(Query *parse, RouterContext *rctx,
+							  List *distclass, List **worker_tlist,
 							  List **worker_groups);
 
 #endif							/* SHARDFDW_PLANNER_INTERNAL_H */

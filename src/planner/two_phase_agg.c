@@ -7,12 +7,17 @@
  */
 #include "postgres.h"
 
+#include "access/stratnum.h"
 #include "catalog/pg_aggregate.h"
+#include "catalog/pg_attribute.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_statistic.h"
 #include "catalog/pg_type.h"
 #include "nodes/makefuncs.h"
 #include "nodes/nodeFuncs.h"
 #include "optimizer/clauses.h"
 #include "optimizer/optimizer.h"
+#include "parser/parsetree.h"
 #include "planner.h"
 #include "planner_internal.h"
 #include "utils/fmgroids.h"
@@ -57,11 +62,47 @@ combine_aggref(Oid aggfnoid, Oid aggtype, Oid collid, Oid inputcollid,
 	return a;
 }
 
-/* Append a partial aggregate to the workers' target list; its resno. */
+/*
+ * An aggregate call as the workers compute it, for comparing partials:
+ * what the coordinator's own planning fields (transition type, numbering)
+ * say does not change the worker SQL.
+ */
+static Aggref *
+partial_key(Aggref *a)
+{
+	Aggref	   *k = copyObject(a);
+
+	k->aggtranstype = InvalidOid;
+	k->aggno = -1;
+	k->aggtransno = -1;
+	k->aggsplit = AGGSPLIT_SIMPLE;
+	return k;
+}
+
+/*
+ * Append a partial aggregate to the workers' target list; its resno.  An
+ * identical partial already there (sum(x) of sum(x) and of avg(x), count(x)
+ * of two avg(x)...) is computed once and shared.
+ */
 static AttrNumber
 add_partial(List **wtlist, Expr *expr)
 {
 	AttrNumber	resno = list_length(*wtlist) + 1;
+	ListCell   *lc;
+
+	if (IsA(expr, Aggref))
+	{
+		Aggref	   *key = partial_key((Aggref *) expr);
+
+		foreach(lc, *wtlist)
+		{
+			TargetEntry *tle = lfirst(lc);
+
+			if (IsA(tle->expr, Aggref) &&
+				equal(partial_key((Aggref *) tle->expr), key))
+				return tle->resno;
+		}
+	}
 
 	*wtlist = lappend(*wtlist,
 					  makeTargetEntry(expr, resno,
@@ -287,14 +328,75 @@ combine_variance(Expr *n, Expr *sx, Expr *sx2, Expr *nan, bool sample,
 	return (Expr *) c;
 }
 
+/* Are there outer joins in the join tree? */
+static bool
+has_outer_join(Node *jtnode)
+{
+	ListCell   *lc;
+
+	if (jtnode == NULL || IsA(jtnode, RangeTblRef))
+		return false;
+	if (IsA(jtnode, FromExpr))
+	{
+		foreach(lc, ((FromExpr *) jtnode)->fromlist)
+			if (has_outer_join(lfirst(lc)))
+				return true;
+		return false;
+	}
+	if (IsA(jtnode, JoinExpr))
+		return ((JoinExpr *) jtnode)->jointype != JOIN_INNER ||
+			has_outer_join(((JoinExpr *) jtnode)->larg) ||
+			has_outer_join(((JoinExpr *) jtnode)->rarg);
+	return true;
+}
+
+/*
+ * count(x) as count(*) when x can never be NULL: a column with NOT NULL of
+ * a table of the statement, which has no outer join that could make it
+ * NULL.  So avg(x) and count(x) share count(*) with a count(*) of the
+ * statement.
+ */
+static void
+count_star_if_not_null(Aggref *count, Query *parse)
+{
+	Var		   *v;
+	RangeTblEntry *rte;
+	HeapTuple	tuple;
+	bool		notnull;
+
+	if (parse == NULL || list_length(count->args) != 1)
+		return;
+	v = (Var *) ((TargetEntry *) linitial(count->args))->expr;
+	if (!IsA(v, Var) || v->varlevelsup != 0 || v->varattno <= 0 ||
+		v->varno > list_length(parse->rtable))
+		return;
+	rte = rt_fetch(v->varno, parse->rtable);
+	if (rte->rtekind != RTE_RELATION || has_outer_join((Node *) parse->jointree))
+		return;
+	tuple = SearchSysCache2(ATTNUM, ObjectIdGetDatum(rte->relid),
+							Int16GetDatum(v->varattno));
+	if (!HeapTupleIsValid(tuple))
+		return;
+	notnull = ((Form_pg_attribute) GETSTRUCT(tuple))->attnotnull;
+	ReleaseSysCache(tuple);
+	if (!notnull)
+		return;
+	count->aggfnoid = F_COUNT_;
+	count->aggstar = true;
+	count->args = NIL;
+	count->aggargtypes = NIL;
+	count->aggtranstype = INT8OID;
+}
+
 /*
  * The coordinator expression combining the partials of aggregate a, whose
  * partial aggregates are appended to *wtlist (the workers' target list);
- * NULL if a cannot be split.  ungrouped: the query has no GROUP BY (one
- * result row even when no partial row arrives).
+ * NULL if a cannot be split.  parse is the query (for NOT NULL columns);
+ * ungrouped: it has no GROUP BY (one result row even when no partial row
+ * arrives).
  */
 static Expr *
-two_phase_aggref(Aggref *a, List **wtlist_p, bool ungrouped)
+two_phase_aggref(Aggref *a, List **wtlist_p, Query *parse, bool ungrouped)
 {
 	List	   *wtlist = *wtlist_p;
 	Expr	   *expr = NULL;
@@ -319,6 +421,8 @@ two_phase_aggref(Aggref *a, List **wtlist_p, bool ungrouped)
 				 * workers group (for a count(DISTINCT) next to it) and the
 				 * input is empty; count is 0 then.
 				 */
+				if (a->aggfnoid == F_COUNT_ANY)
+					count_star_if_not_null(partial, parse);
 				resno = add_partial(&wtlist, (Expr *) partial);
 				pvar = makeVar(OUTER_VAR, resno, INT8OID, -1, InvalidOid, 0);
 				if (!ungrouped)
@@ -373,6 +477,7 @@ two_phase_aggref(Aggref *a, List **wtlist_p, bool ungrouped)
 				psum->aggtype = sumtype;
 				pcount->aggfnoid = F_COUNT_ANY;
 				pcount->aggtype = INT8OID;
+				count_star_if_not_null(pcount, parse);
 				resno = add_partial(&wtlist, (Expr *) psum);
 				csum = combine_aggref(sumtype == INT8OID ? F_SUM_INT8 : F_SUM_NUMERIC,
 									  NUMERICOID, InvalidOid, InvalidOid,
@@ -574,6 +679,10 @@ typedef struct TwoPhaseContext
 	List	   *distinct_resnos;	/* their columns in the workers' output */
 	List	   *distinct_sgcs;	/* the workers' GROUP BY items for them */
 	Index		maxref;			/* highest ressortgroupref of the query */
+	Query	   *parse;			/* the statement */
+	List	   *distclass;		/* Vars equal to the distribution column
+								 * in every row (no group spans shards) */
+	RouterContext *rctx;		/* the analysis (partition key) */
 } TwoPhaseContext;
 
 /*
@@ -681,6 +790,99 @@ two_phase_count_distinct(Aggref *a, TwoPhaseContext *ctx)
 }
 
 /*
+ * count(DISTINCT x) [FILTER] of a column equal to the distribution column
+ * (x in the class of the distribution columns): a value of x lives in one
+ * shard only, so the workers' own count(DISTINCT x) per group are over
+ * disjoint sets of values and add up to the exact count.  Equality of the
+ * DISTINCT must be the partition key's (its opfamily and collation), so
+ * that equal values hash to the same shard.  NULL when it does not apply.
+ */
+static Expr *
+two_phase_distinct_on_key(Aggref *a, TwoPhaseContext *ctx)
+{
+	TargetEntry *arg;
+	SortGroupClause *sgc;
+	Var		   *x;
+	ListCell   *lc;
+	bool		in_class = false;
+	AttrNumber	resno;
+
+	if (ctx->rctx == NULL || a->aggfnoid != F_COUNT_ANY ||
+		list_length(a->args) != 1 || list_length(a->aggdistinct) != 1 ||
+		a->aggorder != NIL || a->agglevelsup != 0 || a->aggvariadic)
+		return NULL;
+	arg = linitial(a->args);
+	sgc = linitial(a->aggdistinct);
+	x = (Var *) sf_strip_relabel((Node *) arg->expr);
+	if (!IsA(x, Var) || x->varlevelsup != 0 || !OidIsValid(sgc->eqop) ||
+		!op_in_opfamily(sgc->eqop, ctx->rctx->opfamily) ||
+		get_op_opfamily_strategy(sgc->eqop, ctx->rctx->opfamily) != HTEqualStrategyNumber ||
+		(OidIsValid(ctx->rctx->keycollation) &&
+		 exprCollation((Node *) arg->expr) != ctx->rctx->keycollation) ||
+		(a->aggfilter != NULL &&
+		 (contain_agg_clause((Node *) a->aggfilter) ||
+		  contain_window_function((Node *) a->aggfilter) ||
+		  expression_returns_set((Node *) a->aggfilter))))
+		return NULL;
+	foreach(lc, ctx->distclass)
+	{
+		Var		   *v = lfirst(lc);
+
+		if (IsA(v, Var) && v->varno == x->varno &&
+			v->varattno == x->varattno)
+			in_class = true;
+	}
+	if (!in_class)
+		return NULL;
+	resno = add_partial(&ctx->wtlist, (Expr *) copyObject(a));
+	return combine_as_int8(combine_aggref(F_SUM_INT8, NUMERICOID, InvalidOid,
+										  InvalidOid,
+										  makeVar(OUTER_VAR, resno, INT8OID,
+												  -1, InvalidOid, 0)));
+}
+
+/*
+ * Is expr a column of a table of the statement whose statistics (the
+ * parent's, from ANALYZE) say that most rows have their own value (at
+ * least half as many distinct values as rows)?  Each shard holds a
+ * fraction of the rows, so its share of distinct values is higher still:
+ * grouping per shard would remove few rows, at the price of a hash table
+ * per shard.  (ANALYZE's estimate of an all-distinct column of a
+ * distributed table may be well below -1.0: -0.7 was seen.)
+ */
+static bool
+nearly_unique(Query *parse, Node *expr)
+{
+	Var		   *v = (Var *) sf_strip_relabel(expr);
+	RangeTblEntry *rte;
+	HeapTuple	tuple;
+	float4		stadistinct;
+	float4		reltuples;
+
+	if (!IsA(v, Var) || v->varlevelsup != 0 || v->varattno <= 0 ||
+		v->varno > list_length(parse->rtable))
+		return false;
+	rte = rt_fetch(v->varno, parse->rtable);
+	if (rte->rtekind != RTE_RELATION)
+		return false;
+	tuple = SearchSysCache3(STATRELATTINH, ObjectIdGetDatum(rte->relid),
+							Int16GetDatum(v->varattno),
+							BoolGetDatum(rte->inh));
+	if (!HeapTupleIsValid(tuple))
+		return false;
+	stadistinct = ((Form_pg_statistic) GETSTRUCT(tuple))->stadistinct;
+	ReleaseSysCache(tuple);
+	if (stadistinct < 0)
+		return stadistinct <= -0.5;
+	tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(rte->relid));
+	if (!HeapTupleIsValid(tuple))
+		return false;
+	reltuples = ((Form_pg_class) GETSTRUCT(tuple))->reltuples;
+	ReleaseSysCache(tuple);
+	return reltuples > 0 && stadistinct >= 0.5 * reltuples;
+}
+
+/*
  * Rewrite an output or HAVING expression for the coordinator's Agg:
  * grouping expressions become the worker's grouping columns, aggregates
  * their combine over the partials; any other column reference fails.
@@ -704,10 +906,17 @@ two_phase_mutator(Node *node, TwoPhaseContext *ctx)
 	}
 	if (IsA(node, Aggref))
 	{
-		Expr	   *e = ((Aggref *) node)->aggdistinct != NIL ?
-			two_phase_count_distinct((Aggref *) node, ctx) :
-			two_phase_aggref((Aggref *) node, &ctx->wtlist,
-							 ctx->ngroup == 0);
+		Expr	   *e = NULL;
+
+		if (((Aggref *) node)->aggdistinct != NIL)
+		{
+			e = two_phase_distinct_on_key((Aggref *) node, ctx);
+			if (e == NULL)
+				e = two_phase_count_distinct((Aggref *) node, ctx);
+		}
+		else
+			e = two_phase_aggref((Aggref *) node, &ctx->wtlist, ctx->parse,
+								 ctx->ngroup == 0);
 
 		if (e == NULL)
 			ctx->failed = true;
@@ -738,7 +947,8 @@ two_phase_mutator(Node *node, TwoPhaseContext *ctx)
  * when its groups must come sorted), or NULL to decline.
  */
 Agg *
-sf_plan_two_phase(Query *parse, List **worker_tlist, List **worker_groups)
+sf_plan_two_phase(Query *parse, RouterContext *rctx, List *distclass,
+				  List **worker_tlist, List **worker_groups)
 {
 	Agg		   *agg;
 	List	   *wtlist = NIL;
@@ -754,6 +964,9 @@ sf_plan_two_phase(Query *parse, List **worker_tlist, List **worker_groups)
 		return NULL;
 	memset(&tpc, 0, sizeof(tpc));
 	tpc.ngroup = ngroup;
+	tpc.parse = parse;
+	tpc.rctx = rctx;
+	tpc.distclass = distclass;
 	foreach(lc, parse->targetList)
 		tpc.maxref = Max(tpc.maxref,
 						 ((TargetEntry *) lfirst(lc))->ressortgroupref);
@@ -851,8 +1064,17 @@ sf_plan_two_phase(Query *parse, List **worker_tlist, List **worker_groups)
 	 */
 	if (tpc.distinct_exprs != NIL)
 	{
-		*worker_groups = list_concat(list_copy(parse->groupClause),
-									 tpc.distinct_sgcs);
+		/*
+		 * Only DISTINCT aggregates of one nearly unique column, no GROUP
+		 * BY: grouping per shard would remove (almost) nothing, the workers
+		 * return the column's values as they are.
+		 */
+		if (ngroup == 0 && list_length(wtlist) == 1 &&
+			nearly_unique(parse, linitial(tpc.distinct_exprs)))
+			*worker_groups = NIL;
+		else
+			*worker_groups = list_concat(list_copy(parse->groupClause),
+										 tpc.distinct_sgcs);
 		if (ngroup > 0)
 		{
 			Sort	   *sort = makeNode(Sort);
