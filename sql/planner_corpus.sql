@@ -283,7 +283,7 @@ SELECT pg_temp.cq('108 w lag lead pinned', $q$SELECT id, lag(id) OVER w, lead(id
 SELECT pg_temp.cq('109 w row_number over key partition (FDW)', $q$SELECT company_id, id, row_number() OVER (PARTITION BY company_id ORDER BY id) FROM campaigns$q$, false, '004');
 SELECT pg_temp.cq('110 w ntile pinned', $q$SELECT id, ntile(3) OVER (ORDER BY id) FROM campaigns WHERE company_id = 4$q$, false, '004');
 SELECT pg_temp.cq('111 w window over aggregate pinned', $q$SELECT ad_id, count(*), sum(count(*)) OVER () FROM clicks WHERE company_id = 1 GROUP BY ad_id$q$, false, '004');
-SELECT pg_temp.cq('112 w first_value range frame pinned', $q$SELECT id, first_value(id) OVER (ORDER BY clicked_at RANGE BETWEEN interval '1 day' PRECEDING AND CURRENT ROW) FROM clicks WHERE company_id = 7$q$, false, '004');
+SELECT pg_temp.cq('112 w first_value range frame pinned', $q$SELECT id, first_value(clicked_at) OVER (ORDER BY clicked_at RANGE BETWEEN interval '1 day' PRECEDING AND CURRENT ROW) FROM clicks WHERE company_id = 7$q$, false, '004');
 SELECT pg_temp.cq('113 w dense_rank global (FDW)', $q$SELECT id, dense_rank() OVER (ORDER BY monthly_budget NULLS FIRST) FROM campaigns$q$, false, '004');
 
 -- GROUP BY / HAVING
