@@ -1,16 +1,20 @@
 #!/usr/bin/env bash
-# scripts/demo.sh: build shardfdw, start a local coordinator + 2 workers and
-# load seed 004's multi-tenant ad platform into distributed tables.
+# scripts/demo.sh: build shardfdw, start a local coordinator + 4 workers,
+# load seed 004's multi-tenant ad platform into distributed tables on two of
+# them, then scale out to all four as the seed does.
 #
 #   bash scripts/demo.sh            (as root, or: sudo bash scripts/demo.sh)
 #
 # 1. installs missing Debian packages (scripts/install-deps.sh),
 # 2. builds and installs the extension (make && make install),
 # 3. stops and wipes any previous demo cluster, then starts a coordinator and
-#    2 workers in SHARDFDW_DEMO_DIR (default /tmp/shardfdw-demo) with
-#    test/cluster.sh; the workers are registered as worker1 and worker2,
+#    4 workers in SHARDFDW_DEMO_DIR (default /tmp/shardfdw-demo) with
+#    test/cluster.sh; worker1 and worker2 stay registered, worker3 and
+#    worker4 are unregistered until step 6,
 # 4. loads demo/schema.sql, demo/distribute.sql and demo/data.sql,
-# 5. runs demo/queries.sql and prints how to connect and how to stop.
+# 5. runs demo/queries.sql,
+# 6. runs demo/scale_out.sql (add worker3 and worker4,
+#    rebalance_table_shards('companies')) and prints how to connect and stop.
 # The cluster keeps running afterwards; re-running the script starts afresh.
 set -euo pipefail
 
@@ -51,14 +55,17 @@ else
 	echo "(an installed shardfdw.so exists; continuing with it)" >&2
 fi
 
-step "cluster: coordinator + 2 workers in $DEMO_DIR"
+step "cluster: coordinator + 4 workers in $DEMO_DIR (2 of them join later)"
 bash "$ROOT/test/cluster.sh" stop --dir "$DEMO_DIR" --wipe >/dev/null
-bash "$ROOT/test/cluster.sh" start --workers 2 --dir "$DEMO_DIR"
+bash "$ROOT/test/cluster.sh" start --workers 4 --dir "$DEMO_DIR"
 # shellcheck disable=SC1090
 . "$DEMO_DIR/cluster.env"
 
 PSQL=("$SF_BINDIR/psql" -X -v ON_ERROR_STOP=1 -h "$SF_SOCKDIR" -p "$SF_PORT_coordinator"
 	-U "$SF_SUPERUSER" -d "$SF_DBNAME")
+
+# seed 004 starts on two workers and adds two more at the end
+"${PSQL[@]}" -q -c "SELECT shardfdw_remove_node('worker3'), shardfdw_remove_node('worker4')" >/dev/null
 
 step "schema (demo/schema.sql) and distribution (demo/distribute.sql)"
 "${PSQL[@]}" -q -f demo/schema.sql
@@ -77,6 +84,11 @@ echo "loaded in $(( $(date +%s) - t0 )) s:"
 
 step "queries (demo/queries.sql)"
 "${PSQL[@]}" -f demo/queries.sql
+
+step "scale out: add worker3 and worker4, rebalance_table_shards('companies') (demo/scale_out.sql)"
+t0=$(date +%s)
+"${PSQL[@]}" -f demo/scale_out.sql
+echo "scaled out in $(( $(date +%s) - t0 )) s"
 
 cat <<EOF
 
