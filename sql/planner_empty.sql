@@ -1,6 +1,6 @@
 --
 -- planner_empty: aggregates over empty inputs, single rows and all-NULL
--- columns, distributed vs. a local copy.  Two-phase plans combine partial
+-- columns (and several DISTINCT aggregates), distributed vs. a local copy.  Two-phase plans combine partial
 -- rows on the coordinator; when no partial row arrives (workers that group,
 -- for count(DISTINCT), over an empty table) the combine must still give what
 -- PostgreSQL gives: count 0, sum / avg / min / max / bool_and NULL.
@@ -62,7 +62,12 @@ INSERT INTO pg_temp.queries (q) VALUES
   ('SELECT g, count(*), count(DISTINCT x) FROM t GROUP BY g ORDER BY g'),
   ('SELECT k, count(*), sum(x) FROM t GROUP BY k ORDER BY k'),
   ('SELECT max(x) FROM t'),
-  ('SELECT count(*) FROM (SELECT DISTINCT g FROM t) s');
+  ('SELECT count(*) FROM (SELECT DISTINCT g FROM t) s'),
+  -- several DISTINCT aggregates, one of them on the distribution column
+  ('SELECT count(DISTINCT k), count(DISTINCT g) FROM t'),
+  ('SELECT count(DISTINCT g), count(DISTINCT k), count(*) FROM t'),
+  ('SELECT g, count(DISTINCT k), count(DISTINCT x) FROM t GROUP BY g ORDER BY g'),
+  ('SELECT count(DISTINCT k) FROM t HAVING count(DISTINCT x) >= 0');
 
 CREATE FUNCTION pg_temp.check_all(label text) RETURNS SETOF text
 LANGUAGE plpgsql AS $$
@@ -101,6 +106,11 @@ TRUNCATE pe_local.t;
 INSERT INTO pe_dist.t VALUES (7, 1, 1, 1.25, false), (7, 2, 2, 1.25, true), (8, 1, NULL, NULL, NULL);
 INSERT INTO pe_local.t VALUES (7, 1, 1, 1.25, false), (7, 2, 2, 1.25, true), (8, 1, NULL, NULL, NULL);
 SELECT * FROM pg_temp.check_all('few rows');
+-- many rows: values of k in several groups of g and x
+INSERT INTO pe_dist.t SELECT i % 20, i % 7, i % 11, i % 5, i % 2 = 0 FROM generate_series(1, 2000) i;
+INSERT INTO pe_local.t SELECT i % 20, i % 7, i % 11, i % 5, i % 2 = 0 FROM generate_series(1, 2000) i;
+ANALYZE pe_dist.t;
+SELECT * FROM pg_temp.check_all('many rows');
 
 DROP SCHEMA pe_dist CASCADE;
 DROP SCHEMA pe_local CASCADE;

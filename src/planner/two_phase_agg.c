@@ -683,6 +683,8 @@ typedef struct TwoPhaseContext
 	List	   *distclass;		/* Vars equal to the distribution column
 								 * in every row (no group spans shards) */
 	RouterContext *rctx;		/* the analysis (partition key) */
+	bool		no_on_key;		/* do not count DISTINCT per shard */
+	bool		used_on_key;	/* some count(DISTINCT) is counted per shard */
 } TwoPhaseContext;
 
 /*
@@ -910,8 +912,11 @@ two_phase_mutator(Node *node, TwoPhaseContext *ctx)
 
 		if (((Aggref *) node)->aggdistinct != NIL)
 		{
-			e = two_phase_distinct_on_key((Aggref *) node, ctx);
-			if (e == NULL)
+			if (!ctx->no_on_key)
+				e = two_phase_distinct_on_key((Aggref *) node, ctx);
+			if (e != NULL)
+				ctx->used_on_key = true;
+			else
 				e = two_phase_count_distinct((Aggref *) node, ctx);
 		}
 		else
@@ -946,9 +951,9 @@ two_phase_mutator(Node *node, TwoPhaseContext *ctx)
  * workers' GROUP BY) and returns the Agg node (with a Sort as its lefttree
  * when its groups must come sorted), or NULL to decline.
  */
-Agg *
-sf_plan_two_phase(Query *parse, RouterContext *rctx, List *distclass,
-				  List **worker_tlist, List **worker_groups)
+static Agg *
+plan_two_phase(Query *parse, RouterContext *rctx, List *distclass,
+			   List **worker_tlist, List **worker_groups, bool no_on_key)
 {
 	Agg		   *agg;
 	List	   *wtlist = NIL;
@@ -967,6 +972,7 @@ sf_plan_two_phase(Query *parse, RouterContext *rctx, List *distclass,
 	tpc.parse = parse;
 	tpc.rctx = rctx;
 	tpc.distclass = distclass;
+	tpc.no_on_key = no_on_key;
 	foreach(lc, parse->targetList)
 		tpc.maxref = Max(tpc.maxref,
 						 ((TargetEntry *) lfirst(lc))->ressortgroupref);
@@ -1047,6 +1053,17 @@ sf_plan_two_phase(Query *parse, RouterContext *rctx, List *distclass,
 			i++;
 		}
 	}
+	/*
+	 * A count(DISTINCT) counted per shard is only right when the workers
+	 * group exactly by the statement's GROUP BY: another count(DISTINCT y)
+	 * makes them group by y too, and the per-shard counts of x in each
+	 * group of y would add up to more than the distinct values of x.  Plan
+	 * again with every DISTINCT aggregate grouped on the workers then.
+	 */
+	if (tpc.used_on_key && tpc.distinct_exprs != NIL)
+		return plan_two_phase(parse, rctx, distclass, worker_tlist,
+							  worker_groups, true);
+
 	agg->plan.targetlist = final;
 	agg->plan.qual = quals;
 	agg->plan.startup_cost = 1;
@@ -1109,3 +1126,11 @@ sf_plan_two_phase(Query *parse, RouterContext *rctx, List *distclass,
 	return agg;
 }
 
+/* see plan_two_phase */
+Agg *
+sf_plan_two_phase(Query *parse, RouterContext *rctx, List *distclass,
+				  List **worker_tlist, List **worker_groups)
+{
+	return plan_two_phase(parse, rctx, distclass, worker_tlist, worker_groups,
+						  false);
+}
