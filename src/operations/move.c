@@ -928,17 +928,23 @@ move_wait_sync(SfMove *m)
  * committed with synchronous_commit = off may not be written yet, and the
  * walsender sends only flushed WAL, so waiting for the write position could
  * end before the last commits reached the target (rows missing at the
- * cutover).  A transaction with an xid committed synchronously flushes the
- * WAL up to its commit record, hence past every earlier commit; the flush
- * position after it is the one to wait for.
+ * cutover).  A transaction that wrote WAL, committed with synchronous_commit
+ * on, flushes the WAL up to its commit record, hence past every earlier
+ * commit; the flush position after it is the one to wait for.  It must
+ * write a WAL record before its commit record: a transaction that only has
+ * an xid commits asynchronously whatever synchronous_commit says (then the
+ * flush position read afterwards can be behind commits already visible,
+ * which is what made moves under writes fail their row count check).  A
+ * transactional logical decoding message is such a record, needs no table
+ * and no privilege, and pgoutput does not send it to the subscriber.
  */
 static char *
 move_source_lsn(SfMove *m)
 {
 	return move_query_value(m->src, m->source_server,
 							"BEGIN; SET LOCAL synchronous_commit = on;"
-							" SELECT pg_catalog.pg_current_xact_id(); COMMIT;"
-							" SELECT pg_catalog.pg_current_wal_flush_lsn()");
+							" SELECT pg_catalog.pg_logical_emit_message(true, 'shardfdw_move', '');"
+							" COMMIT; SELECT pg_catalog.pg_current_wal_flush_lsn()");
 }
 
 /*
