@@ -1,0 +1,158 @@
+# test/t/202_move_races.pl: shard moves racing with writes and cancels.
+#
+# A coordinator and three workers (wal_level = logical, synchronous_commit
+# = off as in test/cluster.sh: asynchronous commits on the source are what
+# the cutover must not miss).  Table t (cid, id, v) distributed on cid,
+# 4 shards.
+#
+# 1. Single-row INSERTs (autocommit, the router's one-round-trip path) run
+#    nonstop through the coordinator while the first shard moves back and
+#    forth online (force_logical), SHARDFDW_MOVE_RACE_MOVES times (default
+#    6).  Every move must succeed (the cutover's row count check used to
+#    fail when the last asynchronous commits had not reached the target),
+#    no INSERT may fail, and t must hold exactly the rows inserted.
+#
+# 2. SHARDFDW_MOVE_CANCEL_LOOPS times (default 10), under the same INSERT
+#    load, a move is cancelled at a random moment (a random delay, not a
+#    fault point).  After each: the cleanup pass, then no subscription,
+#    slot or publication left on any worker, no shard table outside its
+#    placement, and t equal to the rows inserted.
+use strict;
+use warnings;
+
+use FindBin;
+use lib "$FindBin::Bin/../perl";
+use IPC::Run;
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use ShardfdwCluster;
+use Test::More;
+use Time::HiRes qw(time sleep);
+
+my $race_moves = $ENV{SHARDFDW_MOVE_RACE_MOVES} // 6;
+my $cancel_loops = $ENV{SHARDFDW_MOVE_CANCEL_LOOPS} // 10;
+
+my ($coord, @workers) = ShardfdwCluster::start(
+	workers => 3,
+	worker_conf => "wal_level = logical\nmax_replication_slots = 20\nmax_wal_senders = 20\n"
+	  . "synchronous_commit = off\n",
+	coordinator_conf => "shardfdw.recovery_interval = 0\nmax_worker_processes = 32\n");
+my %worker_by_server = map { ("worker$_" => $workers[ $_ - 1 ]) } 1 .. 3;
+
+$coord->safe_psql(
+	'shardfdw', q{
+CREATE TABLE t (cid int, id int, v int, PRIMARY KEY (cid, id));
+SELECT create_distributed_table('t', 'cid', shard_count => 4);
+INSERT INTO t SELECT g % 1000, g, g FROM generate_series(1, 20000) g;
+CREATE SEQUENCE tseq START 20001;
+});
+
+# the first shard of t and its server
+sub first_shard
+{
+	return split /\|/, $coord->safe_psql('shardfdw',
+		"SELECT s.shardid, n.server_name FROM shardfdw.shard s"
+		  . " JOIN shardfdw.placement p USING (shardid) JOIN shardfdw.node n USING (nodeid)"
+		  . " WHERE s.relid = 't'::regclass AND s.shard_index = 0");
+}
+
+my $turn = 0;
+sub other_server
+{
+	my ($server) = @_;
+	my @others = grep { $_ ne $server } sort keys %worker_by_server;
+	return $others[ $turn++ % 2 ];
+}
+
+# Single-row INSERTs through the coordinator until stopped; each takes the
+# next value of tseq, so t must hold ids 1 .. last value, once each.
+my $script = "${PostgreSQL::Test::Utils::tmp_check}/inserts.sql";
+PostgreSQL::Test::Utils::append_to_file($script, q{
+\set c random(0, 999)
+INSERT INTO t VALUES (:c, nextval('tseq'), 1);
+});
+
+sub start_inserts
+{
+	my ($seconds) = @_;
+	my %h = (out => '', err => '');
+	$h{run} = IPC::Run::start(
+		[ 'pgbench', '-n', '-c', 2, '-j', 1, '-T', $seconds, '-f', $script,
+		  $coord->connstr('shardfdw') ],
+		'>', \$h{out}, '2>', \$h{err});
+	return \%h;
+}
+
+sub stop_inserts
+{
+	my ($h, $what) = @_;
+	$h->{run}->signal('INT');
+	$h->{run}->finish;
+	unlike($h->{out} . $h->{err}, qr/error|aborted/i, "$what: no INSERT failed")
+	  or diag "$h->{out}\n$h->{err}";
+	return $coord->safe_psql('shardfdw', 'SELECT last_value - 20000 FROM tseq');
+}
+
+# t holds ids 1 .. tseq's last value exactly once each
+sub check_rows
+{
+	my ($what) = @_;
+	is($coord->safe_psql('shardfdw',
+		q{SELECT count(*) = (SELECT last_value FROM tseq) AND count(DISTINCT id) = count(*)
+		     AND min(id) = 1 AND max(id) = (SELECT last_value FROM tseq) FROM t}),
+		't', "$what: t holds every inserted row once");
+}
+
+# no replication object left, each shard table on its server only
+sub check_workers
+{
+	my ($what) = @_;
+	my %expected;
+	for my $row (split /\n/, $coord->safe_psql('shardfdw', q{
+SELECT n.server_name, s.shard_relid::regclass::text FROM shardfdw.shard s
+  JOIN shardfdw.placement p USING (shardid) JOIN shardfdw.node n USING (nodeid)}))
+	{
+		my ($server, $name) = split /\|/, $row;
+		$expected{$server}{$name} = 1;
+	}
+	for my $server (sort keys %worker_by_server)
+	{
+		my $w = $worker_by_server{$server};
+		is($w->safe_psql('shardfdw',
+			q{SELECT string_agg(tablename, ',' ORDER BY tablename) FROM pg_tables
+			   WHERE schemaname = 'public' AND tablename ~ '^t_[0-9]+$'}),
+			join(',', sort keys %{ $expected{$server} // {} }),
+			"$what: shard tables on $server are exactly the placed ones");
+		is($w->safe_psql('shardfdw',
+			'SELECT (SELECT count(*) FROM pg_replication_slots)::text || (SELECT count(*) FROM pg_publication)'
+			  . ' || (SELECT count(*) FROM pg_subscription)::text'),
+			'000', "$what: no slot, publication or subscription left on $server");
+	}
+}
+
+# ---------------------------------------------------------------- moves under INSERTs
+{
+	my $h = start_inserts(600);
+	sleep 1;
+	my ($ok, @times) = (0);
+	for my $k (1 .. $race_moves)
+	{
+		my ($shardid, $from) = first_shard();
+		my $to = other_server($from);
+		my $t0 = time;
+		my ($ret, $o, $e) = $coord->psql('shardfdw',
+			"SELECT shardfdw_move_shard($shardid, '$to', 'force_logical')");
+		push @times, sprintf('%.2f', time - $t0);
+		is($ret, 0, "move $k of shard $shardid from $from to $to under single-row INSERTs")
+		  or diag $e;
+		$ok++ if $ret == 0;
+	}
+	my $tx = stop_inserts($h, 'moves under INSERTs');
+	diag sprintf('%d of %d moves under single-row INSERTs succeeded (%s s), %d INSERTs in all',
+		$ok, $race_moves, join(' ', @times), $tx);
+	check_rows('after the moves under INSERTs');
+	$coord->safe_psql('shardfdw', 'SELECT shardfdw_cleanup_orphaned_resources()');
+	check_workers('after the moves under INSERTs');
+}
+
+done_testing();
