@@ -253,7 +253,11 @@ append_conninfo(StringInfo buf, const char *key, const char *value)
 
 /*
  * The conninfo with which the target's subscription reaches the source:
- * the source SERVER's libpq options and the job user's user mapping.
+ * the source SERVER's libpq options and the job user's user mapping.  No
+ * application_name: the subscription's workers then connect under their
+ * slot's name (the subscription's for the apply worker, the table
+ * synchronization slot's for the others), by which the cleanup pass finds
+ * a walsender caught creating a slot.
  */
 static char *
 move_source_conninfo(SfMove *m)
@@ -269,7 +273,6 @@ move_source_conninfo(SfMove *m)
 	initStringInfo(&buf);
 	for (i = 0; i < n; i++)
 		append_conninfo(&buf, keywords[i], values[i]);
-	append_conninfo(&buf, "application_name", m->objname);
 	return buf.data;
 }
 
@@ -1177,14 +1180,56 @@ move_cutover(SfMove *m)
 	}
 }
 
-/* Close the raw connections */
+/*
+ * Close a raw connection.  A command still running on it (the job was
+ * cancelled while it waited, say during CREATE SUBSCRIPTION) is cancelled
+ * and waited for, at most 30 s: closing the connection would not stop it,
+ * and a command that commits on the worker after the cleanup pass looked
+ * for its object would leave that object behind.  Called in error
+ * recovery: no interrupt is processed here.
+ */
+static void
+move_close_conn(PGconn *conn)
+{
+	if (PQtransactionStatus(conn) == PQTRANS_ACTIVE)
+	{
+		PGcancel   *cancel = PQgetCancel(conn);
+		char		errbuf[256];
+		TimestampTz end = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), 30000);
+		PGresult   *res;
+
+		if (cancel != NULL)
+		{
+			(void) PQcancel(cancel, errbuf, sizeof(errbuf));
+			PQfreeCancel(cancel);
+		}
+		while (PQisBusy(conn) && GetCurrentTimestamp() < end)
+		{
+			(void) WaitLatchOrSocket(MyLatch,
+									 WL_LATCH_SET | WL_SOCKET_READABLE | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+									 PQsocket(conn), 100L, PG_WAIT_EXTENSION);
+			ResetLatch(MyLatch);
+			if (!PQconsumeInput(conn))
+				break;
+		}
+		if (PQisBusy(conn))
+			ereport(LOG,
+					(errmsg("shardfdw move: a command on a worker did not end within 30 s of its cancellation")));
+		else
+			while ((res = PQgetResult(conn)) != NULL)
+				PQclear(res);
+	}
+	PQfinish(conn);
+}
+
+/* Close the raw connections (see move_close_conn) */
 static void
 move_disconnect(SfMove *m)
 {
 	if (m->src)
-		PQfinish(m->src);
+		move_close_conn(m->src);
 	if (m->tgt)
-		PQfinish(m->tgt);
+		move_close_conn(m->tgt);
 	m->src = m->tgt = NULL;
 }
 
@@ -1299,6 +1344,12 @@ sf_move_job(int64 jobid, const char *args)
 		edata = CopyErrorData();
 		FlushErrorState();
 		AbortCurrentTransaction();
+
+		/*
+		 * A second cancel must not interrupt the undoing (it would leave
+		 * more for the cleanup pass); termination still does.
+		 */
+		HOLD_CANCEL_INTERRUPTS();
 		move_disconnect(m);
 		/* undo what can be undone now; the cleanup pass does the rest */
 		PG_TRY();
@@ -1323,6 +1374,7 @@ sf_move_job(int64 jobid, const char *args)
 							jobid, e2->message)));
 		}
 		PG_END_TRY();
+		RESUME_CANCEL_INTERRUPTS();
 		ReThrowError(edata);
 	}
 	PG_END_TRY();

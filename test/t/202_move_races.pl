@@ -14,9 +14,11 @@
 #
 # 2. SHARDFDW_MOVE_CANCEL_LOOPS times (default 10), under the same INSERT
 #    load, a move is cancelled at a random moment (a random delay, not a
-#    fault point).  After each: the cleanup pass, then no subscription,
-#    slot or publication left on any worker, no shard table outside its
-#    placement, and t equal to the rows inserted.
+#    fault point: up to 0.6 s, about a move's length).  After each: the
+#    cleanup pass, then no cleanup record, subscription, slot or
+#    publication left on any worker, no shard table outside its placement;
+#    at the end t holds exactly the rows inserted.
+#    SHARDFDW_MOVE_CANCEL_SEED replays the delays of a run.
 use strict;
 use warnings;
 
@@ -153,6 +155,48 @@ SELECT n.server_name, s.shard_relid::regclass::text FROM shardfdw.shard s
 	check_rows('after the moves under INSERTs');
 	$coord->safe_psql('shardfdw', 'SELECT shardfdw_cleanup_orphaned_resources()');
 	check_workers('after the moves under INSERTs');
+}
+
+# ---------------------------------------------------------------- cancels at random moments
+{
+	my $seed = $ENV{SHARDFDW_MOVE_CANCEL_SEED} // int(rand(1e6));
+	srand($seed);
+	note "cancel delays from seed $seed (SHARDFDW_MOVE_CANCEL_SEED)";
+	my $h = start_inserts(600);
+	sleep 0.5;
+	my %outcome = (cancelled => 0, moved => 0);
+	for my $k (1 .. $cancel_loops)
+	{
+		my ($shardid, $from) = first_shard();
+		my $to = other_server($from);
+		my $delay = rand(0.6);
+		my ($o, $e) = ('', '');
+		my $move = IPC::Run::start(
+			[ 'psql', '-X', '-d', $coord->connstr('shardfdw'),
+			  '-c', "SELECT shardfdw_move_shard($shardid, '$to', 'force_logical')" ],
+			'>', \$o, '2>', \$e);
+		sleep $delay;
+		$coord->safe_psql('shardfdw',
+			"SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE query LIKE 'SELECT shardfdw_move_shard%'");
+		$move->finish;
+		$coord->poll_query_until('shardfdw',
+			"SELECT count(*) = 0 FROM pg_stat_activity WHERE backend_type LIKE 'shardfdw job%'")
+		  or diag 'job still running';
+		my (undef, $now) = first_shard();
+		my $what = sprintf('cancel after %.2f s (round %d)', $delay, $k);
+		ok($now eq $from || $now eq $to, "$what: shard $shardid on $now");
+		$outcome{ $now eq $to ? 'moved' : 'cancelled' }++;
+		$coord->safe_psql('shardfdw', 'SELECT shardfdw_cleanup_orphaned_resources()');
+		is($coord->safe_psql('shardfdw', 'SELECT count(*) FROM shardfdw.cleanup'),
+			'0', "$what: no cleanup record left");
+		check_workers($what);
+	}
+	my $tx = stop_inserts($h, 'cancels');
+	check_rows('after the cancels');
+	$coord->safe_psql('shardfdw', 'SELECT shardfdw_cleanup_orphaned_resources()');
+	check_workers('after the cancels');
+	diag sprintf('%d moves cancelled at random moments: %d stayed on the source, %d completed first; %d INSERTs in all',
+		$cancel_loops, $outcome{cancelled}, $outcome{moved}, $tx);
 }
 
 done_testing();
