@@ -131,6 +131,7 @@ typedef struct SfMove
 	char	   *objname;		/* publication, slot and subscription name */
 	PGconn	   *src;			/* raw autocommit connections */
 	PGconn	   *tgt;
+	bool		cutover_done;	/* the shards are on the target now */
 } SfMove;
 
 static void sf_move_job(int64 jobid, const char *args);
@@ -1278,6 +1279,7 @@ move_run(SfMove *m, int64 shardid, const char *mode, const char *target)
 
 	/* 4. cutover */
 	move_cutover(m);
+	m->cutover_done = true;
 	sf_fault_point("move-after-cutover", true);
 
 	/* 5. cleaning up */
@@ -1295,7 +1297,9 @@ move_run(SfMove *m, int64 shardid, const char *mode, const char *target)
  * The "move" job: args is "shardid\nmode\nlock timeout\ncutover
  * retries\ncatchup timeout\ntarget server".  On failure the job drops what
  * it created before re-raising the error (the cleanup pass retries what it
- * cannot drop).
+ * cannot drop).  A failure (or cancel) after the cutover committed is not
+ * one: the shards moved, so the job succeeds with a WARNING, leaving what
+ * it could not drop to the cleanup pass.
  */
 static void
 sf_move_job(int64 jobid, const char *args)
@@ -1375,7 +1379,20 @@ sf_move_job(int64 jobid, const char *args)
 		}
 		PG_END_TRY();
 		RESUME_CANCEL_INTERRUPTS();
-		ReThrowError(edata);
+		if (!m->cutover_done)
+			ReThrowError(edata);
+
+		/*
+		 * The move committed: it succeeded.  What was not dropped stays
+		 * recorded for the cleanup pass; a cancel that came too late is
+		 * forgotten.
+		 */
+		QueryCancelPending = false;
+		ereport(WARNING,
+				(errmsg("shard " INT64_FORMAT " moved to server \"%s\", but what it left on the workers is not all dropped yet",
+						shardid, target),
+				 errdetail("Cleaning up after the move failed: %s", edata->message),
+				 errhint("The cleanup pass drops the rest later; shardfdw_cleanup_orphaned_resources() runs it now.")));
 	}
 	PG_END_TRY();
 	MemoryContextDelete(cxt);

@@ -19,6 +19,9 @@
 #    publication left on any worker, no shard table outside its placement;
 #    at the end t holds exactly the rows inserted.
 #    SHARDFDW_MOVE_CANCEL_SEED replays the delays of a run.
+#
+# 3. A move cancelled while its CREATE SUBSCRIPTION waits on the target
+#    (for a lock held by another session there): the same invariant.
 use strict;
 use warnings;
 
@@ -88,7 +91,7 @@ sub start_inserts
 sub stop_inserts
 {
 	my ($h, $what) = @_;
-	$h->{run}->signal('INT');
+	$h->{run}->signal('TERM');
 	$h->{run}->finish;
 	unlike($h->{out} . $h->{err}, qr/error|aborted/i, "$what: no INSERT failed")
 	  or diag "$h->{out}\n$h->{err}";
@@ -197,6 +200,57 @@ SELECT n.server_name, s.shard_relid::regclass::text FROM shardfdw.shard s
 	check_workers('after the cancels');
 	diag sprintf('%d moves cancelled at random moments: %d stayed on the source, %d completed first; %d INSERTs in all',
 		$cancel_loops, $outcome{cancelled}, $outcome{moved}, $tx);
+}
+
+# ---------------------------------------------------------------- a cancel during CREATE SUBSCRIPTION
+# Deterministically: the move pauses after creating the target tables, a
+# session on the target locks the target table, so the move's CREATE
+# SUBSCRIPTION (which locks the tables it subscribes) waits; the move is
+# cancelled then.  The job must cancel the CREATE and wait for it: left
+# running, it committed after the cleanup pass had found no subscription,
+# and the pass then failed forever to drop the target table ("could not
+# drop relation mapping for subscription ...").
+{
+	my ($shardid, $from) = first_shard();
+	my $to = other_server($from);
+	my $target = $worker_by_server{$to};
+	my $shard_name = "public.t_$shardid";
+	$coord->safe_psql('shardfdw',
+		"ALTER DATABASE shardfdw SET shardfdw.test_fault_point = 'move-after-create';"
+		  . "ALTER DATABASE shardfdw SET shardfdw.test_fault_action = 'sleep';"
+		  . "ALTER DATABASE shardfdw SET shardfdw.test_fault_sleep = '2s'");
+	my $offset = -s $coord->logfile;
+	my ($o, $e) = ('', '');
+	my $move = IPC::Run::start(
+		[ 'psql', '-X', '-d', $coord->connstr('shardfdw'),
+		  '-c', "SELECT shardfdw_move_shard($shardid, '$to', 'force_logical')" ],
+		'>', \$o, '2>', \$e);
+	$coord->wait_for_log(qr/fault point "move-after-create" reached/, $offset);
+	$coord->safe_psql('shardfdw',
+		'ALTER DATABASE shardfdw RESET shardfdw.test_fault_point;'
+		  . 'ALTER DATABASE shardfdw RESET shardfdw.test_fault_action;'
+		  . 'ALTER DATABASE shardfdw RESET shardfdw.test_fault_sleep');
+	my ($lo, $le) = ('', '');
+	my $locker = IPC::Run::start(
+		[ 'psql', '-X', '-d', $target->connstr('shardfdw'), '-c',
+		  "BEGIN; LOCK TABLE $shard_name IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(4); COMMIT;" ],
+		'>', \$lo, '2>', \$le);
+	ok($target->poll_query_until('shardfdw',
+		"SELECT count(*) > 0 FROM pg_stat_activity WHERE query LIKE 'CREATE SUBSCRIPTION%' AND wait_event_type = 'Lock'"),
+		'the move waits in CREATE SUBSCRIPTION');
+	$coord->safe_psql('shardfdw',
+		"SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE query LIKE 'SELECT shardfdw_move_shard%'");
+	$move->finish;
+	like($e, qr/cancel/, 'the move was cancelled');
+	$coord->poll_query_until('shardfdw',
+		"SELECT count(*) = 0 FROM pg_stat_activity WHERE backend_type LIKE 'shardfdw job%'");
+	$locker->finish;
+	$coord->safe_psql('shardfdw', 'SELECT shardfdw_cleanup_orphaned_resources()');
+	is($coord->safe_psql('shardfdw', 'SELECT count(*) FROM shardfdw.cleanup'),
+		'0', 'cancel during CREATE SUBSCRIPTION: no cleanup record left');
+	is((first_shard())[1], $from, "cancel during CREATE SUBSCRIPTION: shard $shardid stays on $from");
+	check_workers('cancel during CREATE SUBSCRIPTION');
+	check_rows('cancel during CREATE SUBSCRIPTION');
 }
 
 done_testing();
