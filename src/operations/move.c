@@ -1156,6 +1156,7 @@ move_cutover(SfMove *m)
 			sf_spi_exec(psprintf("UPDATE shardfdw.shard_move_state SET phase = 'cleaning up',"
 								 " phase_changed_at = pg_catalog.clock_timestamp() WHERE job_id = " INT64_FORMAT, m->jobid));
 			move_xact_commit();
+			m->cutover_done = true;
 		}
 		PG_CATCH();
 		{
@@ -1218,7 +1219,14 @@ move_close_conn(PGconn *conn)
 					(errmsg("shardfdw move: a command on a worker did not end within 30 s of its cancellation")));
 		else
 			while ((res = PQgetResult(conn)) != NULL)
+			{
+				ExecStatusType st = PQresultStatus(res);
+
 				PQclear(res);
+				/* a COPY ends with the connection; it creates nothing */
+				if (st == PGRES_COPY_IN || st == PGRES_COPY_OUT || st == PGRES_COPY_BOTH)
+					break;
+			}
 	}
 	PQfinish(conn);
 }
@@ -1279,7 +1287,6 @@ move_run(SfMove *m, int64 shardid, const char *mode, const char *target)
 
 	/* 4. cutover */
 	move_cutover(m);
-	m->cutover_done = true;
 	sf_fault_point("move-after-cutover", true);
 
 	/* 5. cleaning up */

@@ -13,8 +13,9 @@
 #    no INSERT may fail, and t must hold exactly the rows inserted.
 #
 # 2. SHARDFDW_MOVE_CANCEL_LOOPS times (default 10), under the same INSERT
-#    load, a move is cancelled at a random moment (a random delay, not a
-#    fault point: up to 0.6 s, about a move's length).  After each: the
+#    load, a move (force_logical, every third one block_writes) is
+#    cancelled at a random moment (a random delay, not a fault point: up to
+#    0.6 s, about a move's length).  After each: the
 #    cleanup pass, then no cleanup record, subscription, slot or
 #    publication left on any worker, no shard table outside its placement;
 #    at the end t holds exactly the rows inserted.
@@ -173,10 +174,11 @@ SELECT n.server_name, s.shard_relid::regclass::text FROM shardfdw.shard s
 		my ($shardid, $from) = first_shard();
 		my $to = other_server($from);
 		my $delay = rand(0.6);
+		my $mode = $k % 3 == 0 ? 'block_writes' : 'force_logical';
 		my ($o, $e) = ('', '');
 		my $move = IPC::Run::start(
 			[ 'psql', '-X', '-d', $coord->connstr('shardfdw'),
-			  '-c', "SELECT shardfdw_move_shard($shardid, '$to', 'force_logical')" ],
+			  '-c', "SELECT shardfdw_move_shard($shardid, '$to', '$mode')" ],
 			'>', \$o, '2>', \$e);
 		sleep $delay;
 		$coord->safe_psql('shardfdw',
@@ -186,7 +188,7 @@ SELECT n.server_name, s.shard_relid::regclass::text FROM shardfdw.shard s
 			"SELECT count(*) = 0 FROM pg_stat_activity WHERE backend_type LIKE 'shardfdw job%'")
 		  or diag 'job still running';
 		my (undef, $now) = first_shard();
-		my $what = sprintf('cancel after %.2f s (round %d)', $delay, $k);
+		my $what = sprintf('cancel after %.2f s (%s, round %d)', $delay, $mode, $k);
 		ok($now eq $from || $now eq $to, "$what: shard $shardid on $now");
 		$outcome{ $now eq $to ? 'moved' : 'cancelled' }++;
 		$coord->safe_psql('shardfdw', 'SELECT shardfdw_cleanup_orphaned_resources()');
