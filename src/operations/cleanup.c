@@ -138,14 +138,18 @@ cleanup_exec(PGconn *conn, const char *server, const char *sql)
 }
 
 /*
- * Drop the replication slots of server matching the condition (on column
- * slot_name), terminating the walsenders still using them.  Retries for a
- * few seconds while a terminated walsender is exiting.
+ * Drop the replication slots of server whose name matches (op is "=" or
+ * "LIKE", lit a quoted literal), terminating the walsenders still using
+ * them, and those of the same application_name (a subscription's workers
+ * connect under their slot's name): one caught creating its slot would
+ * otherwise create it after the drop.  Retries for a few seconds while a
+ * terminated walsender is exiting.
  */
 static bool
-cleanup_drop_slots(PGconn *conn, const char *server, const char *condition)
+cleanup_drop_slots(PGconn *conn, const char *server, const char *op, const char *lit)
 {
 	int			attempt;
+	char	   *condition = psprintf("slot_name::pg_catalog.text %s %s", op, lit);
 
 	for (attempt = 0; attempt < 50; attempt++)
 	{
@@ -153,9 +157,11 @@ cleanup_drop_slots(PGconn *conn, const char *server, const char *condition)
 		bool		done;
 
 		if (!cleanup_exec(conn, server,
-						  psprintf("SELECT pg_catalog.pg_terminate_backend(active_pid)"
-								   " FROM pg_catalog.pg_replication_slots"
-								   " WHERE %s AND active_pid IS NOT NULL", condition)))
+						  psprintf("SELECT pg_catalog.pg_terminate_backend(pid)"
+								   " FROM pg_catalog.pg_stat_activity"
+								   " WHERE backend_type = 'walsender' AND (application_name %s %s"
+								   "  OR pid IN (SELECT active_pid FROM pg_catalog.pg_replication_slots WHERE %s))",
+								   op, lit, condition)))
 			return false;
 		res = sf_raw_exec(conn,
 						  psprintf("SELECT pg_catalog.count(pg_catalog.pg_drop_replication_slot(slot_name))"
@@ -164,8 +170,10 @@ cleanup_drop_slots(PGconn *conn, const char *server, const char *condition)
 		if (res)
 			PQclear(res);
 		res = sf_raw_exec(conn,
-						  psprintf("SELECT pg_catalog.count(*) FROM pg_catalog.pg_replication_slots WHERE %s",
-								   condition));
+						  psprintf("SELECT (SELECT pg_catalog.count(*) FROM pg_catalog.pg_replication_slots WHERE %s)"
+								   " + (SELECT pg_catalog.count(*) FROM pg_catalog.pg_stat_activity"
+								   "    WHERE backend_type = 'walsender' AND application_name %s %s)",
+								   condition, op, lit));
 		if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK)
 		{
 			if (res)
@@ -210,15 +218,39 @@ cleanup_drop(PGconn *conn, SfCleanupRecord *r)
 		exists = PQntuples(res) > 0;
 		PQclear(res);
 		if (!exists)
-			return true;
+		{
+			/*
+			 * Gone, unless its CREATE SUBSCRIPTION is still running (its
+			 * job died while waiting for it): cancel that and look again
+			 * at the next pass.
+			 */
+			res = sf_raw_exec(conn,
+							  psprintf("SELECT pg_catalog.pg_cancel_backend(pid) FROM pg_catalog.pg_stat_activity"
+									   " WHERE pid <> pg_catalog.pg_backend_pid()"
+									   " AND query LIKE %s",
+									   quote_literal_cstr(psprintf("CREATE SUBSCRIPTION %s %%", ident))));
+			if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK)
+			{
+				if (res)
+					PQclear(res);
+				return false;
+			}
+			exists = PQntuples(res) > 0;
+			PQclear(res);
+			if (exists)
+				ereport(LOG,
+						(errmsg("shardfdw cleanup: subscription %s on server \"%s\" is still being created, cancelled",
+								r->object_name, r->server)));
+			return !exists;
+		}
 		return cleanup_exec(conn, r->server, psprintf("ALTER SUBSCRIPTION %s DISABLE", ident)) &&
 			cleanup_exec(conn, r->server, psprintf("ALTER SUBSCRIPTION %s SET (slot_name = NONE)", ident)) &&
 			cleanup_exec(conn, r->server, psprintf("DROP SUBSCRIPTION IF EXISTS %s", ident));
 	}
 	if (strcmp(r->object_type, "slot") == 0)
-		return cleanup_drop_slots(conn, r->server, psprintf("slot_name = %s", lit));
+		return cleanup_drop_slots(conn, r->server, "=", lit);
 	if (strcmp(r->object_type, "sync_slots") == 0)
-		return cleanup_drop_slots(conn, r->server, psprintf("slot_name::pg_catalog.text LIKE %s", lit));
+		return cleanup_drop_slots(conn, r->server, "LIKE", lit);
 	if (strcmp(r->object_type, "publication") == 0)
 		return cleanup_exec(conn, r->server,
 							psprintf("DROP PUBLICATION IF EXISTS %s", quote_identifier(r->object_name)));
@@ -239,6 +271,117 @@ cleanup_drop(PGconn *conn, SfCleanupRecord *r)
 	}
 	elog(LOG, "shardfdw cleanup: unknown object type \"%s\"", r->object_type);
 	return false;
+}
+
+/*
+ * Orphans: subscriptions, slots and publications named like a move's
+ * (shardfdw_move_<operation id>) on any node whose operation is not
+ * running (or is opid), recorded or not.  A job that died while its
+ * CREATE SUBSCRIPTION (or slot, or publication) was still running on a
+ * worker (coordinator killed, job terminated) could not wait for it: the
+ * command may have committed after the job's records were resolved.  The
+ * nodes are scanned before the running operations are read: an object a
+ * running operation created is then always seen as its.  Subscriptions are
+ * dropped first on every node (a table of a subscription whose table
+ * synchronization has not finished cannot be dropped), then slots, then
+ * publications.  Returns how many objects were dropped.  SPI is connected.
+ */
+static int
+cleanup_orphans(List **conns, int64 opid)
+{
+	static const char *const types[] = {"subscription", "slot", "publication"};
+	List	   *servers = NIL;
+	List	   *found = NIL;
+	List	   *running = NIL;
+	ListCell   *lc;
+	int			dropped = 0;
+	int			t;
+	uint64		i;
+
+	sf_spi_exec_count("SELECT server_name FROM shardfdw.node ORDER BY nodeid", -1);
+	for (i = 0; i < SPI_processed; i++)
+		servers = lappend(servers, SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1));
+
+	foreach(lc, servers)
+	{
+		char	   *server = lfirst(lc);
+		PGconn	   *conn;
+		PGresult   *res;
+		int			j;
+
+		if (GetForeignServerByName(server, true) == NULL ||
+			(conn = cleanup_conn(conns, server)) == NULL)
+			continue;
+		res = sf_raw_exec(conn,
+						  "SELECT 'subscription', subname::pg_catalog.text FROM pg_catalog.pg_subscription"
+						  " WHERE subname ~ '^shardfdw_move_[0-9]+$' AND subdbid ="
+						  "  (SELECT oid FROM pg_catalog.pg_database WHERE datname = pg_catalog.current_database())"
+						  " UNION ALL SELECT 'slot', slot_name::pg_catalog.text FROM pg_catalog.pg_replication_slots"
+						  " WHERE slot_name ~ '^shardfdw_move_[0-9]+$' AND database = pg_catalog.current_database()"
+						  " UNION ALL SELECT 'publication', pubname::pg_catalog.text FROM pg_catalog.pg_publication"
+						  " WHERE pubname ~ '^shardfdw_move_[0-9]+$'");
+		if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK)
+		{
+			if (res)
+				PQclear(res);
+			continue;
+		}
+		for (j = 0; j < PQntuples(res); j++)
+		{
+			SfCleanupRecord *r = palloc0(sizeof(SfCleanupRecord));
+
+			r->object_type = pstrdup(PQgetvalue(res, j, 0));
+			r->server = server;
+			r->object_name = pstrdup(PQgetvalue(res, j, 1));
+			found = lappend(found, r);
+		}
+		PQclear(res);
+	}
+	if (found == NIL)
+		return 0;
+
+	/* the operations running now (after the scan) */
+	sf_spi_exec_count("SELECT ((l.classid::pg_catalog.int8 << 32) | l.objid::pg_catalog.int8)"
+					  "  & x'FFFFFFFFFFFF'::pg_catalog.int8"
+					  " FROM pg_catalog.pg_locks l WHERE l.locktype = 'advisory'"
+					  " AND l.objsubid = 1 AND l.granted AND l.database ="
+					  "  (SELECT oid FROM pg_catalog.pg_database WHERE datname = pg_catalog.current_database())"
+					  " AND (l.classid::pg_catalog.int8 >> 16) = x'5346'::pg_catalog.int8", -1);
+	for (i = 0; i < SPI_processed; i++)
+	{
+		int64	   *id = palloc(sizeof(int64));
+
+		*id = pg_strtoint64(SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1));
+		running = lappend(running, id);
+	}
+
+	for (t = 0; t < lengthof(types); t++)
+	{
+		foreach(lc, found)
+		{
+			SfCleanupRecord *r = lfirst(lc);
+			int64		id = pg_strtoint64(r->object_name + strlen("shardfdw_move_"));
+			bool		is_running = false;
+			ListCell   *lc2;
+
+			if (strcmp(r->object_type, types[t]) != 0)
+				continue;
+			foreach(lc2, running)
+				if (*(int64 *) lfirst(lc2) == id)
+					is_running = true;
+			if (is_running && id != opid)
+				continue;
+			CHECK_FOR_INTERRUPTS();
+			if (cleanup_drop(cleanup_conn(conns, r->server), r))
+			{
+				ereport(LOG,
+						(errmsg("shardfdw cleanup: dropped %s %s on server \"%s\"",
+								r->object_type, r->object_name, r->server)));
+				dropped++;
+			}
+		}
+	}
+	return dropped;
 }
 
 /*
@@ -289,6 +432,7 @@ sf_cleanup_pass(int64 opid)
 
 	PG_TRY();
 	{
+		resolved += cleanup_orphans(&conns, opid);
 		foreach(lc, records)
 		{
 			SfCleanupRecord *r = lfirst(lc);

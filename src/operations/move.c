@@ -131,6 +131,7 @@ typedef struct SfMove
 	char	   *objname;		/* publication, slot and subscription name */
 	PGconn	   *src;			/* raw autocommit connections */
 	PGconn	   *tgt;
+	bool		cutover_done;	/* the shards are on the target now */
 } SfMove;
 
 static void sf_move_job(int64 jobid, const char *args);
@@ -253,7 +254,11 @@ append_conninfo(StringInfo buf, const char *key, const char *value)
 
 /*
  * The conninfo with which the target's subscription reaches the source:
- * the source SERVER's libpq options and the job user's user mapping.
+ * the source SERVER's libpq options and the job user's user mapping.  No
+ * application_name: the subscription's workers then connect under their
+ * slot's name (the subscription's for the apply worker, the table
+ * synchronization slot's for the others), by which the cleanup pass finds
+ * a walsender caught creating a slot.
  */
 static char *
 move_source_conninfo(SfMove *m)
@@ -269,7 +274,6 @@ move_source_conninfo(SfMove *m)
 	initStringInfo(&buf);
 	for (i = 0; i < n; i++)
 		append_conninfo(&buf, keywords[i], values[i]);
-	append_conninfo(&buf, "application_name", m->objname);
 	return buf.data;
 }
 
@@ -928,17 +932,23 @@ move_wait_sync(SfMove *m)
  * committed with synchronous_commit = off may not be written yet, and the
  * walsender sends only flushed WAL, so waiting for the write position could
  * end before the last commits reached the target (rows missing at the
- * cutover).  A transaction with an xid committed synchronously flushes the
- * WAL up to its commit record, hence past every earlier commit; the flush
- * position after it is the one to wait for.
+ * cutover).  A transaction that wrote WAL, committed with synchronous_commit
+ * on, flushes the WAL up to its commit record, hence past every earlier
+ * commit; the flush position after it is the one to wait for.  It must
+ * write a WAL record before its commit record: a transaction that only has
+ * an xid commits asynchronously whatever synchronous_commit says (then the
+ * flush position read afterwards can be behind commits already visible,
+ * which is what made moves under writes fail their row count check).  A
+ * transactional logical decoding message is such a record, needs no table
+ * and no privilege, and pgoutput does not send it to the subscriber.
  */
 static char *
 move_source_lsn(SfMove *m)
 {
 	return move_query_value(m->src, m->source_server,
 							"BEGIN; SET LOCAL synchronous_commit = on;"
-							" SELECT pg_catalog.pg_current_xact_id(); COMMIT;"
-							" SELECT pg_catalog.pg_current_wal_flush_lsn()");
+							" SELECT pg_catalog.pg_logical_emit_message(true, 'shardfdw_move', '');"
+							" COMMIT; SELECT pg_catalog.pg_current_wal_flush_lsn()");
 }
 
 /*
@@ -1146,6 +1156,7 @@ move_cutover(SfMove *m)
 			sf_spi_exec(psprintf("UPDATE shardfdw.shard_move_state SET phase = 'cleaning up',"
 								 " phase_changed_at = pg_catalog.clock_timestamp() WHERE job_id = " INT64_FORMAT, m->jobid));
 			move_xact_commit();
+			m->cutover_done = true;
 		}
 		PG_CATCH();
 		{
@@ -1171,14 +1182,63 @@ move_cutover(SfMove *m)
 	}
 }
 
-/* Close the raw connections */
+/*
+ * Close a raw connection.  A command still running on it (the job was
+ * cancelled while it waited, say during CREATE SUBSCRIPTION) is cancelled
+ * and waited for, at most 30 s: closing the connection would not stop it,
+ * and a command that commits on the worker after the cleanup pass looked
+ * for its object would leave that object behind.  Called in error
+ * recovery: no interrupt is processed here.
+ */
+static void
+move_close_conn(PGconn *conn)
+{
+	if (PQtransactionStatus(conn) == PQTRANS_ACTIVE)
+	{
+		PGcancel   *cancel = PQgetCancel(conn);
+		char		errbuf[256];
+		TimestampTz end = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), 30000);
+		PGresult   *res;
+
+		if (cancel != NULL)
+		{
+			(void) PQcancel(cancel, errbuf, sizeof(errbuf));
+			PQfreeCancel(cancel);
+		}
+		while (PQisBusy(conn) && GetCurrentTimestamp() < end)
+		{
+			(void) WaitLatchOrSocket(MyLatch,
+									 WL_LATCH_SET | WL_SOCKET_READABLE | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+									 PQsocket(conn), 100L, PG_WAIT_EXTENSION);
+			ResetLatch(MyLatch);
+			if (!PQconsumeInput(conn))
+				break;
+		}
+		if (PQisBusy(conn))
+			ereport(LOG,
+					(errmsg("shardfdw move: a command on a worker did not end within 30 s of its cancellation")));
+		else
+			while ((res = PQgetResult(conn)) != NULL)
+			{
+				ExecStatusType st = PQresultStatus(res);
+
+				PQclear(res);
+				/* a COPY ends with the connection; it creates nothing */
+				if (st == PGRES_COPY_IN || st == PGRES_COPY_OUT || st == PGRES_COPY_BOTH)
+					break;
+			}
+	}
+	PQfinish(conn);
+}
+
+/* Close the raw connections (see move_close_conn) */
 static void
 move_disconnect(SfMove *m)
 {
 	if (m->src)
-		PQfinish(m->src);
+		move_close_conn(m->src);
 	if (m->tgt)
-		PQfinish(m->tgt);
+		move_close_conn(m->tgt);
 	m->src = m->tgt = NULL;
 }
 
@@ -1244,7 +1304,9 @@ move_run(SfMove *m, int64 shardid, const char *mode, const char *target)
  * The "move" job: args is "shardid\nmode\nlock timeout\ncutover
  * retries\ncatchup timeout\ntarget server".  On failure the job drops what
  * it created before re-raising the error (the cleanup pass retries what it
- * cannot drop).
+ * cannot drop).  A failure (or cancel) after the cutover committed is not
+ * one: the shards moved, so the job succeeds with a WARNING, leaving what
+ * it could not drop to the cleanup pass.
  */
 static void
 sf_move_job(int64 jobid, const char *args)
@@ -1293,6 +1355,12 @@ sf_move_job(int64 jobid, const char *args)
 		edata = CopyErrorData();
 		FlushErrorState();
 		AbortCurrentTransaction();
+
+		/*
+		 * A second cancel must not interrupt the undoing (it would leave
+		 * more for the cleanup pass); termination still does.
+		 */
+		HOLD_CANCEL_INTERRUPTS();
 		move_disconnect(m);
 		/* undo what can be undone now; the cleanup pass does the rest */
 		PG_TRY();
@@ -1317,7 +1385,21 @@ sf_move_job(int64 jobid, const char *args)
 							jobid, e2->message)));
 		}
 		PG_END_TRY();
-		ReThrowError(edata);
+		RESUME_CANCEL_INTERRUPTS();
+		if (!m->cutover_done)
+			ReThrowError(edata);
+
+		/*
+		 * The move committed: it succeeded.  What was not dropped stays
+		 * recorded for the cleanup pass; a cancel that came too late is
+		 * forgotten.
+		 */
+		QueryCancelPending = false;
+		ereport(WARNING,
+				(errmsg("shard " INT64_FORMAT " moved to server \"%s\", but what it left on the workers is not all dropped yet",
+						shardid, target),
+				 errdetail("Cleaning up after the move failed: %s", edata->message),
+				 errhint("The cleanup pass drops the rest later; shardfdw_cleanup_orphaned_resources() runs it now.")));
 	}
 	PG_END_TRY();
 	MemoryContextDelete(cxt);
