@@ -11,7 +11,8 @@
  * partitioned parent whose partitions have different moduli as long as each
  * divides the next larger one, which doubling a modulus keeps true.
  *
- * A split runs in the caller's transaction, in the 'block_writes' mode:
+ * A split runs in the caller's transaction.  In the 'block_writes' mode
+ * (also 'auto'):
  *	1. lock the parent of every table of the group in EXCLUSIVE mode (writes
  *	   wait, reads go on), in OID order, and validate;
  *	2. on the worker, in the remote transaction: lock the old shard tables
@@ -36,6 +37,16 @@
  * remote commit of a transaction that wrote to one worker precedes the
  * local commit: dropping them in it could lose them if the coordinator
  * failed in between.
+ *
+ * In the online mode ('force_logical', split_online()), step 1 takes SHARE
+ * UPDATE EXCLUSIVE locks instead and step 2 runs over a dedicated
+ * autocommit connection: a capture trigger logs the keys written to the old
+ * shards, the copy runs in its own REPEATABLE READ transaction, catch-up
+ * rounds apply the logged keys while writes go on, and only the last round
+ * runs under EXCLUSIVE locks (coordinator parents and worker tables).
+ * What it created on the worker is dropped if the transaction aborts; a
+ * crash leaves it behind (no cleanup records yet), which is why 'auto' is
+ * still the offline mode.
  *
  *-------------------------------------------------------------------------
  */
@@ -804,7 +815,10 @@ split_online(List *tables, Oid serverid, int64 shardid, int modulus,
 		PQclear(split_rc(rc, servername, "COMMIT"));
 		entries += n;
 		if (n < 1000)
+		{
+			rounds++;
 			break;
+		}
 	}
 
 	/* 4. writes wait from here: the last changes, checks, foreign keys */
@@ -857,10 +871,10 @@ split_online(List *tables, Oid serverid, int64 shardid, int modulus,
 	PQclear(split_rc(rc, servername, "COMMIT"));
 
 	ereport(DEBUG1,
-			(errmsg("online split of shard " INT64_FORMAT ": " INT64_FORMAT " rows copied in %ld ms, " INT64_FORMAT " logged changes applied in %d catch-up rounds and the final one, writes blocked from %ld ms before the end of the worker part",
+			(errmsg("online split of shard " INT64_FORMAT ": " INT64_FORMAT " rows copied in %ld ms, " INT64_FORMAT " logged changes applied in %d catch-up rounds and a final one, writes blocked from %ld ms before the end of the worker part",
 					shardid, rows,
 					(long) (TimestampDifferenceMilliseconds(start, copied_at)),
-					entries, rounds + 1,
+					entries, rounds,
 					(long) TimestampDifferenceMilliseconds(locked_at, GetCurrentTimestamp()))));
 	return drop;
 }
