@@ -89,6 +89,12 @@ PG_FUNCTION_INFO_V1(shardfdw_isolate_tenant);
 /* largest MODULUS a split may create */
 #define SF_SPLIT_MAX_MODULUS	(1 << 17)
 
+/*
+ * First key of the worker-side advisory lock an online split holds while
+ * its capture triggers must log (the second one: the old shard id)
+ */
+#define SF_SPLIT_LOCK_CLASS		0x53504c54
+
 /* keys per new shard whose hash the coordinator checks */
 #define SF_SPLIT_SAMPLE			100
 
@@ -625,6 +631,9 @@ split_online_replay(PGconn *rc, const char *servername, List *tables,
  *	   wait from here), the old shard tables EXCLUSIVE on the worker (a
  *	   prepared transaction must end first), the rest of the log is
  *	   applied, the row counts compared, the foreign keys created.
+ * The triggers log only while the connection holds a session advisory
+ * lock (SF_SPLIT_LOCK_CLASS, old shard id): a trigger left behind by a
+ * crash stops logging.
  * Returns the SplitDrop of the connection: its abort_sql drops everything
  * created here if the coordinator's transaction aborts; the caller sets
  * its sql (the old tables, the log, the trigger) for after the commit.
@@ -639,6 +648,7 @@ split_online(List *tables, Oid serverid, int64 shardid, int modulus,
 	SplitDrop  *drop;
 	SplitTable *first = linitial(tables);
 	char	   *helper;
+	char	   *lockkey;
 	StringInfoData undo;
 	StringInfoData olds;
 	ListCell   *lc;
@@ -686,7 +696,18 @@ split_online(List *tables, Oid serverid, int64 shardid, int modulus,
 	appendStringInfo(&undo, "DROP TABLE IF EXISTS %s", helper);
 	drop->abort_sql = MemoryContextStrdup(TopMemoryContext, undo.data);
 
-	PQclear(split_rc(rc, servername, "SET lock_timeout = '10s'"));
+	PQclear(split_rc(rc, servername,
+					 "SET lock_timeout = '10s'; SET client_min_messages = warning"));
+
+	/*
+	 * The capture triggers log only while this session holds this lock: if
+	 * the split dies with its connection (a crash of the coordinator or of
+	 * the worker), a trigger left behind stops logging.
+	 */
+	lockkey = psprintf("%d, %d", SF_SPLIT_LOCK_CLASS,
+					   (int) (first->old.shardid & 0x7fffffff));
+	PQclear(split_rc(rc, servername,
+					 psprintf("SELECT pg_catalog.pg_advisory_lock(%s)", lockkey)));
 
 	/* 1. capture triggers (replacing those of an interrupted split) */
 	PQclear(split_rc(rc, servername, "BEGIN"));
@@ -712,11 +733,12 @@ split_online(List *tables, Oid serverid, int64 shardid, int modulus,
 													   key->partcollation[0]))));
 		table_close(rel, NoLock);
 		body = psprintf("BEGIN"
+						" IF pg_catalog.pg_try_advisory_xact_lock_shared(%s) THEN RETURN NULL; END IF;"
 						" IF TG_OP = 'DELETE' OR (TG_OP = 'UPDATE' AND OLD.%s IS DISTINCT FROM NEW.%s) THEN"
 						" INSERT INTO %s VALUES (OLD.%s); END IF;"
 						" IF TG_OP <> 'DELETE' THEN INSERT INTO %s VALUES (NEW.%s); END IF;"
 						" RETURN NULL; END",
-						col, col, st->logqual, col, st->logqual, col);
+						lockkey, col, col, st->logqual, col, st->logqual, col);
 		PQclear(split_rc(rc, servername,
 						 psprintf("CREATE FUNCTION %s RETURNS trigger LANGUAGE plpgsql"
 								  " SECURITY DEFINER SET search_path = pg_catalog AS %s",

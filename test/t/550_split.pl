@@ -274,6 +274,53 @@ for my $point ('split-after-create', 'split-after-copy', 'split-before-cutover',
 	}
 }
 
+# a coordinator crash during an online split leaves its objects on the
+# worker (no cleanup records yet): the capture trigger stops logging once
+# the split's connection is gone, the next split of the shard replaces it,
+# and the new tables outside the catalog are dropped by hand here
+{
+	my $shard = shard_of(42);
+	my $server = $coord->safe_psql($db, "SELECT server_name FROM shardfdw.shards WHERE shardid = $shard");
+	my $worker = $workers[ $server eq 'worker1' ? 0 : 1 ];
+	my $logpos = -s $coord->logfile;
+	my ($out, $err) = ('', '');
+	my $h = IPC::Run::start(
+		[
+			'psql', '-X', '-d', $coord->connstr($db),
+			'-c', "SET shardfdw.test_fault_point = 'split-after-copy'",
+			'-c', "SET shardfdw.test_fault_action = 'sleep'",
+			'-c', 'SET shardfdw.test_fault_sleep = 60000',
+			'-c', "SELECT shardfdw_split_shard($shard, 'force_logical')"
+		],
+		'>', \$out, '2>', \$err);
+	$coord->wait_for_log(qr/fault point "split-after-copy" reached/, $logpos);
+	$coord->stop('immediate');
+	$h->finish;
+	$coord->start;
+	$worker->poll_query_until($db,
+		q{SELECT NOT EXISTS (SELECT FROM pg_locks WHERE locktype = 'advisory' AND classid = 1397771348)})
+	  or die 'the split connection did not go away';
+	is($worker->safe_psql($db, q{SELECT count(*) FROM pg_trigger WHERE tgname = 'shardfdw_split_capture'}),
+		'2', 'online split, coordinator crash: the capture triggers are left behind');
+	my $logged = $worker->safe_psql($db, "SELECT count(*) FROM shardfdw_split_log_$shard");
+	$coord->safe_psql($db,
+		'UPDATE acct SET v = v + 1 WHERE id = 42; UPDATE acct_local SET v = v + 1 WHERE id = 42');
+	is($worker->safe_psql($db, "SELECT count(*) FROM shardfdw_split_log_$shard"),
+		$logged, 'online split, coordinator crash: the capture trigger left behind logs nothing');
+	my ($ret, $o2, $e2) = $coord->psql($db, "SELECT shardfdw_split_shard($shard, 'force_logical')");
+	is($ret, 0, 'online split, coordinator crash: the next split of the shard succeeds') or diag($e2);
+	my $known = $coord->safe_psql($db, q{
+SELECT string_agg(quote_literal(c.relname), ',') FROM shardfdw.shards s JOIN pg_class c ON c.oid = s.shard_name::regclass
+ WHERE s.table_name IN ('acct'::regclass, 'item'::regclass)});
+	my $orphans = $worker->safe_psql($db,
+		"SELECT string_agg(quote_ident(tablename), ', ') FROM pg_tables WHERE schemaname = 'public'"
+		  . " AND (tablename ~ '^(acct|item)_[0-9]+\$' AND tablename NOT IN ($known)"
+		  . " OR tablename LIKE 'shardfdw_split_key_%')");
+	isnt($orphans, '', "online split, coordinator crash: new tables left behind: $orphans");
+	$worker->safe_psql($db, "DROP TABLE $orphans") if $orphans ne '';
+	check_invariant('online split, coordinator crash, next split');
+}
+
 # ---------------------------------------------------------------- faults
 my $iterations = $ENV{SHARDFDW_SPLIT_FAULT_ITERATIONS} // 10;
 my @points = ('split-after-create', 'split-after-copy', 'split-before-cutover', 'split-after-cutover');
