@@ -182,7 +182,20 @@ split_xact_callback(XactEvent event, void *arg)
 		{
 			PGresult   *res;
 
-			/* end a remote transaction the error may have interrupted */
+			/* cancel a command the error interrupted, end its transaction */
+			if (PQtransactionStatus(drop->conn) == PQTRANS_ACTIVE)
+			{
+				PGcancel   *cancel = PQgetCancel(drop->conn);
+				char		errbuf[256];
+
+				if (cancel != NULL)
+				{
+					(void) PQcancel(cancel, errbuf, sizeof(errbuf));
+					PQfreeCancel(cancel);
+				}
+				while ((res = PQgetResult(drop->conn)) != NULL)
+					PQclear(res);
+			}
 			res = sf_raw_exec(drop->conn, "ROLLBACK");
 			if (res)
 				PQclear(res);

@@ -274,6 +274,38 @@ for my $point ('split-after-create', 'split-after-copy', 'split-before-cutover',
 	}
 }
 
+# an online split cancelled while the worker runs one of its commands
+# (here CREATE TRIGGER, waiting for a lock held on the worker): the command
+# is cancelled too and nothing is left behind
+{
+	my $shard = shard_of(42);
+	my $server = $coord->safe_psql($db, "SELECT server_name FROM shardfdw.shards WHERE shardid = $shard");
+	my $worker = $workers[ $server eq 'worker1' ? 0 : 1 ];
+	my $before = layout();
+	my $blocker = $worker->background_psql($db);
+	$blocker->query_safe("BEGIN; LOCK TABLE acct_$shard IN SHARE MODE");
+	my ($out, $err) = ('', '');
+	my $h = IPC::Run::start(
+		[
+			'psql', '-X', '-d', $coord->connstr($db),
+			'-c', "SELECT shardfdw_split_shard($shard, 'force_logical')"
+		],
+		'>', \$out, '2>', \$err);
+	$worker->poll_query_until($db,
+		q{SELECT EXISTS (SELECT FROM pg_stat_activity WHERE query LIKE 'CREATE TRIGGER shardfdw_split_capture%' AND wait_event_type = 'Lock')})
+	  or die 'the split did not wait for the lock';
+	$coord->safe_psql($db,
+		q{SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE query LIKE 'SELECT shardfdw_split_shard%' AND pid <> pg_backend_pid()});
+	$h->finish;
+	like($err, qr/cancel/, 'online split cancelled while the worker waits: the split fails');
+	is($worker->safe_psql($db,
+			q{SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'CREATE TRIGGER shardfdw_split_capture%' AND wait_event_type = 'Lock'}),
+		'0', 'online split cancelled while the worker waits: the worker command is cancelled too');
+	$blocker->query_safe('COMMIT');
+	$blocker->quit;
+	check_invariant('online split cancelled while the worker waits', $before);
+}
+
 # a coordinator crash during an online split leaves its objects on the
 # worker (no cleanup records yet): the capture trigger stops logging once
 # the split's connection is gone, the next split of the shard replaces it,
