@@ -790,7 +790,7 @@ RETURNS bigint[]
 AS 'MODULE_PATHNAME', 'shardfdw_split_shard'
 LANGUAGE C STRICT;
 COMMENT ON FUNCTION shardfdw_split_shard(bigint, text)
-  IS 'replace the shard (MODULUS m, REMAINDER r) of every table of its co-location group by two shards (MODULUS 2m, REMAINDER r and r + m) on the same node; returns the new shard ids of the shard''s table';
+  IS 'replace the shard (MODULUS m, REMAINDER r) of every table of its co-location group by two shards (MODULUS 2m, REMAINDER r and r + m) on the same node (shard_transfer_mode force_logical: writes go on during the copy); returns the new shard ids of the shard''s table';
 
 CREATE FUNCTION shardfdw_isolate_tenant(table_name regclass, tenant text,
   shard_transfer_mode text DEFAULT 'auto')

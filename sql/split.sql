@@ -307,13 +307,25 @@ SELECT (SELECT count(*) FROM (SELECT * FROM split_t.moved EXCEPT ALL SELECT * FR
 DROP TABLE split_t.moved;
 DROP SCHEMA split_s;
 
+-- the online mode: the same result, rows written between its steps included
+SELECT max(shardid) AS online FROM shardfdw.shards WHERE table_name = 'split_t.tenants'::regclass \gset
+SELECT cardinality(shardfdw_split_shard(:online, 'force_logical')) AS new_shards;
+SELECT pg_temp.misplaced('split_t.tenants', 'tenant_id');
+SELECT (SELECT count(*) FROM (SELECT tenant_id, seq, payload, kind FROM split_t.tenants EXCEPT ALL SELECT * FROM split_t.local_tenants) a) +
+       (SELECT count(*) FROM (SELECT * FROM split_t.local_tenants EXCEPT ALL SELECT tenant_id, seq, payload, kind FROM split_t.tenants) b) AS rows_differing_online;
+SELECT sum(split_part(result, ' ', 1)::int) AS capture_triggers, sum(split_part(result, ' ', 2)::int) AS split_tables
+  FROM run_command_on_workers($c$SELECT (SELECT count(*) FROM pg_trigger WHERE tgname = 'shardfdw_split_capture') || ' ' || (SELECT count(*) FROM pg_tables WHERE tablename LIKE 'shardfdw_split%')$c$);
+
 --
 -- Errors: nothing changes
 --
 \set VERBOSITY default
 SELECT shardfdw_split_shard(1);
 SELECT shardfdw_split_shard((SELECT min(shardid) FROM shardfdw.shards WHERE table_name = 'dist.geo_ips'::regclass));
+SELECT shardfdw_split_shard(:isolated, 'logical');
+BEGIN;
 SELECT shardfdw_split_shard(:isolated, 'force_logical');
+ROLLBACK;
 BEGIN;
 SELECT shardfdw_split_shard(:isolated);
 ROLLBACK;
@@ -339,13 +351,21 @@ SET shardfdw.test_fault_point = 'split-before-cutover';
 SELECT shardfdw_split_shard(:victim);
 SET shardfdw.test_fault_point = 'split-after-cutover';
 SELECT shardfdw_split_shard(:victim);
+SET shardfdw.test_fault_point = 'split-after-create';
+SELECT shardfdw_split_shard(:victim, 'force_logical');
+SET shardfdw.test_fault_point = 'split-after-copy';
+SELECT shardfdw_split_shard(:victim, 'force_logical');
+SET shardfdw.test_fault_point = 'split-before-cutover';
+SELECT shardfdw_split_shard(:victim, 'force_logical');
+SET shardfdw.test_fault_point = 'split-after-cutover';
+SELECT shardfdw_split_shard(:victim, 'force_logical');
 RESET shardfdw.test_fault_point;
 SELECT pg_temp.layout('split_t.tenants') = :'before' AS layout_unchanged;
 SELECT w.server_name, split_part(w.result, ' ', 1)::bigint =
        (SELECT count(*) FROM shardfdw.shards s WHERE s.table_name = 'split_t.tenants'::regclass AND s.server_name = w.server_name)
          AS tenant_tables_match_catalog,
        split_part(w.result, ' ', 2) AS helpers
-  FROM run_command_on_workers($c$SELECT count(*) FILTER (WHERE tablename LIKE 'tenants%') || ' ' || count(*) FILTER (WHERE tablename LIKE 'shardfdw_split_key%') FROM pg_tables WHERE schemaname = 'split_t'$c$) w
+  FROM run_command_on_workers($c$SELECT count(*) FILTER (WHERE tablename LIKE 'tenants%') || ' ' || count(*) FILTER (WHERE tablename LIKE 'shardfdw_split%') + (SELECT count(*) FROM pg_trigger WHERE tgname = 'shardfdw_split_capture') FROM pg_tables WHERE schemaname = 'split_t'$c$) w
  ORDER BY 1;
 SELECT (SELECT count(*) FROM (SELECT tenant_id, seq, payload, kind FROM split_t.tenants EXCEPT ALL SELECT * FROM split_t.local_tenants) a) +
        (SELECT count(*) FROM (SELECT * FROM split_t.local_tenants EXCEPT ALL SELECT tenant_id, seq, payload, kind FROM split_t.tenants) b) AS rows_differing;

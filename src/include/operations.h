@@ -88,7 +88,7 @@ extern char *sf_foreign_key_shard_command(SfForeignKey *fk,
 										  int64 shardid);
 
 /* in split.c */
-extern int64 *sf_split_shard(int64 shardid);
+extern int64 *sf_split_shard(int64 shardid, bool online);
 
 /* in reference.c */
 extern void sf_create_reference_replica(Oid relid, Oid serverid);

@@ -11,7 +11,8 @@
  * partitioned parent whose partitions have different moduli as long as each
  * divides the next larger one, which doubling a modulus keeps true.
  *
- * A split runs in the caller's transaction, in the 'block_writes' mode:
+ * A split runs in the caller's transaction.  In the 'block_writes' mode
+ * (also 'auto'):
  *	1. lock the parent of every table of the group in EXCLUSIVE mode (writes
  *	   wait, reads go on), in OID order, and validate;
  *	2. on the worker, in the remote transaction: lock the old shard tables
@@ -37,6 +38,16 @@
  * local commit: dropping them in it could lose them if the coordinator
  * failed in between.
  *
+ * In the online mode ('force_logical', split_online()), step 1 takes SHARE
+ * UPDATE EXCLUSIVE locks instead and step 2 runs over a dedicated
+ * autocommit connection: a capture trigger logs the keys written to the old
+ * shards, the copy runs in its own REPEATABLE READ transaction, catch-up
+ * rounds apply the logged keys while writes go on, and only the last round
+ * runs under EXCLUSIVE locks (coordinator parents and worker tables).
+ * What it created on the worker is dropped if the transaction aborts; a
+ * crash leaves it behind (no cleanup records yet), which is why 'auto' is
+ * still the offline mode.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -48,6 +59,7 @@
 #include "catalog/pg_class.h"
 #include "catalog/pg_collation.h"
 #include "catalog/pg_type.h"
+#include "common/string.h"
 #include "commands.h"
 #include "commands/defrem.h"
 #include "connection.h"
@@ -69,12 +81,19 @@
 #include "utils/partcache.h"
 #include "utils/rel.h"
 #include "utils/syscache.h"
+#include "utils/timestamp.h"
 
 PG_FUNCTION_INFO_V1(shardfdw_split_shard);
 PG_FUNCTION_INFO_V1(shardfdw_isolate_tenant);
 
 /* largest MODULUS a split may create */
 #define SF_SPLIT_MAX_MODULUS	(1 << 17)
+
+/*
+ * First key of the worker-side advisory lock an online split holds while
+ * its capture triggers must log (the second one: the old shard id)
+ */
+#define SF_SPLIT_LOCK_CLASS		0x53504c54
 
 /* keys per new shard whose hash the coordinator checks */
 #define SF_SPLIT_SAMPLE			100
@@ -91,20 +110,35 @@ typedef struct SplitTable
 	SfShard		old;			/* its shard being split */
 	int64		newids[2];		/* (2m, r) and (2m, r + m) */
 	char	   *newnames[2];
+	/* online mode only: */
+	char	   *newquals[2];	/* the new shard tables, qualified */
+	char	   *columns;		/* split_columns() */
+	char	   *logqual;		/* change log table on the worker */
+	char	   *capturefn;		/* its trigger function, "name()" */
 } SplitTable;
 
-/* Old shard tables to drop on a worker once the transaction committed */
+/*
+ * Commands to run on a worker once the transaction ended: the old shard
+ * tables to drop after a commit; in the online mode also what the split
+ * created on the worker (new tables, change log, trigger) to drop after an
+ * abort.
+ */
 typedef struct SplitDrop
 {
 	PGconn	   *conn;			/* opened before the commit */
 	char	   *servername;
-	char	   *sql;			/* DROP TABLE ... */
+	char	   *sql;			/* after a commit (DROP TABLE ...), or NULL */
+	char	   *abort_sql;		/* after an abort, or NULL */
 } SplitDrop;
 
 static List *pending_drops = NIL;	/* of SplitDrop *, in TopMemoryContext */
 static bool split_callback_registered = false;
 
 static void split_xact_callback(XactEvent event, void *arg);
+static char *split_sample_query(const char *qualname, const char *distcolumn);
+static void split_check_sample_result(PGresult *res, Relation parent,
+									  const char *qualname, int modulus,
+									  int remainder);
 
 /*
  * After the commit, drop the old shard tables; after an abort, just close
@@ -125,7 +159,8 @@ split_xact_callback(XactEvent event, void *arg)
 	{
 		SplitDrop  *drop = lfirst(lc);
 
-		if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_PARALLEL_COMMIT)
+		if ((event == XACT_EVENT_COMMIT || event == XACT_EVENT_PARALLEL_COMMIT) &&
+			drop->sql != NULL)
 		{
 			PGresult   *res;
 
@@ -142,13 +177,73 @@ split_xact_callback(XactEvent event, void *arg)
 			if (res)
 				PQclear(res);
 		}
+		else if ((event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT) &&
+				 drop->abort_sql != NULL)
+		{
+			PGresult   *res;
+
+			/* cancel a command the error interrupted, end its transaction */
+			if (PQtransactionStatus(drop->conn) == PQTRANS_ACTIVE)
+			{
+				PGcancel   *cancel = PQgetCancel(drop->conn);
+				char		errbuf[256];
+
+				if (cancel != NULL)
+				{
+					(void) PQcancel(cancel, errbuf, sizeof(errbuf));
+					PQfreeCancel(cancel);
+				}
+				while ((res = PQgetResult(drop->conn)) != NULL)
+					PQclear(res);
+			}
+			res = sf_raw_exec(drop->conn, "ROLLBACK");
+			if (res)
+				PQclear(res);
+			res = sf_raw_exec(drop->conn, drop->abort_sql);
+			if (res == NULL || PQresultStatus(res) != PGRES_COMMAND_OK)
+				ereport(WARNING,
+						(errmsg("the objects of a failed split were not dropped on server \"%s\"",
+								drop->servername),
+						 errdetail("%s failed: %s", drop->abort_sql,
+								   res ? PQresultErrorMessage(res) :
+								   PQerrorMessage(drop->conn)),
+						 errhint("Run the command on the worker: its trigger logs every change of the shard.")));
+			if (res)
+				PQclear(res);
+		}
 		PQfinish(drop->conn);
-		pfree(drop->sql);
+		if (drop->sql)
+			pfree(drop->sql);
+		if (drop->abort_sql)
+			pfree(drop->abort_sql);
 		pfree(drop->servername);
 		pfree(drop);
 	}
 	list_free(pending_drops);
 	pending_drops = NIL;
+}
+
+/*
+ * Register conn (a dedicated connection to serverid) to be closed when the
+ * transaction ends, after running the commands its SplitDrop will hold;
+ * returns that SplitDrop, allocated in TopMemoryContext.
+ */
+static SplitDrop *
+split_pending(PGconn *conn, Oid serverid)
+{
+	MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
+	SplitDrop  *drop = palloc0(sizeof(SplitDrop));
+
+	if (!split_callback_registered)
+	{
+		RegisterXactCallback(split_xact_callback, NULL);
+		split_callback_registered = true;
+	}
+	drop->conn = conn;
+	drop->servername = pstrdup(GetForeignServer(serverid)->servername);
+	pending_drops = lappend(pending_drops, drop);
+	MemoryContextSwitchTo(old);
+	return drop;
 }
 
 /*
@@ -175,17 +270,9 @@ split_drop_after_commit(Oid serverid, const char *sql)
 	if (res)
 		PQclear(res);
 
-	if (!split_callback_registered)
-	{
-		RegisterXactCallback(split_xact_callback, NULL);
-		split_callback_registered = true;
-	}
 	old = MemoryContextSwitchTo(TopMemoryContext);
-	drop = palloc(sizeof(SplitDrop));
-	drop->conn = conn;
-	drop->servername = pstrdup(GetForeignServer(serverid)->servername);
+	drop = split_pending(conn, serverid);
 	drop->sql = pstrdup(sql);
-	pending_drops = lappend(pending_drops, drop);
 	MemoryContextSwitchTo(old);
 }
 
@@ -349,17 +436,34 @@ static void
 split_check_sample(SfConn *conn, Relation parent, const char *qualname,
 				   const char *distcolumn, int modulus, int remainder)
 {
+	PGresult   *res;
+
+	res = sf_exec_query(conn, split_sample_query(qualname, distcolumn), 0, NULL);
+	split_check_sample_result(res, parent, qualname, modulus, remainder);
+}
+
+/* The query of the keys split_check_sample_result checks */
+static char *
+split_sample_query(const char *qualname, const char *distcolumn)
+{
+	return psprintf("SELECT %s FROM %s LIMIT %d",
+					quote_identifier(distcolumn), qualname, SF_SPLIT_SAMPLE);
+}
+
+/*
+ * Check that the keys in res (a result of split_sample_query()) hash to
+ * remainder with modulus; clears res.
+ */
+static void
+split_check_sample_result(PGresult *res, Relation parent, const char *qualname,
+						  int modulus, int remainder)
+{
 	PartitionKey key = RelationGetPartitionKey(parent);
 	Oid			infunc;
 	Oid			ioparam;
-	PGresult   *res;
 	int			i;
 
 	getTypeInputInfo(key->parttypid[0], &infunc, &ioparam);
-	res = sf_exec_query(conn,
-						psprintf("SELECT %s FROM %s LIMIT %d",
-								 quote_identifier(distcolumn), qualname,
-								 SF_SPLIT_SAMPLE), 0, NULL);
 	for (i = 0; i < PQntuples(res); i++)
 	{
 		bool		isnull = PQgetisnull(res, i, 0);
@@ -385,6 +489,432 @@ split_check_sample(SfConn *conn, Relation parent, const char *qualname,
 }
 
 /*
+ * The commands creating the foreign keys of the new shards of tables (of
+ * SplitTable *), to run once all of them are filled.
+ */
+static List *
+split_fkey_commands(List *tables)
+{
+	List	   *commands = NIL;
+	ListCell   *lc;
+	int			h;
+
+	foreach(lc, tables)
+	{
+		SplitTable *st = lfirst(lc);
+		List	   *fkeys = sf_load_foreign_keys(st->relid);
+		ListCell   *lc2;
+
+		foreach(lc2, fkeys)
+		{
+			SfForeignKey *fk = lfirst(lc2);
+			SplitTable *ref = NULL;
+			ListCell   *lc3;
+
+			if (!fk->created || fk->relid != st->relid)
+				continue;
+			foreach(lc3, tables)
+				if (((SplitTable *) lfirst(lc3))->relid == fk->refrelid)
+					ref = lfirst(lc3);
+			if (ref == NULL && !sf_is_reference_table(fk->refrelid))
+				elog(ERROR, "foreign key \"%s\" references table %u outside the co-location group",
+					 fk->conname, fk->refrelid);
+			for (h = 0; h < 2; h++)
+				commands = lappend(commands,
+								   sf_foreign_key_shard_command(fk,
+																quote_qualified_identifier(st->nspname, st->newnames[h]),
+																ref != NULL ?
+																quote_qualified_identifier(ref->nspname, ref->newnames[h]) :
+																sf_qualified_relname(fk->refrelid),
+																st->newids[h]));
+		}
+	}
+	return commands;
+}
+
+/*
+ * Run sql over rc, a dedicated connection to server servername; returns the
+ * result (PGRES_COMMAND_OK or PGRES_TUPLES_OK), or throws the worker's
+ * error.
+ */
+static PGresult *
+split_rc(PGconn *rc, const char *servername, const char *sql)
+{
+	PGresult   *res = sf_raw_exec(rc, sql);
+	char	   *state;
+	int			code = ERRCODE_CONNECTION_FAILURE;
+	char	   *message;
+
+	if (res != NULL && (PQresultStatus(res) == PGRES_COMMAND_OK ||
+						PQresultStatus(res) == PGRES_TUPLES_OK))
+		return res;
+	state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+	if (state != NULL && strlen(state) == 5)
+		code = MAKE_SQLSTATE(state[0], state[1], state[2], state[3], state[4]);
+	message = pstrdup(res ? PQresultErrorMessage(res) : PQerrorMessage(rc));
+	if (res)
+		PQclear(res);
+	ereport(ERROR,
+			(errcode(code),
+			 errmsg("split failed on server \"%s\": %s", servername,
+					pg_strip_crlf(message) > 0 ? message : "no message"),
+			 errdetail("The command was: %s", sql)));
+	return NULL;				/* keep the compiler quiet */
+}
+
+/* split_rc for a query whose first value is an int64 */
+static int64
+split_rc_count(PGconn *rc, const char *servername, const char *sql)
+{
+	PGresult   *res = split_rc(rc, servername, sql);
+	int64		n = 0;
+
+	if (PQntuples(res) == 1 && !PQgetisnull(res, 0, 0))
+		n = pg_strtoint64(PQgetvalue(res, 0, 0));
+	PQclear(res);
+	return n;
+}
+
+/* The number of rows a command of split_rc affected */
+static int64
+split_rc_rows(PGconn *rc, const char *servername, const char *sql)
+{
+	PGresult   *res = split_rc(rc, servername, sql);
+	int64		n = 0;
+
+	if (PQcmdTuples(res)[0] != '\0')
+		n = pg_strtoint64(PQcmdTuples(res));
+	PQclear(res);
+	return n;
+}
+
+/*
+ * Apply the changes logged by the capture triggers to the new shard tables:
+ * replace, in both halves, the rows of every logged key by the source's
+ * rows of that key, then empty the log; returns how many log entries were
+ * applied.  Run in a REPEATABLE READ transaction (all statements see the
+ * same snapshot, so the entries deleted are exactly the ones applied and an
+ * entry committed later stays for the next round), or with the source
+ * tables locked against writes.
+ */
+static int64
+split_online_replay(PGconn *rc, const char *servername, List *tables,
+					const char *helper, int modulus, int shardindex)
+{
+	ListCell   *lc;
+	int64		entries = 0;
+	int			h;
+
+	foreach(lc, tables)
+	{
+		SplitTable *st = lfirst(lc);
+		const char *col = quote_identifier(st->distcolumn);
+		char	   *cond = psprintf("(%s IN (SELECT k FROM %s) OR (%s IS NULL AND EXISTS (SELECT FROM %s WHERE k IS NULL)))",
+									col, st->logqual, col, st->logqual);
+
+		for (h = 0; h < 2; h++)
+			PQclear(split_rc(rc, servername,
+							 psprintf("DELETE FROM %s WHERE %s", st->newquals[h], cond)));
+		for (h = 0; h < 2; h++)
+			PQclear(split_rc(rc, servername,
+							 psprintf("INSERT INTO %s (%s) SELECT %s FROM %s WHERE %s"
+									  " AND pg_catalog.satisfies_hash_partition(%s::pg_catalog.regclass::pg_catalog.oid, %d, %d, %s)",
+									  st->newquals[h], st->columns, st->columns,
+									  st->oldremote, cond, quote_literal_cstr(helper),
+									  modulus * 2, shardindex + h * modulus, col)));
+		entries += split_rc_rows(rc, servername, psprintf("DELETE FROM %s", st->logqual));
+	}
+	return entries;
+}
+
+/*
+ * The worker part of an online split (shard_transfer_mode 'force_logical'),
+ * over a dedicated autocommit connection, while the coordinator holds the
+ * group's parents in SHARE UPDATE EXCLUSIVE mode (writes go on):
+ *	1. a capture trigger on every old shard table logs the distribution key
+ *	   of every row written into a log table (created and committed first:
+ *	   CREATE TRIGGER waits for the writers in progress, so every write
+ *	   committed later is logged);
+ *	2. the new shard tables are created, and filled in one REPEATABLE READ
+ *	   transaction by INSERT ... SELECT filtered with
+ *	   satisfies_hash_partition() (its snapshot holds every unlogged write);
+ *	3. catch-up rounds apply the log (split_online_replay) while writes go
+ *	   on;
+ *	4. the group's parents are locked EXCLUSIVE on the coordinator (writes
+ *	   wait from here), the old shard tables EXCLUSIVE on the worker (a
+ *	   prepared transaction must end first), the rest of the log is
+ *	   applied, the row counts compared, the foreign keys created.
+ * The triggers log only while the connection holds a session advisory
+ * lock (SF_SPLIT_LOCK_CLASS, old shard id): a trigger left behind by a
+ * crash stops logging.
+ * Returns the SplitDrop of the connection: its abort_sql drops everything
+ * created here if the coordinator's transaction aborts; the caller sets
+ * its sql (the old tables, the log, the trigger) for after the commit.
+ */
+static SplitDrop *
+split_online(List *tables, Oid serverid, int64 shardid, int modulus,
+			 int shardindex)
+{
+	char	   *servername = GetForeignServer(serverid)->servername;
+	char	   *why = NULL;
+	PGconn	   *rc = sf_connect_raw(serverid, &why);
+	SplitDrop  *drop;
+	SplitTable *first = linitial(tables);
+	char	   *helper;
+	char	   *lockkey;
+	StringInfoData undo;
+	StringInfoData olds;
+	ListCell   *lc;
+	TimestampTz start = GetCurrentTimestamp();
+	TimestampTz copied_at;
+	TimestampTz locked_at;
+	int64		rows = 0;
+	int64		entries = 0;
+	int			rounds = 0;
+	int			h;
+
+	if (rc == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_CONNECTION_FAILURE),
+				 errmsg("could not connect to server \"%s\"", servername),
+				 errdetail("%s", why ? why : "unknown reason")));
+	drop = split_pending(rc, serverid);
+
+	/* names, and what an abort drops: registered before creating anything */
+	helper = quote_qualified_identifier(first->nspname,
+										psprintf("shardfdw_split_key_" INT64_FORMAT,
+												 first->newids[0]));
+	initStringInfo(&undo);
+	initStringInfo(&olds);
+	foreach(lc, tables)
+	{
+		SplitTable *st = lfirst(lc);
+		Relation	rel = table_open(st->relid, NoLock);
+
+		st->columns = split_columns(rel);
+		table_close(rel, NoLock);
+		for (h = 0; h < 2; h++)
+			st->newquals[h] = quote_qualified_identifier(st->nspname, st->newnames[h]);
+		st->logqual = quote_qualified_identifier(st->nspname,
+												 psprintf("shardfdw_split_log_" INT64_FORMAT,
+														  st->old.shardid));
+		st->capturefn = psprintf("%s()",
+								 quote_qualified_identifier(st->nspname,
+															psprintf("shardfdw_split_capture_" INT64_FORMAT,
+																	 st->old.shardid)));
+		appendStringInfo(&undo, "DROP FUNCTION IF EXISTS %s CASCADE; DROP TABLE IF EXISTS %s, %s, %s; ",
+						 st->capturefn, st->logqual, st->newquals[0], st->newquals[1]);
+		appendStringInfo(&olds, "%s%s", olds.len > 0 ? ", " : "", st->oldremote);
+	}
+	appendStringInfo(&undo, "DROP TABLE IF EXISTS %s", helper);
+	drop->abort_sql = MemoryContextStrdup(TopMemoryContext, undo.data);
+
+	PQclear(split_rc(rc, servername,
+					 "SET lock_timeout = '10s'; SET client_min_messages = warning"));
+
+	/*
+	 * The capture triggers log only while this session holds this lock: if
+	 * the split dies with its connection (a crash of the coordinator or of
+	 * the worker), a trigger left behind stops logging.
+	 */
+	lockkey = psprintf("%d, %d", SF_SPLIT_LOCK_CLASS,
+					   (int) (first->old.shardid & 0x7fffffff));
+	PQclear(split_rc(rc, servername,
+					 psprintf("SELECT pg_catalog.pg_advisory_lock(%s)", lockkey)));
+
+	/* 1. capture triggers (replacing those of an interrupted split) */
+	PQclear(split_rc(rc, servername, "BEGIN"));
+	foreach(lc, tables)
+	{
+		SplitTable *st = lfirst(lc);
+		Relation	rel = table_open(st->relid, NoLock);
+		PartitionKey key = RelationGetPartitionKey(rel);
+		const char *col = quote_identifier(st->distcolumn);
+		char	   *body;
+
+		PQclear(split_rc(rc, servername,
+						 psprintf("CREATE SCHEMA IF NOT EXISTS %s",
+								  quote_identifier(st->nspname))));
+		PQclear(split_rc(rc, servername,
+						 psprintf("DROP FUNCTION IF EXISTS %s CASCADE; DROP TABLE IF EXISTS %s",
+								  st->capturefn, st->logqual)));
+		PQclear(split_rc(rc, servername,
+						 psprintf("CREATE TABLE %s (k %s%s)", st->logqual,
+								  format_type_extended(key->parttypid[0], key->parttypmod[0],
+													   FORMAT_TYPE_TYPEMOD_GIVEN | FORMAT_TYPE_FORCE_QUALIFY),
+								  split_collate_clause(key->parttypid[0],
+													   key->partcollation[0]))));
+		table_close(rel, NoLock);
+		body = psprintf("BEGIN"
+						" IF pg_catalog.pg_try_advisory_xact_lock_shared(%s) THEN RETURN NULL; END IF;"
+						" IF TG_OP = 'DELETE' OR (TG_OP = 'UPDATE' AND OLD.%s IS DISTINCT FROM NEW.%s) THEN"
+						" INSERT INTO %s VALUES (OLD.%s); END IF;"
+						" IF TG_OP <> 'DELETE' THEN INSERT INTO %s VALUES (NEW.%s); END IF;"
+						" RETURN NULL; END",
+						lockkey, col, col, st->logqual, col, st->logqual, col);
+		PQclear(split_rc(rc, servername,
+						 psprintf("CREATE FUNCTION %s RETURNS trigger LANGUAGE plpgsql"
+								  " SECURITY DEFINER SET search_path = pg_catalog AS %s",
+								  st->capturefn, quote_literal_cstr(body))));
+		PQclear(split_rc(rc, servername,
+						 psprintf("CREATE TRIGGER shardfdw_split_capture AFTER INSERT OR UPDATE OR DELETE"
+								  " ON %s FOR EACH ROW EXECUTE FUNCTION %s; "
+								  "ALTER TABLE %s ENABLE ALWAYS TRIGGER shardfdw_split_capture",
+								  st->oldremote, st->capturefn, st->oldremote)));
+	}
+	PQclear(split_rc(rc, servername, "COMMIT"));
+
+	/* 2. new shard tables, the helper, the snapshot copy */
+	foreach(lc, tables)
+	{
+		SplitTable *st = lfirst(lc);
+		List	   *ddl = NIL;
+		ListCell   *lc2;
+		uint64		i;
+
+		sf_spi_exec_count(psprintf("SELECT name, kind, definition FROM shardfdw.shard_ddl"
+								   " WHERE relid = %u ORDER BY kind, name", st->relid), -1);
+		for (i = 0; i < SPI_processed; i++)
+		{
+			SfShardDdl *d = palloc(sizeof(SfShardDdl));
+
+			d->name = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
+			d->kind = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2)[0];
+			d->definition = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 3);
+			ddl = lappend(ddl, d);
+		}
+		for (h = 0; h < 2; h++)
+			foreach(lc2, sf_shard_create_commands(st->relid, ddl, st->nspname,
+												  st->newnames[h], st->newids[h]))
+				PQclear(split_rc(rc, servername, lfirst(lc2)));
+	}
+	{
+		Relation	rel = table_open(first->relid, NoLock);
+		PartitionKey key = RelationGetPartitionKey(rel);
+
+		PQclear(split_rc(rc, servername,
+						 psprintf("CREATE TABLE %s (k %s%s) PARTITION BY HASH (k)",
+								  helper,
+								  format_type_extended(key->parttypid[0], key->parttypmod[0],
+													   FORMAT_TYPE_TYPEMOD_GIVEN | FORMAT_TYPE_FORCE_QUALIFY),
+								  split_collate_clause(key->parttypid[0],
+													   key->partcollation[0]))));
+		table_close(rel, NoLock);
+	}
+	sf_fault_point("split-after-create", true);
+
+	PQclear(split_rc(rc, servername, "BEGIN ISOLATION LEVEL REPEATABLE READ"));
+	foreach(lc, tables)
+	{
+		SplitTable *st = lfirst(lc);
+		Relation	rel = table_open(st->relid, NoLock);
+		int64		total;
+		int64		copied = 0;
+
+		total = split_rc_count(rc, servername,
+							   psprintf("SELECT pg_catalog.count(*) FROM %s", st->oldremote));
+		for (h = 0; h < 2; h++)
+		{
+			copied += split_rc_rows(rc, servername,
+									psprintf("INSERT INTO %s (%s) SELECT %s FROM %s"
+											 " WHERE pg_catalog.satisfies_hash_partition(%s::pg_catalog.regclass::pg_catalog.oid, %d, %d, %s)",
+											 st->newquals[h], st->columns, st->columns,
+											 st->oldremote, quote_literal_cstr(helper),
+											 modulus * 2, shardindex + h * modulus,
+											 quote_identifier(st->distcolumn)));
+			split_check_sample_result(split_rc(rc, servername,
+											   split_sample_query(st->newquals[h], st->distcolumn)),
+									  rel, st->newquals[h], modulus * 2,
+									  shardindex + h * modulus);
+		}
+		if (copied != total)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_EXCEPTION),
+					 errmsg("cannot split shard " INT64_FORMAT " of table \"%s\": " INT64_FORMAT " of its " INT64_FORMAT " rows were copied",
+							st->old.shardid, st->relname, copied, total),
+					 errhint("The shard was not split.")));
+		rows += total;
+		table_close(rel, NoLock);
+	}
+	PQclear(split_rc(rc, servername, "COMMIT"));
+	copied_at = GetCurrentTimestamp();
+	sf_fault_point("split-after-copy", true);
+
+	/* 3. catch up while writes go on, until little is left */
+	for (rounds = 0; rounds < 5; rounds++)
+	{
+		int64		n;
+
+		PQclear(split_rc(rc, servername, "BEGIN ISOLATION LEVEL REPEATABLE READ"));
+		n = split_online_replay(rc, servername, tables, helper, modulus, shardindex);
+		PQclear(split_rc(rc, servername, "COMMIT"));
+		entries += n;
+		if (n < 1000)
+		{
+			rounds++;
+			break;
+		}
+	}
+
+	/* 4. writes wait from here: the last changes, checks, foreign keys */
+	foreach(lc, tables)
+		LockRelationOid(((SplitTable *) lfirst(lc))->relid, ExclusiveLock);
+	locked_at = GetCurrentTimestamp();
+	PQclear(split_rc(rc, servername, "BEGIN"));
+	{
+		PGresult   *res = sf_raw_exec(rc, psprintf("LOCK TABLE %s IN EXCLUSIVE MODE", olds.data));
+
+		if (res == NULL || PQresultStatus(res) != PGRES_COMMAND_OK)
+		{
+			char	   *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+
+			if (state != NULL && strcmp(state, "55P03") == 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_LOCK_NOT_AVAILABLE),
+						 errmsg("cannot split shard " INT64_FORMAT ": its tables are locked on worker \"%s\"",
+								shardid, servername),
+						 errdetail("%s", PQresultErrorMessage(res)),
+						 errhint("A prepared transaction left by a failure may hold the lock: run SELECT recover_prepared_transactions(), then retry.")));
+			ereport(ERROR,
+					(errcode(ERRCODE_CONNECTION_FAILURE),
+					 errmsg("split failed on server \"%s\": %s", servername,
+							res ? PQresultErrorMessage(res) : PQerrorMessage(rc))));
+		}
+		PQclear(res);
+	}
+	entries += split_online_replay(rc, servername, tables, helper, modulus, shardindex);
+	foreach(lc, tables)
+	{
+		SplitTable *st = lfirst(lc);
+		int64		before = split_rc_count(rc, servername,
+											psprintf("SELECT pg_catalog.count(*) FROM %s",
+													 st->oldremote));
+		int64		after = split_rc_count(rc, servername,
+										   psprintf("SELECT (SELECT pg_catalog.count(*) FROM %s) + (SELECT pg_catalog.count(*) FROM %s)",
+													st->newquals[0], st->newquals[1]));
+
+		if (before != after)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_EXCEPTION),
+					 errmsg("cannot split shard " INT64_FORMAT " of table \"%s\": its new shards hold " INT64_FORMAT " of its " INT64_FORMAT " rows",
+							st->old.shardid, st->relname, after, before),
+					 errhint("The shard was not split.")));
+	}
+	foreach(lc, split_fkey_commands(tables))
+		PQclear(split_rc(rc, servername, lfirst(lc)));
+	PQclear(split_rc(rc, servername, psprintf("DROP TABLE %s", helper)));
+	PQclear(split_rc(rc, servername, "COMMIT"));
+
+	ereport(DEBUG1,
+			(errmsg("online split of shard " INT64_FORMAT ": " INT64_FORMAT " rows copied in %ld ms, " INT64_FORMAT " logged changes applied in %d catch-up rounds and a final one, writes blocked from %ld ms before the end of the worker part",
+					shardid, rows,
+					(long) (TimestampDifferenceMilliseconds(start, copied_at)),
+					entries, rounds,
+					(long) TimestampDifferenceMilliseconds(locked_at, GetCurrentTimestamp()))));
+	return drop;
+}
+
+/*
  * Split shard shardid and the shards of the same index of every table
  * co-located with it, in the current transaction; returns the two new shard
  * ids of shardid's table.  The caller has connected to SPI and commits
@@ -392,7 +922,7 @@ split_check_sample(SfConn *conn, Relation parent, const char *qualname,
  * shard tables are dropped on their worker once the transaction commits.
  */
 int64 *
-sf_split_shard(int64 shardid)
+sf_split_shard(int64 shardid, bool online)
 {
 	const SfTable *table = split_shard_table(shardid);
 	int32		colocationid = table->colocationid;
@@ -408,6 +938,7 @@ sf_split_shard(int64 shardid)
 	char	   *helper = NULL;
 	StringInfoData drops;
 	MemoryContext cxt = CurrentMemoryContext;
+	SplitDrop  *online_drop = NULL;
 	int64	   *result = NULL;
 	uint64		i;
 	bool		isnull;
@@ -425,7 +956,7 @@ sf_split_shard(int64 shardid)
 	{
 		Oid			relid = lfirst_oid(lc);
 
-		LockRelationOid(relid, ExclusiveLock);
+		LockRelationOid(relid, online ? ShareUpdateExclusiveLock : ExclusiveLock);
 		if (!pg_class_ownercheck(relid, GetUserId()))
 			aclcheck_error(ACLCHECK_NOT_OWNER, OBJECT_TABLE, get_rel_name(relid));
 	}
@@ -519,9 +1050,6 @@ sf_split_shard(int64 shardid)
 		tables = lappend(tables, st);
 	}
 
-	/* --- the worker: new shard tables, rows --- */
-	conn = sf_get_connection_for_server(serverid);
-	sf_exec_command(conn, "SET LOCAL lock_timeout = '10s'");
 	initStringInfo(&drops);
 	foreach(lc, tables)
 	{
@@ -530,6 +1058,15 @@ sf_split_shard(int64 shardid)
 		appendStringInfo(&drops, "%s%s", drops.len > 0 ? ", " : "",
 						 st->oldremote);
 	}
+	if (online)
+	{
+		online_drop = split_online(tables, serverid, shardid, modulus, shardindex);
+		goto cutover;
+	}
+
+	/* --- the worker: new shard tables, rows --- */
+	conn = sf_get_connection_for_server(serverid);
+	sf_exec_command(conn, "SET LOCAL lock_timeout = '10s'");
 	PG_TRY();
 	{
 		sf_exec_command(conn, psprintf("LOCK TABLE %s IN EXCLUSIVE MODE", drops.data));
@@ -637,38 +1174,11 @@ sf_split_shard(int64 shardid)
 		sf_exec_command(conn, psprintf("DROP TABLE %s", helper));
 
 	/* foreign keys of the new shards, now that all of them are filled */
-	foreach(lc, tables)
-	{
-		SplitTable *st = lfirst(lc);
-		List	   *fkeys = sf_load_foreign_keys(st->relid);
-		ListCell   *lc2;
-
-		foreach(lc2, fkeys)
-		{
-			SfForeignKey *fk = lfirst(lc2);
-			SplitTable *ref = NULL;
-			ListCell   *lc3;
-
-			if (!fk->created || fk->relid != st->relid)
-				continue;
-			foreach(lc3, tables)
-				if (((SplitTable *) lfirst(lc3))->relid == fk->refrelid)
-					ref = lfirst(lc3);
-			if (ref == NULL && !sf_is_reference_table(fk->refrelid))
-				elog(ERROR, "foreign key \"%s\" references table %u outside the co-location group",
-					 fk->conname, fk->refrelid);
-			for (h = 0; h < 2; h++)
-				sf_exec_command(conn,
-								sf_foreign_key_shard_command(fk,
-															 quote_qualified_identifier(st->nspname, st->newnames[h]),
-															 ref != NULL ?
-															 quote_qualified_identifier(ref->nspname, ref->newnames[h]) :
-															 sf_qualified_relname(fk->refrelid),
-															 st->newids[h]));
-		}
-	}
+	foreach(lc, split_fkey_commands(tables))
+		sf_exec_command(conn, lfirst(lc));
 
 	/* --- the coordinator: foreign partitions and catalog --- */
+cutover:
 	sf_fault_point("split-before-cutover", true);
 	sf_commands_bypass_begin();
 	sf_spi_exec(psprintf("UPDATE shardfdw.shard SET modulus = %d"
@@ -723,7 +1233,23 @@ sf_split_shard(int64 shardid)
 	sf_fault_point("split-after-cutover", true);
 
 	/* the old shard tables go once this commits */
-	split_drop_after_commit(serverid, psprintf("DROP TABLE IF EXISTS %s CASCADE", drops.data));
+	if (online_drop != NULL)
+	{
+		StringInfoData sql;
+
+		initStringInfo(&sql);
+		appendStringInfo(&sql, "DROP TABLE IF EXISTS %s CASCADE", drops.data);
+		foreach(lc, tables)
+		{
+			SplitTable *st = lfirst(lc);
+
+			appendStringInfo(&sql, "; DROP FUNCTION IF EXISTS %s CASCADE; DROP TABLE IF EXISTS %s",
+							 st->capturefn, st->logqual);
+		}
+		online_drop->sql = MemoryContextStrdup(TopMemoryContext, sql.data);
+	}
+	else
+		split_drop_after_commit(serverid, psprintf("DROP TABLE IF EXISTS %s CASCADE", drops.data));
 	return result;
 }
 
@@ -739,15 +1265,22 @@ split_refuse_transaction_block(const char *funcname)
 				 errhint("Call it on its own, outside BEGIN ... COMMIT.")));
 }
 
-/* Check shard_transfer_mode: only 'auto' and 'block_writes' so far */
-static void
+/*
+ * Check shard_transfer_mode; true for the online mode ('force_logical'),
+ * false for 'block_writes' and 'auto' ('auto' stays offline until an
+ * interrupted online split is cleaned up by cleanup records).
+ */
+static bool
 split_check_mode(const char *mode)
 {
+	if (pg_strcasecmp(mode, "force_logical") == 0)
+		return true;
 	if (pg_strcasecmp(mode, "auto") != 0 && pg_strcasecmp(mode, "block_writes") != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("shard_transfer_mode \"%s\" is not supported for splits", mode),
-				 errhint("Use 'auto' or 'block_writes' (both block writes to the co-location group during the split).")));
+				 errhint("Use 'auto', 'block_writes' (both block writes to the co-location group during the split) or 'force_logical' (writes wait only for the cutover).")));
+	return false;
 }
 
 /*
@@ -760,14 +1293,15 @@ shardfdw_split_shard(PG_FUNCTION_ARGS)
 	int64		shardid = PG_GETARG_INT64(0);
 	int64	   *ids;
 	Datum		elems[2];
+	bool		online;
 
 	split_refuse_transaction_block("shardfdw_split_shard()");
-	split_check_mode(text_to_cstring(PG_GETARG_TEXT_PP(1)));
+	online = split_check_mode(text_to_cstring(PG_GETARG_TEXT_PP(1)));
 	if (!sf_extension_present())
 		elog(ERROR, "shardfdw catalog not found");
 
 	SPI_connect();
-	ids = sf_split_shard(shardid);
+	ids = sf_split_shard(shardid, online);
 	SPI_finish();
 
 	elems[0] = Int64GetDatum(ids[0]);
@@ -800,7 +1334,8 @@ shardfdw_isolate_tenant(PG_FUNCTION_ARGS)
 	int			splits;
 
 	split_refuse_transaction_block("shardfdw_isolate_tenant()");
-	split_check_mode(text_to_cstring(PG_GETARG_TEXT_PP(2)));
+	/* a tenant is isolated in block_writes mode whatever the mode */
+	(void) split_check_mode(text_to_cstring(PG_GETARG_TEXT_PP(2)));
 	table = sf_lookup_table(relid);
 	if (table == NULL || table->kind != SF_KIND_HASH)
 		ereport(ERROR,
@@ -854,7 +1389,7 @@ shardfdw_isolate_tenant(PG_FUNCTION_ARGS)
 					 errdetail("Their hashes agree on too many bits to separate them.")));
 			break;
 		}
-		(void) sf_split_shard(shardid);
+		(void) sf_split_shard(shardid, false);
 		CommandCounterIncrement();
 	}
 	SPI_finish();

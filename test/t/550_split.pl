@@ -10,7 +10,9 @@
 #   ending, the worker or the coordinator stopped while the split waits
 #   there) and checks the invariant: same shards as before, rows equal to
 #   the mirrors, no new or helper table left on the worker, no prepared
-#   transaction left.
+#   transaction left;
+# - an online split (force_logical) of a 200k-row shard under pgbench
+#   writes, and faults (ERROR, FATAL) at each of its steps.
 use strict;
 use warnings;
 
@@ -73,13 +75,14 @@ sub worker_state
 		push @res, $workers[$i]->safe_psql(
 			$db, q{
 SELECT count(*) FILTER (WHERE tablename ~ '^(acct|item)_[0-9]+$') || ' tables '
-       || count(*) FILTER (WHERE tablename LIKE 'shardfdw_split_key_%') || ' helpers '
-       || (SELECT count(*) FROM pg_prepared_xacts) || ' prepared'
+       || count(*) FILTER (WHERE tablename LIKE 'shardfdw_split_%') || ' helpers '
+       || (SELECT count(*) FROM pg_prepared_xacts) || ' prepared '
+       || (SELECT count(*) FROM pg_trigger WHERE tgname = 'shardfdw_split_capture') || ' triggers'
   FROM pg_tables WHERE schemaname = 'public'});
 	}
 	my $catalog = $coord->safe_psql(
 		$db, q{
-SELECT string_agg(n || ' tables 0 helpers 0 prepared', ',' ORDER BY server_name)
+SELECT string_agg(n || ' tables 0 helpers 0 prepared 0 triggers', ',' ORDER BY server_name)
   FROM (SELECT server_name, count(*) n FROM shardfdw.shards
          WHERE table_name IN ('acct'::regclass, 'item'::regclass) GROUP BY 1) s});
 	return (join(',', @res), $catalog);
@@ -175,6 +178,180 @@ SELECT count(DISTINCT acct_id) FROM item i JOIN shardfdw.shards s ON s.shard_nam
  WHERE s.shardid = (SELECT shardid FROM shardfdw.shards WHERE table_name = 'item'::regclass
                       AND satisfies_hash_partition('item'::regclass, shard_modulus, shard_index, 150))}),
 	'1', 'acct 150 is alone in its shard');
+
+# ---------------------------------------------------------------- online
+# a 200k-row shard split in the online mode ('force_logical') while pgbench
+# updates, inserts and deletes its rows: no write fails, the table equals
+# its mirror, writes went on during the copy
+$coord->safe_psql(
+	$db, q{
+CREATE TABLE big (id int PRIMARY KEY, v bigint NOT NULL, pad text);
+INSERT INTO big SELECT g, 0, repeat('x', 40) FROM generate_series(1, 200000) g;
+CREATE TABLE big_local AS TABLE big;
+ALTER TABLE big_local ADD PRIMARY KEY (id);
+CREATE SEQUENCE big_seq START 300000;
+SELECT create_distributed_table('big', 'id', colocate_with => 'none', shard_count => 1);
+});
+my $bigscript = PostgreSQL::Test::Utils::tempdir() . '/big.sql';
+open($fh, '>', $bigscript) or die;
+print $fh q{\set id random(1, 200000)
+BEGIN;
+UPDATE big SET v = v + 1 WHERE id = :id;
+UPDATE big_local SET v = v + 1 WHERE id = :id;
+SELECT nextval('big_seq') AS s \gset
+INSERT INTO big VALUES (:s, :id, 'n');
+INSERT INTO big_local VALUES (:s, :id, 'n');
+DELETE FROM big WHERE id = :s - 30;
+DELETE FROM big_local WHERE id = :s - 30;
+COMMIT;
+};
+close $fh;
+my $biglog = PostgreSQL::Test::Utils::tempdir();
+($pgb_out, $pgb_err) = ('', '');
+$pgbench = IPC::Run::start(
+	[
+		'pgbench', '-n', '-c', '2', '-j', '2', '-T', '10', '-l',
+		"--log-prefix=$biglog/pgb", '-f', $bigscript,
+		'-h', $coord->host, '-p', $coord->port, $db
+	],
+	'>', \$pgb_out, '2>', \$pgb_err);
+sleep 2;
+my $bigshard = $coord->safe_psql($db, q{SELECT shardid FROM shardfdw.shards WHERE table_name = 'big'::regclass});
+my $t0 = time;
+my ($sret, $sout, $serr) = $coord->psql($db,
+	"SET client_min_messages = debug1; SELECT shardfdw_split_shard($bigshard, 'force_logical')");
+my $t1 = time;
+is($sret, 0, 'online split of a 200k-row shard under load') or diag($serr);
+$pgbench->finish;
+is($?, 0, 'online split: no write failed') or diag($pgb_err);
+my ($stats) = $serr =~ /(online split of shard \d+: [^\n]*)/;
+my ($bigmax, $during, $bigtxns) = (0, 0, 0);
+for my $log (glob("$biglog/pgb*"))
+{
+	open(my $lf, '<', $log) or die;
+	while (<$lf>)
+	{
+		my @f = split;
+		next if @f < 6;
+		$bigtxns++;
+		$bigmax = $f[2] if $f[2] > $bigmax;
+		my $end = $f[4] + $f[5] / 1e6;
+		$during++ if $end > $t0 && $end < $t1;
+	}
+	close $lf;
+}
+ok($bigtxns > 0, 'online split: pgbench wrote');
+diag(sprintf('online split of 200k rows: %.0f ms; %s write transactions, %d of them committed during the split; longest write stall %.0f ms; %s',
+		($t1 - $t0) * 1000, $bigtxns, $during, $bigmax / 1000, $stats // 'no statistics'));
+is($coord->safe_psql(
+		$db, q{
+SELECT (SELECT md5(string_agg(b::text, ',' ORDER BY id)) FROM big b)
+     = (SELECT md5(string_agg(b::text, ',' ORDER BY id)) FROM big_local b),
+       (SELECT count(*) FROM shardfdw.shards WHERE table_name = 'big'::regclass)}),
+	't|2', 'online split: the table equals its mirror, in two shards');
+my $bigtables = 0;
+$bigtables += $_->safe_psql($db, q{SELECT count(*) FROM pg_tables WHERE tablename ~ '^big_[0-9]+$'})
+  for @workers;
+is($bigtables, 2, 'online split: the old shard table is gone, the two new ones are there');
+$coord->safe_psql($db, 'DROP TABLE big, big_local; DROP SEQUENCE big_seq');
+check_invariant('after the online split');
+
+# faults in the online mode: an error or the session ending at each step
+# leaves the shards, the rows and the workers as they were (the objects
+# created on the worker are dropped when the transaction aborts)
+for my $point ('split-after-create', 'split-after-copy', 'split-before-cutover', 'split-after-cutover')
+{
+	for my $kind ('error', 'fatal')
+	{
+		my $shard = shard_of(42);
+		my $before = layout();
+		my ($ret, $out, $err) = $coord->psql($db,
+			"SET shardfdw.test_fault_point = '$point'; SET shardfdw.test_fault_action = '$kind';"
+			  . " SELECT shardfdw_split_shard($shard, 'force_logical')");
+		like($err, qr/fault injected at "\Q$point\E"|terminat|connection/,
+			"online, $kind at $point: the split fails");
+		check_invariant("online, $kind at $point", $before);
+	}
+}
+
+# an online split cancelled while the worker runs one of its commands
+# (here CREATE TRIGGER, waiting for a lock held on the worker): the command
+# is cancelled too and nothing is left behind
+{
+	my $shard = shard_of(42);
+	my $server = $coord->safe_psql($db, "SELECT server_name FROM shardfdw.shards WHERE shardid = $shard");
+	my $worker = $workers[ $server eq 'worker1' ? 0 : 1 ];
+	my $before = layout();
+	my $blocker = $worker->background_psql($db);
+	$blocker->query_safe("BEGIN; LOCK TABLE acct_$shard IN SHARE MODE");
+	my ($out, $err) = ('', '');
+	my $h = IPC::Run::start(
+		[
+			'psql', '-X', '-d', $coord->connstr($db),
+			'-c', "SELECT shardfdw_split_shard($shard, 'force_logical')"
+		],
+		'>', \$out, '2>', \$err);
+	$worker->poll_query_until($db,
+		q{SELECT EXISTS (SELECT FROM pg_stat_activity WHERE query LIKE 'CREATE TRIGGER shardfdw_split_capture%' AND wait_event_type = 'Lock')})
+	  or die 'the split did not wait for the lock';
+	$coord->safe_psql($db,
+		q{SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE query LIKE 'SELECT shardfdw_split_shard%' AND pid <> pg_backend_pid()});
+	$h->finish;
+	like($err, qr/cancel/, 'online split cancelled while the worker waits: the split fails');
+	is($worker->safe_psql($db,
+			q{SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'CREATE TRIGGER shardfdw_split_capture%' AND wait_event_type = 'Lock'}),
+		'0', 'online split cancelled while the worker waits: the worker command is cancelled too');
+	$blocker->query_safe('COMMIT');
+	$blocker->quit;
+	check_invariant('online split cancelled while the worker waits', $before);
+}
+
+# a coordinator crash during an online split leaves its objects on the
+# worker (no cleanup records yet): the capture trigger stops logging once
+# the split's connection is gone, the next split of the shard replaces it,
+# and the new tables outside the catalog are dropped by hand here
+{
+	my $shard = shard_of(42);
+	my $server = $coord->safe_psql($db, "SELECT server_name FROM shardfdw.shards WHERE shardid = $shard");
+	my $worker = $workers[ $server eq 'worker1' ? 0 : 1 ];
+	my $logpos = -s $coord->logfile;
+	my ($out, $err) = ('', '');
+	my $h = IPC::Run::start(
+		[
+			'psql', '-X', '-d', $coord->connstr($db),
+			'-c', "SET shardfdw.test_fault_point = 'split-after-copy'",
+			'-c', "SET shardfdw.test_fault_action = 'sleep'",
+			'-c', 'SET shardfdw.test_fault_sleep = 60000',
+			'-c', "SELECT shardfdw_split_shard($shard, 'force_logical')"
+		],
+		'>', \$out, '2>', \$err);
+	$coord->wait_for_log(qr/fault point "split-after-copy" reached/, $logpos);
+	$coord->stop('immediate');
+	$h->finish;
+	$coord->start;
+	$worker->poll_query_until($db,
+		q{SELECT NOT EXISTS (SELECT FROM pg_locks WHERE locktype = 'advisory' AND classid = 1397771348)})
+	  or die 'the split connection did not go away';
+	is($worker->safe_psql($db, q{SELECT count(*) FROM pg_trigger WHERE tgname = 'shardfdw_split_capture'}),
+		'2', 'online split, coordinator crash: the capture triggers are left behind');
+	my $logged = $worker->safe_psql($db, "SELECT count(*) FROM shardfdw_split_log_$shard");
+	$coord->safe_psql($db,
+		'UPDATE acct SET v = v + 1 WHERE id = 42; UPDATE acct_local SET v = v + 1 WHERE id = 42');
+	is($worker->safe_psql($db, "SELECT count(*) FROM shardfdw_split_log_$shard"),
+		$logged, 'online split, coordinator crash: the capture trigger left behind logs nothing');
+	my ($ret, $o2, $e2) = $coord->psql($db, "SELECT shardfdw_split_shard($shard, 'force_logical')");
+	is($ret, 0, 'online split, coordinator crash: the next split of the shard succeeds') or diag($e2);
+	my $known = $coord->safe_psql($db, q{
+SELECT string_agg(quote_literal(c.relname), ',') FROM shardfdw.shards s JOIN pg_class c ON c.oid = s.shard_name::regclass
+ WHERE s.table_name IN ('acct'::regclass, 'item'::regclass)});
+	my $orphans = $worker->safe_psql($db,
+		"SELECT string_agg(quote_ident(tablename), ', ') FROM pg_tables WHERE schemaname = 'public'"
+		  . " AND (tablename ~ '^(acct|item)_[0-9]+\$' AND tablename NOT IN ($known)"
+		  . " OR tablename LIKE 'shardfdw_split_key_%')");
+	isnt($orphans, '', "online split, coordinator crash: new tables left behind: $orphans");
+	$worker->safe_psql($db, "DROP TABLE $orphans") if $orphans ne '';
+	check_invariant('online split, coordinator crash, next split');
+}
 
 # ---------------------------------------------------------------- faults
 my $iterations = $ENV{SHARDFDW_SPLIT_FAULT_ITERATIONS} // 10;
