@@ -922,7 +922,7 @@ move_wait_sync(SfMove *m)
 					 errmsg("logical replication of shard " INT64_FORMAT " to server \"%s\" keeps failing",
 							m->shardid, m->target_server),
 					 errhint("See the log of the target worker.")));
-		move_sleep(100);
+		move_sleep(20);
 	}
 }
 
