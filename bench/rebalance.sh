@@ -45,24 +45,16 @@
 # keeps PostgreSQL's 5s, see below).
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-. "$ROOT/test/lib/common.sh"
-START_TS=$(date +%s)
-LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
+. "$ROOT/bench/lib.sh"
 
 if [ "${SMALL:-0}" = 1 ]; then
 	: "${BENCH_ROWS:=100000}"
 fi
 ROWS=${BENCH_ROWS:-2000000}
 SHARDS=${BENCH_SHARDS:-32}
-NCO=$((ROWS / 10000)); [ "$NCO" -ge 10 ] || NCO=10
-NCL=$((ROWS * 3 / 10))
-NIM=$((ROWS - NCL))
-TABLES="companies campaigns ads clicks impressions"
+bench_sizes
 
-PGC=$(sf_pg_config)
-BINDIR=$("$PGC" --bindir)
-WORK=$(mktemp -d /tmp/sfbench-rebalance.XXXXXX)
-chmod 755 "$WORK"
+bench_workdir sfbench-rebalance
 writer_stop() {
 	if [ -n "${WRITER_PID:-}" ]; then
 		touch "$WORK/stop"
@@ -73,23 +65,11 @@ writer_stop() {
 cleanup() {
 	set +e
 	writer_stop
-	if [ "${BENCH_KEEP:-0}" = 1 ]; then echo "cluster kept in $WORK/cluster (. $WORK/cluster/cluster.env)" >&2; return; fi
-	bash "$ROOT/test/cluster.sh" stop --dir "$WORK/cluster" --wipe >/dev/null 2>&1 || true
-	rm -rf "$WORK"
+	bench_cluster_stop
 }
 trap cleanup EXIT
-log() { printf '[bench %4ss] %s\n' "$(($(date +%s) - START_TS))" "$*" >&2; }
-now() { date +%s.%N; }
-
-log "starting cluster (4 workers) in $WORK/cluster"
-bash "$ROOT/test/cluster.sh" start --workers 4 --dir "$WORK/cluster" >/dev/null
-. "$WORK/cluster/cluster.env"
-PSQL=("$BINDIR/psql" -X -q -At -v ON_ERROR_STOP=1 -h "$SF_SOCKDIR" -U "$SF_SUPERUSER")
-C=$SF_PORT_coordinator
-WDB=$SF_WORKER_DBNAME
-sql() { local port=$1 db=$2; shift 2; "${PSQL[@]}" -p "$port" -d "$db" "$@"; }
+bench_cluster_start 4
 coord() { sql "$C" "$SF_DBNAME" "$@"; }
-wport() { local v="SF_PORT_$1"; echo "${!v}"; }	# worker port by SERVER name
 
 # A new subscription's apply worker starts at most once per
 # wal_retrieve_retry_interval (default 5s) on a worker, so back-to-back
@@ -104,25 +84,7 @@ if [ "$RETRY" != default ]; then
 fi
 
 # ---------------------------------------------------------------- data
-declare -A COLS PK
-COLS[companies]="id bigint, name text NOT NULL, image_url text,
-  created_at timestamp NOT NULL, updated_at timestamp NOT NULL"
-COLS[campaigns]="id bigint, company_id bigint, name text NOT NULL,
-  cost_model text NOT NULL, state text NOT NULL, monthly_budget bigint,
-  blacklisted_site_urls text[], created_at timestamp NOT NULL,
-  updated_at timestamp NOT NULL"
-COLS[ads]="id bigint, company_id bigint, campaign_id bigint, name text NOT NULL,
-  image_url text, target_url text, impressions_count bigint DEFAULT 0,
-  clicks_count bigint DEFAULT 0, created_at timestamp NOT NULL,
-  updated_at timestamp NOT NULL"
-COLS[clicks]="id bigint, company_id bigint, ad_id bigint,
-  clicked_at timestamp NOT NULL, site_url text NOT NULL,
-  cost_per_click_usd numeric(20,10), user_ip inet NOT NULL, user_data jsonb NOT NULL"
-COLS[impressions]="id bigint, company_id bigint, ad_id bigint,
-  seen_at timestamp NOT NULL, site_url text NOT NULL,
-  cost_per_impression_usd numeric(20,10), user_ip inet NOT NULL, user_data jsonb NOT NULL"
-for t in $TABLES; do PK[$t]="company_id, id"; done
-PK[companies]=id
+bench_columns bigint
 
 log "generating $NCO companies, $((NCO * 10)) campaigns, $((NCO * 100)) ads, $NCL clicks, $NIM impressions ($SHARDS shards)"
 {

@@ -38,9 +38,7 @@
 # BENCH_KEEP=1 (keep the cluster), BENCH_QUERIES="name ..." (those only).
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-. "$ROOT/test/lib/common.sh"
-START_TS=$(date +%s)
-LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
+. "$ROOT/bench/lib.sh"
 
 if [ "${SMALL:-0}" = 1 ]; then
 	: "${BENCH_ROWS:=50000}" "${BENCH_RUNS:=3}" "${BENCH_SECONDS:=1}"
@@ -50,54 +48,17 @@ RUNS=${BENCH_RUNS:-5}
 SECS=${BENCH_SECONDS:-2}
 SHARDS=${BENCH_SHARDS:-32}
 LOCAL_NODE=${BENCH_LOCAL_NODE:-worker1}
-NCO=$((ROWS / 10000)); [ "$NCO" -ge 10 ] || NCO=10
-NCL=$((ROWS * 3 / 10))
-NIM=$((ROWS - NCL))
+bench_sizes
 
-PGC=$(sf_pg_config)
-BINDIR=$("$PGC" --bindir)
-WORK=$(mktemp -d /tmp/sfbench.XXXXXX)
-chmod 755 "$WORK"
-cleanup() {
-	if [ "${BENCH_KEEP:-0}" = 1 ]; then log "cluster kept in $WORK/cluster (. $WORK/cluster/cluster.env)"; return; fi
-	bash "$ROOT/test/cluster.sh" stop --dir "$WORK/cluster" --wipe >/dev/null 2>&1 || true
-	rm -rf "$WORK"
-}
-trap cleanup EXIT
-log() { printf '[bench %4ss] %s\n' "$(($(date +%s) - START_TS))" "$*" >&2; }
-
-log "starting cluster in $WORK/cluster"
-bash "$ROOT/test/cluster.sh" start --workers 2 --dir "$WORK/cluster" >/dev/null
-. "$WORK/cluster/cluster.env"
-PSQL=("$BINDIR/psql" -X -q -At -v ON_ERROR_STOP=1 -h "$SF_SOCKDIR" -U "$SF_SUPERUSER")
+bench_workdir sfbench
+trap bench_cluster_stop EXIT
+bench_cluster_start 2
 W1=$SF_PORT_worker1
 W2=$SF_PORT_worker2
-C=$SF_PORT_coordinator
-WDB=$SF_WORKER_DBNAME
 if [ "$LOCAL_NODE" = coordinator ]; then LPORT=$C; else LPORT=$W1; fi
-sql() { local port=$1 db=$2; shift 2; "${PSQL[@]}" -p "$port" -d "$db" "$@"; }
 
 # ---------------------------------------------------------------- schema
-TABLES="companies campaigns ads clicks impressions"
-declare -A COLS KEY PK
-COLS[companies]="id bigserial, name text NOT NULL, image_url text,
-  created_at timestamp NOT NULL, updated_at timestamp NOT NULL"
-COLS[campaigns]="id bigserial, company_id bigint, name text NOT NULL,
-  cost_model text NOT NULL, state text NOT NULL, monthly_budget bigint,
-  blacklisted_site_urls text[], created_at timestamp NOT NULL,
-  updated_at timestamp NOT NULL"
-COLS[ads]="id bigserial, company_id bigint, campaign_id bigint, name text NOT NULL,
-  image_url text, target_url text, impressions_count bigint DEFAULT 0,
-  clicks_count bigint DEFAULT 0, created_at timestamp NOT NULL,
-  updated_at timestamp NOT NULL"
-COLS[clicks]="id bigserial, company_id bigint, ad_id bigint,
-  clicked_at timestamp NOT NULL, site_url text NOT NULL,
-  cost_per_click_usd numeric(20,10), user_ip inet NOT NULL, user_data jsonb NOT NULL"
-COLS[impressions]="id bigserial, company_id bigint, ad_id bigint,
-  seen_at timestamp NOT NULL, site_url text NOT NULL,
-  cost_per_impression_usd numeric(20,10), user_ip inet NOT NULL, user_data jsonb NOT NULL"
-for t in $TABLES; do KEY[$t]=company_id; PK[$t]="company_id, id"; done
-KEY[companies]=id; PK[companies]=id
+bench_columns bigserial
 GEO_DDL="CREATE TABLE geo_ips (
   addrs cidr NOT NULL PRIMARY KEY,
   latlon point NOT NULL
