@@ -44,6 +44,7 @@
 #include "optimizer/paths.h"
 #include "optimizer/pathnode.h"
 #include "optimizer/planmain.h"
+#include "optimizer/prep.h"
 #include "optimizer/restrictinfo.h"
 #include "storage/latch.h"
 #include "utils/builtins.h"
@@ -249,6 +250,55 @@ sf_GetForeignPaths(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid)
 }
 
 /*
+ * Lock the rows a scan reads where the statement wants them locked: rows of
+ * an UPDATE / DELETE that is not sent whole to the worker (they are then
+ * changed through their ctid, so they must not change in between) and rows
+ * of SELECT ... FOR UPDATE / SHARE.  The local LockRows node cannot lock a
+ * foreign row (its row mark is a copy), so the worker locks it, in the
+ * remote transaction that lives until the local one ends.  The wait policy
+ * (NOWAIT, SKIP LOCKED) goes along.
+ */
+static bool
+append_row_lock(StringInfo sql, PlannerInfo *root, RelOptInfo *baserel)
+{
+	PlanRowMark *rc;
+
+	if ((root->parse->commandType == CMD_UPDATE ||
+		 root->parse->commandType == CMD_DELETE) &&
+		bms_is_member(baserel->relid, root->all_result_relids))
+	{
+		appendStringInfoString(sql, " FOR UPDATE");
+		return true;
+	}
+
+	rc = get_plan_rowmark(root->rowMarks, baserel->relid);
+	if (rc == NULL)
+		return false;
+	switch (rc->strength)
+	{
+		case LCS_NONE:
+			return false;
+		case LCS_FORKEYSHARE:
+			appendStringInfoString(sql, " FOR KEY SHARE");
+			break;
+		case LCS_FORSHARE:
+			appendStringInfoString(sql, " FOR SHARE");
+			break;
+		case LCS_FORNOKEYUPDATE:
+			appendStringInfoString(sql, " FOR NO KEY UPDATE");
+			break;
+		case LCS_FORUPDATE:
+			appendStringInfoString(sql, " FOR UPDATE");
+			break;
+	}
+	if (rc->waitPolicy == LockWaitSkip)
+		appendStringInfoString(sql, " SKIP LOCKED");
+	else if (rc->waitPolicy == LockWaitError)
+		appendStringInfoString(sql, " NOWAIT");
+	return true;
+}
+
+/*
  * sf_GetForeignPlan
  *		Build the remote SELECT: the needed columns, plus the shippable
  *		clauses as its WHERE.  Params in those clauses go to fdw_exprs.
@@ -267,6 +317,7 @@ sf_GetForeignPlan(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid,
 	StringInfoData where;
 	Relation	rel;
 	Relids		outer_relids = PATH_REQ_OUTER(&best_path->path);
+	bool		locks_rows;
 	Bitmapset  *attrs_used = bms_copy(info->attrs_used);
 	ListCell   *lc;
 
@@ -304,11 +355,13 @@ sf_GetForeignPlan(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid,
 	sf_build_select(&sql, rel, attrs_used, &retrieved_attrs);
 	table_close(rel, NoLock);
 	appendStringInfoString(&sql, where.data);
+	locks_rows = append_row_lock(&sql, root, baserel);
 
 	return make_foreignscan(tlist, local_exprs, baserel->relid, params,
-							list_make4(makeString(sql.data), retrieved_attrs,
+							list_make5(makeString(sql.data), retrieved_attrs,
 									   makeInteger(info->fetch_size),
-									   makeString(where.data)),
+									   makeString(where.data),
+									   makeInteger(locks_rows ? 1 : 0)),
 							NIL, remote_exprs, outer_plan);
 }
 
@@ -653,6 +706,7 @@ sf_BeginForeignScan(ForeignScanState *node, int eflags)
 	MemoryContextCallback *cb;
 	ListCell   *lc;
 	int			i;
+	bool		locks_rows;
 
 	if (eflags & EXEC_FLAG_EXPLAIN_ONLY)
 		return;
@@ -668,6 +722,8 @@ sf_BeginForeignScan(ForeignScanState *node, int eflags)
 											SfScanPrivateRetrievedAttrs);
 	st->fetch_size = intVal(list_nth(fsplan->fdw_private,
 									 SfScanPrivateFetchSize));
+	locks_rows = intVal(list_nth(fsplan->fdw_private,
+								 SfScanPrivateRowLock)) != 0;
 	st->conn = sf_get_connection(sf_user_mapping_for(st->rel,
 													 exec_rt_fetch(fsplan->scan.scanrelid, estate)->checkAsUser));
 	st->values = palloc(sizeof(Datum) * st->tupdesc->natts);
@@ -711,7 +767,15 @@ sf_BeginForeignScan(ForeignScanState *node, int eflags)
 		 estate->es_plannedstmt->hasModifyingCTE) &&
 		!has_exec_params(fsplan->fdw_exprs))
 	{
-		st->scroll = true;		/* a rescan must not see the changes either */
+		/*
+		 * A rescan must not see the changes either: it rewinds a SCROLL
+		 * cursor.  A cursor that locks its rows cannot scroll; it is read
+		 * in one FETCH instead, and a rescan reads that result again.
+		 */
+		if (locks_rows)
+			st->fetch_size = INT_MAX;
+		else
+			st->scroll = true;
 		scan_declare(st);
 	}
 }

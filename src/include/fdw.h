@@ -48,6 +48,7 @@ enum SfScanPrivateIndex
 	SfScanPrivateRetrievedAttrs,	/* IntList: attnos of its columns */
 	SfScanPrivateFetchSize,		/* Integer: rows per FETCH */
 	SfScanPrivateWhereSql,		/* String: " WHERE ..." or "" */
+	SfScanPrivateRowLock,		/* Integer: 1 if the SELECT locks its rows */
 	SfScanPrivateCount
 };
 
