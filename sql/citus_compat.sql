@@ -110,8 +110,9 @@ SELECT count(*) AS running FROM (SELECT * FROM citus_rebalance_status()) s
 -- Get cluster statistics
 SELECT count(*) > 0 AS has_rows FROM (SELECT * FROM citus_stat_activity()) s;
 -- every node is there, the coordinator as node 0
-SELECT nodeid, server_name, bool_or(backend_type = 'checkpointer') AS has_checkpointer
-  FROM citus_stat_activity() GROUP BY 1, 2 ORDER BY 1;
+SELECT nodeid = 0 AS coordinator, server_name, bool_or(backend_type = 'checkpointer') AS has_checkpointer,
+       nodeid = 0 OR nodeid = (SELECT n.nodeid FROM shardfdw.node n WHERE n.server_name = a.server_name) AS nodeid_ok
+  FROM citus_stat_activity() a GROUP BY nodeid, server_name ORDER BY nodeid;
 -- global pids: nodeid * 10^10 + pid
 SELECT bool_and(global_pid = nodeid * 10000000000::bigint + pid) AS gpid_ok,
        count(DISTINCT global_pid) = count(*) AS gpid_unique
@@ -121,7 +122,7 @@ SELECT nodeid, is_worker_query, state, query
 -- the sessions shardfdw opened on the workers for this transaction
 BEGIN;
 SELECT count(*) FROM venta;
-SELECT nodeid, server_name, state, is_worker_query
+SELECT server_name, state, is_worker_query
   FROM citus_stat_activity()
  WHERE nodeid > 0 AND backend_type = 'client backend' AND state = 'idle in transaction'
  ORDER BY 1;
