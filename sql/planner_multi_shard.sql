@@ -290,22 +290,9 @@ CREATE TABLE dist.ms_summary (company_id bigint, ad_id bigint, n bigint, total n
 SELECT create_distributed_table('dist.ms_summary', 'company_id', colocate_with => 'dist.clicks');
 CREATE TABLE local.ms_summary (company_id bigint, ad_id bigint, n bigint, total numeric, last timestamp);
 CREATE FUNCTION pg_temp.ms_dml(label text, q text, tbl text) RETURNS text
-LANGUAGE plpgsql AS $$
-DECLARE
-    strategy text := 'standard';
-    tasks text := '';
-    line text;
-BEGIN
-    PERFORM set_config('search_path', 'dist, public', true);
-    FOR line IN EXECUTE 'EXPLAIN (COSTS OFF) ' || q LOOP
-        IF line ~ '^\s*Strategy: ' THEN
-            strategy := regexp_replace(line, '^\s*Strategy: ', '');
-        ELSIF line ~ '^\s*Task Count: ' THEN
-            tasks := ', ' || regexp_replace(line, '^\s*Task Count: ', '') || ' task(s)';
-        END IF;
-    END LOOP;
-    RETURN pg_temp.check_dml(label, q, tbl) || ' [' || strategy || tasks || ']';
-END
+LANGUAGE sql AS $$
+    SELECT pg_temp.check_dml(label, q, tbl) || ' [' || s || ']'
+      FROM pg_temp.strategy_tasks(q) s  -- the plan before the statement runs
 $$;
 SELECT pg_temp.ms_dml('insert select grouped by the key', $q$INSERT INTO ms_summary SELECT company_id, ad_id, count(*), sum(cost_per_click_usd), max(clicked_at) FROM clicks GROUP BY company_id, ad_id RETURNING company_id, ad_id, n$q$, 'ms_summary');
 SELECT pg_temp.ms_dml('insert select rows, column list', $q$INSERT INTO ms_summary (ad_id, company_id, last) SELECT id, company_id, clicked_at FROM clicks WHERE cost_per_click_usd > 4 RETURNING company_id, ad_id$q$, 'ms_summary');
@@ -357,16 +344,6 @@ RESET shardfdw.enable_multi_shard;
 \pset tuples_only off
 \pset format aligned
 SET search_path = dist, public;
-CREATE FUNCTION pg_temp.explain_lines(q text) RETURNS SETOF text
-LANGUAGE plpgsql AS $$
-DECLARE line text;
-BEGIN
-    FOR line IN EXECUTE q LOOP
-        RETURN NEXT regexp_replace(regexp_replace(line, '([a-z]+)_[0-9]+\M', '\1_N', 'g'),
-                                   'Node: worker[0-9]+', 'Node: worker?');
-    END LOOP;
-END
-$$;
 SELECT l FROM pg_temp.explain_lines($q$EXPLAIN (COSTS OFF)
 SELECT id FROM ads WHERE company_id IN (1, 2, 3)$q$) l WHERE l ~ 'Strategy|Task|Pruned';
 SELECT pg_temp.explain_lines($q$EXPLAIN (COSTS OFF, VERBOSE)

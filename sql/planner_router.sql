@@ -30,17 +30,6 @@ BEGIN
 END
 $$;
 
--- EXPLAIN lines with shard numbers and worker names normalised
-CREATE FUNCTION pg_temp.explain_lines(q text) RETURNS SETOF text
-LANGUAGE plpgsql AS $$
-DECLARE line text;
-BEGIN
-    FOR line IN EXECUTE q LOOP
-        RETURN NEXT regexp_replace(regexp_replace(line, '([a-z]+)_[0-9]+\M', '\1_N', 'g'),
-                                   'Node: worker[0-9]+', 'Node: worker?');
-    END LOOP;
-END
-$$;
 \pset tuples_only on
 \pset format unaligned
 

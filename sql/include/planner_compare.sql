@@ -12,7 +12,8 @@
 -- public.diff_check / check_dml do (public.dt_compare: test "differential").
 -- pg_temp.strategy_tasks: the strategy of a statement under search_path path
 -- and its task count, or "standard" when the standard planner (FDW path)
--- took it.
+-- took it.  pg_temp.explain_lines: the lines of an EXPLAIN statement with
+-- shard numbers and worker names normalised.
 --
 CREATE FUNCTION pg_temp.top_rows(q text, path text) RETURNS text[]
 LANGUAGE plpgsql AS $$
@@ -60,5 +61,15 @@ BEGIN
         END IF;
     END LOOP;
     RETURN strategy || tasks;
+END
+$$;
+CREATE FUNCTION pg_temp.explain_lines(q text) RETURNS SETOF text
+LANGUAGE plpgsql AS $$
+DECLARE line text;
+BEGIN
+    FOR line IN EXECUTE q LOOP
+        RETURN NEXT regexp_replace(regexp_replace(line, '([a-z]+)_[0-9]+\M', '\1_N', 'g'),
+                                   'Node: worker[0-9]+', 'Node: worker?');
+    END LOOP;
 END
 $$;
