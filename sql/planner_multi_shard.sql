@@ -227,9 +227,7 @@ LANGUAGE plpgsql AS $$
 DECLARE
     d text[];
     l text[];
-    strategy text := 'standard';
-    tasks text := '';
-    line text;
+    s text;
 BEGIN
     PERFORM set_config('plan_cache_mode', CASE WHEN generic THEN 'force_generic_plan' ELSE 'force_custom_plan' END, true);
     PERFORM set_config('search_path', 'dist, public', true);
@@ -241,17 +239,11 @@ BEGIN
     l := pg_temp.ms_exec_rows(format('EXECUTE ms_pl(%s)', args));
     PERFORM set_config('search_path', 'dist, public', true);
     d := pg_temp.ms_exec_rows(format('EXECUTE ms_pd(%s)', args));
-    FOR line IN EXECUTE format('EXPLAIN (COSTS OFF) EXECUTE ms_pd(%s)', args) LOOP
-        IF line ~ '^\s*Strategy: ' THEN
-            strategy := regexp_replace(line, '^\s*Strategy: ', '');
-        ELSIF line ~ '^\s*Task Count: ' THEN
-            tasks := ', ' || regexp_replace(line, '^\s*Task Count: ', '') || ' task(s)';
-        END IF;
-    END LOOP;
+    s := pg_temp.strategy_tasks(format('EXECUTE ms_pd(%s)', args));
     DEALLOCATE ms_pd;
     DEALLOCATE ms_pl;
     PERFORM set_config('plan_cache_mode', 'auto', true);
-    RETURN public.dt_compare(label, d, l, false) || ' [' || strategy || tasks || ']';
+    RETURN public.dt_compare(label, d, l, false) || ' [' || s || ']';
 END
 $$;
 SELECT pg_temp.ms_prepared('= ANY ($1) generic', 'bigint[]', $q$SELECT company_id, count(*) FROM clicks WHERE company_id = ANY ($1) GROUP BY company_id$q$, $a$'{1,2,3}'$a$, true);
