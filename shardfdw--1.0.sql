@@ -247,6 +247,269 @@ GRANT SELECT ON shardfdw.nodes, shardfdw.tables, shardfdw.shards,
   public.citus_tables, public.citus_shards TO PUBLIC;
 
 --
+-- More Citus-compatible metadata views (schema public, like citus_tables).
+-- shardfdw has no placement ids, node groups, replicas of distributed shards
+-- or hash token ranges: those columns are derived or constant, see README.
+--
+CREATE VIEW public.citus_shard_placement AS
+SELECT s.relid AS table_name,
+       p.shardid,
+       CASE t.kind WHEN 'h' THEN s.shard_relid::text ELSE t.relid::text END
+         AS shard_name,
+       1 AS shardstate,
+       0::bigint AS shardlength,
+       p.nodeid,
+       nd.server_name,
+       nd.host AS nodename,
+       nd.port AS nodeport,
+       pg_catalog.row_number() OVER (ORDER BY p.shardid, p.nodeid) AS placementid
+  FROM shardfdw.placement p
+  JOIN shardfdw.shard s USING (shardid)
+  JOIN shardfdw.distributed_table t USING (relid)
+  JOIN shardfdw.nodes nd USING (nodeid);
+COMMENT ON VIEW public.citus_shard_placement
+  IS 'Citus-compatible shard placements: one row per shard and node holding it (shardstate 1 = finalized; placementid is a row number, not a stable id)';
+
+CREATE TYPE noderole AS ENUM ('primary', 'secondary', 'unavailable');
+COMMENT ON TYPE noderole
+  IS 'Citus-compatible node role of pg_dist_node (shardfdw nodes are all primary)';
+
+CREATE VIEW public.pg_dist_node AS
+SELECT nd.nodeid,
+       nd.nodeid AS groupid,
+       nd.host AS nodename,
+       nd.port AS nodeport,
+       'default'::text AS noderack,
+       false AS hasmetadata,
+       nd.active AS isactive,
+       'primary'::pg_catalog.noderole AS noderole,
+       'default'::name AS nodecluster,
+       false AS metadatasynced,
+       nd.should_have_shards AS shouldhaveshards,
+       nd.server_name
+  FROM shardfdw.nodes nd;
+COMMENT ON VIEW public.pg_dist_node
+  IS 'Citus-compatible view of shardfdw.nodes (groupid = nodeid; the coordinator is not a node)';
+
+CREATE VIEW public.pg_dist_partition AS
+SELECT t.relid AS logicalrelid,
+       t.kind AS partmethod,
+       CASE t.kind WHEN 'h' THEN
+         pg_catalog.format('{VAR :varno 1 :varattno %s :vartype %s :vartypmod %s :varcollid %s :varlevelsup 0 :varnosyn 1 :varattnosyn %s :location -1}',
+                           a.attnum, a.atttypid::oid, a.atttypmod, a.attcollation::oid, a.attnum)
+       END AS partkey,
+       t.colocationid,
+       CASE t.kind WHEN 'h' THEN 's' ELSE 't' END::"char" AS repmodel,
+       false AS autoconverted
+  FROM shardfdw.distributed_table t
+  LEFT JOIN pg_catalog.pg_attribute a
+         ON a.attrelid = t.relid AND a.attnum = t.distribution_attnum AND t.kind = 'h';
+COMMENT ON VIEW public.pg_dist_partition
+  IS 'Citus-compatible view of shardfdw.distributed_table (partmethod h: hash, n: reference)';
+
+CREATE VIEW public.pg_dist_shard AS
+SELECT s.relid AS logicalrelid,
+       s.shardid,
+       't'::"char" AS shardstorage,
+       NULL::text AS shardminvalue,
+       NULL::text AS shardmaxvalue,
+       s.shard_index,
+       CASE t.kind WHEN 'h' THEN COALESCE(s.modulus, c.shard_count) END
+         AS shard_modulus
+  FROM shardfdw.shard s
+  JOIN shardfdw.distributed_table t USING (relid)
+  LEFT JOIN shardfdw.colocation c USING (colocationid);
+COMMENT ON VIEW public.pg_dist_shard
+  IS 'Citus-compatible view of shardfdw.shard; shards are hash partitions (REMAINDER shard_index, MODULUS shard_modulus), not token ranges, so shardminvalue and shardmaxvalue are NULL';
+
+CREATE VIEW public.pg_dist_placement AS
+SELECT placementid,
+       shardid,
+       shardstate,
+       shardlength,
+       nodeid AS groupid
+  FROM public.citus_shard_placement;
+COMMENT ON VIEW public.pg_dist_placement
+  IS 'Citus-compatible view of shardfdw.placement (groupid = the node id)';
+
+GRANT SELECT ON public.citus_shard_placement, public.pg_dist_node,
+  public.pg_dist_partition, public.pg_dist_shard, public.pg_dist_placement
+  TO PUBLIC;
+
+--
+-- Cluster-wide activity: the coordinator's rows and every worker's, read
+-- through run_command_on_workers as one JSON array per worker.  A global pid
+-- is nodeid * 10^10 + pid, the coordinator being node 0.
+--
+CREATE FUNCTION shardfdw.worker_rows(query text,
+  OUT nodeid integer, OUT server_name name, OUT rows json)
+RETURNS SETOF record
+LANGUAGE plpgsql VOLATILE
+AS $$
+DECLARE
+  r record;
+BEGIN
+  FOR r IN
+    SELECT n.nodeid, w.server_name, w.success, w.result
+      FROM pg_catalog.run_command_on_workers(
+             pg_catalog.format('SELECT pg_catalog.json_agg(q) FROM (%s) q', query)) w
+      JOIN shardfdw.node n ON n.server_name = w.server_name
+     ORDER BY n.nodeid
+  LOOP
+    IF NOT r.success THEN
+      RAISE WARNING 'could not read node "%": %', r.server_name, r.result
+        USING ERRCODE = 'connection_failure',
+              DETAIL = 'The rows of this node are missing from the result.';
+      CONTINUE;
+    END IF;
+    nodeid := r.nodeid;
+    server_name := r.server_name;
+    rows := r.result::json;
+    RETURN NEXT;
+  END LOOP;
+END
+$$;
+COMMENT ON FUNCTION shardfdw.worker_rows(text)
+  IS 'the rows of a query run on every worker, as one JSON array per worker (a WARNING for an unreachable worker)';
+
+CREATE FUNCTION citus_stat_activity(
+  OUT global_pid bigint, OUT nodeid integer, OUT is_worker_query boolean,
+  OUT datid oid, OUT datname name, OUT pid integer, OUT leader_pid integer,
+  OUT usesysid oid, OUT usename name, OUT application_name text,
+  OUT client_addr inet, OUT client_hostname text, OUT client_port integer,
+  OUT backend_start timestamptz, OUT xact_start timestamptz,
+  OUT query_start timestamptz, OUT state_change timestamptz,
+  OUT wait_event_type text, OUT wait_event text, OUT state text,
+  OUT backend_xid xid, OUT backend_xmin xid, OUT query_id bigint,
+  OUT query text, OUT backend_type text, OUT server_name name)
+RETURNS SETOF record
+LANGUAGE sql VOLATILE
+AS $$
+SELECT a.pid::bigint, 0, false, a.datid, a.datname, a.pid, a.leader_pid,
+       a.usesysid, a.usename, a.application_name, a.client_addr,
+       a.client_hostname, a.client_port, a.backend_start, a.xact_start,
+       a.query_start, a.state_change, a.wait_event_type, a.wait_event, a.state,
+       a.backend_xid, a.backend_xmin, a.query_id, a.query, a.backend_type,
+       NULL::name
+  FROM pg_catalog.pg_stat_activity a
+UNION ALL
+SELECT w.nodeid * 10000000000::bigint + a.pid, w.nodeid,
+       COALESCE(a.application_name =
+                COALESCE(shardfdw.server_option(w.server_name, 'application_name'),
+                         'shardfdw'), false),
+       a.datid, a.datname, a.pid, a.leader_pid,
+       a.usesysid, a.usename, a.application_name, a.client_addr,
+       a.client_hostname, a.client_port, a.backend_start, a.xact_start,
+       a.query_start, a.state_change, a.wait_event_type, a.wait_event, a.state,
+       a.backend_xid, a.backend_xmin, a.query_id, a.query, a.backend_type,
+       w.server_name
+  FROM shardfdw.worker_rows(
+         'SELECT * FROM pg_catalog.pg_stat_activity WHERE pid <> pg_catalog.pg_backend_pid()') w,
+       pg_catalog.json_populate_recordset(NULL::pg_catalog.pg_stat_activity, w.rows) a
+$$;
+COMMENT ON FUNCTION citus_stat_activity()
+  IS 'pg_stat_activity of the coordinator (node 0) and of every worker; global_pid = nodeid * 10^10 + pid; is_worker_query: a session shardfdw opened on a worker';
+
+CREATE VIEW public.citus_stat_activity AS
+SELECT * FROM pg_catalog.citus_stat_activity();
+COMMENT ON VIEW public.citus_stat_activity
+  IS 'Citus-compatible view of citus_stat_activity()';
+
+-- Lock waits, per node: each waiting backend with each backend it waits
+-- for (pg_blocking_pids); a prepared transaction holding the lock shows as
+-- blocking pid 0.
+CREATE FUNCTION shardfdw.lock_waits(
+  OUT waiting_gpid bigint, OUT blocking_gpid bigint,
+  OUT blocked_statement text, OUT current_statement_in_blocking_process text,
+  OUT waiting_nodeid integer, OUT blocking_nodeid integer,
+  OUT waiting_pid integer, OUT blocking_pid integer,
+  OUT wait_event_type text, OUT wait_event text, OUT server_name name)
+RETURNS SETOF record
+LANGUAGE plpgsql VOLATILE
+AS $$
+DECLARE
+  pairs text := $q$
+    SELECT w.pid AS waiting_pid, b.pid AS blocking_pid,
+           w.query AS blocked_statement,
+           CASE WHEN b.pid = 0 THEN '<prepared transaction>'
+                ELSE bs.query END AS blocking_statement,
+           w.wait_event_type, w.wait_event
+      FROM pg_catalog.pg_stat_activity w
+     CROSS JOIN LATERAL pg_catalog.unnest(pg_catalog.pg_blocking_pids(w.pid)) AS b(pid)
+      LEFT JOIN pg_catalog.pg_stat_activity bs ON bs.pid = b.pid
+     WHERE w.pid <> pg_catalog.pg_backend_pid()$q$;
+BEGIN
+  RETURN QUERY EXECUTE pg_catalog.format($q$
+    SELECT p.waiting_pid::bigint, p.blocking_pid::bigint,
+           p.blocked_statement, p.blocking_statement, 0, 0,
+           p.waiting_pid, p.blocking_pid, p.wait_event_type, p.wait_event,
+           NULL::name
+      FROM (%s) p
+    UNION ALL
+    SELECT w.nodeid * 10000000000::bigint + p.waiting_pid,
+           w.nodeid * 10000000000::bigint + p.blocking_pid,
+           p.blocked_statement, p.blocking_statement, w.nodeid, w.nodeid,
+           p.waiting_pid, p.blocking_pid, p.wait_event_type, p.wait_event,
+           w.server_name
+      FROM shardfdw.worker_rows(%L) w,
+           pg_catalog.json_to_recordset(w.rows)
+             AS p(waiting_pid integer, blocking_pid integer,
+                  blocked_statement text, blocking_statement text,
+                  wait_event_type text, wait_event text)$q$, pairs, pairs);
+END
+$$;
+COMMENT ON FUNCTION shardfdw.lock_waits()
+  IS 'backends waiting for a lock and the backends they wait for, on the coordinator (node 0) and on every worker';
+
+CREATE VIEW public.citus_lock_waits AS
+SELECT * FROM shardfdw.lock_waits();
+COMMENT ON VIEW public.citus_lock_waits
+  IS 'Citus-compatible view of shardfdw.lock_waits(): blocked / blocking pairs on every node';
+
+-- Statement statistics: pg_stat_statements of the coordinator, when that
+-- extension is installed in this database.
+CREATE FUNCTION shardfdw.stat_statements(
+  OUT queryid bigint, OUT userid oid, OUT dbid oid, OUT query text,
+  OUT executor text, OUT partition_key text, OUT calls bigint,
+  OUT total_time double precision, OUT mean_time double precision,
+  OUT rows bigint)
+RETURNS SETOF record
+LANGUAGE plpgsql VOLATILE
+AS $$
+DECLARE
+  pss_schema name;
+BEGIN
+  SELECT n.nspname INTO pss_schema
+    FROM pg_catalog.pg_extension e
+    JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace
+   WHERE e.extname = 'pg_stat_statements';
+  IF pss_schema IS NULL THEN
+    RAISE EXCEPTION 'citus_stat_statements needs the extension pg_stat_statements'
+      USING ERRCODE = 'object_not_in_prerequisite_state',
+            HINT = 'Add pg_stat_statements to shared_preload_libraries, restart, and run CREATE EXTENSION pg_stat_statements.';
+  END IF;
+  RETURN QUERY EXECUTE pg_catalog.format($q$
+    SELECT s.queryid, s.userid, s.dbid, s.query, NULL::text, NULL::text,
+           s.calls, s.total_exec_time, s.mean_exec_time, s.rows
+      FROM %I.pg_stat_statements s
+     WHERE s.dbid = (SELECT oid FROM pg_catalog.pg_database
+                      WHERE datname = pg_catalog.current_database())$q$,
+    pss_schema);
+END
+$$;
+COMMENT ON FUNCTION shardfdw.stat_statements()
+  IS 'pg_stat_statements rows of this database with Citus''s column names (executor and partition_key are NULL: not recorded by shardfdw)';
+
+CREATE VIEW public.citus_stat_statements AS
+SELECT * FROM shardfdw.stat_statements();
+COMMENT ON VIEW public.citus_stat_statements
+  IS 'Citus-compatible view of shardfdw.stat_statements() (needs pg_stat_statements)';
+
+REVOKE ALL ON FUNCTION shardfdw.worker_rows(text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION citus_stat_activity() FROM PUBLIC;
+REVOKE ALL ON FUNCTION shardfdw.lock_waits() FROM PUBLIC;
+
+--
 -- Nodes
 --
 CREATE FUNCTION shardfdw_add_node(server name)

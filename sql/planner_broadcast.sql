@@ -15,21 +15,10 @@ SET client_min_messages = warning;
 ANALYZE dist.companies, dist.campaigns, dist.ads, dist.clicks, dist.impressions;
 ANALYZE local.companies, local.campaigns, local.ads, local.clicks, local.impressions;
 
-CREATE FUNCTION pg_temp.top_rows(q text, path text) RETURNS text[]
-LANGUAGE plpgsql AS $$
-DECLARE
-    r record;
-    res text[] := '{}';
-    old text := current_setting('search_path');
-BEGIN
-    PERFORM set_config('search_path', path, false);
-    FOR r IN EXECUTE q LOOP
-        res := res || r::text;
-    END LOOP;
-    PERFORM set_config('search_path', old, false);
-    RETURN res;
-END
-$$;
+\getenv abs_srcdir PG_ABS_SRCDIR
+\set planner_compare :abs_srcdir '/sql/include/planner_compare.sql'
+\i :planner_compare
+
 CREATE FUNCTION pg_temp.strategy(q text) RETURNS text
 LANGUAGE plpgsql AS $$
 DECLARE

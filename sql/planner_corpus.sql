@@ -34,61 +34,10 @@ ALTER TABLE local003.stores ADD PRIMARY KEY (store_id);
 ALTER TABLE local003.products ADD PRIMARY KEY (store_id, product_id);
 ALTER TABLE local003.orders ADD PRIMARY KEY (store_id, order_id);
 
--- Rows of a statement run at the top level under search_path path (not
--- wrapped in a subquery or a CTE, as public.dt_rows does: a wrapped
--- statement is a nested level, planned differently, and would not show the
--- strategy being tested); pg_temp.diff_check / pg_temp.check_dml compare
--- them between "dist" and "local" as public.diff_check / check_dml do.
-CREATE FUNCTION pg_temp.top_rows(q text, path text) RETURNS text[]
-LANGUAGE plpgsql AS $$
-DECLARE
-    r record;
-    res text[] := '{}';
-    old text := current_setting('search_path');
-BEGIN
-    PERFORM set_config('search_path', path, false);
-    FOR r IN EXECUTE q LOOP
-        res := res || r::text;
-    END LOOP;
-    PERFORM set_config('search_path', old, false);
-    RETURN res;
-END
-$$;
-CREATE FUNCTION pg_temp.diff_check(label text, q text, ordered boolean DEFAULT false) RETURNS text
-LANGUAGE plpgsql AS $$
-BEGIN
-    RETURN public.dt_compare(label, pg_temp.top_rows(q, 'dist, public'),
-                             pg_temp.top_rows(q, 'local, public'), ordered);
-END
-$$;
-CREATE FUNCTION pg_temp.check_dml(label text, q text, tbl text) RETURNS text
-LANGUAGE plpgsql AS $$
-BEGIN
-    RETURN pg_temp.diff_check(label || ' returning', q) || E'\n' ||
-           pg_temp.diff_check(label || CASE WHEN tbl LIKE '(%' THEN ' table' ELSE ' table ' || tbl END,
-                              'SELECT * FROM ' || tbl);
-END
-$$;
+\getenv abs_srcdir PG_ABS_SRCDIR
+\set planner_compare :abs_srcdir '/sql/include/planner_compare.sql'
+\i :planner_compare
 
--- the strategy of q under search_path path
-CREATE FUNCTION pg_temp.c_strategy(q text, path text) RETURNS text
-LANGUAGE plpgsql AS $$
-DECLARE
-    line text;
-    strategy text := 'standard';
-    tasks text := '';
-BEGIN
-    PERFORM set_config('search_path', path, true);
-    FOR line IN EXECUTE 'EXPLAIN (COSTS OFF) ' || q LOOP
-        IF line ~ '^\s*Strategy: ' THEN
-            strategy := regexp_replace(line, '^\s*Strategy: ', '');
-        ELSIF line ~ '^\s*Task Count: ' THEN
-            tasks := ', ' || regexp_replace(line, '^\s*Task Count: ', '') || ' task(s)';
-        END IF;
-    END LOOP;
-    RETURN strategy || tasks;
-END
-$$;
 CREATE FUNCTION pg_temp.c_paths(ws text, OUT dpath text, OUT lpath text)
 LANGUAGE sql AS $$
     SELECT CASE ws WHEN '004' THEN 'dist, public' ELSE 'seed' || ws || ', public' END,
@@ -99,7 +48,7 @@ CREATE FUNCTION pg_temp.cq(label text, q text, ordered boolean, ws text) RETURNS
 LANGUAGE plpgsql AS $$
 DECLARE
     p record := pg_temp.c_paths(ws);
-    s text := pg_temp.c_strategy(q, p.dpath);
+    s text := pg_temp.strategy_tasks(q, p.dpath);
 BEGIN
     RETURN public.dt_compare(label, pg_temp.top_rows(q, p.dpath), pg_temp.top_rows(q, p.lpath), ordered)
         || ' [' || s || ']';
@@ -109,7 +58,7 @@ $$;
 CREATE FUNCTION pg_temp.cdml(label text, q text, tbl text) RETURNS text
 LANGUAGE plpgsql AS $$
 DECLARE
-    s text := pg_temp.c_strategy(q, 'dist, public');
+    s text := pg_temp.strategy_tasks(q, 'dist, public');
 BEGIN
     RETURN pg_temp.check_dml(label, q, tbl) || ' [' || s || ']';
 END
@@ -145,7 +94,7 @@ BEGIN
     EXECUTE format('PREPARE c_l(%s) AS %s', decl, q);
     l := pg_temp.c_exec_rows(format('EXECUTE c_l(%s)', args), p.lpath);
     d := pg_temp.c_exec_rows(format('EXECUTE c_d(%s)', args), p.dpath);
-    s := pg_temp.c_strategy(format('EXECUTE c_d(%s)', args), p.dpath);
+    s := pg_temp.strategy_tasks(format('EXECUTE c_d(%s)', args), p.dpath);
     DEALLOCATE c_d;
     DEALLOCATE c_l;
     PERFORM set_config('plan_cache_mode', 'auto', true);

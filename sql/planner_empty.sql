@@ -12,21 +12,9 @@ CREATE TABLE pe_dist.t (k int, g int, x int, n numeric(10,2), b boolean);
 SELECT create_distributed_table('pe_dist.t', 'k', shard_count => 4);
 CREATE TABLE pe_local.t (k int, g int, x int, n numeric(10,2), b boolean);
 
-CREATE FUNCTION pg_temp.rows_of(q text, path text) RETURNS text[]
-LANGUAGE plpgsql AS $$
-DECLARE
-    r record;
-    res text[] := '{}';
-    old text := current_setting('search_path');
-BEGIN
-    PERFORM set_config('search_path', path, false);
-    FOR r IN EXECUTE q LOOP
-        res := res || r::text;
-    END LOOP;
-    PERFORM set_config('search_path', old, false);
-    RETURN res;
-END
-$$;
+\getenv abs_srcdir PG_ABS_SRCDIR
+\set planner_compare :abs_srcdir '/sql/include/planner_compare.sql'
+\i :planner_compare
 
 CREATE FUNCTION pg_temp.strategy(q text) RETURNS text
 LANGUAGE plpgsql AS $$
@@ -77,8 +65,8 @@ DECLARE
     l text[];
 BEGIN
     FOR r IN SELECT id, q FROM pg_temp.queries ORDER BY id LOOP
-        d := pg_temp.rows_of(r.q, 'pe_dist, public');
-        l := pg_temp.rows_of(r.q, 'pe_local, public');
+        d := pg_temp.top_rows(r.q, 'pe_dist, public');
+        l := pg_temp.top_rows(r.q, 'pe_local, public');
         RETURN NEXT format('%s q%s %s (%s)%s', label, r.id,
                            CASE WHEN d IS NOT DISTINCT FROM l THEN 'ok' ELSE 'DIFFERENT' END,
                            pg_temp.strategy(r.q),

@@ -9,66 +9,15 @@
 --
 SET client_min_messages = warning;
 
--- Rows of a statement run at the top level under search_path path (not
--- wrapped in a subquery or a CTE, as public.dt_rows does: a wrapped
--- statement is a nested level, planned differently, and would not show the
--- strategy being tested); pg_temp.diff_check / pg_temp.check_dml compare
--- them between "dist" and "local" as public.diff_check / check_dml do.
-CREATE FUNCTION pg_temp.top_rows(q text, path text) RETURNS text[]
-LANGUAGE plpgsql AS $$
-DECLARE
-    r record;
-    res text[] := '{}';
-    old text := current_setting('search_path');
-BEGIN
-    PERFORM set_config('search_path', path, false);
-    FOR r IN EXECUTE q LOOP
-        res := res || r::text;
-    END LOOP;
-    PERFORM set_config('search_path', old, false);
-    RETURN res;
-END
-$$;
-CREATE FUNCTION pg_temp.diff_check(label text, q text, ordered boolean DEFAULT false) RETURNS text
-LANGUAGE plpgsql AS $$
-BEGIN
-    RETURN public.dt_compare(label, pg_temp.top_rows(q, 'dist, public'),
-                             pg_temp.top_rows(q, 'local, public'), ordered);
-END
-$$;
-CREATE FUNCTION pg_temp.check_dml(label text, q text, tbl text) RETURNS text
-LANGUAGE plpgsql AS $$
-BEGIN
-    RETURN pg_temp.diff_check(label || ' returning', q) || E'\n' ||
-           pg_temp.diff_check(label || CASE WHEN tbl LIKE '(%' THEN ' table' ELSE ' table ' || tbl END,
-                              'SELECT * FROM ' || tbl);
-END
-$$;
+\getenv abs_srcdir PG_ABS_SRCDIR
+\set planner_compare :abs_srcdir '/sql/include/planner_compare.sql'
+\i :planner_compare
 
-
-CREATE FUNCTION pg_temp.ms_strategy(q text) RETURNS text
-LANGUAGE plpgsql AS $$
-DECLARE
-    line text;
-    strategy text := 'standard';
-    tasks text := '';
-BEGIN
-    PERFORM set_config('search_path', 'dist, public', true);
-    FOR line IN EXECUTE 'EXPLAIN (COSTS OFF) ' || q LOOP
-        IF line ~ '^\s*Strategy: ' THEN
-            strategy := regexp_replace(line, '^\s*Strategy: ', '');
-        ELSIF line ~ '^\s*Task Count: ' THEN
-            tasks := ', ' || regexp_replace(line, '^\s*Task Count: ', '') || ' task(s)';
-        END IF;
-    END LOOP;
-    RETURN strategy || tasks;
-END
-$$;
 CREATE FUNCTION pg_temp.ms_check(label text, q text, ordered boolean DEFAULT false)
 RETURNS text
 LANGUAGE plpgsql AS $$
 BEGIN
-    RETURN pg_temp.diff_check(label, q, ordered) || ' [' || pg_temp.ms_strategy(q) || ']';
+    RETURN pg_temp.diff_check(label, q, ordered) || ' [' || pg_temp.strategy_tasks(q) || ']';
 END
 $$;
 
@@ -112,7 +61,7 @@ SELECT pg_temp.ms_check('top-N', $q$SELECT company_id, id, cost_per_click_usd FR
 SELECT pg_temp.ms_check('top-N with OFFSET', $q$SELECT clicked_at, company_id, id FROM clicks ORDER BY clicked_at, company_id, id LIMIT 5 OFFSET 10$q$, true);
 SELECT pg_temp.ms_check('grouped top-N', $q$SELECT a.company_id, a.id, count(*) AS n FROM ads a JOIN clicks c ON c.company_id = a.company_id AND c.ad_id = a.id GROUP BY a.company_id, a.id ORDER BY n DESC, a.company_id, a.id LIMIT 5$q$, true);
 -- LIMIT without ORDER BY: any 10 rows (their number is compared)
-SELECT pg_temp.ms_row_count($q$SELECT id FROM clicks LIMIT 10$q$), pg_temp.ms_strategy($q$SELECT id FROM clicks LIMIT 10$q$);
+SELECT pg_temp.ms_row_count($q$SELECT id FROM clicks LIMIT 10$q$), pg_temp.strategy_tasks($q$SELECT id FROM clicks LIMIT 10$q$);
 SELECT pg_temp.ms_check('OFFSET beyond the rows', $q$SELECT company_id, id FROM ads ORDER BY company_id, id OFFSET 100000$q$, true);
 
 -- expressions of all kinds, shipped as they are
@@ -278,9 +227,7 @@ LANGUAGE plpgsql AS $$
 DECLARE
     d text[];
     l text[];
-    strategy text := 'standard';
-    tasks text := '';
-    line text;
+    s text;
 BEGIN
     PERFORM set_config('plan_cache_mode', CASE WHEN generic THEN 'force_generic_plan' ELSE 'force_custom_plan' END, true);
     PERFORM set_config('search_path', 'dist, public', true);
@@ -292,17 +239,11 @@ BEGIN
     l := pg_temp.ms_exec_rows(format('EXECUTE ms_pl(%s)', args));
     PERFORM set_config('search_path', 'dist, public', true);
     d := pg_temp.ms_exec_rows(format('EXECUTE ms_pd(%s)', args));
-    FOR line IN EXECUTE format('EXPLAIN (COSTS OFF) EXECUTE ms_pd(%s)', args) LOOP
-        IF line ~ '^\s*Strategy: ' THEN
-            strategy := regexp_replace(line, '^\s*Strategy: ', '');
-        ELSIF line ~ '^\s*Task Count: ' THEN
-            tasks := ', ' || regexp_replace(line, '^\s*Task Count: ', '') || ' task(s)';
-        END IF;
-    END LOOP;
+    s := pg_temp.strategy_tasks(format('EXECUTE ms_pd(%s)', args));
     DEALLOCATE ms_pd;
     DEALLOCATE ms_pl;
     PERFORM set_config('plan_cache_mode', 'auto', true);
-    RETURN public.dt_compare(label, d, l, false) || ' [' || strategy || tasks || ']';
+    RETURN public.dt_compare(label, d, l, false) || ' [' || s || ']';
 END
 $$;
 SELECT pg_temp.ms_prepared('= ANY ($1) generic', 'bigint[]', $q$SELECT company_id, count(*) FROM clicks WHERE company_id = ANY ($1) GROUP BY company_id$q$, $a$'{1,2,3}'$a$, true);
@@ -341,22 +282,9 @@ CREATE TABLE dist.ms_summary (company_id bigint, ad_id bigint, n bigint, total n
 SELECT create_distributed_table('dist.ms_summary', 'company_id', colocate_with => 'dist.clicks');
 CREATE TABLE local.ms_summary (company_id bigint, ad_id bigint, n bigint, total numeric, last timestamp);
 CREATE FUNCTION pg_temp.ms_dml(label text, q text, tbl text) RETURNS text
-LANGUAGE plpgsql AS $$
-DECLARE
-    strategy text := 'standard';
-    tasks text := '';
-    line text;
-BEGIN
-    PERFORM set_config('search_path', 'dist, public', true);
-    FOR line IN EXECUTE 'EXPLAIN (COSTS OFF) ' || q LOOP
-        IF line ~ '^\s*Strategy: ' THEN
-            strategy := regexp_replace(line, '^\s*Strategy: ', '');
-        ELSIF line ~ '^\s*Task Count: ' THEN
-            tasks := ', ' || regexp_replace(line, '^\s*Task Count: ', '') || ' task(s)';
-        END IF;
-    END LOOP;
-    RETURN pg_temp.check_dml(label, q, tbl) || ' [' || strategy || tasks || ']';
-END
+LANGUAGE sql AS $$
+    SELECT pg_temp.check_dml(label, q, tbl) || ' [' || s || ']'
+      FROM pg_temp.strategy_tasks(q) s  -- the plan before the statement runs
 $$;
 SELECT pg_temp.ms_dml('insert select grouped by the key', $q$INSERT INTO ms_summary SELECT company_id, ad_id, count(*), sum(cost_per_click_usd), max(clicked_at) FROM clicks GROUP BY company_id, ad_id RETURNING company_id, ad_id, n$q$, 'ms_summary');
 SELECT pg_temp.ms_dml('insert select rows, column list', $q$INSERT INTO ms_summary (ad_id, company_id, last) SELECT id, company_id, clicked_at FROM clicks WHERE cost_per_click_usd > 4 RETURNING company_id, ad_id$q$, 'ms_summary');
@@ -408,16 +336,6 @@ RESET shardfdw.enable_multi_shard;
 \pset tuples_only off
 \pset format aligned
 SET search_path = dist, public;
-CREATE FUNCTION pg_temp.explain_lines(q text) RETURNS SETOF text
-LANGUAGE plpgsql AS $$
-DECLARE line text;
-BEGIN
-    FOR line IN EXECUTE q LOOP
-        RETURN NEXT regexp_replace(regexp_replace(line, '([a-z]+)_[0-9]+\M', '\1_N', 'g'),
-                                   'Node: worker[0-9]+', 'Node: worker?');
-    END LOOP;
-END
-$$;
 SELECT l FROM pg_temp.explain_lines($q$EXPLAIN (COSTS OFF)
 SELECT id FROM ads WHERE company_id IN (1, 2, 3)$q$) l WHERE l ~ 'Strategy|Task|Pruned';
 SELECT pg_temp.explain_lines($q$EXPLAIN (COSTS OFF, VERBOSE)
@@ -434,7 +352,7 @@ SELECT count(*) FILTER (WHERE l ~ '^\s*Worker Plan:$') AS worker_plan,
 UPDATE ads SET name = name WHERE company_id IN (1, 2)$q$) l;
 SELECT pg_temp.diff_check('ads unchanged by EXPLAIN ANALYZE', $q$SELECT * FROM ads$q$);
 SET shardfdw.enable_two_phase_agg = off;
-SELECT pg_temp.ms_strategy($q$SELECT count(*) FROM clicks$q$);
+SELECT pg_temp.strategy_tasks($q$SELECT count(*) FROM clicks$q$);
 RESET shardfdw.enable_two_phase_agg;
 SELECT pg_temp.explain_lines($q$EXPLAIN (COSTS OFF, VERBOSE)
 SELECT a.company_id, a.id, count(*) AS n FROM ads a JOIN clicks c ON c.company_id = a.company_id AND c.ad_id = a.id
@@ -446,18 +364,18 @@ RESET search_path;
 --
 \pset tuples_only on
 \pset format unaligned
-SELECT pg_temp.check_dml('update every shard', $q$UPDATE ads SET clicks_count = clicks_count + 1 WHERE name LIKE '%1%' RETURNING company_id, id, clicks_count$q$, 'ads') || ' [' || pg_temp.ms_strategy($q$UPDATE ads SET clicks_count = clicks_count + 1 WHERE name LIKE '%1%'$q$) || ']';
-SELECT pg_temp.check_dml('update with a co-located join', $q$UPDATE ads a SET impressions_count = a.impressions_count + 2 FROM campaigns c WHERE c.company_id = a.company_id AND c.id = a.campaign_id AND c.state = 'paused' RETURNING a.id, a.impressions_count$q$, 'ads') || ' [' || pg_temp.ms_strategy($q$UPDATE ads a SET impressions_count = 0 FROM campaigns c WHERE c.company_id = a.company_id AND c.id = a.campaign_id$q$) || ']';
-SELECT pg_temp.check_dml('update pruned by IN', $q$UPDATE campaigns SET monthly_budget = coalesce(monthly_budget, 0) * 2 WHERE company_id IN (1, 2) RETURNING company_id, id, monthly_budget$q$, 'campaigns') || ' [' || pg_temp.ms_strategy($q$UPDATE campaigns SET monthly_budget = 1 WHERE company_id IN (1, 2)$q$) || ']';
-SELECT pg_temp.check_dml('delete every shard', $q$DELETE FROM impressions WHERE cost_per_impression_usd > 0.9 RETURNING company_id, id$q$, 'impressions') || ' [' || pg_temp.ms_strategy($q$DELETE FROM impressions WHERE cost_per_impression_usd > 0.9$q$) || ']';
+SELECT pg_temp.check_dml('update every shard', $q$UPDATE ads SET clicks_count = clicks_count + 1 WHERE name LIKE '%1%' RETURNING company_id, id, clicks_count$q$, 'ads') || ' [' || pg_temp.strategy_tasks($q$UPDATE ads SET clicks_count = clicks_count + 1 WHERE name LIKE '%1%'$q$) || ']';
+SELECT pg_temp.check_dml('update with a co-located join', $q$UPDATE ads a SET impressions_count = a.impressions_count + 2 FROM campaigns c WHERE c.company_id = a.company_id AND c.id = a.campaign_id AND c.state = 'paused' RETURNING a.id, a.impressions_count$q$, 'ads') || ' [' || pg_temp.strategy_tasks($q$UPDATE ads a SET impressions_count = 0 FROM campaigns c WHERE c.company_id = a.company_id AND c.id = a.campaign_id$q$) || ']';
+SELECT pg_temp.check_dml('update pruned by IN', $q$UPDATE campaigns SET monthly_budget = coalesce(monthly_budget, 0) * 2 WHERE company_id IN (1, 2) RETURNING company_id, id, monthly_budget$q$, 'campaigns') || ' [' || pg_temp.strategy_tasks($q$UPDATE campaigns SET monthly_budget = 1 WHERE company_id IN (1, 2)$q$) || ']';
+SELECT pg_temp.check_dml('delete every shard', $q$DELETE FROM impressions WHERE cost_per_impression_usd > 0.9 RETURNING company_id, id$q$, 'impressions') || ' [' || pg_temp.strategy_tasks($q$DELETE FROM impressions WHERE cost_per_impression_usd > 0.9$q$) || ']';
 SELECT pg_temp.ms_row_count($q$UPDATE clicks SET site_url = site_url WHERE cost_per_click_usd < 1$q$) AS updated_rows,
        (SELECT count(*) FROM local.clicks WHERE cost_per_click_usd < 1) AS local_rows;
 -- not multi-shard: the key changes, a join off the key, a subquery
-SELECT pg_temp.ms_strategy($q$UPDATE ads SET company_id = company_id + 1 WHERE id = 1$q$);
-SELECT pg_temp.ms_strategy($q$UPDATE ads a SET name = c.name FROM campaigns c WHERE c.id = a.campaign_id$q$);
-SELECT pg_temp.ms_strategy($q$DELETE FROM ads WHERE campaign_id IN (SELECT id FROM campaigns)$q$);
+SELECT pg_temp.strategy_tasks($q$UPDATE ads SET company_id = company_id + 1 WHERE id = 1$q$);
+SELECT pg_temp.strategy_tasks($q$UPDATE ads a SET name = c.name FROM campaigns c WHERE c.id = a.campaign_id$q$);
+SELECT pg_temp.strategy_tasks($q$DELETE FROM ads WHERE campaign_id IN (SELECT id FROM campaigns)$q$);
 SET shardfdw.enable_multi_shard_dml = off;
-SELECT pg_temp.ms_strategy($q$DELETE FROM impressions WHERE cost_per_impression_usd > 0.9$q$);
+SELECT pg_temp.strategy_tasks($q$DELETE FROM impressions WHERE cost_per_impression_usd > 0.9$q$);
 RESET shardfdw.enable_multi_shard_dml;
 SELECT pg_temp.diff_check('ads after DML', $q$SELECT * FROM ads$q$);
 SELECT pg_temp.diff_check('impressions after DML', $q$SELECT * FROM impressions$q$);

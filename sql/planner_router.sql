@@ -11,65 +11,15 @@
 --
 SET client_min_messages = warning;
 
--- Rows of a statement run at the top level under search_path path (not
--- wrapped in a subquery or a CTE, as public.dt_rows does: a wrapped
--- statement is a nested level, planned differently, and would not show the
--- strategy being tested); pg_temp.diff_check / pg_temp.check_dml compare
--- them between "dist" and "local" as public.diff_check / check_dml do.
-CREATE FUNCTION pg_temp.top_rows(q text, path text) RETURNS text[]
-LANGUAGE plpgsql AS $$
-DECLARE
-    r record;
-    res text[] := '{}';
-    old text := current_setting('search_path');
-BEGIN
-    PERFORM set_config('search_path', path, false);
-    FOR r IN EXECUTE q LOOP
-        res := res || r::text;
-    END LOOP;
-    PERFORM set_config('search_path', old, false);
-    RETURN res;
-END
-$$;
-CREATE FUNCTION pg_temp.diff_check(label text, q text, ordered boolean DEFAULT false) RETURNS text
-LANGUAGE plpgsql AS $$
-BEGIN
-    RETURN public.dt_compare(label, pg_temp.top_rows(q, 'dist, public'),
-                             pg_temp.top_rows(q, 'local, public'), ordered);
-END
-$$;
-CREATE FUNCTION pg_temp.check_dml(label text, q text, tbl text) RETURNS text
-LANGUAGE plpgsql AS $$
-BEGIN
-    RETURN pg_temp.diff_check(label || ' returning', q) || E'\n' ||
-           pg_temp.diff_check(label || CASE WHEN tbl LIKE '(%' THEN ' table' ELSE ' table ' || tbl END,
-                              'SELECT * FROM ' || tbl);
-END
-$$;
+\getenv abs_srcdir PG_ABS_SRCDIR
+\set planner_compare :abs_srcdir '/sql/include/planner_compare.sql'
+\i :planner_compare
 
-
--- The strategy of a statement (run with search_path dist, public): the
--- custom scan's strategy and task count, or "standard" when the standard
--- planner (FDW path) took it.
+-- The strategy of a statement and its task count (pg_temp.strategy_tasks),
+-- callable as public.rt_strategy
 CREATE FUNCTION public.rt_strategy(q text, path text DEFAULT 'dist, public')
 RETURNS text
-LANGUAGE plpgsql AS $$
-DECLARE
-    line text;
-    strategy text := 'standard';
-    tasks text := '';
-BEGIN
-    PERFORM set_config('search_path', path, true);
-    FOR line IN EXECUTE 'EXPLAIN (COSTS OFF) ' || q LOOP
-        IF line ~ '^\s*Strategy: ' THEN
-            strategy := regexp_replace(line, '^\s*Strategy: ', '');
-        ELSIF line ~ '^\s*Task Count: ' THEN
-            tasks := ', ' || regexp_replace(line, '^\s*Task Count: ', '') || ' task(s)';
-        END IF;
-    END LOOP;
-    RETURN strategy || tasks;
-END
-$$;
+LANGUAGE sql AS $$ SELECT pg_temp.strategy_tasks(q, path) $$;
 
 -- both checks in one line
 CREATE FUNCTION public.rt_check(label text, q text, ordered boolean DEFAULT false)
@@ -80,17 +30,6 @@ BEGIN
 END
 $$;
 
--- EXPLAIN lines with shard numbers and worker names normalised
-CREATE FUNCTION pg_temp.explain_lines(q text) RETURNS SETOF text
-LANGUAGE plpgsql AS $$
-DECLARE line text;
-BEGIN
-    FOR line IN EXECUTE q LOOP
-        RETURN NEXT regexp_replace(regexp_replace(line, '([a-z]+)_[0-9]+\M', '\1_N', 'g'),
-                                   'Node: worker[0-9]+', 'Node: worker?');
-    END LOOP;
-END
-$$;
 \pset tuples_only on
 \pset format unaligned
 
@@ -351,3 +290,5 @@ RESET search_path;
 
 DROP FUNCTION public.rt_routing_misses(regclass, text, text);
 DROP TABLE dist.rt_int, dist.rt_text;
+
+DROP FUNCTION public.rt_check(text, text, boolean), public.rt_strategy(text, text);

@@ -54,6 +54,7 @@ extern void sf_require_nodes(const char *operation);
 /* in node.c: more shared helpers */
 extern List *sf_spi_strings(void);
 extern char *sf_name_array(List *names);
+extern struct SfNode *sf_worker_node_by_name(const char *servername);
 
 /* in distribute.c */
 extern void sf_check_not_distributed(Oid relid);

@@ -671,29 +671,6 @@ move_create_fkeys(SfMove *m, List *commands)
 		(void) move_exec(m->tgt, m->target_server, lfirst(lc));
 }
 
-/* The parent's column names, quoted, comma-separated */
-static char *
-move_column_list(Oid relid)
-{
-	Relation	rel = table_open(relid, AccessShareLock);
-	TupleDesc	desc = RelationGetDescr(rel);
-	StringInfoData buf;
-	int			i;
-
-	initStringInfo(&buf);
-	for (i = 0; i < desc->natts; i++)
-	{
-		Form_pg_attribute att = TupleDescAttr(desc, i);
-
-		if (att->attisdropped || att->attgenerated)
-			continue;
-		appendStringInfo(&buf, "%s%s", buf.len > 0 ? ", " : "",
-						 quote_identifier(NameStr(att->attname)));
-	}
-	table_close(rel, AccessShareLock);
-	return buf.data;
-}
-
 /* Wait until a raw connection's socket is readable, interruptibly */
 static void
 move_wait_readable(PGconn *conn)
@@ -716,7 +693,7 @@ move_wait_readable(PGconn *conn)
 static int64
 move_copy_shard(SfMove *m, SfMoveShard *s)
 {
-	char	   *cols = move_column_list(s->relid);
+	char	   *cols = sf_insertable_columns(s->relid);
 	const char *formats[2] = {" (FORMAT binary)", ""};
 	int			f;
 	int64		bytes = 0;

@@ -189,6 +189,29 @@ sf_name_array(List *names)
 	return buf.data;
 }
 
+/*
+ * The registered worker node of the SERVER named servername; an error if
+ * there is none.
+ */
+SfNode *
+sf_worker_node_by_name(const char *servername)
+{
+	ListCell   *lc;
+
+	foreach(lc, sf_node_list(false))
+	{
+		SfNode	   *n = lfirst(lc);
+
+		if (strcmp(n->servername, servername) == 0)
+			return n;
+	}
+	ereport(ERROR,
+			(errcode(ERRCODE_UNDEFINED_OBJECT),
+			 errmsg("server \"%s\" is not a worker node", servername),
+			 errhint("See the view shardfdw.nodes.")));
+	return NULL;				/* keep the compiler quiet */
+}
+
 /* The SERVER named servername, which must use the shardfdw wrapper. */
 static ForeignServer *
 sf_lookup_shardfdw_server(const char *servername)
@@ -364,26 +387,12 @@ Datum
 shardfdw_remove_node(PG_FUNCTION_ARGS)
 {
 	char	   *servername = NameStr(*PG_GETARG_NAME(0));
-	List	   *nodes = sf_node_list(false);
-	SfNode	   *node = NULL;
+	SfNode	   *node = sf_worker_node_by_name(servername);
 	ListCell   *lc;
 	int			nshards;
 	bool		isnull;
 	List	   *refs = NIL;
 	uint64		i;
-
-	foreach(lc, nodes)
-	{
-		SfNode	   *n = lfirst(lc);
-
-		if (strcmp(n->servername, servername) == 0)
-			node = n;
-	}
-	if (node == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_OBJECT),
-				 errmsg("server \"%s\" is not a worker node", servername),
-				 errhint("See the view shardfdw.nodes.")));
 
 	SPI_connect();
 	sf_spi_exec_count(psprintf("SELECT pg_catalog.count(*)::integer FROM shardfdw.placement p"

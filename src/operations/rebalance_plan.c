@@ -754,22 +754,8 @@ shardfdw_get_rebalance_plan(PG_FUNCTION_ARGS)
 void
 sf_set_should_have_shards(const char *servername, bool value)
 {
-	List	   *nodes = sf_node_list(false);
-	ListCell   *lc;
-	SfNode	   *node = NULL;
+	SfNode	   *node = sf_worker_node_by_name(servername);
 
-	foreach(lc, nodes)
-	{
-		SfNode	   *n = lfirst(lc);
-
-		if (strcmp(n->servername, servername) == 0)
-			node = n;
-	}
-	if (node == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_OBJECT),
-				 errmsg("server \"%s\" is not a worker node", servername),
-				 errhint("See the view shardfdw.nodes.")));
 	SPI_connect();
 	sf_spi_exec_count(psprintf("UPDATE shardfdw.node SET should_have_shards = %s"
 							   " WHERE nodeid = %d",

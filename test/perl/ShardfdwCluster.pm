@@ -25,6 +25,57 @@ sub srcdir
 	  // File::Spec->rel2abs(dirname(__FILE__) . '/../..');
 }
 
+# The placement invariant of the shard move and rebalance tests, as tests:
+# on every worker of %$workers (SERVER name => PostgreSQL::Test::Cluster),
+# the tables of schema public whose name matches $opts{shard_tables} (a
+# regular expression) are exactly the shards the catalog places on that
+# SERVER, and no replication slot, publication or subscription is left.
+# With cleanup => 1, first: a cleanup pass leaves no shardfdw.cleanup record,
+# and every shard's foreign partition points at its placement's SERVER.
+sub check_placement_invariant
+{
+	my ($coord, $workers, $what, %opts) = @_;
+	my $pattern = $opts{shard_tables} or die 'shard_tables is required';
+
+	if ($opts{cleanup})
+	{
+		my $cleaned = $coord->safe_psql('shardfdw',
+			'SELECT shardfdw_cleanup_orphaned_resources()');
+		is($coord->safe_psql('shardfdw', 'SELECT count(*) FROM shardfdw.cleanup'),
+			'0', "$what: no cleanup record left (the pass dropped $cleaned)");
+		is($coord->safe_psql('shardfdw', q{
+SELECT count(*) FROM shardfdw.shard s
+  JOIN shardfdw.placement p USING (shardid) JOIN shardfdw.node n USING (nodeid)
+  JOIN pg_foreign_table ft ON ft.ftrelid = s.shard_relid
+  JOIN pg_foreign_server fs ON fs.oid = ft.ftserver
+ WHERE fs.srvname <> n.server_name}), '0', "$what: placements match the foreign partitions");
+	}
+
+	my %expected;
+	for my $row (split /\n/, $coord->safe_psql('shardfdw', q{
+SELECT n.server_name, s.shard_relid::regclass::text FROM shardfdw.shard s
+  JOIN shardfdw.placement p USING (shardid) JOIN shardfdw.node n USING (nodeid)
+ WHERE s.shard_relid IS NOT NULL}))
+	{
+		my ($server, $name) = split /\|/, $row;
+		$expected{$server}{$name} = 1;
+	}
+	for my $server (sort keys %$workers)
+	{
+		my $w = $workers->{$server};
+		is($w->safe_psql('shardfdw',
+			"SELECT string_agg(tablename, ',' ORDER BY tablename) FROM pg_tables"
+			  . " WHERE schemaname = 'public' AND tablename ~ '$pattern'"),
+			join(',', sort keys %{ $expected{$server} // {} }),
+			"$what: shard tables on $server are exactly the placed ones");
+		is($w->safe_psql('shardfdw',
+			'SELECT (SELECT count(*) FROM pg_replication_slots)::text || (SELECT count(*) FROM pg_publication)'
+			  . ' || (SELECT count(*) FROM pg_subscription)::text'),
+			'000', "$what: no slot, publication or subscription left on $server");
+	}
+	return;
+}
+
 # Register worker number $i (1-based) with the coordinator; returns whether
 # psql succeeded (a failure is a test failure unless $may_fail).
 sub add_worker

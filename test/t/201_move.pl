@@ -111,40 +111,11 @@ sub checksums_equal
 sub check_invariant
 {
 	my ($what) = @_;
-	my $cleaned = $coord->safe_psql('shardfdw', 'SELECT shardfdw_cleanup_orphaned_resources()');
-	is($coord->safe_psql('shardfdw', 'SELECT count(*) FROM shardfdw.cleanup'),
-		'0', "$what: no cleanup record left (pass dropped $cleaned)");
-
-	# catalog placement = foreign partition's server
-	is($coord->safe_psql('shardfdw', q{
-SELECT count(*) FROM shardfdw.shard s
-  JOIN shardfdw.placement p USING (shardid) JOIN shardfdw.node n USING (nodeid)
-  JOIN pg_foreign_table ft ON ft.ftrelid = s.shard_relid
-  JOIN pg_foreign_server fs ON fs.oid = ft.ftserver
- WHERE fs.srvname <> n.server_name}), '0', "$what: placements match the foreign partitions");
-
-	# each shard table exists on its server only
-	my %expected;
-	for my $row (split /\n/, $coord->safe_psql('shardfdw', q{
-SELECT n.server_name, s.shard_relid::regclass::text FROM shardfdw.shard s
-  JOIN shardfdw.placement p USING (shardid) JOIN shardfdw.node n USING (nodeid)}))
-	{
-		my ($server, $name) = split /\|/, $row;
-		$expected{$server}{$name} = 1;
-	}
+	ShardfdwCluster::check_placement_invariant($coord, \%worker_by_server, $what,
+		cleanup => 1, shard_tables => '^[abc]_[0-9]+$');
 	for my $server (sort keys %worker_by_server)
 	{
-		my $w = $worker_by_server{$server};
-		my $tables = $w->safe_psql('shardfdw',
-			q{SELECT string_agg(tablename, ',' ORDER BY tablename) FROM pg_tables
-			   WHERE schemaname = 'public' AND tablename ~ '^[abc]_[0-9]+$'});
-		my $want = join ',', sort keys %{ $expected{$server} // {} };
-		is($tables, $want, "$what: shard tables on $server are exactly the placed ones");
-		is($w->safe_psql('shardfdw',
-			'SELECT (SELECT count(*) FROM pg_replication_slots)::text || (SELECT count(*) FROM pg_publication)'
-			  . ' || (SELECT count(*) FROM pg_subscription)::text'),
-			'000', "$what: no slot, publication or subscription left on $server");
-		is($w->safe_psql('shardfdw',
+		is($worker_by_server{$server}->safe_psql('shardfdw',
 			q{SELECT count(*) FROM pg_class WHERE relname ~ '^c_[0-9]+$' AND relreplident <> 'd'}),
 			'0', "$what: replica identity of the shards of c reset on $server");
 	}

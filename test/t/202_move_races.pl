@@ -113,27 +113,8 @@ sub check_rows
 sub check_workers
 {
 	my ($what) = @_;
-	my %expected;
-	for my $row (split /\n/, $coord->safe_psql('shardfdw', q{
-SELECT n.server_name, s.shard_relid::regclass::text FROM shardfdw.shard s
-  JOIN shardfdw.placement p USING (shardid) JOIN shardfdw.node n USING (nodeid)}))
-	{
-		my ($server, $name) = split /\|/, $row;
-		$expected{$server}{$name} = 1;
-	}
-	for my $server (sort keys %worker_by_server)
-	{
-		my $w = $worker_by_server{$server};
-		is($w->safe_psql('shardfdw',
-			q{SELECT string_agg(tablename, ',' ORDER BY tablename) FROM pg_tables
-			   WHERE schemaname = 'public' AND tablename ~ '^t_[0-9]+$'}),
-			join(',', sort keys %{ $expected{$server} // {} }),
-			"$what: shard tables on $server are exactly the placed ones");
-		is($w->safe_psql('shardfdw',
-			'SELECT (SELECT count(*) FROM pg_replication_slots)::text || (SELECT count(*) FROM pg_publication)'
-			  . ' || (SELECT count(*) FROM pg_subscription)::text'),
-			'000', "$what: no slot, publication or subscription left on $server");
-	}
+	ShardfdwCluster::check_placement_invariant($coord, \%worker_by_server, $what,
+		shard_tables => '^t_[0-9]+$');
 }
 
 # ---------------------------------------------------------------- moves under INSERTs

@@ -112,37 +112,8 @@ sub check_invariant
 			"$what: the replica of r on $server equals lr");
 	}
 
-	my $cleaned = $coord->safe_psql('shardfdw', 'SELECT shardfdw_cleanup_orphaned_resources()');
-	is($coord->safe_psql('shardfdw', 'SELECT count(*) FROM shardfdw.cleanup'),
-		'0', "$what: no cleanup record left (the pass dropped $cleaned)");
-	is($coord->safe_psql('shardfdw', q{
-SELECT count(*) FROM shardfdw.shard s
-  JOIN shardfdw.placement p USING (shardid) JOIN shardfdw.node n USING (nodeid)
-  JOIN pg_foreign_table ft ON ft.ftrelid = s.shard_relid
-  JOIN pg_foreign_server fs ON fs.oid = ft.ftserver
- WHERE fs.srvname <> n.server_name}), '0', "$what: placements match the foreign partitions");
-	my %expected;
-	for my $row (split /\n/, $coord->safe_psql('shardfdw', q{
-SELECT n.server_name, s.shard_relid::regclass::text FROM shardfdw.shard s
-  JOIN shardfdw.placement p USING (shardid) JOIN shardfdw.node n USING (nodeid)
- WHERE s.shard_relid IS NOT NULL}))
-	{
-		my ($server, $name) = split /\|/, $row;
-		$expected{$server}{$name} = 1;
-	}
-	for my $server (sort keys %worker_by_server)
-	{
-		my $w = $worker_by_server{$server};
-		my $tables = $w->safe_psql('shardfdw',
-			q{SELECT string_agg(tablename, ',' ORDER BY tablename) FROM pg_tables
-			   WHERE schemaname = 'public' AND tablename ~ '^[abc]_[0-9]+$'});
-		my $want = join ',', sort keys %{ $expected{$server} // {} };
-		is($tables, $want, "$what: shard tables on $server are exactly the placed ones");
-		is($w->safe_psql('shardfdw',
-			'SELECT (SELECT count(*) FROM pg_replication_slots)::text || (SELECT count(*) FROM pg_publication)'
-			  . ' || (SELECT count(*) FROM pg_subscription)::text'),
-			'000', "$what: no slot, publication or subscription left on $server");
-	}
+	ShardfdwCluster::check_placement_invariant($coord, \%worker_by_server, $what,
+		cleanup => 1, shard_tables => '^[abc]_[0-9]+$');
 }
 
 # ---------------------------------------------------------------- writers

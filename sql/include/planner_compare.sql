@@ -1,0 +1,75 @@
+--
+-- include/planner_compare.sql: comparison helpers of the planner_* tests,
+-- included with \i by path (PG_ABS_SRCDIR, set by pg_regress: it feeds a
+-- test on standard input, so \ir would resolve from its working directory);
+-- pg_temp: each test's session gets its own.
+--
+-- pg_temp.top_rows: the rows of a statement run at the top level under
+-- search_path path (not wrapped in a subquery or a CTE, as public.dt_rows
+-- does: a wrapped statement is a nested level, planned differently, and
+-- would not show the strategy being tested).  pg_temp.diff_check /
+-- pg_temp.check_dml compare them between "dist" and "local" as
+-- public.diff_check / check_dml do (public.dt_compare: test "differential").
+-- pg_temp.strategy_tasks: the strategy of a statement under search_path path
+-- and its task count, or "standard" when the standard planner (FDW path)
+-- took it.  pg_temp.explain_lines: the lines of an EXPLAIN statement with
+-- shard numbers and worker names normalised.
+--
+CREATE FUNCTION pg_temp.top_rows(q text, path text) RETURNS text[]
+LANGUAGE plpgsql AS $$
+DECLARE
+    r record;
+    res text[] := '{}';
+    old text := current_setting('search_path');
+BEGIN
+    PERFORM set_config('search_path', path, false);
+    FOR r IN EXECUTE q LOOP
+        res := res || r::text;
+    END LOOP;
+    PERFORM set_config('search_path', old, false);
+    RETURN res;
+END
+$$;
+CREATE FUNCTION pg_temp.diff_check(label text, q text, ordered boolean DEFAULT false) RETURNS text
+LANGUAGE plpgsql AS $$
+BEGIN
+    RETURN public.dt_compare(label, pg_temp.top_rows(q, 'dist, public'),
+                             pg_temp.top_rows(q, 'local, public'), ordered);
+END
+$$;
+CREATE FUNCTION pg_temp.check_dml(label text, q text, tbl text) RETURNS text
+LANGUAGE plpgsql AS $$
+BEGIN
+    RETURN pg_temp.diff_check(label || ' returning', q) || E'\n' ||
+           pg_temp.diff_check(label || CASE WHEN tbl LIKE '(%' THEN ' table' ELSE ' table ' || tbl END,
+                              'SELECT * FROM ' || tbl);
+END
+$$;
+CREATE FUNCTION pg_temp.strategy_tasks(q text, path text DEFAULT 'dist, public') RETURNS text
+LANGUAGE plpgsql AS $$
+DECLARE
+    line text;
+    strategy text := 'standard';
+    tasks text := '';
+BEGIN
+    PERFORM set_config('search_path', path, true);
+    FOR line IN EXECUTE 'EXPLAIN (COSTS OFF) ' || q LOOP
+        IF line ~ '^\s*Strategy: ' THEN
+            strategy := regexp_replace(line, '^\s*Strategy: ', '');
+        ELSIF line ~ '^\s*Task Count: ' THEN
+            tasks := ', ' || regexp_replace(line, '^\s*Task Count: ', '') || ' task(s)';
+        END IF;
+    END LOOP;
+    RETURN strategy || tasks;
+END
+$$;
+CREATE FUNCTION pg_temp.explain_lines(q text) RETURNS SETOF text
+LANGUAGE plpgsql AS $$
+DECLARE line text;
+BEGIN
+    FOR line IN EXECUTE q LOOP
+        RETURN NEXT regexp_replace(regexp_replace(line, '([a-z]+)_[0-9]+\M', '\1_N', 'g'),
+                                   'Node: worker[0-9]+', 'Node: worker?');
+    END LOOP;
+END
+$$;
