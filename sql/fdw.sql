@@ -283,6 +283,53 @@ SELECT server_name, success, result FROM run_command_on_workers($$
 $$) ORDER BY 1;
 
 -- ===================================================================
+-- row locks: a scan feeding UPDATE through the ctid reads FOR UPDATE; when
+-- a nested loop rescans it (fetch_size 1: many FETCHes), the rescan rereads
+-- the first result and never sees the statement's own changes: each row is
+-- updated once
+-- ===================================================================
+CREATE TABLE acc (id int PRIMARY KEY, tenant int, bal int);
+SELECT create_distributed_table('acc', 'id', shard_count => 4);
+INSERT INTO acc SELECT g, g % 3, 100 FROM generate_series(1, 12) g;
+CREATE FUNCTION plus2(int) RETURNS int LANGUAGE plpgsql IMMUTABLE
+  AS 'BEGIN RETURN $1 + 2; END';
+-- EXPLAIN lines, shard numbers masked; only the worker SQL if remote
+CREATE FUNCTION pg_temp.plan(q text, remote bool DEFAULT true) RETURNS SETOF text
+LANGUAGE plpgsql AS $$
+DECLARE
+  l text;
+BEGIN
+  FOR l IN EXECUTE 'EXPLAIN (VERBOSE, COSTS OFF) ' || q LOOP
+    IF NOT remote THEN
+      RETURN NEXT regexp_replace(l, '_[0-9]+', '_N', 'g');
+    ELSIF l LIKE '%Remote SQL:%' THEN
+      RETURN NEXT regexp_replace(trim(l), '_[0-9]+', '_N', 'g');
+    END IF;
+  END LOOP;
+END $$;
+ALTER SERVER worker1 OPTIONS (ADD fetch_size '1');
+ALTER SERVER worker2 OPTIONS (ADD fetch_size '1');
+BEGIN;
+SET LOCAL enable_hashjoin = off;
+SET LOCAL enable_mergejoin = off;
+SET LOCAL enable_material = off;
+SELECT pg_temp.plan('UPDATE acc SET bal = plus2(bal) FROM generate_series(1, 3) g WHERE tenant = 1 AND g > 0', false);
+UPDATE acc SET bal = plus2(bal) FROM generate_series(1, 3) g WHERE tenant = 1 AND g > 0;
+SELECT tenant, count(*), sum(bal) FROM acc GROUP BY tenant ORDER BY tenant;
+ROLLBACK;
+ALTER SERVER worker1 OPTIONS (DROP fetch_size);
+ALTER SERVER worker2 OPTIONS (DROP fetch_size);
+-- the worker SQL of the scans
+SELECT pg_temp.plan('SELECT id FROM acc WHERE id IN (1, 2) FOR NO KEY UPDATE SKIP LOCKED');
+SELECT pg_temp.plan('SELECT id FROM acc WHERE tenant = 1 FOR KEY SHARE NOWAIT');
+SELECT pg_temp.plan('SELECT a.id FROM acc a JOIN acc b ON a.bal = b.id WHERE a.tenant = 1 FOR UPDATE OF a');
+SELECT pg_temp.plan('UPDATE acc SET bal = plus2(bal) WHERE tenant = 2');
+SELECT pg_temp.plan('DELETE FROM acc WHERE plus2(bal) = 0');
+SELECT id FROM acc WHERE tenant = 1 ORDER BY id FOR SHARE;
+DROP TABLE acc;
+DROP FUNCTION plus2(int);
+
+-- ===================================================================
 -- cleanup
 -- ===================================================================
 RESET search_path;

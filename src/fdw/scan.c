@@ -769,13 +769,15 @@ sf_BeginForeignScan(ForeignScanState *node, int eflags)
 	{
 		/*
 		 * A rescan must not see the changes either: it rewinds a SCROLL
-		 * cursor.  A cursor that locks its rows cannot scroll; it is read
-		 * in one FETCH instead, and a rescan reads that result again.
+		 * cursor.  A cursor that locks its rows cannot scroll; when the
+		 * plan may rescan the scan with the same parameters (REWIND), it
+		 * is read in one FETCH instead and a rescan reads that result
+		 * again.
 		 */
-		if (locks_rows)
-			st->fetch_size = INT_MAX;
-		else
+		if (!locks_rows)
 			st->scroll = true;
+		else if (eflags & EXEC_FLAG_REWIND)
+			st->fetch_size = INT_MAX;
 		scan_declare(st);
 	}
 }
