@@ -8,10 +8,11 @@
  * a dynamic background worker (sf_job_main) that attaches to it.  The
  * worker connects to the database as the role, commits the job's row in
  * shardfdw.job, publishes the job id in the segment and wakes the launcher,
- * then takes on the launching session's settings (job_copy_settings) and
- * runs the job function.  When the function returns or throws, the
- * worker records the outcome in the row and in the segment (SQLSTATE,
- * message, detail and hint), wakes the launcher and exits.
+ * then takes on the launching session's settings (job_collect_settings,
+ * job_apply_settings) and runs the job function.  When the function
+ * returns or throws, the worker records the outcome in the row and in the
+ * segment (SQLSTATE, message, detail and hint), wakes the launcher and
+ * exits.
  *
  * The launcher keeps its mapping of the segment until it has waited for the
  * job (dsm_pin_mapping), so it can wait across its own transactions; a
