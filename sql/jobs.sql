@@ -70,3 +70,26 @@ SET ROLE jobs_user;
 SELECT shardfdw.run_test_job('sleep=1');
 RESET ROLE;
 DROP ROLE jobs_user;
+
+-- a job runs with the settings of the session that launched it (SET, SET
+-- LOCAL, a function's SET clause, custom parameters, units), not
+-- with its application_name
+SET shardfdw.test_fault_sleep = 1234;
+SET search_path = public, shardfdw, pg_catalog;
+SET TimeZone = 'Asia/Tokyo';
+SET cursor_tuple_fraction = 0.25;
+SET work_mem = '7MB';
+SET application_name = 'jobs_test';
+SELECT shardfdw.run_test_job('show=shardfdw.test_fault_sleep,search_path,TimeZone,cursor_tuple_fraction,work_mem,application_name') > 0 AS ran;
+CREATE FUNCTION jobs_show_in_function() RETURNS boolean
+  SET shardfdw.test_fault_sleep = 77
+  LANGUAGE sql AS $$ SELECT shardfdw.run_test_job('show=shardfdw.test_fault_sleep') > 0 $$;
+SELECT jobs_show_in_function() AS ran;
+DROP FUNCTION jobs_show_in_function();
+RESET shardfdw.test_fault_sleep;
+RESET search_path;
+RESET TimeZone;
+RESET cursor_tuple_fraction;
+RESET work_mem;
+RESET application_name;
+SELECT shardfdw.run_test_job('show=shardfdw.test_fault_sleep,cursor_tuple_fraction') > 0 AS ran;

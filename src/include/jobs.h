@@ -10,8 +10,10 @@
  * on a table for longer than one cutover, and a background rebalance must
  * survive the session that started it.  A SQL function cannot commit, so
  * these operations run as *jobs*: a dynamic background worker connected to
- * the caller's database as the caller's role, which runs the job's function
- * and may start and commit as many transactions as it needs.
+ * the caller's database as the caller's role, with the caller's settings
+ * (the parameters set in its session or for its role or database, see
+ * job_collect_settings in job.c), which runs the job's function and may
+ * start and commit as many transactions as it needs.
  *
  * Every job has a row in shardfdw.job (committed by the worker before the
  * job function runs), so jobs can be listed, waited for and stopped from

@@ -24,6 +24,14 @@
 /* room for a gid (PostgreSQL's own limit is 200 bytes including the NUL) */
 #define SF_GID_MAX 200
 
+/*
+ * The fault action 'wait' waits for this session-level advisory lock (the
+ * bigint form: pg_advisory_lock(1397114452), "SFFT" in ASCII; in pg_locks
+ * classid 0, objid 1397114452, objsubid 1): a test holds it to pause an
+ * operation at a fault point and releases it to let the operation go on.
+ */
+#define SF_FAULT_WAIT_LOCK_KEY	INT64CONST(1397114452)
+
 /* GUCs (transaction.c) */
 extern int	shardfdw_recovery_interval;
 extern char *shardfdw_test_fault_point;

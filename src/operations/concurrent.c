@@ -894,7 +894,7 @@ sf_cdc_job(int64 jobid, const char *args)
 	}
 	sf_cdc_commit();
 	MemoryContextSwitchTo(cxt);
-	if (list_length(values) < 7 || list_length(values) % 2 != 1)
+	if (list_length(values) != 6)
 		elog(ERROR, "bad arguments for job " INT64_FORMAT ": %s", jobid, args);
 	st->relid = (Oid) strtoul(list_nth(values, 0), NULL, 10);
 	st->column = list_nth(values, 1);
@@ -902,10 +902,6 @@ sf_cdc_job(int64 jobid, const char *args)
 	st->colocate_with = list_nth(values, 3);
 	st->shardcount_given = strcmp(list_nth(values, 4), "t") == 0;
 	st->shardcount_arg = atoi(list_nth(values, 5));
-	/* then name / value pairs of the caller's settings */
-	for (i = 7; i + 1 < (uint64) list_length(values); i += 2)
-		SetConfigOption(list_nth(values, i), list_nth(values, i + 1),
-						PGC_SUSET, PGC_S_SESSION);
 	st->relname = psprintf("%u", st->relid);
 	MemoryContextSwitchTo(old);
 
@@ -1000,11 +996,6 @@ shardfdw_create_distributed_table_concurrently(PG_FUNCTION_ARGS)
 	List	   *keycols;
 	StringInfoData args;
 	SfJob	   *job;
-	const char *const settings[] = {
-		"search_path", "shardfdw.shard_count", "shardfdw.test_fault_point",
-		"shardfdw.test_fault_action", "shardfdw.test_fault_sleep", NULL
-	};
-	int			i;
 
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
 		ereport(ERROR,
@@ -1041,18 +1032,7 @@ shardfdw_create_distributed_table_concurrently(PG_FUNCTION_ARGS)
 	sf_cdc_append_array_element(&args, PG_ARGISNULL(3) ? "default" : text_to_cstring(PG_GETARG_TEXT_PP(3)));
 	sf_cdc_append_array_element(&args, PG_ARGISNULL(4) ? "f" : "t");
 	sf_cdc_append_array_element(&args, PG_ARGISNULL(4) ? "0" : psprintf("%d", PG_GETARG_INT32(4)));
-	sf_cdc_append_array_element(&args, "settings:");
-	for (i = 0; settings[i] != NULL; i++)
-	{
-		const char *value = GetConfigOption(settings[i], true, false);
-
-		if (value == NULL || (strncmp(settings[i], "shardfdw.test_", 14) == 0 &&
-							  (shardfdw_test_fault_point == NULL ||
-							   shardfdw_test_fault_point[0] == '\0')))
-			continue;
-		sf_cdc_append_array_element(&args, settings[i]);
-		sf_cdc_append_array_element(&args, value);
-	}
+	/* the job runs with the caller's settings (job.c) */
 	appendStringInfoChar(&args, '}');
 
 	job = sf_job_launch(SF_CDC_JOB_KIND, args.data, 0);

@@ -8,9 +8,11 @@
  * a dynamic background worker (sf_job_main) that attaches to it.  The
  * worker connects to the database as the role, commits the job's row in
  * shardfdw.job, publishes the job id in the segment and wakes the launcher,
- * then runs the job function.  When the function returns or throws, the
- * worker records the outcome in the row and in the segment (SQLSTATE,
- * message, detail and hint), wakes the launcher and exits.
+ * then takes on the launching session's settings (job_collect_settings,
+ * job_apply_settings) and runs the job function.  When the function
+ * returns or throws, the worker records the outcome in the row and in the
+ * segment (SQLSTATE, message, detail and hint), wakes the launcher and
+ * exits.
  *
  * The launcher keeps its mapping of the segment until it has waited for the
  * job (dsm_pin_mapping), so it can wait across its own transactions; a
@@ -48,6 +50,8 @@
 #include "storage/spin.h"
 #include "tcop/tcopprot.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/guc_tables.h"
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
 #include "utils/wait_event.h"
@@ -92,6 +96,8 @@ typedef struct SfJobShared
 	char		detail[SF_JOB_TEXT_LEN];
 	char		hint[SF_JOB_TEXT_LEN];
 	Size		queue_offset;	/* of the message queue, from the start */
+	Size		settings_offset;	/* of the launcher's settings */
+	Size		settings_len;
 	char		args[FLEXIBLE_ARRAY_MEMBER];
 } SfJobShared;
 
@@ -276,6 +282,107 @@ job_forward_messages(SfJob *job)
 	}
 }
 
+/*
+ * The launching session's settings, for its job (job_apply_settings).  A
+ * job runs what the session asked for, so it runs with the session's
+ * settings: every parameter a session can change (context user or
+ * superuser) whose current value comes from the session or its connection
+ * (ALTER ROLE / DATABASE ... SET, startup options, SET, SET LOCAL, a
+ * function's SET clause: source PGC_S_GLOBAL or later), with the context
+ * and role that set it, so the job's permission checks are the session's.
+ * Left out: what the job's own process already has (postgresql.conf,
+ * command line), identity and transaction state (the parameters RESET ALL
+ * does not touch: role, session_authorization, transaction_*; the job
+ * connects as the launcher's current user), and the connection's own
+ * properties: client_encoding (a job's messages go to the launcher in the
+ * database encoding) and application_name (a job outlives its session; a
+ * tool that ends the session by its application_name must not end the
+ * job).
+ *
+ * PostgreSQL's SerializeGUCState / RestoreGUCState (parallel workers) are
+ * not used: they also ship session_authorization, whose restoration in a
+ * worker connected as the current user fails or switches the job's user
+ * after SET SESSION AUTHORIZATION followed by SET ROLE (a parallel worker
+ * connects as the authenticated user and restores the whole identity
+ * stack), and client_encoding and application_name, with the effects
+ * above; they cannot leave a parameter out.
+ *
+ * Each entry: "source scontext srole" NUL name NUL value NUL.
+ */
+static void
+job_collect_settings(StringInfo buf)
+{
+	struct config_generic **vars = get_guc_variables();
+	int			n = GetNumConfigOptions();
+	int			i;
+
+	for (i = 0; i < n; i++)
+	{
+		struct config_generic *g = vars[i];
+		const char *value;
+		char		real[64];
+
+		if (g->context != PGC_USERSET && g->context != PGC_SUSET)
+			continue;
+		if (g->source < PGC_S_GLOBAL)
+			continue;
+		if ((g->flags & GUC_NO_RESET_ALL) ||
+			strcmp(g->name, "client_encoding") == 0 ||
+			strcmp(g->name, "application_name") == 0)
+			continue;
+		if (g->vartype == PGC_REAL)
+		{
+			/* GetConfigOption rounds to 6 digits */
+			snprintf(real, sizeof(real), "%.17g",
+					 *((struct config_real *) g)->variable);
+			value = real;
+		}
+		else
+			value = GetConfigOption(g->name, true, false);
+		if (value == NULL)
+			continue;
+		appendStringInfo(buf, "%d %d %u", (int) g->source, (int) g->scontext,
+						 g->srole);
+		appendStringInfoChar(buf, '\0');
+		appendStringInfoString(buf, g->name);
+		appendStringInfoChar(buf, '\0');
+		appendStringInfoString(buf, value);
+		appendStringInfoChar(buf, '\0');
+	}
+}
+
+/*
+ * In the job's worker, inside a transaction (check hooks may read the
+ * catalogs): apply the launcher's settings as the launcher had them.  A
+ * value that no longer applies (a tablespace dropped since, say) is a
+ * WARNING, which reaches the session, not a failure of the job.
+ */
+static void
+job_apply_settings(const char *p, Size len)
+{
+	const char *end = p + len;
+
+	while (p < end)
+	{
+		int			source;
+		int			scontext;
+		Oid			srole;
+		const char *name;
+		const char *value;
+
+		if (sscanf(p, "%d %d %u", &source, &scontext, &srole) != 3)
+			elog(ERROR, "malformed settings of a shardfdw job");
+		p += strlen(p) + 1;
+		name = p;
+		p += strlen(p) + 1;
+		value = p;
+		p += strlen(p) + 1;
+		(void) set_config_option_ext(name, value, (GucContext) scontext,
+									 (GucSource) source, srole,
+									 GUC_ACTION_SET, true, WARNING, false);
+	}
+}
+
 SfJob *
 sf_job_launch(const char *kind, const char *args, int64 parent_jobid)
 {
@@ -283,13 +390,17 @@ sf_job_launch(const char *kind, const char *args, int64 parent_jobid)
 	SfJob	   *job;
 	SfJobShared *shared;
 	Size		size;
+	Size		settings_offset;
+	StringInfoData settings;
 	MemoryContext old;
 
 	if (find_kind(kind) == NULL)
 		elog(ERROR, "unknown shardfdw job kind \"%s\"", kind);
 
-	size = MAXALIGN(offsetof(SfJobShared, args) + strlen(args) + 1) +
-		SF_JOB_QUEUE_SIZE;
+	initStringInfo(&settings);
+	job_collect_settings(&settings);
+	settings_offset = MAXALIGN(offsetof(SfJobShared, args) + strlen(args) + 1);
+	size = settings_offset + MAXALIGN(settings.len) + SF_JOB_QUEUE_SIZE;
 	old = MemoryContextSwitchTo(job_context());
 	job = palloc0(sizeof(SfJob));
 	job->seg = dsm_create(size, 0);
@@ -304,7 +415,11 @@ sf_job_launch(const char *kind, const char *args, int64 parent_jobid)
 	shared->status = SF_JOB_STARTING;
 	strlcpy(shared->kind, kind, SF_JOB_KIND_LEN);
 	strcpy(shared->args, args);
-	shared->queue_offset = MAXALIGN(offsetof(SfJobShared, args) + strlen(args) + 1);
+	shared->settings_offset = settings_offset;
+	shared->settings_len = settings.len;
+	memcpy((char *) shared + settings_offset, settings.data, settings.len);
+	pfree(settings.data);
+	shared->queue_offset = settings_offset + MAXALIGN(settings.len);
 	job->shared = shared;
 	{
 		shm_mq	   *mq = shm_mq_create((char *) shared + shared->queue_offset,
@@ -821,6 +936,12 @@ sf_job_main(Datum main_arg)
 		SpinLockRelease(&shared->mutex);
 		job_wake_launcher(shared);
 
+		/* the launching session's settings (job_collect_settings) */
+		StartTransactionCommand();
+		job_apply_settings((char *) shared + shared->settings_offset,
+						   shared->settings_len);
+		CommitTransactionCommand();
+
 		pgstat_report_activity(STATE_RUNNING,
 							   psprintf("shardfdw job " INT64_FORMAT " %s %s",
 										jobid, kind, args));
@@ -872,9 +993,10 @@ sf_job_main(Datum main_arg)
 }
 
 /*
- * The "test" kind: args "sleep=<ms> fail=<0|1> report=<0|1> notice=<n>".  Exercises the
- * runner in tests: success, errors with detail and hint, cancellation while
- * sleeping, progress reports.
+ * The "test" kind: args "sleep=<ms> fail=<0|1> report=<0|1> notice=<n>
+ * show=<parameter>,<parameter>...".  Exercises the runner in tests: success,
+ * errors with detail and hint, cancellation while sleeping, progress
+ * reports, the settings a job runs with (a NOTICE per parameter shown).
  */
 static void
 sf_test_job(int64 jobid, const char *args)
@@ -891,6 +1013,21 @@ sf_test_job(int64 jobid, const char *args)
 	if ((p = strstr(args, "report=")) != NULL)
 		report = atoi(p + 7);
 
+	if ((p = strstr(args, "show=")) != NULL)
+	{
+		char	   *names = pstrdup(p + 5);
+		char	   *name;
+
+		names[strcspn(names, " ")] = '\0';
+		for (name = strtok(names, ","); name != NULL; name = strtok(NULL, ","))
+		{
+			const char *value = GetConfigOption(name, true, false);
+
+			ereport(NOTICE,
+					(errmsg("test job setting %s = %s", name,
+							value ? value : "(not set)")));
+		}
+	}
 	if (report)
 		sf_job_report("sleeping", psprintf("%d ms", sleep_ms));
 	while (sleep_ms > 0)

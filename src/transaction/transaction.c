@@ -39,6 +39,7 @@
 #include "pgstat.h"
 #include "sf_transaction.h"
 #include "storage/latch.h"
+#include "storage/lock.h"
 #include "storage/lwlock.h"
 #include "storage/procarray.h"
 #include "utils/snapmgr.h"
@@ -56,13 +57,15 @@ enum
 {
 	SF_FAULT_ERROR,
 	SF_FAULT_SLEEP,
-	SF_FAULT_FATAL
+	SF_FAULT_FATAL,
+	SF_FAULT_WAIT
 };
 
 static const struct config_enum_entry fault_actions[] = {
 	{"error", SF_FAULT_ERROR, false},
 	{"sleep", SF_FAULT_SLEEP, false},
 	{"fatal", SF_FAULT_FATAL, false},
+	{"wait", SF_FAULT_WAIT, false},
 	{NULL, 0, false}
 };
 
@@ -91,7 +94,7 @@ sf_transaction_init(void)
 							   NULL, NULL, NULL);
 	DefineCustomEnumVariable("shardfdw.test_fault_action",
 							 "For testing only: what happens at shardfdw.test_fault_point.",
-							 "error raises an ERROR, fatal ends the session, sleep waits shardfdw.test_fault_sleep.  After the local commit (before-commit-prepared) only sleep applies.",
+							 "error raises an ERROR, fatal ends the session, sleep waits shardfdw.test_fault_sleep, wait waits until it can take (and then releases) the session advisory lock 1397114452 that a test holds.  Where an error could not undo anything (before-commit-prepared, split-before-drop-old) only sleep applies.",
 							 &shardfdw_test_fault_action,
 							 SF_FAULT_ERROR, fault_actions,
 							 PGC_SUSET, 0,
@@ -224,10 +227,43 @@ sf_insert_commit_record(const char *gid, Oid serverid)
 }
 
 /*
+ * The 'wait' fault action: wait in the lock manager (interruptibly; the
+ * wait shows in pg_locks and pg_blocking_pids) until the advisory lock
+ * SF_FAULT_WAIT_LOCK_KEY is free, take it and release it at once.  A test
+ * session that holds the lock thus pauses the process at the point until
+ * it unlocks.  The wait runs inside a transaction (one of its own when the
+ * caller is between transactions), so that a cancel during the wait is
+ * cleaned up by the transaction's abort like any other lock wait, and
+ * without lock_timeout (a move's cutover sets one).
+ */
+static void
+fault_wait(void)
+{
+	LOCKTAG		tag;
+	bool		own = !IsTransactionState();
+	int			nestlevel;
+
+	if (own)
+		StartTransactionCommand();
+	nestlevel = NewGUCNestLevel();
+	(void) set_config_option("lock_timeout", "0", PGC_SUSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
+	SET_LOCKTAG_ADVISORY(tag, MyDatabaseId,
+						 (uint32) (SF_FAULT_WAIT_LOCK_KEY >> 32),
+						 (uint32) SF_FAULT_WAIT_LOCK_KEY, 1);
+	(void) LockAcquire(&tag, ExclusiveLock, true, false);
+	LockRelease(&tag, ExclusiveLock, true);
+	AtEOXact_GUC(true, nestlevel);
+	if (own)
+		CommitTransactionCommand();
+}
+
+/*
  * Fault injection for the tests: if shardfdw.test_fault_point names this
  * point, act as shardfdw.test_fault_action says.  After the local commit
  * (can_throw = false) only the sleep action is honoured: errors there
- * could not undo anything.  The LOG line lets a test wait for the point.
+ * could not undo anything, and neither could a cancel of a 'wait'.  The
+ * LOG line lets a test wait for the point.
  */
 void
 sf_fault_point(const char *name, bool can_throw)
@@ -239,6 +275,15 @@ sf_fault_point(const char *name, bool can_throw)
 	ereport(LOG,
 			(errmsg("shardfdw fault point \"%s\" reached", name)));
 
+	if (shardfdw_test_fault_action == SF_FAULT_WAIT)
+	{
+		if (!can_throw)
+			return;
+		fault_wait();
+		ereport(LOG,
+				(errmsg("shardfdw fault point \"%s\" passed", name)));
+		return;
+	}
 	if (shardfdw_test_fault_action == SF_FAULT_SLEEP || !can_throw)
 	{
 		TimestampTz end = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
