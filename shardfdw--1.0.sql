@@ -481,7 +481,7 @@ CREATE TABLE shardfdw.cleanup (
   record_id bigserial PRIMARY KEY,
   operation_id bigint NOT NULL,
   object_type text NOT NULL CHECK (object_type IN ('shard', 'subscription', 'slot',
-    'sync_slots', 'publication', 'replica_identity')),
+    'sync_slots', 'publication', 'replica_identity', 'session', 'function', 'table')),
   server_name name NOT NULL,
   object_name text NOT NULL,
   shardid bigint,
