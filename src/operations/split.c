@@ -11,42 +11,58 @@
  * partitioned parent whose partitions have different moduli as long as each
  * divides the next larger one, which doubling a modulus keeps true.
  *
- * A split runs in the caller's transaction.  In the 'block_writes' mode
- * (also 'auto'):
- *	1. lock the parent of every table of the group in EXCLUSIVE mode (writes
- *	   wait, reads go on), in OID order, and validate;
- *	2. on the worker, in the remote transaction: lock the old shard tables
- *	   (EXCLUSIVE, with a lock_timeout: an in-doubt prepared transaction
- *	   that wrote them must be resolved first), create the new shard tables,
- *	   copy the rows worker-locally with INSERT ... SELECT filtered by
- *	   satisfies_hash_partition() on a helper hash-partitioned table with
- *	   the same key type and collation (dropped again before commit), check
- *	   that every row landed in exactly one half and that a sample of keys
- *	   hashes, on the coordinator, to the half that holds it; then create
- *	   the foreign keys of the new shards;
- *	3. on the coordinator: detach and drop the old foreign partitions,
- *	   create the new ones, update the catalog (every shard's modulus made
- *	   explicit, the group's shard_count raised), invalidate the caches;
- *	4. after the commit, drop the old shard tables on the worker over a
- *	   connection opened beforehand (a failure there only leaves an unused
- *	   table behind, and says so in a WARNING).
+ * A split runs as a job of kind "split" (jobs.h) that the calling session
+ * launches and waits for, in three coordinator transactions:
+ *	1. setting up: take the operation's advisory lock, run the cleanup pass,
+ *	   validate, take the advisory locks of the shard group (the shard's
+ *	   index and that of the new second half, SF_GROUP_LOCK_KEY, which moves
+ *	   take too: a second move or split of the group fails at once), validate
+ *	   again, choose the new shard ids, and commit the cleanup records of
+ *	   everything the split may create on the worker (cleanup.c): the new
+ *	   shard tables (on_failure), and online the worker session
+ *	   (application_name shardfdw_split_<job id>), the change logs, the
+ *	   capture functions and the helper table (always);
+ *	2. the split: lock the group's parents, in OID order (EXCLUSIVE for
+ *	   'block_writes': writes wait, reads go on; SHARE UPDATE EXCLUSIVE for
+ *	   the online mode), check that nothing changed since step 1, do the
+ *	   worker part (below), then the cutover: detach and drop the old
+ *	   foreign partitions, create the new ones, update the catalog (every
+ *	   shard's modulus made explicit, the group's shard_count raised),
+ *	   invalidate the caches, delete the on_failure records and record the
+ *	   old shard tables on_success; commit;
+ *	3. cleaning up: the cleanup pass for the job drops the old shard tables,
+ *	   the change logs and capture triggers.
  *
- * Any error before the commit aborts the local and the remote transaction
- * together, so the old shards keep serving and nothing new is left behind.
- * The old shard tables are dropped only after the commit because the
- * remote commit of a transaction that wrote to one worker precedes the
- * local commit: dropping them in it could lose them if the coordinator
- * failed in between.
+ * The worker part, 'block_writes' (split_block_writes()): in the remote
+ * transaction, lock the old shard tables (EXCLUSIVE, with a lock_timeout:
+ * an in-doubt prepared transaction that wrote them must be resolved first),
+ * create the new shard tables, copy the rows worker-locally with INSERT ...
+ * SELECT filtered by satisfies_hash_partition() on a helper hash-partitioned
+ * table with the same key type and collation (dropped again before
+ * commit), check that every row landed in exactly one half and that a
+ * sample of keys hashes, on the coordinator, to the half that holds it;
+ * then create the foreign keys of the new shards.  It commits or aborts
+ * with the coordinator's transaction.
  *
- * In the online mode ('force_logical', split_online()), step 1 takes SHARE
- * UPDATE EXCLUSIVE locks instead and step 2 runs over a dedicated
- * autocommit connection: a capture trigger logs the keys written to the old
- * shards, the copy runs in its own REPEATABLE READ transaction, catch-up
- * rounds apply the logged keys while writes go on, and only the last round
- * runs under EXCLUSIVE locks (coordinator parents and worker tables).
- * What it created on the worker is dropped if the transaction aborts; a
- * crash leaves it behind (no cleanup records yet), which is why 'auto' is
- * still the offline mode.
+ * The online mode ('auto', 'force_logical', split_online()) runs over a
+ * dedicated autocommit connection: a capture trigger logs the keys written
+ * to the old shards, the copy runs in its own REPEATABLE READ transaction,
+ * catch-up rounds apply the logged keys while writes go on, and only the
+ * last round runs under EXCLUSIVE locks (coordinator parents and worker
+ * tables); it commits on the worker just before the cutover commits on the
+ * coordinator, so a failure in between leaves complete new tables that the
+ * catalog does not use (dropped by their on_failure records).
+ *
+ * The catalog decides which tables serve the data: the old ones until the
+ * cutover commits, the new ones from then on.  On an ERROR (a cancel
+ * included) the job cancels the worker command in flight, aborts, and runs
+ * the cleanup pass for itself; after the cutover committed it succeeds with
+ * a WARNING instead.  When the job dies (FATAL, coordinator crash), its
+ * records stay for the next cleanup pass, which first ends the split's
+ * worker session (it may still run a command that creates an object) and
+ * then drops the objects; the capture triggers stop logging as soon as the
+ * session is gone (they log only while it holds an advisory lock on the
+ * worker).
  *
  *-------------------------------------------------------------------------
  */
