@@ -332,7 +332,9 @@ SELECT shardfdw_split_shard((SELECT min(shardid) FROM shardfdw.shards WHERE tabl
 SELECT shardfdw_split_shard(:isolated, 'logical');
 -- the shard looked up in the same statement (satisfies_hash_partition()
 -- locks the table, the split's job would wait for that lock)
+\set VERBOSITY terse
 SELECT shardfdw_split_shard(pg_temp.shard_of('split_t.tenants', 42));
+\set VERBOSITY default
 BEGIN;
 SELECT shardfdw_split_shard(:isolated, 'force_logical');
 ROLLBACK;

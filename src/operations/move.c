@@ -493,7 +493,7 @@ move_setup(SfMove *m)
 							 ((SfMoveShard *) lfirst(lc))->shardid);
 		sf_spi_exec_count(psprintf("SELECT pg_catalog.count(*) FROM shardfdw.shard s JOIN shardfdw.placement p USING (shardid)"
 								   " JOIN shardfdw.distributed_table t USING (relid)"
-								   " WHERE t.colocationid = %d AND s.shard_index = %d",
+								   " WHERE t.colocationid = %d AND s.shard_index = %d AND t.kind = 'h'",
 								   m->colocationid, m->shardindex), 1);
 		got = strcmp(SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1),
 					 psprintf("%d", list_length(m->shards))) == 0;

@@ -605,9 +605,10 @@ split_load(SplitOp *op, LOCKMODE lockmode, SplitLoad how)
 		if (how == SPLIT_LOAD_CHECK && split_locked_by_me(relid))
 			ereport(ERROR,
 					(errcode(ERRCODE_ACTIVE_SQL_TRANSACTION),
-					 errmsg("cannot split shard " INT64_FORMAT " after the same statement used table \"%s\"",
-							op->shardid, get_rel_name(relid)),
-					 errdetail("The split runs in a background job that locks the tables of the co-location group, and waits for the locks of this statement."),
+					 errmsg("cannot split a shard of table \"%s\" in a statement that already used the table",
+							get_rel_name(relid)),
+					 errdetail("The split of shard " INT64_FORMAT " runs in a background job that locks the tables of its co-location group, and would wait for the locks of this statement.",
+							   op->shardid),
 					 errhint("Look the shard up in a statement of its own (in psql: \\gset), then call the function alone.")));
 		LockRelationOid(relid, lockmode);
 		if (!pg_class_ownercheck(relid, GetUserId()))
