@@ -968,12 +968,22 @@ split_online(SplitOp *op)
 						 psprintf("CREATE FUNCTION %s RETURNS trigger LANGUAGE plpgsql"
 								  " SECURITY DEFINER SET search_path = pg_catalog AS %s",
 								  st->capturefn, quote_literal_cstr(body))));
+		/*
+		 * One left by a split whose cleanup could not run yet: dropped here
+		 * (only then: DROP TRIGGER locks the table ACCESS EXCLUSIVE, which
+		 * would queue the readers behind a long query).
+		 */
+		if (split_rc_count(rc, servername,
+						   psprintf("SELECT pg_catalog.count(*) FROM pg_catalog.pg_trigger"
+									" WHERE tgrelid = %s::pg_catalog.regclass AND tgname = 'shardfdw_split_capture'",
+									quote_literal_cstr(st->oldremote))) > 0)
+			PQclear(split_rc(rc, servername,
+							 psprintf("DROP TRIGGER shardfdw_split_capture ON %s", st->oldremote)));
 		PQclear(split_rc(rc, servername,
-						 psprintf("DROP TRIGGER IF EXISTS shardfdw_split_capture ON %s; "
-								  "CREATE TRIGGER shardfdw_split_capture AFTER INSERT OR UPDATE OR DELETE"
+						 psprintf("CREATE TRIGGER shardfdw_split_capture AFTER INSERT OR UPDATE OR DELETE"
 								  " ON %s FOR EACH ROW EXECUTE FUNCTION %s; "
 								  "ALTER TABLE %s ENABLE ALWAYS TRIGGER shardfdw_split_capture",
-								  st->oldremote, st->oldremote, st->capturefn, st->oldremote)));
+								  st->oldremote, st->capturefn, st->oldremote)));
 	}
 	PQclear(split_rc(rc, servername, "COMMIT"));
 

@@ -359,6 +359,36 @@ sub start_paused_split
 	check_invariant('a move with a refused split');
 }
 
+# an online split cancelled while the worker runs one of its commands
+# (CREATE TRIGGER, waiting for a lock held on the worker): the command is
+# cancelled too, and nothing is left behind
+{
+	my $shard = shard_of(42);
+	my $worker = $workers[ server_of($shard) eq 'worker1' ? 0 : 1 ];
+	my $before = layout();
+	my $blocker = $worker->background_psql($db);
+	$blocker->query_safe("BEGIN; LOCK TABLE acct_$shard IN SHARE MODE");
+	my ($out, $err) = ('', '');
+	my $h = IPC::Run::start(
+		[ 'psql', '-X', '-d', $coord->connstr($db), '-c', "SELECT shardfdw_split_shard($shard)" ],
+		'>', \$out, '2>', \$err);
+	$worker->poll_query_until($db,
+		q{SELECT EXISTS (SELECT FROM pg_stat_activity WHERE query LIKE 'CREATE TRIGGER shardfdw_split_capture%' AND wait_event_type = 'Lock')})
+	  or die 'the split did not wait for the lock';
+	$coord->safe_psql($db,
+		q{SELECT pg_cancel_backend(pid) FROM pg_stat_activity
+		   WHERE query LIKE '%shardfdw_split_shard%' AND backend_type = 'client backend' AND pid <> pg_backend_pid()});
+	$h->finish;
+	like($err, qr/cancel/, 'online split cancelled while the worker waits: the split fails');
+	cleanup();
+	is($worker->safe_psql($db,
+			q{SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'CREATE TRIGGER shardfdw_split_capture%'}),
+		'0', 'online split cancelled while the worker waits: the worker command is cancelled too');
+	$blocker->query_safe('COMMIT');
+	$blocker->quit;
+	check_invariant('online split cancelled while the worker waits', $before);
+}
+
 # ---------------------------------------------------------------- faults
 my $iterations = $ENV{SHARDFDW_SPLIT_FAULT_ITERATIONS} // 10;
 my @points = ('split-after-create', 'split-after-copy', 'split-before-cutover', 'split-after-cutover');
@@ -445,7 +475,7 @@ for my $i (1 .. $iterations)
 	my $before = layout();
 	my $what = "worker stopped $i at $point ($mode)";
 	my ($out, $err) = ('', '');
-	my $h = start_paused_split($shard, $mode, $point, 1500, \$out, \$err);
+	my $h = start_paused_split($shard, $mode, $point, 1000, \$out, \$err);
 	$worker->stop('immediate');
 	$h->finish;
 	my $rc = $?;
