@@ -744,7 +744,7 @@ CREATE TABLE shardfdw.cleanup (
   record_id bigserial PRIMARY KEY,
   operation_id bigint NOT NULL,
   object_type text NOT NULL CHECK (object_type IN ('shard', 'subscription', 'slot',
-    'sync_slots', 'publication', 'replica_identity')),
+    'sync_slots', 'publication', 'replica_identity', 'session', 'function', 'table')),
   server_name name NOT NULL,
   object_name text NOT NULL,
   shardid bigint,
@@ -1053,7 +1053,7 @@ RETURNS bigint[]
 AS 'MODULE_PATHNAME', 'shardfdw_split_shard'
 LANGUAGE C STRICT;
 COMMENT ON FUNCTION shardfdw_split_shard(bigint, text)
-  IS 'replace the shard (MODULUS m, REMAINDER r) of every table of its co-location group by two shards (MODULUS 2m, REMAINDER r and r + m) on the same node (shard_transfer_mode force_logical: writes go on during the copy); returns the new shard ids of the shard''s table';
+  IS 'replace the shard (MODULUS m, REMAINDER r) of every table of its co-location group by two shards (MODULUS 2m, REMAINDER r and r + m) on the same node, as a job (shard_transfer_mode auto and force_logical: online, writes go on during the copy; block_writes: writes wait); returns the new shard ids of the shard''s table';
 
 CREATE FUNCTION shardfdw_isolate_tenant(table_name regclass, tenant text,
   shard_transfer_mode text DEFAULT 'auto')
@@ -1061,7 +1061,7 @@ RETURNS bigint
 AS 'MODULE_PATHNAME', 'shardfdw_isolate_tenant'
 LANGUAGE C STRICT;
 COMMENT ON FUNCTION shardfdw_isolate_tenant(regclass, text, text)
-  IS 'split the shard holding a distribution column value until no other value shares it; returns that shard''s id';
+  IS 'split the shard holding a distribution column value until no other value shares it (one split job per split, in the given mode); returns that shard''s id';
 
 REVOKE ALL ON FUNCTION shardfdw_split_shard(bigint, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION shardfdw_isolate_tenant(regclass, text, text) FROM PUBLIC;

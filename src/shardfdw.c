@@ -46,6 +46,7 @@ _PG_init(void)
 	sf_move_init();
 	sf_rebalance_init();
 	sf_concurrent_init();
+	sf_split_init();
 
 	MarkGUCPrefixReserved("shardfdw");
 }

@@ -88,8 +88,15 @@ extern char *sf_foreign_key_shard_command(SfForeignKey *fk,
 										  const char *refshard,
 										  int64 shardid);
 
-/* in split.c */
-extern int64 *sf_split_shard(int64 shardid, bool online);
+/*
+ * In split.c: split shard shardid (and the shard at its place in every
+ * co-located table) with shard_transfer_mode mode ('auto' and
+ * 'force_logical': online; 'block_writes'), as a job this session waits
+ * for; returns the two new shard ids of shardid's table.  Not inside a
+ * transaction block, nor after the statement locked one of the group's
+ * tables (errors say so).
+ */
+extern int64 *sf_split_shard(int64 shardid, const char *mode);
 
 /* in reference.c */
 extern void sf_create_reference_replica(Oid relid, Oid serverid);

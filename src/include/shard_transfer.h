@@ -25,8 +25,16 @@
 #define SHARDFDW_SHARD_TRANSFER_H
 
 #include "jobs.h"
+#include "libpq-fe.h"
 
-/* advisory lock keys (bigint form) of running operations and moved groups */
+/*
+ * Advisory lock keys (bigint form) of running operations, and of shard
+ * groups being moved or split: a move and a split (moves.c, split.c) hold
+ * SF_GROUP_LOCK_KEY(co-location group, shard index) for their whole job,
+ * taken with pg_try_advisory_lock (a second operation on the group fails at
+ * once); a split takes it for the index of the shard it splits and for the
+ * index of its new second half.
+ */
 #define SF_OPERATION_LOCK_KEY(opid) ((int64) ((UINT64CONST(0x5346) << 48) | ((uint64) (opid) & UINT64CONST(0xFFFFFFFFFFFF))))
 #define SF_GROUP_LOCK_KEY(colocationid, shardindex) \
 	((int64) ((UINT64CONST(0x5347) << 48) | (((uint64) (uint32) (colocationid)) << 20) | ((uint64) (shardindex) & 0xFFFFF)))
@@ -38,6 +46,16 @@ extern int	shardfdw_move_catchup_timeout;
 
 /* in move.c */
 extern void sf_move_init(void);
+
+/*
+ * Close a raw connection (sf_connect_raw) in error recovery: a command
+ * still running on it is cancelled and waited for (at most 30 s), so that
+ * it cannot create an object after the cleanup pass looked for it.
+ */
+extern void sf_transfer_close_conn(PGconn *conn);
+
+/* in split.c: the "split" job kind */
+extern void sf_split_init(void);
 
 /*
  * Validate a move of shard shardid's group to target_server with mode
@@ -59,7 +77,10 @@ extern SfJob *sf_move_launch(int64 shardid, const char *target_server,
 /*
  * Record an object an operation is about to create (or to drop once it
  * succeeds).  object_type: shard, subscription, slot, sync_slots,
- * publication, replica_identity; policy: on_failure, on_success, always.
+ * publication, replica_identity, session (an operation's worker connection,
+ * by application_name: ended before the operation's other records on that
+ * server are resolved), function (qualified, with its argument types),
+ * table (qualified); policy: on_failure, on_success, always.
  * Inserted through SPI in the current transaction: commit it before
  * creating the object.
  */

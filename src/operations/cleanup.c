@@ -56,6 +56,7 @@ typedef struct SfCleanupConn
 typedef struct SfCleanupRecord
 {
 	int64		recordid;
+	int64		opid;			/* its operation */
 	char	   *object_type;
 	char	   *server;
 	char	   *object_name;
@@ -194,6 +195,48 @@ cleanup_drop_slots(PGconn *conn, const char *server, const char *op, const char 
 	return false;
 }
 
+/*
+ * End the sessions of server whose application_name is lit (a quoted
+ * literal): an operation's worker connection (a split's), which may still
+ * run a command after the operation died, and commit an object after the
+ * pass looked for it.  True once none is left (waits a few seconds for
+ * terminated backends to exit).
+ */
+static bool
+cleanup_end_sessions(PGconn *conn, const char *server, const char *lit)
+{
+	int			attempt;
+
+	for (attempt = 0; attempt < 50; attempt++)
+	{
+		PGresult   *res;
+		bool		done;
+
+		res = sf_raw_exec(conn,
+						  psprintf("SELECT pg_catalog.count(*) FILTER (WHERE NOT pg_catalog.pg_terminate_backend(pid))"
+								   " + pg_catalog.count(*) FROM pg_catalog.pg_stat_activity"
+								   " WHERE application_name = %s AND pid <> pg_catalog.pg_backend_pid()",
+								   lit));
+		if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK)
+		{
+			if (res)
+				PQclear(res);
+			return false;
+		}
+		done = strcmp(PQgetvalue(res, 0, 0), "0") == 0;
+		PQclear(res);
+		if (done)
+			return true;
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+						 100, PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
+		CHECK_FOR_INTERRUPTS();
+	}
+	ereport(LOG,
+			(errmsg("shardfdw cleanup: session %s on server \"%s\" did not end", lit, server)));
+	return false;
+}
+
 /* Drop one recorded object; true if it is gone */
 static bool
 cleanup_drop(PGconn *conn, SfCleanupRecord *r)
@@ -257,6 +300,16 @@ cleanup_drop(PGconn *conn, SfCleanupRecord *r)
 	if (strcmp(r->object_type, "replica_identity") == 0)
 		return cleanup_exec(conn, r->server,
 							psprintf("ALTER TABLE IF EXISTS %s REPLICA IDENTITY DEFAULT", r->object_name));
+	if (strcmp(r->object_type, "session") == 0)
+		return cleanup_end_sessions(conn, r->server, lit);
+	if (strcmp(r->object_type, "function") == 0)
+		return cleanup_exec(conn, r->server,
+							psprintf("SET LOCAL lock_timeout = '10s'; DROP FUNCTION IF EXISTS %s CASCADE",
+									 r->object_name));
+	if (strcmp(r->object_type, "table") == 0)
+		return cleanup_exec(conn, r->server,
+							psprintf("SET LOCAL lock_timeout = '10s'; DROP TABLE IF EXISTS %s CASCADE",
+									 r->object_name));
 	if (strcmp(r->object_type, "shard") == 0)
 	{
 		if (r->placed_there)
@@ -274,9 +327,12 @@ cleanup_drop(PGconn *conn, SfCleanupRecord *r)
 }
 
 /*
- * Orphans: subscriptions, slots and publications named like a move's
- * (shardfdw_move_<operation id>) on any node whose operation is not
- * running (or is opid), recorded or not.  A job that died while its
+ * Orphans: objects named after an operation whose operation is not running
+ * (or is opid), recorded or not, on any node: subscriptions, slots and
+ * publications of moves (shardfdw_move_<operation id>), capture functions
+ * (shardfdw_split_capture_<operation id>_<shard id>) and helper tables
+ * (shardfdw_split_log_<operation id>_<shard id>,
+ * shardfdw_split_key_<operation id>) of splits.  A job that died while its
  * CREATE SUBSCRIPTION (or slot, or publication) was still running on a
  * worker (coordinator killed, job terminated) could not wait for it: the
  * command may have committed after the job's records were resolved.  The
@@ -284,12 +340,13 @@ cleanup_drop(PGconn *conn, SfCleanupRecord *r)
  * running operation created is then always seen as its.  Subscriptions are
  * dropped first on every node (a table of a subscription whose table
  * synchronization has not finished cannot be dropped), then slots, then
- * publications.  Returns how many objects were dropped.  SPI is connected.
+ * publications, then the split objects.  Returns how many objects were
+ * dropped.  SPI is connected.
  */
 static int
 cleanup_orphans(List **conns, int64 opid)
 {
-	static const char *const types[] = {"subscription", "slot", "publication"};
+	static const char *const types[] = {"subscription", "slot", "publication", "function", "table"};
 	List	   *servers = NIL;
 	List	   *found = NIL;
 	List	   *running = NIL;
@@ -313,13 +370,23 @@ cleanup_orphans(List **conns, int64 opid)
 			(conn = cleanup_conn(conns, server)) == NULL)
 			continue;
 		res = sf_raw_exec(conn,
-						  "SELECT 'subscription', subname::pg_catalog.text FROM pg_catalog.pg_subscription"
+						  "SELECT 'subscription', subname::pg_catalog.text, pg_catalog.substring(subname, 15)"
+						  " FROM pg_catalog.pg_subscription"
 						  " WHERE subname ~ '^shardfdw_move_[0-9]+$' AND subdbid ="
 						  "  (SELECT oid FROM pg_catalog.pg_database WHERE datname = pg_catalog.current_database())"
-						  " UNION ALL SELECT 'slot', slot_name::pg_catalog.text FROM pg_catalog.pg_replication_slots"
+						  " UNION ALL SELECT 'slot', slot_name::pg_catalog.text, pg_catalog.substring(slot_name, 15)"
+						  " FROM pg_catalog.pg_replication_slots"
 						  " WHERE slot_name ~ '^shardfdw_move_[0-9]+$' AND database = pg_catalog.current_database()"
-						  " UNION ALL SELECT 'publication', pubname::pg_catalog.text FROM pg_catalog.pg_publication"
-						  " WHERE pubname ~ '^shardfdw_move_[0-9]+$'");
+						  " UNION ALL SELECT 'publication', pubname::pg_catalog.text, pg_catalog.substring(pubname, 15)"
+						  " FROM pg_catalog.pg_publication"
+						  " WHERE pubname ~ '^shardfdw_move_[0-9]+$'"
+						  " UNION ALL SELECT 'function', p.oid::pg_catalog.regprocedure::pg_catalog.text,"
+						  "  pg_catalog.substring(p.proname, '^shardfdw_split_capture_([0-9]+)_')"
+						  " FROM pg_catalog.pg_proc p WHERE p.proname ~ '^shardfdw_split_capture_[0-9]+_[0-9]+$'"
+						  " UNION ALL SELECT 'table', c.oid::pg_catalog.regclass::pg_catalog.text,"
+						  "  pg_catalog.substring(c.relname, '^shardfdw_split_(?:log|key)_([0-9]+)')"
+						  " FROM pg_catalog.pg_class c WHERE c.relkind IN ('r', 'p')"
+						  " AND c.relname ~ '^shardfdw_split_(log_[0-9]+_[0-9]+|key_[0-9]+)$'");
 		if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK)
 		{
 			if (res)
@@ -333,6 +400,7 @@ cleanup_orphans(List **conns, int64 opid)
 			r->object_type = pstrdup(PQgetvalue(res, j, 0));
 			r->server = server;
 			r->object_name = pstrdup(PQgetvalue(res, j, 1));
+			r->opid = pg_strtoint64(PQgetvalue(res, j, 2));
 			found = lappend(found, r);
 		}
 		PQclear(res);
@@ -360,16 +428,15 @@ cleanup_orphans(List **conns, int64 opid)
 		foreach(lc, found)
 		{
 			SfCleanupRecord *r = lfirst(lc);
-			int64		id = pg_strtoint64(r->object_name + strlen("shardfdw_move_"));
 			bool		is_running = false;
 			ListCell   *lc2;
 
 			if (strcmp(r->object_type, types[t]) != 0)
 				continue;
 			foreach(lc2, running)
-				if (*(int64 *) lfirst(lc2) == id)
+				if (*(int64 *) lfirst(lc2) == r->opid)
 					is_running = true;
-			if (is_running && id != opid)
+			if (is_running && r->opid != opid)
 				continue;
 			CHECK_FOR_INTERRUPTS();
 			if (cleanup_drop(cleanup_conn(conns, r->server), r))
@@ -384,6 +451,22 @@ cleanup_orphans(List **conns, int64 opid)
 	return dropped;
 }
 
+/* Is r's operation's session on r's server in sessions (unresolved)? */
+static bool
+cleanup_session_alive(List *sessions, SfCleanupRecord *r)
+{
+	ListCell   *lc;
+
+	foreach(lc, sessions)
+	{
+		SfCleanupRecord *s = lfirst(lc);
+
+		if (s->opid == r->opid && strcmp(s->server, r->server) == 0)
+			return true;
+	}
+	return false;
+}
+
 /*
  * The cleanup pass (see shard_transfer.h).
  */
@@ -392,6 +475,7 @@ sf_cleanup_pass(int64 opid)
 {
 	List	   *records = NIL;
 	List	   *conns = NIL;
+	List	   *live_sessions = NIL;
 	ListCell   *lc;
 	int			resolved = 0;
 	uint64		i;
@@ -403,7 +487,8 @@ sf_cleanup_pass(int64 opid)
 	sf_spi_exec_count(psprintf("SELECT c.record_id, c.object_type, c.server_name, c.object_name,"
 							   "  COALESCE(c.shardid, 0),"
 							   "  EXISTS (SELECT 1 FROM shardfdw.placement p JOIN shardfdw.node n USING (nodeid)"
-							   "   WHERE p.shardid = c.shardid AND n.server_name = c.server_name)"
+							   "   WHERE p.shardid = c.shardid AND n.server_name = c.server_name),"
+							   "  c.operation_id"
 							   " FROM shardfdw.cleanup c"
 							   " WHERE c.operation_id = " INT64_FORMAT " OR NOT EXISTS"
 							   "  (SELECT 1 FROM pg_catalog.pg_locks l WHERE l.locktype = 'advisory'"
@@ -411,9 +496,9 @@ sf_cleanup_pass(int64 opid)
 							   "   (SELECT oid FROM pg_catalog.pg_database WHERE datname = pg_catalog.current_database())"
 							   "   AND ((l.classid::pg_catalog.int8 << 32) | l.objid::pg_catalog.int8)"
 							   "     = ((x'5346'::pg_catalog.int8 << 48) | c.operation_id))"
-							   " ORDER BY CASE c.object_type WHEN 'subscription' THEN 1 WHEN 'sync_slots' THEN 2"
-							   "  WHEN 'slot' THEN 3 WHEN 'publication' THEN 4 WHEN 'replica_identity' THEN 5"
-							   "  ELSE 6 END, c.record_id"
+							   " ORDER BY CASE c.object_type WHEN 'session' THEN 0 WHEN 'subscription' THEN 1"
+							   "  WHEN 'sync_slots' THEN 2 WHEN 'slot' THEN 3 WHEN 'publication' THEN 4"
+							   "  WHEN 'replica_identity' THEN 5 WHEN 'function' THEN 6 ELSE 7 END, c.record_id"
 							   " FOR UPDATE OF c SKIP LOCKED", opid), -1);
 	for (i = 0; i < SPI_processed; i++)
 	{
@@ -427,6 +512,7 @@ sf_cleanup_pass(int64 opid)
 		r->object_name = SPI_getvalue(t, d, 4);
 		r->shardid = pg_strtoint64(SPI_getvalue(t, d, 5));
 		r->placed_there = strcmp(SPI_getvalue(t, d, 6), "t") == 0;
+		r->opid = pg_strtoint64(SPI_getvalue(t, d, 7));
 		records = lappend(records, r);
 	}
 
@@ -440,6 +526,14 @@ sf_cleanup_pass(int64 opid)
 			bool		gone;
 
 			CHECK_FOR_INTERRUPTS();
+
+			/*
+			 * While a session of the operation may still run on that server
+			 * (its session record could not be resolved), it could create
+			 * an object after we looked: leave its other records there.
+			 */
+			if (cleanup_session_alive(live_sessions, r))
+				continue;
 			if (GetForeignServerByName(r->server, true) == NULL)
 			{
 				ereport(WARNING,
@@ -458,6 +552,8 @@ sf_cleanup_pass(int64 opid)
 									 r->recordid));
 				resolved++;
 			}
+			else if (strcmp(r->object_type, "session") == 0)
+				live_sessions = lappend(live_sessions, r);
 		}
 	}
 	PG_FINALLY();

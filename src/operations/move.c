@@ -475,7 +475,44 @@ move_setup(SfMove *m)
 		ereport(ERROR,
 				(errcode(ERRCODE_LOCK_NOT_AVAILABLE),
 				 errmsg("shard " INT64_FORMAT " is already being moved or split", m->shardid),
-				 errhint("Wait for the other operation to finish (see shardfdw.shard_moves).")));
+				 errdetail("Another move or split of shard index %d of co-location group %d is running.",
+						   m->shardindex, m->colocationid),
+				 errhint("Wait for the other operation to finish (see shardfdw.jobs), then retry.")));
+
+	/*
+	 * The group was read before the lock: a split or move of it may have
+	 * committed in between.  With the lock held, nothing changes it any
+	 * more; check that its shards are still where they were read.
+	 */
+	{
+		StringInfoData ids;
+
+		initStringInfo(&ids);
+		foreach(lc, m->shards)
+			appendStringInfo(&ids, "%s" INT64_FORMAT, ids.len > 0 ? "," : "",
+							 ((SfMoveShard *) lfirst(lc))->shardid);
+		sf_spi_exec_count(psprintf("SELECT pg_catalog.count(*) FROM shardfdw.shard s JOIN shardfdw.placement p USING (shardid)"
+								   " JOIN shardfdw.distributed_table t USING (relid)"
+								   " WHERE t.colocationid = %d AND s.shard_index = %d AND t.kind = 'h'",
+								   m->colocationid, m->shardindex), 1);
+		got = strcmp(SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1),
+					 psprintf("%d", list_length(m->shards))) == 0;
+		if (got)
+		{
+			sf_spi_exec_count(psprintf("SELECT pg_catalog.count(*) FROM shardfdw.shard s JOIN shardfdw.placement p USING (shardid)"
+									   " WHERE s.shardid IN (%s) AND s.shard_index = %d AND p.nodeid = %d",
+									   ids.data, m->shardindex, m->source_nodeid), 1);
+			got = strcmp(SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1),
+						 psprintf("%d", list_length(m->shards))) == 0;
+		}
+		if (!got)
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("the shards of the group of shard " INT64_FORMAT " changed while the move started",
+							m->shardid),
+					 errdetail("A split or move of the group committed meanwhile."),
+					 errhint("Look the shard up again and retry.")));
+	}
 
 	m->src = move_connect(m->source_serverid);
 	m->tgt = move_connect(m->target_serverid);
@@ -1167,8 +1204,8 @@ move_cutover(SfMove *m)
  * for its object would leave that object behind.  Called in error
  * recovery: no interrupt is processed here.
  */
-static void
-move_close_conn(PGconn *conn)
+void
+sf_transfer_close_conn(PGconn *conn)
 {
 	if (PQtransactionStatus(conn) == PQTRANS_ACTIVE)
 	{
@@ -1208,14 +1245,14 @@ move_close_conn(PGconn *conn)
 	PQfinish(conn);
 }
 
-/* Close the raw connections (see move_close_conn) */
+/* Close the raw connections (see sf_transfer_close_conn) */
 static void
 move_disconnect(SfMove *m)
 {
 	if (m->src)
-		move_close_conn(m->src);
+		sf_transfer_close_conn(m->src);
 	if (m->tgt)
-		move_close_conn(m->tgt);
+		sf_transfer_close_conn(m->tgt);
 	m->src = m->tgt = NULL;
 }
 

@@ -2,17 +2,23 @@
 #
 # - pgbench writes continuously through the coordinator (UPDATE, INSERT,
 #   DELETE on two co-located tables, each mirrored into plain local tables
-#   in the same transaction) while shards are split, split again and a
-#   tenant isolated: no write fails, the tables equal their local mirrors
-#   afterwards, and the longest write stall is printed;
-# - a fault loop (SHARDFDW_SPLIT_FAULT_ITERATIONS, default 10): each
-#   iteration interrupts a split at one of its steps (an ERROR, the session
-#   ending, the worker or the coordinator stopped while the split waits
-#   there) and checks the invariant: same shards as before, rows equal to
-#   the mirrors, no new or helper table left on the worker, no prepared
-#   transaction left;
-# - an online split (force_logical) of a 200k-row shard under pgbench
-#   writes, and faults (ERROR, FATAL) at each of its steps.
+#   in the same transaction) while shards are split (online, the default
+#   'auto' mode), split again and a tenant isolated: no write fails, the
+#   tables equal their local mirrors afterwards, and the longest write stall
+#   is printed;
+# - an online split of a 200k-row shard under pgbench writes;
+# - a move and a split, or two splits, of the same shard group: the second
+#   fails at once with a clear error, nothing changes;
+# - fault loops, each SHARDFDW_SPLIT_FAULT_ITERATIONS times (default 10),
+#   cycling over the split's fault points and both modes: an ERROR or FATAL
+#   in the split's job, the caller cancelled while the split waits at a
+#   point, the coordinator stopped (immediate) while it waits, the source
+#   worker stopped (immediate) while it waits.  After each, once
+#   shardfdw_cleanup_orphaned_resources() ran: the shards are as before (or
+#   split, when the cutover had committed), the worker tables are exactly
+#   the catalog's, no split table, function, trigger, session or prepared
+#   transaction is left on any worker, and the tables equal their mirrors
+#   (with a write made between the failure and the cleanup).
 use strict;
 use warnings;
 
@@ -77,12 +83,14 @@ sub worker_state
 SELECT count(*) FILTER (WHERE tablename ~ '^(acct|item)_[0-9]+$') || ' tables '
        || count(*) FILTER (WHERE tablename LIKE 'shardfdw_split_%') || ' helpers '
        || (SELECT count(*) FROM pg_prepared_xacts) || ' prepared '
-       || (SELECT count(*) FROM pg_trigger WHERE tgname = 'shardfdw_split_capture') || ' triggers'
+       || (SELECT count(*) FROM pg_trigger WHERE tgname = 'shardfdw_split_capture') || ' triggers '
+       || (SELECT count(*) FROM pg_proc WHERE proname LIKE 'shardfdw_split_%') || ' functions '
+       || (SELECT count(*) FROM pg_stat_activity WHERE application_name LIKE 'shardfdw_split_%') || ' sessions'
   FROM pg_tables WHERE schemaname = 'public'});
 	}
 	my $catalog = $coord->safe_psql(
 		$db, q{
-SELECT string_agg(n || ' tables 0 helpers 0 prepared 0 triggers', ',' ORDER BY server_name)
+SELECT string_agg(n || ' tables 0 helpers 0 prepared 0 triggers 0 functions 0 sessions', ',' ORDER BY server_name)
   FROM (SELECT server_name, count(*) n FROM shardfdw.shards
          WHERE table_name IN ('acct'::regclass, 'item'::regclass) GROUP BY 1) s});
 	return (join(',', @res), $catalog);
@@ -127,7 +135,7 @@ my $logdir = PostgreSQL::Test::Utils::tempdir();
 my ($pgb_out, $pgb_err) = ('', '');
 my $pgbench = IPC::Run::start(
 	[
-		'pgbench', '-n', '-c', '2', '-j', '2', '-T', '12', '-l',
+		'pgbench', '-n', '-c', '2', '-j', '2', '-T', '10', '-l',
 		"--log-prefix=$logdir/pgb", '-f', $script,
 		'-h', $coord->host, '-p', $coord->port, $db
 	],
@@ -180,7 +188,7 @@ SELECT count(DISTINCT acct_id) FROM item i JOIN shardfdw.shards s ON s.shard_nam
 	'1', 'acct 150 is alone in its shard');
 
 # ---------------------------------------------------------------- online
-# a 200k-row shard split in the online mode ('force_logical') while pgbench
+# a 200k-row shard split in the online mode (the default, 'auto') while pgbench
 # updates, inserts and deletes its rows: no write fails, the table equals
 # its mirror, writes went on during the copy
 $coord->safe_psql(
@@ -210,7 +218,7 @@ my $biglog = PostgreSQL::Test::Utils::tempdir();
 ($pgb_out, $pgb_err) = ('', '');
 $pgbench = IPC::Run::start(
 	[
-		'pgbench', '-n', '-c', '2', '-j', '2', '-T', '10', '-l',
+		'pgbench', '-n', '-c', '2', '-j', '2', '-T', '8', '-l',
 		"--log-prefix=$biglog/pgb", '-f', $bigscript,
 		'-h', $coord->host, '-p', $coord->port, $db
 	],
@@ -218,13 +226,13 @@ $pgbench = IPC::Run::start(
 sleep 2;
 my $bigshard = $coord->safe_psql($db, q{SELECT shardid FROM shardfdw.shards WHERE table_name = 'big'::regclass});
 my $t0 = time;
-my ($sret, $sout, $serr) = $coord->psql($db,
-	"SET client_min_messages = debug1; SELECT shardfdw_split_shard($bigshard, 'force_logical')");
+my $biglogpos = -s $coord->logfile;
+my ($sret, $sout, $serr) = $coord->psql($db, "SELECT shardfdw_split_shard($bigshard)");
 my $t1 = time;
 is($sret, 0, 'online split of a 200k-row shard under load') or diag($serr);
 $pgbench->finish;
 is($?, 0, 'online split: no write failed') or diag($pgb_err);
-my ($stats) = $serr =~ /(online split of shard \d+: [^\n]*)/;
+my ($stats) = slurp_file($coord->logfile, $biglogpos) =~ /(online split of shard \d+: [^\n]*)/;
 my ($bigmax, $during, $bigtxns) = (0, 0, 0);
 for my $log (glob("$biglog/pgb*"))
 {
@@ -256,167 +264,239 @@ is($bigtables, 2, 'online split: the old shard table is gone, the two new ones a
 $coord->safe_psql($db, 'DROP TABLE big, big_local; DROP SEQUENCE big_seq');
 check_invariant('after the online split');
 
-# faults in the online mode: an error or the session ending at each step
-# leaves the shards, the rows and the workers as they were (the objects
-# created on the worker are dropped when the transaction aborts)
-for my $point ('split-after-create', 'split-after-copy', 'split-before-cutover', 'split-after-cutover')
+
+# ---------------------------------------------------------------- helpers
+# wait until no split job runs, then run the cleanup pass
+sub cleanup
 {
-	for my $kind ('error', 'fatal')
-	{
-		my $shard = shard_of(42);
-		my $before = layout();
-		my ($ret, $out, $err) = $coord->psql($db,
-			"SET shardfdw.test_fault_point = '$point'; SET shardfdw.test_fault_action = '$kind';"
-			  . " SELECT shardfdw_split_shard($shard, 'force_logical')");
-		like($err, qr/fault injected at "\Q$point\E"|terminat|connection/,
-			"online, $kind at $point: the split fails");
-		check_invariant("online, $kind at $point", $before);
-	}
+	$coord->poll_query_until($db,
+		q{SELECT count(*) = 0 FROM shardfdw.jobs WHERE kind IN ('split', 'move') AND state = 'running'})
+	  or die 'a job did not end';
+	$coord->safe_psql($db, 'SELECT shardfdw_cleanup_orphaned_resources()');
+}
+
+# a write through the coordinator to the group, mirrored locally
+sub write_one
+{
+	my ($id) = @_;
+	my $seq = $coord->safe_psql($db, q{SELECT nextval('item_seq')});
+	$coord->safe_psql($db,
+		"BEGIN; UPDATE acct SET v = v + 1 WHERE id = $id; UPDATE acct_local SET v = v + 1 WHERE id = $id;"
+		  . " INSERT INTO item VALUES ($id, $seq, 1); INSERT INTO item_local VALUES ($id, $seq, 1); COMMIT");
+}
+
+sub server_of
+{
+	my ($shard) = @_;
+	return $coord->safe_psql($db, "SELECT server_name FROM shardfdw.shards WHERE shardid = $shard");
+}
+
+# start psql running a split that waits at point for sleep_ms; returns the
+# handle once the job reached the point
+sub start_paused_split
+{
+	my ($shard, $mode, $point, $sleep_ms, $out, $err) = @_;
+	my $logpos = -s $coord->logfile;
+	my $h = IPC::Run::start(
+		[
+			'psql', '-X', '-d', $coord->connstr($db),
+			'-c', "SET shardfdw.test_fault_point = '$point'",
+			'-c', "SET shardfdw.test_fault_action = 'sleep'",
+			'-c', "SET shardfdw.test_fault_sleep = $sleep_ms",
+			'-c', "SELECT shardfdw_split_shard($shard, '$mode')"
+		],
+		'>', $out, '2>', $err);
+	$coord->wait_for_log(qr/fault point "\Q$point\E" reached/, $logpos);
+	return $h;
+}
+
+# ---------------------------------------------------------------- exclusion
+# a split holds its shard group: a second split or a move of the group
+# fails at once; a move holds it too: a split fails at once
+{
+	my $shard = shard_of(42);
+	my $source = server_of($shard);
+	my $target = $source eq 'worker1' ? 'worker2' : 'worker1';
+	my ($out, $err) = ('', '');
+	my $h = start_paused_split($shard, 'auto', 'split-after-copy', 3000, \$out, \$err);
+	my ($ret, $o, $e) = $coord->psql($db, "SELECT shardfdw_split_shard($shard)");
+	like($e, qr/shard $shard is already being moved or split/,
+		'a second split of a shard being split fails at once');
+	my $item = $coord->safe_psql($db,
+		"SELECT shardid FROM shardfdw.shards WHERE table_name = 'item'::regclass"
+		  . " AND shard_index = (SELECT shard_index FROM shardfdw.shards WHERE shardid = $shard)");
+	($ret, $o, $e) = $coord->psql($db, "SELECT shardfdw_move_shard($item, '$target', 'block_writes')");
+	like($e, qr/shard $item is already being moved or split/,
+		'a move of the group being split fails at once');
+	$h->finish;
+	is($?, 0, 'the split holding the group succeeds') or diag($err);
+	check_invariant('a split with a refused split and move');
+
+	$shard = shard_of(42);
+	$coord->safe_psql($db,
+		"ALTER DATABASE $db SET shardfdw.test_fault_point = 'move-after-create';"
+		  . " ALTER DATABASE $db SET shardfdw.test_fault_action = 'sleep';"
+		  . " ALTER DATABASE $db SET shardfdw.test_fault_sleep = 3000");
+	my $logpos = -s $coord->logfile;
+	($out, $err) = ('', '');
+	$h = IPC::Run::start(
+		[
+			'psql', '-X', '-d', $coord->connstr($db),
+			'-c', "SELECT shardfdw_move_shard($shard, '$target', 'block_writes')"
+		],
+		'>', \$out, '2>', \$err);
+	$coord->wait_for_log(qr/fault point "move-after-create" reached/, $logpos);
+	$coord->safe_psql($db,
+		"ALTER DATABASE $db RESET shardfdw.test_fault_point;"
+		  . " ALTER DATABASE $db RESET shardfdw.test_fault_action;"
+		  . " ALTER DATABASE $db RESET shardfdw.test_fault_sleep");
+	($ret, $o, $e) = $coord->psql($db, "SELECT shardfdw_split_shard($shard)");
+	like($e, qr/shard $shard is already being moved or split/,
+		'a split of a group being moved fails at once');
+	$h->finish;
+	is($?, 0, 'the move holding the group succeeds') or diag($err);
+	is(server_of($shard), $target, 'the group moved');
+	check_invariant('a move with a refused split');
 }
 
 # an online split cancelled while the worker runs one of its commands
-# (here CREATE TRIGGER, waiting for a lock held on the worker): the command
-# is cancelled too and nothing is left behind
+# (CREATE TRIGGER, waiting for a lock held on the worker): the command is
+# cancelled too, and nothing is left behind
 {
 	my $shard = shard_of(42);
-	my $server = $coord->safe_psql($db, "SELECT server_name FROM shardfdw.shards WHERE shardid = $shard");
-	my $worker = $workers[ $server eq 'worker1' ? 0 : 1 ];
+	my $worker = $workers[ server_of($shard) eq 'worker1' ? 0 : 1 ];
 	my $before = layout();
 	my $blocker = $worker->background_psql($db);
 	$blocker->query_safe("BEGIN; LOCK TABLE acct_$shard IN SHARE MODE");
 	my ($out, $err) = ('', '');
 	my $h = IPC::Run::start(
-		[
-			'psql', '-X', '-d', $coord->connstr($db),
-			'-c', "SELECT shardfdw_split_shard($shard, 'force_logical')"
-		],
+		[ 'psql', '-X', '-d', $coord->connstr($db), '-c', "SELECT shardfdw_split_shard($shard)" ],
 		'>', \$out, '2>', \$err);
 	$worker->poll_query_until($db,
 		q{SELECT EXISTS (SELECT FROM pg_stat_activity WHERE query LIKE 'CREATE TRIGGER shardfdw_split_capture%' AND wait_event_type = 'Lock')})
 	  or die 'the split did not wait for the lock';
 	$coord->safe_psql($db,
-		q{SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE query LIKE 'SELECT shardfdw_split_shard%' AND pid <> pg_backend_pid()});
+		q{SELECT pg_cancel_backend(pid) FROM pg_stat_activity
+		   WHERE query LIKE '%shardfdw_split_shard%' AND backend_type = 'client backend' AND pid <> pg_backend_pid()});
 	$h->finish;
 	like($err, qr/cancel/, 'online split cancelled while the worker waits: the split fails');
+	cleanup();
 	is($worker->safe_psql($db,
-			q{SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'CREATE TRIGGER shardfdw_split_capture%' AND wait_event_type = 'Lock'}),
+			q{SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'CREATE TRIGGER shardfdw_split_capture%'}),
 		'0', 'online split cancelled while the worker waits: the worker command is cancelled too');
 	$blocker->query_safe('COMMIT');
 	$blocker->quit;
 	check_invariant('online split cancelled while the worker waits', $before);
 }
 
-# a coordinator crash during an online split leaves its objects on the
-# worker (no cleanup records yet): the capture trigger stops logging once
-# the split's connection is gone, the next split of the shard replaces it,
-# and the new tables outside the catalog are dropped by hand here
-{
-	my $shard = shard_of(42);
-	my $server = $coord->safe_psql($db, "SELECT server_name FROM shardfdw.shards WHERE shardid = $shard");
-	my $worker = $workers[ $server eq 'worker1' ? 0 : 1 ];
-	my $logpos = -s $coord->logfile;
-	my ($out, $err) = ('', '');
-	my $h = IPC::Run::start(
-		[
-			'psql', '-X', '-d', $coord->connstr($db),
-			'-c', "SET shardfdw.test_fault_point = 'split-after-copy'",
-			'-c', "SET shardfdw.test_fault_action = 'sleep'",
-			'-c', 'SET shardfdw.test_fault_sleep = 60000',
-			'-c', "SELECT shardfdw_split_shard($shard, 'force_logical')"
-		],
-		'>', \$out, '2>', \$err);
-	$coord->wait_for_log(qr/fault point "split-after-copy" reached/, $logpos);
-	$coord->stop('immediate');
-	$h->finish;
-	$coord->start;
-	$worker->poll_query_until($db,
-		q{SELECT NOT EXISTS (SELECT FROM pg_locks WHERE locktype = 'advisory' AND classid = 1397771348)})
-	  or die 'the split connection did not go away';
-	is($worker->safe_psql($db, q{SELECT count(*) FROM pg_trigger WHERE tgname = 'shardfdw_split_capture'}),
-		'2', 'online split, coordinator crash: the capture triggers are left behind');
-	my $logged = $worker->safe_psql($db, "SELECT count(*) FROM shardfdw_split_log_$shard");
-	$coord->safe_psql($db,
-		'UPDATE acct SET v = v + 1 WHERE id = 42; UPDATE acct_local SET v = v + 1 WHERE id = 42');
-	is($worker->safe_psql($db, "SELECT count(*) FROM shardfdw_split_log_$shard"),
-		$logged, 'online split, coordinator crash: the capture trigger left behind logs nothing');
-	my ($ret, $o2, $e2) = $coord->psql($db, "SELECT shardfdw_split_shard($shard, 'force_logical')");
-	is($ret, 0, 'online split, coordinator crash: the next split of the shard succeeds') or diag($e2);
-	my $known = $coord->safe_psql($db, q{
-SELECT string_agg(quote_literal(c.relname), ',') FROM shardfdw.shards s JOIN pg_class c ON c.oid = s.shard_name::regclass
- WHERE s.table_name IN ('acct'::regclass, 'item'::regclass)});
-	my $orphans = $worker->safe_psql($db,
-		"SELECT string_agg(quote_ident(tablename), ', ') FROM pg_tables WHERE schemaname = 'public'"
-		  . " AND (tablename ~ '^(acct|item)_[0-9]+\$' AND tablename NOT IN ($known)"
-		  . " OR tablename LIKE 'shardfdw_split_key_%')");
-	isnt($orphans, '', "online split, coordinator crash: new tables left behind: $orphans");
-	$worker->safe_psql($db, "DROP TABLE $orphans") if $orphans ne '';
-	check_invariant('online split, coordinator crash, next split');
-}
-
 # ---------------------------------------------------------------- faults
 my $iterations = $ENV{SHARDFDW_SPLIT_FAULT_ITERATIONS} // 10;
 my @points = ('split-after-create', 'split-after-copy', 'split-before-cutover', 'split-after-cutover');
-my @kinds = ('error', 'fatal', 'error', 'fatal', 'worker', 'error', 'fatal', 'coordinator');
-my %seen;
+my @modes = ('auto', 'auto', 'block_writes');
+
+# an ERROR or FATAL in the job at each point
 for my $i (1 .. $iterations)
 {
 	my $point = $points[ ($i - 1) % @points ];
-	my $kind = $kinds[ ($i - 1) % @kinds ];
+	my $mode = $modes[ ($i - 1) % @modes ];
+	my $kind = $i % 2 ? 'error' : 'fatal';
 	my $id = 1 + ($i * 37) % 200;
 	my $shard = shard_of($id);
-	my $server = $coord->safe_psql($db, "SELECT server_name FROM shardfdw.shards WHERE shardid = $shard");
-	my $worker = $workers[ $server eq 'worker1' ? 0 : 1 ];
 	my $before = layout();
-	my $what = "fault $i: $kind at $point";
+	my $what = "fault $i: $kind at $point ($mode)";
+	my ($ret, $out, $err) = $coord->psql($db,
+		"SET shardfdw.test_fault_point = '$point'; SET shardfdw.test_fault_action = '$kind';"
+		  . " SELECT shardfdw_split_shard($shard, '$mode')");
+	like($err, qr/fault injected at "\Q$point\E"|terminat|died|interrupted/, "$what: the split fails");
+	write_one($id);
+	cleanup();
+	check_invariant($what, $before);
+}
 
-	if ($kind eq 'error' || $kind eq 'fatal')
+# the caller cancelled while the split waits at a point (online writes go
+# on meanwhile before the cutover)
+for my $i (1 .. $iterations)
+{
+	my $point = $points[ ($i - 1) % @points ];
+	my $mode = $modes[ ($i - 1) % @modes ];
+	my $id = 1 + ($i * 53) % 200;
+	my $shard = shard_of($id);
+	my $before = layout();
+	my $what = "cancel $i at $point ($mode)";
+	my ($out, $err) = ('', '');
+	my $h = start_paused_split($shard, $mode, $point, 60000, \$out, \$err);
+	write_one($id) if $mode eq 'auto' && $point =~ /after-(create|copy)/;
+	$coord->safe_psql($db,
+		q{SELECT pg_cancel_backend(pid) FROM pg_stat_activity
+		   WHERE query LIKE '%shardfdw_split_shard%' AND backend_type = 'client backend' AND pid <> pg_backend_pid()});
+	$h->finish;
+	like($err, qr/cancel/, "$what: the split fails");
+	write_one($id);
+	cleanup();
+	check_invariant($what, $before);
+}
+
+# the coordinator stopped (immediate) while the split waits at a point;
+# after split-before-drop-old the split has committed: the cleanup pass
+# drops the old shard tables
+my @crash_points = (@points, 'split-before-drop-old');
+for my $i (1 .. $iterations)
+{
+	my $point = $crash_points[ ($i - 1) % @crash_points ];
+	my $mode = $modes[ ($i - 1) % @modes ];
+	my $id = 1 + ($i * 71) % 200;
+	my $shard = shard_of($id);
+	my $before = layout();
+	my $what = "coordinator stopped $i at $point ($mode)";
+	my ($out, $err) = ('', '');
+	my $h = start_paused_split($shard, $mode, $point, 60000, \$out, \$err);
+	$coord->stop('immediate');
+	$h->finish;
+	isnt($?, 0, "$what: the split's caller fails");
+	$coord->start;
+	ok($coord->safe_psql($db, 'SELECT count(*) FROM shardfdw.cleanup') > 0,
+		"$what: the split's cleanup records are left for the cleanup pass");
+	write_one($id);
+	cleanup();
+	check_invariant($what, $point eq 'split-before-drop-old' ? undef : $before);
+	isnt(layout(), $before, "$what: the shard is split") if $point eq 'split-before-drop-old';
+}
+
+# the source worker stopped (immediate) while the split waits at a point,
+# started again once the split is over: a split whose cutover committed
+# before the split noticed stays split, any other is undone
+for my $i (1 .. $iterations)
+{
+	my $point = $crash_points[ ($i - 1) % @crash_points ];
+	my $mode = $modes[ ($i - 1) % @modes ];
+	my $id = 1 + ($i * 89) % 200;
+	my $shard = shard_of($id);
+	my $worker = $workers[ server_of($shard) eq 'worker1' ? 0 : 1 ];
+	my $before = layout();
+	my $what = "worker stopped $i at $point ($mode)";
+	my ($out, $err) = ('', '');
+	my $h = start_paused_split($shard, $mode, $point, 1000, \$out, \$err);
+	$worker->stop('immediate');
+	$h->finish;
+	my $rc = $?;
+	$worker->start;
+	write_one($id);
+	cleanup();
+	check_invariant($what);
+	if ($rc != 0)
 	{
-		my ($ret, $out, $err) = $coord->psql($db,
-			"SET shardfdw.test_fault_point = '$point'; SET shardfdw.test_fault_action = '$kind';"
-			  . " SELECT shardfdw_split_shard($shard)");
-		like($err, qr/fault injected at "\Q$point\E"|terminat|connection/, "$what: the split fails");
+		is(layout(), $before, "$what: the split failed, the shards are as before");
 	}
 	else
 	{
-		# the split waits at the point (the coordinator is stopped during
-		# the wait, the worker just before the split goes on)
-		my $logpos = -s $coord->logfile;
-		my ($out, $err) = ('', '');
-		my $h = IPC::Run::start(
-			[
-				'psql', '-X', '-d', $coord->connstr($db),
-				'-c', "SET shardfdw.test_fault_point = '$point'",
-				'-c', "SET shardfdw.test_fault_action = 'sleep'",
-				'-c', 'SET shardfdw.test_fault_sleep = ' . ($kind eq 'worker' ? 2000 : 60000),
-				'-c', "SELECT shardfdw_split_shard($shard)"
-			],
-			'>', \$out, '2>', \$err);
-		$coord->wait_for_log(qr/fault point "\Q$point\E" reached/, $logpos);
-		my $rc;
-		if ($kind eq 'worker')
-		{
-			$worker->stop('immediate');
-			$h->finish;
-			$rc = $?;
-			$worker->start;
-		}
-		else
-		{
-			$coord->stop('immediate');
-			$h->finish;
-			$rc = $?;
-			$coord->start;
-		}
-		isnt($rc, 0, "$what: the split fails");
+		isnt(layout(), $before, "$what: the split succeeded, the shard is split");
 	}
-	check_invariant($what, $before);
-	$seen{$kind}++;
 }
-note('fault kinds: ' . join(', ', map { "$_ x$seen{$_}" } sort keys %seen));
 
 # a split after all that still works
 my ($ret, $out, $err) = $coord->psql($db, 'SELECT shardfdw_split_shard(' . shard_of(11) . ')');
 is($ret, 0, 'a split after the faults succeeds') or diag($err);
 check_invariant('after the last split');
+is($coord->safe_psql($db, 'SELECT count(*) FROM shardfdw.cleanup'), '0', 'no cleanup record is left');
 
 done_testing();
