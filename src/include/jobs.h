@@ -92,6 +92,7 @@ extern bool sf_job_cancel(int64 jobid);
 
 /* ereport(ERROR) if in a transaction block, naming the function */
 extern void sf_job_refuse_transaction_block(const char *funcname);
+extern bool sf_job_caller_holds_lock(Oid relid);
 
 /* inside a job: its id, and a progress line for shardfdw.jobs (own transaction) */
 extern int64 sf_current_job_id(void);

@@ -64,6 +64,7 @@ extern void sf_add_primary_key_marker(Oid relid, const char *name, List *columns
 
 /* in shard_ddl.c: shard definitions (also used for reference replicas) */
 extern List *sf_collect_shard_ddl(Oid relid);
+extern List *sf_stored_shard_ddl(Oid relid);
 extern List *sf_shard_create_commands(Oid relid, List *ddl,
 									  const char *nspname,
 									  const char *shard_relname,

@@ -139,6 +139,35 @@ cleanup_exec(PGconn *conn, const char *server, const char *sql)
 }
 
 /*
+ * Run query (a count) on conn: 1 if it returned 0, 0 if it returned more,
+ * -1 if it failed.
+ */
+static int
+cleanup_count_is_zero(PGconn *conn, const char *query)
+{
+	PGresult   *res = sf_raw_exec(conn, query);
+	int			result;
+
+	if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK)
+		result = -1;
+	else
+		result = strcmp(PQgetvalue(res, 0, 0), "0") == 0 ? 1 : 0;
+	if (res)
+		PQclear(res);
+	return result;
+}
+
+/* Wait 100 ms between two attempts of a cleanup step (interruptible) */
+static void
+cleanup_pause(void)
+{
+	(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+					 100, PG_WAIT_EXTENSION);
+	ResetLatch(MyLatch);
+	CHECK_FOR_INTERRUPTS();
+}
+
+/*
  * Drop the replication slots of server whose name matches (op is "=" or
  * "LIKE", lit a quoted literal), terminating the walsenders still using
  * them, and those of the same application_name (a subscription's workers
@@ -155,7 +184,7 @@ cleanup_drop_slots(PGconn *conn, const char *server, const char *op, const char 
 	for (attempt = 0; attempt < 50; attempt++)
 	{
 		PGresult   *res;
-		bool		done;
+		int			done;
 
 		if (!cleanup_exec(conn, server,
 						  psprintf("SELECT pg_catalog.pg_terminate_backend(pid)"
@@ -170,25 +199,14 @@ cleanup_drop_slots(PGconn *conn, const char *server, const char *op, const char 
 								   condition));
 		if (res)
 			PQclear(res);
-		res = sf_raw_exec(conn,
-						  psprintf("SELECT (SELECT pg_catalog.count(*) FROM pg_catalog.pg_replication_slots WHERE %s)"
-								   " + (SELECT pg_catalog.count(*) FROM pg_catalog.pg_stat_activity"
-								   "    WHERE backend_type = 'walsender' AND application_name %s %s)",
-								   condition, op, lit));
-		if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK)
-		{
-			if (res)
-				PQclear(res);
-			return false;
-		}
-		done = strcmp(PQgetvalue(res, 0, 0), "0") == 0;
-		PQclear(res);
-		if (done)
-			return true;
-		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
-						 100, PG_WAIT_EXTENSION);
-		ResetLatch(MyLatch);
-		CHECK_FOR_INTERRUPTS();
+		done = cleanup_count_is_zero(conn,
+									 psprintf("SELECT (SELECT pg_catalog.count(*) FROM pg_catalog.pg_replication_slots WHERE %s)"
+											  " + (SELECT pg_catalog.count(*) FROM pg_catalog.pg_stat_activity"
+											  "    WHERE backend_type = 'walsender' AND application_name %s %s)",
+											  condition, op, lit));
+		if (done != 0)
+			return done > 0;
+		cleanup_pause();
 	}
 	ereport(LOG,
 			(errmsg("shardfdw cleanup: replication slots still in use on server \"%s\"", server)));
@@ -209,28 +227,16 @@ cleanup_end_sessions(PGconn *conn, const char *server, const char *lit)
 
 	for (attempt = 0; attempt < 50; attempt++)
 	{
-		PGresult   *res;
-		bool		done;
+		int			done;
 
-		res = sf_raw_exec(conn,
-						  psprintf("SELECT pg_catalog.count(*) FILTER (WHERE NOT pg_catalog.pg_terminate_backend(pid))"
-								   " + pg_catalog.count(*) FROM pg_catalog.pg_stat_activity"
-								   " WHERE application_name = %s AND pid <> pg_catalog.pg_backend_pid()",
-								   lit));
-		if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK)
-		{
-			if (res)
-				PQclear(res);
-			return false;
-		}
-		done = strcmp(PQgetvalue(res, 0, 0), "0") == 0;
-		PQclear(res);
-		if (done)
-			return true;
-		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
-						 100, PG_WAIT_EXTENSION);
-		ResetLatch(MyLatch);
-		CHECK_FOR_INTERRUPTS();
+		done = cleanup_count_is_zero(conn,
+									 psprintf("SELECT pg_catalog.count(*) FILTER (WHERE NOT pg_catalog.pg_terminate_backend(pid))"
+											  " + pg_catalog.count(*) FROM pg_catalog.pg_stat_activity"
+											  " WHERE application_name = %s AND pid <> pg_catalog.pg_backend_pid()",
+											  lit));
+		if (done != 0)
+			return done > 0;
+		cleanup_pause();
 	}
 	ereport(LOG,
 			(errmsg("shardfdw cleanup: session %s on server \"%s\" did not end", lit, server)));

@@ -970,20 +970,6 @@ sf_cdc_job(int64 jobid, const char *args)
  * ----------------------------------------------------------------
  */
 
-/* Does this backend hold a lock, in any mode, on relation relid? */
-static bool
-sf_cdc_locked_by_me(Oid relid)
-{
-	LOCKTAG		tag;
-	LOCKMODE	mode;
-
-	SET_LOCKTAG_RELATION(tag, MyDatabaseId, relid);
-	for (mode = AccessShareLock; mode <= AccessExclusiveLock; mode++)
-		if (LockHeldByMe(&tag, mode))
-			return true;
-	return false;
-}
-
 /*
  * create_distributed_table_concurrently(table_name regclass,
  *	 distribution_column text, distribution_type text, colocate_with text,
@@ -1007,7 +993,7 @@ shardfdw_create_distributed_table_concurrently(PG_FUNCTION_ARGS)
 	sf_job_refuse_transaction_block("create_distributed_table_concurrently");
 
 	/* the job's locks would wait for ours, and we for the job */
-	if (sf_cdc_locked_by_me(relid))
+	if (sf_job_caller_holds_lock(relid))
 		ereport(ERROR,
 				(errcode(ERRCODE_ACTIVE_SQL_TRANSACTION),
 				 errmsg("create_distributed_table_concurrently cannot distribute table \"%s\" after the same transaction used it",

@@ -44,6 +44,7 @@
 #include "storage/dsm.h"
 #include "storage/ipc.h"
 #include "storage/latch.h"
+#include "storage/lock.h"
 #include "storage/proc.h"
 #include "storage/procarray.h"
 #include "storage/shm_mq.h"
@@ -181,6 +182,23 @@ sf_job_refuse_transaction_block(const char *funcname)
 				 errmsg("%s cannot run inside a transaction block", funcname),
 				 errdetail("It runs in a background worker that commits transactions of its own."),
 				 errhint("Run it as a statement of its own, outside BEGIN ... COMMIT.")));
+}
+
+/*
+ * Does this backend hold a lock, in any mode, on relation relid?  A job
+ * that needs a strong lock on it would wait for its caller forever.
+ */
+bool
+sf_job_caller_holds_lock(Oid relid)
+{
+	LOCKTAG		tag;
+	LOCKMODE	mode;
+
+	SET_LOCKTAG_RELATION(tag, MyDatabaseId, relid);
+	for (mode = AccessShareLock; mode <= AccessExclusiveLock; mode++)
+		if (LockHeldByMe(&tag, mode))
+			return true;
+	return false;
 }
 
 /* the worker's pid, or 0 once it has stopped */

@@ -609,27 +609,6 @@ move_setup(SfMove *m)
 	}
 }
 
-/* The constraints and indexes of a distributed table (shardfdw.shard_ddl) */
-static List *
-move_shard_ddl(Oid relid)
-{
-	List	   *result = NIL;
-	uint64		i;
-
-	sf_spi_exec_count(psprintf("SELECT name, kind, definition FROM shardfdw.shard_ddl"
-							   " WHERE relid = %u ORDER BY name", relid), -1);
-	for (i = 0; i < SPI_processed; i++)
-	{
-		SfShardDdl *d = palloc(sizeof(SfShardDdl));
-
-		d->name = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
-		d->kind = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2)[0];
-		d->definition = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 3);
-		result = lappend(result, d);
-	}
-	return result;
-}
-
 /* Phase 2, in a transaction: the shard tables on the target */
 static void
 move_create_tables(SfMove *m)
@@ -639,7 +618,7 @@ move_create_tables(SfMove *m)
 	foreach(lc, m->shards)
 	{
 		SfMoveShard *s = lfirst(lc);
-		List	   *ddl = move_shard_ddl(s->relid);
+		List	   *ddl = sf_stored_shard_ddl(s->relid);
 		List	   *commands;
 		ListCell   *lc2;
 

@@ -48,6 +48,31 @@
 #include "utils/varlena.h"
 
 /*
+ * The constraints and indexes recorded for distributed table relid in
+ * shardfdw.shard_ddl, as SfShardDdl, by kind and name: what a new shard of
+ * it gets (moves and splits).  The caller has connected to SPI.
+ */
+List *
+sf_stored_shard_ddl(Oid relid)
+{
+	List	   *result = NIL;
+	uint64		i;
+
+	sf_spi_exec_count(psprintf("SELECT name, kind, definition FROM shardfdw.shard_ddl"
+							   " WHERE relid = %u ORDER BY kind, name", relid), -1);
+	for (i = 0; i < SPI_processed; i++)
+	{
+		SfShardDdl *d = palloc(sizeof(SfShardDdl));
+
+		d->name = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
+		d->kind = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2)[0];
+		d->definition = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 3);
+		result = lappend(result, d);
+	}
+	return result;
+}
+
+/*
  * Definitions of the primary keys, unique and exclusion constraints and
  * indexes of relid (a plain table), as SfShardDdl, in name order.  Their
  * texts are deparsed with every name qualified.  The caller has connected

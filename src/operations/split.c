@@ -549,20 +549,6 @@ split_ignore_notice(void *arg, const char *message)
 {
 }
 
-/* Does this backend hold a lock, in any mode, on relation relid? */
-static bool
-split_locked_by_me(Oid relid)
-{
-	LOCKTAG		tag;
-	LOCKMODE	mode;
-
-	SET_LOCKTAG_RELATION(tag, MyDatabaseId, relid);
-	for (mode = AccessShareLock; mode <= AccessExclusiveLock; mode++)
-		if (LockHeldByMe(&tag, mode))
-			return true;
-	return false;
-}
-
 /*
  * Read and check the split of op->shardid (SPI connected): the tables of
  * its co-location group, locked in lockmode in OID order, the shard's place
@@ -602,7 +588,7 @@ split_load(SplitOp *op, LOCKMODE lockmode, SplitLoad how)
 		Oid			relid = lfirst_oid(lc);
 
 		/* the job's locks would wait for ours, and we for the job */
-		if (how == SPLIT_LOAD_CHECK && split_locked_by_me(relid))
+		if (how == SPLIT_LOAD_CHECK && sf_job_caller_holds_lock(relid))
 			ereport(ERROR,
 					(errcode(ERRCODE_ACTIVE_SQL_TRANSACTION),
 					 errmsg("cannot split a shard of table \"%s\" in a statement that already used the table",
@@ -825,27 +811,6 @@ split_record(SplitOp *op)
 	sf_cleanup_record(op->jobid, "table", op->servername, op->helper, 0, "always");
 }
 
-/* The constraints and indexes of table relid (shardfdw.shard_ddl) */
-static List *
-split_shard_ddl(Oid relid)
-{
-	List	   *ddl = NIL;
-	uint64		i;
-
-	sf_spi_exec_count(psprintf("SELECT name, kind, definition FROM shardfdw.shard_ddl"
-							   " WHERE relid = %u ORDER BY kind, name", relid), -1);
-	for (i = 0; i < SPI_processed; i++)
-	{
-		SfShardDdl *d = palloc(sizeof(SfShardDdl));
-
-		d->name = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
-		d->kind = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2)[0];
-		d->definition = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 3);
-		ddl = lappend(ddl, d);
-	}
-	return ddl;
-}
-
 /* CREATE TABLE of the helper: a hash-partitioned table with the key's type */
 static char *
 split_helper_command(SplitOp *op)
@@ -992,7 +957,7 @@ split_online(SplitOp *op)
 	foreach(lc, op->tables)
 	{
 		SplitTable *st = lfirst(lc);
-		List	   *ddl = split_shard_ddl(st->relid);
+		List	   *ddl = sf_stored_shard_ddl(st->relid);
 		ListCell   *lc2;
 
 		for (h = 0; h < 2; h++)
@@ -1173,7 +1138,7 @@ split_block_writes(SplitOp *op)
 	{
 		SplitTable *st = lfirst(lc);
 		Relation	rel = table_open(st->relid, NoLock);
-		List	   *ddl = split_shard_ddl(st->relid);
+		List	   *ddl = sf_stored_shard_ddl(st->relid);
 		int64		total;
 		int64		copied = 0;
 
