@@ -253,5 +253,89 @@ SET shardfdw.max_cached_remote_statements = 0;
 EXECUTE d(10);
 RESET shardfdw.max_cached_remote_statements;
 
+--
+-- prepared INSERTs and lookups with parameters (the shard picked by a
+-- parameter, serial and now() defaults computed here): the executor makes
+-- the worker statement once per plan and shard and then only converts the
+-- parameter values; results, worker errors and transactions as before
+--
+CREATE TABLE rp_i (id bigserial, k int, v text, ts timestamptz DEFAULT now(),
+                   PRIMARY KEY (k, id));
+SELECT create_distributed_table('rp_i', 'k', shard_count => 4);
+CREATE FUNCTION istmts() RETURNS TABLE (prepared bool, uses bigint, statement text)
+LANGUAGE sql AS $$
+  SELECT statement_name IS NOT NULL, uses,
+         btrim(regexp_replace(regexp_replace(statement, 'rp_i_[0-9]+', 'rp_i_N', 'g'), '\s+', ' ', 'g'))
+    FROM shardfdw.cached_remote_statements()
+   WHERE statement LIKE '%rp.rp_i%'
+   ORDER BY 3, 1, 2
+$$;
+SET plan_cache_mode = force_generic_plan;
+PREPARE i(int, text) AS
+  INSERT INTO rp_i (k, v) VALUES ($1, $2) RETURNING k, v, ts IS NOT NULL AS has_ts;
+EXECUTE i(1, 'a');
+EXECUTE i(1, 'b');
+EXECUTE i(2, 'c');
+EXECUTE i(2, NULL);
+EXECUTE i(3, 'e');
+EXECUTE i(1, 'f');
+EXECUTE i(1, 'g');
+-- one statement text per shard, prepared on the worker from its second use
+SELECT count(*) AS statements, sum(uses) AS uses, bool_and(prepared) AS all_prepared FROM istmts();
+SELECT DISTINCT regexp_replace(statement, '\$[0-9]+', '$n', 'g') FROM istmts();
+-- explicit ids: a worker error keeps its SQLSTATE; the next execution works
+PREPARE ie(bigint, int, text) AS INSERT INTO rp_i (id, k, v) VALUES ($1, $2, $3);
+EXECUTE ie(1000, 1, 'x');
+EXECUTE ie(1000, 1, 'duplicate');
+EXECUTE ie(1001, 1, 'y');
+EXECUTE ie(1001, 1, 'duplicate');
+-- in a transaction block, rolled back: nothing stays
+BEGIN;
+EXECUTE ie(1002, 1, 'rolled back');
+EXECUTE i(4, 'rolled back');
+SELECT count(*) FROM rp_i WHERE v = 'rolled back';
+ROLLBACK;
+SELECT count(*) FROM rp_i WHERE v = 'rolled back';
+-- an error in a block aborts the block
+BEGIN;
+EXECUTE ie(1003, 1, 'in block');
+EXECUTE ie(1003, 1, 'duplicate');
+ROLLBACK;
+BEGIN;
+EXECUTE ie(1004, 2, 'committed');
+EXECUTE i(2, 'committed too');
+COMMIT;
+SELECT k, v FROM rp_i WHERE id >= 1000 OR v LIKE 'committed%' ORDER BY k, v;
+-- lookups with parameters, several shards, NULL
+PREPARE il(int, bigint) AS SELECT k, v FROM rp_i WHERE k = $1 AND id = $2;
+EXECUTE il(1, 1000);
+EXECUTE il(1, 1001);
+EXECUTE il(2, 1004);
+EXECUTE il(1, 1003);
+EXECUTE il(NULL, 1000);
+EXECUTE il(1, NULL);
+-- a parameter of a type workers may not know by OID (a domain) is sent as
+-- a literal
+CREATE DOMAIN rp_dom AS text CHECK (VALUE <> 'bad');
+PREPARE idom(int, rp_dom) AS INSERT INTO rp_i (k, v) VALUES ($1, $2) RETURNING k, v;
+EXECUTE idom(3, 'dom');
+EXECUTE idom(3, 'dom2');
+EXECUTE idom(3, 'bad');
+-- shardfdw.parameterize_literals changed between executions of one plan
+PREPARE ic(int) AS INSERT INTO rp_i (k, v) VALUES ($1, 'const') RETURNING k, v;
+EXECUTE ic(1);
+SET shardfdw.parameterize_literals = off;
+EXECUTE ic(1);
+RESET shardfdw.parameterize_literals;
+EXECUTE ic(1);
+SELECT count(*) FROM istmts() WHERE statement LIKE '%''const''%';
+-- the table changes: a new plan and a new worker statement
+ALTER TABLE rp_i ADD COLUMN w int DEFAULT 5;
+EXECUTE i(1, 'after alter');
+EXECUTE i(1, 'after alter 2');
+SELECT k, v, w FROM rp_i WHERE v LIKE 'after alter%' ORDER BY v;
+RESET plan_cache_mode;
+SELECT k, v, ts IS NOT NULL AS has_ts FROM rp_i ORDER BY k, v;
+
 SET client_min_messages = warning;
 DROP SCHEMA rp CASCADE;

@@ -30,6 +30,7 @@
  */
 #include "postgres.h"
 
+#include "access/transam.h"
 #include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "commands/explain.h"
@@ -44,6 +45,7 @@
 #include "nodes/makefuncs.h"
 #include "utils/array.h"
 #include "utils/datum.h"
+#include "utils/hsearch.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "tcop/pquery.h"
@@ -93,7 +95,49 @@ typedef struct SfRouterScanState
 								 * statements of the same text apart */
 	int			variant_len;	/* its size in bytes */
 	MemoryContextCallback res_cleanup;	/* frees res on error */
+	uint64		plan_id;		/* SfRouterPlanId */
 } SfRouterScanState;
+
+/*
+ * Worker statements of router plans that can only be made when the scan
+ * starts (a Param picks the shard; the statement has Params; a one-row
+ * INSERT computes values here), kept by plan and shard: a prepared
+ * statement's generic plan deparses its worker SQL once per shard, not at
+ * every execution.  The SQL has every external Param, every value the
+ * INSERT computes and (shardfdw.parameterize_literals) its constants as
+ * parameters $1..$n; only their text is made per execution.  A plan is
+ * replaced, with a new SfRouterPlanId, whenever the metadata of its tables
+ * changes (they are in its relationOids), so an entry never outlives what
+ * it was made from; old entries are dropped all at once when there are
+ * too many.
+ */
+typedef struct SfRouterSqlKey
+{
+	uint64		plan_id;		/* SfRouterPlanId */
+	int			shardindex;		/* the shard */
+	int			nparams_in;		/* Params of the scan (statement's and
+								 * stable expressions') */
+	bool		literals;		/* shardfdw.parameterize_literals */
+} SfRouterSqlKey;
+
+typedef struct SfRouterSqlEntry
+{
+	SfRouterSqlKey key;
+	char	   *sql;			/* worker SQL, NULL if it cannot be kept */
+	Oid			serverid;		/* the shard's server */
+	int			nparams;		/* its parameters */
+	Oid		   *types;			/* their types */
+	int		   *origin;			/* each one's value: 0 the constant in
+								 * values, up to nparams_in that Param, above
+								 * the (origin - nparams_in)-th INSERT value
+								 * computed here */
+	char	  **values;			/* constants as text (NULL for NULL) */
+} SfRouterSqlEntry;
+
+#define SF_ROUTER_SQL_CACHE_SIZE 1024
+
+static HTAB *router_sql_cache = NULL;
+static MemoryContext router_sql_cxt = NULL;
 
 static Node *router_create_state(CustomScan *cscan);
 static void router_begin(CustomScanState *node, EState *estate, int eflags);
@@ -152,6 +196,7 @@ router_create_state(CustomScan *cscan)
 	state->stable_exprs = list_nth(priv, SfRouterStable);
 	state->stable_base = intVal(list_nth(priv, SfRouterStableBase));
 	state->prune_exprs = list_nth(priv, SfRouterPruneExprs);
+	state->plan_id = strtou64(strVal(list_nth(priv, SfRouterPlanId)), NULL, 10);
 	if (strVal(list_nth(priv, SfRouterRemoteSql))[0] != '\0')
 	{
 		List	   *params = list_nth(priv, SfRouterRemoteParams);
@@ -430,6 +475,226 @@ router_prune_shards(SfRouterScanState *state)
 	state->shards = shards;
 }
 
+/*
+ * Are all external Params of node of built-in types without typmod,
+ * numbered 1..*maxid?  (Those become parameters of the worker statement
+ * without their values: see sf_shard_query_sql_params.)
+ */
+static bool
+params_keepable_walker(Node *node, int *maxid)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, Query))
+		return query_tree_walker((Query *) node, params_keepable_walker,
+								 maxid, 0);
+	if (IsA(node, Param) && ((Param *) node)->paramkind == PARAM_EXTERN)
+	{
+		Param	   *p = (Param *) node;
+
+		return p->paramtype >= FirstGenbkiObjectId || p->paramtypmod != -1 ||
+			p->paramid <= 0 || p->paramid > *maxid;
+	}
+	return expression_tree_walker(node, params_keepable_walker, maxid);
+}
+
+/*
+ * Make the kept worker statement of the scan's plan for its shard (entry's
+ * key set, the rest filled here, in router_sql_cxt); entry->sql stays NULL
+ * when the statement cannot be kept (a Param or INSERT value of a type
+ * that is not built in, or with a typmod, is sent as a literal).
+ */
+static void
+router_make_kept_sql(SfRouterScanState *state, SfRouterSqlEntry *entry)
+{
+	Query	   *q = state->query;
+	int			base = entry->key.nparams_in;
+	int			maxid = base + list_length(state->preeval);
+	ListCell   *lc;
+	char	   *sql;
+	Oid			serverid;
+	int			nparams;
+	Oid		   *types;
+	char	  **values;
+	int		   *origin;
+	MemoryContext old;
+	int			i;
+
+	if (state->preeval != NIL)
+	{
+		q = copyObject(q);
+		foreach(lc, state->preeval)
+		{
+			TargetEntry *pe = lfirst(lc);
+			Param	   *p;
+			ListCell   *lc2;
+
+			if (exprType((Node *) pe->expr) >= FirstGenbkiObjectId ||
+				exprTypmod((Node *) pe->expr) != -1)
+				return;
+			p = makeNode(Param);
+			p->paramkind = PARAM_EXTERN;
+			p->paramid = base + foreach_current_index(lc) + 1;
+			p->paramtype = exprType((Node *) pe->expr);
+			p->paramtypmod = -1;
+			p->paramcollid = exprCollation((Node *) pe->expr);
+			p->location = -1;
+			foreach(lc2, q->targetList)
+				if (((TargetEntry *) lfirst(lc2))->resno == pe->resno)
+					((TargetEntry *) lfirst(lc2))->expr = (Expr *) p;
+		}
+	}
+	if (params_keepable_walker((Node *) q, &maxid))
+		return;
+
+	sql = sf_shard_query_sql_params(q, state->shardindex, NULL,
+									entry->key.literals, false, &serverid,
+									&nparams, &types, &values, maxid,
+									&origin);
+	old = MemoryContextSwitchTo(router_sql_cxt);
+	entry->serverid = serverid;
+	entry->nparams = nparams;
+	entry->types = palloc(sizeof(Oid) * (nparams + 1));
+	entry->origin = palloc(sizeof(int) * (nparams + 1));
+	entry->values = palloc(sizeof(char *) * (nparams + 1));
+	for (i = 0; i < nparams; i++)
+	{
+		entry->types[i] = types[i];
+		entry->origin[i] = origin[i];
+		entry->values[i] = origin[i] == 0 && values[i] != NULL ?
+			pstrdup(values[i]) : NULL;
+	}
+	entry->sql = pstrdup(sql);
+	MemoryContextSwitchTo(old);
+}
+
+/*
+ * The text of an external Param for a worker parameter of type type.
+ */
+static char *
+router_param_text(ParamListInfo params, int paramid, Oid type,
+				  int *nestlevel)
+{
+	ParamExternData workspace;
+	ParamExternData *prm = NULL;
+	Oid			outfunc;
+	bool		isvarlena;
+
+	if (params != NULL && paramid > 0 && paramid <= params->numParams)
+		prm = params->paramFetch != NULL ?
+			params->paramFetch(params, paramid, false, &workspace) :
+			&params->params[paramid - 1];
+	if (prm == NULL || !OidIsValid(prm->ptype) || prm->ptype != type)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_PARAMETER),
+				 errmsg("no value found for parameter %d", paramid)));
+	if (prm->isnull)
+		return NULL;
+	/* text that means the same on workers (DateStyle etc.) */
+	if (*nestlevel < 0 && type != INT8OID && type != INT4OID &&
+		type != INT2OID && type != NUMERICOID && type != TEXTOID &&
+		type != VARCHAROID && type != BOOLOID)
+		*nestlevel = sf_set_transmission_modes();
+	getTypeOutputInfo(type, &outfunc, &isvarlena);
+	return OidOutputFunctionCall(outfunc, prm->value);
+}
+
+/*
+ * Use the kept worker statement of the scan's plan and shard (made now if
+ * there is none yet): sets remote_sql, serverid and the parameters' types
+ * and values.  Returns false when the statement cannot be kept.
+ */
+static bool
+router_use_kept_sql(SfRouterScanState *state, EState *estate)
+{
+	ParamListInfo params = estate->es_param_list_info;
+	SfRouterSqlKey key;
+	SfRouterSqlEntry *entry;
+	int			nestlevel = -1;
+	int			i;
+
+	if (state->plan_id == 0)
+		return false;
+	memset(&key, 0, sizeof(key));
+	key.plan_id = state->plan_id;
+	key.shardindex = state->shardindex;
+	key.nparams_in = params ? params->numParams : 0;
+	key.literals = shardfdw_parameterize_literals;
+
+	if (router_sql_cache != NULL &&
+		hash_get_num_entries(router_sql_cache) >= SF_ROUTER_SQL_CACHE_SIZE)
+	{
+		hash_destroy(router_sql_cache);
+		router_sql_cache = NULL;
+		MemoryContextReset(router_sql_cxt);
+	}
+	if (router_sql_cache == NULL)
+	{
+		HASHCTL		ctl;
+
+		if (router_sql_cxt == NULL)
+			router_sql_cxt = AllocSetContextCreate(TopMemoryContext,
+												   "shardfdw router statements",
+												   ALLOCSET_DEFAULT_SIZES);
+		memset(&ctl, 0, sizeof(ctl));
+		ctl.keysize = sizeof(SfRouterSqlKey);
+		ctl.entrysize = sizeof(SfRouterSqlEntry);
+		ctl.hcxt = router_sql_cxt;
+		router_sql_cache = hash_create("shardfdw router statements", 64, &ctl,
+									   HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	}
+	entry = hash_search(router_sql_cache, &key, HASH_FIND, NULL);
+	if (entry == NULL)
+	{
+		SfRouterSqlEntry made;
+
+		/* made apart, so that an error leaves no half-made entry */
+		memset(&made, 0, sizeof(made));
+		made.key = key;
+		router_make_kept_sql(state, &made);
+		entry = hash_search(router_sql_cache, &key, HASH_ENTER, NULL);
+		*entry = made;
+	}
+	if (entry->sql == NULL)
+		return false;
+
+	/* copied: the cache may be emptied while the scan is open (a cursor) */
+	state->remote_sql = pstrdup(entry->sql);
+	state->serverid = entry->serverid;
+	state->nparams = entry->nparams;
+	state->param_types = palloc(sizeof(Oid) * (entry->nparams + 1));
+	memcpy(state->param_types, entry->types, sizeof(Oid) * entry->nparams);
+	state->param_values = palloc(sizeof(char *) * (entry->nparams + 1));
+	state->param_preeval = palloc0(sizeof(int) * (entry->nparams + 1));
+	PG_TRY();
+	{
+		for (i = 0; i < entry->nparams; i++)
+		{
+			int			origin = entry->origin[i];
+
+			state->param_values[i] = NULL;
+			if (origin == 0)
+				state->param_values[i] = entry->values[i] ?
+					pstrdup(entry->values[i]) : NULL;
+			else if (origin > key.nparams_in)
+				state->param_preeval[i] = origin - key.nparams_in;
+			else
+				state->param_values[i] =
+					router_param_text(params, origin, entry->types[i],
+									  &nestlevel);
+		}
+	}
+	PG_FINALLY();
+	{
+		if (nestlevel >= 0)
+			sf_reset_transmission_modes(nestlevel);
+	}
+	PG_END_TRY();
+	if (state->preeval != NIL)
+		router_preeval_params(state);
+	return true;
+}
+
 static void
 router_begin(CustomScanState *node, EState *estate, int eflags)
 {
@@ -499,6 +764,14 @@ router_begin(CustomScanState *node, EState *estate, int eflags)
 			/* the plan made it: constants (and INSERT values) parameters */
 			if (state->preeval != NIL)
 				router_preeval_params(state);
+		}
+		else if (state->sql == NULL &&
+				 !(eflags & EXEC_FLAG_EXPLAIN_ONLY) &&
+				 estate->es_instrument == 0 &&
+				 shardfdw_max_cached_remote_statements > 0 &&
+				 router_use_kept_sql(state, estate))
+		{
+			/* made at an earlier execution of the plan, or now */
 		}
 		else if (state->preeval != NIL)
 			/* values of a one-row INSERT computed here */

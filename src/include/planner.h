@@ -79,6 +79,10 @@ enum SfRouterPrivateIndex
 								 * value | Integer k]), one per $n (no value:
 								 * NULL; k: the value of the k-th (from 1)
 								 * SfRouterPreEval expression) */
+	SfRouterPlanId,				/* String: a number that tells this plan apart
+								 * from every other plan of the backend (the
+								 * executor keeps worker SQL built at run time
+								 * by plan and shard) */
 	SfRouterPrivateCount
 };
 

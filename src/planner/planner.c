@@ -368,6 +368,9 @@ sf_make_distributed_stmt(Query *parse, RouterContext *ctx, List *scan_tlist,
 	return stmt;
 }
 
+/* numbers the plans of this backend (SfRouterPlanId) */
+static uint64 sf_plan_counter = 0;
+
 /* The custom_private list of a distributed scan (see SfRouterPrivateIndex) */
 List *
 sf_make_private(Query *query, const char *sql, int shardindex, Oid serverid,
@@ -393,6 +396,8 @@ sf_make_private(Query *query, const char *sql, int shardindex, Oid serverid,
 	private = lappend(private, copyObject(ctx->prune_exprs));
 	private = lappend(private, makeString(pstrdup("")));
 	private = lappend(private, NIL);
+	private = lappend(private,
+					  makeString(psprintf(UINT64_FORMAT, ++sf_plan_counter)));
 	return private;
 }
 
