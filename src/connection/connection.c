@@ -743,6 +743,25 @@ sf_send_query(SfConn *conn, const char *sql, int nparams,
 }
 
 /*
+ * Send a query (no parameters) whose rows come back in binary format, for
+ * callers that convert values with the types' receive functions (same
+ * major version everywhere, so the formats agree).  Read the result with
+ * sf_get_result.  Not for types whose binary form depends on the session
+ * (text types are converted with the local client_encoding).
+ */
+void
+sf_send_query_binary(SfConn *conn, const char *sql)
+{
+	sf_conn_drain(conn);
+	sf_remote_error_context[0] = '\0';
+	if (!conn->wrote && !sf_command_is_read_only(sql))
+		conn->wrote = true;
+	if (!PQsendQueryParams(conn->pgconn, sql, 0, NULL, NULL, NULL, NULL, 1))
+		report_connection_failure(conn, sql);
+	conn->in_flight = true;
+}
+
+/*
  * Read the results of the command in flight on a raw connection (conn, its
  * cache entry, when it has one), waiting interruptibly; stops early at a
  * COPY result.  Returns the last result (caller clears) or NULL if there
