@@ -35,6 +35,7 @@
 #include "executor/executor.h"
 #include "foreign/foreign.h"
 #include "metadata.h"
+#include "miscadmin.h"
 #include "nodes/extensible.h"
 #include "planner.h"
 #include "utils/datum.h"
@@ -302,6 +303,7 @@ merge_advance(SfMergeScanState *state, MergeStream *s)
 		Datum		value;
 		int			cmp;
 
+		CHECK_FOR_INTERRUPTS();
 		if (PQgetisnull(s->res, s->next, 0))
 			ereport(ERROR,
 					(errcode(ERRCODE_DATA_EXCEPTION),
