@@ -192,6 +192,15 @@ SELECT count(DISTINCT u) FROM pe_local.t;
 -- EXPLAIN of the merge: one statement per worker, sorted, NULLs out
 EXPLAIN (COSTS OFF) SELECT count(DISTINCT s) FROM pe_dist.t WHERE k IN (1, 2);
 
+-- a worker's error ends the statement; the connections stay usable
+\set VERBOSITY terse
+SELECT count(DISTINCT 10 / (x - 5)) FROM pe_dist.t;
+SELECT count(DISTINCT x) FROM pe_dist.t;
+BEGIN;
+SELECT count(DISTINCT 10 / (x - 5)) FROM pe_dist.t;
+ROLLBACK;
+\set VERBOSITY default
+SELECT count(DISTINCT u) FROM pe_dist.t;
 DROP SCHEMA pe_dist CASCADE;
 DROP SCHEMA pe_local CASCADE;
 DROP COLLATION public.pe_ci;

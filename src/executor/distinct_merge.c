@@ -22,7 +22,8 @@
  * shards, a distributed table) followed by SfMergePrivateIndex items.
  * The statements are fixed at planning (no Params); they are sent to every
  * worker before any result is read, so the workers run concurrently, and
- * each worker's whole result is read before merging.  Values travel in
+ * the workers' results are read concurrently (sf_wait_results), each
+ * whole before merging.  Values travel in
  * binary format (except text types, see merge_begin).
  *
  *-------------------------------------------------------------------------
@@ -252,6 +253,8 @@ merge_run(SfMergeScanState *state)
 		else
 			sf_send_query(conns[i], sql, 0, NULL);
 	}
+	/* read every worker's result as it comes, not one after the other */
+	sf_wait_results(conns, n);
 	foreach(lc, state->statements)
 	{
 		const char *sql = strVal(lsecond((List *) lfirst(lc)));
