@@ -895,8 +895,8 @@ nearly_unique(Query *parse, Node *expr)
  * Collatable types (text, varchar, char) are sorted and compared under the
  * C collation on both sides, which only agrees with equality under x's own
  * collation when that collation is deterministic (equal means identical
- * bytes).  Values travel in text form, which is exact for these types
- * (floats with extra_float_digits = 3, as every remote session has).
+ * bytes).  Values travel in binary form (text types as text), exact for
+ * all of them.
  */
 static bool
 distinct_merge_order(SortGroupClause *sgc, Node *x, SfDistinctMerge *merge)
