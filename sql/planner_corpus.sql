@@ -1,5 +1,5 @@
 --
--- planner_corpus: 229 queries, each run on the distributed tables and on an
+-- planner_corpus: 238 queries, each run on the distributed tables and on an
 -- identical local copy with identical results, and the strategy it got
 -- (router / multi-shard / two-phase aggregate with task counts, or
 -- "standard" for the FDW path) asserted in the expected output.
@@ -366,6 +366,18 @@ SELECT pg_temp.cdml('226 m insert select co-located', $q$INSERT INTO campaigns (
 SELECT pg_temp.cdml('227 m insert select pinned', $q$INSERT INTO campaigns (id, company_id, name, cost_model, state, created_at, updated_at) SELECT id + 20000, company_id, name, cost_model, state, created_at, updated_at FROM campaigns WHERE company_id = 4 RETURNING id$q$, 'campaigns');
 SELECT pg_temp.cdml('228 m insert ON CONFLICT DO NOTHING', $q$INSERT INTO campaigns (id, company_id, name, cost_model, state, created_at, updated_at) VALUES (9001, 3, 'dup', 'cpc', 'running', '2026-03-01', '2026-03-01') ON CONFLICT DO NOTHING RETURNING id$q$, 'campaigns');
 SELECT pg_temp.cdml('229 m delete cleanup', $q$DELETE FROM campaigns WHERE id > 9000 RETURNING company_id, id$q$, 'campaigns');
+
+-- DISTINCT aggregates merged from the workers' sorted values, and their
+-- fallbacks (grouped two-phase plan)
+SELECT pg_temp.cq('230 md count(DISTINCT) inet', $q$SELECT count(DISTINCT user_ip) FROM clicks$q$, false, '004');
+SELECT pg_temp.cq('231 md count(DISTINCT) text with WHERE', $q$SELECT count(DISTINCT site_url) FROM impressions WHERE cost_per_impression_usd > 0.5$q$, false, '004');
+SELECT pg_temp.cq('232 md count(DISTINCT) date HAVING', $q$SELECT count(DISTINCT seen_at::date) AS days FROM impressions HAVING count(DISTINCT seen_at::date) > 1$q$, false, '004');
+SELECT pg_temp.cq('233 md numeric and expressions', $q$SELECT count(DISTINCT cost_per_click_usd), count(DISTINCT cost_per_click_usd) * 10 FROM clicks$q$, false, '004');
+SELECT pg_temp.cq('234 md sum / max (DISTINCT) bigint', $q$SELECT count(DISTINCT ad_id), sum(DISTINCT ad_id), avg(DISTINCT ad_id), max(DISTINCT ad_id) FROM clicks WHERE company_id IN (1, 2, 3, 5, 8)$q$, false, '004');
+SELECT pg_temp.cq('235 md timestamp of a co-located join', $q$SELECT count(DISTINCT c.clicked_at) FROM clicks c JOIN ads a ON a.company_id = c.company_id AND a.id = c.ad_id$q$, false, '004');
+SELECT pg_temp.cq('236 md fallback: next to count(*)', $q$SELECT count(DISTINCT user_ip), count(*) FROM clicks$q$, false, '004');
+SELECT pg_temp.cq('237 md fallback: jsonb', $q$SELECT count(DISTINCT user_data) FROM clicks$q$, false, '004');
+SELECT pg_temp.cq('238 md fallback: GROUP BY', $q$SELECT ad_id, count(DISTINCT user_ip) FROM clicks GROUP BY ad_id$q$, false, '004');
 
 -- nothing left behind
 SELECT count(*) AS leftover_prepared FROM pg_prepared_statements;

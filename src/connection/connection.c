@@ -743,6 +743,101 @@ sf_send_query(SfConn *conn, const char *sql, int nparams,
 }
 
 /*
+ * Send a query (no parameters) whose rows come back in binary format, for
+ * callers that convert values with the types' receive functions (same
+ * major version everywhere, so the formats agree).  Read the result with
+ * sf_get_result.  Not for types whose binary form depends on the session
+ * (text types are converted with the local client_encoding).
+ */
+void
+sf_send_query_binary(SfConn *conn, const char *sql)
+{
+	sf_conn_drain(conn);
+	sf_remote_error_context[0] = '\0';
+	if (!conn->wrote && !sf_command_is_read_only(sql))
+		conn->wrote = true;
+	if (!PQsendQueryParams(conn->pgconn, sql, 0, NULL, NULL, NULL, NULL, 1))
+		report_connection_failure(conn, sql);
+	conn->in_flight = true;
+}
+
+/*
+ * Wait until the command in flight on each of the n connections has its
+ * result complete, reading from all of them as data arrives, so that
+ * sf_get_result on each then reads without waiting.  Reading one
+ * connection's result to its end before the next would leave the other
+ * workers blocked on full socket buffers meanwhile: large results would
+ * arrive one worker after the other.  A connection that breaks stops being
+ * waited for (sf_get_result reports it).  Interruptible.
+ */
+void
+sf_wait_results(SfConn **conns, int n)
+{
+	WaitEventSet *set;
+	WaitEvent  *events;
+	bool	   *lost;
+	int			i;
+
+	for (i = 0; i < n; i++)
+		if (PQisBusy(conns[i]->pgconn))
+			break;
+	if (i == n)
+		return;
+
+	lost = palloc0(sizeof(bool) * n);
+	events = palloc(sizeof(WaitEvent) * (n + 2));
+	set = CreateWaitEventSet(CurrentMemoryContext, n + 2);
+	PG_TRY();
+	{
+		(void) AddWaitEventToSet(set, WL_LATCH_SET, PGINVALID_SOCKET,
+								 MyLatch, NULL);
+		(void) AddWaitEventToSet(set, WL_EXIT_ON_PM_DEATH, PGINVALID_SOCKET,
+								 NULL, NULL);
+		for (i = 0; i < n; i++)
+			(void) AddWaitEventToSet(set, WL_SOCKET_READABLE,
+									 PQsocket(conns[i]->pgconn), NULL,
+									 &lost[i]);
+		for (;;)
+		{
+			bool		busy = false;
+			int			nevents;
+			int			j;
+
+			for (i = 0; i < n; i++)
+				if (!lost[i] && PQisBusy(conns[i]->pgconn))
+					busy = true;
+			if (!busy)
+				break;
+			nevents = WaitEventSetWait(set, -1, events, n + 2,
+									   PG_WAIT_EXTENSION);
+			for (j = 0; j < nevents; j++)
+			{
+				if (events[j].events & WL_LATCH_SET)
+				{
+					ResetLatch(MyLatch);
+					CHECK_FOR_INTERRUPTS();
+				}
+				else if (events[j].events & WL_SOCKET_READABLE)
+				{
+					bool	   *l = events[j].user_data;
+
+					i = l - lost;
+					if (!*l && !PQconsumeInput(conns[i]->pgconn))
+						*l = true;
+				}
+			}
+		}
+	}
+	PG_FINALLY();
+	{
+		FreeWaitEventSet(set);
+	}
+	PG_END_TRY();
+	pfree(events);
+	pfree(lost);
+}
+
+/*
  * Read the results of the command in flight on a raw connection (conn, its
  * cache entry, when it has one), waiting interruptibly; stops early at a
  * COPY result.  Returns the last result (caller clears) or NULL if there

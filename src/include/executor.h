@@ -15,4 +15,8 @@
 extern const CustomScanMethods sf_router_scan_methods;
 extern void sf_register_router_scan(void);
 
+/* in distinct_merge.c */
+extern const CustomScanMethods sf_merge_scan_methods;
+extern void sf_register_merge_scan(void);
+
 #endif							/* SHARDFDW_EXECUTOR_H */

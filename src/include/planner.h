@@ -32,6 +32,7 @@ extern bool shardfdw_enable_two_phase_agg;
 extern bool shardfdw_enable_multi_shard_dml;
 extern bool shardfdw_parameterize_literals;
 extern int	shardfdw_broadcast_join_limit;
+extern bool shardfdw_enable_distinct_merge;
 
 /* strategies (SfRouterStrategy) */
 #define SF_STRATEGY_ROUTER		0
@@ -84,6 +85,19 @@ enum SfRouterPrivateIndex
 								 * executor keeps worker SQL built at run time
 								 * by plan and shard) */
 	SfRouterPrivateCount
+};
+
+/*
+ * Items after the router's in custom_private of a merged distinct values
+ * scan (src/executor/distinct_merge.c).
+ */
+enum SfMergePrivateIndex
+{
+	SfMergeStatements = SfRouterPrivateCount,	/* List of (Integer server
+												 * OID, String SQL), one
+												 * per worker */
+	SfMergeSortOp,				/* Integer: the "<" the workers sorted by */
+	SfMergeCollation			/* Integer: its collation (C) or InvalidOid */
 };
 
 /* in planner.c */

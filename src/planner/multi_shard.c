@@ -12,6 +12,8 @@
 #include "access/hash.h"
 #include "access/stratnum.h"
 #include "catalog/pg_type.h"
+#include "executor.h"
+#include "lib/stringinfo.h"
 #include "nodes/makefuncs.h"
 #include "nodes/nodeFuncs.h"
 #include "optimizer/optimizer.h"
@@ -27,6 +29,7 @@ typedef struct TopNodes
 {
 	List	   *sortcols;		/* output positions of the ORDER BY keys */
 	Agg		   *agg;			/* two-phase: the combining Agg, or NULL */
+	bool		merge;			/* the scan merges sorted distinct values */
 } TopNodes;
 
 /*
@@ -66,6 +69,8 @@ add_top_nodes(Query *parse, Plan *scan, List *scan_tlist, void *arg)
 	Plan	   *top = scan;
 	List	   *out_tlist = scan_tlist;
 
+	if (nodes->merge)
+		((CustomScan *) scan)->methods = &sf_merge_scan_methods;
 	if (nodes->agg != NULL)
 	{
 		/* a Sort the Agg needs below it: over the scan's columns */
@@ -406,6 +411,58 @@ sf_plan_multi_shard_dml(Query *parse, RouterContext *ctx)
 }
 
 /*
+ * The statements of a merge of distinct values (distinct_merge.c), one per
+ * worker: the non-NULL values of the shard queries' only column over all
+ * the worker's shards, sorted by the column's default order (under the C
+ * collation for a collatable type).  Not grouped: each shard's query
+ * already groups unless the column is nearly unique, and a worker's sort
+ * of nearly unique values is much cheaper than its grouping (a HashAgg
+ * then a Sort); the coordinator skips repeated values.  A List of
+ * (Integer server OID, String SQL).
+ */
+static List *
+merge_statements(List *tasks, Oid collation)
+{
+	List	   *servers = NIL;
+	List	   *bodies = NIL;
+	List	   *stmts = NIL;
+	ListCell   *lc;
+	const char *coll = OidIsValid(collation) ? " COLLATE pg_catalog.\"C\"" : "";
+
+	foreach(lc, tasks)
+	{
+		List	   *task = lfirst(lc);
+		Oid			server = (Oid) intVal(linitial(task));
+		char	   *sql = strVal(lsecond(task));
+		ListCell   *lc2;
+		StringInfo	body = NULL;
+
+		foreach(lc2, servers)
+			if (lfirst_oid(lc2) == server)
+				body = list_nth(bodies, foreach_current_index(lc2));
+		if (body == NULL)
+		{
+			body = makeStringInfo();
+			servers = lappend_oid(servers, server);
+			bodies = lappend(bodies, body);
+		}
+		else
+			appendStringInfoString(body, " UNION ALL ");
+		appendStringInfo(body, "(%s)", sql);
+	}
+	foreach(lc, servers)
+	{
+		StringInfo	body = list_nth(bodies, foreach_current_index(lc));
+
+		stmts = lappend(stmts,
+						list_make2(makeInteger((int) lfirst_oid(lc)),
+								   makeString(psprintf("SELECT d.v%s FROM (%s) AS d(v) WHERE d.v IS NOT NULL ORDER BY 1",
+													   coll, body->data))));
+	}
+	return stmts;
+}
+
+/*
  * Multi-shard pushdown of a SELECT: every distributed table at the top
  * level (none below it) co-located and joined on the distribution column
  * (an equivalence class that holds all their distribution columns), so each
@@ -421,7 +478,9 @@ sf_plan_multi_shard(Query *parse, RouterContext *ctx)
 {
 	List	   *scan_tlist;
 	List	   *colnames = NIL;
-	TopNodes	top = {NIL, NULL};
+	TopNodes	top = {NIL, NULL, false};
+	SfDistinctMerge merge = {InvalidOid, InvalidOid};
+	List	   *private;
 	List	   *shards;
 	List	   *worker_tlist = NIL;
 	List	   *worker_groups = NIL;
@@ -511,8 +570,17 @@ sf_plan_multi_shard(Query *parse, RouterContext *ctx)
 		{
 			if (!shardfdw_enable_two_phase_agg)
 				return NULL;
+			/*
+			 * merged distinct values: the statements are built here (no
+			 * Params, no values computed when the scan starts)
+			 */
 			top.agg = sf_plan_two_phase(parse, ctx, distclass,
-										&worker_tlist, &worker_groups);
+										&worker_tlist, &worker_groups,
+										(shardfdw_enable_distinct_merge &&
+										 !ctx->has_params &&
+										 ctx->stable_exprs == NIL) ?
+										&merge : NULL);
+			top.merge = OidIsValid(merge.sortop);
 			if (top.agg == NULL)
 				return NULL;
 		}
@@ -601,13 +669,18 @@ sf_plan_multi_shard(Query *parse, RouterContext *ctx)
 			return NULL;
 	}
 
-	return sf_make_distributed_stmt(parse, ctx, scan_tlist, colnames,
-								 sf_make_private(worker, sql, -1, serverid,
-											  NULL, InvalidOid, ctx,
-											  top.agg ? SF_STRATEGY_TWO_PHASE :
-											  SF_STRATEGY_MULTI_SHARD, tasks, NIL,
-											  shards),
-								 add_top_nodes, &top);
+	private = sf_make_private(worker, sql, -1, serverid, NULL, InvalidOid, ctx,
+							  top.agg ? SF_STRATEGY_TWO_PHASE :
+							  SF_STRATEGY_MULTI_SHARD, tasks, NIL, shards);
+	if (top.merge)
+	{
+		Assert(!ctx->has_params && list_length(private) == SfMergeStatements);
+		private = lappend(private, merge_statements(tasks, merge.collation));
+		private = lappend(private, makeInteger((int) merge.sortop));
+		private = lappend(private, makeInteger((int) merge.collation));
+	}
+	return sf_make_distributed_stmt(parse, ctx, scan_tlist, colnames, private,
+									add_top_nodes, &top);
 }
 
 /*

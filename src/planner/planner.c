@@ -65,6 +65,7 @@
 bool		shardfdw_enable_router = true;
 bool		shardfdw_enable_multi_shard = true;
 bool		shardfdw_enable_two_phase_agg = true;
+bool		shardfdw_enable_distinct_merge = true;
 bool		shardfdw_enable_multi_shard_dml = true;
 bool		shardfdw_parameterize_literals = true;
 
@@ -107,6 +108,15 @@ sf_planner_init(void)
 							 0,
 							 NULL, NULL, NULL);
 
+	DefineCustomBoolVariable("shardfdw.enable_distinct_merge",
+							 "Counts DISTINCT values of two-phase aggregates by merging sorted, de-duplicated streams from the workers.",
+							 "When off, the workers return the values per shard and the coordinator's aggregate sorts them.",
+							 &shardfdw_enable_distinct_merge,
+							 true,
+							 PGC_USERSET,
+							 0,
+							 NULL, NULL, NULL);
+
 	DefineCustomBoolVariable("shardfdw.enable_multi_shard_dml",
 							 "Runs UPDATE and DELETE over several shards as one statement per shard on the workers.",
 							 "When off, such statements are planned by the standard planner and run through the FDW.",
@@ -127,6 +137,7 @@ sf_planner_init(void)
 	sf_broadcast_join_init();
 
 	sf_register_router_scan();
+	sf_register_merge_scan();
 
 	prev_planner_hook = planner_hook;
 	planner_hook = sf_planner;

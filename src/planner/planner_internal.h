@@ -105,9 +105,19 @@ extern PlannedStmt *sf_plan_insert_select(Query *parse, RouterContext *ctx);
 extern void sf_broadcast_join_init(void);
 extern PlannedStmt *sf_plan_broadcast_join(Query *parse, RouterContext *ctx);
 
-/* two_phase_agg.c */
+/*
+ * two_phase_agg.c: a two-phase plan whose DISTINCT values are merged from
+ * sorted per-worker streams (src/executor/distinct_merge.c): the order the
+ * workers sort by, InvalidOid sortop when the plan is not such a merge
+ */
+typedef struct SfDistinctMerge
+{
+	Oid			sortop;			/* the type's default "<" */
+	Oid			collation;		/* C for collatable types, else InvalidOid */
+} SfDistinctMerge;
+
 extern Agg *sf_plan_two_phase(Query *parse, RouterContext *rctx,
 							  List *distclass, List **worker_tlist,
-							  List **worker_groups);
+							  List **worker_groups, SfDistinctMerge *merge);
 
 #endif							/* SHARDFDW_PLANNER_INTERNAL_H */

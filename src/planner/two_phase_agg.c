@@ -11,6 +11,7 @@
 #include "catalog/pg_aggregate.h"
 #include "catalog/pg_attribute.h"
 #include "catalog/pg_class.h"
+#include "catalog/pg_collation.h"
 #include "catalog/pg_statistic.h"
 #include "catalog/pg_type.h"
 #include "nodes/makefuncs.h"
@@ -25,6 +26,7 @@
 #include "utils/builtins.h"
 #include "utils/numeric.h"
 #include "utils/syscache.h"
+#include "utils/typcache.h"
 #include "access/htup_details.h"
 
 /* Transition type of an aggregate, InvalidOid if polymorphic. */
@@ -885,6 +887,82 @@ nearly_unique(Query *parse, Node *expr)
 }
 
 /*
+ * Can the DISTINCT values of x (DISTINCT clause sgc) be merged on the
+ * coordinator from streams the workers sorted?  The coordinator must
+ * reproduce the workers' order exactly and the order must agree with the
+ * DISTINCT's equality: built-in types whose default btree order does not
+ * depend on settings, the DISTINCT using that default order and equality.
+ * Collatable types (text, varchar, char) are sorted and compared under the
+ * C collation on both sides, which only agrees with equality under x's own
+ * collation when that collation is deterministic (equal means identical
+ * bytes).  Values travel in binary form (text types as text), exact for
+ * all of them.
+ */
+static bool
+distinct_merge_order(SortGroupClause *sgc, Node *x, SfDistinctMerge *merge)
+{
+	Oid			type = exprType(x);
+	Oid			collation = exprCollation(x);
+	TypeCacheEntry *tce;
+
+	switch (type)
+	{
+		case BOOLOID:
+		case INT2OID:
+		case INT4OID:
+		case INT8OID:
+		case OIDOID:
+		case NUMERICOID:
+		case FLOAT4OID:
+		case FLOAT8OID:
+		case DATEOID:
+		case TIMEOID:
+		case TIMESTAMPOID:
+		case TIMESTAMPTZOID:
+		case INTERVALOID:
+		case INETOID:
+		case CIDROID:
+		case MACADDROID:
+		case UUIDOID:
+		case BYTEAOID:
+		case TEXTOID:
+		case VARCHAROID:
+		case BPCHAROID:
+			break;
+		default:
+			return false;
+	}
+	tce = lookup_type_cache(type, TYPECACHE_LT_OPR | TYPECACHE_EQ_OPR);
+	if (!OidIsValid(tce->lt_opr) || sgc->sortop != tce->lt_opr ||
+		sgc->eqop != tce->eq_opr || sgc->nulls_first)
+		return false;
+	if (type_is_collatable(type))
+	{
+		if (!OidIsValid(collation) || !get_collation_isdeterministic(collation))
+			return false;
+		merge->collation = C_COLLATION_OID;
+	}
+	else
+		merge->collation = InvalidOid;
+	merge->sortop = tce->lt_opr;
+	return true;
+}
+
+/* walker removing DISTINCT from the Aggrefs of an expression */
+static bool
+strip_aggdistinct(Node *node, void *context)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, Aggref))
+	{
+		((Aggref *) node)->aggdistinct = NIL;
+		return false;
+	}
+	return expression_tree_walker(node, strip_aggdistinct, context);
+}
+
+/*
  * Rewrite an output or HAVING expression for the coordinator's Agg:
  * grouping expressions become the worker's grouping columns, aggregates
  * their combine over the partials; any other column reference fails.
@@ -953,7 +1031,8 @@ two_phase_mutator(Node *node, TwoPhaseContext *ctx)
  */
 static Agg *
 plan_two_phase(Query *parse, RouterContext *rctx, List *distclass,
-			   List **worker_tlist, List **worker_groups, bool no_on_key)
+			   List **worker_tlist, List **worker_groups, bool no_on_key,
+			   SfDistinctMerge *merge)
 {
 	Agg		   *agg;
 	List	   *wtlist = NIL;
@@ -965,6 +1044,8 @@ plan_two_phase(Query *parse, RouterContext *rctx, List *distclass,
 	TwoPhaseContext tpc;
 	List	   *quals = NIL;
 
+	if (merge != NULL)
+		merge->sortop = InvalidOid;
 	if (parse->groupingSets != NIL)
 		return NULL;
 	memset(&tpc, 0, sizeof(tpc));
@@ -1062,7 +1143,7 @@ plan_two_phase(Query *parse, RouterContext *rctx, List *distclass,
 	 */
 	if (tpc.used_on_key && tpc.distinct_exprs != NIL)
 		return plan_two_phase(parse, rctx, distclass, worker_tlist,
-							  worker_groups, true);
+							  worker_groups, true, merge);
 
 	agg->plan.targetlist = final;
 	agg->plan.qual = quals;
@@ -1092,6 +1173,22 @@ plan_two_phase(Query *parse, RouterContext *rctx, List *distclass,
 		else
 			*worker_groups = list_concat(list_copy(parse->groupClause),
 										 tpc.distinct_sgcs);
+
+		/*
+		 * Only DISTINCT aggregates of one expression x (no other partial, no
+		 * FILTER), no GROUP BY, and an order of x the coordinator can
+		 * reproduce: each worker returns its distinct values of x sorted,
+		 * the coordinator merges them (each value once) and the Agg
+		 * aggregates them without DISTINCT (distinct_merge.c).
+		 */
+		if (merge != NULL && ngroup == 0 && list_length(wtlist) == 1 &&
+			list_length(tpc.distinct_exprs) == 1 &&
+			distinct_merge_order(linitial(tpc.distinct_sgcs),
+								 linitial(tpc.distinct_exprs), merge))
+		{
+			(void) strip_aggdistinct((Node *) final, NULL);
+			(void) strip_aggdistinct((Node *) quals, NULL);
+		}
 		if (ngroup > 0)
 		{
 			Sort	   *sort = makeNode(Sort);
@@ -1129,8 +1226,9 @@ plan_two_phase(Query *parse, RouterContext *rctx, List *distclass,
 /* see plan_two_phase */
 Agg *
 sf_plan_two_phase(Query *parse, RouterContext *rctx, List *distclass,
-				  List **worker_tlist, List **worker_groups)
+				  List **worker_tlist, List **worker_groups,
+				  SfDistinctMerge *merge)
 {
 	return plan_two_phase(parse, rctx, distclass, worker_tlist, worker_groups,
-						  false);
+						  false, merge);
 }
