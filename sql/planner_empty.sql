@@ -158,8 +158,8 @@ SELECT * FROM pg_temp.check_all('many rows');
 -- the same with the merge off: the grouped two-phase plan
 SET shardfdw.enable_distinct_merge = off;
 SELECT pg_temp.strategy('SELECT count(DISTINCT x) FROM t');
-SELECT (pg_temp.rows_of('SELECT count(DISTINCT u), count(DISTINCT s) FROM t', 'pe_dist, public') =
-        pg_temp.rows_of('SELECT count(DISTINCT u), count(DISTINCT s) FROM t', 'pe_local, public')) AS same;
+SELECT (pg_temp.top_rows('SELECT count(DISTINCT u), count(DISTINCT s) FROM t', 'pe_dist, public') =
+        pg_temp.top_rows('SELECT count(DISTINCT u), count(DISTINCT s) FROM t', 'pe_local, public')) AS same;
 RESET shardfdw.enable_distinct_merge;
 -- a prepared statement with a parameter keeps the grouped plan
 PREPARE pe_q(int) AS SELECT count(DISTINCT u) FROM pe_dist.t WHERE g = $1;
