@@ -15,6 +15,14 @@
 #   TABLES, COLS, PK, KEY    seed 004's five co-located tables
 #   bench_columns ID_TYPE    fills COLS with ID_TYPE (bigserial or bigint) ids
 #   bench_sizes              NCO / NCL / NIM from ROWS (as bench/gen.sql wants)
+#   HALT_POLL                a sentence on the vCPU idle polling of the run
+#
+# BENCH_HALT_POLL_NS=N (root, a VM guest whose cpuidle driver is haltpoll):
+# the run sets /sys/module/haltpoll/parameters/guest_halt_poll_ns to N and
+# restores it at exit.  With 0 (what this workplace's machines boot with) an
+# idle vCPU halts at once and waking a process on it costs tens of
+# microseconds, which dominates 1-client latencies (pgbench -> coordinator
+# -> worker wakes three processes per statement); see bench/issue3_notes.md.
 
 . "$ROOT/test/lib/common.sh"
 START_TS=$(date +%s)
@@ -30,6 +38,20 @@ bench_workdir() {
 	chmod 755 "$WORK"
 }
 
+HALT_POLL_FILE=/sys/module/haltpoll/parameters/guest_halt_poll_ns
+HALT_POLL="vCPU idle polling untouched"
+[ -r "$HALT_POLL_FILE" ] && HALT_POLL="guest_halt_poll_ns $(cat "$HALT_POLL_FILE") (the machine's)"
+HALT_POLL_SAVED=
+if [ -n "${BENCH_HALT_POLL_NS:-}" ]; then
+	if [ -w "$HALT_POLL_FILE" ]; then
+		HALT_POLL_SAVED=$(cat "$HALT_POLL_FILE")
+		echo "$BENCH_HALT_POLL_NS" > "$HALT_POLL_FILE"
+		HALT_POLL="guest_halt_poll_ns set to $BENCH_HALT_POLL_NS for the run (BENCH_HALT_POLL_NS; the machine's: $HALT_POLL_SAVED)"
+	else
+		echo "bench: BENCH_HALT_POLL_NS ignored: $HALT_POLL_FILE is not writable" >&2
+	fi
+fi
+
 bench_cluster_start() {
 	log "starting cluster ($1 workers) in $WORK/cluster"
 	bash "$ROOT/test/cluster.sh" start --workers "$1" --dir "$WORK/cluster" >/dev/null
@@ -40,6 +62,10 @@ bench_cluster_start() {
 }
 
 bench_cluster_stop() {
+	if [ -n "$HALT_POLL_SAVED" ]; then
+		echo "$HALT_POLL_SAVED" > "$HALT_POLL_FILE"
+		HALT_POLL_SAVED=
+	fi
 	if [ "${BENCH_KEEP:-0}" = 1 ]; then
 		log "cluster kept in $WORK/cluster (. $WORK/cluster/cluster.env)"
 		return

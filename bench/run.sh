@@ -371,7 +371,7 @@ SECTION="$WORK/section.md"
 	echo
 	echo "Produced by \`bash bench/run.sh\`$( [ "${SMALL:-0}" = 1 ] && echo " (SMALL=1)" ) on $(date -u '+%Y-%m-%d %H:%M UTC'),"
 	echo "$(nproc) CPU(s) ($(sed -n 's/^model name\t*: //p' /proc/cpuinfo | head -1)), $(free -g | awk '/^Mem:/ { print $2 }') GB RAM;"
-	echo "1 coordinator + 2 workers on this one host (test/cluster.sh: PostgreSQL $("$PGC" --version | awk '{ print $2 }'), fsync off, default shared_buffers); whole run ${ELAPSED}s."
+	echo "1 coordinator + 2 workers on this one host (test/cluster.sh: PostgreSQL $("$PGC" --version | awk '{ print $2 }'), fsync off, default shared_buffers; $HALT_POLL); whole run ${ELAPSED}s."
 	echo "Load average (1, 5, 15 min) at the start: $LOAD_START, at the end: $LOAD_END; postmasters running on the host at the end: $OTHERS (3 are this run's; others belong to whatever else shares the machine and disturb the figures)."
 	echo
 	echo "Data (bench/gen.sql, bench/gen_geo.sql, the same rows in every system): $NCO companies,"
