@@ -71,6 +71,17 @@ extern int64 sf_job_id(SfJob *job);
 extern bool sf_job_wait(SfJob *job, bool rethrow);
 
 /*
+ * Wait for a job that is the whole of the caller's statement (a move, a
+ * split, a concurrent distribution): a cancel of the waiting session (or
+ * its statement_timeout) is passed on to the job and the session waits on
+ * for the job's outcome, so that it reports what really happened.  A job
+ * cancelled in time raises its cancel error here; one that could no longer
+ * be undone (a move or split that cut over) completes, with a WARNING.  A
+ * second cancel stops waiting at once.  Errors are re-raised.
+ */
+extern void sf_job_wait_outcome(SfJob *job);
+
+/*
  * Wait for a job by id, launched by any session (polls shardfdw.job).
  * Returns true if it succeeded; if it failed, was cancelled or its worker
  * died and rethrow is true, raises an error naming the job.

@@ -1022,7 +1022,7 @@ shardfdw_create_distributed_table_concurrently(PG_FUNCTION_ARGS)
 	appendStringInfoChar(&args, '}');
 
 	job = sf_job_launch(SF_CDC_JOB_KIND, args.data, 0);
-	(void) sf_job_wait(job, true);
+	sf_job_wait_outcome(job);
 	PG_RETURN_VOID();
 }
 

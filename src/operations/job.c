@@ -201,6 +201,8 @@ sf_job_caller_holds_lock(Oid relid)
 	return false;
 }
 
+static bool job_wait(SfJob *job, bool rethrow, bool outcome_on_cancel);
+
 /* the worker's pid, or 0 once it has stopped */
 static pid_t
 job_worker_pid(SfJob *job, bool *postmaster_died)
@@ -558,8 +560,32 @@ sf_job_detach(SfJob *job)
 bool
 sf_job_wait(SfJob *job, bool rethrow)
 {
-	SfJobStatus status;
+	return job_wait(job, rethrow, false);
+}
 
+void
+sf_job_wait_outcome(SfJob *job)
+{
+	(void) job_wait(job, true, true);
+}
+
+static bool
+job_wait(SfJob *job, bool rethrow, bool outcome_on_cancel)
+{
+	SfJobStatus status;
+	bool		cancel_passed_on = false;
+	bool		held = false;
+
+	/*
+	 * Waiting for the outcome, a cancel is handled here, not wherever an
+	 * interrupt check comes (a forwarded NOTICE is one): the first is passed
+	 * on to the job, a second one ends the wait.
+	 */
+	if (outcome_on_cancel)
+	{
+		HOLD_CANCEL_INTERRUPTS();
+		held = true;
+	}
 	PG_TRY();
 	{
 		for (;;)
@@ -580,21 +606,45 @@ sf_job_wait(SfJob *job, bool rethrow)
 			(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
 							 SF_JOB_POLL_MS, PG_WAIT_EXTENSION);
 			ResetLatch(MyLatch);
+			if (held && QueryCancelPending)
+			{
+				if (!cancel_passed_on && !job->detached)
+				{
+					/* the job decides: it undoes its work, or it is too late */
+					QueryCancelPending = false;
+					cancel_passed_on = true;
+					job_signal_cancel(job);
+				}
+				else
+				{
+					held = false;
+					RESUME_CANCEL_INTERRUPTS();
+				}
+			}
 			CHECK_FOR_INTERRUPTS();
 		}
 	}
 	PG_CATCH();
 	{
+		if (held)
+			RESUME_CANCEL_INTERRUPTS();
 		if (!job->detached)
 			job_signal_cancel(job);
 		PG_RE_THROW();
 	}
 	PG_END_TRY();
+	if (held)
+		RESUME_CANCEL_INTERRUPTS();
 
 	SpinLockAcquire(&job->shared->mutex);
 	status = job->shared->status;
 	SpinLockRelease(&job->shared->mutex);
 
+	if (status == SF_JOB_SUCCEEDED && cancel_passed_on)
+		ereport(WARNING,
+				(errmsg("shardfdw %s job " INT64_FORMAT " completed: the cancel request came too late to stop it",
+						job->kind, job->jobid),
+				 errdetail("The job had already done what cannot be undone (such as the cutover of a move or a split).")));
 	if (status == SF_JOB_SUCCEEDED)
 	{
 		dsm_detach(job->seg);

@@ -1419,10 +1419,12 @@ move_and_wait(int64 shardid, const char *target, const char *mode)
 	/*
 	 * Report phase changes until the job ends; a cancel or termination of
 	 * this session leaves the loop without being processed here, so that
-	 * sf_job_wait sees it and cancels the job too.
+	 * sf_job_wait_outcome sees it and passes it on to the job.
 	 */
 	while (!sf_job_finished(job) && !QueryCancelPending && !ProcDiePending)
 	{
+		/* a cancel during the NOTICE or the query is left to the wait */
+		HOLD_CANCEL_INTERRUPTS();
 		SPI_connect();
 		sf_spi_exec_count(psprintf("SELECT phase, detail, source_server FROM shardfdw.shard_move_state"
 								   " WHERE job_id = " INT64_FORMAT " LIMIT 1", jobid), -1);
@@ -1443,11 +1445,12 @@ move_and_wait(int64 shardid, const char *target, const char *mode)
 			}
 		}
 		SPI_finish();
+		RESUME_CANCEL_INTERRUPTS();
 		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
 						 100, PG_WAIT_EXTENSION);
 		ResetLatch(MyLatch);
 	}
-	(void) sf_job_wait(job, true);
+	sf_job_wait_outcome(job);
 }
 
 /*

@@ -1459,7 +1459,7 @@ sf_split_shard(int64 shardid, const char *mode)
 				appendStringInfo(&args, "\n%s\n%s", settings[i], value);
 		}
 	job = sf_job_launch("split", args.data, 0);
-	(void) sf_job_wait(job, true);
+	sf_job_wait_outcome(job);
 
 	/* the two new shards of the shard's table */
 	result = palloc0(sizeof(int64) * 2);

@@ -15,8 +15,10 @@
 # 2. SHARDFDW_MOVE_CANCEL_LOOPS times (default 10), under the same INSERT
 #    load, a move (force_logical, every third one block_writes) is
 #    cancelled at a random moment (a random delay, not a fault point: up to
-#    0.6 s, about a move's length).  After each: the
-#    cleanup pass, then no cleanup record, subscription, slot or
+#    0.6 s, about a move's length).  After each: the caller got an error
+#    if and only if the shard stayed where it was (a cancel that comes
+#    after the cutover cannot stop the move: the caller gets a WARNING and
+#    success), the cleanup pass, then no cleanup record, subscription, slot or
 #    publication left on any worker, no shard table outside its placement;
 #    at the end t holds exactly the rows inserted.
 #    SHARDFDW_MOVE_CANCEL_SEED replays the delays of a run.
@@ -171,6 +173,10 @@ sub check_workers
 		my (undef, $now) = first_shard();
 		my $what = sprintf('cancel after %.2f s (%s, round %d)', $delay, $mode, $k);
 		ok($now eq $from || $now eq $to, "$what: shard $shardid on $now");
+		# the caller reports what happened: an error if and only if the
+		# shard stayed (a cancel that came too late gives a WARNING)
+		is($e =~ /ERROR:/ ? 'error' : 'success', $now eq $to ? 'success' : 'error',
+			"$what: the caller's outcome matches") or diag "stderr: $e";
 		$outcome{ $now eq $to ? 'moved' : 'cancelled' }++;
 		$coord->safe_psql('shardfdw', 'SELECT shardfdw_cleanup_orphaned_resources()');
 		is($coord->safe_psql('shardfdw', 'SELECT count(*) FROM shardfdw.cleanup'),
