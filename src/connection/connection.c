@@ -1508,8 +1508,8 @@ finish_prepared_send(SfConn *conn, const char *verb)
 /*
  * Read the result of finish_prepared_send.  Failure is a WARNING (recovery
  * finishes the job); a prepared transaction that no longer exists
- * (recovery resolved it first, or the PREPARE never happened) is not a
- * failure.  Returns false if the connection should be dropped.
+ * (recovery resolved it first, or the PREPARE never happened) or that a
+ * recovery pass is finishing right now ("is busy") is not a failure.  Returns false if the connection should be dropped.
  */
 static bool
 finish_prepared_wait(SfConn *conn, const char *verb)
@@ -1525,7 +1525,19 @@ finish_prepared_wait(SfConn *conn, const char *verb)
 	{
 		const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
 
-		if (state == NULL || strcmp(state, "42704") != 0)
+		if (state != NULL && strcmp(state, "55000") == 0)
+		{
+			/*
+			 * "is busy": a recovery pass holds it and is finishing it the
+			 * same way (it decides by the commit log once the local
+			 * transaction is over, and that is decided here).
+			 */
+			ereport(LOG,
+					(errmsg("\"%s\" on server \"%s\" left to the recovery pass finishing it",
+							sql, conn->server_name),
+					 errdetail_internal("%s", pchomp(PQresultErrorMessage(res)))));
+		}
+		else if (state == NULL || strcmp(state, "42704") != 0)
 			ereport(WARNING,
 					(errcode(ERRCODE_CONNECTION_EXCEPTION),
 					 errmsg("could not run \"%s\" on server \"%s\"",
