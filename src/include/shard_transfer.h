@@ -54,6 +54,25 @@ extern void sf_move_init(void);
  */
 extern void sf_transfer_close_conn(PGconn *conn);
 
+/*
+ * A transaction of a move or split job's own (a snapshot pushed, SPI
+ * connected), and its commit.
+ */
+extern void sf_transfer_xact_begin(void);
+extern void sf_transfer_xact_commit(void);
+
+/* A libpq notice processor that drops the workers' notices */
+extern void sf_transfer_ignore_notice(void *arg, const char *message);
+
+/*
+ * In the error recovery of a move or split job (the error copied and
+ * flushed, the transaction aborted): run the cleanup pass of job jobid, and
+ * extra_sql (or NULL), in a transaction of its own.  If that fails too, it
+ * is logged: what is left stays recorded for a later pass.
+ */
+extern void sf_transfer_cleanup_after_failure(int64 jobid, const char *kind,
+											  const char *extra_sql);
+
 /* in split.c: the "split" job kind */
 extern void sf_split_init(void);
 

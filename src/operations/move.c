@@ -138,16 +138,16 @@ static void sf_move_job(int64 jobid, const char *args);
 
 /* ---------------------------------------------------------------- helpers */
 
-static void
-move_xact_begin(void)
+void
+sf_transfer_xact_begin(void)
 {
 	StartTransactionCommand();
 	PushActiveSnapshot(GetTransactionSnapshot());
 	SPI_connect();
 }
 
-static void
-move_xact_commit(void)
+void
+sf_transfer_xact_commit(void)
 {
 	SPI_finish();
 	PopActiveSnapshot();
@@ -155,9 +155,40 @@ move_xact_commit(void)
 }
 
 /* Workers' notices (NOTICE: schema exists, ...) are of no interest */
-static void
-move_ignore_notice(void *arg, const char *message)
+void
+sf_transfer_ignore_notice(void *arg, const char *message)
 {
+}
+
+void
+sf_transfer_cleanup_after_failure(int64 jobid, const char *kind,
+								  const char *extra_sql)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+
+	PG_TRY();
+	{
+		sf_transfer_xact_begin();
+		SPI_finish();
+		(void) sf_cleanup_pass(jobid);
+		SPI_connect();
+		if (extra_sql)
+			sf_spi_exec(extra_sql);
+		sf_transfer_xact_commit();
+	}
+	PG_CATCH();
+	{
+		ErrorData  *e;
+
+		MemoryContextSwitchTo(cxt);
+		e = CopyErrorData();
+		FlushErrorState();
+		AbortOutOfAnyTransaction();
+		ereport(LOG,
+				(errmsg("shardfdw %s job " INT64_FORMAT ": cleanup after failure failed: %s",
+						kind, jobid, e->message)));
+	}
+	PG_END_TRY();
 }
 
 /* A raw connection to a server or an ERROR naming it */
@@ -168,7 +199,7 @@ move_connect(Oid serverid)
 	PGconn	   *conn = sf_connect_raw(serverid, &why);
 
 	if (conn != NULL)
-		PQsetNoticeProcessor(conn, move_ignore_notice, NULL);
+		PQsetNoticeProcessor(conn, sf_transfer_ignore_notice, NULL);
 
 	if (conn == NULL)
 		ereport(ERROR,
@@ -439,14 +470,14 @@ sf_move_launch(int64 shardid, const char *target_server, const char *mode,
 static void
 move_set_phase(SfMove *m, const char *phase, const char *detail)
 {
-	move_xact_begin();
+	sf_transfer_xact_begin();
 	sf_spi_exec(psprintf("UPDATE shardfdw.shard_move_state SET phase = %s, detail = %s,"
 						 " method = %s, phase_changed_at = pg_catalog.clock_timestamp() WHERE job_id = " INT64_FORMAT,
 						 quote_literal_cstr(phase),
 						 detail ? quote_literal_cstr(detail) : "NULL",
 						 m->method == SF_MOVE_LOGICAL ? "'logical'" : "'block_writes'",
 						 m->jobid));
-	move_xact_commit();
+	sf_transfer_xact_commit();
 	sf_job_report(phase, detail);
 	ereport(DEBUG1,
 			(errmsg("shardfdw move job " INT64_FORMAT ": %s", m->jobid, phase)));
@@ -864,9 +895,9 @@ move_start_replication(SfMove *m)
 	(void) move_exec(m->src, m->source_server,
 					 psprintf("SELECT pg_catalog.pg_create_logical_replication_slot(%s, 'pgoutput')",
 							  quote_literal_cstr(m->objname)));
-	move_xact_begin();
+	sf_transfer_xact_begin();
 	conninfo = move_source_conninfo(m);
-	move_xact_commit();
+	sf_transfer_xact_commit();
 	(void) move_exec(m->tgt, m->target_server,
 					 psprintf("CREATE SUBSCRIPTION %s CONNECTION %s PUBLICATION %s"
 							  " WITH (create_slot = false, slot_name = %s, enabled = false,"
@@ -879,10 +910,10 @@ move_start_replication(SfMove *m)
 	if (suboid == NULL)
 		elog(ERROR, "subscription %s not found after creation", m->objname);
 	/* the table synchronization slots, named pg_<suboid>_sync_<relid>_<sysid> */
-	move_xact_begin();
+	sf_transfer_xact_begin();
 	sf_cleanup_record(m->jobid, "sync_slots", m->source_server,
 					  psprintf("pg\\_%s\\_sync\\_%%", suboid), 0, "always");
-	move_xact_commit();
+	sf_transfer_xact_commit();
 	(void) move_exec(m->tgt, m->target_server,
 					 psprintf("ALTER SUBSCRIPTION %s ENABLE", quote_identifier(m->objname)));
 }
@@ -1056,7 +1087,7 @@ move_cutover(SfMove *m)
 		bool		retry = false;
 		ErrorData  *edata = NULL;
 
-		move_xact_begin();
+		sf_transfer_xact_begin();
 		PG_TRY();
 		{
 			ListCell   *lc;
@@ -1148,7 +1179,7 @@ move_cutover(SfMove *m)
 			}
 			sf_spi_exec(psprintf("UPDATE shardfdw.shard_move_state SET phase = 'cleaning up',"
 								 " phase_changed_at = pg_catalog.clock_timestamp() WHERE job_id = " INT64_FORMAT, m->jobid));
-			move_xact_commit();
+			sf_transfer_xact_commit();
 			m->cutover_done = true;
 		}
 		PG_CATCH();
@@ -1242,7 +1273,7 @@ move_run(SfMove *m, int64 shardid, const char *mode, const char *target)
 	List	   *fkeys;
 
 	/* 1. setting up */
-	move_xact_begin();
+	sf_transfer_xact_begin();
 	sf_spi_exec(psprintf("SELECT pg_catalog.pg_advisory_lock(" INT64_FORMAT ")",
 						 SF_OPERATION_LOCK_KEY(m->jobid)));
 	SPI_finish();
@@ -1250,14 +1281,14 @@ move_run(SfMove *m, int64 shardid, const char *mode, const char *target)
 	SPI_connect();
 	move_load(m, shardid, target, mode);
 	move_setup(m);
-	move_xact_commit();
+	sf_transfer_xact_commit();
 	sf_fault_point("move-after-cleanup-records", true);
 
 	/* 2. creating */
 	move_set_phase(m, "creating shard tables", NULL);
-	move_xact_begin();
+	sf_transfer_xact_begin();
 	move_create_tables(m);
-	move_xact_commit();
+	sf_transfer_xact_commit();
 	sf_fault_point("move-after-create", true);
 
 	/* 3. copying */
@@ -1266,9 +1297,9 @@ move_run(SfMove *m, int64 shardid, const char *mode, const char *target)
 		move_set_phase(m, "copying", "initial copy by logical replication");
 		move_start_replication(m);
 		move_wait_sync(m);
-		move_xact_begin();
+		sf_transfer_xact_begin();
 		fkeys = move_fkey_commands(m);
-		move_xact_commit();
+		sf_transfer_xact_commit();
 		move_create_fkeys(m, fkeys);
 		sf_fault_point("move-after-copy", true);
 		move_set_phase(m, "catching up", NULL);
@@ -1285,12 +1316,12 @@ move_run(SfMove *m, int64 shardid, const char *mode, const char *target)
 	/* 5. cleaning up */
 	move_disconnect(m);
 	move_set_phase(m, "cleaning up", NULL);
-	move_xact_begin();
+	sf_transfer_xact_begin();
 	SPI_finish();
 	(void) sf_cleanup_pass(m->jobid);
 	SPI_connect();
 	sf_spi_exec(psprintf("DELETE FROM shardfdw.shard_move_state WHERE job_id = " INT64_FORMAT, m->jobid));
-	move_xact_commit();
+	sf_transfer_xact_commit();
 }
 
 /*
@@ -1356,28 +1387,8 @@ sf_move_job(int64 jobid, const char *args)
 		HOLD_CANCEL_INTERRUPTS();
 		move_disconnect(m);
 		/* undo what can be undone now; the cleanup pass does the rest */
-		PG_TRY();
-		{
-			move_xact_begin();
-			SPI_finish();
-			(void) sf_cleanup_pass(jobid);
-			SPI_connect();
-			sf_spi_exec(psprintf("DELETE FROM shardfdw.shard_move_state WHERE job_id = " INT64_FORMAT, jobid));
-			move_xact_commit();
-		}
-		PG_CATCH();
-		{
-			ErrorData  *e2;
-
-			MemoryContextSwitchTo(cxt);
-			e2 = CopyErrorData();
-			FlushErrorState();
-			AbortCurrentTransaction();
-			ereport(LOG,
-					(errmsg("shardfdw move job " INT64_FORMAT ": cleanup after failure failed: %s",
-							jobid, e2->message)));
-		}
-		PG_END_TRY();
+		sf_transfer_cleanup_after_failure(jobid, "move",
+										  psprintf("DELETE FROM shardfdw.shard_move_state WHERE job_id = " INT64_FORMAT, jobid));
 		RESUME_CANCEL_INTERRUPTS();
 		if (!m->cutover_done)
 			ReThrowError(edata);

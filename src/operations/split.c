@@ -304,17 +304,23 @@ split_owner_name(Oid relid)
 	return name;
 }
 
-/* Run a query in the remote transaction and return its first value as int64 */
+/* The first value of a one-row result as int64 (0 if NULL); clears res */
 static int64
-split_remote_count(SfConn *conn, const char *sql)
+split_first_int64(PGresult *res)
 {
-	PGresult   *res = sf_exec_query(conn, sql, 0, NULL);
 	int64		n = 0;
 
 	if (PQntuples(res) == 1 && !PQgetisnull(res, 0, 0))
 		n = pg_strtoint64(PQgetvalue(res, 0, 0));
 	PQclear(res);
 	return n;
+}
+
+/* Run a query in the remote transaction and return its first value as int64 */
+static int64
+split_remote_count(SfConn *conn, const char *sql)
+{
+	return split_first_int64(sf_exec_query(conn, sql, 0, NULL));
 }
 
 /*
@@ -456,13 +462,7 @@ split_rc(PGconn *rc, const char *servername, const char *sql)
 static int64
 split_rc_count(PGconn *rc, const char *servername, const char *sql)
 {
-	PGresult   *res = split_rc(rc, servername, sql);
-	int64		n = 0;
-
-	if (PQntuples(res) == 1 && !PQgetisnull(res, 0, 0))
-		n = pg_strtoint64(PQgetvalue(res, 0, 0));
-	PQclear(res);
-	return n;
+	return split_first_int64(split_rc(rc, servername, sql));
 }
 
 /* The number of rows a command of split_rc affected */
@@ -526,28 +526,6 @@ typedef enum SplitLoad
 	SPLIT_LOAD_NEW,				/* validate, choose new shard ids and names */
 	SPLIT_LOAD_VERIFY			/* validate, and error unless unchanged */
 } SplitLoad;
-
-static void
-split_xact_begin(void)
-{
-	StartTransactionCommand();
-	PushActiveSnapshot(GetTransactionSnapshot());
-	SPI_connect();
-}
-
-static void
-split_xact_commit(void)
-{
-	SPI_finish();
-	PopActiveSnapshot();
-	CommitTransactionCommand();
-}
-
-/* Workers' notices (schema exists, drop cascades) are of no interest */
-static void
-split_ignore_notice(void *arg, const char *message)
-{
-}
 
 /*
  * Read and check the split of op->shardid (SPI connected): the tables of
@@ -879,7 +857,7 @@ split_online(SplitOp *op)
 				 errmsg("could not connect to server \"%s\"", servername),
 				 errdetail("%s", why ? why : "unknown reason")));
 	rc = op->rc;
-	PQsetNoticeProcessor(rc, split_ignore_notice, NULL);
+	PQsetNoticeProcessor(rc, sf_transfer_ignore_notice, NULL);
 	PQclear(split_rc(rc, servername,
 					 psprintf("SET application_name = %s; SET lock_timeout = '10s'",
 							  quote_literal_cstr(op->appname))));
@@ -1264,7 +1242,7 @@ split_run(SplitOp *op)
 {
 	/* 1. setting up: validate, lock the group, record, commit */
 	sf_job_report("setting up", NULL);
-	split_xact_begin();
+	sf_transfer_xact_begin();
 	sf_spi_exec(psprintf("SELECT pg_catalog.pg_advisory_lock(" INT64_FORMAT ")",
 						 SF_OPERATION_LOCK_KEY(op->jobid)));
 	SPI_finish();
@@ -1275,11 +1253,11 @@ split_run(SplitOp *op)
 	/* read again under the group's lock: nothing changes it any more */
 	split_load(op, AccessShareLock, SPLIT_LOAD_NEW);
 	split_record(op);
-	split_xact_commit();
+	sf_transfer_xact_commit();
 
 	/* 2. the split and its cutover, in one coordinator transaction */
 	sf_job_report(op->online ? "splitting online" : "splitting, writes blocked", NULL);
-	split_xact_begin();
+	sf_transfer_xact_begin();
 	split_load(op, op->online ? ShareUpdateExclusiveLock : ExclusiveLock, SPLIT_LOAD_VERIFY);
 	if (op->online)
 		split_online(op);
@@ -1288,18 +1266,18 @@ split_run(SplitOp *op)
 	sf_fault_point("split-before-cutover", true);
 	split_cutover(op);
 	sf_fault_point("split-after-cutover", true);
-	split_xact_commit();
+	sf_transfer_xact_commit();
 	op->cutover_done = true;
 	split_disconnect(op);
 
 	/* 3. cleaning up: the old shard tables, the change logs, the triggers */
 	sf_job_report("cleaning up", NULL);
 	sf_fault_point("split-before-drop-old", false);
-	split_xact_begin();
+	sf_transfer_xact_begin();
 	SPI_finish();
 	(void) sf_cleanup_pass(op->jobid);
 	SPI_connect();
-	split_xact_commit();
+	sf_transfer_xact_commit();
 }
 
 /*
@@ -1361,27 +1339,7 @@ sf_split_job(int64 jobid, const char *args)
 		 */
 		HOLD_CANCEL_INTERRUPTS();
 		split_disconnect(op);
-		PG_TRY();
-		{
-			split_xact_begin();
-			SPI_finish();
-			(void) sf_cleanup_pass(jobid);
-			SPI_connect();
-			split_xact_commit();
-		}
-		PG_CATCH();
-		{
-			ErrorData  *e2;
-
-			MemoryContextSwitchTo(cxt);
-			e2 = CopyErrorData();
-			FlushErrorState();
-			AbortOutOfAnyTransaction();
-			ereport(LOG,
-					(errmsg("shardfdw split job " INT64_FORMAT ": cleanup after failure failed: %s",
-							jobid, e2->message)));
-		}
-		PG_END_TRY();
+		sf_transfer_cleanup_after_failure(jobid, "split", NULL);
 		RESUME_CANCEL_INTERRUPTS();
 		if (!op->cutover_done)
 			ReThrowError(edata);
