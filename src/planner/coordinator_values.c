@@ -63,11 +63,12 @@ sf_prepare_insert_values(Query *parse, List **preeval)
 	if (distattnum == InvalidAttrNumber)
 		return parse;
 
-	copy = copyObject(parse);
-	foreach(lc, copy->targetList)
+	copy = NULL;
+	foreach(lc, parse->targetList)
 	{
 		TargetEntry *tle = lfirst(lc);
 		Node	   *expr = (Node *) tle->expr;
+		TargetEntry *placeholder;
 
 		if (tle->resjunk || tle->resno == distattnum || IsA(expr, Const) ||
 			not_pre_evaluable(expr, NULL) || expression_returns_set(expr))
@@ -83,13 +84,27 @@ sf_prepare_insert_values(Query *parse, List **preeval)
 			if (!sf_router_walker(expr, &probe))
 				continue;
 		}
-		*preeval = lappend(*preeval, copyObject(tle));
-		tle->expr = (Expr *) makeNullConst(exprType(expr), exprTypmod(expr),
-										   exprCollation(expr));
+
+		/*
+		 * The planner may keep parts of its input in its plan, but parse
+		 * must stay as it is (the standard planner gets it if the router
+		 * declines): copy the Query and its target list, not the rest.
+		 */
+		if (copy == NULL)
+		{
+			copy = palloc(sizeof(Query));
+			memcpy(copy, parse, sizeof(Query));
+			copy->targetList = list_copy(parse->targetList);
+		}
+		*preeval = lappend(*preeval, tle);
+		placeholder = flatCopyTargetEntry(tle);
+		placeholder->expr = (Expr *) makeNullConst(exprType(expr),
+												   exprTypmod(expr),
+												   exprCollation(expr));
+		lfirst(list_nth_cell(copy->targetList, foreach_current_index(lc))) =
+			placeholder;
 	}
-	if (*preeval == NIL)
-		return parse;
-	return copy;
+	return copy ? copy : parse;
 }
 
 /* walker: highest external paramid of a statement */

@@ -134,6 +134,15 @@ sf_planner_init(void)
 							 PGC_USERSET,
 							 0,
 							 NULL, NULL, NULL);
+
+	DefineCustomBoolVariable("shardfdw.verify_insert_cache",
+							 "Checks every worker statement of a one-row INSERT taken from the statement cache against the deparsed one (for tests).",
+							 "A difference is an ERROR.  Costs the planning time the cache saves.",
+							 &shardfdw_verify_insert_cache,
+							 false,
+							 PGC_USERSET,
+							 GUC_NOT_IN_SAMPLE,
+							 NULL, NULL, NULL);
 	sf_broadcast_join_init();
 
 	sf_register_router_scan();
@@ -390,21 +399,27 @@ sf_make_private(Query *query, const char *sql, int shardindex, Oid serverid,
 {
 	List	   *private;
 
-	private = list_make5(copyObject(query),
+	/* the router hands its trees over: nothing changes them afterwards */
+	bool		copy = (strategy != SF_STRATEGY_ROUTER);
+
+
+	private = list_make5(copy ? copyObject(query) : query,
 						 makeString(pstrdup(sql)),
 						 makeInteger(shardindex),
 						 makeInteger((int) serverid),
-						 copyObject(pin));
+						 copy ? copyObject(pin) : pin);
 	private = lappend(private, list_make3_oid(pinhashfn, ctx->keycollation,
 											  ctx->anyrelid));
 	private = lappend(private, makeInteger(ctx->shardcount));
 	private = lappend(private, makeInteger(strategy));
 	private = lappend(private, tasks);
 	private = lappend(private, shards);
-	private = lappend(private, copyObject(preeval));
-	private = lappend(private, copyObject(ctx->stable_exprs));
+	private = lappend(private, copy ? copyObject(preeval) : preeval);
+	private = lappend(private, copy ? copyObject(ctx->stable_exprs) :
+					  ctx->stable_exprs);
 	private = lappend(private, makeInteger(ctx->stable_base));
-	private = lappend(private, copyObject(ctx->prune_exprs));
+	private = lappend(private, copy ? copyObject(ctx->prune_exprs) :
+					  ctx->prune_exprs);
 	private = lappend(private, makeString(pstrdup("")));
 	private = lappend(private, NIL);
 	private = lappend(private,

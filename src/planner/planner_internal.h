@@ -120,4 +120,18 @@ extern Agg *sf_plan_two_phase(Query *parse, RouterContext *rctx,
 							  List *distclass, List **worker_tlist,
 							  List **worker_groups, SfDistinctMerge *merge);
 
+/* shard_query.c */
+extern bool sf_const_as_param(Const *c);
+
+/* insert_cache.c */
+extern bool shardfdw_verify_insert_cache;
+extern char *sf_insert_cache_lookup(Query *parse, List *preeval,
+									int shardindex, void **shape,
+									Oid *serverid, int *nparams, Oid **types,
+									char ***values, int **origin);
+extern bool sf_insert_cache_agrees(void *shape, int nparams, const Oid *types,
+								   char *const *values, const int *origin);
+extern void sf_insert_cache_remember(void *shape, const char *sql,
+									 Oid serverid);
+
 #endif							/* SHARDFDW_PLANNER_INTERNAL_H */

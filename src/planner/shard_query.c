@@ -35,6 +35,7 @@
 #include "nodes/makefuncs.h"
 #include "nodes/nodeFuncs.h"
 #include "planner.h"
+#include "planner_internal.h"
 #include "utils/datum.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
@@ -252,8 +253,8 @@ add_param(KeepParamsContext *ctx, Oid type, bool isnull, Datum value,
  * parameter has none), not unknown, not boolean (true / false shape the
  * worker's plan and never vary much).
  */
-static bool
-const_as_param(Const *c)
+bool
+sf_const_as_param(Const *c)
 {
 	return c->consttype < FirstGenbkiObjectId && c->consttypmod == -1 &&
 		c->consttype != UNKNOWNOID && c->consttype != BOOLOID &&
@@ -325,7 +326,7 @@ keep_params_mutator(Node *node, KeepParamsContext *ctx)
 		np->paramid = ctx->newid[p->paramid - 1];
 		return (Node *) np;
 	}
-	if (IsA(node, Const) && ctx->literals && const_as_param((Const *) node))
+	if (IsA(node, Const) && ctx->literals && sf_const_as_param((Const *) node))
 	{
 		Const	   *c = (Const *) node;
 		Param	   *np = makeNode(Param);

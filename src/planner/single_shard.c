@@ -14,6 +14,7 @@
 
 #include "access/transam.h"
 #include "connection.h"
+#include "nodes/makefuncs.h"
 #include "nodes/nodeFuncs.h"
 #include "planner.h"
 #include "planner_internal.h"
@@ -36,6 +37,85 @@ preeval_as_params(List *preeval)
 			return false;
 	}
 	return true;
+}
+
+/*
+ * The worker SQL of parse for shard index shardindex, its constants and
+ * the values of preeval (Params 1..k, computed when the scan starts) as
+ * parameters: see sf_shard_query_sql_params.  NULL if the shard cannot be
+ * used.
+ */
+static char *
+params_sql(Query *parse, List *preeval, int shardindex, Oid *serverid,
+		   int *nparams, Oid **types, char ***values, int **origin)
+{
+	Query	   *q = parse;
+	ListCell   *lc;
+	int			k = list_length(preeval);
+
+	/* the values computed when the scan starts: Params 1..k */
+	if (k > 0)
+	{
+		/* the deparser copies the whole statement: copy what changes */
+		q = palloc(sizeof(Query));
+		memcpy(q, parse, sizeof(Query));
+		q->targetList = list_copy(parse->targetList);
+		foreach(lc, q->targetList)
+		{
+			TargetEntry *tle = lfirst(lc);
+			ListCell   *lc2;
+
+			foreach(lc2, preeval)
+			{
+				TargetEntry *pe = lfirst(lc2);
+				Param	   *p;
+
+				if (pe->resno != tle->resno)
+					continue;
+				p = makeNode(Param);
+				p->paramkind = PARAM_EXTERN;
+				p->paramid = foreach_current_index(lc2) + 1;
+				p->paramtype = exprType((Node *) pe->expr);
+				p->paramtypmod = -1;
+				p->paramcollid = exprCollation((Node *) pe->expr);
+				p->location = -1;
+				tle = flatCopyTargetEntry(tle);
+				tle->expr = (Expr *) p;
+				lfirst(lc) = tle;
+			}
+		}
+	}
+	return sf_shard_query_sql_params(q, shardindex, NULL, true, true,
+									 serverid, nparams, types, values, k,
+									 k > 0 ? origin : NULL);
+}
+
+/*
+ * shardfdw.verify_insert_cache: the worker statement from the cache must
+ * be the one the deparser makes.
+ */
+static void
+verify_cached(const char *sql, Oid server, int n, const Oid *types,
+			  char *const *values, const int *origin,
+			  const char *want_sql, Oid want_server, int want_n,
+			  const Oid *want_types, char *const *want_values,
+			  const int *want_origin)
+{
+	bool		same = strcmp(sql, want_sql) == 0 && server == want_server &&
+		n == want_n;
+	int			i;
+
+	for (i = 0; same && i < n; i++)
+		same = types[i] == want_types[i] &&
+			(origin ? origin[i] : 0) == (want_origin ? want_origin[i] : 0) &&
+			(values[i] == NULL) == (want_values[i] == NULL) &&
+			(values[i] == NULL || strcmp(values[i], want_values[i]) == 0);
+	if (!same)
+		ereport(ERROR,
+				(errcode(ERRCODE_INTERNAL_ERROR),
+				 errmsg("cached worker statement of a router INSERT differs from the deparsed one"),
+				 errdetail("Cached: %s (%d parameters); deparsed: %s (%d parameters).",
+						   sql, n, want_sql, want_n)));
 }
 
 /*
@@ -124,41 +204,44 @@ sf_plan_single_shard(Query *parse, RouterContext *ctx, List *preeval)
 			shardfdw_parameterize_literals &&
 			shardfdw_max_cached_remote_statements > 0)
 		{
-			Query	   *q = parse;
 			int			nparams;
 			Oid		   *types;
 			char	  **values;
 			int		   *origin = NULL;
-			int			k = list_length(preeval);
+			void	   *shape;
 			int			i;
 
-			/* the values computed when the scan starts: Params 1..k */
-			if (k > 0)
+			remote_sql = sf_insert_cache_lookup(parse, preeval, shardindex,
+												&shape, &serverid, &nparams,
+												&types, &values, &origin);
+			if (remote_sql != NULL)
+				ereport(DEBUG1,
+						(errmsg_internal("worker statement of a one-row INSERT from the statement cache")));
+			if (remote_sql == NULL || shardfdw_verify_insert_cache)
 			{
-				q = copyObject(parse);
-				foreach(lc, preeval)
-				{
-					TargetEntry *pe = lfirst(lc);
-					Param	   *p = makeNode(Param);
-					ListCell   *lc2;
+				char	   *cached = remote_sql;
+				Oid			cached_server = serverid;
+				int			cached_n = nparams;
+				Oid		   *cached_types = types;
+				char	  **cached_values = values;
+				int		   *cached_origin = origin;
 
-					p->paramkind = PARAM_EXTERN;
-					p->paramid = foreach_current_index(lc) + 1;
-					p->paramtype = exprType((Node *) pe->expr);
-					p->paramtypmod = -1;
-					p->paramcollid = exprCollation((Node *) pe->expr);
-					p->location = -1;
-					foreach(lc2, q->targetList)
-						if (((TargetEntry *) lfirst(lc2))->resno == pe->resno)
-							((TargetEntry *) lfirst(lc2))->expr = (Expr *) p;
-				}
+				origin = NULL;
+				remote_sql = params_sql(parse, preeval, shardindex,
+										&serverid, &nparams, &types, &values,
+										&origin);
+				if (remote_sql == NULL)
+					return NULL;
+				if (cached != NULL)
+					verify_cached(cached, cached_server, cached_n,
+								  cached_types, cached_values, cached_origin,
+								  remote_sql, serverid, nparams, types,
+								  values, origin);
+				else if (shape != NULL &&
+						 sf_insert_cache_agrees(shape, nparams, types, values,
+												origin))
+					sf_insert_cache_remember(shape, remote_sql, serverid);
 			}
-			remote_sql = sf_shard_query_sql_params(q, shardindex, NULL,
-												   true, true, &serverid,
-												   &nparams, &types, &values,
-												   k, k > 0 ? &origin : NULL);
-			if (remote_sql == NULL)
-				return NULL;
 			for (i = 0; i < nparams; i++)
 			{
 				Node	   *type = (Node *) makeInteger((int) types[i]);
