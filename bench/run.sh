@@ -326,8 +326,8 @@ chmod -R a+rX "$WORK"
 tps() {   # tps PORT DB MODE FILE: the median of 5 runs
 	local i
 	for i in 1 2 3 4 5; do
-		sf_as_server_user "$BINDIR/pgbench" -n -h "$SF_SOCKDIR" -U "$SF_SUPERUSER" -p "$1" -d "$2" \
-			-M "$3" -T "$SECS" -c 1 -f "$WORK/$4.sql" 2>&1 |
+		sf_as_server_user "$BINDIR/pgbench" -n -h "$SF_SOCKDIR" -U "$SF_SUPERUSER" -p "$1" \
+			-M "$3" -T "$SECS" -c 1 -f "$WORK/$4.sql" "$2" 2>&1 |
 			sed -n 's/^tps = \([0-9.]*\).*/\1/p'
 	done | sort -g | awk '{ v[NR] = $1 } END { if (NR) printf "%.0f", v[int((NR + 1) / 2)] }'
 }
@@ -343,6 +343,57 @@ for mode in simple prepared; do
 	T[insert.native.$mode]=$(tps "$C" nativefdw $mode insert_sys)
 	T[insert.local.$mode]=$(tps "$LPORT" localdb $mode insert_sys)
 	log "pgbench $mode: lookup direct ${T[lookup.direct.$mode]} shardfdw ${T[lookup.shardfdw.$mode]} tps; insert direct ${T[insert.direct.$mode]} shardfdw ${T[insert.shardfdw.$mode]} tps"
+done
+# CPU time of the backends serving one statement, from /proc/PID/schedstat
+# (nanoseconds on a CPU, kernel time included) over SECS seconds of a
+# 1-client pgbench run: "COORDINATOR_US WORKER_US" per statement (the
+# coordinator's is "-" for a direct run).  The coordinator's figure is its
+# planning + dispatch, apart from the worker's own time, without the
+# scheduling delays that 1/tps includes.
+oncpu() { awk '{ print $1 }' "/proc/$1/schedstat" 2>/dev/null || echo 0; }
+cpu_us() {   # cpu_us PORT DB MODE FILE DIRECT(0/1)
+	local out="$WORK/cpu.out" cpid wpid c0 c1 w0 w1 t0 t1 tps
+	sf_as_server_user "$BINDIR/pgbench" -n -h "$SF_SOCKDIR" -U "$SF_SUPERUSER" -p "$1" \
+		-M "$3" -T $((SECS + 3)) -c 1 -f "$WORK/$4.sql" "$2" > "$out" 2>&1 &
+	local bench=$!
+	sleep 1
+	if [ "$5" = 1 ]; then
+		cpid=
+		wpid=$(sql "$SPORT" "$WDB" -c "SELECT pid FROM pg_stat_activity WHERE application_name = 'pgbench' ORDER BY backend_start DESC LIMIT 1")
+	else
+		cpid=$(sql "$1" "$2" -c "SELECT pid FROM pg_stat_activity WHERE application_name = 'pgbench' ORDER BY backend_start DESC LIMIT 1")
+		wpid=$(sql "$SPORT" "$WDB" -c "SELECT pid FROM pg_stat_activity WHERE backend_type = 'client backend' AND application_name LIKE 'shardfdw%' ORDER BY backend_start DESC LIMIT 1")
+	fi
+	t0=$(now); w0=$(oncpu "$wpid"); c0=0; [ -n "$cpid" ] && c0=$(oncpu "$cpid")
+	sleep "$SECS"
+	t1=$(now); w1=$(oncpu "$wpid"); c1=0; [ -n "$cpid" ] && c1=$(oncpu "$cpid")
+	wait "$bench" || true
+	tps=$(sed -n 's/^tps = \([0-9.]*\).*/\1/p' "$out")
+	awk -v c0="$c0" -v c1="$c1" -v w0="$w0" -v w1="$w1" -v t0="$t0" -v t1="$t1" -v tps="$tps" -v direct="$5" '
+		BEGIN {
+			n = tps * (t1 - t0)
+			if (n <= 0) { print "n/a n/a"; exit }
+			printf "%s %.1f\n", direct == 1 ? "-" : sprintf("%.1f", (c1 - c0) / 1000 / n), (w1 - w0) / 1000 / n
+		}'
+}
+tps_clients() {   # tps_clients PORT DB MODE FILE CLIENTS: the median of 3 runs
+	local i
+	for i in 1 2 3; do
+		sf_as_server_user "$BINDIR/pgbench" -n -h "$SF_SOCKDIR" -U "$SF_SUPERUSER" -p "$1" \
+			-M "$3" -T "$SECS" -c "$5" -j 2 -f "$WORK/$4.sql" "$2" 2>&1 |
+			sed -n 's/^tps = \([0-9.]*\).*/\1/p'
+	done | sort -g | awk '{ v[NR] = $1 } END { if (NR) printf "%.0f", v[int((NR + 1) / 2)] }'
+}
+CLIENTS=${BENCH_CLIENTS:-4}
+declare -A CPU
+for mode in simple prepared; do
+	for st in lookup insert; do
+		CPU[$st.direct.$mode]=$(cpu_us "$SPORT" "$WDB" $mode ${st}_direct 1)
+		CPU[$st.shardfdw.$mode]=$(cpu_us "$C" "$SF_DBNAME" $mode ${st}_sys 0)
+		T[$st.direct.$mode.c]=$(tps_clients "$SPORT" "$WDB" $mode ${st}_direct "$CLIENTS")
+		T[$st.shardfdw.$mode.c]=$(tps_clients "$C" "$SF_DBNAME" $mode ${st}_sys "$CLIENTS")
+	done
+	log "CPU per statement ($mode): lookup ${CPU[lookup.shardfdw.$mode]}, insert ${CPU[insert.shardfdw.$mode]} (coordinator, worker) us; $CLIENTS clients: insert direct ${T[insert.direct.$mode.c]} shardfdw ${T[insert.shardfdw.$mode.c]} tps"
 done
 T[lookup.direct3]=$(tps "$SPORT" "$WDB" prepared lookup_direct3)
 T[insert.direct3]=$(tps "$SPORT" "$WDB" prepared insert_direct3)
@@ -429,6 +480,34 @@ SECTION="$WORK/section.md"
 			d=${T[$st.direct.$mode]}; s=${T[$st.shardfdw.$mode]}
 			o=$(over "$s" "$d")
 			echo "| $st | $mode | $(awk -v a="$d" 'BEGIN { printf "%.3f", 1000 / a }') | $(awk -v a="$s" 'BEGIN { printf "%.3f", 1000 / a }') | $o | $(passmax "$o" 0.1) (< 0.1) | $(over "${T[$st.direct3]}" "$d") | $(over "$s" "${T[$st.direct3]}") |"
+		done
+	done
+	echo
+	echo "CPU time per statement of the backends that serve it (\\`/proc/PID/schedstat\\`: time on a CPU,"
+	echo "kernel time such as sending to and waking the other process included; 1-client pgbench, ${SECS} s"
+	echo "windows). The coordinator's figure is the router's planning + dispatch apart from the"
+	echo "worker's own time and from the time spent waiting to be scheduled (target < 0.1 ms = 100 µs)."
+	echo
+	echo "| statement | protocol | direct: worker µs | shardfdw: coordinator µs | target | shardfdw: worker µs |"
+	echo "|---|---|---:|---:|---|---:|"
+	for st in lookup insert; do
+		for mode in simple prepared; do
+			read -r _ dw <<< "${CPU[$st.direct.$mode]}"
+			read -r sc sw <<< "${CPU[$st.shardfdw.$mode]}"
+			echo "| $st | $mode | $dw | $sc | $(passmax "$(awk -v u="$sc" 'BEGIN { if (u == "n/a") print "n/a"; else printf "%.4f", u / 1000 }')" 0.1) (< 100) | $sw |"
+		done
+	done
+	echo
+	echo "Router statements at $CLIENTS clients (pgbench -c $CLIENTS -j 2, median of 3 runs of ${SECS} s):"
+	echo "throughput, where the 2 cores are shared by pgbench, the coordinator and the workers."
+	echo
+	echo "| statement | protocol | direct tps | shardfdw tps | shardfdw / direct | target |"
+	echo "|---|---|---:|---:|---:|---|"
+	for st in lookup insert; do
+		for mode in simple prepared; do
+			r=$(ratio "${T[$st.shardfdw.$mode.c]}" "${T[$st.direct.$mode.c]}")
+			tg=0.5; [ "$st" = insert ] && tg=0.6
+			echo "| $st | $mode | ${T[$st.direct.$mode.c]} | ${T[$st.shardfdw.$mode.c]} | $r | $(passmin "$r" "$tg") (≥ $tg) |"
 		done
 	done
 	echo

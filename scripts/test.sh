@@ -98,10 +98,10 @@ if ! bash "$ROOT/test/cluster.sh" start --workers 2 --dir "$CLUSTER_DIR"; then
 else
 	# shellcheck disable=SC1090
 	. "$CLUSTER_DIR/cluster.env"
-	# every router INSERT whose worker statement comes from the statement
+	# every router statement whose worker SQL comes from the shape
 	# cache is checked against the deparsed one (an ERROR if they differ)
 	bash "$ROOT/test/cluster.sh" psql --dir "$CLUSTER_DIR" -qAt \
-		-c "ALTER SYSTEM SET shardfdw.verify_insert_cache = on" \
+		-c "ALTER SYSTEM SET shardfdw.verify_shape_cache = on" \
 		-c "SELECT pg_reload_conf()" >/dev/null
 fi
 

@@ -135,10 +135,10 @@ sf_planner_init(void)
 							 0,
 							 NULL, NULL, NULL);
 
-	DefineCustomBoolVariable("shardfdw.verify_insert_cache",
-							 "Checks every worker statement of a one-row INSERT taken from the statement cache against the deparsed one (for tests).",
+	DefineCustomBoolVariable("shardfdw.verify_shape_cache",
+							 "Checks every router worker statement taken from the shape cache against the deparsed one (for tests).",
 							 "A difference is an ERROR.  Costs the planning time the cache saves.",
-							 &shardfdw_verify_insert_cache,
+							 &shardfdw_verify_shape_cache,
 							 false,
 							 PGC_USERSET,
 							 GUC_NOT_IN_SAMPLE,

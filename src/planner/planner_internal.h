@@ -123,15 +123,15 @@ extern Agg *sf_plan_two_phase(Query *parse, RouterContext *rctx,
 /* shard_query.c */
 extern bool sf_const_as_param(Const *c);
 
-/* insert_cache.c */
-extern bool shardfdw_verify_insert_cache;
-extern char *sf_insert_cache_lookup(Query *parse, List *preeval,
+/* shape_cache.c */
+extern bool shardfdw_verify_shape_cache;
+extern char *sf_shape_cache_lookup(Query *parse, List *preeval,
 									int shardindex, void **shape,
 									Oid *serverid, int *nparams, Oid **types,
 									char ***values, int **origin);
-extern bool sf_insert_cache_agrees(void *shape, int nparams, const Oid *types,
+extern bool sf_shape_cache_agrees(void *shape, int nparams, const Oid *types,
 								   char *const *values, const int *origin);
-extern void sf_insert_cache_remember(void *shape, const char *sql,
+extern void sf_shape_cache_remember(void *shape, const char *sql,
 									 Oid serverid);
 
 #endif							/* SHARDFDW_PLANNER_INTERNAL_H */

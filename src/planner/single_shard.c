@@ -91,7 +91,7 @@ params_sql(Query *parse, List *preeval, int shardindex, Oid *serverid,
 }
 
 /*
- * shardfdw.verify_insert_cache: the worker statement from the cache must
+ * shardfdw.verify_shape_cache: the worker statement from the cache must
  * be the one the deparser makes.
  */
 static void
@@ -113,7 +113,7 @@ verify_cached(const char *sql, Oid server, int n, const Oid *types,
 	if (!same)
 		ereport(ERROR,
 				(errcode(ERRCODE_INTERNAL_ERROR),
-				 errmsg("cached worker statement of a router INSERT differs from the deparsed one"),
+				 errmsg("cached worker statement of a router statement differs from the deparsed one"),
 				 errdetail("Cached: %s (%d parameters); deparsed: %s (%d parameters).",
 						   sql, n, want_sql, want_n)));
 }
@@ -211,13 +211,13 @@ sf_plan_single_shard(Query *parse, RouterContext *ctx, List *preeval)
 			void	   *shape;
 			int			i;
 
-			remote_sql = sf_insert_cache_lookup(parse, preeval, shardindex,
+			remote_sql = sf_shape_cache_lookup(parse, preeval, shardindex,
 												&shape, &serverid, &nparams,
 												&types, &values, &origin);
 			if (remote_sql != NULL)
 				ereport(DEBUG1,
-						(errmsg_internal("worker statement of a one-row INSERT from the statement cache")));
-			if (remote_sql == NULL || shardfdw_verify_insert_cache)
+						(errmsg_internal("worker statement from the shape cache")));
+			if (remote_sql == NULL || shardfdw_verify_shape_cache)
 			{
 				char	   *cached = remote_sql;
 				Oid			cached_server = serverid;
@@ -238,9 +238,9 @@ sf_plan_single_shard(Query *parse, RouterContext *ctx, List *preeval)
 								  remote_sql, serverid, nparams, types,
 								  values, origin);
 				else if (shape != NULL &&
-						 sf_insert_cache_agrees(shape, nparams, types, values,
+						 sf_shape_cache_agrees(shape, nparams, types, values,
 												origin))
-					sf_insert_cache_remember(shape, remote_sql, serverid);
+					sf_shape_cache_remember(shape, remote_sql, serverid);
 			}
 			for (i = 0; i < nparams; i++)
 			{

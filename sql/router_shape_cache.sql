@@ -1,25 +1,22 @@
 --
--- router_insert_cache: one-row INSERT ... VALUES statements that differ
--- only in their constants reuse the worker statement made for the first
--- (src/planner/insert_cache.c).  With shardfdw.verify_insert_cache every
--- statement taken from the cache is also deparsed and compared (an ERROR
--- if they differ); DEBUG1 says when the cache gave it.  The rows are
--- compared with the same INSERTs into a local table.
+-- router_shape_cache: one-row INSERT ... VALUES statements and one-table
+-- SELECTs that differ only in their constants reuse the worker statement
+-- made for the first (src/planner/shape_cache.c).  With
+-- shardfdw.verify_shape_cache every statement taken from the cache is also
+-- deparsed and compared (an ERROR if they differ); DEBUG1 says when the
+-- cache gave it.  The rows are compared with the same statements on a
+-- local table.
 --
 \set VERBOSITY terse
 CREATE SCHEMA ic;
 SET search_path = ic, public;
-SET shardfdw.verify_insert_cache = on;
+SET shardfdw.verify_shape_cache = on;
 CREATE TABLE ic_t (k bigint NOT NULL, id bigserial, a int, b numeric(12,3),
                    c varchar(8), d bool, e text, f timestamptz, g float8,
                    h interval, j jsonb DEFAULT '{}', PRIMARY KEY (k, id));
 CREATE TABLE ic_local (LIKE ic_t INCLUDING DEFAULTS);
 ALTER TABLE ic_local ALTER id SET DEFAULT nextval('ic_t_id_seq');
 SELECT create_distributed_table('ic_t', 'k', shard_count => 4);
- create_distributed_table 
---------------------------
- 
-(1 row)
 
 -- rows of both, with the distributed table's ids
 CREATE FUNCTION same_rows() RETURNS TABLE (only_in text, k bigint, a int)
@@ -30,24 +27,21 @@ LANGUAGE sql AS $$
   (SELECT 'local', k, a FROM (SELECT k, a, b, c, d, e, f, g, h, j FROM ic_local
      EXCEPT ALL SELECT k, a, b, c, d, e, f, g, h, j FROM ic_t) y)
 $$;
+
 SET client_min_messages = debug1;
 -- the first of a shape is deparsed; later ones come from the cache
 INSERT INTO ic_t (k, a, b, e) VALUES (1, 10, 1.5, 'one');
 INSERT INTO ic_t (k, a, b, e) VALUES (1, 11, 2.25, 'two');
-DEBUG:  worker statement of a one-row INSERT from the statement cache
 INSERT INTO ic_t (k, a, b, e) VALUES (1, 12, NULL, 'three');
-DEBUG:  worker statement of a one-row INSERT from the statement cache
 INSERT INTO ic_t (k, a, b, e) VALUES (1, NULL, 3, NULL);
 -- equal constants share one parameter (here k = 1 and b = 1, both int4
 -- literals below their casts): another shape, and back
 INSERT INTO ic_t (k, a, b, e) VALUES (1, 1, 1, '1');
 INSERT INTO ic_t (k, a, b, e) VALUES (1, 2, 2, '2');
 INSERT INTO ic_t (k, a, b, e) VALUES (1, 13, 4, 'four');
-DEBUG:  worker statement of a one-row INSERT from the statement cache
 -- booleans are literals: each value its own shape
 INSERT INTO ic_t (k, a, d) VALUES (1, 20, true);
 INSERT INTO ic_t (k, a, d) VALUES (1, 21, true);
-DEBUG:  worker statement of a one-row INSERT from the statement cache
 INSERT INTO ic_t (k, a, d) VALUES (1, 22, false);
 -- values whose text depends on the session's settings
 SET datestyle = 'SQL, DMY';
@@ -56,54 +50,24 @@ SET extra_float_digits = 0;
 SET timezone = 'Asia/Kolkata';
 INSERT INTO ic_t (k, a, f, g, h) VALUES (1, 30, '2026-01-02 03:04:05+00', 0.1, '1 day 2 hours');
 INSERT INTO ic_t (k, a, f, g, h) VALUES (1, 31, '2026-02-03 04:05:06+00', 1e-300, '-3 mons');
-DEBUG:  worker statement of a one-row INSERT from the statement cache
 RESET datestyle;
 RESET intervalstyle;
 RESET extra_float_digits;
 INSERT INTO ic_t (k, a, f, g, h) VALUES (1, 32, '2026-03-04 05:06:07+00', 3.14159265358979, '5 years');
-DEBUG:  worker statement of a one-row INSERT from the statement cache
 -- a varchar(8) column: a length coercion (its typmod argument is part of
 -- the shape) around the string
 INSERT INTO ic_t (k, a, c) VALUES (1, 40, 'abc');
 INSERT INTO ic_t (k, a, c) VALUES (1, 41, 'abcd');
-DEBUG:  worker statement of a one-row INSERT from the statement cache
 -- an alias is part of the shape
 INSERT INTO ic_t AS x (k, a) VALUES (1, 50);
 INSERT INTO ic_t AS x (k, a) VALUES (1, 51);
-DEBUG:  worker statement of a one-row INSERT from the statement cache
 INSERT INTO ic_t AS y (k, a) VALUES (1, 52);
 -- RETURNING columns of the row
 INSERT INTO ic_t (k, a, e) VALUES (1, 55, 'r1') RETURNING a, e AS text_value, k;
- a  | text_value | k 
-----+------------+---
- 55 | r1         | 1
-(1 row)
-
 INSERT INTO ic_t (k, a, e) VALUES (1, 56, 'r2') RETURNING a, e AS text_value, k;
-DEBUG:  worker statement of a one-row INSERT from the statement cache
- a  | text_value | k 
-----+------------+---
- 56 | r2         | 1
-(1 row)
-
 INSERT INTO ic_t (k, a, e) VALUES (1, 57, 'r3') RETURNING a, e AS other_name, k;
- a  | other_name | k 
-----+------------+---
- 57 | r3         | 1
-(1 row)
-
 INSERT INTO ic_t (k, a, e) VALUES (1, 58, 'r4') RETURNING a + 1, k;
- ?column? | k 
-----------+---
-       59 | 1
-(1 row)
-
 INSERT INTO ic_t (k, a, e) VALUES (1, 59, 'r5') RETURNING a + 1, k;
- ?column? | k 
-----------+---
-       60 | 1
-(1 row)
-
 -- other shards
 INSERT INTO ic_t (k, a, b, e) VALUES (2, 60, 1.5, 'one');
 INSERT INTO ic_t (k, a, b, e) VALUES (3, 61, 1.5, 'one');
@@ -111,28 +75,21 @@ INSERT INTO ic_t (k, a, b, e) VALUES (2, 62, 7, 'seven');
 -- inside a transaction block, and prepared-free multi-statement strings
 BEGIN;
 INSERT INTO ic_t (k, a, b, e) VALUES (1, 70, 7, 'seven');
-DEBUG:  worker statement of a one-row INSERT from the statement cache
 INSERT INTO ic_t (k, a, b, e) VALUES (2, 71, 7, 'seven');
-DEBUG:  worker statement of a one-row INSERT from the statement cache
 COMMIT;
 INSERT INTO ic_t (k, a, b, e) VALUES (1, 72, 8, 'x') \; INSERT INTO ic_t (k, a, b, e) VALUES (2, 73, 9, 'y');
-DEBUG:  worker statement of a one-row INSERT from the statement cache
-DEBUG:  worker statement of a one-row INSERT from the statement cache
 -- an error from the worker (duplicate key) through a cached statement
 INSERT INTO ic_t (k, id, a) VALUES (1, 1000000, 0);
 INSERT INTO ic_t (k, id, a) VALUES (1, 1000000, 0);
-DEBUG:  worker statement of a one-row INSERT from the statement cache
-ERROR:  duplicate key value violates unique constraint "ic_t_pkey"
 -- a renamed column: the cache is emptied, the new name is used
 INSERT INTO ic_t (k, a, b, e) VALUES (1, 79, 5, 'before');
-DEBUG:  worker statement of a one-row INSERT from the statement cache
 ALTER TABLE ic_t RENAME COLUMN e TO e2;
 INSERT INTO ic_t (k, a, b, e2) VALUES (1, 80, 5, 'renamed');
 INSERT INTO ic_t (k, a, b, e2) VALUES (1, 81, 6, 'renamed too');
-DEBUG:  worker statement of a one-row INSERT from the statement cache
 ALTER TABLE ic_t RENAME COLUMN e2 TO e;
 INSERT INTO ic_t (k, a, b, e) VALUES (1, 82, 5, 'back');
 RESET client_min_messages;
+
 -- the same statements into the local table
 INSERT INTO ic_local (k, a, b, e) VALUES (1, 10, 1.5, 'one');
 INSERT INTO ic_local (k, a, b, e) VALUES (1, 11, 2.25, 'two');
@@ -172,24 +129,45 @@ INSERT INTO ic_local (k, a, b, e) VALUES (1, 80, 5, 'renamed');
 INSERT INTO ic_local (k, a, b, e) VALUES (1, 81, 6, 'renamed too');
 INSERT INTO ic_local (k, a, b, e) VALUES (1, 82, 5, 'back');
 RESET timezone;
+
 SELECT count(*) FROM ic_t;
- count 
--------
-    35
-(1 row)
-
 SELECT * FROM same_rows();
- only_in | k | a 
----------+---+---
-(0 rows)
 
+-- point lookups: the same shapes, other constants
+SET client_min_messages = debug1;
+SELECT a, e FROM ic_t WHERE k = 1 AND a = 10;
+SELECT a, e FROM ic_t WHERE k = 1 AND a = 11;
+SELECT a, e FROM ic_t WHERE k = 2 AND a = 60;
+SELECT a AS x, e FROM ic_t WHERE k = 1 AND a = 12;
+SELECT a AS y, e FROM ic_t WHERE k = 1 AND a = 12;
+SELECT a, b * 2, e || '!' FROM ic_t t WHERE k = 1 AND (a = 13 OR e = 'two') AND b IS NOT NULL;
+SELECT a, b * 2, e || '!' FROM ic_t t WHERE k = 1 AND (a = 20 OR e = 'one') AND b IS NOT NULL;
+SELECT a, d FROM ic_t WHERE k = 1 AND d AND a IN (20, 21, 22);
+SELECT a, d FROM ic_t WHERE k = 1 AND d AND a IN (21, 22, 23);
+SELECT a, d FROM ic_t WHERE k = 1 AND NOT d AND a = ANY ('{20,22}');
+SELECT a, f, g, h FROM ic_t WHERE k = 1 AND f > '2026-01-01' AND g < 3.2 AND h <> '1 hour';
+SELECT a, f, g, h FROM ic_t WHERE k = 1 AND f > '2026-02-01' AND g < 3.2 AND h <> '1 hour';
+-- equal constants: k = 1 and a = 1 share a parameter
+SELECT a, e FROM ic_t WHERE k = 1 AND a = 1;
+SELECT a, e FROM ic_t WHERE k = 1 AND a = 2;
+-- not cached: ordering, limits, aggregates
+SELECT a FROM ic_t WHERE k = 1 AND a < 20 ORDER BY a LIMIT 2;
+SELECT a FROM ic_t WHERE k = 1 AND a < 20 ORDER BY a LIMIT 3;
+SELECT count(*) FROM ic_t WHERE k = 1;
+SELECT count(*) FROM ic_t WHERE k = 2;
+RESET client_min_messages;
+-- the same lookups on the local table
+SELECT a, e FROM ic_local WHERE k = 1 AND a = 10;
+SELECT a, e FROM ic_local WHERE k = 1 AND a = 11;
+SELECT a, e FROM ic_local WHERE k = 2 AND a = 60;
+SELECT a, b * 2, e || '!' FROM ic_local t WHERE k = 1 AND (a = 13 OR e = 'two') AND b IS NOT NULL;
+SELECT a, b * 2, e || '!' FROM ic_local t WHERE k = 1 AND (a = 20 OR e = 'one') AND b IS NOT NULL;
+SELECT a, d FROM ic_local WHERE k = 1 AND d AND a IN (20, 21, 22);
+SELECT a, d FROM ic_local WHERE k = 1 AND d AND a IN (21, 22, 23);
+SELECT a, d FROM ic_local WHERE k = 1 AND NOT d AND a = ANY ('{20,22}');
+SELECT a, f, g, h FROM ic_local WHERE k = 1 AND f > '2026-01-01' AND g < 3.2 AND h <> '1 hour';
+SELECT a, f, g, h FROM ic_local WHERE k = 1 AND f > '2026-02-01' AND g < 3.2 AND h <> '1 hour';
 SELECT k, a, b, c, d, e, f, g, h, j FROM ic_t WHERE k = 1 AND a >= 30 AND a < 40 ORDER BY a;
- k | a  | b | c | d | e |              f               |        g         |        h        | j  
----+----+---+---+---+---+------------------------------+------------------+-----------------+----
- 1 | 30 |   |   |   |   | Thu Jan 01 19:04:05 2026 PST |              0.1 | @ 1 day 2 hours | {}
- 1 | 31 |   |   |   |   | Mon Feb 02 20:05:06 2026 PST |           1e-300 | @ 3 mons ago    | {}
- 1 | 32 |   |   |   |   | Tue Mar 03 21:06:07 2026 PST | 3.14159265358979 | @ 5 years       | {}
-(3 rows)
 
 -- a shard moved to the other worker: the cached statement follows it
 SELECT shardid AS moved_shard, n.server_name AS from_server
@@ -198,36 +176,17 @@ SELECT shardid AS moved_shard, n.server_name AS from_server
  WHERE s.shard_relid = (SELECT tableoid FROM ic_t WHERE k = 1 LIMIT 1) \gset
 SET client_min_messages = debug1;
 INSERT INTO ic_t (k, a, b, e) VALUES (1, 90, 7, 'before the move');
-DEBUG:  worker statement of a one-row INSERT from the statement cache
 SET client_min_messages = warning;
 SELECT shardfdw_move_shard(:moved_shard,
          CASE WHEN :'from_server' = 'worker1' THEN 'worker2' ELSE 'worker1' END,
          shard_transfer_mode => 'block_writes');
- shardfdw_move_shard 
----------------------
- 
-(1 row)
-
 SET client_min_messages = debug1;
 INSERT INTO ic_t (k, a, b, e) VALUES (1, 91, 8, 'after the move');
 INSERT INTO ic_t (k, a, b, e) VALUES (1, 92, 9, 'after the move');
-DEBUG:  worker statement of a one-row INSERT from the statement cache
 RESET client_min_messages;
 SELECT a, e FROM ic_t WHERE k = 1 AND a >= 90 ORDER BY a;
- a  |        e        
-----+-----------------
- 90 | before the move
- 91 | after the move
- 92 | after the move
-(3 rows)
-
 SELECT n.server_name <> :'from_server' AS on_the_other_worker
   FROM shardfdw.shard s JOIN shardfdw.placement p USING (shardid)
   JOIN shardfdw.node n USING (nodeid) WHERE s.shardid = :moved_shard;
- on_the_other_worker 
----------------------
- t
-(1 row)
 
 DROP SCHEMA ic CASCADE;
-NOTICE:  drop cascades to 3 other objects

@@ -1,34 +1,44 @@
 /*-------------------------------------------------------------------------
  *
- * insert_cache.c
- *	  The worker SQL of one-row INSERT ... VALUES statements, by shape.
+ * shape_cache.c
+ *	  The worker SQL of simple router statements, by shape.
  *
- * A one-row INSERT of constants sent with the simple protocol is planned
- * from scratch each time, and making its worker statement (a copy of the
- * Query, constants turned into parameters, pg_get_querydef under the remote
- * sessions' settings) was most of the router planner's work.  Statements
- * that differ only in the values of their constants get the same worker
- * SQL, with other parameter values.  So the SQL is kept in a backend-local
- * cache whose key is the statement's shape: the target table, its alias,
- * the shard index, and for each target column its number and the tree of
- * casts around its constant (function OIDs, display formats, types,
- * collations, the literal arguments of casts such as a typmod), which
- * constants are equal (equal constants share one parameter), which
- * values the coordinator computes when the scan starts (preeval), and the
- * columns of a RETURNING list.
+ * A router statement with constants sent with the simple protocol is
+ * planned from scratch each time, and making its worker statement (a copy
+ * of the Query, constants turned into parameters, pg_get_querydef under
+ * the remote sessions' settings) was most of the router planner's work.
+ * Statements that differ only in the values of their constants get the
+ * same worker SQL, with other parameter values.  So, for two common kinds
+ * of statement, the SQL is kept in a backend-local cache whose key is the
+ * statement's shape:
+ *
+ * - a one-row INSERT ... VALUES (optionally RETURNING columns of the row):
+ *   the target table, its alias, and for each target column its number
+ *   and value expression, which values the coordinator computes when the
+ *   scan starts (preeval), the RETURNING columns and their names;
+ * - a SELECT from one table (a point lookup): its alias, the output
+ *   expressions and their names, the WHERE clause, and nothing else
+ *   (no joins, grouping, ordering, limits, locking...);
+ *
+ * with, for each expression, its tree (node kinds, operator and function
+ * OIDs, display formats, types, typmods, collations, columns, the literal
+ * arguments of casts such as a typmod) and which constants are equal
+ * (equal constants share one parameter), plus the shard index.
  *
  * A shape the key cannot describe exactly (any other node, a literal that
  * is not a by-value constant) is not cached.  On a miss the SQL is made as
  * before; it is kept only when the parameters the shape numbers by itself
  * (in order of first appearance, as keep_params_mutator does) have the
  * types, origins and text values the deparser gave, so a hit can only
- * return what the deparser would have.  shardfdw.verify_insert_cache (for
+ * return what the deparser would have.  shardfdw.verify_shape_cache (for
  * tests) deparses on every hit as well and reports any difference.
  *
  * Every relcache invalidation (a renamed column, a shard moved or split,
  * a renamed foreign table, ANALYZE...) empties the cache: the invalidation
  * callback only bumps a generation number, and the next lookup drops the
- * entries, so no entry goes away while a lookup is using it.
+ * entries, so no entry goes away while a lookup is using it.  A hit locks
+ * the shard's foreign table as deparsing does, and is dropped if that lock
+ * brought an invalidation.
  *
  *-------------------------------------------------------------------------
  */
@@ -52,9 +62,9 @@
 #include "utils/memutils.h"
 
 /* entries kept at most; the cache is emptied when it is full */
-#define SF_INSERT_CACHE_SIZE 256
+#define SF_SHAPE_CACHE_SIZE 256
 
-bool		shardfdw_verify_insert_cache = false;
+bool		shardfdw_verify_shape_cache = false;
 
 /* One parameter of the worker statement, as the shape numbers them */
 typedef struct ShapeParam
@@ -65,7 +75,7 @@ typedef struct ShapeParam
 } ShapeParam;
 
 /* The shape of one statement, while it is being described */
-typedef struct InsertShape
+typedef struct Shape
 {
 	StringInfoData key;
 	List	   *preeval;		/* TargetEntry list of preeval values */
@@ -73,9 +83,9 @@ typedef struct InsertShape
 	ShapeParam *params;
 	int			nparams;
 	int			size;
-} InsertShape;
+} Shape;
 
-typedef struct InsertCacheEntry
+typedef struct ShapeCacheEntry
 {
 	uint32		hash;			/* hash key: hash of the shape's bytes */
 	char	   *key;			/* the shape's bytes */
@@ -83,22 +93,22 @@ typedef struct InsertCacheEntry
 	char	   *sql;			/* the worker statement */
 	Oid			serverid;		/* its server */
 	Oid			shardrelid;		/* the shard's foreign table */
-} InsertCacheEntry;
+} ShapeCacheEntry;
 
-static HTAB *insert_cache = NULL;
-static MemoryContext insert_cache_cxt = NULL;
-static uint64 insert_cache_generation = 0;	/* bumped by invalidations */
-static uint64 insert_cache_built = 0;	/* generation the cache holds */
-static bool insert_cache_callback_set = false;
+static HTAB *shape_cache = NULL;
+static MemoryContext shape_cache_cxt = NULL;
+static uint64 shape_cache_generation = 0;	/* bumped by invalidations */
+static uint64 shape_cache_built = 0;	/* generation the cache holds */
+static bool shape_cache_callback_set = false;
 
 static void
-insert_cache_inval(Datum arg, Oid relid)
+shape_cache_inval(Datum arg, Oid relid)
 {
-	insert_cache_generation++;
+	shape_cache_generation++;
 }
 
 static void
-key_append(InsertShape *s, const void *data, int len)
+key_append(Shape *s, const void *data, int len)
 {
 	appendBinaryStringInfo(&s->key, (const char *) data, len);
 }
@@ -107,7 +117,7 @@ key_append(InsertShape *s, const void *data, int len)
 
 /* a literal of the statement: only by-value constants are described */
 static bool
-shape_literal(InsertShape *s, Const *c)
+shape_literal(Shape *s, Const *c)
 {
 	char		tag = 'L';
 
@@ -131,7 +141,7 @@ shape_literal(InsertShape *s, Const *c)
 }
 
 static int
-shape_add_param(InsertShape *s, Oid type, int origin, Const *value)
+shape_add_param(Shape *s, Oid type, int origin, Const *value)
 {
 	if (s->nparams == s->size)
 	{
@@ -150,7 +160,7 @@ shape_add_param(InsertShape *s, Oid type, int origin, Const *value)
  * Mirrors keep_params_mutator (shard_query.c) with literals on.
  */
 static bool
-shape_expr(InsertShape *s, Node *node)
+shape_expr(Shape *s, Node *node)
 {
 	char		tag;
 
@@ -238,52 +248,184 @@ shape_expr(InsertShape *s, Node *node)
 				KEY_APPEND(s, v->coerceformat);
 				return shape_expr(s, (Node *) v->arg);
 			}
+		case T_Var:
+			{
+				Var		   *v = (Var *) node;
+
+				/* a column of the statement's one table */
+				if (v->varno != 1 || v->varlevelsup != 0 || v->varattno <= 0 ||
+					v->varnosyn != v->varno || v->varattnosyn != v->varattno)
+					return false;
+				tag = 'v';
+				KEY_APPEND(s, tag);
+				KEY_APPEND(s, v->varattno);
+				KEY_APPEND(s, v->vartype);
+				KEY_APPEND(s, v->vartypmod);
+				KEY_APPEND(s, v->varcollid);
+				return true;
+			}
+		case T_OpExpr:
+			{
+				OpExpr	   *o = (OpExpr *) node;
+				ListCell   *lc;
+				int			nargs = list_length(o->args);
+
+				tag = 'O';
+				KEY_APPEND(s, tag);
+				KEY_APPEND(s, o->opno);
+				KEY_APPEND(s, o->opfuncid);
+				KEY_APPEND(s, o->opresulttype);
+				KEY_APPEND(s, o->opretset);
+				KEY_APPEND(s, o->opcollid);
+				KEY_APPEND(s, o->inputcollid);
+				KEY_APPEND(s, nargs);
+				foreach(lc, o->args)
+					if (!shape_expr(s, lfirst(lc)))
+						return false;
+				return true;
+			}
+		case T_ScalarArrayOpExpr:
+			{
+				ScalarArrayOpExpr *o = (ScalarArrayOpExpr *) node;
+				ListCell   *lc;
+				int			nargs = list_length(o->args);
+
+				tag = 'S';
+				KEY_APPEND(s, tag);
+				KEY_APPEND(s, o->opno);
+				KEY_APPEND(s, o->opfuncid);
+				KEY_APPEND(s, o->hashfuncid);
+				KEY_APPEND(s, o->negfuncid);
+				KEY_APPEND(s, o->useOr);
+				KEY_APPEND(s, o->inputcollid);
+				KEY_APPEND(s, nargs);
+				foreach(lc, o->args)
+					if (!shape_expr(s, lfirst(lc)))
+						return false;
+				return true;
+			}
+		case T_BoolExpr:
+			{
+				BoolExpr   *b = (BoolExpr *) node;
+				ListCell   *lc;
+				int			nargs = list_length(b->args);
+
+				tag = 'b';
+				KEY_APPEND(s, tag);
+				KEY_APPEND(s, b->boolop);
+				KEY_APPEND(s, nargs);
+				foreach(lc, b->args)
+					if (!shape_expr(s, lfirst(lc)))
+						return false;
+				return true;
+			}
+		case T_NullTest:
+			{
+				NullTest   *n = (NullTest *) node;
+
+				tag = 'N';
+				KEY_APPEND(s, tag);
+				KEY_APPEND(s, n->nulltesttype);
+				KEY_APPEND(s, n->argisrow);
+				return shape_expr(s, (Node *) n->arg);
+			}
 		default:
 			return false;
 	}
 }
 
-/*
- * Describe a one-row INSERT ... VALUES (parse, with its preeval values
- * replaced by placeholders) for shard index shardindex.  False when it is
- * not such a statement or its key could not say everything the worker SQL
- * depends on.
- */
+/* the output names of a target list are part of the SQL */
+static void
+shape_name(Shape *s, const char *name)
+{
+	if (name != NULL)
+		appendStringInfoString(&s->key, name);
+	appendStringInfoChar(&s->key, '\0');
+}
+
+/* Describe the table of the statement (range table entry 1) */
 static bool
-shape_of(Query *parse, List *preeval, int shardindex, InsertShape *s)
+shape_table(Query *parse, Shape *s)
 {
 	RangeTblEntry *rte;
-	ListCell   *lc;
 	char		tag;
 
-	if (parse->commandType != CMD_INSERT || parse->resultRelation != 1 ||
-		list_length(parse->rtable) != 1 || parse->cteList != NIL ||
-		parse->hasSubLinks || parse->hasModifyingCTE ||
-		parse->onConflict != NULL ||
-		parse->withCheckOptions != NIL || parse->rowMarks != NIL ||
-		parse->override != OVERRIDING_NOT_SET || parse->utilityStmt != NULL ||
-		parse->jointree == NULL || parse->jointree->fromlist != NIL ||
-		parse->jointree->quals != NULL)
+	if (list_length(parse->rtable) != 1)
 		return false;
 	rte = rt_fetch(1, parse->rtable);
-	if (rte->rtekind != RTE_RELATION)
+	if (rte->rtekind != RTE_RELATION || rte->tablesample != NULL)
 		return false;
-
-	memset(s, 0, sizeof(*s));
-	initStringInfo(&s->key);
-	s->preeval = preeval;
-	s->shardindex = shardindex;
 	KEY_APPEND(s, rte->relid);
-	KEY_APPEND(s, shardindex);
+	KEY_APPEND(s, s->shardindex);
+	KEY_APPEND(s, parse->commandType);
 	if (rte->alias != NULL)
 	{
 		if (rte->alias->colnames != NIL)
 			return false;
 		tag = 'A';
 		KEY_APPEND(s, tag);
-		appendStringInfoString(&s->key, rte->alias->aliasname);
-		appendStringInfoChar(&s->key, '\0');
+		shape_name(s, rte->alias->aliasname);
 	}
+	return true;
+}
+
+/*
+ * Is parse a statement whose SQL only its table, target list (and for a
+ * SELECT, its WHERE clause; for an INSERT, its RETURNING list) make?
+ */
+static bool
+plain_statement(Query *parse)
+{
+	return parse->utilityStmt == NULL && parse->cteList == NIL &&
+		!parse->hasAggs && !parse->hasWindowFuncs && !parse->hasTargetSRFs &&
+		!parse->hasSubLinks && !parse->hasDistinctOn && !parse->hasRecursive &&
+		!parse->hasModifyingCTE && !parse->hasForUpdate &&
+		!parse->hasRowSecurity && !parse->isReturn &&
+		parse->onConflict == NULL && parse->mergeActionList == NIL &&
+		parse->override == OVERRIDING_NOT_SET &&
+		parse->groupClause == NIL && parse->groupingSets == NIL &&
+		parse->havingQual == NULL && parse->windowClause == NIL &&
+		parse->distinctClause == NIL && parse->sortClause == NIL &&
+		parse->limitOffset == NULL && parse->limitCount == NULL &&
+		parse->rowMarks == NIL && parse->setOperations == NULL &&
+		parse->withCheckOptions == NIL && parse->jointree != NULL;
+}
+
+/*
+ * Describe a one-row INSERT ... VALUES (parse, with its preeval values
+ * replaced by placeholders) or a one-table SELECT for shard index
+ * shardindex.  False when it is neither or its key could not say
+ * everything the worker SQL depends on.
+ */
+static bool
+shape_of(Query *parse, List *preeval, int shardindex, Shape *s)
+{
+	ListCell   *lc;
+	char		tag;
+
+	memset(s, 0, sizeof(*s));
+	s->preeval = preeval;
+	s->shardindex = shardindex;
+	if (!plain_statement(parse))
+		return false;
+	if (parse->commandType == CMD_SELECT)
+	{
+		FromExpr   *from = parse->jointree;
+
+		if (parse->returningList != NIL ||
+			list_length(from->fromlist) != 1 ||
+			!IsA(linitial(from->fromlist), RangeTblRef) ||
+			((RangeTblRef *) linitial(from->fromlist))->rtindex != 1)
+			return false;
+	}
+	else if (parse->commandType != CMD_INSERT || parse->resultRelation != 1 ||
+			 parse->jointree->fromlist != NIL ||
+			 parse->jointree->quals != NULL)
+		return false;
+
+	initStringInfo(&s->key);
+	if (!shape_table(parse, s))
+		return false;
 
 	foreach(lc, parse->targetList)
 	{
@@ -294,6 +436,8 @@ shape_of(Query *parse, List *preeval, int shardindex, InsertShape *s)
 		if (tle->resjunk)
 			return false;
 		KEY_APPEND(s, tle->resno);
+		if (parse->commandType == CMD_SELECT)
+			shape_name(s, tle->resname);
 		foreach(lc2, preeval)
 			if (((TargetEntry *) lfirst(lc2))->resno == tle->resno)
 				k = foreach_current_index(lc2) + 1;
@@ -313,26 +457,25 @@ shape_of(Query *parse, List *preeval, int shardindex, InsertShape *s)
 			return false;
 	}
 
+	/* the WHERE clause of a SELECT (after the target list, as mutated) */
+	tag = 'W';
+	KEY_APPEND(s, tag);
+	if (parse->jointree->quals != NULL &&
+		!shape_expr(s, parse->jointree->quals))
+		return false;
+
 	/* RETURNING columns of the row, by number and output name */
 	tag = 'T';
 	KEY_APPEND(s, tag);
 	foreach(lc, parse->returningList)
 	{
 		TargetEntry *tle = lfirst(lc);
-		Var		   *v = (Var *) tle->expr;
 
-		if (tle->resjunk || !IsA(v, Var) || v->varno != 1 ||
-			v->varlevelsup != 0 || v->varattno <= 0 ||
-			v->varnosyn != v->varno || v->varattnosyn != v->varattno)
+		if (tle->resjunk || !IsA(tle->expr, Var) ||
+			!shape_expr(s, (Node *) tle->expr))
 			return false;
 		KEY_APPEND(s, tle->resno);
-		KEY_APPEND(s, v->varattno);
-		KEY_APPEND(s, v->vartype);
-		KEY_APPEND(s, v->vartypmod);
-		KEY_APPEND(s, v->varcollid);
-		if (tle->resname != NULL)
-			appendStringInfoString(&s->key, tle->resname);
-		appendStringInfoChar(&s->key, '\0');
+		shape_name(s, tle->resname);
 	}
 	return true;
 }
@@ -384,7 +527,7 @@ output_needs_modes(Oid type)
 
 /* The text of each constant parameter (NULL for NULL or preeval values). */
 static char **
-shape_values(InsertShape *s)
+shape_values(Shape *s)
 {
 	char	  **values = palloc0(sizeof(char *) * Max(s->nparams, 1));
 	bool		modes = false;
@@ -421,7 +564,7 @@ shape_values(InsertShape *s)
 
 /* The parameters of a shape: types, and preeval numbers (0: a constant). */
 static void
-shape_params(InsertShape *s, Oid **types, int **origin)
+shape_params(Shape *s, Oid **types, int **origin)
 {
 	int			i;
 
@@ -436,35 +579,35 @@ shape_params(InsertShape *s, Oid **types, int **origin)
 
 /* Drop every entry when invalidated or full; make the cache if needed. */
 static void
-insert_cache_prepare(void)
+shape_cache_prepare(void)
 {
 	HASHCTL		ctl;
 
-	if (!insert_cache_callback_set)
+	if (!shape_cache_callback_set)
 	{
-		CacheRegisterRelcacheCallback(insert_cache_inval, (Datum) 0);
-		insert_cache_callback_set = true;
+		CacheRegisterRelcacheCallback(shape_cache_inval, (Datum) 0);
+		shape_cache_callback_set = true;
 	}
-	if (insert_cache != NULL &&
-		(insert_cache_built != insert_cache_generation ||
-		 hash_get_num_entries(insert_cache) >= SF_INSERT_CACHE_SIZE))
+	if (shape_cache != NULL &&
+		(shape_cache_built != shape_cache_generation ||
+		 hash_get_num_entries(shape_cache) >= SF_SHAPE_CACHE_SIZE))
 	{
-		MemoryContextDelete(insert_cache_cxt);
-		insert_cache = NULL;
-		insert_cache_cxt = NULL;
+		MemoryContextDelete(shape_cache_cxt);
+		shape_cache = NULL;
+		shape_cache_cxt = NULL;
 	}
-	if (insert_cache != NULL)
+	if (shape_cache != NULL)
 		return;
-	insert_cache_cxt = AllocSetContextCreate(CacheMemoryContext,
-											 "shardfdw router INSERT statements",
+	shape_cache_cxt = AllocSetContextCreate(CacheMemoryContext,
+											 "shardfdw router statement shapes",
 											 ALLOCSET_DEFAULT_SIZES);
 	memset(&ctl, 0, sizeof(ctl));
 	ctl.keysize = sizeof(uint32);
-	ctl.entrysize = sizeof(InsertCacheEntry);
-	ctl.hcxt = insert_cache_cxt;
-	insert_cache = hash_create("shardfdw router INSERT statements", 64, &ctl,
+	ctl.entrysize = sizeof(ShapeCacheEntry);
+	ctl.hcxt = shape_cache_cxt;
+	shape_cache = hash_create("shardfdw router statement shapes", 64, &ctl,
 							   HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
-	insert_cache_built = insert_cache_generation;
+	shape_cache_built = shape_cache_generation;
 }
 
 /*
@@ -473,16 +616,16 @@ insert_cache_prepare(void)
  * for the values computed when the scan starts their preeval numbers in
  * *origin) as sf_shard_query_sql_params gives them.  parse has its
  * preeval values replaced by placeholders.  *shape gets the statement's
- * shape for sf_insert_cache_remember (NULL when it has none); returns
+ * shape for sf_shape_cache_remember (NULL when it has none); returns
  * NULL on a miss.
  */
 char *
-sf_insert_cache_lookup(Query *parse, List *preeval, int shardindex,
+sf_shape_cache_lookup(Query *parse, List *preeval, int shardindex,
 					   void **shape, Oid *serverid, int *nparams,
 					   Oid **types, char ***values, int **origin)
 {
-	InsertShape *s = palloc(sizeof(InsertShape));
-	InsertCacheEntry *entry;
+	Shape *s = palloc(sizeof(Shape));
+	ShapeCacheEntry *entry;
 	uint32		hash;
 	char	   *sql;
 	uint64		generation;
@@ -491,9 +634,9 @@ sf_insert_cache_lookup(Query *parse, List *preeval, int shardindex,
 	if (!shape_of(parse, preeval, shardindex, s))
 		return NULL;
 	*shape = s;
-	insert_cache_prepare();
+	shape_cache_prepare();
 	hash = hash_bytes((const unsigned char *) s->key.data, s->key.len);
-	entry = hash_search(insert_cache, &hash, HASH_FIND, NULL);
+	entry = hash_search(shape_cache, &hash, HASH_FIND, NULL);
 	if (entry == NULL || entry->sql == NULL || entry->keylen != s->key.len ||
 		memcmp(entry->key, s->key.data, s->key.len) != 0)
 		return NULL;
@@ -505,9 +648,9 @@ sf_insert_cache_lookup(Query *parse, List *preeval, int shardindex,
 	 */
 	sql = pstrdup(entry->sql);
 	*serverid = entry->serverid;
-	generation = insert_cache_generation;
+	generation = shape_cache_generation;
 	LockRelationOid(entry->shardrelid, AccessShareLock);
-	if (insert_cache_generation != generation)
+	if (shape_cache_generation != generation)
 		return NULL;
 	*nparams = s->nparams;
 	shape_params(s, types, origin);
@@ -520,10 +663,10 @@ sf_insert_cache_lookup(Query *parse, List *preeval, int shardindex,
  * results) have the parameters the shape numbers by itself?
  */
 bool
-sf_insert_cache_agrees(void *shape, int nparams, const Oid *types,
+sf_shape_cache_agrees(void *shape, int nparams, const Oid *types,
 					   char *const *values, const int *origin)
 {
-	InsertShape *s = shape;
+	Shape *s = shape;
 	char	  **mine;
 	int			i;
 
@@ -564,14 +707,14 @@ shard_relid(Oid relid, int shardindex)
 
 /*
  * Keep the worker statement the deparser made for a shape (from
- * sf_insert_cache_lookup) whose parameters agree with it
- * (sf_insert_cache_agrees).
+ * sf_shape_cache_lookup) whose parameters agree with it
+ * (sf_shape_cache_agrees).
  */
 void
-sf_insert_cache_remember(void *shape, const char *sql, Oid serverid)
+sf_shape_cache_remember(void *shape, const char *sql, Oid serverid)
 {
-	InsertShape *s = shape;
-	InsertCacheEntry *entry;
+	Shape *s = shape;
+	ShapeCacheEntry *entry;
 	uint32		hash;
 	bool		found;
 	Oid			relid;
@@ -583,12 +726,12 @@ sf_insert_cache_remember(void *shape, const char *sql, Oid serverid)
 	shardrelid = shard_relid(relid, s->shardindex);
 	if (!OidIsValid(shardrelid))
 		return;
-	insert_cache_prepare();
-	key = MemoryContextAlloc(insert_cache_cxt, s->key.len);
+	shape_cache_prepare();
+	key = MemoryContextAlloc(shape_cache_cxt, s->key.len);
 	memcpy(key, s->key.data, s->key.len);
-	sqlcopy = MemoryContextStrdup(insert_cache_cxt, sql);
+	sqlcopy = MemoryContextStrdup(shape_cache_cxt, sql);
 	hash = hash_bytes((const unsigned char *) s->key.data, s->key.len);
-	entry = hash_search(insert_cache, &hash, HASH_ENTER, &found);
+	entry = hash_search(shape_cache, &hash, HASH_ENTER, &found);
 	if (found)
 	{
 		/* another shape with the same hash: the newest wins */
