@@ -518,6 +518,19 @@ analyze_level(Query *q, RouterContext *ctx)
 		}
 		if (table->kind == SF_KIND_HASH)
 		{
+			/*
+			 * ONLY (no inheritance) reads the partitioned parent alone,
+			 * which holds no rows: leave that to the standard planner.
+			 * (An INSERT's target and ON CONFLICT's EXCLUDED never have
+			 * inh set.)
+			 */
+			if (!rte->inh && rte->relkind != RELKIND_COMPOSITE_TYPE &&
+				!(q->commandType == CMD_INSERT &&
+				  foreach_current_index(lc) + 1 == q->resultRelation))
+			{
+				ctx->failed = true;
+				return;
+			}
 			note_distributed_table(ctx, table);
 			if (ctx->failed)
 				return;
