@@ -448,10 +448,12 @@ move_validate(int64 shardid, const char *target_server, const char *mode)
 	SPI_connect();
 	move_load(&m, shardid, target_server, mode);
 	SPI_finish();
-	/* the job gets the caller's settings of the move GUCs */
-	return psprintf(INT64_FORMAT "\n%s\n%d\n%d\n%d\n%s", shardid, mode,
-					shardfdw_move_lock_timeout, shardfdw_move_cutover_retries,
-					shardfdw_move_catchup_timeout, target_server);
+
+	/*
+	 * The move GUCs (shardfdw.move_*) and the fault injection settings
+	 * reach the job with the rest of the caller's settings (job.c).
+	 */
+	return psprintf(INT64_FORMAT "\n%s\n%s", shardid, mode, target_server);
 }
 
 /*
@@ -1325,12 +1327,12 @@ move_run(SfMove *m, int64 shardid, const char *mode, const char *target)
 }
 
 /*
- * The "move" job: args is "shardid\nmode\nlock timeout\ncutover
- * retries\ncatchup timeout\ntarget server".  On failure the job drops what
- * it created before re-raising the error (the cleanup pass retries what it
- * cannot drop).  A failure (or cancel) after the cutover committed is not
- * one: the shards moved, so the job succeeds with a WARNING, leaving what
- * it could not drop to the cleanup pass.
+ * The "move" job: args is "shardid\nmode\ntarget server"; the move GUCs
+ * are the caller's (the job runs with its settings).  On failure the job
+ * drops what it created before re-raising the error (the cleanup pass
+ * retries what it cannot drop).  A failure (or cancel) after the cutover
+ * committed is not one: the shards moved, so the job succeeds with a
+ * WARNING, leaving what it could not drop to the cleanup pass.
  */
 static void
 sf_move_job(int64 jobid, const char *args)
@@ -1339,17 +1341,17 @@ sf_move_job(int64 jobid, const char *args)
 											  ALLOCSET_DEFAULT_SIZES);
 	MemoryContext old = MemoryContextSwitchTo(cxt);
 	SfMove	   *m = palloc0(sizeof(SfMove));
-	char	   *fields[6];
+	char	   *fields[3];
 	char	   *p = pstrdup(args);
 	char	   *mode;
 	char	   *target;
 	int64		shardid;
 	int			i;
 
-	for (i = 0; i < 6; i++)
+	for (i = 0; i < 3; i++)
 	{
 		fields[i] = p;
-		if (i < 5)
+		if (i < 2)
 		{
 			p = strchr(p, '\n');
 			if (p == NULL)
@@ -1359,10 +1361,7 @@ sf_move_job(int64 jobid, const char *args)
 	}
 	shardid = pg_strtoint64(fields[0]);
 	mode = fields[1];
-	shardfdw_move_lock_timeout = atoi(fields[2]);
-	shardfdw_move_cutover_retries = atoi(fields[3]);
-	shardfdw_move_catchup_timeout = atoi(fields[4]);
-	target = fields[5];
+	target = fields[2];
 	m->cxt = cxt;
 	m->jobid = jobid;
 	MemoryContextSwitchTo(old);
