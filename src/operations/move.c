@@ -1098,6 +1098,8 @@ move_cutover(SfMove *m)
 
 			(void) set_config_option("lock_timeout", psprintf("%d", shardfdw_move_lock_timeout),
 									 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_LOCAL, true, 0, false);
+			/* the switch is durable before anybody uses the target */
+			sf_require_durable_commit();
 			foreach(lc, m->shards)
 				parents = lappend_oid(parents, ((SfMoveShard *) lfirst(lc))->relid);
 

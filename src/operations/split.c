@@ -1258,6 +1258,8 @@ split_run(SplitOp *op)
 	/* 2. the split and its cutover, in one coordinator transaction */
 	sf_job_report(op->online ? "splitting online" : "splitting, writes blocked", NULL);
 	sf_transfer_xact_begin();
+	/* the cutover is durable before anybody uses the new shards */
+	sf_require_durable_commit();
 	split_load(op, op->online ? ShareUpdateExclusiveLock : ExclusiveLock, SPLIT_LOAD_VERIFY);
 	if (op->online)
 		split_online(op);
