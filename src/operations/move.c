@@ -1524,46 +1524,67 @@ shardfdw_citus_move_shard_placement(PG_FUNCTION_ARGS)
 
 /*
  * shardfdw.move_remote_size(server name, shard_name text): bytes of a
- * worker table (0 if it does not exist), NULL if the server is unknown.
+ * worker table (0 if it does not exist), NULL if the server is unknown or
+ * (with a WARNING) cannot be reached.
  */
 Datum
 shardfdw_move_remote_size(PG_FUNCTION_ARGS)
 {
 	ForeignServer *fs = GetForeignServerByName(NameStr(*PG_GETARG_NAME(0)), true);
+	int64		size;
 
 	if (fs == NULL)
 		PG_RETURN_NULL();
-	PG_RETURN_INT64(sf_remote_relation_size(fs->serverid,
-											list_make1(text_to_cstring(PG_GETARG_TEXT_PP(1)))));
+	if (!sf_monitor_relation_size(fs->serverid,
+								  list_make1(text_to_cstring(PG_GETARG_TEXT_PP(1))), &size))
+		PG_RETURN_NULL();
+	PG_RETURN_INT64(size);
 }
 
-/*
- * shardfdw.move_replication_lag(server name, slot name): bytes of WAL the
- * slot's subscriber has not confirmed yet, NULL if there is no such slot.
- */
-Datum
-shardfdw_move_replication_lag(PG_FUNCTION_ARGS)
+typedef struct SfLagProbe
 {
-	ForeignServer *fs = GetForeignServerByName(NameStr(*PG_GETARG_NAME(0)), true);
+	const char *slot;
+	int64		lag;			/* -1: no such slot */
+} SfLagProbe;
+
+static void
+move_lag_probe(Oid serverid, void *arg)
+{
+	SfLagProbe *probe = arg;
 	const char *values[1];
 	SfConn	   *conn;
 	PGresult   *res;
-	int64		lag = -1;
 
-	if (fs == NULL)
-		PG_RETURN_NULL();
-	values[0] = NameStr(*PG_GETARG_NAME(1));
-	conn = sf_get_connection_for_server(fs->serverid);
+	values[0] = probe->slot;
+	conn = sf_get_connection_for_server(serverid);
 	res = sf_exec_query(conn,
 						"SELECT pg_catalog.pg_wal_lsn_diff(pg_catalog.pg_current_wal_lsn(), confirmed_flush_lsn)::pg_catalog.int8"
 						" FROM pg_catalog.pg_replication_slots WHERE slot_name = $1",
 						1, values);
 	if (PQntuples(res) == 1 && !PQgetisnull(res, 0, 0))
-		lag = pg_strtoint64(PQgetvalue(res, 0, 0));
+		probe->lag = pg_strtoint64(PQgetvalue(res, 0, 0));
 	PQclear(res);
-	if (lag < 0)
+}
+
+/*
+ * shardfdw.move_replication_lag(server name, slot name): bytes of WAL the
+ * slot's subscriber has not confirmed yet, NULL if there is no such slot
+ * or (with a WARNING) the server cannot be reached.
+ */
+Datum
+shardfdw_move_replication_lag(PG_FUNCTION_ARGS)
+{
+	ForeignServer *fs = GetForeignServerByName(NameStr(*PG_GETARG_NAME(0)), true);
+	SfLagProbe	probe;
+
+	if (fs == NULL)
 		PG_RETURN_NULL();
-	PG_RETURN_INT64(lag);
+	probe.slot = NameStr(*PG_GETARG_NAME(1));
+	probe.lag = -1;
+	if (!sf_monitor_remote(fs->serverid, "replication lags", move_lag_probe, &probe) ||
+		probe.lag < 0)
+		PG_RETURN_NULL();
+	PG_RETURN_INT64(probe.lag);
 }
 
 /*
