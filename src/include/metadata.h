@@ -107,4 +107,21 @@ extern void sf_invalidate_nodes(void);
 /* in metadata.c: size functions behind the views */
 extern int64 sf_remote_relation_size(Oid serverid, List *qualified_names);
 
+/*
+ * Monitoring functions (sizes and replication lag in views) must not fail
+ * the whole query when a worker is down.  sf_monitor_remote runs
+ * fn(serverid, arg), which reads something from the server, and returns
+ * true; if that fails with a connection error (SQLSTATE class 08) it
+ * returns false after a WARNING naming the server and saying that what
+ * (e.g. "shard sizes") is NULL in the result.  A server found unreachable
+ * is not tried again in the same statement (one WARNING, one connection
+ * timeout at most).  Other errors are raised.  sf_monitor_relation_size is
+ * sf_remote_relation_size through it.
+ */
+typedef void (*SfRemoteProbe) (Oid serverid, void *arg);
+extern bool sf_monitor_remote(Oid serverid, const char *what, SfRemoteProbe fn,
+							  void *arg);
+extern bool sf_monitor_relation_size(Oid serverid, List *qualified_names,
+									 int64 *size);
+
 #endif							/* SHARDFDW_METADATA_H */

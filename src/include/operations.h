@@ -106,4 +106,14 @@ extern void sf_undistribute_reference_table(Oid relid);
 extern void sf_copy_table_to_server(Oid relid, Oid serverid);
 extern List *sf_reference_fkey_commands(Oid relid, bool outgoing_only);
 
+/*
+ * in cleanup.c: make the current transaction's commit durable (its WAL
+ * flushed, and confirmed by synchronous standbys if any) before it returns
+ * or becomes visible, whatever the session's synchronous_commit.  For every
+ * coordinator transaction that commits a cleanup record, switches shards
+ * (a cutover) or has workers commit their part after it (objects created
+ * or dropped on workers in the caller's transaction).
+ */
+extern void sf_require_durable_commit(void);
+
 #endif							/* SHARDFDW_OPERATIONS_H */

@@ -101,7 +101,8 @@ extern SfJob *sf_move_launch(int64 shardid, const char *target_server,
  * server are resolved), function (qualified, with its argument types),
  * table (qualified); policy: on_failure, on_success, always.
  * Inserted through SPI in the current transaction: commit it before
- * creating the object.
+ * creating the object.  The transaction then commits synchronously
+ * (sf_require_durable_commit).
  */
 extern void sf_cleanup_record(int64 opid, const char *object_type,
 							  const char *server, const char *object_name,

@@ -23,6 +23,7 @@
 #include "access/genam.h"
 #include "access/htup_details.h"
 #include "access/table.h"
+#include "access/xact.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "connection.h"
@@ -33,6 +34,7 @@
 #include "metadata.h"
 #include "operations.h"
 #include "shardfdw.h"
+#include "storage/proc.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
 #include "utils/guc.h"
@@ -41,7 +43,9 @@
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
+#include "utils/resowner.h"
 #include "utils/syscache.h"
+#include "utils/timestamp.h"
 
 /* shardfdw.node */
 #define Anum_sf_node_nodeid				1
@@ -707,8 +711,119 @@ sf_remote_relation_size(Oid serverid, List *qualified_names)
 }
 
 /*
+ * The servers found unreachable by sf_monitor_remote in the current
+ * statement (of the current transaction), in TopMemoryContext.
+ */
+static List *unreachable_servers = NIL;
+static LocalTransactionId unreachable_lxid = InvalidLocalTransactionId;
+static TimestampTz unreachable_stmt = 0;
+
+/*
+ * Run fn(serverid, arg) for a monitoring function (see metadata.h).  fn
+ * runs in an internal subtransaction, so that a connection error rolls
+ * back only what fn started (the connection layer rolls its remote
+ * savepoint back or marks the connection broken) and the statement goes
+ * on.  Other errors (a cancel, a failing query) are re-raised.
+ */
+bool
+sf_monitor_remote(Oid serverid, const char *what, SfRemoteProbe fn, void *arg)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	ResourceOwner owner = CurrentResourceOwner;
+	ErrorData  *edata = NULL;
+	ForeignServer *fs;
+
+	if (unreachable_lxid != MyProc->lxid ||
+		unreachable_stmt != GetCurrentStatementStartTimestamp())
+	{
+		list_free(unreachable_servers);
+		unreachable_servers = NIL;
+		unreachable_lxid = MyProc->lxid;
+		unreachable_stmt = GetCurrentStatementStartTimestamp();
+	}
+	if (list_member_oid(unreachable_servers, serverid))
+		return false;
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(cxt);
+	PG_TRY();
+	{
+		fn(serverid, arg);
+		ReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(cxt);
+		CurrentResourceOwner = owner;
+	}
+	PG_CATCH();
+	{
+		MemoryContextSwitchTo(cxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(cxt);
+		CurrentResourceOwner = owner;
+		if (ERRCODE_TO_CATEGORY(edata->sqlerrcode) != ERRCODE_CONNECTION_EXCEPTION &&
+			edata->sqlerrcode != ERRCODE_SQLCLIENT_UNABLE_TO_ESTABLISH_SQLCONNECTION)
+			ReThrowError(edata);
+	}
+	PG_END_TRY();
+	if (edata == NULL)
+		return true;
+
+	{
+		MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
+
+		unreachable_servers = lappend_oid(unreachable_servers, serverid);
+		MemoryContextSwitchTo(old);
+	}
+	fs = GetForeignServer(serverid);
+	ereport(WARNING,
+			(errcode(edata->sqlerrcode),
+			 errmsg("could not read %s from server \"%s\"; they are NULL in the result",
+					what, fs->servername),
+			 edata->detail ? errdetail("%s: %s", edata->message, edata->detail)
+			 : errdetail("%s", edata->message),
+			 errhint("An unreachable server is tried once per statement; each attempt waits up to shardfdw.connect_timeout (%d s) unless the SERVER sets connect_timeout.",
+					 shardfdw_connect_timeout)));
+	FreeErrorData(edata);
+	return false;
+}
+
+typedef struct SfSizeProbe
+{
+	List	   *names;
+	int64		size;
+} SfSizeProbe;
+
+static void
+size_probe(Oid serverid, void *arg)
+{
+	SfSizeProbe *probe = arg;
+
+	probe->size = sf_remote_relation_size(serverid, probe->names);
+}
+
+/*
+ * sf_remote_relation_size for a monitoring function: false (and a WARNING,
+ * see sf_monitor_remote) if the server cannot be reached.
+ */
+bool
+sf_monitor_relation_size(Oid serverid, List *qualified_names, int64 *size)
+{
+	SfSizeProbe probe;
+
+	probe.names = qualified_names;
+	probe.size = 0;
+	if (!sf_monitor_remote(serverid, "shard sizes", size_probe, &probe))
+		return false;
+	*size = probe.size;
+	return true;
+}
+
+/*
  * shardfdw.relation_size(regclass): bytes of a distributed table on the
- * workers, of a reference table on the coordinator; NULL for other tables.
+ * workers, of a reference table on the coordinator; NULL for other tables,
+ * and (with a WARNING) when a server holding shards of it cannot be
+ * reached.
  */
 Datum
 shardfdw_relation_size(PG_FUNCTION_ARGS)
@@ -719,6 +834,7 @@ shardfdw_relation_size(PG_FUNCTION_ARGS)
 	List	   *servers = NIL;
 	ListCell   *lc;
 	int64		total = 0;
+	bool		complete = true;
 
 	if (table == NULL)
 		PG_RETURN_NULL();
@@ -737,6 +853,7 @@ shardfdw_relation_size(PG_FUNCTION_ARGS)
 		Oid			serverid = lfirst_oid(lc);
 		List	   *names = NIL;
 		ListCell   *lc2;
+		int64		size;
 
 		if (!OidIsValid(serverid))
 			continue;
@@ -747,14 +864,20 @@ shardfdw_relation_size(PG_FUNCTION_ARGS)
 			if (shard->serverid == serverid && OidIsValid(shard->shardrelid))
 				names = lappend(names, sf_qualified_relname(shard->shardrelid));
 		}
-		total += sf_remote_relation_size(serverid, names);
+		if (sf_monitor_relation_size(serverid, names, &size))
+			total += size;
+		else
+			complete = false;	/* go on: one WARNING per server */
 	}
+	if (!complete)
+		PG_RETURN_NULL();
 	PG_RETURN_INT64(total);
 }
 
 /*
  * shardfdw.shard_size(shardid): bytes of a shard on the worker of its first
- * placement; NULL for an unknown shard.
+ * placement; NULL for an unknown shard, and (with a WARNING) when its
+ * worker cannot be reached.
  */
 Datum
 shardfdw_shard_size(PG_FUNCTION_ARGS)
@@ -775,9 +898,13 @@ shardfdw_shard_size(PG_FUNCTION_ARGS)
 
 		if (shard->shardid != shardid || !OidIsValid(shard->serverid))
 			continue;
+		int64		size;
+
 		named = OidIsValid(shard->shardrelid) ? shard->shardrelid : relid;
-		PG_RETURN_INT64(sf_remote_relation_size(shard->serverid,
-												list_make1(sf_qualified_relname(named))));
+		if (!sf_monitor_relation_size(shard->serverid,
+									  list_make1(sf_qualified_relname(named)), &size))
+			PG_RETURN_NULL();
+		PG_RETURN_INT64(size);
 	}
 	PG_RETURN_NULL();
 }

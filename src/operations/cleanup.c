@@ -40,6 +40,7 @@
 #include "shard_transfer.h"
 #include "storage/latch.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 #include "utils/snapmgr.h"
 #include "pgstat.h"
 
@@ -65,12 +66,51 @@ typedef struct SfCleanupRecord
 } SfCleanupRecord;
 
 /*
+ * Make the current transaction commit synchronously (see operations.h).
+ *
+ * A cleanup record is committed before the worker object it describes is
+ * created, so that a crash never leaves an object nobody knows about; the
+ * cutover of a move or split (and the switch of a concurrent distribution)
+ * makes other sessions use the new shards; an operation in the caller's
+ * transaction (create_distributed_table, undistribute_table, reference
+ * table replicas) has the workers commit their part (COMMIT PREPARED)
+ * right after the coordinator's commit.  Each is only as good as that
+ * commit's durability: with synchronous_commit = off (a job takes it from
+ * its caller's session like any other setting) the commit returns before
+ * its WAL is flushed, the operation goes on on the workers, and a
+ * coordinator crash in between loses the record (an orphan on a worker),
+ * the switch, or the catalog change the workers already committed to.
+ *
+ * Two things, both undone at the transaction's end:
+ *	- ForceSyncCommit(): the commit record is flushed before the commit
+ *	  returns and before the transaction's effects become visible (so not
+ *	  an XLogFlush() after the commit, which would let other sessions use a
+ *	  cutover before it is durable).  A flag of the transaction: nothing
+ *	  the caller sets afterwards (a function's SET clause ending) undoes it;
+ *	- SET LOCAL synchronous_commit = on when the session has less, so the
+ *	  commit also waits for synchronous standbys, if any (ForceSyncCommit
+ *	  alone flushes only locally: a failover could lose the record).  This
+ *	  part lasts until the end of the transaction, or of the function SET
+ *	  clause the caller runs in.
+ */
+void
+sf_require_durable_commit(void)
+{
+	ForceSyncCommit();
+	if (synchronous_commit < SYNCHRONOUS_COMMIT_ON)
+		(void) set_config_option("synchronous_commit", "on", PGC_SUSET,
+								 PGC_S_SESSION, GUC_ACTION_LOCAL, true, 0, false);
+}
+
+/*
  * Record an object (see shard_transfer.h).
  */
 void
 sf_cleanup_record(int64 opid, const char *object_type, const char *server,
 				  const char *object_name, int64 shardid, const char *policy)
 {
+	/* the record must be on disk before the object exists */
+	sf_require_durable_commit();
 	SPI_connect();
 	sf_spi_exec(psprintf("INSERT INTO shardfdw.cleanup (operation_id, object_type, server_name,"
 						 " object_name, shardid, policy) VALUES (" INT64_FORMAT ", %s, %s, %s, %s, %s)",

@@ -810,6 +810,8 @@ sf_cdc_switch(SfCdcState *st)
 
 	sf_job_report("switch", "waiting for the lock");
 	sf_cdc_begin_locked(st, AccessExclusiveLock, true);
+	/* the switch is durable before anybody uses the shards */
+	sf_require_durable_commit();
 	locked = GetCurrentTimestamp();
 	st->switch_lock_wait_ms = TimestampDifferenceMilliseconds(start, locked);
 

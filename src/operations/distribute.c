@@ -732,6 +732,11 @@ sf_distribution_create_shards(SfDistributePlan *plan)
 	int			i;
 	bool		isnull;
 
+	/*
+	 * The new parent (committed with the shards) is what records them: it
+	 * must be durable before the workers commit them
+	 */
+	sf_require_durable_commit();
 	for (i = 0; i < plan->shardcount; i++)
 		servers = list_append_unique_oid(servers, plan->serverids[i]);
 	foreach(lc, servers)

@@ -448,10 +448,12 @@ move_validate(int64 shardid, const char *target_server, const char *mode)
 	SPI_connect();
 	move_load(&m, shardid, target_server, mode);
 	SPI_finish();
-	/* the job gets the caller's settings of the move GUCs */
-	return psprintf(INT64_FORMAT "\n%s\n%d\n%d\n%d\n%s", shardid, mode,
-					shardfdw_move_lock_timeout, shardfdw_move_cutover_retries,
-					shardfdw_move_catchup_timeout, target_server);
+
+	/*
+	 * The move GUCs (shardfdw.move_*) and the fault injection settings
+	 * reach the job with the rest of the caller's settings (job.c).
+	 */
+	return psprintf(INT64_FORMAT "\n%s\n%s", shardid, mode, target_server);
 }
 
 /*
@@ -1096,6 +1098,8 @@ move_cutover(SfMove *m)
 
 			(void) set_config_option("lock_timeout", psprintf("%d", shardfdw_move_lock_timeout),
 									 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_LOCAL, true, 0, false);
+			/* the switch is durable before anybody uses the target */
+			sf_require_durable_commit();
 			foreach(lc, m->shards)
 				parents = lappend_oid(parents, ((SfMoveShard *) lfirst(lc))->relid);
 
@@ -1325,12 +1329,12 @@ move_run(SfMove *m, int64 shardid, const char *mode, const char *target)
 }
 
 /*
- * The "move" job: args is "shardid\nmode\nlock timeout\ncutover
- * retries\ncatchup timeout\ntarget server".  On failure the job drops what
- * it created before re-raising the error (the cleanup pass retries what it
- * cannot drop).  A failure (or cancel) after the cutover committed is not
- * one: the shards moved, so the job succeeds with a WARNING, leaving what
- * it could not drop to the cleanup pass.
+ * The "move" job: args is "shardid\nmode\ntarget server"; the move GUCs
+ * are the caller's (the job runs with its settings).  On failure the job
+ * drops what it created before re-raising the error (the cleanup pass
+ * retries what it cannot drop).  A failure (or cancel) after the cutover
+ * committed is not one: the shards moved, so the job succeeds with a
+ * WARNING, leaving what it could not drop to the cleanup pass.
  */
 static void
 sf_move_job(int64 jobid, const char *args)
@@ -1339,17 +1343,17 @@ sf_move_job(int64 jobid, const char *args)
 											  ALLOCSET_DEFAULT_SIZES);
 	MemoryContext old = MemoryContextSwitchTo(cxt);
 	SfMove	   *m = palloc0(sizeof(SfMove));
-	char	   *fields[6];
+	char	   *fields[3];
 	char	   *p = pstrdup(args);
 	char	   *mode;
 	char	   *target;
 	int64		shardid;
 	int			i;
 
-	for (i = 0; i < 6; i++)
+	for (i = 0; i < 3; i++)
 	{
 		fields[i] = p;
-		if (i < 5)
+		if (i < 2)
 		{
 			p = strchr(p, '\n');
 			if (p == NULL)
@@ -1359,10 +1363,7 @@ sf_move_job(int64 jobid, const char *args)
 	}
 	shardid = pg_strtoint64(fields[0]);
 	mode = fields[1];
-	shardfdw_move_lock_timeout = atoi(fields[2]);
-	shardfdw_move_cutover_retries = atoi(fields[3]);
-	shardfdw_move_catchup_timeout = atoi(fields[4]);
-	target = fields[5];
+	target = fields[2];
 	m->cxt = cxt;
 	m->jobid = jobid;
 	MemoryContextSwitchTo(old);
@@ -1523,46 +1524,67 @@ shardfdw_citus_move_shard_placement(PG_FUNCTION_ARGS)
 
 /*
  * shardfdw.move_remote_size(server name, shard_name text): bytes of a
- * worker table (0 if it does not exist), NULL if the server is unknown.
+ * worker table (0 if it does not exist), NULL if the server is unknown or
+ * (with a WARNING) cannot be reached.
  */
 Datum
 shardfdw_move_remote_size(PG_FUNCTION_ARGS)
 {
 	ForeignServer *fs = GetForeignServerByName(NameStr(*PG_GETARG_NAME(0)), true);
+	int64		size;
 
 	if (fs == NULL)
 		PG_RETURN_NULL();
-	PG_RETURN_INT64(sf_remote_relation_size(fs->serverid,
-											list_make1(text_to_cstring(PG_GETARG_TEXT_PP(1)))));
+	if (!sf_monitor_relation_size(fs->serverid,
+								  list_make1(text_to_cstring(PG_GETARG_TEXT_PP(1))), &size))
+		PG_RETURN_NULL();
+	PG_RETURN_INT64(size);
 }
 
-/*
- * shardfdw.move_replication_lag(server name, slot name): bytes of WAL the
- * slot's subscriber has not confirmed yet, NULL if there is no such slot.
- */
-Datum
-shardfdw_move_replication_lag(PG_FUNCTION_ARGS)
+typedef struct SfLagProbe
 {
-	ForeignServer *fs = GetForeignServerByName(NameStr(*PG_GETARG_NAME(0)), true);
+	const char *slot;
+	int64		lag;			/* -1: no such slot */
+} SfLagProbe;
+
+static void
+move_lag_probe(Oid serverid, void *arg)
+{
+	SfLagProbe *probe = arg;
 	const char *values[1];
 	SfConn	   *conn;
 	PGresult   *res;
-	int64		lag = -1;
 
-	if (fs == NULL)
-		PG_RETURN_NULL();
-	values[0] = NameStr(*PG_GETARG_NAME(1));
-	conn = sf_get_connection_for_server(fs->serverid);
+	values[0] = probe->slot;
+	conn = sf_get_connection_for_server(serverid);
 	res = sf_exec_query(conn,
 						"SELECT pg_catalog.pg_wal_lsn_diff(pg_catalog.pg_current_wal_lsn(), confirmed_flush_lsn)::pg_catalog.int8"
 						" FROM pg_catalog.pg_replication_slots WHERE slot_name = $1",
 						1, values);
 	if (PQntuples(res) == 1 && !PQgetisnull(res, 0, 0))
-		lag = pg_strtoint64(PQgetvalue(res, 0, 0));
+		probe->lag = pg_strtoint64(PQgetvalue(res, 0, 0));
 	PQclear(res);
-	if (lag < 0)
+}
+
+/*
+ * shardfdw.move_replication_lag(server name, slot name): bytes of WAL the
+ * slot's subscriber has not confirmed yet, NULL if there is no such slot
+ * or (with a WARNING) the server cannot be reached.
+ */
+Datum
+shardfdw_move_replication_lag(PG_FUNCTION_ARGS)
+{
+	ForeignServer *fs = GetForeignServerByName(NameStr(*PG_GETARG_NAME(0)), true);
+	SfLagProbe	probe;
+
+	if (fs == NULL)
 		PG_RETURN_NULL();
-	PG_RETURN_INT64(lag);
+	probe.slot = NameStr(*PG_GETARG_NAME(1));
+	probe.lag = -1;
+	if (!sf_monitor_remote(fs->serverid, "replication lags", move_lag_probe, &probe) ||
+		probe.lag < 0)
+		PG_RETURN_NULL();
+	PG_RETURN_INT64(probe.lag);
 }
 
 /*

@@ -234,6 +234,8 @@ sf_create_reference_replica(Oid relid, Oid serverid)
 	List	   *commands;
 	ListCell   *lc;
 
+	/* the catalog that records the replica commits durably */
+	sf_require_durable_commit();
 	SPI_connect();
 	sf_exec_on_server(serverid, psprintf("CREATE SCHEMA IF NOT EXISTS %s",
 										 quote_identifier(nspname)));
@@ -249,6 +251,7 @@ sf_create_reference_replica(Oid relid, Oid serverid)
 void
 sf_drop_reference_replica(Oid relid, Oid serverid)
 {
+	sf_require_durable_commit();
 	sf_exec_on_server(serverid, psprintf("DROP TABLE IF EXISTS %s CASCADE",
 										 sf_qualified_relname(relid)));
 }

@@ -1258,6 +1258,8 @@ split_run(SplitOp *op)
 	/* 2. the split and its cutover, in one coordinator transaction */
 	sf_job_report(op->online ? "splitting online" : "splitting, writes blocked", NULL);
 	sf_transfer_xact_begin();
+	/* the cutover is durable before anybody uses the new shards */
+	sf_require_durable_commit();
 	split_load(op, op->online ? ShareUpdateExclusiveLock : ExclusiveLock, SPLIT_LOAD_VERIFY);
 	if (op->online)
 		split_online(op);
@@ -1281,11 +1283,12 @@ split_run(SplitOp *op)
 }
 
 /*
- * The "split" job: args is "shard id\nonline (0 or 1)" then "\nname\nvalue"
- * pairs of the caller's settings (the fault injection GUCs).  On failure
- * the job drops what it created (the cleanup pass retries what it cannot
- * drop) before re-raising the error; a failure after the cutover committed
- * is not one (the shard is split): the job succeeds with a WARNING.
+ * The "split" job: args is "shard id\nonline (0 or 1)"; the fault
+ * injection settings are the caller's (the job runs with its settings).
+ * On failure the job drops what it created (the cleanup pass retries what
+ * it cannot drop) before re-raising the error; a failure after the cutover
+ * committed is not one (the shard is split): the job succeeds with a
+ * WARNING.
  */
 static void
 sf_split_job(int64 jobid, const char *args)
@@ -1294,30 +1297,16 @@ sf_split_job(int64 jobid, const char *args)
 											  ALLOCSET_DEFAULT_SIZES);
 	MemoryContext old = MemoryContextSwitchTo(cxt);
 	SplitOp    *op = palloc0(sizeof(SplitOp));
-	List	   *fields = NIL;
 	char	   *p = pstrdup(args);
-	char	   *nl;
-	int			i;
+	char	   *nl = strchr(p, '\n');
 
-	for (;;)
-	{
-		nl = strchr(p, '\n');
-		if (nl != NULL)
-			*nl = '\0';
-		fields = lappend(fields, p);
-		if (nl == NULL)
-			break;
-		p = nl + 1;
-	}
-	if (list_length(fields) < 2 || list_length(fields) % 2 != 0)
+	if (nl == NULL || strchr(nl + 1, '\n') != NULL)
 		elog(ERROR, "invalid split job arguments: %s", args);
+	*nl = '\0';
 	op->cxt = cxt;
 	op->jobid = jobid;
-	op->shardid = pg_strtoint64(linitial(fields));
-	op->online = strcmp(lsecond(fields), "1") == 0;
-	for (i = 2; i + 1 < list_length(fields); i += 2)
-		SetConfigOption(list_nth(fields, i), list_nth(fields, i + 1),
-						PGC_SUSET, PGC_S_SESSION);
+	op->shardid = pg_strtoint64(p);
+	op->online = strcmp(nl + 1, "1") == 0;
 	MemoryContextSwitchTo(old);
 
 	PG_TRY();
@@ -1381,12 +1370,7 @@ split_check_mode(const char *mode)
 int64 *
 sf_split_shard(int64 shardid, const char *mode)
 {
-	const char *const settings[] = {
-		"shardfdw.test_fault_point", "shardfdw.test_fault_action",
-		"shardfdw.test_fault_sleep", NULL
-	};
 	SplitOp		op;
-	StringInfoData args;
 	ListCell   *lc;
 	SfJob	   *job;
 	int64	   *result;
@@ -1406,17 +1390,8 @@ sf_split_shard(int64 shardid, const char *mode)
 	foreach(lc, op.tables)
 		UnlockRelationOid(((SplitTable *) lfirst(lc))->relid, AccessShareLock);
 
-	initStringInfo(&args);
-	appendStringInfo(&args, INT64_FORMAT "\n%d", shardid, op.online ? 1 : 0);
-	if (shardfdw_test_fault_point != NULL && shardfdw_test_fault_point[0] != '\0')
-		for (i = 0; settings[i] != NULL; i++)
-		{
-			const char *value = GetConfigOption(settings[i], true, false);
-
-			if (value != NULL && strchr(value, '\n') == NULL)
-				appendStringInfo(&args, "\n%s\n%s", settings[i], value);
-		}
-	job = sf_job_launch("split", args.data, 0);
+	/* the fault injection settings go with the caller's settings (job.c) */
+	job = sf_job_launch("split", psprintf(INT64_FORMAT "\n%d", shardid, op.online ? 1 : 0), 0);
 	sf_job_wait_outcome(job);
 
 	/* the two new shards of the shard's table */

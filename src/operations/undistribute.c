@@ -138,7 +138,8 @@ shardfdw_undistribute_table(PG_FUNCTION_ARGS)
 		ddl = lappend(ddl, d);
 	}
 
-	/* shards on the workers */
+	/* shards on the workers, dropped once the new table is durable */
+	sf_require_durable_commit();
 	foreach(lc, shards)
 	{
 		SfShard    *s = lfirst(lc);
