@@ -1615,6 +1615,14 @@ pre_commit_all(void)
 		}
 		XLogFlush(XactLastRecEnd);
 
+		/*
+		 * The local commit is the decision: it must be on disk before any
+		 * COMMIT PREPARED goes out (after the commit), whatever the
+		 * session's synchronous_commit, or a crash could leave some
+		 * workers committed and the recovery rolling back the others.
+		 */
+		ForceSyncCommit();
+
 		sf_fault_point("before-prepare", true);
 
 		/*

@@ -15,6 +15,9 @@
 # The coordinator's WAL writer runs every 10 s only (wal_writer_delay), so
 # an asynchronous commit would mostly not be flushed yet when checked: the
 # check passes whatever the timing when the commit is synchronous.
+# A transaction that wrote on two workers (two-phase commit) from such a
+# session: its local commit is the decision, flushed before any COMMIT
+# PREPARED is sent.
 # Skipped without pg_walinspect (contrib).
 use strict;
 use warnings;
@@ -152,6 +155,22 @@ $xid = $coord->safe_psql('shardfdw',
 	"SELECT xmin FROM shardfdw.distributed_table WHERE relid = 'd'::regclass");
 is(commit_flushed($start, $xid), '1',
 	'create_distributed_table: the commit is flushed before the workers commit the shards');
+
+# ---------------------------------------------------------------- two-phase commit
+# a transaction that wrote on both workers: its local commit decides, so it
+# must be flushed before COMMIT PREPARED goes to the workers
+$start = insert_lsn();
+$xid = $coord->safe_psql(
+	'shardfdw', q{
+BEGIN;
+SET LOCAL synchronous_commit = off;
+UPDATE t SET v = v + 1;
+UPDATE t SET v = v - 1;
+SELECT txid_current();
+COMMIT;
+});
+is(commit_flushed($start, $xid), '1',
+	'two-phase commit: the local commit is flushed before the workers commit');
 
 is($coord->safe_psql('shardfdw', 'SELECT count(*), sum(v) FROM t'), '1000|500500',
 	'the rows of t are all there');
