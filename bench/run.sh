@@ -296,6 +296,11 @@ done
 
 # ---------------------------------------------------------------- pgbench
 # a click of company 5 and its shard
+# pgbench reaches every server the way an application does, over TCP
+# (BENCH_CLIENT_HOST: another address, or the socket directory for Unix
+# sockets); shardfdw's own connections to the workers are TCP too
+CLIENT_HOST=${BENCH_CLIENT_HOST:-127.0.0.1}
+[ "$CLIENT_HOST" = socket ] && CLIENT_HOST=$SF_SOCKDIR
 CLICK_ID=$(sql "$C" "$SF_DBNAME" -c "SELECT min(id) FROM clicks WHERE company_id = 5")
 SHARD=$(sql "$C" "$SF_DBNAME" -c "SELECT tableoid::regclass FROM clicks WHERE company_id = 5 LIMIT 1")
 SHARD_SERVER=$(sql "$C" "$SF_DBNAME" -c "SELECT n.server_name FROM shardfdw.shard s JOIN shardfdw.placement p USING (shardid) JOIN shardfdw.node n USING (nodeid) WHERE s.shard_relid = '$SHARD'::regclass")
@@ -326,7 +331,7 @@ chmod -R a+rX "$WORK"
 tps() {   # tps PORT DB MODE FILE: the median of 5 runs
 	local i
 	for i in 1 2 3 4 5; do
-		sf_as_server_user "$BINDIR/pgbench" -n -h "$SF_SOCKDIR" -U "$SF_SUPERUSER" -p "$1" \
+		sf_as_server_user "$BINDIR/pgbench" -n -h "$CLIENT_HOST" -U "$SF_SUPERUSER" -p "$1" \
 			-M "$3" -T "$SECS" -c 1 -f "$WORK/$4.sql" "$2" 2>&1 |
 			sed -n 's/^tps = \([0-9.]*\).*/\1/p'
 	done | sort -g | awk '{ v[NR] = $1 } END { if (NR) printf "%.0f", v[int((NR + 1) / 2)] }'
@@ -353,7 +358,7 @@ done
 oncpu() { awk '{ print $1 }' "/proc/$1/schedstat" 2>/dev/null || echo 0; }
 cpu_us() {   # cpu_us PORT DB MODE FILE DIRECT(0/1)
 	local out="$WORK/cpu.out" cpid wpid c0 c1 w0 w1 t0 t1 tps
-	sf_as_server_user "$BINDIR/pgbench" -n -h "$SF_SOCKDIR" -U "$SF_SUPERUSER" -p "$1" \
+	sf_as_server_user "$BINDIR/pgbench" -n -h "$CLIENT_HOST" -U "$SF_SUPERUSER" -p "$1" \
 		-M "$3" -T $((SECS + 3)) -c 1 -f "$WORK/$4.sql" "$2" > "$out" 2>&1 &
 	local bench=$!
 	sleep 1
@@ -379,7 +384,7 @@ cpu_us() {   # cpu_us PORT DB MODE FILE DIRECT(0/1)
 tps_clients() {   # tps_clients PORT DB MODE FILE CLIENTS: the median of 3 runs
 	local i
 	for i in 1 2 3; do
-		sf_as_server_user "$BINDIR/pgbench" -n -h "$SF_SOCKDIR" -U "$SF_SUPERUSER" -p "$1" \
+		sf_as_server_user "$BINDIR/pgbench" -n -h "$CLIENT_HOST" -U "$SF_SUPERUSER" -p "$1" \
 			-M "$3" -T "$SECS" -c "$5" -j 2 -f "$WORK/$4.sql" "$2" 2>&1 |
 			sed -n 's/^tps = \([0-9.]*\).*/\1/p'
 	done | sort -g | awk '{ v[NR] = $1 } END { if (NR) printf "%.0f", v[int((NR + 1) / 2)] }'
@@ -450,7 +455,7 @@ SECTION="$WORK/section.md"
 		echo "| $name | ${STRAT[$name]} | ${MS[$name.shardfdw]} | ${MS[$name.native]} | ${MS[$name.local]} | ${MS[$name.localnl]} | $rl | $rn | ${SAME[$name]} | $(passmax "$rl" "$tgt") (≤ $tgt) | $(passmax "$rn" 1) (≤ 1) |"
 	done
 	echo
-	echo "Router statements: pgbench, 1 client, median of 5 runs of ${SECS} s. Lookup: \`$(printf "$LOOKUP" clicks)\`"
+	echo "Router statements: pgbench, 1 client, median of 5 runs of ${SECS} s, connected to each server over $( [ "$CLIENT_HOST" = "$SF_SOCKDIR" ] && echo "its Unix socket" || echo "TCP ($CLIENT_HOST)"). Lookup: \`$(printf "$LOOKUP" clicks)\`"
 	echo "(strategy: $LOOKUP_STRAT); INSERT: one clicks row with the bigserial default (strategy: $INSERT_STRAT)."
 	echo "*direct* is the same statement on the shard table ($SHARD on $SHARD_SERVER) in the worker's database"
 	echo "(the INSERT with nextval of a worker-local sequence); *FDW path* is shardfdw with \`shardfdw.enable_router = off\`."
@@ -483,7 +488,7 @@ SECTION="$WORK/section.md"
 		done
 	done
 	echo
-	echo "CPU time per statement of the backends that serve it (\\`/proc/PID/schedstat\\`: time on a CPU,"
+	echo "CPU time per statement of the backends that serve it (\`/proc/PID/schedstat\`: time on a CPU,"
 	echo "kernel time such as sending to and waking the other process included; 1-client pgbench, ${SECS} s"
 	echo "windows). The coordinator's figure is the router's planning + dispatch apart from the"
 	echo "worker's own time and from the time spent waiting to be scheduled (target < 0.1 ms = 100 µs)."
