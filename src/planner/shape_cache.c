@@ -155,6 +155,20 @@ shape_add_param(Shape *s, Oid type, int origin, Const *value)
 	return ++s->nparams;
 }
 
+static bool shape_expr(Shape *s, Node *node);
+
+/* Describe the arguments of an expression, in order */
+static bool
+shape_list(Shape *s, List *args)
+{
+	ListCell   *lc;
+
+	foreach(lc, args)
+		if (!shape_expr(s, lfirst(lc)))
+			return false;
+	return true;
+}
+
 /*
  * Describe one value expression; false when the key cannot describe it.
  * Mirrors keep_params_mutator (shard_query.c) with literals on.
@@ -267,7 +281,6 @@ shape_expr(Shape *s, Node *node)
 		case T_OpExpr:
 			{
 				OpExpr	   *o = (OpExpr *) node;
-				ListCell   *lc;
 				int			nargs = list_length(o->args);
 
 				tag = 'O';
@@ -279,15 +292,11 @@ shape_expr(Shape *s, Node *node)
 				KEY_APPEND(s, o->opcollid);
 				KEY_APPEND(s, o->inputcollid);
 				KEY_APPEND(s, nargs);
-				foreach(lc, o->args)
-					if (!shape_expr(s, lfirst(lc)))
-						return false;
-				return true;
+				return shape_list(s, o->args);
 			}
 		case T_ScalarArrayOpExpr:
 			{
 				ScalarArrayOpExpr *o = (ScalarArrayOpExpr *) node;
-				ListCell   *lc;
 				int			nargs = list_length(o->args);
 
 				tag = 'S';
@@ -299,25 +308,18 @@ shape_expr(Shape *s, Node *node)
 				KEY_APPEND(s, o->useOr);
 				KEY_APPEND(s, o->inputcollid);
 				KEY_APPEND(s, nargs);
-				foreach(lc, o->args)
-					if (!shape_expr(s, lfirst(lc)))
-						return false;
-				return true;
+				return shape_list(s, o->args);
 			}
 		case T_BoolExpr:
 			{
 				BoolExpr   *b = (BoolExpr *) node;
-				ListCell   *lc;
 				int			nargs = list_length(b->args);
 
 				tag = 'b';
 				KEY_APPEND(s, tag);
 				KEY_APPEND(s, b->boolop);
 				KEY_APPEND(s, nargs);
-				foreach(lc, b->args)
-					if (!shape_expr(s, lfirst(lc)))
-						return false;
-				return true;
+				return shape_list(s, b->args);
 			}
 		case T_NullTest:
 			{
@@ -510,7 +512,6 @@ output_needs_modes(Oid type)
 		case CIDROID:
 		case MACADDROID:
 		case MACADDR8OID:
-		case MONEYOID:
 			return false;
 		case DATEOID:
 		case TIMEOID:
