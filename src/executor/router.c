@@ -14,8 +14,9 @@
  * prepares it once per connection.  Under EXPLAIN, and with
  * shardfdw.max_cached_remote_statements = 0, it is sent with literals;
  * multi-shard tasks always are.  The whole result is read at the first
- * call; rows are converted from text with the input functions of the
- * scan's output columns.
+ * call (multi-shard: the results of all workers at once, as they arrive,
+ * see router_run); rows are converted from text with the input functions
+ * of the scan's output columns.
  *
  * The shard is known from the plan when the statement pinned it with
  * constants (the plan then holds the worker SQL); when it pinned it with a
@@ -1009,9 +1010,9 @@ router_run_statement(SfRouterScanState *state)
 }
 
 /*
- * Send a statement to every server first, then read the results: the
- * workers run concurrently.  Servers with several statements (multi-shard
- * DML) get them in rounds.
+ * Send a statement to every server first, then read the results as they
+ * arrive (sf_wait_results): the workers run and send concurrently.  Servers
+ * with several statements (multi-shard DML) get them in rounds.
  */
 static void
 router_run(SfRouterScanState *state)
@@ -1021,6 +1022,7 @@ router_run(SfRouterScanState *state)
 	List	   *stmts = router_server_statements(state, &servers);
 	int			n = list_length(servers);
 	SfConn	  **conns;
+	SfConn	  **sent;
 	char	  **texts;
 	int			total = 0;
 	int			round;
@@ -1037,6 +1039,7 @@ router_run(SfRouterScanState *state)
 								 sf_get_connection_for_server(state->serverid));
 
 	conns = palloc(sizeof(SfConn *) * n);
+	sent = palloc(sizeof(SfConn *) * n);
 	texts = palloc0(sizeof(char *) * n);
 	for (i = 0; i < n; i++)
 	{
@@ -1057,6 +1060,8 @@ router_run(SfRouterScanState *state)
 
 	for (round = 0; more; round++)
 	{
+		int			nsent = 0;
+
 		more = false;
 		for (i = 0; i < n; i++)
 		{
@@ -1064,8 +1069,20 @@ router_run(SfRouterScanState *state)
 
 			texts[i] = round < list_length(mine) ? list_nth(mine, round) : NULL;
 			if (texts[i] != NULL)
+			{
 				sf_send_query(conns[i], texts[i], 0, NULL);
+				sent[nsent++] = conns[i];
+			}
 		}
+
+		/*
+		 * Read every worker's result as its data arrives: reading one whole
+		 * result after the other would leave the other workers blocked on
+		 * full socket buffers meanwhile.  Errors are reported below, in
+		 * server order, once every result is complete.
+		 */
+		if (nsent > 1)
+			sf_wait_results(sent, nsent);
 		for (i = 0; i < n; i++)
 		{
 			PGresult   *res;
