@@ -188,6 +188,46 @@ SELECT pg_temp.differences('msr_got', '(SELECT * FROM msr_local.t WHERE id IN (S
 DROP TABLE msr_got;
 SELECT id, k, n FROM msr_dist.t ORDER BY v DESC, id LIMIT 3;
 SELECT id, k, n FROM msr_local.t ORDER BY v DESC, id LIMIT 3;
+-- a multi-shard statement on one worker, the whole transaction there
+-- (the worker's implicit transaction): ids of two shards of one worker
+CREATE FUNCTION pg_temp.one_worker_ids() RETURNS bigint[]
+LANGUAGE plpgsql AS $$
+DECLARE
+    line text;
+    node text;
+    shard text;
+    first_id bigint;
+    first_node text;
+    first_shard text;
+BEGIN
+    FOR i IN 1..1000 LOOP
+        FOR line IN EXECUTE format('EXPLAIN (COSTS OFF) SELECT * FROM msr_dist.t WHERE id = %s', i) LOOP
+            IF line ~ 'Node: ' THEN
+                node := substring(line from 'Node: (\S+)');
+            ELSIF line ~ 'FROM msr_dist\.t_' THEN
+                shard := substring(line from 'FROM msr_dist\.(t_\d+)');
+            END IF;
+        END LOOP;
+        IF first_id IS NULL THEN
+            first_id := i;
+            first_node := node;
+            first_shard := shard;
+        ELSIF node = first_node AND shard <> first_shard THEN
+            RETURN ARRAY[first_id, i];
+        END IF;
+    END LOOP;
+    RETURN NULL;
+END
+$$;
+SELECT pg_temp.one_worker_ids() AS ids \gset
+SELECT pg_temp.strategy_tasks(format('SELECT * FROM t WHERE id = ANY (%L)', :'ids'), 'msr_dist, public');
+SELECT id = ANY (:'ids') AS listed FROM msr_dist.t WHERE id = ANY (:'ids') LIMIT 1;
+SELECT count(*) FROM msr_dist.t WHERE id = ANY (:'ids');
+SELECT id = ANY (:'ids') AS listed, length(v) FROM msr_dist.t WHERE id = ANY (:'ids') LIMIT 1;
+BEGIN;
+SELECT id = ANY (:'ids') AS listed FROM msr_dist.t WHERE id = ANY (:'ids') LIMIT 1;
+SELECT count(*) FROM msr_dist.t WHERE id = ANY (:'ids');
+COMMIT;
 -- the following statements use the same connections
 CREATE TEMP TABLE msr_got AS SELECT * FROM msr_dist.t;
 SELECT pg_temp.differences('msr_got', 'msr_local.t');
@@ -202,6 +242,8 @@ ROLLBACK;
 -- A cursor read in parts, other statements on the same connections in
 -- between
 --
+-- (rows kept meanwhile spill to disk beyond work_mem)
+SET work_mem = '64kB';
 BEGIN;
 DECLARE msr_c CURSOR FOR SELECT id, v FROM msr_dist.t WHERE k < 30;
 SELECT pg_temp.fetch_into('msr_c', 5);
@@ -216,6 +258,7 @@ CLOSE msr_c;
 SELECT count(*) FROM msr_fetched;
 SELECT pg_temp.differences('msr_fetched', '(SELECT id, v FROM msr_local.t WHERE k < 30) l');
 ROLLBACK;
+RESET work_mem;
 -- a cursor closed early
 TRUNCATE msr_fetched;
 BEGIN;
