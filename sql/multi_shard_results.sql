@@ -346,6 +346,42 @@ COMMIT;
 CREATE TEMP TABLE msr_got AS SELECT * FROM msr_dist.t;
 SELECT pg_temp.differences('msr_got', 'msr_local.t');
 DROP TABLE msr_got;
+-- a cursor that fails in a subtransaction, outside the scan (an error of
+-- the node above: fault point router-row), its rows not all read; the
+-- transaction goes on with the same connections
+BEGIN;
+DECLARE msr_f CURSOR FOR SELECT id, v FROM msr_dist.t;
+FETCH 1 FROM msr_f \g /dev/null
+SAVEPOINT s;
+SET LOCAL shardfdw.test_fault_point = 'router-row';
+SET LOCAL shardfdw.test_fault_action = 'error';
+\set VERBOSITY terse
+FETCH 5 FROM msr_f;
+ROLLBACK TO SAVEPOINT s;
+SET LOCAL work_mem = '64kB';
+SELECT count(*) FROM msr_dist.t WHERE k < 30;
+SELECT pg_temp.row_count('UPDATE msr_dist.t SET n = n WHERE k = 1');
+FETCH 1 FROM msr_f;
+ROLLBACK;
+-- the same after some rows were read ahead (to disk: work_mem), then closed
+BEGIN;
+SET LOCAL work_mem = '64kB';
+DECLARE msr_f CURSOR FOR SELECT id, v FROM msr_dist.t;
+FETCH 1 FROM msr_f \g /dev/null
+SELECT count(*) FROM msr_dist.t WHERE k = 1;
+SAVEPOINT s;
+SET LOCAL shardfdw.test_fault_point = 'router-row';
+SET LOCAL shardfdw.test_fault_action = 'error';
+FETCH 5 FROM msr_f;
+ROLLBACK TO SAVEPOINT s;
+\set VERBOSITY default
+CLOSE msr_f;
+SELECT count(*) FROM msr_dist.t;
+SELECT pg_temp.row_count('UPDATE msr_dist.t SET n = n WHERE k = 1');
+COMMIT;
+CREATE TEMP TABLE msr_got AS SELECT * FROM msr_dist.t;
+SELECT pg_temp.differences('msr_got', 'msr_local.t');
+DROP TABLE msr_got;
 
 DROP SCHEMA msr_dist CASCADE;
 DROP SCHEMA msr_local CASCADE;

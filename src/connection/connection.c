@@ -983,6 +983,44 @@ sf_stream_next(SfConn **conns, const char *const *sqls, int n, bool *done,
 	}
 }
 
+/* drain callback of an abandoned stream: its remaining rows are discarded */
+static void
+stream_discard(void *arg)
+{
+	SfConn	   *conn = arg;
+	PGresult   *res;
+
+	sf_conn_clear_pending(conn, arg);
+	if (!conn->in_flight)
+		return;
+	res = sf_get_result(conn, NULL);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK &&
+		PQresultStatus(res) != PGRES_COMMAND_OK)
+		sf_report_error(ERROR, res, conn, true, NULL);
+	PQclear(res);
+}
+
+/*
+ * The owner of a query sent with sf_send_query_rows (registered with
+ * sf_conn_set_pending) is gone before reading all its rows (its scan
+ * failed, or its memory is being freed): whoever uses the connection next
+ * first reads and discards the rest; the end of the transaction cancels it.
+ * Only memory is touched (memory context reset callbacks may call this).
+ */
+void
+sf_stream_abandon(SfConn *conn, void *owner)
+{
+	if (conn->pending_arg != owner)
+		return;
+	conn->pending_callback = NULL;
+	conn->pending_arg = NULL;
+	if (conn->in_flight && conn->pgconn != NULL)
+	{
+		conn->pending_callback = stream_discard;
+		conn->pending_arg = conn;
+	}
+}
+
 /*
  * End a query sent with sf_send_query_rows before its last row: with
  * cancel, ask the worker to stop it (only for a statement that is the

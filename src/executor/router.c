@@ -47,6 +47,7 @@
 #include "nodes/extensible.h"
 #include "nodes/nodeFuncs.h"
 #include "planner.h"
+#include "sf_transaction.h"
 #include "nodes/makefuncs.h"
 #include "utils/array.h"
 #include "utils/datum.h"
@@ -132,6 +133,7 @@ typedef struct SfRouterScanState
 	TupleTableSlot *ahead_slot; /* a row coming out (minimal tuple) */
 	MemoryContext ahead_cxt;	/* values of the row going in */
 	MemoryContext row_cxt;		/* values of the row being returned */
+	Portal		portal;			/* the portal that started the scan */
 } SfRouterScanState;
 
 /*
@@ -183,6 +185,7 @@ static void router_rescan(CustomScanState *node);
 static void router_explain(CustomScanState *node, List *ancestors,
 						   ExplainState *es);
 static int	list_index_oid(List *list, Oid value);
+static void router_abandon_streams(SfRouterScanState *state);
 static void router_store_row(SfRouterScanState *state, TupleTableSlot *slot,
 							 PGresult *res, int row, MemoryContext cxt);
 static bool statement_is_whole_transaction(EState *estate);
@@ -262,12 +265,33 @@ router_create_state(CustomScan *cscan)
 	return (Node *) state;
 }
 
+/*
+ * The scan will not read its streams any more (it failed, or its memory
+ * goes): the connections discard the rest of their rows when next used
+ * (sf_stream_abandon), never touching the scan's state again.
+ */
+static void
+router_abandon_streams(SfRouterScanState *state)
+{
+	int			i;
+
+	for (i = 0; i < state->nstreams; i++)
+		if (!state->stream_done[i])
+		{
+			state->stream_done[i] = true;
+			sf_stream_abandon(state->streams[i].conn, &state->streams[i]);
+		}
+}
+
 /* Free the result when the query's memory goes (also on error). */
 static void
 router_free_result(void *arg)
 {
 	SfRouterScanState *state = arg;
 	int			i;
+
+	/* streams still running lose their owner (a failed cursor, ...) */
+	router_abandon_streams(state);
 
 	for (i = 0; i < state->nresults; i++)
 	{
@@ -883,6 +907,7 @@ router_begin(CustomScanState *node, EState *estate, int eflags)
 	state->row_cxt = AllocSetContextCreate(CurrentMemoryContext,
 										   "shardfdw router row",
 										   ALLOCSET_DEFAULT_SIZES);
+	state->portal = ActivePortal;
 	if (state->stream)
 	{
 		state->ahead_cxt = AllocSetContextCreate(CurrentMemoryContext,
@@ -1084,6 +1109,20 @@ router_stream_drain(void *arg)
 	SfRouterStream *s = arg;
 	SfRouterScanState *state = s->state;
 	int			i = s - state->streams;
+
+	/*
+	 * A scan whose portal failed (an error, a cancel, in a subtransaction
+	 * rolled back since) is never read again, and its resources (those of
+	 * the tuplestore) are released: its rows are discarded.
+	 */
+	if (state->portal != NULL && state->portal->status == PORTAL_FAILED)
+	{
+		state->stream_done[i] = true;
+		sf_conn_clear_pending(s->conn, s);
+		router_abandon_streams(state);
+		sf_stream_finish(s->conn, false, s->sql);
+		return;
+	}
 
 	while (!state->stream_done[i])
 	{
@@ -1353,6 +1392,7 @@ router_next(ScanState *ss)
 	SfRouterScanState *state = (SfRouterScanState *) ss;
 	TupleTableSlot *slot = ss->ss_ScanTupleSlot;
 	PGresult   *res;
+	PGresult   *volatile row;
 
 	if (!state->executed)
 		router_run(state);
@@ -1371,18 +1411,28 @@ router_next(ScanState *ss)
 			ExecCopySlot(slot, state->ahead_slot);
 			return slot;
 		}
-		res = router_stream_row(state);
-		if (res == NULL)
-			return slot;
+		row = NULL;
 		PG_TRY();
 		{
-			router_store_row(state, slot, res, 0, state->row_cxt);
+			row = router_stream_row(state);
+			if (row != NULL)
+				router_store_row(state, slot, row, 0, state->row_cxt);
 		}
-		PG_FINALLY();
+		PG_CATCH();
 		{
-			PQclear(res);
+			/*
+			 * A failed scan is not read again (its portal may stay, failed,
+			 * until the end of the transaction, its resources released):
+			 * the other streams are left to the connection layer.
+			 */
+			if (row != NULL)
+				PQclear(row);
+			router_abandon_streams(state);
+			PG_RE_THROW();
 		}
 		PG_END_TRY();
+		if (row != NULL)
+			PQclear(row);
 		return slot;
 	}
 	for (;;)
@@ -1410,7 +1460,13 @@ router_recheck(ScanState *ss, TupleTableSlot *slot)
 static TupleTableSlot *
 router_exec(CustomScanState *node)
 {
-	return ExecScan(&node->ss, router_next, router_recheck);
+	TupleTableSlot *slot = ExecScan(&node->ss, router_next, router_recheck);
+
+	/* tests: an error of the node above, after the scan returned a row */
+	if (shardfdw_test_fault_point != NULL &&
+		shardfdw_test_fault_point[0] != '\0' && !TupIsNull(slot))
+		sf_fault_point("router-row", true);
+	return slot;
 }
 
 static void
