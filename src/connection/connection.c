@@ -134,6 +134,7 @@ static char sf_remote_error_context[1024];
 static bool sf_xact_registered = false;
 
 static void session_setup(SfConn *conn);
+static PGresult *read_results(PGconn *pgconn, SfConn *conn, bool *lost);
 static char *timezone_sync_command(SfConn *conn);
 static void sf_xact_callback(XactEvent event, void *arg);
 static void sf_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
@@ -835,6 +836,222 @@ sf_wait_results(SfConn **conns, int n)
 	PG_END_TRY();
 	pfree(events);
 	pfree(lost);
+}
+
+/*
+ * Wait until the socket of one of the connections whose done[i] is false is
+ * readable, reacting to interrupts.
+ */
+static void
+wait_any_readable(SfConn **conns, int n, bool *done)
+{
+	WaitEventSet *set = CreateWaitEventSet(CurrentMemoryContext, n + 2);
+	WaitEvent	event;
+	int			i;
+
+	PG_TRY();
+	{
+		(void) AddWaitEventToSet(set, WL_LATCH_SET, PGINVALID_SOCKET,
+								 MyLatch, NULL);
+		(void) AddWaitEventToSet(set, WL_EXIT_ON_PM_DEATH,
+								 PGINVALID_SOCKET, NULL, NULL);
+		for (i = 0; i < n; i++)
+			if (!done[i])
+				(void) AddWaitEventToSet(set, WL_SOCKET_READABLE,
+										 PQsocket(conns[i]->pgconn),
+										 NULL, NULL);
+		if (WaitEventSetWait(set, -1, &event, 1, PG_WAIT_EXTENSION) > 0 &&
+			(event.events & WL_LATCH_SET))
+		{
+			ResetLatch(MyLatch);
+			CHECK_FOR_INTERRUPTS();
+		}
+	}
+	PG_FINALLY();
+	{
+		FreeWaitEventSet(set);
+	}
+	PG_END_TRY();
+}
+
+/*
+ * Send a query (no parameters) whose rows come back one by one (libpq's
+ * single-row mode), to be read with sf_stream_next: the caller never holds
+ * more than the rows it has not converted yet.
+ */
+void
+sf_send_query_rows(SfConn *conn, const char *sql)
+{
+	sf_send_query(conn, sql, 0, NULL);
+	if (!PQsetSingleRowMode(conn->pgconn))
+		report_connection_failure(conn, sql);
+}
+
+/*
+ * The next row of the queries sent with sf_send_query_rows on conns[0..n-1]
+ * (sqls[i], for messages; the streams whose done[i] is false), from whichever connection has one,
+ * reading every connection as its data arrives.  *next is where the search
+ * starts (the caller keeps it between calls: a connection's rows are
+ * returned while libpq has some buffered, then, after one more read from
+ * its socket, the next connection's).  Returns a PGRES_SINGLE_TUPLE
+ * result (the caller clears it) and sets *which; when a query ends, its
+ * connection is idle again and done[i] is set.  A query that fails returns
+ * its error result (done[i] set, the connection idle: the caller reports
+ * it).  Returns NULL when every stream is done.  Interruptible; a lost
+ * connection is an ERROR.
+ */
+PGresult *
+sf_stream_next(SfConn **conns, const char *const *sqls, int n, bool *done,
+			   int *which, int *next)
+{
+	for (;;)
+	{
+		bool		waiting = false;
+		int			k;
+
+		for (k = 0; k < n; k++)
+		{
+			int			i = (*next + k) % n;
+			SfConn	   *conn = conns[i];
+			PGresult   *res;
+			PGresult   *rest;
+			bool		lost;
+			bool		read = false;
+
+			if (done[i])
+				continue;
+			if (PQisBusy(conn->pgconn))
+			{
+				if (!PQconsumeInput(conn->pgconn))
+					report_connection_failure(conn, sqls[i]);
+				read = true;
+			}
+			if (PQisBusy(conn->pgconn))
+			{
+				waiting = true;
+				continue;
+			}
+			res = PQgetResult(conn->pgconn);
+			if (res == NULL)
+			{
+				/* no result at all (not sent by sf_send_query_rows?) */
+				conn->in_flight = false;
+				done[i] = true;
+				continue;
+			}
+			if (PQresultStatus(res) == PGRES_SINGLE_TUPLE)
+			{
+				/* the rows of one socket read, then the next connection's */
+				*which = i;
+				*next = read ? (i + 1) % n : i;
+				return res;
+			}
+			/* the query's last result: read up to the end */
+			PG_TRY();
+			{
+				rest = read_results(conn->pgconn, conn, &lost);
+			}
+			PG_CATCH();
+			{
+				PQclear(res);
+				PG_RE_THROW();
+			}
+			PG_END_TRY();
+			if (rest)
+				PQclear(rest);
+			if (lost)
+			{
+				PQclear(res);
+				report_connection_failure(conn, sqls[i]);
+			}
+			conn->in_flight = false;
+			done[i] = true;
+			if (PQresultStatus(res) == PGRES_TUPLES_OK)
+			{
+				PQclear(res);
+				continue;
+			}
+			*which = i;
+			*next = (i + 1) % n;
+			return res;
+		}
+		if (!waiting)
+			return NULL;
+
+		/* nothing complete anywhere: wait for any of the sockets */
+		wait_any_readable(conns, n, done);
+	}
+}
+
+/* drain callback of an abandoned stream: its remaining rows are discarded */
+static void
+stream_discard(void *arg)
+{
+	SfConn	   *conn = arg;
+	PGresult   *res;
+
+	sf_conn_clear_pending(conn, arg);
+	if (!conn->in_flight)
+		return;
+	res = sf_get_result(conn, NULL);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK &&
+		PQresultStatus(res) != PGRES_COMMAND_OK)
+		sf_report_error(ERROR, res, conn, true, NULL);
+	PQclear(res);
+}
+
+/*
+ * The owner of a query sent with sf_send_query_rows (registered with
+ * sf_conn_set_pending) is gone before reading all its rows (its scan
+ * failed, or its memory is being freed): whoever uses the connection next
+ * first reads and discards the rest; the end of the transaction cancels it.
+ * Only memory is touched (memory context reset callbacks may call this).
+ */
+void
+sf_stream_abandon(SfConn *conn, void *owner)
+{
+	if (conn->pending_arg != owner)
+		return;
+	conn->pending_callback = NULL;
+	conn->pending_arg = NULL;
+	if (conn->in_flight && conn->pgconn != NULL)
+	{
+		conn->pending_callback = stream_discard;
+		conn->pending_arg = conn;
+	}
+}
+
+/*
+ * End a query sent with sf_send_query_rows before its last row: with
+ * cancel, ask the worker to stop it (only for a statement that is the
+ * worker's whole implicit transaction: a cancelled statement inside a
+ * remote transaction would abort that transaction), then read and discard
+ * its remaining rows, leaving the connection idle.  Without cancel, an
+ * error of the query (in rows not read yet) is an ERROR.
+ */
+void
+sf_stream_finish(SfConn *conn, bool cancel, const char *sql)
+{
+	PGresult   *res;
+
+	if (!conn->in_flight)
+		return;
+	if (cancel)
+	{
+		PGcancel   *pgcancel = PQgetCancel(conn->pgconn);
+		char		errbuf[256];
+
+		if (pgcancel)
+		{
+			(void) PQcancel(pgcancel, errbuf, sizeof(errbuf));
+			PQfreeCancel(pgcancel);
+		}
+	}
+	res = sf_get_result(conn, sql);
+	if (!cancel && PQresultStatus(res) != PGRES_TUPLES_OK &&
+		PQresultStatus(res) != PGRES_COMMAND_OK)
+		sf_report_error(ERROR, res, conn, true, sql);
+	PQclear(res);
 }
 
 /*

@@ -14,8 +14,13 @@
  * prepares it once per connection.  Under EXPLAIN, and with
  * shardfdw.max_cached_remote_statements = 0, it is sent with literals;
  * multi-shard tasks always are.  The whole result is read at the first
- * call; rows are converted from text with the input functions of the
- * scan's output columns.
+ * call (multi-shard: the results of all workers at once, as they arrive,
+ * see router_run), except for a multi-shard SELECT, whose rows are
+ * streamed: returned as they arrive, from whichever worker has some,
+ * without keeping them (router_start_streams; see src/executor/README.md
+ * for cursors, early ends and when it is not done).  Rows are converted
+ * from text with the input functions of the scan's output columns, in a
+ * memory context reset at every row.
  *
  * The shard is known from the plan when the statement pinned it with
  * constants (the plan then holds the worker SQL); when it pinned it with a
@@ -42,13 +47,31 @@
 #include "nodes/extensible.h"
 #include "nodes/nodeFuncs.h"
 #include "planner.h"
+#include "sf_transaction.h"
 #include "nodes/makefuncs.h"
 #include "utils/array.h"
 #include "utils/datum.h"
 #include "utils/hsearch.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "miscadmin.h"
+#include "utils/tuplestore.h"
 #include "tcop/pquery.h"
+
+struct SfRouterScanState;
+
+/*
+ * A worker's rows of a streamed multi-shard SELECT: read one by one as the
+ * scan returns them, or, when another user of the connection needs it
+ * first (a cursor's scan between FETCHes), read ahead into the scan's
+ * tuplestore.
+ */
+typedef struct SfRouterStream
+{
+	struct SfRouterScanState *state;
+	SfConn	   *conn;
+	const char *sql;
+} SfRouterStream;
 
 /*
  * Execution state of a router scan.
@@ -96,6 +119,21 @@ typedef struct SfRouterScanState
 	int			variant_len;	/* its size in bytes */
 	MemoryContextCallback res_cleanup;	/* frees res on error */
 	uint64		plan_id;		/* SfRouterPlanId */
+	bool		stream;			/* multi-shard SELECT: rows streamed */
+	int			nstreams;		/* streaming: one per server */
+	SfRouterStream *streams;
+	SfConn	  **stream_conns;	/* their connections */
+	const char **stream_sqls;	/* their statements */
+	bool	   *stream_done;	/* their queries ended (rows read) */
+	int			stream_next;	/* sf_stream_next's search position */
+	bool		stream_cancel;	/* an early end cancels (autocommit) */
+	Tuplestorestate *ahead;		/* rows read ahead (work_mem, then disk) */
+	int64		nahead;			/* rows in it not returned yet */
+	TupleTableSlot *ahead_in;	/* a row going in (virtual) */
+	TupleTableSlot *ahead_slot; /* a row coming out (minimal tuple) */
+	MemoryContext ahead_cxt;	/* values of the row going in */
+	MemoryContext row_cxt;		/* values of the row being returned */
+	Portal		portal;			/* the portal that started the scan */
 } SfRouterScanState;
 
 /*
@@ -147,6 +185,9 @@ static void router_rescan(CustomScanState *node);
 static void router_explain(CustomScanState *node, List *ancestors,
 						   ExplainState *es);
 static int	list_index_oid(List *list, Oid value);
+static void router_abandon_streams(SfRouterScanState *state);
+static void router_store_row(SfRouterScanState *state, TupleTableSlot *slot,
+							 PGresult *res, int row, MemoryContext cxt);
 static bool statement_is_whole_transaction(EState *estate);
 
 const CustomScanMethods sf_router_scan_methods = {
@@ -224,12 +265,33 @@ router_create_state(CustomScan *cscan)
 	return (Node *) state;
 }
 
+/*
+ * The scan will not read its streams any more (it failed, or its memory
+ * goes): the connections discard the rest of their rows when next used
+ * (sf_stream_abandon), never touching the scan's state again.
+ */
+static void
+router_abandon_streams(SfRouterScanState *state)
+{
+	int			i;
+
+	for (i = 0; i < state->nstreams; i++)
+		if (!state->stream_done[i])
+		{
+			state->stream_done[i] = true;
+			sf_stream_abandon(state->streams[i].conn, &state->streams[i]);
+		}
+}
+
 /* Free the result when the query's memory goes (also on error). */
 static void
 router_free_result(void *arg)
 {
 	SfRouterScanState *state = arg;
 	int			i;
+
+	/* streams still running lose their owner (a failed cursor, ...) */
+	router_abandon_streams(state);
 
 	for (i = 0; i < state->nresults; i++)
 	{
@@ -827,11 +889,39 @@ router_begin(CustomScanState *node, EState *estate, int eflags)
 		state->typmods[i] = att->atttypmod;
 	}
 
+	/*
+	 * A multi-shard SELECT's rows are streamed, unless the scan is expected
+	 * to be rescanned or read backwards, or belongs to a WITH HOLD cursor
+	 * (kept at commit by running the plan again from its start: a streamed
+	 * scan would run the workers' statement again, which may not see the
+	 * same rows), or under EXPLAIN ANALYZE.  ActivePortal is the portal
+	 * being started.
+	 */
+	state->stream = state->strategy != SF_STRATEGY_ROUTER &&
+		state->query->commandType == CMD_SELECT &&
+		estate->es_instrument == 0 &&
+		!(eflags & (EXEC_FLAG_EXPLAIN_ONLY | EXEC_FLAG_REWIND |
+					EXEC_FLAG_BACKWARD | EXEC_FLAG_MARK)) &&
+		!(ActivePortal != NULL &&
+		  (ActivePortal->cursorOptions & CURSOR_OPT_HOLD));
+	state->row_cxt = AllocSetContextCreate(CurrentMemoryContext,
+										   "shardfdw router row",
+										   ALLOCSET_DEFAULT_SIZES);
+	state->portal = ActivePortal;
+	if (state->stream)
+	{
+		state->ahead_cxt = AllocSetContextCreate(CurrentMemoryContext,
+												 "shardfdw router read-ahead",
+												 ALLOCSET_DEFAULT_SIZES);
+		state->ahead_in = MakeSingleTupleTableSlot(tupdesc, &TTSOpsVirtual);
+		state->ahead_slot = MakeSingleTupleTableSlot(tupdesc,
+													 &TTSOpsMinimalTuple);
+	}
+
 	state->res_cleanup.func = router_free_result;
 	state->res_cleanup.arg = state;
 	MemoryContextRegisterResetCallback(estate->es_query_cxt,
 									   &state->res_cleanup);
-	(void) eflags;
 }
 
 /*
@@ -1009,9 +1099,140 @@ router_run_statement(SfRouterScanState *state)
 }
 
 /*
- * Send a statement to every server first, then read the results: the
- * workers run concurrently.  Servers with several statements (multi-shard
- * DML) get them in rounds.
+ * Another user of a streaming connection needs it (the scan is a cursor's,
+ * between two FETCHes, or another scan of the plan uses the same worker):
+ * read the stream's remaining rows into its buffer now.
+ */
+static void
+router_stream_drain(void *arg)
+{
+	SfRouterStream *s = arg;
+	SfRouterScanState *state = s->state;
+	int			i = s - state->streams;
+
+	/*
+	 * A scan whose portal failed (an error, a cancel, in a subtransaction
+	 * rolled back since) is never read again, and its resources (those of
+	 * the tuplestore) are released: its rows are discarded.
+	 */
+	if (state->portal != NULL && state->portal->status == PORTAL_FAILED)
+	{
+		state->stream_done[i] = true;
+		sf_conn_clear_pending(s->conn, s);
+		router_abandon_streams(state);
+		sf_stream_finish(s->conn, false, s->sql);
+		return;
+	}
+
+	while (!state->stream_done[i])
+	{
+		int			which;
+		int			next = 0;
+		PGresult   *res = sf_stream_next(&s->conn, &s->sql, 1,
+										 &state->stream_done[i], &which,
+										 &next);
+
+		if (res == NULL)
+			break;
+		if (PQresultStatus(res) != PGRES_SINGLE_TUPLE)
+			sf_report_error(ERROR, res, s->conn, true, s->sql);
+
+		/*
+		 * Converted in a context of its own: the row being returned (in
+		 * row_cxt) may still be in use by the node above.
+		 */
+		MemoryContextReset(state->ahead_cxt);
+		PG_TRY();
+		{
+			router_store_row(state, state->ahead_in, res, 0,
+							 state->ahead_cxt);
+		}
+		PG_FINALLY();
+		{
+			PQclear(res);
+		}
+		PG_END_TRY();
+		tuplestore_puttupleslot(state->ahead, state->ahead_in);
+		state->nahead++;
+	}
+}
+
+/*
+ * Streaming: send each worker its SELECT, its rows to come one by one
+ * (router_next reads them as they arrive, from whichever worker has some).
+ * Until its last row is read, the scan owns each connection's command in
+ * flight (sf_conn_set_pending: another user first reads the rest into the
+ * stream's buffer).
+ */
+static void
+router_start_streams(SfRouterScanState *state, List *stmts, SfConn **conns,
+					 int n, bool autocommit)
+{
+	int			i;
+
+	state->streams = palloc0(sizeof(SfRouterStream) * n);
+	state->stream_conns = conns;
+	state->stream_done = palloc0(sizeof(bool) * n);
+	state->stream_sqls = palloc(sizeof(char *) * n);
+	state->stream_next = 0;
+	state->stream_cancel = autocommit;
+	state->nstreams = 0;
+
+	/*
+	 * Created here, with the scan's resource owner (the tuplestore's
+	 * temporary files belong to it, whoever makes the tuplestore spill).
+	 */
+	state->ahead = tuplestore_begin_heap(false, false, work_mem);
+	state->nahead = 0;
+	for (i = 0; i < n; i++)
+	{
+		SfRouterStream *s = &state->streams[i];
+
+		Assert(list_length(list_nth(stmts, i)) == 1);
+		s->state = state;
+		s->conn = conns[i];
+		s->sql = linitial(list_nth(stmts, i));
+		state->stream_sqls[i] = s->sql;
+		sf_send_query_rows(conns[i], s->sql);
+		state->nstreams++;
+		sf_conn_set_pending(conns[i], router_stream_drain, s);
+	}
+	state->executed = true;
+}
+
+/*
+ * End the streams whose rows were not all read (LIMIT, a cursor closed, a
+ * rescan): cancelled when the statement is the worker's whole implicit
+ * transaction, otherwise read to their end (a cancel would abort the
+ * remote transaction), so that the connections are free for the next
+ * statements.  Rows read ahead are freed.
+ */
+static void
+router_end_streams(SfRouterScanState *state)
+{
+	int			i;
+
+	for (i = 0; i < state->nstreams; i++)
+	{
+		SfRouterStream *s = &state->streams[i];
+
+		sf_conn_clear_pending(s->conn, s);
+		if (!state->stream_done[i])
+		{
+			state->stream_done[i] = true;
+			sf_stream_finish(s->conn, state->stream_cancel, s->sql);
+		}
+	}
+	if (state->ahead != NULL)
+		tuplestore_end(state->ahead);
+	state->ahead = NULL;
+	state->nahead = 0;
+}
+
+/*
+ * Send a statement to every server first, then read the results as they
+ * arrive (sf_wait_results): the workers run and send concurrently.  Servers
+ * with several statements (multi-shard DML) get them in rounds.
  */
 static void
 router_run(SfRouterScanState *state)
@@ -1021,11 +1242,13 @@ router_run(SfRouterScanState *state)
 	List	   *stmts = router_server_statements(state, &servers);
 	int			n = list_length(servers);
 	SfConn	  **conns;
+	SfConn	  **sent;
 	char	  **texts;
 	int			total = 0;
 	int			round;
 	int			i;
 	bool		more = true;
+	bool		autocommit = false;
 
 	if (state->remote_sql != NULL && state->css.ss.ps.instrument == NULL)
 	{
@@ -1037,11 +1260,11 @@ router_run(SfRouterScanState *state)
 								 sf_get_connection_for_server(state->serverid));
 
 	conns = palloc(sizeof(SfConn *) * n);
+	sent = palloc(sizeof(SfConn *) * n);
 	texts = palloc0(sizeof(char *) * n);
 	for (i = 0; i < n; i++)
 	{
 		Oid			serverid = list_nth_oid(servers, i);
-		bool		autocommit;
 
 		total += list_length(list_nth(stmts, i));
 		if (n == 1 && list_length(linitial(stmts)) == 1 &&
@@ -1052,11 +1275,18 @@ router_run(SfRouterScanState *state)
 		else
 			conns[i] = sf_get_connection_for_server(serverid);
 	}
+	if (state->stream)
+	{
+		router_start_streams(state, stmts, conns, n, autocommit);
+		return;
+	}
 	state->results = palloc0(sizeof(PGresult *) * total);
 	state->nresults = 0;
 
 	for (round = 0; more; round++)
 	{
+		int			nsent = 0;
+
 		more = false;
 		for (i = 0; i < n; i++)
 		{
@@ -1064,8 +1294,20 @@ router_run(SfRouterScanState *state)
 
 			texts[i] = round < list_length(mine) ? list_nth(mine, round) : NULL;
 			if (texts[i] != NULL)
+			{
 				sf_send_query(conns[i], texts[i], 0, NULL);
+				sent[nsent++] = conns[i];
+			}
 		}
+
+		/*
+		 * Read every worker's result as its data arrives: reading one whole
+		 * result after the other would leave the other workers blocked on
+		 * full socket buffers meanwhile.  Errors are reported below, in
+		 * server order, once every result is complete.
+		 */
+		if (nsent > 1)
+			sf_wait_results(sent, nsent);
 		for (i = 0; i < n; i++)
 		{
 			PGresult   *res;
@@ -1082,19 +1324,117 @@ router_run(SfRouterScanState *state)
 	state->next = 0;
 }
 
+/*
+ * Streaming: the next row (a one-row result the caller clears), rows read
+ * ahead first, or NULL when every worker's rows were read.  A worker's
+ * error is an ERROR.
+ */
+static PGresult *
+router_stream_row(SfRouterScanState *state)
+{
+	PGresult   *res;
+	int			which;
+
+	res = sf_stream_next(state->stream_conns, state->stream_sqls,
+						 state->nstreams, state->stream_done, &which,
+						 &state->stream_next);
+	if (res == NULL)
+		return NULL;
+	if (state->stream_done[which])
+		sf_conn_clear_pending(state->stream_conns[which],
+							  &state->streams[which]);
+	if (PQresultStatus(res) != PGRES_SINGLE_TUPLE)
+		sf_report_error(ERROR, res, state->stream_conns[which], true,
+						state->streams[which].sql);
+	return res;
+}
+
+/* Store row of res in the slot, its values converted in context cxt. */
+static void
+router_store_row(SfRouterScanState *state, TupleTableSlot *slot,
+				 PGresult *res, int row, MemoryContext cxt)
+{
+	int			natts = slot->tts_tupleDescriptor->natts;
+	MemoryContext old;
+	int			i;
+
+	if (PQnfields(res) != natts)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("worker returned %d columns, expected %d",
+						PQnfields(res), natts)));
+	ExecClearTuple(slot);
+	old = MemoryContextSwitchTo(cxt);
+
+	for (i = 0; i < natts; i++)
+	{
+		if (PQgetisnull(res, row, i))
+		{
+			slot->tts_values[i] = (Datum) 0;
+			slot->tts_isnull[i] = true;
+		}
+		else
+		{
+			slot->tts_values[i] =
+				InputFunctionCall(&state->infuncs[i],
+								  PQgetvalue(res, row, i),
+								  state->typioparams[i], state->typmods[i]);
+			slot->tts_isnull[i] = false;
+		}
+	}
+	MemoryContextSwitchTo(old);
+	ExecStoreVirtualTuple(slot);
+}
+
 static TupleTableSlot *
 router_next(ScanState *ss)
 {
 	SfRouterScanState *state = (SfRouterScanState *) ss;
 	TupleTableSlot *slot = ss->ss_ScanTupleSlot;
-	int			natts = slot->tts_tupleDescriptor->natts;
-	int			i;
 	PGresult   *res;
+	PGresult   *volatile row;
 
 	if (!state->executed)
 		router_run(state);
 
 	ExecClearTuple(slot);
+	MemoryContextReset(state->row_cxt);
+	if (state->stream)
+	{
+		/* rows read ahead first */
+		if (state->nahead > 0)
+		{
+			if (!tuplestore_gettupleslot(state->ahead, true, false,
+										 state->ahead_slot))
+				elog(ERROR, "rows read ahead are missing");
+			state->nahead--;
+			ExecCopySlot(slot, state->ahead_slot);
+			return slot;
+		}
+		row = NULL;
+		PG_TRY();
+		{
+			row = router_stream_row(state);
+			if (row != NULL)
+				router_store_row(state, slot, row, 0, state->row_cxt);
+		}
+		PG_CATCH();
+		{
+			/*
+			 * A failed scan is not read again (its portal may stay, failed,
+			 * until the end of the transaction, its resources released):
+			 * the other streams are left to the connection layer.
+			 */
+			if (row != NULL)
+				PQclear(row);
+			router_abandon_streams(state);
+			PG_RE_THROW();
+		}
+		PG_END_TRY();
+		if (row != NULL)
+			PQclear(row);
+		return slot;
+	}
 	for (;;)
 	{
 		if (state->current >= state->nresults)
@@ -1106,24 +1446,9 @@ router_next(ScanState *ss)
 		state->current++;
 		state->next = 0;
 	}
-	for (i = 0; i < natts; i++)
-	{
-		if (PQgetisnull(res, state->next, i))
-		{
-			slot->tts_values[i] = (Datum) 0;
-			slot->tts_isnull[i] = true;
-		}
-		else
-		{
-			slot->tts_values[i] =
-				InputFunctionCall(&state->infuncs[i],
-								  PQgetvalue(res, state->next, i),
-								  state->typioparams[i], state->typmods[i]);
-			slot->tts_isnull[i] = false;
-		}
-	}
+	router_store_row(state, slot, res, state->next, state->row_cxt);
 	state->next++;
-	return ExecStoreVirtualTuple(slot);
+	return slot;
 }
 
 static bool
@@ -1135,20 +1460,41 @@ router_recheck(ScanState *ss, TupleTableSlot *slot)
 static TupleTableSlot *
 router_exec(CustomScanState *node)
 {
-	return ExecScan(&node->ss, router_next, router_recheck);
+	TupleTableSlot *slot = ExecScan(&node->ss, router_next, router_recheck);
+
+	/* tests: an error of the node above, after the scan returned a row */
+	if (shardfdw_test_fault_point != NULL &&
+		shardfdw_test_fault_point[0] != '\0' && !TupIsNull(slot))
+		sf_fault_point("router-row", true);
+	return slot;
 }
 
 static void
 router_end(CustomScanState *node)
 {
+	router_end_streams((SfRouterScanState *) node);
 	router_free_result(node);
 }
 
+/*
+ * Rescan: the rows kept are returned again; streamed rows are not kept, so
+ * a streaming scan ends its streams and runs the workers' statement again
+ * (in the same remote transactions; streaming is only chosen when the
+ * executor does not announce rescans, EXEC_FLAG_REWIND).
+ */
 static void
 router_rescan(CustomScanState *node)
 {
-	((SfRouterScanState *) node)->current = 0;
-	((SfRouterScanState *) node)->next = 0;
+	SfRouterScanState *state = (SfRouterScanState *) node;
+
+	if (state->stream && state->executed)
+	{
+		router_end_streams(state);
+		state->nstreams = 0;
+		state->executed = false;
+	}
+	state->current = 0;
+	state->next = 0;
 }
 
 /* Number of shards of the statement's tables (fewer than indexes after splits) */

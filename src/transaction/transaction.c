@@ -87,7 +87,7 @@ sf_transaction_init(void)
 							NULL, NULL, NULL);
 	DefineCustomStringVariable("shardfdw.test_fault_point",
 							   "For testing only: a step of the commit protocol at which to inject a fault.",
-							   "One of before-prepare, after-prepare, before-commit-prepared, skip-commit-prepared, or discard-remote-statements (the worker session drops its prepared statements before a router statement uses one); empty for none.",
+							   "One of before-prepare, after-prepare, before-commit-prepared, skip-commit-prepared, discard-remote-statements (the worker session drops its prepared statements before a router statement uses one), or router-row (each row a router scan returns); empty for none.",
 							   &shardfdw_test_fault_point,
 							   "",
 							   PGC_SUSET, 0,
