@@ -78,7 +78,6 @@ typedef struct ShapeParam
 typedef struct Shape
 {
 	StringInfoData key;
-	List	   *preeval;		/* TargetEntry list of preeval values */
 	int			shardindex;
 	ShapeParam *params;
 	int			nparams;
@@ -406,7 +405,6 @@ shape_of(Query *parse, List *preeval, int shardindex, Shape *s)
 	char		tag;
 
 	memset(s, 0, sizeof(*s));
-	s->preeval = preeval;
 	s->shardindex = shardindex;
 	if (!plain_statement(parse))
 		return false;
