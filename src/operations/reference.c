@@ -20,6 +20,21 @@
  * TRUNCATE, then COPY the whole table.  That is correct but costs a full
  * copy per statement: give reference tables a primary key.
  *
+ * Writers of one reference table run one after the other: a BEFORE ...
+ * FOR EACH STATEMENT trigger takes the table's writer lock
+ * (sf_lock_reference_writers) and the transaction keeps it to its end.
+ * The coordinator's row locks alone do not order the replicas' changes:
+ * they are released when the coordinator commits, and the workers commit
+ * their part (COMMIT PREPARED) just after.  In between, a second writer
+ * of the same rows would proceed on the coordinator and send its changes
+ * to replicas where the first one's are still prepared, unseen by its
+ * snapshot: its DELETE of a row the first one replaced (DELETE + COPY)
+ * would delete nothing, leaving the row on the replicas only, and its
+ * COPY would fail on the first one's new row.  The writer lock is held
+ * until after COMMIT PREPARED (locks are released after the commit
+ * callbacks), so the next writer's statements reach the replicas only
+ * once they show every change of the previous one.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -55,6 +70,14 @@ PG_FUNCTION_INFO_V1(shardfdw_replicate_reference_table);
 
 #define SF_COPY_CHUNK		(64 * 1024)
 #define SF_DELETE_BATCH		1000
+
+/*
+ * The writer lock of a reference table: an advisory lock tag of
+ * shardfdw's own (pg_locks: locktype advisory, objid the table's OID,
+ * objsubid SF_REFERENCE_WRITE_LOCK; SQL advisory locks use objsubid 1 and
+ * 2 only).
+ */
+#define SF_REFERENCE_WRITE_LOCK	21318
 
 /* A COPY in progress to one worker */
 typedef struct SfCopyTarget
@@ -379,6 +402,10 @@ shardfdw_create_reference_table(PG_FUNCTION_ARGS)
 	}
 
 	/* triggers */
+	sf_spi_exec(psprintf("CREATE TRIGGER shardfdw_serialize_writers"
+						 " BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON %s"
+						 " FOR EACH STATEMENT"
+						 " EXECUTE FUNCTION shardfdw.replicate_reference_table()", qualname));
 	sf_spi_exec(psprintf("CREATE TRIGGER shardfdw_replicate_insert AFTER INSERT ON %s"
 						 " REFERENCING NEW TABLE AS shardfdw_new FOR EACH STATEMENT"
 						 " EXECUTE FUNCTION shardfdw.replicate_reference_table()", qualname));
@@ -427,6 +454,7 @@ sf_undistribute_reference_table(Oid relid)
 	ListCell   *lc;
 
 	SPI_connect();
+	sf_spi_exec(psprintf("DROP TRIGGER shardfdw_serialize_writers ON %s", qualname));
 	sf_spi_exec(psprintf("DROP TRIGGER shardfdw_replicate_insert ON %s", qualname));
 	sf_spi_exec(psprintf("DROP TRIGGER shardfdw_replicate_update ON %s", qualname));
 	sf_spi_exec(psprintf("DROP TRIGGER shardfdw_replicate_delete ON %s", qualname));
@@ -572,8 +600,24 @@ sf_delete_rows(Relation rel, List *serverids, Tuplestorestate *ts, List *key)
 }
 
 /*
- * Trigger function shardfdw.replicate_reference_table(): replicates the
- * statement that fired it to every replica (see the file header).
+ * Take the writer lock of reference table relid for the rest of the
+ * transaction (see the file header).  A subtransaction that rolls back
+ * releases it, together with the changes it sent to the replicas.
+ */
+static void
+sf_lock_reference_writers(Oid relid)
+{
+	LOCKTAG		tag;
+
+	SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, 0, relid, SF_REFERENCE_WRITE_LOCK);
+	(void) LockAcquire(&tag, ExclusiveLock, false, false);
+}
+
+/*
+ * Trigger function shardfdw.replicate_reference_table(): BEFORE ... FOR
+ * EACH STATEMENT, takes the table's writer lock; AFTER ... FOR EACH
+ * STATEMENT, replicates the statement that fired it to every replica (see
+ * the file header).
  */
 Datum
 shardfdw_replicate_reference_table(PG_FUNCTION_ARGS)
@@ -591,13 +635,23 @@ shardfdw_replicate_reference_table(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 				 errmsg("replicate_reference_table must be called as a trigger")));
 	event = trigdata->tg_event;
-	if (!TRIGGER_FIRED_AFTER(event) || !TRIGGER_FIRED_FOR_STATEMENT(event))
+	if (TRIGGER_FIRED_INSTEAD(event) || !TRIGGER_FIRED_FOR_STATEMENT(event))
 		ereport(ERROR,
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("replicate_reference_table must be fired AFTER ... FOR EACH STATEMENT")));
+				 errmsg("replicate_reference_table must be fired BEFORE or AFTER ... FOR EACH STATEMENT")));
 
 	rel = trigdata->tg_relation;
 	relid = RelationGetRelid(rel);
+
+	/*
+	 * Before the statement changes any row, so that a writer waiting here
+	 * holds no row lock the one it waits for could need.  The AFTER
+	 * trigger takes it too (a no-op then) in case the BEFORE one was
+	 * disabled.
+	 */
+	sf_lock_reference_writers(relid);
+	if (TRIGGER_FIRED_BEFORE(event))
+		return PointerGetDatum(NULL);
 	shards = sf_shard_list(relid);
 	foreach(lc, shards)
 	{
