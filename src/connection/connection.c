@@ -17,9 +17,10 @@
  *	  IntervalStyle postgres, extra_float_digits 3 and the local TimeZone
  *	  (re-sent when it changes), so text values mean the same on both sides.
  *
- * Commit: a transaction that wrote on at most one connection commits every
- * remote transaction with COMMIT at the local PRE_COMMIT event.  One that
- * wrote on two or more commits with two-phase commit (see
+ * Commit: a transaction that wrote on at most one connection, and nothing
+ * on the coordinator, commits every remote transaction with COMMIT at the
+ * local PRE_COMMIT event.  One that wrote on two or more, or on one and on
+ * the coordinator, commits with two-phase commit (see
  * src/transaction/README.md): PREPARE TRANSACTION on each written
  * connection and a commit record per prepared transaction in the local
  * transaction at PRE_COMMIT, COMMIT PREPARED at the local COMMIT event,
@@ -1813,7 +1814,16 @@ pre_commit_all(void)
 			nwritten++;
 	}
 
-	if (nwritten >= 2)
+	/*
+	 * Two-phase when two or more workers wrote, or one worker and the
+	 * coordinator itself (it has an xid: catalogs, a reference table, a
+	 * local table): committing that worker first and the coordinator after
+	 * would leave the worker's change alone if the coordinator crashed in
+	 * between.  (A sequence's nextval can give the transaction an xid too;
+	 * it then commits in two phases for nothing.)
+	 */
+	if (nwritten >= 2 ||
+		(nwritten == 1 && TransactionIdIsValid(GetTopTransactionIdIfAny())))
 	{
 		/*
 		 * The commit records go in first: they give the local transaction
@@ -1880,7 +1890,7 @@ pre_commit_all(void)
 		sf_fault_point("after-prepare", true);
 	}
 
-	/* one-phase: read-only connections, or the only written one */
+	/* one-phase: read-only connections, or the only written one when the coordinator wrote nothing */
 	hash_seq_init(&scan, sf_connections);
 	while ((conn = (SfConn *) hash_seq_search(&scan)))
 	{
