@@ -383,5 +383,34 @@ CREATE TEMP TABLE msr_got AS SELECT * FROM msr_dist.t;
 SELECT pg_temp.differences('msr_got', 'msr_local.t');
 DROP TABLE msr_got;
 
+--
+-- A multi-shard UPDATE sends each worker its shards' statements in one
+-- command string; a failure in any shard is reported with that shard's own
+-- statement (not the whole string), and nothing changes anywhere
+--
+CREATE FUNCTION pg_temp.failure_named(bad_id bigint) RETURNS boolean
+LANGUAGE plpgsql AS $$
+DECLARE
+    ctx text;
+    shard text;
+BEGIN
+    SELECT tableoid::regclass::text INTO shard FROM msr_dist.t WHERE id = bad_id;
+    BEGIN
+        EXECUTE format('UPDATE msr_dist.t SET n = n + 1 / (id - %s)', bad_id);
+        RETURN false;
+    EXCEPTION WHEN division_by_zero THEN
+        GET STACKED DIAGNOSTICS ctx = PG_EXCEPTION_CONTEXT;
+    END;
+    RETURN position(shard || ' ' IN ctx) > 0
+       AND (SELECT count(*) FROM regexp_matches(ctx, 'UPDATE msr_dist\.t_', 'g')) = 1;
+END
+$$;
+SELECT count(*) AS shards,
+       count(*) FILTER (WHERE pg_temp.failure_named(first_id)) AS failures_naming_their_statement
+  FROM (SELECT min(id) AS first_id FROM msr_dist.t GROUP BY tableoid) s;
+CREATE TEMP TABLE msr_got AS SELECT * FROM msr_dist.t;
+SELECT pg_temp.differences('msr_got', 'msr_local.t');
+DROP TABLE msr_got;
+
 DROP SCHEMA msr_dist CASCADE;
 DROP SCHEMA msr_local CASCADE;

@@ -136,6 +136,9 @@ static bool sf_xact_registered = false;
 
 static void session_setup(SfConn *conn);
 static PGresult *read_results(PGconn *pgconn, SfConn *conn, bool *lost);
+static PGresult *read_results_all(PGconn *pgconn, SfConn *conn, bool *lost,
+								  List **all);
+static void clear_results(List **results);
 static char *timezone_sync_command(SfConn *conn);
 static void sf_xact_callback(XactEvent event, void *arg);
 static void sf_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
@@ -1065,6 +1068,17 @@ sf_stream_finish(SfConn *conn, bool cancel, const char *sql)
 static PGresult *
 read_results(PGconn *pgconn, SfConn *conn, bool *lost)
 {
+	return read_results_all(pgconn, conn, lost, NULL);
+}
+
+/*
+ * read_results, keeping in *all (when not NULL) every result before the
+ * last one, in order (a command string of several statements has one
+ * result per statement run).  On an interrupt they are cleared too.
+ */
+static PGresult *
+read_results_all(PGconn *pgconn, SfConn *conn, bool *lost, List **all)
+{
 	PGresult   *last = NULL;
 
 	*lost = false;
@@ -1088,7 +1102,9 @@ read_results(PGconn *pgconn, SfConn *conn, bool *lost)
 			res = PQgetResult(pgconn);
 			if (res == NULL)
 				break;
-			if (last)
+			if (last && all != NULL)
+				*all = lappend(*all, last);
+			else if (last)
 				PQclear(last);
 			last = res;
 			if (PQresultStatus(res) == PGRES_COPY_IN ||
@@ -1101,6 +1117,8 @@ read_results(PGconn *pgconn, SfConn *conn, bool *lost)
 	{
 		if (last)
 			PQclear(last);
+		if (all != NULL)
+			clear_results(all);
 		PG_RE_THROW();
 	}
 	PG_END_TRY();
@@ -1108,6 +1126,18 @@ read_results(PGconn *pgconn, SfConn *conn, bool *lost)
 	if (PQstatus(pgconn) == CONNECTION_BAD)
 		*lost = true;
 	return last;
+}
+
+/* PQclear every result of a list and free the list */
+static void
+clear_results(List **results)
+{
+	ListCell   *lc;
+
+	foreach(lc, *results)
+		PQclear(lfirst(lc));
+	list_free(*results);
+	*results = NIL;
 }
 
 /*
@@ -1131,6 +1161,34 @@ sf_get_result(SfConn *conn, const char *sql)
 		PQresultStatus(last) != PGRES_COPY_OUT)
 		conn->in_flight = false;
 	return last;
+}
+
+/*
+ * Wait for every result of the command string in flight (several
+ * statements separated by semicolons, sent with sf_send_query without
+ * parameters): one result per statement the worker ran, in order, in a
+ * list the caller frees (PQclear each).  After a failed statement the
+ * worker runs none of the rest, so the list ends with the failure.
+ * Connection loss is reported as an ERROR.
+ */
+List *
+sf_get_all_results(SfConn *conn, const char *sql)
+{
+	bool		lost;
+	List	   *all = NIL;
+	PGresult   *last = read_results_all(conn->pgconn, conn, &lost, &all);
+
+	if (last == NULL || lost ||
+		PQresultStatus(last) == PGRES_COPY_IN ||
+		PQresultStatus(last) == PGRES_COPY_OUT)
+	{
+		if (last)
+			PQclear(last);
+		clear_results(&all);
+		report_connection_failure(conn, sql);
+	}
+	conn->in_flight = false;
+	return lappend(all, last);
 }
 
 /*

@@ -958,8 +958,9 @@ router_fetch_worker_plan(SfRouterScanState *state, SfConn *conn)
  * The statements to send, per server (a List of Lists of char *): the
  * router's statement; for a multi-shard SELECT the shard queries of each
  * server joined with UNION ALL (one round trip per worker, which may run the
- * branches in parallel); for a multi-shard UPDATE / DELETE each shard's
- * statement, one after the other on its server.
+ * branches in parallel); for a multi-shard UPDATE / DELETE / INSERT ...
+ * SELECT each shard's statement (router_run sends a server's statements in
+ * one command string: one round trip per worker, not per shard).
  */
 static List *
 router_server_statements(SfRouterScanState *state, List **servers)
@@ -1245,9 +1246,7 @@ router_run(SfRouterScanState *state)
 	SfConn	  **sent;
 	char	  **texts;
 	int			total = 0;
-	int			round;
 	int			i;
-	bool		more = true;
 	bool		autocommit = false;
 
 	if (state->remote_sql != NULL && state->css.ss.ps.instrument == NULL)
@@ -1283,41 +1282,87 @@ router_run(SfRouterScanState *state)
 	state->results = palloc0(sizeof(PGresult *) * total);
 	state->nresults = 0;
 
-	for (round = 0; more; round++)
+	/*
+	 * Each server's statements go in one command string (without
+	 * parameters: the shard statements of a multi-shard plan have none),
+	 * so a worker runs its shards' statements one after the other without
+	 * waiting for the coordinator in between: one round trip per worker,
+	 * which matters as soon as a round trip costs more than a shard's
+	 * statement.  Within the worker's transaction block, a failed
+	 * statement skips the rest, as the next statement would fail anyway.
+	 */
+	for (i = 0; i < n; i++)
 	{
-		int			nsent = 0;
+		List	   *mine = list_nth(stmts, i);
 
-		more = false;
-		for (i = 0; i < n; i++)
+		if (list_length(mine) > 1)
 		{
-			List	   *mine = list_nth(stmts, i);
+			StringInfoData buf;
+			ListCell   *lc;
 
-			texts[i] = round < list_length(mine) ? list_nth(mine, round) : NULL;
-			if (texts[i] != NULL)
+			initStringInfo(&buf);
+			foreach(lc, mine)
+				appendStringInfo(&buf, "%s%s", buf.len > 0 ? ";\n" : "",
+								 (char *) lfirst(lc));
+			texts[i] = buf.data;
+		}
+		else
+			texts[i] = linitial(mine);
+		sf_send_query(conns[i], texts[i], 0, NULL);
+		sent[i] = conns[i];
+	}
+
+	/*
+	 * Read every worker's (first) result as its data arrives: reading one
+	 * whole result after the other would leave the other workers blocked on
+	 * full socket buffers meanwhile.  Errors are reported below, in server
+	 * order.
+	 */
+	if (n > 1)
+		sf_wait_results(sent, n);
+	for (i = 0; i < n; i++)
+	{
+		List	   *mine = list_nth(stmts, i);
+		List	   *results;
+		volatile int handed;
+
+		if (list_length(mine) == 1)
+		{
+			router_take_result(state, conns[i],
+							   sf_get_result(conns[i], texts[i]), texts[i]);
+			continue;
+		}
+		results = sf_get_all_results(conns[i], texts[i]);
+		handed = 0;
+		PG_TRY();
+		{
+			/* one result per statement run, up to the first failure */
+			if (list_length(results) > list_length(mine))
+				elog(ERROR, "server \"%s\" returned %d results for %d statements",
+					 sf_conn_server_name(conns[i]),
+					 list_length(results), list_length(mine));
+			while (handed < list_length(results))
 			{
-				sf_send_query(conns[i], texts[i], 0, NULL);
-				sent[nsent++] = conns[i];
+				int			k = handed++;
+
+				router_take_result(state, conns[i], list_nth(results, k),
+								   list_nth(mine, k));
 			}
+			if (list_length(results) < list_length(mine))
+				elog(ERROR, "server \"%s\" returned %d results for %d statements",
+					 sf_conn_server_name(conns[i]),
+					 list_length(results), list_length(mine));
 		}
-
-		/*
-		 * Read every worker's result as its data arrives: reading one whole
-		 * result after the other would leave the other workers blocked on
-		 * full socket buffers meanwhile.  Errors are reported below, in
-		 * server order, once every result is complete.
-		 */
-		if (nsent > 1)
-			sf_wait_results(sent, nsent);
-		for (i = 0; i < n; i++)
+		PG_CATCH();
 		{
-			PGresult   *res;
+			int			j;
 
-			if (texts[i] == NULL)
-				continue;
-			more = true;
-			res = sf_get_result(conns[i], texts[i]);
-			router_take_result(state, conns[i], res, texts[i]);
+			for (j = handed; j < list_length(results); j++)
+				PQclear(list_nth(results, j));
+			PG_RE_THROW();
 		}
+		PG_END_TRY();
+		list_free(results);
 	}
 	state->executed = true;
 	state->current = 0;

@@ -68,6 +68,7 @@ extern void sf_exec_command(SfConn *conn, const char *sql);
 extern PGresult *sf_exec_query(SfConn *conn, const char *sql,
 							   int nparams, const char *const *values);
 extern PGresult *sf_get_result(SfConn *conn, const char *sql);
+extern List *sf_get_all_results(SfConn *conn, const char *sql);
 extern void sf_send_query_binary(SfConn *conn, const char *sql);
 extern void sf_wait_results(SfConn **conns, int n);
 extern void sf_send_query_rows(SfConn *conn, const char *sql);
