@@ -479,6 +479,17 @@ analyze_level(Query *q, RouterContext *ctx)
 	int			rti = 0;
 	bool		has_outer = false;
 
+	/*
+	 * WITH CHECK OPTION (of a view, or row-level security) is checked by
+	 * the coordinator's executor on each new row: only the standard path
+	 * does that.
+	 */
+	if (q->withCheckOptions != NIL)
+	{
+		ctx->failed = true;
+		return;
+	}
+
 	/* first the relations, so that the partition key is known */
 	foreach(lc, q->rtable)
 	{
@@ -509,7 +520,20 @@ analyze_level(Query *q, RouterContext *ctx)
 		if (q != ctx->top)
 			ctx->perm_rtes = lappend(ctx->perm_rtes, rte);
 		if (rte->relkind == RELKIND_VIEW)
-			continue;			/* expanded by the rewriter */
+		{
+			/*
+			 * Expanded by the rewriter.  A write through an updatable view
+			 * has its base relation twice (the view's own FROM item and
+			 * the target): the statement deparsed for a shard would name
+			 * the shard twice.  The standard planner and the FDW take it.
+			 */
+			if (q->commandType != CMD_SELECT)
+			{
+				ctx->failed = true;
+				return;
+			}
+			continue;
+		}
 		table = sf_lookup_table(rte->relid);
 		if (table == NULL)
 		{
