@@ -48,10 +48,10 @@ SELECT create_distributed_table('err_t', 'note');
 SELECT * FROM clean_state('err_t');
 
 -- dependent objects that cannot be carried over
-CREATE VIEW err_v AS SELECT id FROM err_t;
+CREATE MATERIALIZED VIEW err_v AS SELECT id FROM err_t;
 SELECT create_distributed_table('err_t', 'id');
 SELECT * FROM clean_state('err_t');
-DROP VIEW err_v;
+DROP MATERIALIZED VIEW err_v;
 CREATE FUNCTION err_trig() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN RETURN NEW; END$$;
 CREATE TRIGGER err_tg BEFORE INSERT ON err_t FOR EACH ROW EXECUTE FUNCTION err_trig();
 SELECT create_distributed_table('err_t', 'id');

@@ -53,6 +53,11 @@ extern void sf_require_nodes(const char *operation);
 
 /* in node.c: more shared helpers */
 extern List *sf_spi_strings(void);
+
+/* views.c */
+extern void sf_check_views(Oid relid, const char *operation);
+extern List *sf_detach_views(Oid relid, const char *operation);
+extern void sf_reattach_views(List *views);
 extern char *sf_name_array(List *names);
 extern struct SfNode *sf_worker_node_by_name(const char *servername);
 

@@ -151,13 +151,11 @@ sf_check_dependents(Oid relid)
 	char	   *name;
 	char	   *relname = get_rel_name(relid);
 
+	/* views are created again over the new table (views.c) */
+	sf_check_views(relid, "distribute");
+
 	sql = psprintf("SELECT k, n FROM ("
-				   " SELECT 1 AS o, 'view' AS k, r.ev_class::pg_catalog.regclass::pg_catalog.text AS n"
-				   "  FROM pg_catalog.pg_depend d JOIN pg_catalog.pg_rewrite r"
-				   "    ON d.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass AND d.objid = r.oid"
-				   "  WHERE d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass"
-				   "    AND d.refobjid = %u AND r.ev_class <> %u"
-				   " UNION ALL SELECT 2, 'rule', rulename::pg_catalog.text FROM pg_catalog.pg_rewrite WHERE ev_class = %u"
+				   " SELECT 2 AS o, 'rule' AS k, rulename::pg_catalog.text AS n FROM pg_catalog.pg_rewrite WHERE ev_class = %u"
 				   " UNION ALL SELECT 3, 'trigger', tgname::pg_catalog.text FROM pg_catalog.pg_trigger"
 				   "  WHERE tgrelid = %u AND NOT tgisinternal"
 				   " UNION ALL SELECT 4, 'policy', polname::pg_catalog.text FROM pg_catalog.pg_policy WHERE polrelid = %u"
@@ -173,20 +171,14 @@ sf_check_dependents(Oid relid)
 				   " UNION ALL SELECT 9, 'identity column', attname::pg_catalog.text FROM pg_catalog.pg_attribute"
 				   "  WHERE attrelid = %u AND attidentity <> '' AND NOT attisdropped"
 				   ") AS x ORDER BY o, n LIMIT 1",
-				   relid, relid, relid, relid, relid, relid, relid, relid, relid, relid);
+				   relid, relid, relid, relid, relid, relid, relid, relid);
 	if (sf_spi_exec_count(sql, -1) == 0)
 		return;
 
 	kind = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
 	name = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
 
-	if (strcmp(kind, "view") == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_DEPENDENT_OBJECTS_STILL_EXIST),
-				 errmsg("cannot distribute table \"%s\": view %s depends on it", relname, name),
-				 errdetail("The table is replaced by a new partitioned table, and views cannot be carried over yet."),
-				 errhint("Drop the view, distribute the table, then create the view again.")));
-	else if (strcmp(kind, "identity column") == 0)
+	if (strcmp(kind, "identity column") == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("cannot distribute table \"%s\": column \"%s\" is an identity column", relname, name),
@@ -815,6 +807,7 @@ sf_distribution_switch(SfDistributePlan *plan)
 	int			i;
 	List	   *pkey;
 	char	   *pkeyname = NULL;
+	List	   *views;
 
 	/* foreign keys leave the coordinator */
 	foreach(lc, plan->fkeys)
@@ -831,12 +824,14 @@ sf_distribution_switch(SfDistributePlan *plan)
 		}
 	}
 
-	/* swap */
+	/* swap; the views over the table follow it */
 	pkey = sf_primary_key_columns(relid, &pkeyname);
+	views = sf_detach_views(relid, "distribute");
 	sf_spi_exec(psprintf("DROP TABLE %s", plan->qualname));
 	sf_spi_exec(psprintf("ALTER TABLE %s RENAME TO %s", plan->tmpqual,
 						 quote_identifier(plan->relname)));
 	CommandCounterIncrement();
+	sf_reattach_views(views);
 	if (pkey != NIL)
 		sf_add_primary_key_marker(newrelid, pkeyname, pkey);
 

@@ -70,6 +70,7 @@ shardfdw_undistribute_table(PG_FUNCTION_ARGS)
 	List	   *shards;
 	List	   *fkeys;
 	List	   *ddl = NIL;
+	List	   *views;
 	ListCell   *lc;
 	uint64		i;
 	int32		colocationid;
@@ -106,6 +107,9 @@ shardfdw_undistribute_table(PG_FUNCTION_ARGS)
 		sf_undistribute_reference_table(relid);
 		PG_RETURN_VOID();
 	}
+
+	/* views are created again over the new table (views.c) */
+	sf_check_views(relid, "undistribute");
 
 	nspname = get_namespace_name(get_rel_namespace(relid));
 	qualname = sf_qualified_relname(relid);
@@ -150,12 +154,17 @@ shardfdw_undistribute_table(PG_FUNCTION_ARGS)
 									   sf_qualified_relname(s->shardrelid)));
 	}
 
-	/* swap (the shards are gone already: the drop trigger has nothing to do) */
+	/*
+	 * swap (the shards are gone already: the drop trigger has nothing to
+	 * do); the views over the table follow it
+	 */
+	views = sf_detach_views(relid, "undistribute");
 	sf_commands_bypass_begin();
 	sf_spi_exec(psprintf("DROP TABLE %s", qualname));
 	sf_commands_bypass_end();
 	sf_spi_exec(psprintf("ALTER TABLE %s RENAME TO %s", tmpqual, quote_identifier(relname)));
 	CommandCounterIncrement();
+	sf_reattach_views(views);
 	foreach(lc, ddl)
 	{
 		SfShardDdl *d = lfirst(lc);
