@@ -97,6 +97,20 @@ INSERT INTO v3 VALUES (101, 2);
 UPDATE v1 SET v = 'changed' WHERE id = 7;
 SELECT * FROM v2 WHERE id = 7;
 SELECT * FROM t WHERE id IN (7, 100, 101) ORDER BY id;
+-- a view reads its tables as its owner. Reading through a view takes the
+-- standard path today (the router does not plan a view's subquery), where
+-- the FDW connects with the owner's user mapping: dv_reader, who has none,
+-- reads through v1 too, also with a plan prepared by v1's owner
+SELECT pg_temp.strategy_tasks('SELECT count(*) FROM v1', 'dv, public');
+SELECT pg_temp.strategy_tasks('SELECT count(*) FROM v2', 'dv, public');
+PREPARE v1_count AS SELECT count(*) FROM v1;
+EXECUTE v1_count;
+SET ROLE dv_reader;
+EXECUTE v1_count;
+SELECT count(*) FROM v1;
+RESET ROLE;
+EXECUTE v1_count;
+DEALLOCATE v1_count;
 
 -- and back
 SELECT undistribute_table('t');

@@ -9,6 +9,7 @@
  */
 #include "postgres.h"
 
+
 #include "access/hash.h"
 #include "access/stratnum.h"
 #include "access/table.h"
@@ -16,6 +17,7 @@
 #include "catalog/pg_class.h"
 #include "catalog/pg_proc.h"
 #include "catalog/pg_type.h"
+#include "miscadmin.h"
 #include "metadata.h"
 #include "nodes/makefuncs.h"
 #include "nodes/nodeFuncs.h"
@@ -519,6 +521,23 @@ analyze_level(Query *q, RouterContext *ctx)
 		ctx->relids = lappend_oid(ctx->relids, rte->relid);
 		if (q != ctx->top)
 			ctx->perm_rtes = lappend(ctx->perm_rtes, rte);
+
+		/*
+		 * A relation read through a view is accessed as the view's owner:
+		 * on the FDW path with the owner's user mapping.  The workers'
+		 * statements use the current user's connections, so they may run
+		 * only when that is the same role (and the plan is then only good
+		 * for it: the plan cache re-plans for another role).
+		 */
+		if (OidIsValid(rte->checkAsUser))
+		{
+			ctx->depends_on_role = true;
+			if (rte->checkAsUser != GetUserId())
+			{
+				ctx->failed = true;
+				return;
+			}
+		}
 		if (rte->relkind == RELKIND_VIEW)
 		{
 			/*

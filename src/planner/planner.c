@@ -369,7 +369,7 @@ sf_make_distributed_stmt(Query *parse, RouterContext *ctx, List *scan_tlist,
 	stmt->hasModifyingCTE = parse->hasModifyingCTE;
 	stmt->canSetTag = parse->canSetTag;
 	stmt->transientPlan = false;
-	stmt->dependsOnRole = false;
+	stmt->dependsOnRole = ctx->depends_on_role;
 	stmt->parallelModeNeeded = false;
 	stmt->jitFlags = 0;
 	stmt->planTree = top;

@@ -52,6 +52,9 @@ typedef struct RouterContext
 	bool		mixed_colocation;	/* distributed tables of several
 									 * co-location groups (then unpinned:
 									 * only a broadcast join may apply) */
+	bool		depends_on_role;	/* a relation is checked as a given
+									 * role (a view's owner): the plan
+									 * holds for the current user only */
 } RouterContext;
 
 /* State of stable_mutator */
