@@ -137,8 +137,11 @@ SELECT relkind FROM pg_class WHERE oid = 't'::regclass;
 SELECT pg_temp.views_unchanged();
 
 -- create_distributed_table_concurrently carries them over too, but its job
--- is another session: not this session's temporary view
+-- is another session: not this session's temporary view (terse: the
+-- context names the job's id)
+\set VERBOSITY terse
 SELECT create_distributed_table_concurrently('t', 'id', shard_count => 4);
+\set VERBOSITY default
 SELECT relkind FROM pg_class WHERE oid = 't'::regclass;
 DROP VIEW tv;
 DELETE FROM view_state WHERE view = 'tv';
