@@ -143,12 +143,12 @@ LANGUAGE C STRICT;
 COMMENT ON FUNCTION shardfdw.relation_size(regclass)
   IS 'total size in bytes of a distributed table (sum of its shards on the workers) or of a reference table (the coordinator''s copy)';
 
-CREATE FUNCTION shardfdw.shard_size(bigint)
+CREATE FUNCTION shardfdw.shard_size(shardid bigint, server_name name DEFAULT NULL)
 RETURNS bigint
 AS 'MODULE_PATHNAME', 'shardfdw_shard_size'
-LANGUAGE C STRICT;
-COMMENT ON FUNCTION shardfdw.shard_size(bigint)
-  IS 'total size in bytes of one shard, as reported by its worker (first placement)';
+LANGUAGE C;
+COMMENT ON FUNCTION shardfdw.shard_size(bigint, name)
+  IS 'total size in bytes of one shard, as reported by its worker (the placement on server_name, or the first one)';
 
 --
 -- Views
@@ -202,7 +202,7 @@ SELECT t.relid AS table_name,
        n.server_name,
        nd.host AS nodename,
        nd.port AS nodeport,
-       shardfdw.shard_size(s.shardid) AS shard_size,
+       shardfdw.shard_size(s.shardid, n.server_name) AS shard_size,
        s.shard_index,
        CASE t.kind WHEN 'h' THEN COALESCE(s.modulus, c.shard_count) END
          AS shard_modulus

@@ -875,31 +875,42 @@ shardfdw_relation_size(PG_FUNCTION_ARGS)
 }
 
 /*
- * shardfdw.shard_size(shardid): bytes of a shard on the worker of its first
- * placement; NULL for an unknown shard, and (with a WARNING) when its
- * worker cannot be reached.
+ * shardfdw.shard_size(shardid, server_name DEFAULT NULL): bytes of a shard
+ * on the worker of its placement on that server (a reference table has one
+ * per node), or of its first placement; NULL for an unknown shard or
+ * placement, and (with a WARNING) when the worker cannot be reached.
  */
 Datum
 shardfdw_shard_size(PG_FUNCTION_ARGS)
 {
-	int64		shardid = PG_GETARG_INT64(0);
+	int64		shardid;
+	Oid			serverid = InvalidOid;
 	Oid			relid;
 	List	   *shards;
 	ListCell   *lc;
 
-	if (!sf_extension_present())
+	if (PG_ARGISNULL(0) || !sf_extension_present())
 		PG_RETURN_NULL();
+	shardid = PG_GETARG_INT64(0);
+	if (!PG_ARGISNULL(1))
+	{
+		ForeignServer *server = GetForeignServerByName(NameStr(*PG_GETARG_NAME(1)), true);
+
+		if (server == NULL)
+			PG_RETURN_NULL();
+		serverid = server->serverid;
+	}
 	relid = sf_shard_owner(shardid);
 	shards = sf_shard_list(relid);
 	foreach(lc, shards)
 	{
 		SfShard    *shard = lfirst(lc);
 		Oid			named;
-
-		if (shard->shardid != shardid || !OidIsValid(shard->serverid))
-			continue;
 		int64		size;
 
+		if (shard->shardid != shardid || !OidIsValid(shard->serverid) ||
+			(OidIsValid(serverid) && shard->serverid != serverid))
+			continue;
 		named = OidIsValid(shard->shardrelid) ? shard->shardrelid : relid;
 		if (!sf_monitor_relation_size(shard->serverid,
 									  list_make1(sf_qualified_relname(named)), &size))

@@ -82,6 +82,15 @@ is($out, "worker1|2|2\nworker2|2|0",
 is(warnings_for_worker2($err), 1,
 	'down: one WARNING for the statement, not one per shard') or diag $err;
 
+# a reference table has one placement per node: each shows its own node's
+# size (the replica on worker2 used to show worker1's)
+($ret, $out, $err) = query(
+	q{SELECT server_name, shard_size IS NULL FROM shardfdw.shards
+ WHERE table_name = 'r'::regclass ORDER BY 1});
+is($out, "worker1|f\nworker2|t",
+	'down: the reference table replica on worker2 has no size, that on worker1 has');
+is(warnings_for_worker2($err), 1, 'down: one WARNING') or diag $err;
+
 ($ret, $out, $err) = query(
 	q{SELECT count(*), count(table_size) FROM citus_tables});
 is($out, '2|1', 'down: citus_tables answers, NULL size for t');
