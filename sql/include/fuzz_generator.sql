@@ -82,6 +82,7 @@ BEGIN
            timestamptz '2026-03-01 00:00:00+00' + (o * 97 % 600) * interval '1 hour 3 minutes',
            CASE WHEN o % 6 = 0 THEN NULL ELSE o % 4 < 2 END,
            CASE WHEN o % 4 = 0 THEN NULL
+                WHEN o = 19 THEN (ARRAY['NULL', 'a,b', '{x}', 'q"uote', 'back\slash', ' ', 'it''s', '(1,2)'])[t % 8 + 1]
                 ELSE (ARRAY['alpha', 'Alpha', 'ÄBC', 'abc', 'Zeta', 'éclair', 'eclair', 'b'])[o % 8 + 1] || ' ' || o % 3 END
       FROM generate_series(1, 16) t, generate_series(1, 20) o
      WHERE (t * 7 + o) % 3 <> 0;
@@ -96,7 +97,8 @@ BEGIN
      WHERE (o.order_id + k + o.tenant_id) % 4 <> 0;
 
     INSERT INTO fz_local.products
-    SELECT s, CASE WHEN s % 9 = 0 THEN NULL ELSE (ARRAY['widget', 'Widget', 'gadget', 'Ölkanne', 'zap'])[s % 5 + 1] || s END,
+    SELECT s, CASE WHEN s % 9 = 0 THEN NULL WHEN s % 8 = 1 THEN (ARRAY['NULL', 'a,b', '{x}', 'q"uote', 'back\slash', ' spaced ', '', 'it''s'])[s / 8 + 1]
+                   ELSE (ARRAY['widget', 'Widget', 'gadget', 'Ölkanne', 'zap'])[s % 5 + 1] || s END,
            CASE WHEN s % 7 = 0 THEN NULL ELSE s % 6 END,
            CASE WHEN s % 5 = 0 THEN NULL ELSE s * 0.7 END,
            round(s * 1.25 / 3, 8)
@@ -169,7 +171,9 @@ INSERT INTO fz.froms VALUES
   (21, '(SELECT * FROM orders WHERE qty IS NOT NULL) o JOIN tenants t ON t.tenant_id = o.tenant_id', '{o,t}', 'o.tenant_id'),
   (22, 'tenants t JOIN (SELECT tenant_id, order_id, count(*) AS qty FROM items GROUP BY tenant_id, order_id) ia ON ia.tenant_id = t.tenant_id', '{t,ia}', 't.tenant_id'),
   (23, 'orders o JOIN LATERAL (SELECT * FROM items i2 WHERE i2.tenant_id = o.tenant_id AND i2.order_id = o.order_id LIMIT 2) i ON true', '{o,i}', 'o.tenant_id'),
-  (24, '(SELECT * FROM orders ORDER BY tenant_id, order_id LIMIT 50) o', '{o}', 'o.tenant_id');
+  (24, '(SELECT * FROM orders ORDER BY tenant_id, order_id LIMIT 50) o', '{o}', 'o.tenant_id'),
+  (25, 'orders o JOIN products p ON p.sku = o.tenant_id', '{o,p}', 'o.tenant_id'),
+  (26, 'tenants t LEFT JOIN items i ON i.tenant_id = t.tenant_id AND i.qty > 1 LEFT JOIN codes r ON r.code = i.qty', '{t,i,r}', 't.tenant_id');
 
 -- a random column of the aliases (of type class typ, or any when NULL)
 CREATE FUNCTION fz.col(aliases text[], want text DEFAULT NULL, OUT expr text, OUT t text)
@@ -290,7 +294,7 @@ DECLARE
     a text := aliases[1 + fz.ri(cardinality(aliases))];
 BEGIN
     IF a IN ('o', 'i', 't') THEN
-        RETURN CASE fz.ri(8)
+        RETURN CASE fz.ri(9)
             WHEN 0 THEN a || '.tenant_id IN (SELECT tenant_id FROM tenants t WHERE ' || fz.pred1('{t}') || ')'
             WHEN 1 THEN 'EXISTS (SELECT 1 FROM items i2 WHERE i2.tenant_id = ' || a || '.tenant_id AND ' || replace(fz.pred1('{i}'), 'i.', 'i2.') || ')'
             WHEN 2 THEN 'NOT EXISTS (SELECT 1 FROM orders o2 WHERE o2.tenant_id = ' || a || '.tenant_id AND ' || replace(fz.pred1('{o}'), 'o.', 'o2.') || ')'
@@ -298,6 +302,7 @@ BEGIN
             WHEN 4 THEN a || '.tenant_id IN (SELECT code FROM codes r WHERE ' || fz.pred1('{r}') || ')'
             WHEN 5 THEN a || '.tenant_id IN (SELECT cat FROM products p2 WHERE ' || replace(fz.pred1('{p}'), 'p.', 'p2.') || ')'
             WHEN 6 THEN '(SELECT count(*) FROM orders o4 WHERE o4.tenant_id = ' || a || '.tenant_id) > ' || fz.ri(20)
+            WHEN 7 THEN 'EXISTS (SELECT 1 FROM codes r3 WHERE r3.code = ' || fz.ri(9) || ')'
             ELSE a || '.tenant_id > (SELECT min(tier) FROM tenants)' END;
     END IF;
     RETURN CASE fz.ri(3)
@@ -525,7 +530,8 @@ BEGIN
         FOR k IN 1 .. 1 + fz.ri(4) LOOP
             outs := outs || fz.agg(f.aliases);
         END LOOP;
-        q := 'SELECT ' || array_to_string(outs, ', ') || ' FROM ' || f.f || w;
+        q := 'SELECT ' || array_to_string(outs, ', ') || ' FROM ' || f.f || w
+             || CASE WHEN fz.chance(0.15) THEN ' HAVING count(*) > ' || fz.ri(30) ELSE '' END;
     ELSIF shape = 8 THEN
         -- DISTINCT ON
         FOR k IN 1 .. 2 + fz.ri(3) LOOP
@@ -621,14 +627,19 @@ BEGIN
                 END;
             END IF;
         WHEN 'prepared' THEN
-            s := fz.select_query();
-            -- constants compared with the distribution column become parameters
-            q := regexp_replace(s.q, '(tenant_id (=|<|<>) )[0-9]+', '\1$1', 'g');
-            q := regexp_replace(q, '(tenant_id = ANY )\(ARRAY\[[0-9, ]+\]\)', '\1($3)');
-            q := regexp_replace(q, '(tenant_id (IN \(|= ANY \(ARRAY\[))[0-9]+', '\1$2');
+            -- constants compared with the distribution column become
+            -- parameters (a few tries for a statement that has some)
+            FOR j IN 1 .. 5 LOOP
+                s := fz.select_query();
+                q := regexp_replace(s.q, '(tenant_id (=|<|<>) )[0-9]+(?![0-9.:])', '\1$1', 'g');
+                q := regexp_replace(q, '(tenant_id = ANY )\(ARRAY\[[0-9, ]+\]\)', '\1($3)');
+                q := regexp_replace(q, '(tenant_id (IN \(|= ANY \(ARRAY\[))[0-9]+(?![0-9.:])', '\1$2');
+                EXIT WHEN q ~ '\$[123]';
+            END LOOP;
             IF q !~ '\$[123]' THEN
                 CONTINUE;
             END IF;
+            ord := s.ordered;
             args := ARRAY[]::text[];
             FOR j IN 1 .. 8 LOOP
                 args := args || (CASE WHEN fz.chance(0.1) THEN 'NULL' ELSE fz.lit('key') END || ', ' || fz.lit('key')
@@ -654,8 +665,8 @@ BEGIN
                                 || CASE WHEN fz.chance(0.5) THEN okey ELSE fz.pred1('{o}') END || ' ON CONFLICT DO NOTHING RETURNING *'
                     -- (rows of one shard: a multi-row INSERT ... ON CONFLICT over
                     -- several shards is not supported)
-                    WHEN 7 THEN 'INSERT INTO orders AS o (tenant_id, order_id, qty, note) VALUES (' || k || ', ' || (1 + fz.ri(22)) || ', 5, ''v1''), ('
-                                || k || ', ' || (1 + fz.ri(22)) || ', NULL, NULL) ON CONFLICT (tenant_id, order_id) DO UPDATE SET qty = coalesce(o.qty, 0) + coalesce(EXCLUDED.qty, 100), note = EXCLUDED.note RETURNING *'
+                    WHEN 7 THEN 'INSERT INTO orders AS o (tenant_id, order_id, qty, note) VALUES (' || k || ', ' || (2 * fz.ri(12)) || ', 5, ''v1''), ('
+                                || k || ', ' || (1 + 2 * fz.ri(12)) || ', NULL, NULL) ON CONFLICT (tenant_id, order_id) DO UPDATE SET qty = coalesce(o.qty, 0) + coalesce(EXCLUDED.qty, 100), note = EXCLUDED.note RETURNING *'
                     WHEN 8 THEN 'UPDATE items i SET qty = qty * 2, tag = upper(tag) WHERE ' || fz.keypred('i.tenant_id')
                                 || ' AND i.order_id IN (SELECT o.order_id FROM orders o WHERE o.tenant_id = i.tenant_id AND ' || fz.pred1('{o}') || ') RETURNING *'
                     WHEN 9 THEN 'DELETE FROM orders o USING tenants t WHERE t.tenant_id = o.tenant_id AND ' || fz.pred1('{t}')
