@@ -48,6 +48,19 @@ SELECT fz.diff('DISTINCT ON a column another output column is named after', $q$S
 SELECT fz.diff('two output columns named after the ORDER BY column', $q$SELECT o.status_code::text, o.status_code FROM orders o ORDER BY 2, 1 LIMIT 4$q$, true);
 SELECT fz.diff('the same, one shard', $q$SELECT o.status_code::text, o.status_code FROM orders o WHERE o.tenant_id = 5 ORDER BY 2, 1 LIMIT 4$q$, true);
 SELECT fz.diff('the column itself under its name', $q$SELECT o.price, o.order_id AS qty, o.tenant_id FROM orders o ORDER BY 1, 2, 3 LIMIT 5$q$, true);
+-- the same, prepared (worker statements with parameters), generic plan
+PREPARE fzr_d(int) AS SELECT o.status_code::text, o.status_code FROM fz_dist.orders o WHERE o.tenant_id = ANY (ARRAY[$1, 8]) ORDER BY 2, 1 LIMIT 4;
+PREPARE fzr_l(int) AS SELECT o.status_code::text, o.status_code FROM fz_local.orders o WHERE o.tenant_id = ANY (ARRAY[$1, 8]) ORDER BY 2, 1 LIMIT 4;
+SET plan_cache_mode = force_generic_plan;
+SELECT 'prepared, tenant ' || k || ': ' || c.status || coalesce(' ' || c.detail, '')
+  FROM generate_series(1, 3) k,
+       LATERAL fz.rows(format('EXECUTE fzr_d(%s)', k), 'fz_dist, fz') d,
+       LATERAL fz.rows(format('EXECUTE fzr_l(%s)', k), 'fz_local, fz') l,
+       LATERAL fz.compare(d.res, d.err, l.res, l.err, true) c
+ ORDER BY k;
+RESET plan_cache_mode;
+DEALLOCATE fzr_d;
+DEALLOCATE fzr_l;
 SELECT * FROM fz.explain_worker_sql($q$SELECT o.order_id AS price, o.price AS x, o.tenant_id FROM orders o ORDER BY 2 DESC NULLS LAST, 1, 3 LIMIT 3$q$);
 -- GROUP BY the distribution column of the nullable side of an outer join:
 -- its NULL group has rows in every shard (two-phase aggregate, not whole
