@@ -3,6 +3,7 @@
 # hunts against a running cluster (test/cluster.sh).
 #
 #   bash scripts/fuzz.sh [--dir DIR] [--seeds "S1 S2 ..."] [--count N] [--timezone TZ]
+#                        [--isolate "T1 T2 ..."]
 #
 # Builds the schemas fz, fz_local and fz_dist (sql/include/fuzz_generator.sql)
 # in the coordinator's database, then for each seed (a float in [-1, 1],
@@ -11,6 +12,10 @@
 # and prints every statement whose results differ or that fails on the
 # distributed side only, then the outcomes and the strategies.  The schemas
 # stay for inspection (fz.queries, fz.log); the next run replaces them.
+# --isolate puts each given tenant id in a shard of its own after the
+# setup (shardfdw_isolate_tenant: shards of several sizes).  Settings for
+# the coordinator's session go through PGOPTIONS, e.g.
+# PGOPTIONS="-c shardfdw.enable_distinct_merge=off".
 # Exit status 1 when any statement did not agree.
 set -euo pipefail
 
@@ -19,13 +24,15 @@ dir=()
 seeds=
 count=2000
 tz=America/Santiago
+isolate=
 while [ $# -gt 0 ]; do
 	case "$1" in
 		--dir) dir=(--dir "${2:?}"); shift 2 ;;
 		--seeds) seeds=${2:?}; shift 2 ;;
 		--count) count=${2:?}; shift 2 ;;
 		--timezone) tz=${2:?}; shift 2 ;;
-		*) sed -n '2,8p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
+		--isolate) isolate=${2:?}; shift 2 ;;
+		*) sed -n '2,9p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
 	esac
 done
 if [ -z "$seeds" ]; then
@@ -42,6 +49,10 @@ psql_coord -c '\set QUIET on' -f "$ROOT/sql/include/fuzz_generator.sql" \
 	-c 'SELECT fz.setup()' \
 	-c 'ANALYZE fz_local.tenants, fz_local.orders, fz_local.items, fz_local.products, fz_local.codes' \
 	-c 'ANALYZE fz_dist.tenants, fz_dist.orders, fz_dist.items, fz_dist.products, fz_dist.codes' >/dev/null
+for t in $isolate; do
+	echo "isolating tenant $t"
+	psql_coord -c "SELECT shardfdw_isolate_tenant('fz_dist.tenants', '$t')" >/dev/null
+done
 
 bad=0
 for seed in $seeds; do
