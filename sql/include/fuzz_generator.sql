@@ -647,7 +647,7 @@ BEGIN
             END LOOP;
         WHEN 'dml' THEN
             DECLARE
-                which int := fz.ri(11);
+                which int := fz.ri(15);
                 okey text := fz.keypred('o.tenant_id');
                 k text := fz.lit('key');
             BEGIN
@@ -673,10 +673,14 @@ BEGIN
                                 || CASE WHEN fz.chance(0.5) THEN ' AND ' || okey ELSE '' END || ' RETURNING o.*, t.name'
                     WHEN 10 THEN 'UPDATE tenants t SET score = score * 3 + 0.000000000000000001, rating = rating / 3, active = NOT active WHERE '
                                 || fz.pred1('{t}') || ' RETURNING *'
+                    WHEN 11 THEN 'UPDATE codes r SET w = coalesce(w, 1) * 2, label = label || ''*'' WHERE ' || fz.pred1('{r}') || ' RETURNING *'
+                    WHEN 12 THEN 'DELETE FROM products p WHERE ' || fz.pred1('{p}') || ' RETURNING *'
+                    WHEN 13 THEN 'UPDATE orders o SET tenant_id = ' || fz.lit('key') || ', order_id = order_id + 1000 WHERE ' || okey || ' AND ' || fz.pred1('{o}') || ' RETURNING *'
                     ELSE 'INSERT INTO tenants VALUES (' || (20 + fz.ri(10)) || ', ' || fz.lit('text') || ', ' || fz.lit('int') || ', '
                          || fz.lit('num') || ', ' || fz.lit('float') || ', ' || fz.lit('ts') || ', ' || fz.lit('bool') || '), ('
                          || (30 + fz.ri(10)) || ', NULL, NULL, NULL, NULL, NULL, NULL) RETURNING *' END;
-                    args := ARRAY[CASE WHEN which IN (2, 5, 8) THEN 'items' WHEN which IN (6, 10) THEN 'tenants' ELSE 'orders' END];
+                    args := ARRAY[CASE WHEN which IN (2, 5, 8) THEN 'items' WHEN which IN (6, 10, 14) THEN 'tenants'
+                                   WHEN which = 11 THEN 'codes' WHEN which = 12 THEN 'products' ELSE 'orders' END];
             END;
         END CASE;
         IF q IS NULL THEN
