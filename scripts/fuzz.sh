@@ -3,7 +3,7 @@
 # hunts against a running cluster (test/cluster.sh).
 #
 #   bash scripts/fuzz.sh [--dir DIR] [--seeds "S1 S2 ..."] [--count N] [--timezone TZ]
-#                        [--isolate "T1 T2 ..."]
+#                        [--isolate "T1 T2 ..."] [--shards N]
 #
 # Builds the schemas fz, fz_local and fz_dist (sql/include/fuzz_generator.sql)
 # in the coordinator's database, then for each seed (a float in [-1, 1],
@@ -12,7 +12,8 @@
 # and prints every statement whose results differ or that fails on the
 # distributed side only, then the outcomes and the strategies.  The schemas
 # stay for inspection (fz.queries, fz.log); the next run replaces them.
-# --isolate puts each given tenant id in a shard of its own after the
+# --shards sets the shard count of the co-located tables (default 8, for
+# 16 tenants).  --isolate puts each given tenant id in a shard of its own after the
 # setup (shardfdw_isolate_tenant: shards of several sizes).  Settings for
 # the coordinator's session go through PGOPTIONS, e.g.
 # PGOPTIONS="-c shardfdw.enable_distinct_merge=off".
@@ -25,6 +26,7 @@ seeds=
 count=2000
 tz=America/Santiago
 isolate=
+shards=8
 while [ $# -gt 0 ]; do
 	case "$1" in
 		--dir) dir=(--dir "${2:?}"); shift 2 ;;
@@ -32,6 +34,7 @@ while [ $# -gt 0 ]; do
 		--count) count=${2:?}; shift 2 ;;
 		--timezone) tz=${2:?}; shift 2 ;;
 		--isolate) isolate=${2:?}; shift 2 ;;
+		--shards) shards=${2:?}; shift 2 ;;
 		*) sed -n '2,9p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
 	esac
 done
@@ -46,7 +49,7 @@ psql_coord() {
 
 echo "setup (schemas fz, fz_local, fz_dist)"
 psql_coord -c '\set QUIET on' -f "$ROOT/sql/include/fuzz_generator.sql" \
-	-c 'SELECT fz.setup()' \
+	-c "SELECT fz.setup($shards)" \
 	-c 'ANALYZE fz_local.tenants, fz_local.orders, fz_local.items, fz_local.products, fz_local.codes' \
 	-c 'ANALYZE fz_dist.tenants, fz_dist.orders, fz_dist.items, fz_dist.products, fz_dist.codes' >/dev/null
 for t in $isolate; do

@@ -8,7 +8,7 @@
 -- tenant_id, products distributed on sku in another co-location group,
 -- codes a reference table).
 --
---   SELECT fz.setup();               -- (re)build fz_local and fz_dist
+--   SELECT fz.setup([shards]);       -- (re)build fz_local and fz_dist
 --   ANALYZE fz_local.*, fz_dist.*    -- (broadcast joins need statistics)
 --   SELECT fz.generate(seed, n);     -- n queries from setseed(seed)
 --   SELECT fz.check(id) ...          -- run one on both sides, compare
@@ -32,7 +32,7 @@ CREATE TABLE fz.log (id int PRIMARY KEY, kind text, strategy text, status text, 
 --
 -- The data set
 --
-CREATE FUNCTION fz.setup() RETURNS void
+CREATE FUNCTION fz.setup(shards int DEFAULT 8) RETURNS void
 LANGUAGE plpgsql AS $fn$
 DECLARE
     coll text;
@@ -112,7 +112,7 @@ BEGIN
     -- (rows moved to the shards), the rest inserted afterwards
     INSERT INTO fz_dist.tenants SELECT * FROM fz_local.tenants;
     INSERT INTO fz_dist.products SELECT * FROM fz_local.products;
-    PERFORM create_distributed_table('fz_dist.tenants', 'tenant_id', shard_count => 8);
+    PERFORM create_distributed_table('fz_dist.tenants', 'tenant_id', shard_count => shards);
     PERFORM create_distributed_table('fz_dist.orders', 'tenant_id', colocate_with => 'fz_dist.tenants');
     PERFORM create_distributed_table('fz_dist.items', 'tenant_id', colocate_with => 'fz_dist.tenants');
     PERFORM create_distributed_table('fz_dist.products', 'sku', shard_count => 3, colocate_with => 'none');
