@@ -41,6 +41,7 @@
 #include "nodes/makefuncs.h"
 #include "nodes/nodeFuncs.h"
 #include "utils/builtins.h"
+#include "utils/float.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
@@ -86,6 +87,30 @@ type_is_shippable(Oid typid)
 		return true;
 	typtype = get_typtype(typid);
 	return typtype == TYPTYPE_ENUM || typtype == TYPTYPE_DOMAIN;
+}
+
+/*
+ * Would a value of type typid converted to text on a worker differ from the
+ * same conversion here?  The output of float4 / float8 depends on
+ * extra_float_digits, which the remote sessions set to 3 (values travel
+ * exactly); any setting above 0 gives the same shortest exact text, but 0
+ * or less rounds.  Arrays of them and row types (whose fields may be
+ * floats) too.  The conversion is immutable, so it would be shipped.
+ */
+bool
+sf_text_output_differs_remotely(Oid typid)
+{
+	Oid			elemtype;
+
+	if (extra_float_digits > 0)
+		return false;
+	typid = getBaseType(typid);
+	if (typid == FLOAT4OID || typid == FLOAT8OID)
+		return true;
+	elemtype = get_element_type(typid);
+	if (OidIsValid(elemtype))
+		return sf_text_output_differs_remotely(elemtype);
+	return type_is_rowtype(typid);
 }
 
 /*
@@ -243,7 +268,8 @@ ship_walker(Node *node, ShipContext *context)
 				bool		isvarlena;
 
 				if (!type_is_shippable(c->resulttype) ||
-					!collation_is_shippable(c->resultcollid, node))
+					!collation_is_shippable(c->resultcollid, node) ||
+					sf_text_output_differs_remotely(argtype))
 					return true;
 				getTypeOutputInfo(argtype, &outfunc, &isvarlena);
 				getTypeInputInfo(c->resulttype, &infunc, &ioparam);

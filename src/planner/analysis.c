@@ -17,8 +17,9 @@
 #include "catalog/pg_class.h"
 #include "catalog/pg_proc.h"
 #include "catalog/pg_type.h"
-#include "miscadmin.h"
+#include "fdw.h"
 #include "metadata.h"
+#include "miscadmin.h"
 #include "nodes/makefuncs.h"
 #include "nodes/nodeFuncs.h"
 #include "optimizer/optimizer.h"
@@ -321,12 +322,19 @@ sf_router_walker(Node *node, RouterContext *ctx)
 			return true;
 		case T_RangeTblFunction:
 			break;
+		case T_CoerceViaIO:
+			/* float output under the coordinator's extra_float_digits */
+			if (sf_text_output_differs_remotely(exprType((Node *) ((CoerceViaIO *) node)->arg)))
+			{
+				ctx->failed = true;
+				return true;
+			}
+			break;
 		case T_FuncExpr:
 		case T_OpExpr:
 		case T_DistinctExpr:
 		case T_NullIfExpr:
 		case T_ScalarArrayOpExpr:
-		case T_CoerceViaIO:
 		case T_ArrayCoerceExpr:
 		case T_RowCompareExpr:
 		case T_MinMaxExpr:

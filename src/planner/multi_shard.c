@@ -135,6 +135,45 @@ add_top_nodes(Query *parse, Plan *scan, List *scan_tlist, void *arg)
 	return top;
 }
 
+/*
+ * Is range table entry rtindex on the nullable side of an outer join in the
+ * jointree jtnode (nullable: jtnode itself is)?  Its columns are then NULL
+ * in rows of every shard, so a group on them can span shards.
+ */
+static bool
+nullable_rel(Node *jtnode, int rtindex, bool nullable)
+{
+	if (jtnode == NULL)
+		return false;
+	if (IsA(jtnode, RangeTblRef))
+		return nullable && ((RangeTblRef *) jtnode)->rtindex == rtindex;
+	if (IsA(jtnode, FromExpr))
+	{
+		ListCell   *lc;
+
+		foreach(lc, ((FromExpr *) jtnode)->fromlist)
+		{
+			if (nullable_rel(lfirst(lc), rtindex, nullable))
+				return true;
+		}
+		return false;
+	}
+	if (IsA(jtnode, JoinExpr))
+	{
+		JoinExpr   *j = (JoinExpr *) jtnode;
+
+		if (j->rtindex == rtindex)
+			return nullable;
+		return nullable_rel(j->larg, rtindex,
+							nullable || j->jointype == JOIN_RIGHT ||
+							j->jointype == JOIN_FULL) ||
+			nullable_rel(j->rarg, rtindex,
+						 nullable || j->jointype == JOIN_LEFT ||
+						 j->jointype == JOIN_FULL);
+	}
+	return false;
+}
+
 /* Is expr (a LIMIT or OFFSET) absent or a non-NULL bigint constant? */
 static bool
 simple_limit(Node *expr, int64 *value)
@@ -543,7 +582,10 @@ sf_plan_multi_shard(Query *parse, RouterContext *ctx)
 		distclass = found;
 	}
 
-	/* aggregation: the groups must not span shards */
+	/*
+	 * aggregation: the groups must not span shards (a distribution column
+	 * on the nullable side of an outer join is NULL in rows of any shard)
+	 */
 	if (parse->hasAggs || parse->groupClause != NIL || parse->havingQual)
 	{
 		bool		by_dist = false;
@@ -562,7 +604,8 @@ sf_plan_multi_shard(Query *parse, RouterContext *ctx)
 				Var		   *v = lfirst(lc2);
 
 				if (IsA(v, Var) && v->varno == ((Var *) expr)->varno &&
-					v->varattno == ((Var *) expr)->varattno)
+					v->varattno == ((Var *) expr)->varattno &&
+					!nullable_rel((Node *) parse->jointree, v->varno, false))
 					by_dist = true;
 			}
 		}

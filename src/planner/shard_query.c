@@ -72,6 +72,7 @@ typedef struct KeepParamsContext
 static bool rewrite_rtes_walker(Node *node, ShardRewriteContext *ctx);
 static Node *replace_params_mutator(Node *node, ShardRewriteContext *ctx);
 static Node *keep_params_mutator(Node *node, KeepParamsContext *ctx);
+static void disambiguate_output_names(Query *q);
 static ParamExternData *fetch_param(Param *p, ParamListInfo params,
 									ParamExternData *workspace);
 
@@ -369,6 +370,83 @@ keep_params_mutator(Node *node, KeepParamsContext *ctx)
 }
 
 /*
+ * Rename the output columns of q that would capture a column reference of
+ * its ORDER BY or DISTINCT ON.
+ *
+ * With one range table entry, the deparser prints column references
+ * unqualified, and ORDER BY / DISTINCT ON resolve a bare name against the
+ * output column names first: "SELECT order_id AS price ... ORDER BY price"
+ * sorts by order_id on the worker (a wrong result once a LIMIT or DISTINCT
+ * ON is pushed down with it), and two output columns of that name make the
+ * worker fail with "ORDER BY ... is ambiguous".  An output column whose
+ * name is one of the entry's columns and that is not that very column gets
+ * a name that is none of them.  The worker's result columns are read by
+ * position, so their names do not matter.  Nested queries are printed with
+ * qualified names: only the top level needs this.
+ */
+static void
+disambiguate_output_names(Query *q)
+{
+	RangeTblEntry *rte;
+	ListCell   *lc;
+
+	if (q->commandType != CMD_SELECT || list_length(q->rtable) != 1 ||
+		(q->sortClause == NIL && q->distinctClause == NIL))
+		return;
+	rte = linitial_node(RangeTblEntry, q->rtable);
+
+	foreach(lc, q->targetList)
+	{
+		TargetEntry *tle = lfirst_node(TargetEntry, lc);
+		ListCell   *lc2;
+		bool		clash = false;
+		int			suffix = 0;
+		char	   *name;
+
+		if (tle->resjunk || tle->resname == NULL)
+			continue;
+		foreach(lc2, rte->eref->colnames)
+		{
+			if (strcmp(strVal(lfirst(lc2)), tle->resname) == 0)
+			{
+				clash = true;
+				break;
+			}
+		}
+		if (!clash)
+			continue;
+		/* the column itself under its own name: the same expression */
+		if (IsA(tle->expr, Var) &&
+			((Var *) tle->expr)->varlevelsup == 0 &&
+			((Var *) tle->expr)->varattno > 0 &&
+			((Var *) tle->expr)->varattno <= list_length(rte->eref->colnames) &&
+			strcmp(strVal(list_nth(rte->eref->colnames,
+								   ((Var *) tle->expr)->varattno - 1)),
+				   tle->resname) == 0)
+			continue;
+		/* a name that is none of the entry's columns */
+		for (;;)
+		{
+			name = psprintf("sf_out_%d%s", tle->resno,
+							suffix > 0 ? psprintf("_%d", suffix) : "");
+			clash = false;
+			foreach(lc2, rte->eref->colnames)
+			{
+				if (strcmp(strVal(lfirst(lc2)), name) == 0)
+				{
+					clash = true;
+					break;
+				}
+			}
+			if (!clash)
+				break;
+			suffix++;
+		}
+		tle->resname = name;
+	}
+}
+
+/*
  * The SQL text of query for shard index shardindex (for the shard holding
  * that index, see metadata.h), with the values of
  * params (may be NULL when the query has no Params) as literals.  Sets
@@ -400,6 +478,7 @@ sf_shard_query_sql(Query *query, int shardindex, ParamListInfo params,
 	}
 	if (!for_plan)
 		q = (Query *) replace_params_mutator((Node *) q, &ctx);
+	disambiguate_output_names(q);
 
 	nestlevel = sf_set_transmission_modes();
 	PG_TRY();
@@ -469,6 +548,7 @@ sf_shard_query_sql_params(Query *query, int shardindex, ParamListInfo params,
 	PG_TRY();
 	{
 		q = (Query *) keep_params_mutator((Node *) q, &kctx);
+		disambiguate_output_names(q);
 		sql = pg_get_querydef(q, false);
 	}
 	PG_FINALLY();
