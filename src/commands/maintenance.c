@@ -8,7 +8,8 @@
  * Instead the statement is sent to every shard (or replica), with the same
  * options and columns, as one statement listing all of a server's tables
  * over a short-lived autocommit connection per server (VACUUM cannot run
- * inside the remote transaction block).
+ * inside the remote transaction block; an ANALYZE in a transaction block
+ * runs in the remote transactions instead, to see the block's shards).
  * ANALYZE also runs on the coordinator, whose planner needs statistics for
  * the parent: the FDW samples the shards for it.  A database-wide VACUUM /
  * ANALYZE (no table named) is forwarded to every distributed and reference
@@ -108,7 +109,12 @@ sf_vacuum_add_placements(List **targets, Oid relid, List *va_cols)
 	}
 }
 
-/* Run the forwarded statement: one autocommit command per server */
+/*
+ * Run the forwarded statement: one autocommit command per server; but an
+ * ANALYZE inside a transaction block runs in the remote transactions, which
+ * see what the block did to the shards (a table distributed in the same
+ * block has shards no other session sees yet).
+ */
 static void
 sf_vacuum_run(List *targets, const char *prefix, bool vacuum)
 {
@@ -120,6 +126,11 @@ sf_vacuum_run(List *targets, const char *prefix, bool vacuum)
 		char	   *sql = psprintf("%s%s", prefix, t->tables.data);
 		char	   *result = NULL;
 
+		if (!vacuum && IsTransactionBlock())
+		{
+			sf_exec_on_server(t->serverid, sql);
+			continue;
+		}
 		if (!sf_run_command_on_server(t->serverid, sql, &result))
 			ereport(ERROR,
 					(errcode(ERRCODE_CONNECTION_FAILURE),
