@@ -48,32 +48,25 @@ CREATE VIEW dv_other.v4 AS SELECT count(*) AS c FROM dv.v2 JOIN dv.v3 USING (id)
 CREATE TEMP VIEW tv AS SELECT count(*) AS c FROM v2;
 
 -- what describes the views, to compare after each swap
-CREATE TEMP TABLE view_state AS
-SELECT c.oid::regclass::text AS view, pg_get_viewdef(c.oid) AS def,
-       c.reloptions, c.relacl, pg_get_userbyid(c.relowner) AS owner,
-       obj_description(c.oid) AS comment,
+CREATE FUNCTION pg_temp.view_rows()
+RETURNS TABLE (view text, def text, reloptions text[], relacl aclitem[], owner name,
+               comment text, columns text[])
+LANGUAGE sql AS $$
+SELECT c.oid::regclass::text, pg_get_viewdef(c.oid), c.reloptions, c.relacl,
+       pg_get_userbyid(c.relowner), obj_description(c.oid),
        (SELECT array_agg(a.attname || ':' || coalesce(col_description(c.oid, a.attnum), '') || ':' ||
                          coalesce(pg_get_expr(d.adbin, d.adrelid), '') || ':' || coalesce(a.attacl::text, '')
                          ORDER BY a.attnum)
           FROM pg_attribute a LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
-         WHERE a.attrelid = c.oid AND a.attnum > 0) AS columns
+         WHERE a.attrelid = c.oid AND a.attnum > 0)
   FROM pg_class c
- WHERE c.relname IN ('v1', 'v2', 'v3', 'v4', 'tv') AND c.relkind = 'v';
+ WHERE c.relname IN ('v1', 'v2', 'v3', 'v4', 'tv') AND c.relkind = 'v'
+$$;
+CREATE TEMP TABLE view_state AS SELECT * FROM pg_temp.view_rows();
 CREATE FUNCTION pg_temp.views_unchanged() RETURNS text
 LANGUAGE sql AS $$
 SELECT format('%s views, %s differ', (SELECT count(*) FROM view_state), count(*))
-  FROM (SELECT c.oid::regclass::text AS view, pg_get_viewdef(c.oid) AS def,
-               c.reloptions, c.relacl, pg_get_userbyid(c.relowner) AS owner,
-               obj_description(c.oid) AS comment,
-               (SELECT array_agg(a.attname || ':' || coalesce(col_description(c.oid, a.attnum), '') || ':' ||
-                                 coalesce(pg_get_expr(d.adbin, d.adrelid), '') || ':' || coalesce(a.attacl::text, '')
-                                 ORDER BY a.attnum)
-                  FROM pg_attribute a LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
-                 WHERE a.attrelid = c.oid AND a.attnum > 0) AS columns
-          FROM pg_class c
-         WHERE c.relname IN ('v1', 'v2', 'v3', 'v4', 'tv') AND c.relkind = 'v'
-        EXCEPT
-        SELECT * FROM view_state) x
+  FROM (SELECT * FROM pg_temp.view_rows() EXCEPT SELECT * FROM view_state) x
 $$;
 SELECT (SELECT c FROM dv_other.v4) AS v4, (SELECT c FROM tv) AS tv, (SELECT count(*) FROM v1) AS v1;
 

@@ -54,6 +54,9 @@ extern void sf_require_nodes(const char *operation);
 /* in node.c: more shared helpers */
 extern List *sf_spi_strings(void);
 
+/* distribute.c */
+extern char *sf_grant_commands_query(Oid from, const char *toname);
+
 /* views.c */
 extern void sf_check_views(Oid relid, const char *operation);
 extern List *sf_detach_views(Oid relid, const char *operation);

@@ -454,6 +454,30 @@ sf_insertable_columns(Oid relid)
 }
 
 /*
+ * A query whose rows are the GRANT commands giving relation toname
+ * (qualified) the privileges relation from grants to roles other than its
+ * owner, on the relation and on its columns.
+ */
+char *
+sf_grant_commands_query(Oid from, const char *toname)
+{
+	const char *grantee =
+		"CASE a.grantee WHEN 0 THEN 'PUBLIC'"
+		" ELSE pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(a.grantee)) END,"
+		" CASE WHEN a.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END)";
+
+	return psprintf("SELECT pg_catalog.format('GRANT %%s ON %%s TO %%s%%s', a.privilege_type, %s, %s"
+					" FROM pg_catalog.pg_class c, pg_catalog.aclexplode(c.relacl) a"
+					" WHERE c.oid = %u AND a.grantee <> c.relowner"
+					" UNION ALL "
+					"SELECT pg_catalog.format('GRANT %%s (%%I) ON %%s TO %%s%%s', a.privilege_type, t.attname, %s, %s"
+					" FROM pg_catalog.pg_attribute t, pg_catalog.aclexplode(t.attacl) a"
+					" WHERE t.attrelid = %u AND NOT t.attisdropped",
+					quote_literal_cstr(toname), grantee, from,
+					quote_literal_cstr(toname), grantee, from);
+}
+
+/*
  * Carry owner, grants, table comment and owned sequences of table from
  * over to table to (both qualified names; relids given for the catalogs).
  */
@@ -466,19 +490,7 @@ sf_carry_over_table_properties(Oid from, Oid to, const char *toname)
 	sf_spi_exec_count(psprintf(
 							   "SELECT pg_catalog.format('ALTER TABLE %%s OWNER TO %%I', %s, pg_catalog.pg_get_userbyid(relowner))"
 							   "  FROM pg_catalog.pg_class WHERE oid = %u"
-							   " UNION ALL "
-							   "SELECT pg_catalog.format('GRANT %%s ON %%s TO %%s%%s', a.privilege_type, %s,"
-							   "  CASE a.grantee WHEN 0 THEN 'PUBLIC' ELSE pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(a.grantee)) END,"
-							   "  CASE WHEN a.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END)"
-							   "  FROM pg_catalog.pg_class c, pg_catalog.aclexplode(c.relacl) a"
-							   "  WHERE c.oid = %u AND a.grantee <> c.relowner"
-							   " UNION ALL "
-							   "SELECT pg_catalog.format('GRANT %%s (%%I) ON %%s TO %%s%%s', a.privilege_type, t.attname, %s,"
-							   "  CASE a.grantee WHEN 0 THEN 'PUBLIC' ELSE pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(a.grantee)) END,"
-							   "  CASE WHEN a.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END)"
-							   "  FROM pg_catalog.pg_attribute t, pg_catalog.aclexplode(t.attacl) a"
-							   "  WHERE t.attrelid = %u AND NOT t.attisdropped"
-							   " UNION ALL "
+							   " UNION ALL %s UNION ALL "
 							   "SELECT pg_catalog.format('COMMENT ON TABLE %%s IS %%L', %s, d.description)"
 							   "  FROM pg_catalog.pg_description d"
 							   "  WHERE d.classoid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.objoid = %u AND d.objsubid = 0"
@@ -490,8 +502,7 @@ sf_carry_over_table_properties(Oid from, Oid to, const char *toname)
 							   "    AND d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass"
 							   "    AND d.refobjid = %u AND d.deptype = 'a'",
 							   quote_literal_cstr(toname), from,
-							   quote_literal_cstr(toname), from,
-							   quote_literal_cstr(toname), from,
+							   sf_grant_commands_query(from, toname),
 							   quote_literal_cstr(toname), from,
 							   quote_literal_cstr(toname), from), -1);
 	commands = sf_spi_strings();

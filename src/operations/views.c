@@ -137,19 +137,7 @@ sf_view_commands(Oid viewoid, char persistence, const char *qualname)
 	sf_spi_exec_count(psprintf(
 							   "SELECT pg_catalog.format('ALTER VIEW %%s OWNER TO %%I', %s, pg_catalog.pg_get_userbyid(relowner))"
 							   "  FROM pg_catalog.pg_class WHERE oid = %u"
-							   " UNION ALL "
-							   "SELECT pg_catalog.format('GRANT %%s ON %%s TO %%s%%s', a.privilege_type, %s,"
-							   "  CASE a.grantee WHEN 0 THEN 'PUBLIC' ELSE pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(a.grantee)) END,"
-							   "  CASE WHEN a.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END)"
-							   "  FROM pg_catalog.pg_class c, pg_catalog.aclexplode(c.relacl) a"
-							   "  WHERE c.oid = %u AND a.grantee <> c.relowner"
-							   " UNION ALL "
-							   "SELECT pg_catalog.format('GRANT %%s (%%I) ON %%s TO %%s%%s', a.privilege_type, t.attname, %s,"
-							   "  CASE a.grantee WHEN 0 THEN 'PUBLIC' ELSE pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(a.grantee)) END,"
-							   "  CASE WHEN a.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END)"
-							   "  FROM pg_catalog.pg_attribute t, pg_catalog.aclexplode(t.attacl) a"
-							   "  WHERE t.attrelid = %u AND NOT t.attisdropped"
-							   " UNION ALL "
+							   " UNION ALL %s UNION ALL "
 							   "SELECT CASE d.objsubid WHEN 0"
 							   "  THEN pg_catalog.format('COMMENT ON VIEW %%s IS %%L', %s, d.description)"
 							   "  ELSE pg_catalog.format('COMMENT ON COLUMN %%s.%%I IS %%L', %s, t.attname, d.description) END"
@@ -163,8 +151,7 @@ sf_view_commands(Oid viewoid, char persistence, const char *qualname)
 							   "    ON t.attrelid = a.adrelid AND t.attnum = a.adnum"
 							   "  WHERE a.adrelid = %u",
 							   quote_literal_cstr(qualname), viewoid,
-							   quote_literal_cstr(qualname), viewoid,
-							   quote_literal_cstr(qualname), viewoid,
+							   sf_grant_commands_query(viewoid, qualname),
 							   quote_literal_cstr(qualname), quote_literal_cstr(qualname), viewoid,
 							   quote_literal_cstr(qualname), viewoid), -1);
 	commands = sf_spi_strings();
