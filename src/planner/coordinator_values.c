@@ -37,6 +37,81 @@ not_pre_evaluable(Node *node, void *context)
 }
 
 /*
+ * A multi-row INSERT ... VALUES whose target list also has entries that do
+ * not come from the VALUES lists (the defaults of the columns the statement
+ * does not name, added by the rewriter): move each such expression into
+ * every row as one more VALUES column, so that the statement deparsed for a
+ * shard lists exactly as many values as columns.  Local evaluation is the
+ * same: a default is evaluated once per row either way.  Returns false,
+ * changing nothing, when an entry refers to the rows themselves or to
+ * another relation.
+ */
+bool
+sf_fold_defaults_into_values(Query *parse)
+{
+	RangeTblEntry *values_rte = NULL;
+	Index		values_rti = 0;
+	ListCell   *lc;
+
+	if (parse->commandType != CMD_INSERT)
+		return true;
+	foreach(lc, parse->targetList)
+	{
+		TargetEntry *tle = lfirst(lc);
+		Var		   *var = (Var *) tle->expr;
+
+		if (!tle->resjunk && IsA(var, Var) && var->varlevelsup == 0 &&
+			rt_fetch(var->varno, parse->rtable)->rtekind == RTE_VALUES)
+		{
+			values_rti = var->varno;
+			values_rte = rt_fetch(var->varno, parse->rtable);
+			break;
+		}
+	}
+	if (values_rte == NULL)
+		return true;
+
+	/* first check, then change */
+	foreach(lc, parse->targetList)
+	{
+		TargetEntry *tle = lfirst(lc);
+		Var		   *var = (Var *) tle->expr;
+
+		if (tle->resjunk ||
+			(IsA(var, Var) && var->varlevelsup == 0 && var->varno == values_rti))
+			continue;
+		if (contain_vars_of_level((Node *) tle->expr, 0) ||
+			expression_returns_set((Node *) tle->expr))
+			return false;
+	}
+	foreach(lc, parse->targetList)
+	{
+		TargetEntry *tle = lfirst(lc);
+		Node	   *expr = (Node *) tle->expr;
+		Var		   *var = (Var *) expr;
+		ListCell   *lr;
+		AttrNumber	attno;
+
+		if (tle->resjunk ||
+			(IsA(var, Var) && var->varlevelsup == 0 && var->varno == values_rti))
+			continue;
+		foreach(lr, values_rte->values_lists)
+			lfirst(lr) = lappend((List *) lfirst(lr), copyObject(expr));
+		values_rte->coltypes = lappend_oid(values_rte->coltypes, exprType(expr));
+		values_rte->coltypmods = lappend_int(values_rte->coltypmods,
+											 exprTypmod(expr));
+		values_rte->colcollations = lappend_oid(values_rte->colcollations,
+												exprCollation(expr));
+		attno = list_length(values_rte->coltypes);
+		values_rte->eref->colnames = lappend(values_rte->eref->colnames,
+											 makeString(psprintf("column%d", attno)));
+		tle->expr = (Expr *) makeVar(values_rti, attno, exprType(expr),
+									 exprTypmod(expr), exprCollation(expr), 0);
+	}
+	return true;
+}
+
+/*
  * A one-row INSERT ... VALUES evaluates each value once, so values that may
  * not be sent to a worker (nextval() of a serial default, now(), random(),
  * domain checks, user functions) can be computed on the coordinator when

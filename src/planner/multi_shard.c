@@ -17,6 +17,7 @@
 #include "nodes/makefuncs.h"
 #include "nodes/nodeFuncs.h"
 #include "optimizer/optimizer.h"
+#include "parser/parsetree.h"
 #include "planner.h"
 #include "planner_internal.h"
 #include "utils/array.h"
@@ -447,6 +448,137 @@ sf_plan_multi_shard_dml(Query *parse, RouterContext *ctx)
 											  SF_STRATEGY_MULTI_SHARD, tasks,
 											  NIL, shards),
 								 NULL, NULL);
+}
+
+/*
+ * A multi-row INSERT ... VALUES ... ON CONFLICT whose rows go to several
+ * shards: one INSERT per shard with that shard's rows and the same ON
+ * CONFLICT clause (the unique indexes live on the shards, and rows that
+ * conflict with each other have the same key, so the same shard); row
+ * counts add up.  Not with RETURNING: its rows would come back shard by
+ * shard, not in the order of the VALUES rows, which applications (ORMs
+ * matching generated keys to the objects they inserted) rely on.  The
+ * distribution column of every row must be a constant (the analysis
+ * checked that); statements with parameters or values the coordinator
+ * computes at run time (now() defaults) are left to the single-shard
+ * router (one shard) or refused with the error of check_on_conflict.
+ */
+PlannedStmt *
+sf_plan_multi_shard_insert(Query *parse, RouterContext *ctx)
+{
+	RangeTblEntry *target = rt_fetch(parse->resultRelation, parse->rtable);
+	const SfTable *table = sf_lookup_table(target->relid);
+	RangeTblEntry *values_rte = NULL;
+	AttrNumber	values_col = 0;
+	List	   *scan_tlist;
+	List	   *colnames = NIL;
+	List	   *shards = NIL;
+	List	  **rows;
+	List	   *tasks = NIL;
+	List	   *all_rows;
+	ListCell   *lc;
+	char	   *sql = "";
+	Oid			serverid = InvalidOid;
+	Oid			hashfn = InvalidOid;
+	bool		ok;
+
+	if (!shardfdw_enable_multi_shard_dml || table == NULL ||
+		table->kind != SF_KIND_HASH || ctx->has_params ||
+		ctx->stable_exprs != NIL || parse->cteList != NIL ||
+		parse->hasModifyingCTE || parse->returningList != NIL)
+		return NULL;
+
+	/* the VALUES column giving the distribution column */
+	foreach(lc, parse->targetList)
+	{
+		TargetEntry *tle = lfirst(lc);
+		Node	   *expr = sf_strip_relabel((Node *) tle->expr);
+
+		if (tle->resno != table->distattnum || tle->resjunk)
+			continue;
+		if (!IsA(expr, Var) || ((Var *) expr)->varlevelsup != 0)
+			return NULL;
+		values_rte = rt_fetch(((Var *) expr)->varno, parse->rtable);
+		values_col = ((Var *) expr)->varattno;
+	}
+	if (values_rte == NULL || values_rte->rtekind != RTE_VALUES)
+		return NULL;
+
+	scan_tlist = sf_scan_output_columns(parse, &colnames, &ok);
+	if (!ok)
+		return NULL;
+
+	/* the rows of each shard, by the shard holding their key */
+	rows = palloc0(sizeof(List *) * ctx->shardcount);
+	foreach(lc, values_rte->values_lists)
+	{
+		List	   *row = lfirst(lc);
+		Node	   *v = sf_strip_relabel(list_nth(row, values_col - 1));
+		Const	   *c;
+		int			index;
+
+		if (sf_is_pin_value(v))
+			v = sf_simplify_pin(v);
+		if (!IsA(v, Const))
+			return NULL;
+		c = (Const *) v;
+		if (!OidIsValid(hashfn))
+			hashfn = sf_pin_hash_function(ctx, c->consttype);
+		if (!OidIsValid(hashfn) ||
+			sf_pin_hash_function(ctx, c->consttype) != hashfn)
+			return NULL;
+		index = sf_hash_remainder(hashfn, ctx->keycollation, c->constvalue,
+								  c->constisnull, ctx->shardcount);
+		index = linitial_int(sf_shard_index_owners(target->relid,
+												   list_make1_int(index)));
+		if (rows[index] == NIL)
+			shards = lappend_int(shards, index);
+		rows[index] = lappend(rows[index], row);
+	}
+	if (list_length(shards) < 2)
+		return NULL;			/* one shard: the router's statement */
+	list_sort(shards, list_int_cmp);
+
+	/* each shard's statement: the same INSERT with that shard's rows */
+	all_rows = values_rte->values_lists;
+	PG_TRY();
+	{
+		foreach(lc, shards)
+		{
+			int			index = lfirst_int(lc);
+			Oid			server;
+			char	   *shardsql;
+
+			values_rte->values_lists = rows[index];
+			shardsql = sf_shard_query_sql(parse, index, NULL, &server, true);
+			if (shardsql == NULL)
+			{
+				tasks = NIL;
+				break;
+			}
+			if (tasks == NIL)
+			{
+				sql = shardsql;
+				serverid = server;
+			}
+			tasks = lappend(tasks, list_make2(makeInteger((int) server),
+											  makeString(shardsql)));
+		}
+	}
+	PG_FINALLY();
+	{
+		values_rte->values_lists = all_rows;
+	}
+	PG_END_TRY();
+	if (tasks == NIL)
+		return NULL;
+
+	return sf_make_distributed_stmt(parse, ctx, scan_tlist, colnames,
+									sf_make_private(parse, sql, -1, serverid,
+													NULL, InvalidOid, ctx,
+													SF_STRATEGY_MULTI_SHARD, tasks,
+													NIL, shards),
+									NULL, NULL);
 }
 
 /*

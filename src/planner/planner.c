@@ -154,7 +154,8 @@ sf_planner_init(void)
 
 /*
  * INSERT ... ON CONFLICT with a conflict target on a distributed table runs
- * only through the router (on one shard, where the unique index is): the
+ * only through the router (on one shard, where the unique index is, or one
+ * statement per shard for VALUES rows with constant keys): the
  * coordinator's parent has no unique index and PostgreSQL allows no ON
  * CONFLICT DO UPDATE on foreign partitions.  Say so instead of letting the
  * standard planner complain that no constraint matches.
@@ -178,7 +179,7 @@ check_on_conflict(Query *parse)
 			 errmsg("INSERT ... ON CONFLICT on distributed table \"%s\" must insert into a single shard",
 					get_rel_name(rte->relid)),
 			 errdetail("The unique indexes of a distributed table live on its shards, so the conflict can only be checked by sending the whole statement to one shard."),
-			 errhint("Insert the rows of each distribution column value in a separate statement, with constants or parameters for the distribution column%s.",
+			 errhint("Insert the rows of each shard in a separate statement, or use constants for the distribution column and values computed on the workers, without RETURNING%s.",
 					 shardfdw_enable_router ? "" : ", and turn shardfdw.enable_router on")));
 }
 
@@ -442,6 +443,9 @@ sf_plan_distributed(Query *parse)
 	/* a one-row INSERT: values the coordinator computes at run time */
 	if (parse->commandType == CMD_INSERT)
 		parse = sf_prepare_insert_values(parse, &preeval);
+	/* a multi-row one: defaults of unnamed columns into its VALUES lists */
+	if (!sf_fold_defaults_into_values(parse))
+		return NULL;
 	/* stable Var-free expressions (now() ...): computed on the coordinator */
 	parse = sf_prepare_stable_exprs(parse, &ctx);
 	ctx.top = parse;
@@ -457,5 +461,14 @@ sf_plan_distributed(Query *parse)
 			sf_plan_multi_shard(parse, &ctx) : NULL;
 	if (!shardfdw_enable_router || ctx.pins == NIL)
 		return NULL;
-	return sf_plan_single_shard(parse, &ctx, preeval);
+	{
+		PlannedStmt *stmt = sf_plan_single_shard(parse, &ctx, preeval);
+
+		/* INSERT ... VALUES ... ON CONFLICT with rows for several shards */
+		if (stmt == NULL && parse->commandType == CMD_INSERT &&
+			parse->onConflict != NULL && preeval == NIL &&
+			list_length(ctx.pins) > 1)
+			stmt = sf_plan_multi_shard_insert(parse, &ctx);
+		return stmt;
+	}
 }

@@ -91,6 +91,7 @@ extern void sf_collect_quals(Node *jtnode, List **quals, bool outer,
 
 /* coordinator_values.c */
 extern Query *sf_prepare_insert_values(Query *parse, List **preeval);
+extern bool sf_fold_defaults_into_values(Query *parse);
 extern Query *sf_prepare_stable_exprs(Query *parse, RouterContext *rctx);
 extern bool sf_max_param_walker(Node *node, StableContext *ctx);
 
@@ -100,6 +101,7 @@ extern PlannedStmt *sf_plan_single_shard(Query *parse, RouterContext *ctx,
 
 /* multi_shard.c */
 extern PlannedStmt *sf_plan_multi_shard(Query *parse, RouterContext *ctx);
+extern PlannedStmt *sf_plan_multi_shard_insert(Query *parse, RouterContext *ctx);
 
 /* insert_select.c */
 extern PlannedStmt *sf_plan_insert_select(Query *parse, RouterContext *ctx);
