@@ -18,31 +18,26 @@ CREATE TABLE ims_local.kv (k int PRIMARY KEY, v text, n int DEFAULT 0, d numeric
 CREATE FUNCTION pg_temp.both(q text) RETURNS text
 LANGUAGE plpgsql AS $$
 DECLARE
-    dist_err text := '';
-    local_err text := '';
+    err text[] := ARRAY['', ''];
     extra bigint;
     missing bigint;
 BEGIN
-    BEGIN
-        PERFORM set_config('search_path', 'ims_dist, public', true);
-        EXECUTE q;
-    EXCEPTION WHEN OTHERS THEN
-        dist_err := SQLERRM;
-    END;
-    BEGIN
-        PERFORM set_config('search_path', 'ims_local, public', true);
-        EXECUTE q;
-    EXCEPTION WHEN OTHERS THEN
-        local_err := SQLERRM;
-    END;
+    FOR i IN 1 .. 2 LOOP
+        BEGIN
+            PERFORM set_config('search_path', (ARRAY['ims_dist', 'ims_local'])[i] || ', public', true);
+            EXECUTE q;
+        EXCEPTION WHEN OTHERS THEN
+            err[i] := SQLERRM;
+        END;
+    END LOOP;
     PERFORM set_config('search_path', 'public', true);
     SELECT count(*) INTO extra FROM (SELECT * FROM ims_dist.kv EXCEPT ALL SELECT * FROM ims_local.kv) x;
     SELECT count(*) INTO missing FROM (SELECT * FROM ims_local.kv EXCEPT ALL SELECT * FROM ims_dist.kv) x;
     RETURN format('%s extra, %s missing, %s rows%s', extra, missing,
                   (SELECT count(*) FROM ims_local.kv),
-                  CASE WHEN dist_err = local_err AND dist_err = '' THEN ''
-                       WHEN dist_err = local_err THEN ', both failed: ' || dist_err
-                       ELSE format(', errors differ: dist "%s", local "%s"', dist_err, local_err) END);
+                  CASE WHEN err[1] = err[2] AND err[1] = '' THEN ''
+                       WHEN err[1] = err[2] THEN ', both failed: ' || err[1]
+                       ELSE format(', errors differ: dist "%s", local "%s"', err[1], err[2]) END);
 END
 $$;
 

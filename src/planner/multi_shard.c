@@ -375,6 +375,19 @@ prune_shards(Query *parse, RouterContext *ctx)
 	return sf_shard_index_owners(ctx->anyrelid, result);
 }
 
+/* The plan of a multi-shard write: one task (statement) per shard */
+static PlannedStmt *
+dml_stmt(Query *parse, RouterContext *ctx, List *scan_tlist, List *colnames,
+		 char *sql, Oid serverid, List *tasks, List *shards)
+{
+	return sf_make_distributed_stmt(parse, ctx, scan_tlist, colnames,
+									sf_make_private(parse, sql, -1, serverid,
+													NULL, InvalidOid, ctx,
+													SF_STRATEGY_MULTI_SHARD, tasks,
+													NIL, shards),
+									NULL, NULL);
+}
+
 /*
  * Multi-shard UPDATE / DELETE: the statement runs on every shard (that
  * pruning keeps), each shard's statement on its own, as many at once as
@@ -442,12 +455,8 @@ sf_plan_multi_shard_dml(Query *parse, RouterContext *ctx)
 		if (!sf_shard_tasks(parse, shards, &tasks, &sql, &serverid))
 			return NULL;
 	}
-	return sf_make_distributed_stmt(parse, ctx, scan_tlist, colnames,
-								 sf_make_private(parse, sql, -1, serverid,
-											  NULL, InvalidOid, ctx,
-											  SF_STRATEGY_MULTI_SHARD, tasks,
-											  NIL, shards),
-								 NULL, NULL);
+	return dml_stmt(parse, ctx, scan_tlist, colnames, sql, serverid, tasks,
+					shards);
 }
 
 /*
@@ -573,12 +582,8 @@ sf_plan_multi_shard_insert(Query *parse, RouterContext *ctx)
 	if (tasks == NIL)
 		return NULL;
 
-	return sf_make_distributed_stmt(parse, ctx, scan_tlist, colnames,
-									sf_make_private(parse, sql, -1, serverid,
-													NULL, InvalidOid, ctx,
-													SF_STRATEGY_MULTI_SHARD, tasks,
-													NIL, shards),
-									NULL, NULL);
+	return dml_stmt(parse, ctx, scan_tlist, colnames, sql, serverid, tasks,
+					shards);
 }
 
 /*
