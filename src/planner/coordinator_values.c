@@ -37,14 +37,14 @@ not_pre_evaluable(Node *node, void *context)
 }
 
 /*
- * A multi-row INSERT ... VALUES whose target list also has entries that do
- * not come from the VALUES lists (the defaults of the columns the statement
- * does not name, added by the rewriter): move each such expression into
- * every row as one more VALUES column, so that the statement deparsed for a
- * shard lists exactly as many values as columns.  Local evaluation is the
- * same: a default is evaluated once per row either way.  Returns false,
- * changing nothing, when an entry refers to the rows themselves or to
- * another relation.
+ * A multi-row INSERT ... VALUES into a distributed table whose target list
+ * also has entries that do not come from the VALUES lists (the defaults of
+ * the columns the statement does not name, added by the rewriter): move
+ * each such expression into every row as one more VALUES column, so that
+ * the statement deparsed for a shard lists exactly as many values as
+ * columns.  Local evaluation is the same: a default is evaluated once per
+ * row either way.  Returns false, changing nothing, when an entry refers
+ * to the rows themselves or to another relation.
  */
 bool
 sf_fold_defaults_into_values(Query *parse)
@@ -53,7 +53,9 @@ sf_fold_defaults_into_values(Query *parse)
 	Index		values_rti = 0;
 	ListCell   *lc;
 
-	if (parse->commandType != CMD_INSERT)
+	if (parse->commandType != CMD_INSERT || parse->resultRelation <= 0 ||
+		!sf_is_distributed_table(rt_fetch(parse->resultRelation,
+										  parse->rtable)->relid))
 		return true;
 	foreach(lc, parse->targetList)
 	{
