@@ -245,17 +245,13 @@ sf_plan_insert_select(Query *parse, RouterContext *ctx)
 		foreach(lc, ctx->pins)
 		{
 			Const	   *c = lfirst(lc);
-			Oid			fn;
 			int			idx;
 
-			if (!IsA(c, Const) ||
-				!OidIsValid(fn = sf_pin_hash_function(ctx, c->consttype)))
+			if (!IsA(c, Const) || (idx = sf_const_shard_index(ctx, c)) < 0)
 			{
 				only = -1;
 				break;
 			}
-			idx = sf_hash_remainder(fn, ctx->keycollation, c->constvalue,
-									c->constisnull, ctx->shardcount);
 			if (only >= 0 && idx != only)
 			{
 				only = -1;

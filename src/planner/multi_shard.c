@@ -488,7 +488,6 @@ sf_plan_multi_shard_insert(Query *parse, RouterContext *ctx)
 	ListCell   *lc;
 	char	   *sql = "";
 	Oid			serverid = InvalidOid;
-	Oid			hashfn = InvalidOid;
 	bool		ok;
 
 	if (!shardfdw_enable_multi_shard_dml || table == NULL ||
@@ -523,23 +522,14 @@ sf_plan_multi_shard_insert(Query *parse, RouterContext *ctx)
 	{
 		List	   *row = lfirst(lc);
 		Node	   *v = sf_strip_relabel(list_nth(row, values_col - 1));
-		Const	   *c;
 		int			index;
 
 		if (sf_is_pin_value(v))
 			v = sf_simplify_pin(v);
-		if (!IsA(v, Const))
+		if (!IsA(v, Const) ||
+			(index = sf_const_shard_index(ctx, (Const *) v)) < 0)
 			return NULL;
-		c = (Const *) v;
-		if (!OidIsValid(hashfn))
-			hashfn = sf_pin_hash_function(ctx, c->consttype);
-		if (!OidIsValid(hashfn) ||
-			sf_pin_hash_function(ctx, c->consttype) != hashfn)
-			return NULL;
-		index = sf_hash_remainder(hashfn, ctx->keycollation, c->constvalue,
-								  c->constisnull, ctx->shardcount);
-		index = linitial_int(sf_shard_index_owners(target->relid,
-												   list_make1_int(index)));
+		index = sf_shard_index_owner(table, index);
 		if (rows[index] == NIL)
 			shards = lappend_int(shards, index);
 		rows[index] = lappend(rows[index], row);

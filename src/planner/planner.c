@@ -237,6 +237,22 @@ sf_hash_remainder(Oid hashfn, Oid collation, Datum value, bool isnull,
 }
 
 /*
+ * Shard index of a constant pinning value (co-location numbering, before
+ * splits are taken into account), or -1 when its type has no hash function
+ * in the partition key's hash opfamily.
+ */
+int
+sf_const_shard_index(RouterContext *ctx, Const *c)
+{
+	Oid			fn = sf_pin_hash_function(ctx, c->consttype);
+
+	if (!OidIsValid(fn))
+		return -1;
+	return sf_hash_remainder(fn, ctx->keycollation, c->constvalue,
+							 c->constisnull, ctx->shardcount);
+}
+
+/*
  * The output columns of the scan: the statement's non-junk target list (or
  * RETURNING list), as Vars of the scan's own RTE.  NIL with *ok = false when
  * a column cannot come back as text.

@@ -84,6 +84,7 @@ extern bool sf_is_pin_value(Node *node);
 extern Node *sf_simplify_pin(Node *pin);
 extern Node *sf_strip_relabel(Node *node);
 extern Oid	sf_pin_hash_function(RouterContext *ctx, Oid type);
+extern int	sf_const_shard_index(RouterContext *ctx, Const *c);
 extern bool sf_not_pin_walker_base(Node *node);
 extern List *sf_build_classes(List *quals, RouterContext *ctx);
 extern void sf_collect_quals(Node *jtnode, List **quals, bool outer,

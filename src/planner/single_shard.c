@@ -147,16 +147,10 @@ sf_plan_single_shard(Query *parse, RouterContext *ctx, List *preeval)
 		foreach(lc, ctx->pins)
 		{
 			Const	   *c = lfirst(lc);
-			Oid			fn;
 			int			idx;
 
-			if (!IsA(c, Const))
+			if (!IsA(c, Const) || (idx = sf_const_shard_index(ctx, c)) < 0)
 				return NULL;
-			fn = sf_pin_hash_function(ctx, c->consttype);
-			if (!OidIsValid(fn))
-				return NULL;
-			idx = sf_hash_remainder(fn, ctx->keycollation, c->constvalue,
-									c->constisnull, ctx->shardcount);
 			if (shardindex >= 0 && idx != shardindex)
 				return NULL;
 			shardindex = idx;
@@ -168,14 +162,9 @@ sf_plan_single_shard(Query *parse, RouterContext *ctx, List *preeval)
 		pin = linitial(ctx->pins);
 		if (IsA(pin, Const))
 		{
-			Const	   *c = (Const *) pin;
-			Oid			fn = sf_pin_hash_function(ctx, c->consttype);
-
-			if (!OidIsValid(fn))
+			shardindex = sf_const_shard_index(ctx, (Const *) pin);
+			if (shardindex < 0)
 				return NULL;
-			shardindex = sf_hash_remainder(fn, ctx->keycollation,
-										   c->constvalue, c->constisnull,
-										   ctx->shardcount);
 			pin = NULL;
 		}
 		else
