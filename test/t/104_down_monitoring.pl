@@ -62,6 +62,12 @@ my ($ret, $out, $err) = query(
 is($out, '0|6', 'all up: every shard has a size (4 shards of t, 2 replicas of r)');
 is($err, '', 'all up: no WARNING');
 
+# a placement asked for on a server that holds none, or that does not exist
+is($coord->safe_psql('shardfdw',
+		"SELECT shardfdw.shard_size($shard1, 'worker2') IS NULL, shardfdw.shard_size($shard1, 'no_such_server') IS NULL,"
+		  . " shardfdw.shard_size($shard1, 'worker1') > 0"),
+	't|t|t', 'shard_size of a server without the placement, or unknown, is NULL');
+
 # ---------------------------------------------------------------- worker2 down
 $workers[1]->stop('fast');
 
