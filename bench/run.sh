@@ -36,6 +36,12 @@
 # BENCH_LOCAL_NODE (worker1 or coordinator, default worker1), SMALL=1,
 # BENCH_NO_WRITE=1 (print, do not touch RESULTS.md); for diagnosis:
 # BENCH_KEEP=1 (keep the cluster), BENCH_QUERIES="name ..." (those only).
+# BENCH_WORKER_PARALLEL (default 0): max_parallel_workers_per_gather of the
+# workers' database (shardfdw's shards and native's partitions): the two
+# worker servers share the machine's cores, so each is sized to its share
+# (2 cores / 2 servers: no parallel workers); "default" leaves PostgreSQL's
+# default (2).  The multi-shard queries are timed on shardfdw with the
+# workers' default too (column "workers' default parallelism").
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 . "$ROOT/bench/lib.sh"
@@ -146,6 +152,21 @@ sql "$W2" "$WDB" -c "VACUUM ANALYZE" & p2=$!
 sql "$C" "$SF_DBNAME" -c "ANALYZE"
 wait $p1 $p2
 
+# the workers' size: see BENCH_WORKER_PARALLEL above (new sessions read it)
+WORKER_PARALLEL=${BENCH_WORKER_PARALLEL:-0}
+worker_parallel() {   # set | reset
+	[ "$WORKER_PARALLEL" = default ] && return 0
+	local p
+	for p in "$W1" "$W2"; do
+		if [ "$1" = set ]; then
+			sql "$p" "$WDB" -c "ALTER DATABASE $WDB SET max_parallel_workers_per_gather = $WORKER_PARALLEL"
+		else
+			sql "$p" "$WDB" -c "ALTER DATABASE $WDB RESET max_parallel_workers_per_gather"
+		fi
+	done >/dev/null
+}
+worker_parallel set
+
 # native, coordinator side
 sql "$C" postgres -c "CREATE DATABASE nativefdw"
 {
@@ -208,10 +229,13 @@ QUERIES=(
 # planner underestimates joins on (company_id, id) pairs (correlated columns)
 # and may pick a nested loop that takes seconds; ratios are taken against the
 # faster of local and localnl, the harder baseline
-declare -A SYS_PORT=([shardfdw]=$C [native]=$C [local]=$LPORT [localnl]=$LPORT)
-declare -A SYS_DB=([shardfdw]=$SF_DBNAME [native]=nativefdw [local]=localdb [localnl]=localdb)
-declare -A SYS_OPT=([shardfdw]="" [native]="" [local]="" [localnl]="-c enable_nestloop=off")
+# sfwpar: shardfdw with the workers' default parallelism (when
+# BENCH_WORKER_PARALLEL sized them otherwise)
+declare -A SYS_PORT=([shardfdw]=$C [native]=$C [local]=$LPORT [localnl]=$LPORT [sfwpar]=$C)
+declare -A SYS_DB=([shardfdw]=$SF_DBNAME [native]=nativefdw [local]=localdb [localnl]=localdb [sfwpar]=$SF_DBNAME)
+declare -A SYS_OPT=([shardfdw]="" [native]="" [local]="" [localnl]="-c enable_nestloop=off" [sfwpar]="")
 SYSTEMS="shardfdw native local localnl"
+[ "$WORKER_PARALLEL" = default ] || SYSTEMS+=" sfwpar"
 mkdir -p "$WORK/q"
 
 # times FILE: the "Time: x ms" values psql printed, one per line
@@ -228,6 +252,7 @@ run_query() {
 		echo "\\o $f.out"
 		echo "$pre"; echo "\\timing on"; echo "$q;"; echo "\\timing off"; echo "$post"
 	} > "$f.warm.sql"
+	[ "$sys" = sfwpar ] && worker_parallel reset
 	PGOPTIONS=${SYS_OPT[$sys]} sql "${SYS_PORT[$sys]}" "${SYS_DB[$sys]}" -f "$f.warm.sql" > "$f.warm.time"
 	first=$(times "$f.warm.time")
 	# slow runs (over 3 s) are timed once more only
@@ -240,6 +265,7 @@ run_query() {
 		done
 	} > "$f.sql"
 	PGOPTIONS=${SYS_OPT[$sys]} sql "${SYS_PORT[$sys]}" "${SYS_DB[$sys]}" -f "$f.sql" > "$f.time"
+	[ "$sys" = sfwpar ] && worker_parallel set
 	times "$f.time" | median
 }
 
@@ -274,12 +300,13 @@ for entry in "${QUERIES[@]}"; do
 	if [[ "$q" == SELECT* ]]; then
 		a=$(md5sum < "$WORK/q/shardfdw.$name.out"); b=$(md5sum < "$WORK/q/native.$name.out")
 		l=$(md5sum < "$WORK/q/local.$name.out"); m=$(md5sum < "$WORK/q/localnl.$name.out")
-		if [ "$a" = "$l" ] && [ "$b" = "$l" ] && [ "$m" = "$l" ]; then SAME[$name]=yes; else SAME[$name]=NO; fi
+		w=$a; [ -f "$WORK/q/sfwpar.$name.out" ] && w=$(md5sum < "$WORK/q/sfwpar.$name.out")
+		if [ "$a" = "$l" ] && [ "$b" = "$l" ] && [ "$m" = "$l" ] && [ "$w" = "$l" ]; then SAME[$name]=yes; else SAME[$name]=NO; fi
 	else
 		SAME[$name]="n/a"
 	fi
 	MS[$name.best]=$(printf '%s\n' "${MS[$name.local]}" "${MS[$name.localnl]}" | sort -g | head -n 1)
-	log "$name: shardfdw ${MS[$name.shardfdw]} ms (${STRAT[$name]}), native ${MS[$name.native]} ms, local ${MS[$name.local]} ms (nestloop off ${MS[$name.localnl]} ms), same result: ${SAME[$name]}"
+	log "$name: shardfdw ${MS[$name.shardfdw]} ms (${STRAT[$name]}), native ${MS[$name.native]} ms, local ${MS[$name.local]} ms (nestloop off ${MS[$name.localnl]} ms)${MS[$name.sfwpar]:+, shardfdw with the workers default parallelism ${MS[$name.sfwpar]} ms}, same result: ${SAME[$name]}"
 done
 
 # EXPLAIN ANALYZE of each shardfdw plan, for the diagnosis of misses
@@ -446,13 +473,23 @@ SECTION="$WORK/section.md"
 	echo "The UPDATE runs inside BEGIN ... ROLLBACK (only the UPDATE is timed). Strategy: shardfdw's EXPLAIN."
 	echo "Targets (issue 3): shardfdw ≤ 1.5x local and ≤ 1x native (non-co-located join: ≤ 3x local)."
 	echo
-	echo "| query | shardfdw strategy | shardfdw ms | native ms | local ms | local, nestloop off, ms | shardfdw / local | shardfdw / native | same | vs local | vs native |"
-	echo "|---|---|---:|---:|---:|---:|---:|---:|---|---|---|"
+	if [ "$WORKER_PARALLEL" = default ]; then
+		echo "The workers' database has PostgreSQL's default \`max_parallel_workers_per_gather\` (BENCH_WORKER_PARALLEL=default)."
+	else
+		echo "Sizing: the two worker servers share the machine's 2 cores, so their database (shardfdw's shards"
+		echo "and native's partitions) has \`max_parallel_workers_per_gather = $WORKER_PARALLEL\` (BENCH_WORKER_PARALLEL), as co-hosted"
+		echo "servers are sized to their share of the cores; local PostgreSQL, alone, keeps the default (2)."
+		echo "*workers' default* times shardfdw once more with the workers' default (2 parallel workers each)."
+	fi
+	echo
+	echo "| query | shardfdw strategy | shardfdw ms | native ms | local ms | local, nestloop off, ms | shardfdw / local | shardfdw / native | same | vs local | vs native | workers' default ms | workers' default / local |"
+	echo "|---|---|---:|---:|---:|---:|---:|---:|---|---|---|---:|---:|"
 	for entry in "${QUERIES[@]}"; do
 		name=${entry%%|*}; rest=${entry#*|}; tgt=${rest%%|*}
 		rl=$(ratio "${MS[$name.shardfdw]}" "${MS[$name.best]}")
 		rn=$(ratio "${MS[$name.shardfdw]}" "${MS[$name.native]}")
-		echo "| $name | ${STRAT[$name]} | ${MS[$name.shardfdw]} | ${MS[$name.native]} | ${MS[$name.local]} | ${MS[$name.localnl]} | $rl | $rn | ${SAME[$name]} | $(passmax "$rl" "$tgt") (≤ $tgt) | $(passmax "$rn" 1) (≤ 1) |"
+		wp=${MS[$name.sfwpar]:-}
+		echo "| $name | ${STRAT[$name]} | ${MS[$name.shardfdw]} | ${MS[$name.native]} | ${MS[$name.local]} | ${MS[$name.localnl]} | $rl | $rn | ${SAME[$name]} | $(passmax "$rl" "$tgt") (≤ $tgt) | $(passmax "$rn" 1) (≤ 1) | $wp | ${wp:+$(ratio "$wp" "${MS[$name.best]}")} |"
 	done
 	echo
 	echo "Router statements: pgbench, 1 client, median of 5 runs of ${SECS} s, connected to each server over $( [ "$CLIENT_HOST" = "$SF_SOCKDIR" ] && echo "its Unix socket" || echo "TCP ($CLIENT_HOST)"). Lookup: \`$(printf "$LOOKUP" clicks)\`"
