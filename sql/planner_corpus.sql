@@ -1,5 +1,5 @@
 --
--- planner_corpus: 238 queries, each run on the distributed tables and on an
+-- planner_corpus: 256 queries, each run on the distributed tables and on an
 -- identical local copy with identical results, and the strategy it got
 -- (router / multi-shard / two-phase aggregate with task counts, or
 -- "standard" for the FDW path) asserted in the expected output.
@@ -229,11 +229,18 @@ SELECT pg_temp.cq('105 cte referenced twice', $q$WITH c AS (SELECT ad_id, cost_p
 SELECT pg_temp.cq('106 w rank pinned', $q$SELECT id, campaign_id, rank() OVER (PARTITION BY campaign_id ORDER BY id) FROM ads WHERE company_id = 2$q$, false, '004');
 SELECT pg_temp.cq('107 w running sum pinned', $q$SELECT id, sum(cost_per_click_usd) OVER (ORDER BY clicked_at, id) FROM clicks WHERE company_id = 8$q$, false, '004');
 SELECT pg_temp.cq('108 w lag lead pinned', $q$SELECT id, lag(id) OVER w, lead(id) OVER w FROM impressions WHERE company_id = 3 WINDOW w AS (ORDER BY seen_at, id)$q$, false, '004');
-SELECT pg_temp.cq('109 w row_number over key partition (FDW)', $q$SELECT company_id, id, row_number() OVER (PARTITION BY company_id ORDER BY id) FROM campaigns$q$, false, '004');
+SELECT pg_temp.cq('109 w row_number over key partition', $q$SELECT company_id, id, row_number() OVER (PARTITION BY company_id ORDER BY id) FROM campaigns$q$, false, '004');
 SELECT pg_temp.cq('110 w ntile pinned', $q$SELECT id, ntile(3) OVER (ORDER BY id) FROM campaigns WHERE company_id = 4$q$, false, '004');
 SELECT pg_temp.cq('111 w window over aggregate pinned', $q$SELECT ad_id, count(*), sum(count(*)) OVER () FROM clicks WHERE company_id = 1 GROUP BY ad_id$q$, false, '004');
 SELECT pg_temp.cq('112 w first_value range frame pinned', $q$SELECT id, first_value(clicked_at) OVER (ORDER BY clicked_at RANGE BETWEEN interval '1 day' PRECEDING AND CURRENT ROW) FROM clicks WHERE company_id = 7$q$, false, '004');
 SELECT pg_temp.cq('113 w dense_rank global (FDW)', $q$SELECT id, dense_rank() OVER (ORDER BY monthly_budget NULLS FIRST) FROM campaigns$q$, false, '004');
+SELECT pg_temp.cq('239 w rank per company, top-N', $q$SELECT company_id, id, rank() OVER (PARTITION BY company_id ORDER BY monthly_budget DESC NULLS LAST, id) AS r FROM campaigns ORDER BY r, company_id, id LIMIT 12$q$, true, '004');
+SELECT pg_temp.cq('240 w partition by key and another column', $q$SELECT company_id, campaign_id, id, count(*) OVER (PARTITION BY campaign_id, company_id) FROM ads$q$, false, '004');
+SELECT pg_temp.cq('241 w over aggregates grouped by key', $q$SELECT company_id, ad_id, count(*) AS n, rank() OVER (PARTITION BY company_id ORDER BY count(*) DESC, ad_id) FROM clicks GROUP BY company_id, ad_id ORDER BY 4, 1, 2 LIMIT 9$q$, true, '004');
+SELECT pg_temp.cq('242 w two windows, one not by key (FDW)', $q$SELECT company_id, id, row_number() OVER (PARTITION BY company_id ORDER BY id), sum(monthly_budget) OVER (PARTITION BY state) FROM campaigns$q$, false, '004');
+SELECT pg_temp.cq('243 w key of the nullable side (FDW)', $q$SELECT co.id, ca.id, count(*) OVER (PARTITION BY ca.company_id) FROM companies co LEFT JOIN campaigns ca ON ca.company_id = co.id AND ca.state = 'paused'$q$, false, '004');
+SELECT pg_temp.cq('244 w partition by key of a co-located join', $q$SELECT a.company_id, a.id, sum(c.cost_per_click_usd) OVER (PARTITION BY c.company_id ORDER BY c.id) FROM ads a JOIN clicks c ON c.company_id = a.company_id AND c.ad_id = a.id WHERE c.id % 7 = 0$q$, false, '004');
+SELECT pg_temp.cq('245 w windows with aggregates not by key (FDW)', $q$SELECT state, count(*), rank() OVER (ORDER BY count(*)) FROM campaigns GROUP BY state$q$, false, '004');
 
 -- GROUP BY / HAVING
 SELECT pg_temp.cq('114 g by key', $q$SELECT company_id, count(*), avg(cost_per_impression_usd) FROM impressions GROUP BY company_id$q$, false, '004');
@@ -260,12 +267,23 @@ SELECT pg_temp.cq('134 g array_agg by key', $q$SELECT company_id, array_length(a
 SELECT pg_temp.cq('135 g json aggregate pinned', $q$SELECT jsonb_object_agg(id, name) FROM campaigns WHERE company_id = 1$q$, false, '004');
 
 -- DISTINCT
-SELECT pg_temp.cq('136 d DISTINCT (FDW)', $q$SELECT DISTINCT state FROM campaigns$q$, false, '004');
+SELECT pg_temp.cq('136 d DISTINCT', $q$SELECT DISTINCT state FROM campaigns$q$, false, '004');
 SELECT pg_temp.cq('137 d DISTINCT pinned', $q$SELECT DISTINCT site_url FROM clicks WHERE company_id = 2$q$, false, '004');
 SELECT pg_temp.cq('138 d DISTINCT ON pinned', $q$SELECT DISTINCT ON (ad_id) ad_id, id FROM clicks WHERE company_id = 3 ORDER BY ad_id, id$q$, true, '004');
 SELECT pg_temp.cq('139 d DISTINCT in derived table', $q$SELECT count(*) FROM (SELECT DISTINCT company_id, ad_id FROM clicks) s$q$, false, '004');
 SELECT pg_temp.cq('140 d count(DISTINCT) of key', $q$SELECT count(DISTINCT company_id) FROM impressions$q$, false, '004');
 SELECT pg_temp.cq('141 d count(DISTINCT) pinned', $q$SELECT count(DISTINCT ad_id) FROM clicks WHERE company_id = 4$q$, false, '004');
+SELECT pg_temp.cq('246 d DISTINCT with the key', $q$SELECT DISTINCT company_id, ad_id FROM clicks WHERE id % 3 = 0$q$, false, '004');
+SELECT pg_temp.cq('247 d DISTINCT with the key, ORDER BY LIMIT', $q$SELECT DISTINCT company_id, state FROM campaigns ORDER BY state, company_id LIMIT 7$q$, true, '004');
+SELECT pg_temp.cq('248 d DISTINCT of NULLs and text', $q$SELECT DISTINCT monthly_budget IS NULL AS nobudget, state FROM campaigns ORDER BY 1, 2$q$, true, '004');
+SELECT pg_temp.cq('249 d DISTINCT ORDER BY LIMIT OFFSET', $q$SELECT DISTINCT ad_id FROM clicks ORDER BY ad_id DESC LIMIT 5 OFFSET 3$q$, true, '004');
+SELECT pg_temp.cq('250 d DISTINCT ON the key', $q$SELECT DISTINCT ON (company_id) company_id, id, monthly_budget FROM campaigns ORDER BY company_id, monthly_budget DESC NULLS LAST, id$q$, true, '004');
+SELECT pg_temp.cq('251 d DISTINCT ON the key, LIMIT', $q$SELECT DISTINCT ON (company_id) company_id, id, clicked_at FROM clicks ORDER BY company_id, clicked_at, id LIMIT 4$q$, true, '004');
+SELECT pg_temp.cq('252 d DISTINCT ON another column (FDW)', $q$SELECT DISTINCT ON (state) state, id FROM campaigns ORDER BY state, id$q$, true, '004');
+SELECT pg_temp.cq('253 d DISTINCT of aggregates by key (FDW)', $q$SELECT DISTINCT count(*) FROM campaigns GROUP BY company_id$q$, false, '004');
+SELECT pg_temp.cq('254 d DISTINCT over a co-located join', $q$SELECT DISTINCT a.campaign_id % 3 AS m, c.site_url FROM ads a JOIN clicks c ON c.company_id = a.company_id AND c.ad_id = a.id$q$, false, '004');
+SELECT pg_temp.cq('255 d DISTINCT with a reference table', $q$SELECT DISTINCT g.addrs FROM clicks c JOIN geo_ips g ON g.addrs >> c.user_ip ORDER BY 1 LIMIT 5$q$, true, '004');
+SELECT pg_temp.cq('256 d DISTINCT of an expression, key on the nullable side', $q$SELECT DISTINCT ca.company_id, co.id % 2 FROM companies co LEFT JOIN campaigns ca ON ca.company_id = co.id AND ca.state = 'nope'$q$, false, '004');
 
 -- ORDER BY / LIMIT / OFFSET
 SELECT pg_temp.cq('142 o order by key', $q$SELECT company_id, id FROM campaigns ORDER BY company_id, id$q$, true, '004');

@@ -175,6 +175,60 @@ nullable_rel(Node *jtnode, int rtindex, bool nullable)
 	return false;
 }
 
+/*
+ * Does one of clauses (SortGroupClauses of parse's target list: GROUP BY,
+ * DISTINCT, a window's PARTITION BY) name a column of the distribution
+ * column's class distclass, outside the nullable side of an outer join?
+ * Rows equal on the clauses are then rows of one shard.
+ */
+static bool
+clauses_name_dist_column(Query *parse, List *clauses, List *distclass)
+{
+	ListCell   *lc;
+
+	foreach(lc, clauses)
+	{
+		SortGroupClause *sgc = lfirst(lc);
+		TargetEntry *tle = get_sortgroupclause_tle(sgc, parse->targetList);
+		Node	   *expr = sf_strip_relabel((Node *) tle->expr);
+		ListCell   *lc2;
+
+		if (!IsA(expr, Var) || ((Var *) expr)->varlevelsup != 0)
+			continue;
+		foreach(lc2, distclass)
+		{
+			Var		   *v = lfirst(lc2);
+
+			if (IsA(v, Var) && v->varno == ((Var *) expr)->varno &&
+				v->varattno == ((Var *) expr)->varattno &&
+				!nullable_rel((Node *) parse->jointree, v->varno, false))
+				return true;
+		}
+	}
+	return false;
+}
+
+/*
+ * SELECT DISTINCT of plain rows (no aggregates, windows or DISTINCT ON) as
+ * the GROUP BY of its columns, which it is, so that the workers can group
+ * and the coordinator combine the groups (two-phase, without aggregates).
+ */
+static Query *
+distinct_as_group_by(Query *parse)
+{
+	Query	   *q;
+
+	if (parse->distinctClause == NIL || parse->hasDistinctOn ||
+		parse->hasAggs || parse->groupClause != NIL ||
+		parse->havingQual != NULL || parse->hasWindowFuncs ||
+		parse->groupingSets != NIL)
+		return parse;
+	q = copyObject(parse);
+	q->groupClause = q->distinctClause;
+	q->distinctClause = NIL;
+	return q;
+}
+
 /* Is expr (a LIMIT or OFFSET) absent or a non-NULL bigint constant? */
 static bool
 simple_limit(Node *expr, int64 *value)
@@ -634,10 +688,12 @@ merge_statements(List *tasks, Oid collation)
  * (an equivalence class that holds all their distribution columns), so each
  * shard's rows join only with rows of the same shard; reference tables
  * allowed except with outer joins (their unmatched rows would repeat per
- * shard).  Aggregates only when grouped by the distribution column, so that
- * groups do not span shards.  No DISTINCT, window functions, set operations
- * or row locks.  ORDER BY / LIMIT: each shard returns its top offset + count
- * rows, the coordinator sorts and limits.
+ * shard).  Aggregates, window functions and DISTINCT run whole on workers
+ * when grouped / partitioned / made distinct by the distribution column, so
+ * that no group, window partition or duplicate spans shards; other
+ * aggregates and DISTINCT of plain rows are two-phase.  No set operations,
+ * grouping sets or row locks.  ORDER BY / LIMIT: each shard returns its top
+ * offset + count rows, the coordinator sorts and limits.
  */
 PlannedStmt *
 sf_plan_multi_shard(Query *parse, RouterContext *ctx)
@@ -663,8 +719,7 @@ sf_plan_multi_shard(Query *parse, RouterContext *ctx)
 	if (parse->commandType == CMD_UPDATE || parse->commandType == CMD_DELETE)
 		return sf_plan_multi_shard_dml(parse, ctx);
 	if (parse->commandType != CMD_SELECT || ctx->nested_distributed ||
-		parse->setOperations != NULL || parse->hasWindowFuncs ||
-		parse->distinctClause != NIL || parse->rowMarks != NIL ||
+		parse->setOperations != NULL || parse->rowMarks != NIL ||
 		parse->hasModifyingCTE || parse->groupingSets != NIL ||
 		parse->hasTargetSRFs ||
 		(ctx->has_reference && ctx->outer_joins) ||
@@ -710,35 +765,44 @@ sf_plan_multi_shard(Query *parse, RouterContext *ctx)
 	}
 
 	/*
+	 * Window functions: each partition must be in one shard, so every
+	 * window is partitioned by the distribution column.
+	 */
+	foreach(lc, parse->windowClause)
+	{
+		WindowClause *wc = lfirst(lc);
+
+		if (!clauses_name_dist_column(parse, wc->partitionClause, distclass))
+			return NULL;
+	}
+
+	/*
+	 * DISTINCT: equal rows in one shard (the distribution column is one of
+	 * them), then each shard removes its duplicates; else plain rows are
+	 * grouped on the workers and again on the coordinator (below).  DISTINCT
+	 * ON keeps the first row of each group in ORDER BY order: the workers
+	 * sort too (below).
+	 */
+	if (parse->distinctClause != NIL &&
+		!clauses_name_dist_column(parse, parse->distinctClause, distclass))
+	{
+		if (parse->hasDistinctOn)
+			return NULL;
+		parse = distinct_as_group_by(parse);
+		if (parse->distinctClause != NIL)
+			return NULL;
+	}
+
+	/*
 	 * aggregation: the groups must not span shards (a distribution column
 	 * on the nullable side of an outer join is NULL in rows of any shard)
 	 */
 	if (parse->hasAggs || parse->groupClause != NIL || parse->havingQual)
 	{
-		bool		by_dist = false;
-
-		foreach(lc, parse->groupClause)
+		if (!clauses_name_dist_column(parse, parse->groupClause, distclass))
 		{
-			SortGroupClause *sgc = lfirst(lc);
-			TargetEntry *tle = get_sortgroupclause_tle(sgc, parse->targetList);
-			Node	   *expr = sf_strip_relabel((Node *) tle->expr);
-			ListCell   *lc2;
-
-			if (!IsA(expr, Var) || ((Var *) expr)->varlevelsup != 0)
-				continue;
-			foreach(lc2, distclass)
-			{
-				Var		   *v = lfirst(lc2);
-
-				if (IsA(v, Var) && v->varno == ((Var *) expr)->varno &&
-					v->varattno == ((Var *) expr)->varattno &&
-					!nullable_rel((Node *) parse->jointree, v->varno, false))
-					by_dist = true;
-			}
-		}
-		if (!by_dist)
-		{
-			if (!shardfdw_enable_two_phase_agg)
+			if (!shardfdw_enable_two_phase_agg || parse->hasWindowFuncs ||
+				parse->distinctClause != NIL)
 				return NULL;
 			/*
 			 * merged distinct values: the statements are built here (no
@@ -794,7 +858,8 @@ sf_plan_multi_shard(Query *parse, RouterContext *ctx)
 	else
 	{
 		worker->limitCount = NULL;
-		worker->sortClause = NIL;
+		if (!parse->hasDistinctOn)
+			worker->sortClause = NIL;
 	}
 
 	scan_tlist = sf_scan_output_columns(worker, &colnames, &ok);
