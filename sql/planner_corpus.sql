@@ -1,5 +1,5 @@
 --
--- planner_corpus: 256 queries, each run on the distributed tables and on an
+-- planner_corpus: 279 queries, each run on the distributed tables and on an
 -- identical local copy with identical results, and the strategy it got
 -- (router / multi-shard / two-phase aggregate with task counts, or
 -- "standard" for the FDW path) asserted in the expected output.
@@ -216,6 +216,29 @@ SELECT pg_temp.cq('096 sq NOT IN distributed subquery', $q$SELECT id FROM ads WH
 SELECT pg_temp.cq('097 sq comparison with subquery avg', $q$SELECT id, cost_per_click_usd FROM clicks WHERE company_id = 6 AND cost_per_click_usd > (SELECT avg(cost_per_click_usd) FROM clicks WHERE company_id = 6)$q$, false, '004');
 SELECT pg_temp.cq('098 sq nested derived tables', $q$SELECT x.company_id, x.m FROM (SELECT company_id, max(cost) AS m FROM (SELECT company_id, cost_per_impression_usd AS cost FROM impressions) y GROUP BY company_id) x$q$, false, '004');
 SELECT pg_temp.cq('099 sq subquery in SELECT over reference', $q$SELECT id, (SELECT min(latlon[0]) FROM geo_ips) FROM campaigns WHERE company_id IN (1, 2)$q$, false, '004');
+SELECT pg_temp.cq('257 sq correlated EXISTS on the key', $q$SELECT a.company_id, a.id FROM ads a WHERE EXISTS (SELECT 1 FROM clicks c WHERE c.company_id = a.company_id AND c.ad_id = a.id AND c.cost_per_click_usd > 1.5)$q$, false, '004');
+SELECT pg_temp.cq('258 sq correlated NOT EXISTS, ORDER BY LIMIT', $q$SELECT a.company_id, a.id FROM ads a WHERE NOT EXISTS (SELECT 1 FROM impressions i WHERE i.company_id = a.company_id AND i.ad_id = a.id) ORDER BY a.id DESC LIMIT 6$q$, true, '004');
+SELECT pg_temp.cq('259 sq correlated scalar subquery in the target list', $q$SELECT cp.company_id, cp.id, (SELECT count(*) FROM ads a WHERE a.company_id = cp.company_id AND a.campaign_id = cp.id) AS n FROM campaigns cp$q$, false, '004');
+SELECT pg_temp.cq('260 sq correlated subquery with LIMIT and aggregate on top', $q$SELECT count(*), sum((SELECT c.id FROM clicks c WHERE c.company_id = a.company_id ORDER BY c.id LIMIT 1)) FROM ads a$q$, false, '004');
+SELECT pg_temp.cq('261 sq two correlated levels', $q$SELECT co.id FROM companies co WHERE EXISTS (SELECT 1 FROM campaigns cp WHERE cp.company_id = co.id AND EXISTS (SELECT 1 FROM ads a WHERE a.company_id = cp.company_id AND a.campaign_id = cp.id AND a.clicks_count > 3))$q$, false, '004');
+SELECT pg_temp.cq('262 sq correlated to the top from two levels down', $q$SELECT co.id FROM companies co WHERE co.id IN (SELECT cp.company_id FROM campaigns cp WHERE EXISTS (SELECT 1 FROM ads a WHERE a.company_id = co.id AND a.campaign_id = cp.id))$q$, false, '004');
+SELECT pg_temp.cq('263 sq correlated on another column (FDW)', $q$SELECT a.id FROM ads a WHERE EXISTS (SELECT 1 FROM campaigns cp WHERE cp.id = a.campaign_id AND cp.state = 'paused')$q$, false, '004');
+SELECT pg_temp.cq('264 sq key IN (SELECT key)', $q$SELECT count(*), sum(cost_per_impression_usd) FROM impressions WHERE company_id IN (SELECT company_id FROM campaigns WHERE state = 'paused')$q$, false, '004');
+SELECT pg_temp.cq('265 sq key IN (SELECT key) with GROUP BY key inside', $q$SELECT id FROM campaigns WHERE company_id IN (SELECT company_id FROM clicks GROUP BY company_id HAVING count(*) > 40) AND monthly_budget > 100$q$, false, '004');
+SELECT pg_temp.cq('266 sq key NOT IN (SELECT key) (FDW)', $q$SELECT count(*) FROM campaigns WHERE company_id NOT IN (SELECT company_id FROM ads WHERE clicks_count > 100)$q$, false, '004');
+SELECT pg_temp.cq('267 sq key IN (SELECT key) under OR (FDW)', $q$SELECT count(*) FROM campaigns WHERE company_id IN (SELECT company_id FROM ads WHERE clicks_count > 100) OR state = 'paused'$q$, false, '004');
+SELECT pg_temp.cq('268 sq key IN (SELECT non-key) (FDW)', $q$SELECT count(*) FROM campaigns WHERE company_id IN (SELECT campaign_id FROM ads)$q$, false, '004');
+SELECT pg_temp.cq('269 sq derived table joined on the key', $q$SELECT cp.company_id, cp.id, s.n FROM campaigns cp JOIN (SELECT company_id, campaign_id, count(*) AS n FROM ads GROUP BY company_id, campaign_id) s ON s.company_id = cp.company_id AND s.campaign_id = cp.id ORDER BY s.n DESC, cp.id LIMIT 8$q$, true, '004');
+SELECT pg_temp.cq('270 sq derived table with a window by key, two-phase on top', $q$SELECT r, count(*) FROM (SELECT company_id, rank() OVER (PARTITION BY company_id ORDER BY monthly_budget NULLS LAST, id) AS r FROM campaigns) s GROUP BY r$q$, false, '004');
+SELECT pg_temp.cq('271 sq derived table grouped by another column (FDW)', $q$SELECT count(*) FROM (SELECT state, count(*) FROM campaigns GROUP BY state) s$q$, false, '004');
+SELECT pg_temp.cq('272 sq derived table with LIMIT (FDW)', $q$SELECT count(*) FROM (SELECT company_id FROM ads ORDER BY id LIMIT 10) s$q$, false, '004');
+SELECT pg_temp.cq('273 sq derived table DISTINCT without the key (FDW)', $q$SELECT count(*) FROM (SELECT DISTINCT state, company_id % 1 AS z FROM campaigns) s$q$, false, '004');
+SELECT pg_temp.cq('274 sq derived table, key of the nullable side (FDW)', $q$SELECT s.k, count(*) FROM (SELECT ca.company_id AS k FROM companies co LEFT JOIN campaigns ca ON ca.company_id = co.id AND ca.state = 'nope') s GROUP BY s.k$q$, false, '004');
+SELECT pg_temp.cq('275 sq derived table, key of the preserved side', $q$SELECT s.k, count(*), count(s.cid) FROM (SELECT co.id AS k, ca.id AS cid FROM companies co LEFT JOIN campaigns ca ON ca.company_id = co.id AND ca.state = 'paused') s GROUP BY s.k$q$, false, '004');
+SELECT pg_temp.cq('276 sq derived table not joined on the key (FDW)', $q$SELECT count(*) FROM campaigns cp JOIN (SELECT company_id, campaign_id FROM ads GROUP BY company_id, campaign_id) s ON s.campaign_id = cp.id$q$, false, '004');
+SELECT pg_temp.cq('277 sq lateral correlated on the key', $q$SELECT a.company_id, a.id, l.last FROM ads a CROSS JOIN LATERAL (SELECT max(c.clicked_at) AS last FROM clicks c WHERE c.company_id = a.company_id AND c.ad_id = a.id) l WHERE a.clicks_count > 2$q$, false, '004');
+SELECT pg_temp.cq('278 sq correlated with NULL keys in the subquery', $q$SELECT co.id, (SELECT count(*) FROM campaigns cp WHERE cp.company_id = co.id AND cp.monthly_budget IS NULL) FROM companies co$q$, false, '004');
+SELECT pg_temp.cq('279 sq derived table pinned by the key it returns', $q$SELECT s.company_id, s.n FROM (SELECT company_id, ad_id, count(*) AS n FROM clicks GROUP BY company_id, ad_id) s WHERE s.company_id = 5$q$, false, '004');
 
 -- CTEs
 SELECT pg_temp.cq('100 cte pinned', $q$WITH c AS (SELECT * FROM clicks WHERE company_id = 2) SELECT ad_id, count(*) FROM c GROUP BY ad_id$q$, false, '004');

@@ -441,12 +441,31 @@ sf_collect_quals(Node *jtnode, List **quals, bool outer, bool *has_outer)
 }
 
 /*
+ * Is node a two-argument equality of the partition key's hash opfamily,
+ * under the key's collation?
+ */
+bool
+sf_is_key_equality(Node *node, RouterContext *ctx)
+{
+	OpExpr	   *op = (OpExpr *) node;
+
+	if (!IsA(op, OpExpr) || list_length(op->args) != 2)
+		return false;
+	if (!op_in_opfamily(op->opno, ctx->opfamily) ||
+		get_op_opfamily_strategy(op->opno, ctx->opfamily) != HTEqualStrategyNumber)
+		return false;
+	return !OidIsValid(ctx->keycollation) ||
+		op->inputcollid == ctx->keycollation;
+}
+
+/*
  * Equivalence classes (see merge_items) from a list of conjuncts: equalities
  * of the partition key's hash opfamily and collation between Vars of this
- * level and pinning values.
+ * level and pinning values (with outer_vars, Vars of enclosing levels too:
+ * the correlations of a subquery).
  */
 List *
-sf_build_classes(List *quals, RouterContext *ctx)
+sf_build_classes(List *quals, RouterContext *ctx, bool outer_vars)
 {
 	List	   *classes = NIL;
 	ListCell   *lc;
@@ -457,20 +476,16 @@ sf_build_classes(List *quals, RouterContext *ctx)
 		Node	   *l;
 		Node	   *r;
 
-		if (!IsA(op, OpExpr) || list_length(op->args) != 2)
+		if (!sf_is_key_equality((Node *) op, ctx))
 			continue;
 		l = sf_strip_relabel(linitial(op->args));
 		r = sf_strip_relabel(lsecond(op->args));
-		if (!op_in_opfamily(op->opno, ctx->opfamily) ||
-			get_op_opfamily_strategy(op->opno, ctx->opfamily) != HTEqualStrategyNumber)
-			continue;
-		if (OidIsValid(ctx->keycollation) &&
-			op->inputcollid != ctx->keycollation)
-			continue;
 		if (IsA(l, Var) && ((Var *) l)->varlevelsup == 0 &&
-			((IsA(r, Var) && ((Var *) r)->varlevelsup == 0) || sf_is_pin_value(r)))
+			((IsA(r, Var) && (outer_vars || ((Var *) r)->varlevelsup == 0)) ||
+			 sf_is_pin_value(r)))
 			classes = merge_items(classes, l, r);
-		else if (IsA(r, Var) && ((Var *) r)->varlevelsup == 0 && sf_is_pin_value(l))
+		else if (IsA(r, Var) && ((Var *) r)->varlevelsup == 0 &&
+				 ((IsA(l, Var) && outer_vars) || sf_is_pin_value(l)))
 			classes = merge_items(classes, r, l);
 	}
 	return classes;
@@ -601,13 +616,13 @@ analyze_level(Query *q, RouterContext *ctx)
 
 	/* equivalence classes from WHERE and inner join conditions */
 	sf_collect_quals((Node *) q->jointree, &quals, false, &has_outer);
-	classes = sf_build_classes(quals, ctx);
+	classes = sf_build_classes(quals, ctx, false);
 	if (q == ctx->top)
 	{
 		List	   *all = NIL;
 
 		sf_collect_quals((Node *) q->jointree, &all, true, &has_outer);
-		ctx->top_classes = sf_build_classes(all, ctx);
+		ctx->top_classes = sf_build_classes(all, ctx, false);
 		ctx->outer_joins = has_outer;
 	}
 

@@ -169,7 +169,7 @@ sf_plan_insert_select(Query *parse, RouterContext *ctx)
 	sf_collect_quals((Node *) sq->jointree, &quals, true, &has_outer);
 	if (has_outer)
 		return NULL;
-	classes = sf_build_classes(quals, ctx);
+	classes = sf_build_classes(quals, ctx, false);
 	foreach(lc, distvars)
 	{
 		Var		   *dv = lfirst(lc);

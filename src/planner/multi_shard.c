@@ -141,8 +141,8 @@ add_top_nodes(Query *parse, Plan *scan, List *scan_tlist, void *arg)
  * jointree jtnode (nullable: jtnode itself is)?  Its columns are then NULL
  * in rows of every shard, so a group on them can span shards.
  */
-static bool
-nullable_rel(Node *jtnode, int rtindex, bool nullable)
+bool
+sf_nullable_rel(Node *jtnode, int rtindex, bool nullable)
 {
 	if (jtnode == NULL)
 		return false;
@@ -154,7 +154,7 @@ nullable_rel(Node *jtnode, int rtindex, bool nullable)
 
 		foreach(lc, ((FromExpr *) jtnode)->fromlist)
 		{
-			if (nullable_rel(lfirst(lc), rtindex, nullable))
+			if (sf_nullable_rel(lfirst(lc), rtindex, nullable))
 				return true;
 		}
 		return false;
@@ -165,10 +165,10 @@ nullable_rel(Node *jtnode, int rtindex, bool nullable)
 
 		if (j->rtindex == rtindex)
 			return nullable;
-		return nullable_rel(j->larg, rtindex,
+		return sf_nullable_rel(j->larg, rtindex,
 							nullable || j->jointype == JOIN_RIGHT ||
 							j->jointype == JOIN_FULL) ||
-			nullable_rel(j->rarg, rtindex,
+			sf_nullable_rel(j->rarg, rtindex,
 						 nullable || j->jointype == JOIN_LEFT ||
 						 j->jointype == JOIN_FULL);
 	}
@@ -181,8 +181,8 @@ nullable_rel(Node *jtnode, int rtindex, bool nullable)
  * column's class distclass, outside the nullable side of an outer join?
  * Rows equal on the clauses are then rows of one shard.
  */
-static bool
-clauses_name_dist_column(Query *parse, List *clauses, List *distclass)
+bool
+sf_clauses_name_dist_column(Query *parse, List *clauses, List *distclass)
 {
 	ListCell   *lc;
 
@@ -201,7 +201,7 @@ clauses_name_dist_column(Query *parse, List *clauses, List *distclass)
 
 			if (IsA(v, Var) && v->varno == ((Var *) expr)->varno &&
 				v->varattno == ((Var *) expr)->varattno &&
-				!nullable_rel((Node *) parse->jointree, v->varno, false))
+				!sf_nullable_rel((Node *) parse->jointree, v->varno, false))
 				return true;
 		}
 	}
@@ -707,6 +707,8 @@ sf_plan_multi_shard(Query *parse, RouterContext *ctx)
 	List	   *worker_tlist = NIL;
 	List	   *worker_groups = NIL;
 	List	   *distclass = NIL;
+	List	   *distvars;
+	List	   *accepted = NIL;
 	ListCell   *lc;
 	Query	   *worker;
 	List	   *tasks = NIL;
@@ -718,7 +720,7 @@ sf_plan_multi_shard(Query *parse, RouterContext *ctx)
 
 	if (parse->commandType == CMD_UPDATE || parse->commandType == CMD_DELETE)
 		return sf_plan_multi_shard_dml(parse, ctx);
-	if (parse->commandType != CMD_SELECT || ctx->nested_distributed ||
+	if (parse->commandType != CMD_SELECT ||
 		parse->setOperations != NULL || parse->rowMarks != NIL ||
 		parse->hasModifyingCTE || parse->groupingSets != NIL ||
 		parse->hasTargetSRFs ||
@@ -730,10 +732,27 @@ sf_plan_multi_shard(Query *parse, RouterContext *ctx)
 
 	/* tables of several co-location groups: a broadcast join or nothing */
 	if (ctx->mixed_colocation)
-		return sf_plan_broadcast_join(parse, ctx);
+		return ctx->nested_distributed ? NULL :
+			sf_plan_broadcast_join(parse, ctx);
+
+	/*
+	 * Distributed tables below the top level: FROM subqueries that keep
+	 * the shards apart join on the key they return, like a distributed
+	 * table (the others are checked once the class is known).
+	 */
+	distvars = ctx->top_distvars;
+	if (ctx->nested_distributed)
+	{
+		List	   *keyvars = NIL;
+
+		if (!sf_from_subqueries_shard_local(parse, ctx, &keyvars, &accepted))
+			return NULL;
+		/* (they prune shards like a distributed table's key) */
+		distvars = ctx->top_distvars = list_concat_copy(distvars, keyvars);
+	}
 
 	/* one class holds every distribution column of the top level */
-	foreach(lc, ctx->top_distvars)
+	foreach(lc, distvars)
 	{
 		Var		   *dv = lfirst(lc);
 		List	   *found = NIL;
@@ -753,16 +772,21 @@ sf_plan_multi_shard(Query *parse, RouterContext *ctx)
 					found = c;
 			}
 		}
-		if (list_length(ctx->top_distvars) == 1)
+		if (list_length(distvars) == 1)
 		{
 			distclass = found ? found : list_make1(dv);
 			break;
 		}
 		/* not joined on the distribution column: maybe a broadcast join */
 		if (found == NIL || (distclass != NIL && found != distclass))
-			return sf_plan_broadcast_join(parse, ctx);
+			return ctx->nested_distributed ? NULL :
+				sf_plan_broadcast_join(parse, ctx);
 		distclass = found;
 	}
+	if (distclass == NIL ||
+		(ctx->nested_distributed &&
+		 !sf_nested_levels_shard_local(parse, distclass, ctx, accepted)))
+		return NULL;
 
 	/*
 	 * Window functions: each partition must be in one shard, so every
@@ -772,7 +796,7 @@ sf_plan_multi_shard(Query *parse, RouterContext *ctx)
 	{
 		WindowClause *wc = lfirst(lc);
 
-		if (!clauses_name_dist_column(parse, wc->partitionClause, distclass))
+		if (!sf_clauses_name_dist_column(parse, wc->partitionClause, distclass))
 			return NULL;
 	}
 
@@ -784,7 +808,7 @@ sf_plan_multi_shard(Query *parse, RouterContext *ctx)
 	 * sort too (below).
 	 */
 	if (parse->distinctClause != NIL &&
-		!clauses_name_dist_column(parse, parse->distinctClause, distclass))
+		!sf_clauses_name_dist_column(parse, parse->distinctClause, distclass))
 	{
 		if (parse->hasDistinctOn)
 			return NULL;
@@ -799,7 +823,7 @@ sf_plan_multi_shard(Query *parse, RouterContext *ctx)
 	 */
 	if (parse->hasAggs || parse->groupClause != NIL || parse->havingQual)
 	{
-		if (!clauses_name_dist_column(parse, parse->groupClause, distclass))
+		if (!sf_clauses_name_dist_column(parse, parse->groupClause, distclass))
 		{
 			if (!shardfdw_enable_two_phase_agg || parse->hasWindowFuncs ||
 				parse->distinctClause != NIL)

@@ -86,7 +86,8 @@ extern Node *sf_strip_relabel(Node *node);
 extern Oid	sf_pin_hash_function(RouterContext *ctx, Oid type);
 extern int	sf_const_shard_index(RouterContext *ctx, Const *c);
 extern bool sf_not_pin_walker_base(Node *node);
-extern List *sf_build_classes(List *quals, RouterContext *ctx);
+extern List *sf_build_classes(List *quals, RouterContext *ctx, bool outer_vars);
+extern bool sf_is_key_equality(Node *node, RouterContext *ctx);
 extern void sf_collect_quals(Node *jtnode, List **quals, bool outer,
 							 bool *has_outer);
 
@@ -103,6 +104,15 @@ extern PlannedStmt *sf_plan_single_shard(Query *parse, RouterContext *ctx,
 /* multi_shard.c */
 extern PlannedStmt *sf_plan_multi_shard(Query *parse, RouterContext *ctx);
 extern PlannedStmt *sf_plan_multi_shard_insert(Query *parse, RouterContext *ctx);
+extern bool sf_nullable_rel(Node *jtnode, int rtindex, bool nullable);
+extern bool sf_clauses_name_dist_column(Query *parse, List *clauses,
+										List *distclass);
+
+/* shard_local.c */
+extern bool sf_from_subqueries_shard_local(Query *top, RouterContext *ctx,
+										   List **keyvars, List **accepted);
+extern bool sf_nested_levels_shard_local(Query *top, List *distclass,
+										 RouterContext *ctx, List *accepted);
 
 /* insert_select.c */
 extern PlannedStmt *sf_plan_insert_select(Query *parse, RouterContext *ctx);

@@ -1,0 +1,432 @@
+/*-------------------------------------------------------------------------
+ *
+ * shard_local.c
+ *	  Nested query levels of a multi-shard SELECT that run inside each
+ *	  shard's task: subqueries correlated on the distribution column, FROM
+ *	  subqueries that keep the shards apart and are joined on it, and
+ *	  "key IN (SELECT key ...)" conjuncts.
+ *
+ * A multi-shard task runs the whole statement with every distributed
+ * table replaced by its shard, at every level.  A nested level gives the
+ * same rows there as on the whole table when:
+ *
+ * - it is correlated: each of its distributed tables' keys is equal (by a
+ *   conjunct of its WHERE or inner joins) to the key of a row of an
+ *   enclosing level, so it only reads rows of that row's shard, whatever
+ *   it does with them (aggregates, LIMIT, DISTINCT...);
+ * - it is a FROM subquery (not LATERAL) whose own distributed tables are
+ *   joined on the key, whose groups, DISTINCT rows and window partitions
+ *   contain the key (so none spans shards) and which has no LIMIT /
+ *   OFFSET: each of its rows comes from one shard, and it returns the key
+ *   of its rows (a column not on the nullable side of an outer join) for
+ *   the enclosing level to join on;
+ * - it is the subquery of "key IN (SELECT ...)", a conjunct of the top
+ *   level's WHERE, shaped like such a FROM subquery and returning its key:
+ *   the key's value is found in the shard of the row or nowhere (NULL and
+ *   false filter the row alike).
+ *
+ * Anything else below the top level declines the multi-shard strategy.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "catalog/pg_class.h"
+#include "nodes/makefuncs.h"
+#include "nodes/nodeFuncs.h"
+#include "parser/parsetree.h"
+#include "planner_internal.h"
+
+/* State of nested_walker */
+typedef struct NestedContext
+{
+	RouterContext *ctx;
+	List	   *ancestors;		/* key classes of the enclosing levels,
+								 * innermost first */
+	List	   *accepted;		/* levels checked another way already */
+} NestedContext;
+
+static bool correlated_level(Query *q, List *ancestors, RouterContext *ctx);
+static bool independent_subquery(Query *sq, List *ancestors,
+								 RouterContext *ctx, List **exposed);
+
+/* Does any level of node read a distributed table? */
+static bool
+has_distributed_walker(Node *node, void *context)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, Query))
+	{
+		Query	   *q = (Query *) node;
+		ListCell   *lc;
+
+		foreach(lc, q->rtable)
+		{
+			RangeTblEntry *rte = lfirst(lc);
+			const SfTable *table;
+
+			if (rte->rtekind != RTE_RELATION || rte->relkind == RELKIND_VIEW)
+				continue;
+			table = sf_lookup_table(rte->relid);
+			if (table != NULL && table->kind == SF_KIND_HASH)
+				return true;
+		}
+		return query_tree_walker(q, has_distributed_walker, context, 0);
+	}
+	return expression_tree_walker(node, has_distributed_walker, context);
+}
+
+/* Is Var (varno, attno) of levelsup levels up a member of class cls? */
+static bool
+var_in_class(List *cls, Index varno, AttrNumber attno, Index levelsup)
+{
+	ListCell   *lc;
+
+	foreach(lc, cls)
+	{
+		Var		   *v = lfirst(lc);
+
+		if (IsA(v, Var) && v->varno == varno && v->varattno == attno &&
+			v->varlevelsup == levelsup)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * The Var (rti, column) through which a level reads the key a FROM
+ * subquery returns (exposed: those columns): one in a class of the level's
+ * conjuncts when there is one (the level joins on it), else the first.
+ */
+static Var *
+subquery_key_var(Index rti, List *exposed, List *classes)
+{
+	ListCell   *lc;
+	ListCell   *lc2;
+
+	foreach(lc, exposed)
+		foreach(lc2, classes)
+			if (var_in_class(lfirst(lc2), rti, lfirst_int(lc), 0))
+				return makeVar(rti, lfirst_int(lc), InvalidOid, -1,
+							   InvalidOid, 0);
+	return makeVar(rti, linitial_int(exposed), InvalidOid, -1, InvalidOid, 0);
+}
+
+/*
+ * Check the nested levels of q (sublinks, FROM subqueries, CTEs) that read
+ * distributed tables, except the accepted ones, as correlated levels.
+ */
+static bool
+nested_walker(Node *node, NestedContext *nc)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, Query))
+	{
+		if (list_member_ptr(nc->accepted, node) ||
+			!has_distributed_walker(node, NULL))
+			return false;
+		return !correlated_level((Query *) node, nc->ancestors, nc->ctx);
+	}
+	return expression_tree_walker(node, nested_walker, nc);
+}
+
+static bool
+nested_levels_ok(Query *q, List *ancestors, RouterContext *ctx,
+				 List *accepted)
+{
+	NestedContext nc;
+
+	nc.ctx = ctx;
+	nc.ancestors = ancestors;
+	nc.accepted = accepted;
+	return !query_tree_walker(q, nested_walker, &nc, 0);
+}
+
+/*
+ * Is every distributed table of level q restricted (by q's WHERE and inner
+ * join conjuncts) to the key of a row of an enclosing level, and every
+ * level below it too?  ancestors: the key classes of the enclosing levels,
+ * innermost first (NIL for a level that has none).
+ */
+static bool
+correlated_level(Query *q, List *ancestors, RouterContext *ctx)
+{
+	List	   *quals = NIL;
+	List	   *classes;
+	List	   *fixed = NIL;
+	bool		has_outer = false;
+	ListCell   *lc;
+	int			rti = 0;
+
+	if (q->commandType != CMD_SELECT || q->hasRecursive ||
+		q->hasModifyingCTE || q->rowMarks != NIL)
+		return false;
+	sf_collect_quals((Node *) q->jointree, &quals, false, &has_outer);
+	classes = sf_build_classes(quals, ctx, true);
+
+	/* the classes holding the key of an enclosing level's row */
+	foreach(lc, classes)
+	{
+		List	   *c = lfirst(lc);
+		ListCell   *lc2;
+
+		foreach(lc2, c)
+		{
+			Var		   *v = lfirst(lc2);
+
+			if (IsA(v, Var) && v->varlevelsup >= 1 &&
+				v->varlevelsup <= list_length(ancestors) &&
+				var_in_class(list_nth(ancestors, v->varlevelsup - 1),
+							 v->varno, v->varattno, 0))
+			{
+				fixed = list_concat(fixed, c);
+				break;
+			}
+		}
+	}
+
+	foreach(lc, q->rtable)
+	{
+		RangeTblEntry *rte = lfirst(lc);
+		const SfTable *table;
+
+		rti++;
+		if (rte->rtekind != RTE_RELATION || rte->relkind == RELKIND_VIEW)
+			continue;
+		table = sf_lookup_table(rte->relid);
+		if (table == NULL || table->kind != SF_KIND_HASH)
+			continue;
+		if (!var_in_class(fixed, rti, table->distattnum, 0))
+			return false;
+	}
+	return nested_levels_ok(q, lcons(fixed, ancestors), ctx, NIL);
+}
+
+/*
+ * The key class of a level that reads its distributed tables shard by
+ * shard: its own distributed tables' keys and the keys its FROM
+ * subqueries (not LATERAL) return, all in one class of its conjuncts
+ * (outer joins' ON included: joined rows are equal on the key).  Returns
+ * false if there is no such class.  *accepted gets the FROM subqueries
+ * checked here.  ancestors: as for correlated_level, for the levels above
+ * q.
+ */
+static bool
+level_key_class(Query *q, List *ancestors, RouterContext *ctx, List *classes,
+				List **keyclass, List **accepted)
+{
+	List	   *members = NIL;
+	ListCell   *lc;
+	int			rti = 0;
+
+	*keyclass = NIL;
+	foreach(lc, q->rtable)
+	{
+		RangeTblEntry *rte = lfirst(lc);
+
+		rti++;
+		if (rte->rtekind == RTE_RELATION && rte->relkind != RELKIND_VIEW)
+		{
+			const SfTable *table = sf_lookup_table(rte->relid);
+
+			if (table != NULL && table->kind == SF_KIND_HASH)
+				members = lappend(members,
+								  makeVar(rti, table->distattnum, InvalidOid,
+										  -1, InvalidOid, 0));
+		}
+		else if (rte->rtekind == RTE_SUBQUERY && !rte->lateral &&
+				 has_distributed_walker((Node *) rte->subquery, NULL))
+		{
+			List	   *exposed = NIL;
+
+			/* it cannot see q's FROM items, only the levels above q */
+			if (!independent_subquery(rte->subquery, lcons(NIL, ancestors),
+									  ctx, &exposed))
+				return false;
+			members = lappend(members,
+							  subquery_key_var(rti, exposed, classes));
+			*accepted = lappend(*accepted, rte->subquery);
+		}
+	}
+	if (members == NIL)
+		return false;
+
+	/* one class holds them all */
+	foreach(lc, members)
+	{
+		Var		   *m = lfirst(lc);
+		List	   *found = NIL;
+		ListCell   *lc2;
+
+		foreach(lc2, classes)
+			if (var_in_class(lfirst(lc2), m->varno, m->varattno, 0))
+				found = lfirst(lc2);
+		if (found == NIL)
+		{
+			if (list_length(members) > 1)
+				return false;
+			found = list_make1(m);
+		}
+		if (*keyclass != NIL && found != *keyclass)
+			return false;
+		*keyclass = found;
+	}
+	return true;
+}
+
+/*
+ * Can FROM subquery (or IN subquery) sq run inside each shard's task: its
+ * rows each come from one shard, which none of its groups, DISTINCT rows,
+ * window partitions or LIMITs spans?  *exposed gets the resnos of its
+ * output columns that return the key (of a distributed table not on the
+ * nullable side of an outer join); there must be one.  ancestors: the key
+ * classes of the levels above sq, as for correlated_level.
+ */
+static bool
+independent_subquery(Query *sq, List *ancestors, RouterContext *ctx,
+					 List **exposed)
+{
+	List	   *quals = NIL;
+	List	   *classes;
+	List	   *keyclass;
+	List	   *accepted = NIL;
+	bool		has_outer = false;
+	ListCell   *lc;
+
+	if (sq->commandType != CMD_SELECT || sq->setOperations != NULL ||
+		sq->limitCount != NULL || sq->limitOffset != NULL ||
+		sq->rowMarks != NIL || sq->groupingSets != NIL ||
+		sq->cteList != NIL || sq->hasModifyingCTE)
+		return false;
+	sf_collect_quals((Node *) sq->jointree, &quals, true, &has_outer);
+	classes = sf_build_classes(quals, ctx, false);
+	if (!level_key_class(sq, ancestors, ctx, classes, &keyclass, &accepted))
+		return false;
+
+	/* no group, DISTINCT row or window partition spans shards */
+	if ((sq->hasAggs || sq->groupClause != NIL || sq->havingQual != NULL) &&
+		!sf_clauses_name_dist_column(sq, sq->groupClause, keyclass))
+		return false;
+	if (sq->distinctClause != NIL &&
+		!sf_clauses_name_dist_column(sq, sq->distinctClause, keyclass))
+		return false;
+	foreach(lc, sq->windowClause)
+	{
+		WindowClause *wc = lfirst(lc);
+
+		if (!sf_clauses_name_dist_column(sq, wc->partitionClause, keyclass))
+			return false;
+	}
+
+	/* the key it returns: a distributed table's, never NULL-extended */
+	*exposed = NIL;
+	foreach(lc, sq->targetList)
+	{
+		TargetEntry *tle = lfirst(lc);
+		Var		   *v = (Var *) sf_strip_relabel((Node *) tle->expr);
+		RangeTblEntry *rte;
+
+		if (tle->resjunk || !IsA(v, Var) || v->varlevelsup != 0 ||
+			!var_in_class(keyclass, v->varno, v->varattno, 0))
+			continue;
+		rte = rt_fetch(v->varno, sq->rtable);
+		if (rte->rtekind != RTE_RELATION ||
+			sf_nullable_rel((Node *) sq->jointree, v->varno, false))
+			continue;
+		*exposed = lappend_int(*exposed, tle->resno);
+	}
+	if (*exposed == NIL)
+		return false;
+
+	/* its other nested levels: correlated with its rows or those above */
+	return nested_levels_ok(sq, lcons(keyclass, ancestors), ctx, accepted);
+}
+
+/*
+ * The top level's FROM subqueries that read distributed tables (not
+ * LATERAL ones): each must be able to run inside each shard's task.
+ * *keyvars gets, for each, the Var of the top level that reads its key, to
+ * be joined on the distribution column like a distributed table's; the
+ * subqueries go to *accepted.  False: the statement is not multi-shard.
+ */
+bool
+sf_from_subqueries_shard_local(Query *top, RouterContext *ctx,
+							   List **keyvars, List **accepted)
+{
+	ListCell   *lc;
+	int			rti = 0;
+
+	foreach(lc, top->rtable)
+	{
+		RangeTblEntry *rte = lfirst(lc);
+		List	   *exposed = NIL;
+
+		rti++;
+		if (rte->rtekind != RTE_SUBQUERY || rte->lateral ||
+			!has_distributed_walker((Node *) rte->subquery, NULL))
+			continue;
+		if (!independent_subquery(rte->subquery, list_make1(NIL), ctx,
+								  &exposed))
+			return false;
+		*keyvars = lappend(*keyvars,
+						   subquery_key_var(rti, exposed, ctx->top_classes));
+		*accepted = lappend(*accepted, rte->subquery);
+	}
+	return true;
+}
+
+/*
+ * Is sublink "x IN (SELECT ...)" with x in the top level's key class
+ * distclass and a subquery returning its key in the first column?
+ */
+static bool
+key_in_sublink(SubLink *sl, List *distclass, RouterContext *ctx)
+{
+	OpExpr	   *op = (OpExpr *) sl->testexpr;
+	Var		   *x;
+	Param	   *p;
+	List	   *exposed = NIL;
+
+	if (sl->subLinkType != ANY_SUBLINK || op == NULL ||
+		!sf_is_key_equality((Node *) op, ctx))
+		return false;
+	x = (Var *) sf_strip_relabel(linitial(op->args));
+	p = (Param *) sf_strip_relabel(lsecond(op->args));
+	if (!IsA(x, Var) || x->varlevelsup != 0 ||
+		!var_in_class(distclass, x->varno, x->varattno, 0) ||
+		!IsA(p, Param) || p->paramkind != PARAM_SUBLINK)
+		return false;
+	if (!independent_subquery((Query *) sl->subselect, list_make1(distclass),
+							  ctx, &exposed))
+		return false;
+	return list_member_int(exposed, p->paramid);
+}
+
+/*
+ * After the top level's key class distclass is known: every nested level
+ * that reads distributed tables, except the accepted FROM subqueries, is a
+ * "key IN (SELECT key ...)" conjunct of the top level's WHERE or is
+ * correlated with the key (see the head of this file).
+ */
+bool
+sf_nested_levels_shard_local(Query *top, List *distclass, RouterContext *ctx,
+							 List *accepted)
+{
+	ListCell   *lc;
+
+	if (top->jointree != NULL)
+	{
+		foreach(lc, make_ands_implicit((Expr *) top->jointree->quals))
+		{
+			SubLink    *sl = lfirst(lc);
+
+			if (IsA(sl, SubLink) &&
+				has_distributed_walker(sl->subselect, NULL) &&
+				key_in_sublink(sl, distclass, ctx))
+				accepted = lappend(accepted, sl->subselect);
+		}
+	}
+	return nested_levels_ok(top, list_make1(distclass), ctx, accepted);
+}
