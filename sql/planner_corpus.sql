@@ -1,5 +1,5 @@
 --
--- planner_corpus: 279 queries, each run on the distributed tables and on an
+-- planner_corpus: 283 queries, each run on the distributed tables and on an
 -- identical local copy with identical results, and the strategy it got
 -- (router / multi-shard / two-phase aggregate with task counts, or
 -- "standard" for the FDW path) asserted in the expected output.
@@ -407,6 +407,10 @@ SELECT pg_temp.cdml('226 m insert select co-located', $q$INSERT INTO campaigns (
 SELECT pg_temp.cdml('227 m insert select pinned', $q$INSERT INTO campaigns (id, company_id, name, cost_model, state, created_at, updated_at) SELECT id + 20000, company_id, name, cost_model, state, created_at, updated_at FROM campaigns WHERE company_id = 4 RETURNING id$q$, 'campaigns');
 SELECT pg_temp.cdml('228 m insert ON CONFLICT DO NOTHING', $q$INSERT INTO campaigns (id, company_id, name, cost_model, state, created_at, updated_at) VALUES (9001, 3, 'dup', 'cpc', 'running', '2026-03-01', '2026-03-01') ON CONFLICT DO NOTHING RETURNING id$q$, 'campaigns');
 SELECT pg_temp.cdml('229 m delete cleanup', $q$DELETE FROM campaigns WHERE id > 9000 RETURNING company_id, id$q$, 'campaigns');
+SELECT pg_temp.cdml('280 m update where correlated EXISTS on the key', $q$UPDATE ads SET updated_at = updated_at WHERE EXISTS (SELECT 1 FROM clicks c WHERE c.company_id = ads.company_id AND c.ad_id = ads.id AND c.cost_per_click_usd > 2) RETURNING company_id, id, clicks_count$q$, 'ads');
+SELECT pg_temp.cdml('281 m update from a derived table joined on the key', $q$UPDATE ads SET updated_at = ads.updated_at FROM (SELECT company_id, ad_id, count(*) AS n FROM impressions GROUP BY company_id, ad_id) s WHERE s.company_id = ads.company_id AND s.ad_id = ads.id RETURNING ads.company_id, ads.id, s.n$q$, 'ads');
+SELECT pg_temp.cdml('282 m update where key IN (SELECT key)', $q$UPDATE clicks SET site_url = site_url WHERE company_id IN (SELECT company_id FROM campaigns WHERE state = 'paused' AND monthly_budget > 1000) AND cost_per_click_usd > 3 RETURNING company_id, id$q$, 'clicks');
+SELECT pg_temp.cdml('283 m delete where uncorrelated subquery (FDW)', $q$DELETE FROM clicks WHERE ad_id IN (SELECT id FROM ads WHERE clicks_count > 2000) RETURNING id$q$, 'clicks');
 
 -- DISTINCT aggregates merged from the workers' sorted values, and their
 -- fallbacks (grouped two-phase plan)

@@ -443,6 +443,74 @@ dml_stmt(Query *parse, RouterContext *ctx, List *scan_tlist, List *colnames,
 }
 
 /*
+ * The class of the top level that holds every distribution column of
+ * ctx->top_distvars (for a single one: its class, or the Var alone), NIL
+ * when they are not all in one class (not joined on the key).  Nested
+ * levels reading distributed tables must then run inside each shard's task
+ * (shard_local.c): FROM subqueries returning the key count as distribution
+ * columns (ctx->top_distvars gets them, for pruning too), the other levels
+ * are checked once the class is known.  *nested_ok is false when they
+ * cannot.
+ */
+static List *
+top_dist_class(Query *parse, RouterContext *ctx, bool *nested_ok)
+{
+	List	   *distclass = NIL;
+	List	   *accepted = NIL;
+	ListCell   *lc;
+
+	*nested_ok = true;
+	if (ctx->nested_distributed)
+	{
+		List	   *keyvars = NIL;
+
+		if (!sf_from_subqueries_shard_local(parse, ctx, &keyvars, &accepted))
+		{
+			*nested_ok = false;
+			return NIL;
+		}
+		ctx->top_distvars = list_concat_copy(ctx->top_distvars, keyvars);
+	}
+
+	foreach(lc, ctx->top_distvars)
+	{
+		Var		   *dv = lfirst(lc);
+		List	   *found = NIL;
+		ListCell   *lc2;
+
+		foreach(lc2, ctx->top_classes)
+		{
+			List	   *c = lfirst(lc2);
+			ListCell   *lc3;
+
+			foreach(lc3, c)
+			{
+				Var		   *v = lfirst(lc3);
+
+				if (IsA(v, Var) && v->varno == dv->varno &&
+					v->varattno == dv->varattno)
+					found = c;
+			}
+		}
+		if (list_length(ctx->top_distvars) == 1)
+		{
+			distclass = found ? found : list_make1(dv);
+			break;
+		}
+		if (found == NIL || (distclass != NIL && found != distclass))
+			return NIL;
+		distclass = found;
+	}
+	if (distclass != NIL && ctx->nested_distributed &&
+		!sf_nested_levels_shard_local(parse, distclass, ctx, accepted))
+	{
+		*nested_ok = false;
+		return NIL;
+	}
+	return distclass;
+}
+
+/*
  * Multi-shard UPDATE / DELETE: the statement runs on every shard (that
  * pruning keeps), each shard's statement on its own, as many at once as
  * there are workers; row counts add up, RETURNING rows are concatenated.
@@ -458,45 +526,19 @@ sf_plan_multi_shard_dml(Query *parse, RouterContext *ctx)
 	List	   *colnames = NIL;
 	List	   *shards;
 	List	   *tasks = NIL;
-	List	   *distclass = NIL;
-	ListCell   *lc;
 	char	   *sql = "";
 	Oid			serverid = InvalidOid;
 	bool		ok;
+	bool		nested_ok;
 
-	if (!shardfdw_enable_multi_shard_dml || ctx->nested_distributed ||
-		ctx->mixed_colocation ||
+	if (!shardfdw_enable_multi_shard_dml || ctx->mixed_colocation ||
 		parse->hasModifyingCTE || parse->cteList != NIL ||
 		(ctx->has_reference && ctx->outer_joins))
 		return NULL;
 
-	/* one class holds every distribution column of the top level */
-	foreach(lc, ctx->top_distvars)
-	{
-		Var		   *dv = lfirst(lc);
-		List	   *found = NIL;
-		ListCell   *lc2;
-
-		if (list_length(ctx->top_distvars) == 1)
-			break;
-		foreach(lc2, ctx->top_classes)
-		{
-			List	   *c = lfirst(lc2);
-			ListCell   *lc3;
-
-			foreach(lc3, c)
-			{
-				Var		   *v = lfirst(lc3);
-
-				if (IsA(v, Var) && v->varno == dv->varno &&
-					v->varattno == dv->varattno)
-					found = c;
-			}
-		}
-		if (found == NIL || (distclass != NIL && found != distclass))
-			return NULL;
-		distclass = found;
-	}
+	/* one class holds every distribution column (nested levels: see there) */
+	if (top_dist_class(parse, ctx, &nested_ok) == NIL)
+		return NULL;
 
 	scan_tlist = sf_scan_output_columns(parse, &colnames, &ok);
 	if (!ok)
@@ -706,9 +748,7 @@ sf_plan_multi_shard(Query *parse, RouterContext *ctx)
 	List	   *shards;
 	List	   *worker_tlist = NIL;
 	List	   *worker_groups = NIL;
-	List	   *distclass = NIL;
-	List	   *distvars;
-	List	   *accepted = NIL;
+	List	   *distclass;
 	ListCell   *lc;
 	Query	   *worker;
 	List	   *tasks = NIL;
@@ -717,6 +757,7 @@ sf_plan_multi_shard(Query *parse, RouterContext *ctx)
 	int64		count;
 	int64		offset;
 	bool		ok;
+	bool		nested_ok;
 
 	if (parse->commandType == CMD_UPDATE || parse->commandType == CMD_DELETE)
 		return sf_plan_multi_shard_dml(parse, ctx);
@@ -736,57 +777,13 @@ sf_plan_multi_shard(Query *parse, RouterContext *ctx)
 			sf_plan_broadcast_join(parse, ctx);
 
 	/*
-	 * Distributed tables below the top level: FROM subqueries that keep
-	 * the shards apart join on the key they return, like a distributed
-	 * table (the others are checked once the class is known).
+	 * one class holds every distribution column of the top level (nested
+	 * levels: see top_dist_class); if not, maybe a broadcast join
 	 */
-	distvars = ctx->top_distvars;
-	if (ctx->nested_distributed)
-	{
-		List	   *keyvars = NIL;
-
-		if (!sf_from_subqueries_shard_local(parse, ctx, &keyvars, &accepted))
-			return NULL;
-		/* (they prune shards like a distributed table's key) */
-		distvars = ctx->top_distvars = list_concat_copy(distvars, keyvars);
-	}
-
-	/* one class holds every distribution column of the top level */
-	foreach(lc, distvars)
-	{
-		Var		   *dv = lfirst(lc);
-		List	   *found = NIL;
-		ListCell   *lc2;
-
-		foreach(lc2, ctx->top_classes)
-		{
-			List	   *c = lfirst(lc2);
-			ListCell   *lc3;
-
-			foreach(lc3, c)
-			{
-				Var		   *v = lfirst(lc3);
-
-				if (IsA(v, Var) && v->varno == dv->varno &&
-					v->varattno == dv->varattno)
-					found = c;
-			}
-		}
-		if (list_length(distvars) == 1)
-		{
-			distclass = found ? found : list_make1(dv);
-			break;
-		}
-		/* not joined on the distribution column: maybe a broadcast join */
-		if (found == NIL || (distclass != NIL && found != distclass))
-			return ctx->nested_distributed ? NULL :
-				sf_plan_broadcast_join(parse, ctx);
-		distclass = found;
-	}
-	if (distclass == NIL ||
-		(ctx->nested_distributed &&
-		 !sf_nested_levels_shard_local(parse, distclass, ctx, accepted)))
-		return NULL;
+	distclass = top_dist_class(parse, ctx, &nested_ok);
+	if (distclass == NIL)
+		return (nested_ok && !ctx->nested_distributed) ?
+			sf_plan_broadcast_join(parse, ctx) : NULL;
 
 	/*
 	 * Window functions: each partition must be in one shard, so every
