@@ -1,5 +1,5 @@
 --
--- planner_corpus: 283 queries, each run on the distributed tables and on an
+-- planner_corpus: 292 queries, each run on the distributed tables and on an
 -- identical local copy with identical results, and the strategy it got
 -- (router / multi-shard / two-phase aggregate with task counts, or
 -- "standard" for the FDW path) asserted in the expected output.
@@ -243,10 +243,19 @@ SELECT pg_temp.cq('279 sq derived table pinned by the key it returns', $q$SELECT
 -- CTEs
 SELECT pg_temp.cq('100 cte pinned', $q$WITH c AS (SELECT * FROM clicks WHERE company_id = 2) SELECT ad_id, count(*) FROM c GROUP BY ad_id$q$, false, '004');
 SELECT pg_temp.cq('101 cte two pinned', $q$WITH a AS (SELECT id FROM ads WHERE company_id = 4), c AS (SELECT ad_id FROM clicks WHERE company_id = 4) SELECT a.id, count(c.ad_id) FROM a LEFT JOIN c ON c.ad_id = a.id GROUP BY a.id$q$, false, '004');
-SELECT pg_temp.cq('102 cte multi-shard (FDW)', $q$WITH c AS (SELECT company_id, count(*) AS n FROM clicks GROUP BY company_id) SELECT sum(n) FROM c$q$, false, '004');
+SELECT pg_temp.cq('102 cte multi-shard', $q$WITH c AS (SELECT company_id, count(*) AS n FROM clicks GROUP BY company_id) SELECT sum(n) FROM c$q$, false, '004');
 SELECT pg_temp.cq('103 cte MATERIALIZED pinned', $q$WITH c AS MATERIALIZED (SELECT id, name FROM campaigns WHERE company_id = 5) SELECT * FROM c WHERE name LIKE '%1%'$q$, false, '004');
 SELECT pg_temp.cq('104 cte recursive constant', $q$WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r WHERE n < 5) SELECT a.id, r.n FROM ads a JOIN r ON r.n = a.id WHERE a.company_id = 1$q$, false, '004');
 SELECT pg_temp.cq('105 cte referenced twice', $q$WITH c AS (SELECT ad_id, cost_per_click_usd FROM clicks WHERE company_id = 3) SELECT (SELECT count(*) FROM c), (SELECT max(cost_per_click_usd) FROM c)$q$, false, '004');
+SELECT pg_temp.cq('284 cte grouped by the key, joined on it', $q$WITH n AS (SELECT company_id, ad_id, count(*) AS clicks FROM clicks GROUP BY company_id, ad_id) SELECT a.company_id, a.id, n.clicks FROM ads a JOIN n ON n.company_id = a.company_id AND n.ad_id = a.id ORDER BY n.clicks DESC, a.id LIMIT 7$q$, true, '004');
+SELECT pg_temp.cq('285 cte with column names, two-phase on top', $q$WITH c (co, spend) AS (SELECT company_id, sum(cost_per_click_usd) FROM clicks GROUP BY company_id) SELECT count(*), round(sum(spend), 4), max(co) FROM c$q$, false, '004');
+SELECT pg_temp.cq('286 cte referenced from a correlated subquery', $q$WITH hot AS (SELECT company_id, ad_id FROM clicks WHERE cost_per_click_usd > 2) SELECT a.company_id, a.id FROM ads a WHERE EXISTS (SELECT 1 FROM hot h WHERE h.company_id = a.company_id AND h.ad_id = a.id)$q$, false, '004');
+SELECT pg_temp.cq('287 cte NOT MATERIALIZED referenced twice', $q$WITH c AS NOT MATERIALIZED (SELECT company_id, id FROM campaigns WHERE state = 'paused') SELECT x.company_id, x.id, y.id FROM c x JOIN c y ON y.company_id = x.company_id AND y.id > x.id$q$, false, '004');
+SELECT pg_temp.cq('288 cte MATERIALIZED multi-shard (FDW)', $q$WITH c AS MATERIALIZED (SELECT company_id, count(*) AS n FROM ads GROUP BY company_id) SELECT sum(n) FROM c$q$, false, '004');
+SELECT pg_temp.cq('289 cte using another cte', $q$WITH a AS (SELECT company_id, id, campaign_id FROM ads WHERE clicks_count > 1), b AS (SELECT a.company_id, count(*) AS n FROM a GROUP BY a.company_id) SELECT b.company_id, b.n FROM b WHERE b.n > 3$q$, false, '004');
+SELECT pg_temp.cq('290 cte not on the key (FDW)', $q$WITH s AS (SELECT state, count(*) AS n FROM campaigns GROUP BY state) SELECT * FROM s$q$, false, '004');
+SELECT pg_temp.cq('291 sq reference table preserved by an outer join with a derived table (FDW)', $q$SELECT g.addrs, s.n FROM geo_ips g LEFT JOIN (SELECT company_id, user_ip, count(*) AS n FROM clicks GROUP BY company_id, user_ip) s ON g.addrs >>= s.user_ip$q$, false, '004');
+SELECT pg_temp.cq('292 sq reference table joined with a derived table', $q$SELECT g.addrs, sum(s.n) FROM geo_ips g JOIN (SELECT company_id, user_ip, count(*) AS n FROM clicks GROUP BY company_id, user_ip) s ON g.addrs >>= s.user_ip GROUP BY g.addrs$q$, false, '004');
 
 -- window functions
 SELECT pg_temp.cq('106 w rank pinned', $q$SELECT id, campaign_id, rank() OVER (PARTITION BY campaign_id ORDER BY id) FROM ads WHERE company_id = 2$q$, false, '004');

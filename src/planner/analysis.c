@@ -611,6 +611,17 @@ analyze_level(Query *q, RouterContext *ctx)
 		}
 	}
 
+	/*
+	 * the top level's conjuncts, outer joins' ON included (their classes
+	 * need the partition key: below, or later for a top level that reads
+	 * distributed tables only through subqueries)
+	 */
+	if (q == ctx->top)
+	{
+		sf_collect_quals((Node *) q->jointree, &ctx->top_quals, true,
+						 &has_outer);
+		ctx->outer_joins = has_outer;
+	}
 	if (!ctx->has_distributed)
 		return;
 
@@ -618,13 +629,7 @@ analyze_level(Query *q, RouterContext *ctx)
 	sf_collect_quals((Node *) q->jointree, &quals, false, &has_outer);
 	classes = sf_build_classes(quals, ctx, false);
 	if (q == ctx->top)
-	{
-		List	   *all = NIL;
-
-		sf_collect_quals((Node *) q->jointree, &all, true, &has_outer);
-		ctx->top_classes = sf_build_classes(all, ctx, false);
-		ctx->outer_joins = has_outer;
-	}
+		ctx->top_classes = sf_build_classes(ctx->top_quals, ctx, false);
 
 	/* every distributed table of this level must be pinned */
 	foreach(lc, q->rtable)

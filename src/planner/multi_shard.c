@@ -460,6 +460,9 @@ top_dist_class(Query *parse, RouterContext *ctx, bool *nested_ok)
 	ListCell   *lc;
 
 	*nested_ok = true;
+	/* a top level reading distributed tables only through subqueries */
+	if (ctx->top_classes == NIL)
+		ctx->top_classes = sf_build_classes(ctx->top_quals, ctx, false);
 	if (ctx->nested_distributed)
 	{
 		List	   *keyvars = NIL;

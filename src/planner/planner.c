@@ -462,6 +462,8 @@ sf_plan_distributed(Query *parse)
 	/* a multi-row one: defaults of unnamed columns into its VALUES lists */
 	if (!sf_fold_defaults_into_values(parse))
 		return NULL;
+	/* CTEs over distributed tables: subqueries, as the planner makes them */
+	parse = sf_inline_ctes(parse);
 	/* stable Var-free expressions (now() ...): computed on the coordinator */
 	parse = sf_prepare_stable_exprs(parse, &ctx);
 	ctx.top = parse;

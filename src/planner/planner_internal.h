@@ -34,7 +34,8 @@ typedef struct RouterContext
 	bool		nested_distributed; /* a distributed table below the top */
 	bool		outer_joins;	/* the top level has outer joins */
 	bool		has_reference;	/* the statement reads a reference table */
-	List	   *top_classes;	/* top level classes, outer join ON included */
+	List	   *top_quals;		/* top level conjuncts, outer join ON included */
+	List	   *top_classes;	/* top level classes of top_quals */
 	List	   *top_distvars;	/* top level distribution column Vars */
 	List	   *stable_exprs;	/* expressions computed on the coordinator */
 	int			stable_base;	/* paramid of the first of them */
@@ -113,6 +114,10 @@ extern bool sf_from_subqueries_shard_local(Query *top, RouterContext *ctx,
 										   List **keyvars, List **accepted);
 extern bool sf_nested_levels_shard_local(Query *top, List *distclass,
 										 RouterContext *ctx, List *accepted);
+extern bool sf_reads_distributed(Node *node);
+
+/* cte_inline.c */
+extern Query *sf_inline_ctes(Query *parse);
 
 /* insert_select.c */
 extern PlannedStmt *sf_plan_insert_select(Query *parse, RouterContext *ctx);

@@ -77,6 +77,13 @@ has_distributed_walker(Node *node, void *context)
 	return expression_tree_walker(node, has_distributed_walker, context);
 }
 
+/* Does any level of node read a distributed table? */
+bool
+sf_reads_distributed(Node *node)
+{
+	return has_distributed_walker(node, NULL);
+}
+
 /* Is Var (varno, attno) of levelsup levels up a member of class cls? */
 static bool
 var_in_class(List *cls, Index varno, AttrNumber attno, Index levelsup)
@@ -146,7 +153,8 @@ nested_levels_ok(Query *q, List *ancestors, RouterContext *ctx,
 
 /*
  * Is every distributed table of level q restricted (by q's WHERE and inner
- * join conjuncts) to the key of a row of an enclosing level, and every
+ * join conjuncts) to the key of a row of an enclosing level (or a FROM
+ * subquery that keeps the shards apart joined on that key), and every
  * level below it too?  ancestors: the key classes of the enclosing levels,
  * innermost first (NIL for a level that has none).
  */
@@ -156,6 +164,7 @@ correlated_level(Query *q, List *ancestors, RouterContext *ctx)
 	List	   *quals = NIL;
 	List	   *classes;
 	List	   *fixed = NIL;
+	List	   *accepted = NIL;
 	bool		has_outer = false;
 	ListCell   *lc;
 	int			rti = 0;
@@ -193,6 +202,27 @@ correlated_level(Query *q, List *ancestors, RouterContext *ctx)
 		const SfTable *table;
 
 		rti++;
+		if (rte->rtekind == RTE_SUBQUERY && !rte->lateral &&
+			has_distributed_walker((Node *) rte->subquery, NULL))
+		{
+			/*
+			 * A FROM subquery that keeps the shards apart, joined on the
+			 * fixed key; else it must be correlated itself (below).
+			 */
+			List	   *exposed = NIL;
+			ListCell   *lc2;
+
+			if (!independent_subquery(rte->subquery, lcons(NIL, ancestors),
+									  ctx, &exposed))
+				continue;
+			foreach(lc2, exposed)
+				if (var_in_class(fixed, rti, lfirst_int(lc2), 0))
+				{
+					accepted = lappend(accepted, rte->subquery);
+					break;
+				}
+			continue;
+		}
 		if (rte->rtekind != RTE_RELATION || rte->relkind == RELKIND_VIEW)
 			continue;
 		table = sf_lookup_table(rte->relid);
@@ -201,7 +231,7 @@ correlated_level(Query *q, List *ancestors, RouterContext *ctx)
 		if (!var_in_class(fixed, rti, table->distattnum, 0))
 			return false;
 	}
-	return nested_levels_ok(q, lcons(fixed, ancestors), ctx, NIL);
+	return nested_levels_ok(q, lcons(fixed, ancestors), ctx, accepted);
 }
 
 /*
@@ -210,12 +240,12 @@ correlated_level(Query *q, List *ancestors, RouterContext *ctx)
  * subqueries (not LATERAL) return, all in one class of its conjuncts
  * (outer joins' ON included: joined rows are equal on the key).  Returns
  * false if there is no such class.  *accepted gets the FROM subqueries
- * checked here.  ancestors: as for correlated_level, for the levels above
- * q.
+ * checked here, *subkeys the Vars of q that read the keys they return.
+ * ancestors: as for correlated_level, for the levels above q.
  */
 static bool
 level_key_class(Query *q, List *ancestors, RouterContext *ctx, List *classes,
-				List **keyclass, List **accepted)
+				List **keyclass, List **accepted, List **subkeys)
 {
 	List	   *members = NIL;
 	ListCell   *lc;
@@ -241,6 +271,8 @@ level_key_class(Query *q, List *ancestors, RouterContext *ctx, List *classes,
 		{
 			List	   *exposed = NIL;
 
+			ListCell   *lc2;
+
 			/* it cannot see q's FROM items, only the levels above q */
 			if (!independent_subquery(rte->subquery, lcons(NIL, ancestors),
 									  ctx, &exposed))
@@ -248,6 +280,10 @@ level_key_class(Query *q, List *ancestors, RouterContext *ctx, List *classes,
 			members = lappend(members,
 							  subquery_key_var(rti, exposed, classes));
 			*accepted = lappend(*accepted, rte->subquery);
+			foreach(lc2, exposed)
+				*subkeys = lappend(*subkeys,
+								   makeVar(rti, lfirst_int(lc2), InvalidOid,
+										   -1, InvalidOid, 0));
 		}
 	}
 	if (members == NIL)
@@ -292,6 +328,7 @@ independent_subquery(Query *sq, List *ancestors, RouterContext *ctx,
 	List	   *classes;
 	List	   *keyclass;
 	List	   *accepted = NIL;
+	List	   *subkeys = NIL;
 	bool		has_outer = false;
 	ListCell   *lc;
 
@@ -302,7 +339,8 @@ independent_subquery(Query *sq, List *ancestors, RouterContext *ctx,
 		return false;
 	sf_collect_quals((Node *) sq->jointree, &quals, true, &has_outer);
 	classes = sf_build_classes(quals, ctx, false);
-	if (!level_key_class(sq, ancestors, ctx, classes, &keyclass, &accepted))
+	if (!level_key_class(sq, ancestors, ctx, classes, &keyclass, &accepted,
+						 &subkeys))
 		return false;
 
 	/* no group, DISTINCT row or window partition spans shards */
@@ -320,22 +358,23 @@ independent_subquery(Query *sq, List *ancestors, RouterContext *ctx,
 			return false;
 	}
 
-	/* the key it returns: a distributed table's, never NULL-extended */
+	/*
+	 * the key it returns: a distributed table's or the one a FROM subquery
+	 * returns, never NULL-extended
+	 */
 	*exposed = NIL;
 	foreach(lc, sq->targetList)
 	{
 		TargetEntry *tle = lfirst(lc);
 		Var		   *v = (Var *) sf_strip_relabel((Node *) tle->expr);
-		RangeTblEntry *rte;
 
 		if (tle->resjunk || !IsA(v, Var) || v->varlevelsup != 0 ||
-			!var_in_class(keyclass, v->varno, v->varattno, 0))
-			continue;
-		rte = rt_fetch(v->varno, sq->rtable);
-		if (rte->rtekind != RTE_RELATION ||
+			!var_in_class(keyclass, v->varno, v->varattno, 0) ||
 			sf_nullable_rel((Node *) sq->jointree, v->varno, false))
 			continue;
-		*exposed = lappend_int(*exposed, tle->resno);
+		if (rt_fetch(v->varno, sq->rtable)->rtekind == RTE_RELATION ||
+			var_in_class(subkeys, v->varno, v->varattno, 0))
+			*exposed = lappend_int(*exposed, tle->resno);
 	}
 	if (*exposed == NIL)
 		return false;
