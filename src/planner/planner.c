@@ -200,8 +200,18 @@ sf_planner(Query *parse, const char *query_string, int cursorOptions,
 		sf_extension_present())
 	{
 		PlannedStmt *stmt = sf_plan_distributed(parse);
+		Query	   *flat;
 
 		if (stmt != NULL)
+			return stmt;
+
+		/*
+		 * Views and FROM subqueries keep their tables in nested levels:
+		 * pulled up, the statement may qualify.  The original goes to the
+		 * standard planner when the flattened one does not.
+		 */
+		flat = sf_flatten_subqueries(parse);
+		if (flat != NULL && (stmt = sf_plan_distributed(flat)) != NULL)
 			return stmt;
 	}
 

@@ -90,6 +90,9 @@ extern List *sf_build_classes(List *quals, RouterContext *ctx);
 extern void sf_collect_quals(Node *jtnode, List **quals, bool outer,
 							 bool *has_outer);
 
+/* flatten.c */
+extern Query *sf_flatten_subqueries(Query *parse);
+
 /* coordinator_values.c */
 extern Query *sf_prepare_insert_values(Query *parse, List **preeval);
 extern bool sf_fold_defaults_into_values(Query *parse);
