@@ -92,6 +92,8 @@ BEGIN
     CREATE VIEW tin AS SELECT id, k FROM t WHERE id IN (SELECT id FROM u);
     CREATE VIEW tunion AS SELECT id FROM t UNION ALL SELECT id FROM u;
     CREATE VIEW trep AS SELECT id, k, v FROM t;
+    CREATE VIEW tren (a, b) AS SELECT id, k FROM t;
+    CREATE VIEW tgen AS SELECT t.id, g FROM t, generate_series(1, 2) g WHERE t.k < 4;
     CREATE VIEW uc AS SELECT id, coalesce(w, 0) AS w0, 'x'::text AS tag FROM u;
 END
 $$;
@@ -148,6 +150,46 @@ SELECT pg_temp.vcheck('co-located views joined, aggregate',
 SELECT pg_temp.vcheck('view of a join, every shard', 'SELECT * FROM tuv');
 SELECT pg_temp.vcheck('view and reference table', 'SELECT tv.id, r.name FROM tv JOIN r ON tv.k = r.k');
 SELECT pg_temp.vcheck('view with a reference table', 'SELECT name, count(*) FROM tr GROUP BY name');
+
+--
+-- Other shapes: renamed view columns, aliases met twice, nested
+-- subqueries, LATERAL, USING and NATURAL joins of views, a named join,
+-- grouping and window functions over a view, a function in a view's FROM,
+-- a subquery over a CTE, a view over a view that is not pulled up
+--
+SELECT pg_temp.vcheck('renamed view columns', 'SELECT * FROM tren WHERE a = 5');
+SELECT pg_temp.vcheck('renamed view columns, every shard', 'SELECT b, count(*) FROM tren GROUP BY b');
+SELECT pg_temp.vcheck('same alias twice',
+    'SELECT * FROM t, (SELECT * FROM t) t2 WHERE t.id = t2.id AND t.id = 5');
+SELECT pg_temp.vcheck('nested subqueries',
+    'SELECT * FROM (SELECT * FROM (SELECT * FROM t WHERE k > 1) a WHERE id < 40) b WHERE id = 5');
+SELECT pg_temp.vcheck('nested subqueries, every shard',
+    'SELECT count(*), sum(id) FROM (SELECT * FROM (SELECT * FROM t WHERE k > 1) a WHERE id < 40) b');
+SELECT pg_temp.vcheck('LATERAL subquery',
+    'SELECT * FROM t, LATERAL (SELECT w FROM u WHERE u.id = t.id) s WHERE t.id = 4');
+SELECT pg_temp.vcheck('LATERAL subquery, every shard',
+    'SELECT * FROM t, LATERAL (SELECT w FROM u WHERE u.id = t.id) s');
+SELECT pg_temp.vcheck('views joined with USING', 'SELECT * FROM tv JOIN uv USING (id)');
+SELECT pg_temp.vcheck('views joined with USING, pinned', 'SELECT * FROM tv JOIN uv USING (id) WHERE id = 7');
+SELECT pg_temp.vcheck('views LEFT JOIN USING', 'SELECT * FROM uv LEFT JOIN tv USING (id)');
+SELECT pg_temp.vcheck('views NATURAL JOIN', 'SELECT * FROM tv NATURAL JOIN trep');
+SELECT pg_temp.vcheck('named join of views',
+    'SELECT j.id, j.w FROM (tv JOIN uv USING (id)) AS j WHERE j.id = 13');
+SELECT pg_temp.vcheck('view on the preserved side of a RIGHT JOIN',
+    'SELECT * FROM uv RIGHT JOIN tv ON tv.id = uv.id');
+SELECT pg_temp.vcheck('grouped by a view''s expression',
+    'SELECT k2, count(*) FROM te GROUP BY k2');
+SELECT pg_temp.vcheck('ORDER BY a view''s expression', 'SELECT * FROM te ORDER BY k2 DESC, id LIMIT 4', true);
+SELECT pg_temp.vcheck('window function over a pinned view',
+    'SELECT id, row_number() OVER (ORDER BY id) FROM tv WHERE id = 5');
+SELECT pg_temp.vcheck('function in a view''s FROM', 'SELECT * FROM tgen WHERE id = 9');
+SELECT pg_temp.vcheck('function in a view''s FROM, every shard', 'SELECT * FROM tgen');
+SELECT pg_temp.vcheck('subquery over a CTE',
+    'WITH c AS (SELECT id, v FROM t WHERE id = 5) SELECT * FROM (SELECT * FROM c) s');
+SELECT pg_temp.vcheck('a view with an aggregate view inside',
+    'SELECT * FROM (SELECT a.k, a.c, r.name FROM tagg a JOIN r ON a.k = r.k) s WHERE k = 2');
+SELECT pg_temp.vcheck('self-join of a view',
+    'SELECT a.id, b.v FROM tv a JOIN tv b ON a.id = b.id WHERE a.id = 11');
 
 --
 -- Outer joins: a view's WHERE on the nullable side goes into the ON, on
@@ -291,6 +333,17 @@ SELECT count(*) FROM vp_dist.tv;
 -- the reader has no SELECT on the table itself
 SELECT count(*) FROM (SELECT id FROM vp_dist.t) s;
 RESET ROLE;
+-- a view owned by a role without SELECT on the view's table: the plan made
+-- for that role (its own view, flattened) still checks the table
+CREATE ROLE vp_viewer;
+GRANT USAGE ON SCHEMA vp_dist TO vp_viewer;
+CREATE VIEW vp_dist.tvo AS SELECT id, v FROM vp_dist.t;
+ALTER VIEW vp_dist.tvo OWNER TO vp_viewer;
+SET ROLE vp_viewer;
+SELECT * FROM vp_dist.tvo WHERE id = 5;
+SELECT count(*) FROM vp_dist.tvo;
+RESET ROLE;
+DROP VIEW vp_dist.tvo;
 \set VERBOSITY default
 
 -- with the router and multi-shard strategies off, nothing is flattened
@@ -302,6 +355,7 @@ RESET shardfdw.enable_multi_shard;
 
 DROP SCHEMA vp_dist CASCADE;
 DROP SCHEMA vp_local CASCADE;
-DROP OWNED BY vp_owner, vp_reader;
+DROP OWNED BY vp_owner, vp_reader, vp_viewer;
 DROP ROLE vp_owner;
 DROP ROLE vp_reader;
+DROP ROLE vp_viewer;

@@ -146,12 +146,12 @@ check_join_columns(Query *q, JoinExpr *j)
 		{
 			/*
 			 * An expression of a pulled-up subquery: the deparser can treat
-			 * the column as dropped when nothing names it (an unnamed join,
-			 * not a merged column, no Var of the join's column: a Var of the
-			 * expression's own tables replaced the subquery's).
+			 * the column as dropped when nothing names it (not a merged
+			 * column, no Var of the join's column: a Var of the
+			 * expression's own tables replaced the subquery's; named joins
+			 * were declined).
 			 */
-			if (j->alias != NULL || j->join_using_alias != NULL ||
-				foreach_current_index(lc) < jrte->joinmergedcols ||
+			if (foreach_current_index(lc) < jrte->joinmergedcols ||
 				join_column_used(q, j->rtindex,
 								 foreach_current_index(lc) + 1))
 				return false;
@@ -255,6 +255,12 @@ flatten_node(Query *q, Node **node, List **above)
 		List	   *rq = NIL;
 		List	   *on = NIL;
 
+		/*
+		 * A named join hides its inputs' tables: pulled-up expressions and
+		 * quals naming them could not be printed.
+		 */
+		if (j->alias != NULL || j->join_using_alias != NULL)
+			return false;
 		if (!flatten_node(q, &j->larg, &lq) ||
 			!flatten_node(q, &j->rarg, &rq))
 			return false;
