@@ -89,6 +89,8 @@ BEGIN
     CREATE VIEW tlim AS SELECT id, v FROM t ORDER BY id LIMIT 10;
     CREATE VIEW tsb WITH (security_barrier) AS SELECT id, k, v FROM t WHERE k <> 3;
     CREATE VIEW texists AS SELECT id, k FROM t WHERE EXISTS (SELECT 1 FROM r WHERE r.k = t.k);
+    CREATE VIEW tnotexists AS SELECT id, k FROM t WHERE NOT EXISTS (SELECT 1 FROM r WHERE r.k = t.k);
+    CREATE VIEW tscalar AS SELECT id, (SELECT name FROM r WHERE r.k = t.k) AS name FROM t;
     CREATE VIEW tin AS SELECT id, k FROM t WHERE id IN (SELECT id FROM u);
     CREATE VIEW tunion AS SELECT id FROM t UNION ALL SELECT id FROM u;
     CREATE VIEW trep AS SELECT id, k, v FROM t;
@@ -218,8 +220,10 @@ SELECT pg_temp.vcheck('subquery constant on the nullable side',
 
 --
 -- Views that are not pulled up (aggregates, DISTINCT, LIMIT,
--- security_barrier, UNION ALL) and sublinks inside a view (pulled up as
--- semi-joins): the standard path, still right
+-- security_barrier, UNION ALL): the standard path, still right.  Sublinks
+-- inside a view stay sublinks (PostgreSQL's pull-up would make semi-joins):
+-- over a reference table they go to the workers, over a distributed table
+-- their level is not pinned (the standard path)
 --
 SELECT pg_temp.vcheck('aggregate view', 'SELECT * FROM tagg WHERE k = 2');
 SELECT pg_temp.vcheck('DISTINCT view', 'SELECT * FROM tdist');
@@ -227,6 +231,9 @@ SELECT pg_temp.vcheck('LIMIT view', 'SELECT * FROM tlim WHERE id > 5');
 SELECT pg_temp.vcheck('security_barrier view', 'SELECT * FROM tsb WHERE id = 5');
 SELECT pg_temp.vcheck('UNION ALL view', 'SELECT count(*) FROM tunion');
 SELECT pg_temp.vcheck('EXISTS view', 'SELECT * FROM texists WHERE id = 8');
+SELECT pg_temp.vcheck('EXISTS view, every shard', 'SELECT * FROM texists');
+SELECT pg_temp.vcheck('NOT EXISTS view', 'SELECT * FROM tnotexists');
+SELECT pg_temp.vcheck('scalar sublink in a view''s columns', 'SELECT * FROM tscalar WHERE id IN (3, 4, 5)');
 SELECT pg_temp.vcheck('IN view', 'SELECT * FROM tin');
 SELECT pg_temp.vcheck('IN view pinned', 'SELECT * FROM tin WHERE id = 10');
 

@@ -516,6 +516,61 @@ move_join_rtes(Query *q, Node *jtnode, Bitmapset **dead)
 }
 
 /*
+ * Clear hasSubLinks of the subqueries in FROM (at any depth), so that
+ * pull_up_subqueries does not run pull_up_sublinks on them; mark_sublinks
+ * sets the flags right afterwards.
+ */
+static void
+hide_sublinks(List *rtable)
+{
+	ListCell   *lc;
+
+	foreach(lc, rtable)
+	{
+		RangeTblEntry *rte = lfirst(lc);
+
+		if (rte->rtekind != RTE_SUBQUERY || rte->subquery == NULL)
+			continue;
+		rte->subquery->hasSubLinks = false;
+		hide_sublinks(rte->subquery->rtable);
+	}
+}
+
+/* walker of mark_sublinks: a SubLink of this query level? */
+static bool
+sublink_walker(Node *node, void *context)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, SubLink))
+		return true;
+	if (IsA(node, Query))
+		return false;
+	return expression_tree_walker(node, sublink_walker, context);
+}
+
+/*
+ * Set hasSubLinks of every query level from what the level holds (the
+ * standard planner, which strategies call on parts of a statement, relies
+ * on it).
+ */
+static bool
+mark_sublinks(Node *node)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, Query))
+	{
+		Query	   *q = (Query *) node;
+
+		q->hasSubLinks = query_tree_walker(q, sublink_walker, NULL,
+										   QTW_IGNORE_RC_SUBQUERIES);
+		return query_tree_walker(q, mark_sublinks, NULL, 0);
+	}
+	return expression_tree_walker(node, mark_sublinks, NULL);
+}
+
+/*
  * A copy of parse with its simple views and FROM subqueries pulled up, or
  * NULL when there is none or the result is not a statement the strategies
  * can deparse.  parse is not changed.
@@ -548,7 +603,13 @@ sf_flatten_subqueries(Query *parse)
 	root->planner_cxt = CurrentMemoryContext;
 	root->wt_param_id = -1;
 
+	/*
+	 * Sublinks inside a pulled-up subquery stay sublinks: the pull-up would
+	 * turn them into semi- and anti-joins, which have no SQL.
+	 */
+	hide_sublinks(q->rtable);
 	pull_up_subqueries(root);
+	(void) mark_sublinks((Node *) q);
 
 	/*
 	 * UNION ALL subqueries become append relations, and an inlined SQL
