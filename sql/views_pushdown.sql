@@ -190,6 +190,10 @@ SELECT pg_temp.vcheck('subquery over a CTE',
     'WITH c AS (SELECT id, v FROM t WHERE id = 5) SELECT * FROM (SELECT * FROM c) s');
 SELECT pg_temp.vcheck('a view with an aggregate view inside',
     'SELECT * FROM (SELECT a.k, a.c, r.name FROM tagg a JOIN r ON a.k = r.k) s WHERE k = 2');
+-- row locks: the pull-up would name the view in FOR UPDATE OF (declined)
+SELECT pg_temp.vcheck('FOR UPDATE of a view', 'SELECT * FROM tv WHERE id = 5 FOR UPDATE');
+SELECT pg_temp.vcheck('FOR SHARE of a subquery',
+    'SELECT * FROM (SELECT id, v FROM t) s WHERE id = 5 FOR SHARE');
 SELECT pg_temp.vcheck('self-join of a view',
     'SELECT a.id, b.v FROM tv a JOIN tv b ON a.id = b.id WHERE a.id = 11');
 

@@ -586,12 +586,16 @@ sf_flatten_subqueries(Query *parse)
 	FlattenCheck check;
 	ListCell   *lc;
 
-	/* INSERT ... SELECT keeps its subquery (insert_select.c) */
+	/*
+	 * INSERT ... SELECT keeps its subquery (insert_select.c).  Row locks
+	 * decline: the pull-up moves a locked subquery's marks up, naming the
+	 * subquery's RTE, which the worker statement would not have.
+	 */
 	if ((parse->commandType != CMD_SELECT &&
 		 parse->commandType != CMD_UPDATE &&
 		 parse->commandType != CMD_DELETE) ||
 		parse->utilityStmt != NULL || parse->setOperations != NULL ||
-		parse->jointree == NULL ||
+		parse->rowMarks != NIL || parse->jointree == NULL ||
 		!jointree_has_subquery(parse, (Node *) parse->jointree))
 		return NULL;
 
