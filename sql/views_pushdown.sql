@@ -96,6 +96,7 @@ BEGIN
     CREATE VIEW trep AS SELECT id, k, v FROM t;
     CREATE VIEW tren (a, b) AS SELECT id, k FROM t;
     CREATE VIEW tgen AS SELECT t.id, g FROM t, generate_series(1, 2) g WHERE t.k < 4;
+    CREATE VIEW tlu AS SELECT t.id, t.k, u.w FROM t LEFT JOIN u ON t.id = u.id WHERE t.k > 1;
     CREATE VIEW uc AS SELECT id, coalesce(w, 0) AS w0, 'x'::text AS tag FROM u;
 END
 $$;
@@ -219,6 +220,22 @@ SELECT pg_temp.vcheck('strict subquery expression on the nullable side',
 -- constants and non-strict expressions need PlaceHolderVars: declined
 SELECT pg_temp.vcheck('non-strict expressions on the nullable side',
     'SELECT * FROM t LEFT JOIN uc ON t.id = uc.id');
+-- a view of an outer join with a WHERE, inside other joins
+SELECT pg_temp.vcheck('view of a LEFT JOIN on the nullable side', 'SELECT * FROM u LEFT JOIN tlu ON u.id = tlu.id');
+SELECT pg_temp.vcheck('view of a LEFT JOIN on the preserved side', 'SELECT * FROM u RIGHT JOIN tlu ON u.id = tlu.id');
+SELECT pg_temp.vcheck('view of a LEFT JOIN, joined to a view of a join', 'SELECT * FROM tlu JOIN tuv ON tlu.id = tuv.id');
+SELECT pg_temp.vcheck('view of a LEFT JOIN, nested outer joins',
+    'SELECT * FROM (u LEFT JOIN tv ON u.id = tv.id) LEFT JOIN tlu ON tlu.id = u.id');
+SELECT pg_temp.vcheck('view of a LEFT JOIN, aggregate', 'SELECT count(*), sum(w) FROM tlu');
+SELECT pg_temp.vcheck('view of a LEFT JOIN under a FULL JOIN', 'SELECT * FROM u FULL JOIN tlu ON u.id = tlu.id');
+SELECT pg_temp.vcheck('view of a LEFT JOIN with a reference table', 'SELECT * FROM r JOIN tlu ON r.k = tlu.k');
+SELECT pg_temp.vcheck('USING with a view of a join', 'SELECT tlu.k, count(*) FROM tlu JOIN uv USING (id) GROUP BY tlu.k');
+SELECT pg_temp.vcheck('join of views on the nullable side',
+    'SELECT * FROM uv LEFT JOIN (te JOIN tv ON te.id = tv.id) ON te.id = uv.id');
+SELECT pg_temp.vcheck('subquery of views on the nullable side',
+    'SELECT * FROM uv LEFT JOIN (SELECT te.id, te.k2, tv.v FROM te JOIN tv ON te.id = tv.id WHERE te.k2 < 10) s ON s.id = uv.id');
+SELECT pg_temp.vcheck('expression of the nullable side IS NULL',
+    'SELECT * FROM uv LEFT JOIN te ON te.id = uv.id WHERE te.k2 IS NULL');
 SELECT pg_temp.vcheck('subquery constant on the nullable side',
     'SELECT t.id, s.one FROM t LEFT JOIN (SELECT id, 1 AS one FROM u) s ON t.id = s.id WHERE t.id < 20');
 
@@ -249,6 +266,13 @@ SELECT pg_temp.vdml('UPDATE FROM subquery pinned',
     't');
 SELECT pg_temp.vdml('DELETE USING subquery pinned',
     'DELETE FROM t USING (SELECT id FROM u) s WHERE t.id = s.id AND s.id = 31 RETURNING t.id',
+    't');
+SELECT pg_temp.vdml('DELETE USING subquery, every shard',
+    'DELETE FROM u USING (SELECT id FROM t WHERE k = 1) s WHERE u.id = s.id RETURNING u.*',
+    'u');
+-- a view in an UPDATE's FROM: the standard path
+SELECT pg_temp.vdml('UPDATE FROM a view',
+    'UPDATE t SET k = s.w FROM (SELECT tuv.id, tuv.w FROM tuv WHERE tuv.w > 400) s WHERE t.id = s.id RETURNING t.id, t.k',
     't');
 SELECT pg_temp.vdml('UPDATE FROM subquery, every shard',
     'UPDATE t SET k = t.k + 1 FROM (SELECT id FROM u WHERE w > 300) s WHERE t.id = s.id RETURNING t.id, t.k',
