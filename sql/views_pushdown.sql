@@ -127,8 +127,6 @@ SELECT pg_temp.vcheck('view and reference table pinned',
 SELECT pg_temp.vcheck('view with a reference table pinned', 'SELECT * FROM tr WHERE id = 9');
 SELECT pg_temp.vcheck('subquery with a sublink pinned',
     'SELECT * FROM (SELECT id, k FROM t WHERE k IN (SELECT k FROM r)) s WHERE id = 8');
-SELECT pg_temp.vcheck('sublink over a view pinned',
-    'SELECT * FROM t WHERE id = 2 AND EXISTS (SELECT 1 FROM tv WHERE tv.id = 2)');
 -- the worker SQL: the view's WHERE and the pin, the view's table named
 SELECT * FROM pg_temp.explain_lines('EXPLAIN (COSTS OFF) SELECT * FROM vp_dist.tv WHERE id = 5');
 SELECT * FROM pg_temp.explain_lines('EXPLAIN (COSTS OFF) SELECT * FROM vp_dist.t JOIN vp_dist.tuv ON t.id = tuv.id WHERE t.id = 10');
@@ -191,6 +189,22 @@ SELECT pg_temp.vcheck('subquery over a CTE',
     'WITH c AS (SELECT id, v FROM t WHERE id = 5) SELECT * FROM (SELECT * FROM c) s');
 SELECT pg_temp.vcheck('a view with an aggregate view inside',
     'SELECT * FROM (SELECT a.k, a.c, r.name FROM tagg a JOIN r ON a.k = r.k) s WHERE k = 2');
+-- views in nested levels (CTEs, sublinks, subqueries that are not pulled
+-- up) are pulled up into their level: pinned there, the router takes them
+SELECT pg_temp.vcheck('view in a CTE pinned',
+    'WITH c AS (SELECT * FROM tv WHERE id = 5) SELECT * FROM c');
+SELECT pg_temp.vcheck('view in a sublink pinned',
+    'SELECT * FROM t WHERE id = 2 AND EXISTS (SELECT 1 FROM tv WHERE tv.id = 2)');
+SELECT pg_temp.vcheck('view in an IN sublink pinned',
+    'SELECT * FROM t WHERE t.id IN (SELECT id FROM tv WHERE id = 5) AND t.id = 5');
+SELECT pg_temp.vcheck('view in an aggregated subquery pinned',
+    'SELECT * FROM (SELECT k, count(*) AS c FROM tv WHERE id = 6 GROUP BY k) s');
+SELECT pg_temp.vcheck('view in an aggregated subquery, every shard',
+    'SELECT * FROM (SELECT k, count(*) AS c FROM tv GROUP BY k) s');
+SELECT pg_temp.vcheck('view in a scalar sublink of the target list',
+    'SELECT id, (SELECT count(*) FROM uv WHERE uv.id = 7) FROM t WHERE id = 7');
+SELECT pg_temp.vcheck('views in a UNION ALL, pinned',
+    'SELECT id FROM tv WHERE id = 5 UNION ALL SELECT id FROM uv WHERE id = 5');
 -- row locks: the pull-up would name the view in FOR UPDATE OF (declined)
 SELECT pg_temp.vcheck('FOR UPDATE of a view', 'SELECT * FROM tv WHERE id = 5 FOR UPDATE');
 SELECT pg_temp.vcheck('FOR SHARE of a subquery',

@@ -571,35 +571,21 @@ mark_sublinks(Node *node)
 }
 
 /*
- * A copy of parse with its simple views and FROM subqueries pulled up, or
- * NULL when there is none or the result is not a statement the strategies
- * can deparse.  parse is not changed.
+ * Pull up the simple views and FROM subqueries of one query level q (a
+ * copy: changed in place, to be dropped when this returns false), and make
+ * it a level the deparser prints as SQL of the same meaning.  False when
+ * nothing was pulled up or the result cannot be taken.
  */
-Query *
-sf_flatten_subqueries(Query *parse)
+static bool
+flatten_level(Query *q)
 {
 	PlannerInfo *root;
-	Query	   *q;
 	List	   *items = NIL;
 	List	   *where = NIL;
 	Bitmapset  *refs;
 	FlattenCheck check;
 	ListCell   *lc;
 
-	/*
-	 * INSERT ... SELECT keeps its subquery (insert_select.c).  Row locks
-	 * decline: the pull-up moves a locked subquery's marks up, naming the
-	 * subquery's RTE, which the worker statement would not have.
-	 */
-	if ((parse->commandType != CMD_SELECT &&
-		 parse->commandType != CMD_UPDATE &&
-		 parse->commandType != CMD_DELETE) ||
-		parse->utilityStmt != NULL || parse->setOperations != NULL ||
-		parse->rowMarks != NIL || parse->jointree == NULL ||
-		!jointree_has_subquery(parse, (Node *) parse->jointree))
-		return NULL;
-
-	q = copyObject(parse);
 	root = makeNode(PlannerInfo);
 	root->parse = q;
 	root->glob = makeNode(PlannerGlobal);
@@ -620,9 +606,9 @@ sf_flatten_subqueries(Query *parse)
 	 * function would be a dependency our PlannedStmt does not record.
 	 */
 	if (root->append_rel_list != NIL || root->glob->invalItems != NIL)
-		return NULL;
+		return false;
 
-	/* nothing pulled up: the statement as it was */
+	/* nothing pulled up: the level as it was */
 	refs = jointree_refs((Node *) q->jointree, NULL);
 	memset(&check, 0, sizeof(check));
 	foreach(lc, q->rtable)
@@ -634,10 +620,10 @@ sf_flatten_subqueries(Query *parse)
 			check.dead = bms_add_member(check.dead, rti);
 	}
 	if (bms_is_empty(check.dead))
-		return NULL;
+		return false;
 
 	if (!flatten_top(q, q->jointree, &items, &where))
-		return NULL;
+		return false;
 	q->jointree->fromlist = items;
 	q->jointree->quals = where == NIL ? NULL :
 		(Node *) make_ands_explicit(where);
@@ -662,7 +648,133 @@ sf_flatten_subqueries(Query *parse)
 	if (join_refs_later(q, (Node *) q->jointree))
 		move_join_rtes(q, (Node *) q->jointree, &check.dead);
 
-	if (query_tree_walker(q, check_tree_walker, &check, 0) || check.bad)
+	return !query_tree_walker(q, check_tree_walker, &check, 0) && !check.bad;
+}
+
+/*
+ * May the level q be flattened: a SELECT (or, at the top, an UPDATE /
+ * DELETE; never INSERT: INSERT ... SELECT keeps its subquery, see
+ * insert_select.c) whose FROM references a subquery.  Row locks decline:
+ * the pull-up moves a locked subquery's marks up, naming the subquery's
+ * RTE, which the worker statement would not have.
+ */
+static bool
+level_wants_flattening(Query *q, bool top)
+{
+	return (q->commandType == CMD_SELECT ||
+			(top && (q->commandType == CMD_UPDATE ||
+					 q->commandType == CMD_DELETE))) &&
+		q->utilityStmt == NULL && q->setOperations == NULL &&
+		q->rowMarks == NIL && q->jointree != NULL &&
+		jointree_has_subquery(q, (Node *) q->jointree);
+}
+
+/* a nested level flattened (a new Query, *changed set), or q itself */
+static Query *
+flatten_nested(Query *q, bool *changed)
+{
+	Query	   *copy;
+
+	if (!level_wants_flattening(q, false))
+		return q;
+	copy = copyObject(q);
+	if (!flatten_level(copy))
+		return q;
+	*changed = true;
+	return copy;
+}
+
+/*
+ * Flatten every nested level below node that qualifies: subqueries that
+ * were not pulled up (an aggregate over a view), CTEs, sublinks.
+ */
+static bool
+flatten_nested_walker(Node *node, bool *changed)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, RangeTblEntry))
+	{
+		RangeTblEntry *rte = (RangeTblEntry *) node;
+
+		if (rte->rtekind == RTE_SUBQUERY && rte->subquery != NULL)
+			rte->subquery = flatten_nested(rte->subquery, changed);
+		return false;
+	}
+	if (IsA(node, CommonTableExpr))
+	{
+		CommonTableExpr *cte = (CommonTableExpr *) node;
+
+		if (IsA(cte->ctequery, Query))
+			cte->ctequery = (Node *) flatten_nested((Query *) cte->ctequery,
+													changed);
+	}
+	else if (IsA(node, SubLink))
+	{
+		SubLink    *sublink = (SubLink *) node;
+
+		if (IsA(sublink->subselect, Query))
+			sublink->subselect = (Node *)
+				flatten_nested((Query *) sublink->subselect, changed);
+	}
+	else if (IsA(node, Query))
+		return query_tree_walker((Query *) node, flatten_nested_walker,
+								 changed, QTW_EXAMINE_RTES_BEFORE);
+	return expression_tree_walker(node, flatten_nested_walker, changed);
+}
+
+/* does a level of node qualify for flattening (nothing copied yet)? */
+static bool
+any_level_walker(Node *node, void *context)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, Query))
+	{
+		Query	   *q = (Query *) node;
+
+		if (level_wants_flattening(q, false))
+			return true;
+		return query_tree_walker(q, any_level_walker, context, 0);
+	}
+	return expression_tree_walker(node, any_level_walker, context);
+}
+
+/*
+ * A copy of parse with the simple views and FROM subqueries of its levels
+ * pulled up, or NULL when there is none or no level's result is a
+ * statement the strategies can deparse (each level is flattened or left as
+ * it was on its own).  parse is not changed.
+ */
+Query *
+sf_flatten_subqueries(Query *parse)
+{
+	Query	   *q;
+	bool		changed = false;
+
+	if ((parse->commandType != CMD_SELECT &&
+		 parse->commandType != CMD_UPDATE &&
+		 parse->commandType != CMD_DELETE) ||
+		parse->utilityStmt != NULL || parse->rowMarks != NIL)
 		return NULL;
-	return q;
+	if (!level_wants_flattening(parse, true) &&
+		!query_tree_walker(parse, any_level_walker, NULL, 0))
+		return NULL;
+
+	q = parse;
+	if (level_wants_flattening(parse, true))
+	{
+		q = copyObject(parse);
+		if (flatten_level(q))
+			changed = true;
+		else
+			q = parse;
+	}
+	if (q == parse)
+		q = copyObject(parse);
+
+	/* then the nested levels, those pulled up included */
+	(void) query_tree_walker(q, flatten_nested_walker, &changed,
+							 QTW_EXAMINE_RTES_BEFORE);
+	return changed ? q : NULL;
 }
