@@ -11,7 +11,9 @@
  * sf_flatten_subqueries runs PostgreSQL's pull_up_subqueries on a copy and
  * keeps the result only when the deparser (pg_get_querydef) and the
  * analysis can take it as they take a statement written flat; otherwise the
- * statement stays as it was (and declining is always safe).
+ * statement stays as it was (and declining is always safe).  Nested SELECT
+ * levels (CTEs, sublinks, subqueries that are not pulled up) are flattened
+ * the same way, each on its own.
  *
  *-------------------------------------------------------------------------
  */
