@@ -74,10 +74,9 @@ SELECT create_distributed_table('t', 'id', shard_count => 4);
 SELECT pg_temp.views_unchanged();
 SELECT relkind FROM pg_class WHERE oid = 't'::regclass;
 SELECT (SELECT c FROM dv_other.v4) AS v4, (SELECT c FROM tv) AS tv, (SELECT count(*) FROM v1) AS v1;
--- the views read the shards; a lookup through v1 is a multi-shard
--- statement pruned to one shard (the view is a FROM subquery returning the
--- key): the router does not look through a view's subquery for the pinning
--- qual yet
+-- the views read the shards; a lookup through v1 is routed: the view's
+-- subquery is pulled up into the statement (src/planner/flatten.c), so the
+-- pin and the view's WHERE are on one level
 SELECT pg_temp.strategy_tasks('SELECT * FROM v1 WHERE id = 5', 'dv, public');
 SELECT * FROM v1 WHERE id = 5;
 -- writes through the views reach the shards on the standard path (the
@@ -91,11 +90,12 @@ INSERT INTO v3 VALUES (101, 2);
 UPDATE v1 SET v = 'changed' WHERE id = 7;
 SELECT * FROM v2 WHERE id = 7;
 SELECT * FROM t WHERE id IN (7, 100, 101) ORDER BY id;
--- a view reads its tables as its owner. Its owner's statements through it
--- run on the workers with the owner's connections; anyone else's take the
--- standard path, where the FDW connects with the owner's user mapping:
--- dv_reader, who has none, reads through v1 too, also with a plan prepared
--- by v1's owner (the plan depends on the role: planned again)
+-- a view reads its tables as its owner. v1's owner (the test's user)
+-- reads it on the workers (two-phase aggregate); v2 is a security_barrier
+-- view (not pulled up) of another owner: the standard path, where the FDW
+-- connects with the owner's user mapping.  dv_reader, who has none, reads
+-- through v1 on the standard path too (the owner's plan depends on the
+-- role: re-planned), also with a plan prepared by v1's owner
 SELECT pg_temp.strategy_tasks('SELECT count(*) FROM v1', 'dv, public');
 SELECT pg_temp.strategy_tasks('SELECT count(*) FROM v2', 'dv, public');
 PREPARE v1_count AS SELECT count(*) FROM v1;

@@ -73,7 +73,7 @@ static planner_hook_type prev_planner_hook = NULL;
 
 static PlannedStmt *sf_planner(Query *parse, const char *query_string,
 							   int cursorOptions, ParamListInfo boundParams);
-static PlannedStmt *sf_plan_distributed(Query *parse);
+static PlannedStmt *sf_plan_distributed(Query *parse, bool *one_shard);
 
 /*
  * Register the planner GUCs and install the planner hook.
@@ -199,8 +199,30 @@ sf_planner(Query *parse, const char *query_string, int cursorOptions,
 		(cursorOptions & CURSOR_OPT_SCROLL) == 0 &&
 		sf_extension_present())
 	{
-		PlannedStmt *stmt = sf_plan_distributed(parse);
+		bool		one_shard;
+		PlannedStmt *stmt = sf_plan_distributed(parse, &one_shard);
 
+		/*
+		 * Views and FROM subqueries keep their tables in nested levels:
+		 * pulled up, the statement may qualify, or be pinned to one shard
+		 * (the router's one round trip beats a multi-shard plan pruned to
+		 * one task).  The original goes to the standard planner when
+		 * neither qualifies.
+		 */
+		if (stmt == NULL || !one_shard)
+		{
+			Query	   *flat = sf_flatten_subqueries(parse);
+
+			if (flat != NULL)
+			{
+				bool		flat_one_shard;
+				PlannedStmt *flat_stmt = sf_plan_distributed(flat,
+															 &flat_one_shard);
+
+				if (flat_stmt != NULL && (stmt == NULL || flat_one_shard))
+					stmt = flat_stmt;
+			}
+		}
 		if (stmt != NULL)
 			return stmt;
 	}
@@ -445,16 +467,18 @@ sf_make_private(Query *query, const char *sql, int shardindex, Oid serverid,
 }
 
 /*
- * Try to plan parse for the workers: the router when one shard is pinned,
- * else a multi-shard statement.  Returns NULL to decline.
+ * Try to plan parse for the workers: the router when one shard is pinned
+ * (*one_shard is then true), else a multi-shard statement.  Returns NULL
+ * to decline.
  */
 static PlannedStmt *
-sf_plan_distributed(Query *parse)
+sf_plan_distributed(Query *parse, bool *one_shard)
 {
 	RouterContext ctx;
 	List	   *preeval = NIL;
 
 	memset(&ctx, 0, sizeof(ctx));
+	*one_shard = false;
 
 	/* a one-row INSERT: values the coordinator computes at run time */
 	if (parse->commandType == CMD_INSERT)
@@ -482,6 +506,7 @@ sf_plan_distributed(Query *parse)
 	{
 		PlannedStmt *stmt = sf_plan_single_shard(parse, &ctx, preeval);
 
+		*one_shard = (stmt != NULL);
 		/* INSERT ... VALUES ... ON CONFLICT with rows for several shards */
 		if (stmt == NULL && parse->commandType == CMD_INSERT &&
 			parse->onConflict != NULL && preeval == NIL &&

@@ -92,6 +92,9 @@ extern bool sf_is_key_equality(Node *node, RouterContext *ctx);
 extern void sf_collect_quals(Node *jtnode, List **quals, bool outer,
 							 bool *has_outer);
 
+/* flatten.c */
+extern Query *sf_flatten_subqueries(Query *parse);
+
 /* coordinator_values.c */
 extern Query *sf_prepare_insert_values(Query *parse, List **preeval);
 extern bool sf_fold_defaults_into_values(Query *parse);

@@ -25,7 +25,10 @@
  *   the key's value is found in the shard of the row or nowhere (NULL and
  *   false filter the row alike).
  *
- * Anything else below the top level declines the multi-shard strategy.
+ * A security_barrier view declines: the workers would get its query as a
+ * plain subquery, and their planner could push the statement's conditions
+ * (leaky functions included) into it.  Anything else below the top level
+ * declines the multi-shard strategy.
  *
  *-------------------------------------------------------------------------
  */
@@ -202,6 +205,9 @@ correlated_level(Query *q, List *ancestors, RouterContext *ctx)
 		const SfTable *table;
 
 		rti++;
+		if (rte->rtekind == RTE_SUBQUERY && rte->security_barrier &&
+			has_distributed_walker((Node *) rte->subquery, NULL))
+			return false;
 		if (rte->rtekind == RTE_SUBQUERY && !rte->lateral &&
 			has_distributed_walker((Node *) rte->subquery, NULL))
 		{
@@ -266,11 +272,13 @@ level_key_class(Query *q, List *ancestors, RouterContext *ctx, List *classes,
 								  makeVar(rti, table->distattnum, InvalidOid,
 										  -1, InvalidOid, 0));
 		}
+		else if (rte->rtekind == RTE_SUBQUERY && rte->security_barrier &&
+				 has_distributed_walker((Node *) rte->subquery, NULL))
+			return false;
 		else if (rte->rtekind == RTE_SUBQUERY && !rte->lateral &&
 				 has_distributed_walker((Node *) rte->subquery, NULL))
 		{
 			List	   *exposed = NIL;
-
 			ListCell   *lc2;
 
 			/* it cannot see q's FROM items, only the levels above q */
@@ -403,9 +411,13 @@ sf_from_subqueries_shard_local(Query *top, RouterContext *ctx,
 		List	   *exposed = NIL;
 
 		rti++;
-		if (rte->rtekind != RTE_SUBQUERY || rte->lateral ||
+		if (rte->rtekind != RTE_SUBQUERY ||
 			!has_distributed_walker((Node *) rte->subquery, NULL))
 			continue;
+		if (rte->security_barrier)
+			return false;
+		if (rte->lateral)
+			continue;			/* correlated: checked with the others */
 		if (!independent_subquery(rte->subquery, list_make1(NIL), ctx,
 								  &exposed))
 			return false;
