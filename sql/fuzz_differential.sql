@@ -71,6 +71,16 @@ SELECT fz.diff('GROUP BY the nullable side of a RIGHT JOIN', $q$SELECT o.tenant_
 SELECT fz.diff('GROUP BY a side of a FULL JOIN', $q$SELECT t.tenant_id, var_samp(t.score), variance(o.amount) FROM orders o FULL JOIN tenants t ON t.tenant_id = o.tenant_id WHERE o.tenant_id BETWEEN 15 AND 17 GROUP BY t.tenant_id$q$);
 SELECT fz.diff('GROUP BY the preserved side (whole on the workers)', $q$SELECT t.tenant_id, count(o.order_id) FROM tenants t LEFT JOIN orders o ON o.tenant_id = t.tenant_id AND o.qty = 99 GROUP BY t.tenant_id$q$);
 SELECT fz.diff('GROUP BY the merged column of FULL JOIN USING', $q$SELECT tenant_id, count(*) FROM orders o FULL JOIN tenants t USING (tenant_id) GROUP BY tenant_id$q$);
+-- the FDW path: a Var of the outer side of a nested loop goes to the inner
+-- foreign scan as a parameter, which has the default collation on the
+-- worker: an expression using its column's collation (note is en-x-icu:
+-- 'é' ILIKE 'É') was evaluated there under the default one (C: no match)
+SET shardfdw.enable_router = off;
+SET shardfdw.enable_multi_shard = off;
+SELECT fz.diff('ILIKE of an ICU column of the outer side of a nested loop', $q$SELECT o.order_id, p.sku FROM orders o JOIN products p ON p.sku = o.tenant_id WHERE o.tenant_id = 11 AND (o.note ILIKE '%É%' OR p.weight > 46.75)$q$);
+SELECT fz.diff('the same, grouped (as the generator found it)', $q$SELECT o.tenant_id, o.amount, round(sum(p.weight)::numeric, 4), count(DISTINCT o.note), bit_or(p.sku) FROM orders o JOIN products p ON p.sku = o.tenant_id WHERE o.tenant_id = 11 AND o.tenant_id IS NOT NULL AND date_trunc('day', o.placed_at) = date_trunc('day', '2026-03-22 02:10:00-03'::timestamptz) AND (o.note ILIKE '%É%' OR p.weight > 46.7500000000000000) GROUP BY o.tenant_id, o.amount$q$);
+RESET shardfdw.enable_router;
+RESET shardfdw.enable_multi_shard;
 -- extra_float_digits <= 0: float4 / float8 converted to text on a worker
 -- (whose session has extra_float_digits = 3) had more digits than here, in
 -- every strategy (the FDW path too: the conversion is immutable); such a

@@ -122,29 +122,43 @@ func_is_shippable(Oid funcid)
 	return is_builtin(funcid) && func_volatile(funcid) == PROVOLATILE_IMMUTABLE;
 }
 
+/* State of has_var_with_collation_walker */
+typedef struct CollationContext
+{
+	Oid			collid;
+	Index		varno;			/* the scanned rel */
+} CollationContext;
+
 /* Walker: does the expression contain a Var of our rel with this collation? */
 static bool
-has_var_with_collation_walker(Node *node, void *context)
+has_var_with_collation_walker(Node *node, CollationContext *context)
 {
-	Oid		   *collid = (Oid *) context;
-
 	if (node == NULL)
 		return false;
 	if (IsA(node, Var))
-		return ((Var *) node)->varcollid == *collid;
-	return expression_tree_walker(node, has_var_with_collation_walker, context);
+		return ((Var *) node)->varno == context->varno &&
+			((Var *) node)->varlevelsup == 0 &&
+			((Var *) node)->varcollid == context->collid;
+	return expression_tree_walker(node, has_var_with_collation_walker,
+								  context);
 }
 
 /*
  * A collation may be used remotely if it is none, the default, or one that
- * a column of the scanned table (appearing below "node") brings.
+ * a column of the scanned table (appearing below "node") brings.  A Var of
+ * an outer rel brings none: it is sent as a parameter, which has the
+ * default collation on the worker.
  */
 static bool
-collation_is_shippable(Oid collid, Node *node)
+collation_is_shippable(Oid collid, Node *node, ShipContext *ship)
 {
+	CollationContext context;
+
 	if (!OidIsValid(collid) || collid == DEFAULT_COLLATION_OID)
 		return true;
-	return has_var_with_collation_walker(node, &collid);
+	context.collid = collid;
+	context.varno = ship->varno;
+	return has_var_with_collation_walker(node, &context);
 }
 
 /*
@@ -175,10 +189,14 @@ ship_walker(Node *node, ShipContext *context)
 					return true;
 				if (var->varno != context->varno)
 				{
-					/* a Var of an outer rel of a nested loop: a parameter */
+					/*
+					 * a Var of an outer rel of a nested loop: a parameter
+					 * ("$n::type", the default collation remotely)
+					 */
 					return !bms_is_member(var->varno, context->outer_relids) ||
 						!type_is_shippable(var->vartype) ||
-						!collation_is_shippable(var->varcollid, context->root);
+						(OidIsValid(var->varcollid) &&
+						 var->varcollid != DEFAULT_COLLATION_OID);
 				}
 				if (var->varattno <= 0 ||
 					column_is_renamed(context->reloid, var->varattno))
@@ -190,7 +208,7 @@ ship_walker(Node *node, ShipContext *context)
 				Const	   *c = (Const *) node;
 
 				if (!type_is_shippable(c->consttype) ||
-					!collation_is_shippable(c->constcollid, context->root))
+					!collation_is_shippable(c->constcollid, context->root, context))
 					return true;
 				return false;
 			}
@@ -200,8 +218,10 @@ ship_walker(Node *node, ShipContext *context)
 
 				if (p->paramkind != PARAM_EXTERN && p->paramkind != PARAM_EXEC)
 					return true;
+				/* sent as "$n::type": the default collation remotely */
 				if (!type_is_shippable(p->paramtype) ||
-					!collation_is_shippable(p->paramcollid, context->root))
+					(OidIsValid(p->paramcollid) &&
+					 p->paramcollid != DEFAULT_COLLATION_OID))
 					return true;
 				break;
 			}
@@ -210,8 +230,8 @@ ship_walker(Node *node, ShipContext *context)
 				FuncExpr   *f = (FuncExpr *) node;
 
 				if (f->funcretset || !func_is_shippable(f->funcid) ||
-					!collation_is_shippable(f->inputcollid, node) ||
-					!collation_is_shippable(f->funccollid, node))
+					!collation_is_shippable(f->inputcollid, node, context) ||
+					!collation_is_shippable(f->funccollid, node, context))
 					return true;
 				break;
 			}
@@ -224,8 +244,8 @@ ship_walker(Node *node, ShipContext *context)
 				set_opfuncid(op);
 				if (op->opretset || !is_builtin(op->opno) ||
 					!func_is_shippable(op->opfuncid) ||
-					!collation_is_shippable(op->inputcollid, node) ||
-					!collation_is_shippable(op->opcollid, node))
+					!collation_is_shippable(op->inputcollid, node, context) ||
+					!collation_is_shippable(op->opcollid, node, context))
 					return true;
 				break;
 			}
@@ -235,7 +255,7 @@ ship_walker(Node *node, ShipContext *context)
 
 				set_sa_opfuncid(op);
 				if (!is_builtin(op->opno) || !func_is_shippable(op->opfuncid) ||
-					!collation_is_shippable(op->inputcollid, node))
+					!collation_is_shippable(op->inputcollid, node, context))
 					return true;
 				break;
 			}
@@ -254,7 +274,7 @@ ship_walker(Node *node, ShipContext *context)
 				RelabelType *r = (RelabelType *) node;
 
 				if (!type_is_shippable(r->resulttype) ||
-					!collation_is_shippable(r->resultcollid, node))
+					!collation_is_shippable(r->resultcollid, node, context))
 					return true;
 				break;
 			}
@@ -268,7 +288,7 @@ ship_walker(Node *node, ShipContext *context)
 				bool		isvarlena;
 
 				if (!type_is_shippable(c->resulttype) ||
-					!collation_is_shippable(c->resultcollid, node) ||
+					!collation_is_shippable(c->resultcollid, node, context) ||
 					sf_text_output_differs_remotely(argtype))
 					return true;
 				getTypeOutputInfo(argtype, &outfunc, &isvarlena);
@@ -282,7 +302,7 @@ ship_walker(Node *node, ShipContext *context)
 				ArrayExpr  *a = (ArrayExpr *) node;
 
 				if (!type_is_shippable(a->array_typeid) ||
-					!collation_is_shippable(a->array_collid, node))
+					!collation_is_shippable(a->array_collid, node, context))
 					return true;
 				break;
 			}
@@ -291,7 +311,7 @@ ship_walker(Node *node, ShipContext *context)
 				CaseExpr   *c = (CaseExpr *) node;
 
 				if (!type_is_shippable(c->casetype) ||
-					!collation_is_shippable(c->casecollid, node))
+					!collation_is_shippable(c->casecollid, node, context))
 					return true;
 				break;
 			}
