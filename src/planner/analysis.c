@@ -107,6 +107,21 @@ sf_simplify_pin(Node *pin)
 }
 
 /*
+ * The distributed (hash) table a range table entry reads, or NULL (other
+ * relations, views' own entries, subqueries...).
+ */
+const SfTable *
+sf_rte_distributed_table(RangeTblEntry *rte)
+{
+	const SfTable *table;
+
+	if (rte->rtekind != RTE_RELATION || rte->relkind == RELKIND_VIEW)
+		return NULL;
+	table = sf_lookup_table(rte->relid);
+	return (table != NULL && table->kind == SF_KIND_HASH) ? table : NULL;
+}
+
+/*
  * Learn the partition key of a distributed table (the first one seen) and
  * note whether the others are co-located with it.
  */
@@ -640,10 +655,8 @@ analyze_level(Query *q, RouterContext *ctx)
 		ListCell   *lc2;
 
 		rti++;
-		if (rte->rtekind != RTE_RELATION || rte->relkind == RELKIND_VIEW)
-			continue;
-		table = sf_lookup_table(rte->relid);
-		if (table == NULL || table->kind != SF_KIND_HASH)
+		table = sf_rte_distributed_table(rte);
+		if (table == NULL)
 			continue;
 		/* ON CONFLICT's EXCLUDED: the row being inserted */
 		if (q->onConflict != NULL && rti == q->onConflict->exclRelIndex)

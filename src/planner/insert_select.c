@@ -156,10 +156,8 @@ sf_plan_insert_select(Query *parse, RouterContext *ctx)
 		const SfTable *table;
 
 		rti++;
-		if (rte->rtekind != RTE_RELATION || rte->relkind == RELKIND_VIEW)
-			continue;
-		table = sf_lookup_table(rte->relid);
-		if (table != NULL && table->kind == SF_KIND_HASH)
+		table = sf_rte_distributed_table(rte);
+		if (table != NULL)
 			distvars = lappend(distvars,
 							   makeVar(rti, table->distattnum, InvalidOid, -1,
 									   InvalidOid, 0));

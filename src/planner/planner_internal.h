@@ -80,6 +80,7 @@ extern List *sf_make_private(Query *query, const char *sql, int shardindex,
 
 /* analysis.c */
 extern bool sf_router_walker(Node *node, RouterContext *ctx);
+extern const SfTable *sf_rte_distributed_table(RangeTblEntry *rte);
 extern bool sf_unshippable_function(Oid funcid, void *context);
 extern bool sf_is_pin_value(Node *node);
 extern Node *sf_simplify_pin(Node *pin);

@@ -34,7 +34,6 @@
  */
 #include "postgres.h"
 
-#include "catalog/pg_class.h"
 #include "nodes/makefuncs.h"
 #include "nodes/nodeFuncs.h"
 #include "parser/parsetree.h"
@@ -65,16 +64,8 @@ has_distributed_walker(Node *node, void *context)
 		ListCell   *lc;
 
 		foreach(lc, q->rtable)
-		{
-			RangeTblEntry *rte = lfirst(lc);
-			const SfTable *table;
-
-			if (rte->rtekind != RTE_RELATION || rte->relkind == RELKIND_VIEW)
-				continue;
-			table = sf_lookup_table(rte->relid);
-			if (table != NULL && table->kind == SF_KIND_HASH)
+			if (sf_rte_distributed_table(lfirst(lc)) != NULL)
 				return true;
-		}
 		return query_tree_walker(q, has_distributed_walker, context, 0);
 	}
 	return expression_tree_walker(node, has_distributed_walker, context);
@@ -229,12 +220,8 @@ correlated_level(Query *q, List *ancestors, RouterContext *ctx)
 				}
 			continue;
 		}
-		if (rte->rtekind != RTE_RELATION || rte->relkind == RELKIND_VIEW)
-			continue;
-		table = sf_lookup_table(rte->relid);
-		if (table == NULL || table->kind != SF_KIND_HASH)
-			continue;
-		if (!var_in_class(fixed, rti, table->distattnum, 0))
+		table = sf_rte_distributed_table(rte);
+		if (table != NULL && !var_in_class(fixed, rti, table->distattnum, 0))
 			return false;
 	}
 	return nested_levels_ok(q, lcons(fixed, ancestors), ctx, accepted);
@@ -262,16 +249,13 @@ level_key_class(Query *q, List *ancestors, RouterContext *ctx, List *classes,
 	{
 		RangeTblEntry *rte = lfirst(lc);
 
-		rti++;
-		if (rte->rtekind == RTE_RELATION && rte->relkind != RELKIND_VIEW)
-		{
-			const SfTable *table = sf_lookup_table(rte->relid);
+		const SfTable *table = sf_rte_distributed_table(rte);
 
-			if (table != NULL && table->kind == SF_KIND_HASH)
-				members = lappend(members,
-								  makeVar(rti, table->distattnum, InvalidOid,
-										  -1, InvalidOid, 0));
-		}
+		rti++;
+		if (table != NULL)
+			members = lappend(members,
+							  makeVar(rti, table->distattnum, InvalidOid,
+									  -1, InvalidOid, 0));
 		else if (rte->rtekind == RTE_SUBQUERY && rte->security_barrier &&
 				 has_distributed_walker((Node *) rte->subquery, NULL))
 			return false;

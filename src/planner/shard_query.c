@@ -123,10 +123,8 @@ rewrite_rtes_walker(Node *node, ShardRewriteContext *ctx)
 			int			owner;
 			int			i;
 
-			if (rte->rtekind != RTE_RELATION || rte->relkind == RELKIND_VIEW)
-				continue;
-			table = sf_lookup_table(rte->relid);
-			if (table == NULL || table->kind != SF_KIND_HASH)
+			table = sf_rte_distributed_table(rte);
+			if (table == NULL)
 				continue;
 			owner = sf_shard_index_owner(table, ctx->shardindex);
 			for (i = 0; i < table->nplacements; i++)
