@@ -207,9 +207,10 @@ sf_planner(Query *parse, const char *query_string, int cursorOptions,
 		 * pulled up, the statement may qualify, or be pinned to one shard
 		 * (the router's one round trip beats a multi-shard plan pruned to
 		 * one task).  The original goes to the standard planner when
-		 * neither qualifies.
+		 * neither qualifies.  (Statements of local tables only are not
+		 * copied and flattened for nothing.)
 		 */
-		if (stmt == NULL || !one_shard)
+		if (stmt == NULL ? sf_reads_distributed((Node *) parse) : !one_shard)
 		{
 			Query	   *flat = sf_flatten_subqueries(parse);
 
