@@ -4,7 +4,8 @@
 -- that shard, the same ON CONFLICT clause); multi-row INSERTs with defaults
 -- of unnamed columns reach the shards with those defaults in their VALUES.
 -- Each statement runs on a distributed table and on a local copy, compared
--- with EXCEPT ALL both ways. (Last in the schedule: creates shards.)
+-- with EXCEPT ALL both ways, RETURNING rows in order. (Last in the
+-- schedule: creates shards.)
 --
 \getenv abs_srcdir PG_ABS_SRCDIR
 \set f :abs_srcdir '/sql/include/planner_compare.sql'
@@ -65,10 +66,53 @@ INSERT INTO kv (k, v) VALUES (30, 'a'), (31, 'b'), (32, 'c') ON CONFLICT (k) DO 
 SELECT count(*) FROM kv WHERE k >= 30;
 ROLLBACK;
 SELECT count(*) FROM ims_dist.kv WHERE k >= 30;
--- still refused: RETURNING (rows would come back shard by shard, not in
--- the VALUES order applications rely on) and parameters
+-- RETURNING: the rows come back in the order of the VALUES rows, as
+-- locally (DO UPDATE: each shard's rows interleaved; DO NOTHING: one
+-- statement per row, rows that conflict return nothing)
+CREATE FUNCTION pg_temp.both_returning(q text) RETURNS text
+LANGUAGE plpgsql AS $$
+DECLARE
+    got text[] := ARRAY['', ''];
+    err text[] := ARRAY['', ''];
+    r record;
+BEGIN
+    FOR i IN 1 .. 2 LOOP
+        BEGIN
+            PERFORM set_config('search_path', (ARRAY['ims_dist', 'ims_local'])[i] || ', public', true);
+            FOR r IN EXECUTE q LOOP
+                got[i] := got[i] || r::text || ' ';
+            END LOOP;
+        EXCEPTION WHEN OTHERS THEN
+            err[i] := SQLERRM;
+        END;
+    END LOOP;
+    PERFORM set_config('search_path', 'public', true);
+    RETURN CASE WHEN got[1] = got[2] AND err[1] = err[2]
+                THEN 'same RETURNING rows in the same order: ' || got[1] || err[1]
+                ELSE format('DIFFER: dist %s%s, local %s%s', got[1], err[1], got[2], err[2]) END
+        || E'\n  tables: ' || pg_temp.both('SELECT 1');
+END
+$$;
+SELECT pg_temp.strategy_tasks('INSERT INTO kv (k, v) VALUES (5, ''r1''), (1, ''r2'') ON CONFLICT (k) DO UPDATE SET v = excluded.v RETURNING k', 'ims_dist, public');
+SELECT pg_temp.both_returning($q$INSERT INTO kv (k, v) VALUES (5, 'r1'), (1, 'r2'), (9, 'r3'), (2, 'r4'), (7, 'r5'), (3, 'r6'), (50, 'r7') ON CONFLICT (k) DO UPDATE SET v = excluded.v, n = kv.n + 1 RETURNING k, v, n$q$);
+SELECT pg_temp.both_returning($q$INSERT INTO kv AS t VALUES (51, 'new', DEFAULT), (5, 'again', 3), (52, NULL, DEFAULT) ON CONFLICT (k) DO UPDATE SET n = t.n + excluded.n RETURNING *, t.n * 10 AS n10$q$);
+SELECT pg_temp.strategy_tasks('INSERT INTO kv (k, v) VALUES (60, ''a''), (1, ''x''), (61, ''b''), (60, ''c''), (62, ''d''), (2, ''y'') ON CONFLICT DO NOTHING RETURNING k', 'ims_dist, public');
+SELECT pg_temp.both_returning($q$INSERT INTO kv (k, v) VALUES (60, 'a'), (1, 'x'), (61, 'b'), (60, 'c'), (62, 'd'), (2, 'y') ON CONFLICT DO NOTHING RETURNING k, v$q$);
+SELECT pg_temp.both_returning($q$INSERT INTO kv (k, v) VALUES (1, 'x'), (2, 'y') ON CONFLICT (k) DO NOTHING RETURNING k$q$);
+-- in a transaction block, with a savepoint rolled back
+BEGIN;
+SET LOCAL search_path = ims_dist, public;
+SAVEPOINT s;
+INSERT INTO kv (k, v) VALUES (70, 'a'), (71, 'b'), (72, 'c') ON CONFLICT (k) DO NOTHING RETURNING k;
+ROLLBACK TO SAVEPOINT s;
+INSERT INTO kv (k, v) VALUES (73, 'a'), (1, 'b'), (74, 'c') ON CONFLICT (k) DO UPDATE SET v = kv.v RETURNING k, v;
+SELECT count(*) FROM kv WHERE k >= 70;
+ROLLBACK;
+-- still refused: DO UPDATE ... WHERE with RETURNING (rows may return
+-- nothing, and statements of their own would update a row twice where one
+-- statement fails) and parameters
 \set VERBOSITY terse
-INSERT INTO ims_dist.kv (k, v) VALUES (1, 'a'), (2, 'b') ON CONFLICT (k) DO UPDATE SET v = excluded.v RETURNING k;
+INSERT INTO ims_dist.kv (k, v) VALUES (1, 'a'), (2, 'b') ON CONFLICT (k) DO UPDATE SET v = excluded.v WHERE kv.k > 1 RETURNING k;
 PREPARE ims_up(int, int) AS INSERT INTO ims_dist.kv (k, v) VALUES ($1, 'p'), ($2, 'p') ON CONFLICT (k) DO UPDATE SET v = 'pp';
 EXECUTE ims_up(1, 2);
 DEALLOCATE ims_up;

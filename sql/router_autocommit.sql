@@ -79,10 +79,13 @@ EXECUTE upsert(7, 70);
 EXECUTE upsert(8, 80);
 SELECT * FROM ac_t WHERE k IN (1, 7, 8) ORDER BY k;
 -- rows for several shards: one statement per shard, each checked against
--- its shard's index (test insert_multi_shard); with RETURNING refused
+-- its shard's index (test insert_multi_shard); RETURNING in VALUES order
+-- (DO NOTHING: a statement per row, conflicting ones return nothing)
 INSERT INTO ac_t VALUES (1, 0), (2, 0) ON CONFLICT (k) DO UPDATE SET v = excluded.v;
 INSERT INTO ac_t VALUES (1, 0), (2, 0) ON CONFLICT (k) DO NOTHING;
 INSERT INTO ac_t VALUES (1, 0), (2, 0) ON CONFLICT (k) DO NOTHING RETURNING k;
+INSERT INTO ac_t VALUES (9, 0), (2, 0), (10, 0) ON CONFLICT (k) DO NOTHING RETURNING k;
+INSERT INTO ac_t VALUES (10, 1), (2, 1), (9, 1) ON CONFLICT (k) DO UPDATE SET v = excluded.v RETURNING k, v;
 -- without a conflict target the FDW path handles several shards
 INSERT INTO ac_t VALUES (1, 0), (2, 0) ON CONFLICT DO NOTHING;
 SELECT * FROM ac_t WHERE k IN (1, 2) ORDER BY k;

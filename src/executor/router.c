@@ -101,6 +101,9 @@ typedef struct SfRouterScanState
 	PGresult  **results;		/* (freed with the query context) */
 	int			current;		/* result being returned */
 	int			next;			/* next row of it to return */
+	List	   *return_order;	/* SfRouterReturnOrder */
+	int		   *emit;			/* with it: (result, row) pairs, in order */
+	int			nemit;			/* number of pairs */
 	FmgrInfo   *infuncs;		/* input functions of the output columns */
 	Oid		   *typioparams;	/* their type I/O parameters */
 	int32	   *typmods;		/* their typmods */
@@ -185,6 +188,7 @@ static void router_rescan(CustomScanState *node);
 static void router_explain(CustomScanState *node, List *ancestors,
 						   ExplainState *es);
 static int	list_index_oid(List *list, Oid value);
+static void router_order_returning(SfRouterScanState *state, List *servers);
 static void router_abandon_streams(SfRouterScanState *state);
 static void router_store_row(SfRouterScanState *state, TupleTableSlot *slot,
 							 PGresult *res, int row, MemoryContext cxt);
@@ -237,6 +241,7 @@ router_create_state(CustomScan *cscan)
 	state->stable_exprs = list_nth(priv, SfRouterStable);
 	state->stable_base = intVal(list_nth(priv, SfRouterStableBase));
 	state->prune_exprs = list_nth(priv, SfRouterPruneExprs);
+	state->return_order = list_nth(priv, SfRouterReturnOrder);
 	state->plan_id = strtou64(strVal(list_nth(priv, SfRouterPlanId)), NULL, 10);
 	if (strVal(list_nth(priv, SfRouterRemoteSql))[0] != '\0')
 	{
@@ -1364,9 +1369,68 @@ router_run(SfRouterScanState *state)
 		PG_END_TRY();
 		list_free(results);
 	}
+	if (state->return_order != NIL)
+		router_order_returning(state, servers);
 	state->executed = true;
 	state->current = 0;
 	state->next = 0;
+}
+
+/*
+ * The RETURNING rows of several tasks in the order SfRouterReturnOrder
+ * gives (the VALUES order of a multi-shard INSERT): state->emit.  The
+ * results are stored server by server (servers: as router_server_statements
+ * lists them), each server's tasks in task order.
+ */
+static void
+router_order_returning(SfRouterScanState *state, List *servers)
+{
+	int			nservers = list_length(servers);
+	int		   *first = palloc0(sizeof(int) * (nservers + 1));
+	int		   *seen = palloc0(sizeof(int) * nservers);
+	int		   *result_of = palloc(sizeof(int) * list_length(state->tasks));
+	int			total = 0;
+	ListCell   *lc;
+	int			i;
+
+	/* the result of each task */
+	foreach(lc, state->tasks)
+		first[list_index_oid(servers, (Oid) intVal(linitial((List *) lfirst(lc)))) + 1]++;
+	for (i = 1; i <= nservers; i++)
+		first[i] += first[i - 1];
+	foreach(lc, state->tasks)
+	{
+		int			pos = list_index_oid(servers,
+										 (Oid) intVal(linitial((List *) lfirst(lc))));
+
+		result_of[foreach_current_index(lc)] = first[pos] + seen[pos]++;
+	}
+
+	for (i = 0; i < state->nresults; i++)
+		if (PQresultStatus(state->results[i]) == PGRES_TUPLES_OK)
+			total += PQntuples(state->results[i]);
+	state->emit = palloc(sizeof(int) * 2 * (total + 1));
+	state->nemit = 0;
+	for (i = 0; i + 1 < list_length(state->return_order); i += 2)
+	{
+		int			t = list_nth_int(state->return_order, i);
+		int			row = list_nth_int(state->return_order, i + 1);
+		int			r = result_of[t];
+		PGresult   *res = state->results[r];
+		int			nrows = PQresultStatus(res) == PGRES_TUPLES_OK ?
+			PQntuples(res) : 0;
+		int			k;
+
+		if (row >= nrows || state->nemit + (row < 0 ? nrows : 1) > total)
+			elog(ERROR, "a shard statement of table \"%s\" returned %d RETURNING rows, fewer than expected",
+				 get_rel_name(state->relid), nrows);
+		for (k = (row < 0 ? 0 : row); k < (row < 0 ? nrows : row + 1); k++)
+		{
+			state->emit[2 * state->nemit] = r;
+			state->emit[2 * state->nemit + 1] = k;
+			state->nemit++;
+		}
+	}
 }
 
 /*
@@ -1478,6 +1542,17 @@ router_next(ScanState *ss)
 		PG_END_TRY();
 		if (row != NULL)
 			PQclear(row);
+		return slot;
+	}
+	if (state->emit != NULL)
+	{
+		/* RETURNING rows in the statement's order (SfRouterReturnOrder) */
+		if (state->next >= state->nemit)
+			return slot;
+		res = state->results[state->emit[2 * state->next]];
+		router_store_row(state, slot, res, state->emit[2 * state->next + 1],
+						 state->row_cxt);
+		state->next++;
 		return slot;
 	}
 	for (;;)

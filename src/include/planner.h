@@ -80,6 +80,10 @@ enum SfRouterPrivateIndex
 								 * value | Integer k]), one per $n (no value:
 								 * NULL; k: the value of the k-th (from 1)
 								 * SfRouterPreEval expression) */
+	SfRouterReturnOrder,		/* IntList of (task, row) pairs: the order of
+								 * RETURNING rows over several tasks' results
+								 * (row -1: all rows of the task), or NIL:
+								 * results in the order they were stored */
 	SfRouterPlanId,				/* String: a number that tells this plan apart
 								 * from every other plan of the backend (the
 								 * executor keeps worker SQL built at run time

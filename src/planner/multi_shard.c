@@ -432,13 +432,16 @@ prune_shards(Query *parse, RouterContext *ctx)
 /* The plan of a multi-shard write: one task (statement) per shard */
 static PlannedStmt *
 dml_stmt(Query *parse, RouterContext *ctx, List *scan_tlist, List *colnames,
-		 char *sql, Oid serverid, List *tasks, List *shards)
+		 char *sql, Oid serverid, List *tasks, List *shards,
+		 List *return_order)
 {
-	return sf_make_distributed_stmt(parse, ctx, scan_tlist, colnames,
-									sf_make_private(parse, sql, -1, serverid,
-													NULL, InvalidOid, ctx,
-													SF_STRATEGY_MULTI_SHARD, tasks,
-													NIL, shards),
+	List	   *private = sf_make_private(parse, sql, -1, serverid, NULL,
+										  InvalidOid, ctx,
+										  SF_STRATEGY_MULTI_SHARD, tasks, NIL,
+										  shards);
+
+	lfirst(list_nth_cell(private, SfRouterReturnOrder)) = return_order;
+	return sf_make_distributed_stmt(parse, ctx, scan_tlist, colnames, private,
 									NULL, NULL);
 }
 
@@ -555,7 +558,7 @@ sf_plan_multi_shard_dml(Query *parse, RouterContext *ctx)
 			return NULL;
 	}
 	return dml_stmt(parse, ctx, scan_tlist, colnames, sql, serverid, tasks,
-					shards);
+					shards, NIL);
 }
 
 /*
@@ -563,9 +566,9 @@ sf_plan_multi_shard_dml(Query *parse, RouterContext *ctx)
  * shards: one INSERT per shard with that shard's rows and the same ON
  * CONFLICT clause (the unique indexes live on the shards, and rows that
  * conflict with each other have the same key, so the same shard); row
- * counts add up.  Not with RETURNING: its rows would come back shard by
- * shard, not in the order of the VALUES rows, which applications (ORMs
- * matching generated keys to the objects they inserted) rely on.  The
+ * counts add up.  RETURNING rows are returned in the order of the VALUES
+ * rows, as applications (ORMs matching generated keys to the objects they
+ * inserted) rely on (SfRouterReturnOrder, below).  The
  * distribution column of every row must be a constant (the analysis
  * checked that); statements with parameters or values the coordinator
  * computes at run time (now() defaults) are left to the single-shard
@@ -582,18 +585,42 @@ sf_plan_multi_shard_insert(Query *parse, RouterContext *ctx)
 	List	   *colnames = NIL;
 	List	   *shards = NIL;
 	List	  **rows;
+	List	   *row_shard = NIL;
 	List	   *tasks = NIL;
+	List	   *groups = NIL;
+	List	   *return_order = NIL;
 	List	   *all_rows;
 	ListCell   *lc;
+	ListCell   *lc2;
 	char	   *sql = "";
 	Oid			serverid = InvalidOid;
 	bool		ok;
+	bool		by_row;
 
 	if (!shardfdw_enable_multi_shard_dml || table == NULL ||
 		table->kind != SF_KIND_HASH || ctx->has_params ||
 		ctx->stable_exprs != NIL || parse->cteList != NIL ||
-		parse->hasModifyingCTE || parse->returningList != NIL)
+		parse->hasModifyingCTE)
 		return NULL;
+
+	/*
+	 * RETURNING rows come back in the order of the VALUES rows.  DO UPDATE
+	 * without WHERE returns one row per VALUES row, in order within each
+	 * shard's statement: the coordinator interleaves them.  With DO NOTHING
+	 * a row may return nothing, so each row is a statement of its own (a
+	 * worker still gets its statements in one round trip); a row that
+	 * conflicts with an earlier one of the statement does nothing there as
+	 * it would here.  Not DO UPDATE ... WHERE: rows may return nothing, and
+	 * in statements of their own two rows with the same key would update
+	 * the row twice where one statement fails ("cannot affect row a second
+	 * time").
+	 */
+	if (parse->returningList != NIL &&
+		parse->onConflict->action == ONCONFLICT_UPDATE &&
+		parse->onConflict->onConflictWhere != NULL)
+		return NULL;
+	by_row = (parse->returningList != NIL &&
+			  parse->onConflict->action == ONCONFLICT_NOTHING);
 
 	/* the VALUES column giving the distribution column */
 	foreach(lc, parse->targetList)
@@ -632,22 +659,56 @@ sf_plan_multi_shard_insert(Query *parse, RouterContext *ctx)
 		if (rows[index] == NIL)
 			shards = lappend_int(shards, index);
 		rows[index] = lappend(rows[index], row);
+		row_shard = lappend_int(row_shard, index);
 	}
 	if (list_length(shards) < 2)
 		return NULL;			/* one shard: the router's statement */
 	list_sort(shards, list_int_cmp);
 
+	/* the statements: (shard index, its rows), and the RETURNING order */
+	if (by_row)
+	{
+		forboth(lc, values_rte->values_lists, lc2, row_shard)
+		{
+			groups = lappend(groups, list_make2(makeInteger(lfirst_int(lc2)),
+												list_make1(lfirst(lc))));
+			return_order = lappend_int(lappend_int(return_order,
+												   foreach_current_index(lc)),
+									   -1);
+		}
+	}
+	else
+	{
+		foreach(lc, shards)
+			groups = lappend(groups,
+							 list_make2(makeInteger(lfirst_int(lc)),
+										rows[lfirst_int(lc)]));
+		if (parse->returningList != NIL)
+		{
+			/* each row: (its shard's task, its place in the task's rows) */
+			int		   *task_of = palloc0(sizeof(int) * ctx->shardcount);
+			int		   *seen = palloc0(sizeof(int) * ctx->shardcount);
+
+			foreach(lc, shards)
+				task_of[lfirst_int(lc)] = foreach_current_index(lc);
+			foreach(lc, row_shard)
+				return_order = lappend_int(lappend_int(return_order,
+													   task_of[lfirst_int(lc)]),
+										   seen[lfirst_int(lc)]++);
+		}
+	}
+
 	/* each shard's statement: the same INSERT with that shard's rows */
 	all_rows = values_rte->values_lists;
 	PG_TRY();
 	{
-		foreach(lc, shards)
+		foreach(lc, groups)
 		{
-			int			index = lfirst_int(lc);
+			int			index = intVal(linitial((List *) lfirst(lc)));
 			Oid			server;
 			char	   *shardsql;
 
-			values_rte->values_lists = rows[index];
+			values_rte->values_lists = lsecond((List *) lfirst(lc));
 			shardsql = sf_shard_query_sql(parse, index, NULL, &server, true);
 			if (shardsql == NULL)
 			{
@@ -672,7 +733,7 @@ sf_plan_multi_shard_insert(Query *parse, RouterContext *ctx)
 		return NULL;
 
 	return dml_stmt(parse, ctx, scan_tlist, colnames, sql, serverid, tasks,
-					shards);
+					shards, return_order);
 }
 
 /*

@@ -179,7 +179,7 @@ check_on_conflict(Query *parse)
 			 errmsg("INSERT ... ON CONFLICT on distributed table \"%s\" must insert into a single shard",
 					get_rel_name(rte->relid)),
 			 errdetail("The unique indexes of a distributed table live on its shards, so the conflict can only be checked by sending the whole statement to one shard."),
-			 errhint("Insert the rows of each shard in a separate statement, or use constants for the distribution column and values computed on the workers, without RETURNING%s.",
+			 errhint("Insert the rows of each shard in a separate statement, or use constants for the distribution column and values computed on the workers (and no RETURNING with DO UPDATE ... WHERE)%s.",
 					 shardfdw_enable_router ? "" : ", and turn shardfdw.enable_router on")));
 }
 
@@ -462,6 +462,7 @@ sf_make_private(Query *query, const char *sql, int shardindex, Oid serverid,
 					  ctx->prune_exprs);
 	private = lappend(private, makeString(pstrdup("")));
 	private = lappend(private, NIL);
+	private = lappend(private, NIL);	/* SfRouterReturnOrder */
 	private = lappend(private,
 					  makeString(psprintf(UINT64_FORMAT, ++sf_plan_counter)));
 	return private;
