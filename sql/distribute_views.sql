@@ -13,19 +13,7 @@ SET search_path = dv, public;
 -- would need a password)
 CREATE ROLE dv_owner SUPERUSER;
 CREATE ROLE dv_reader;
-DO $$
-DECLARE
-    r record;
-BEGIN
-    FOR r IN SELECT m.srvname, m.umoptions FROM pg_user_mappings m
-              WHERE m.usename = current_user AND m.srvname IN (SELECT server_name FROM shardfdw.node)
-    LOOP
-        EXECUTE format('CREATE USER MAPPING FOR dv_owner SERVER %I OPTIONS (%s)', r.srvname,
-                       (SELECT string_agg(format('%I %L', split_part(o, '=', 1), substr(o, strpos(o, '=') + 1)), ', ')
-                          FROM unnest(r.umoptions) o));
-    END LOOP;
-END
-$$;
+SELECT pg_temp.copy_user_mappings('dv_owner');
 GRANT USAGE ON SCHEMA dv TO dv_reader;
 CREATE TABLE t (id int PRIMARY KEY, v text, n int);
 INSERT INTO t SELECT g, 'v' || g, g % 3 FROM generate_series(1, 30) g;

@@ -18,27 +18,10 @@ SET client_min_messages = warning;
 -- the rows of q under vp_dist and under vp_local, compared (ordered: the
 -- order too), after the strategy of the distributed one
 CREATE FUNCTION pg_temp.vcheck(label text, q text, ordered boolean DEFAULT false) RETURNS text
-LANGUAGE plpgsql AS $$
-DECLARE
-    strategy text := pg_temp.strategy_tasks(q, 'vp_dist, public');
-    d text[] := pg_temp.top_rows(q, 'vp_dist, public');
-    l text[] := pg_temp.top_rows(q, 'vp_local, public');
-    only_d text[];
-    only_l text[];
-BEGIN
-    IF NOT ordered THEN
-        SELECT coalesce(array_agg(x ORDER BY x COLLATE "C"), '{}') INTO d FROM unnest(d) x;
-        SELECT coalesce(array_agg(x ORDER BY x COLLATE "C"), '{}') INTO l FROM unnest(l) x;
-    END IF;
-    IF d = l THEN
-        RETURN format('%s: %s: ok, %s rows', label, strategy, cardinality(d));
-    END IF;
-    SELECT array_agg(x) INTO only_d FROM (SELECT unnest(d) EXCEPT ALL SELECT unnest(l)) s(x);
-    SELECT array_agg(x) INTO only_l FROM (SELECT unnest(l) EXCEPT ALL SELECT unnest(d)) s(x);
-    RETURN format('%s: %s: MISMATCH dist %s rows, local %s rows; only in dist: %s; only in local: %s',
-                  label, strategy, cardinality(d), cardinality(l),
-                  coalesce(only_d[1:10]::text, '{}'), coalesce(only_l[1:10]::text, '{}'));
-END
+LANGUAGE sql AS $$
+    SELECT public.dt_compare(label || ': ' || pg_temp.strategy_tasks(q, 'vp_dist, public'),
+                             pg_temp.top_rows(q, 'vp_dist, public'),
+                             pg_temp.top_rows(q, 'vp_local, public'), ordered)
 $$;
 -- a DML statement (with RETURNING) on both sides: its strategy, the
 -- returned rows, then the table's rows
@@ -352,19 +335,7 @@ DEALLOCATE vp_l;
 --
 CREATE ROLE vp_owner SUPERUSER;
 CREATE ROLE vp_reader;
-DO $$
-DECLARE
-    r record;
-BEGIN
-    FOR r IN SELECT m.srvname, m.umoptions FROM pg_user_mappings m
-              WHERE m.usename = current_user AND m.srvname IN (SELECT server_name FROM shardfdw.node)
-    LOOP
-        EXECUTE format('CREATE USER MAPPING FOR vp_owner SERVER %I OPTIONS (%s)', r.srvname,
-                       (SELECT string_agg(format('%I %L', split_part(o, '=', 1), substr(o, strpos(o, '=') + 1)), ', ')
-                          FROM unnest(r.umoptions) o));
-    END LOOP;
-END
-$$;
+SELECT pg_temp.copy_user_mappings('vp_owner');
 GRANT USAGE ON SCHEMA vp_dist, vp_local TO vp_reader;
 CREATE VIEW vp_dist.tov AS SELECT id, k FROM vp_dist.t WHERE k > 1;
 CREATE VIEW vp_local.tov AS SELECT id, k FROM vp_local.t WHERE k > 1;

@@ -13,7 +13,9 @@
 -- pg_temp.strategy_tasks: the strategy of a statement under search_path path
 -- and its task count, or "standard" when the standard planner (FDW path)
 -- took it.  pg_temp.explain_lines: the lines of an EXPLAIN statement with
--- shard numbers and worker names normalised.
+-- shard numbers and worker names normalised.  pg_temp.copy_user_mappings:
+-- the current user's user mappings of the workers' servers, for another
+-- role (a view's owner).
 --
 CREATE FUNCTION pg_temp.top_rows(q text, path text) RETURNS text[]
 LANGUAGE plpgsql AS $$
@@ -70,6 +72,20 @@ BEGIN
     FOR line IN EXECUTE q LOOP
         RETURN NEXT regexp_replace(regexp_replace(line, '([a-z]+)_[0-9]+\M', '\1_N', 'g'),
                                    'Node: worker[0-9]+', 'Node: worker?');
+    END LOOP;
+END
+$$;
+CREATE FUNCTION pg_temp.copy_user_mappings(role name) RETURNS void
+LANGUAGE plpgsql AS $$
+DECLARE
+    r record;
+BEGIN
+    FOR r IN SELECT m.srvname, m.umoptions FROM pg_user_mappings m
+              WHERE m.usename = current_user AND m.srvname IN (SELECT server_name FROM shardfdw.node)
+    LOOP
+        EXECUTE format('CREATE USER MAPPING FOR %I SERVER %I OPTIONS (%s)', role, r.srvname,
+                       (SELECT string_agg(format('%I %L', split_part(o, '=', 1), substr(o, strpos(o, '=') + 1)), ', ')
+                          FROM unnest(r.umoptions) o));
     END LOOP;
 END
 $$;
