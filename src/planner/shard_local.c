@@ -95,6 +95,30 @@ var_in_class(List *cls, Index varno, AttrNumber attno, Index levelsup)
 	return false;
 }
 
+/* What a FROM item is to the checks below */
+typedef enum SubqueryKind
+{
+	SUBQUERY_NONE,				/* not a subquery reading distributed tables */
+	SUBQUERY_BARRIER,			/* a security_barrier one: declines */
+	SUBQUERY_LATERAL,			/* LATERAL: checked as a correlated level */
+	SUBQUERY_PLAIN				/* may keep the shards apart on its own */
+} SubqueryKind;
+
+/*
+ * A security_barrier view declines (see the head of this file) wherever it
+ * is; a LATERAL subquery can only be correlated.
+ */
+static SubqueryKind
+subquery_kind(RangeTblEntry *rte)
+{
+	if (rte->rtekind != RTE_SUBQUERY ||
+		!has_distributed_walker((Node *) rte->subquery, NULL))
+		return SUBQUERY_NONE;
+	if (rte->security_barrier)
+		return SUBQUERY_BARRIER;
+	return rte->lateral ? SUBQUERY_LATERAL : SUBQUERY_PLAIN;
+}
+
 /*
  * The Var (rti, column) through which a level reads the key a FROM
  * subquery returns (exposed: those columns): one in a class of the level's
@@ -193,14 +217,13 @@ correlated_level(Query *q, List *ancestors, RouterContext *ctx)
 	foreach(lc, q->rtable)
 	{
 		RangeTblEntry *rte = lfirst(lc);
+		SubqueryKind kind = subquery_kind(rte);
 		const SfTable *table;
 
 		rti++;
-		if (rte->rtekind == RTE_SUBQUERY && rte->security_barrier &&
-			has_distributed_walker((Node *) rte->subquery, NULL))
+		if (kind == SUBQUERY_BARRIER)
 			return false;
-		if (rte->rtekind == RTE_SUBQUERY && !rte->lateral &&
-			has_distributed_walker((Node *) rte->subquery, NULL))
+		if (kind == SUBQUERY_PLAIN)
 		{
 			/*
 			 * A FROM subquery that keeps the shards apart, joined on the
@@ -248,19 +271,17 @@ level_key_class(Query *q, List *ancestors, RouterContext *ctx, List *classes,
 	foreach(lc, q->rtable)
 	{
 		RangeTblEntry *rte = lfirst(lc);
-
 		const SfTable *table = sf_rte_distributed_table(rte);
+		SubqueryKind kind = subquery_kind(rte);
 
 		rti++;
 		if (table != NULL)
 			members = lappend(members,
 							  makeVar(rti, table->distattnum, InvalidOid,
 									  -1, InvalidOid, 0));
-		else if (rte->rtekind == RTE_SUBQUERY && rte->security_barrier &&
-				 has_distributed_walker((Node *) rte->subquery, NULL))
+		else if (kind == SUBQUERY_BARRIER)
 			return false;
-		else if (rte->rtekind == RTE_SUBQUERY && !rte->lateral &&
-				 has_distributed_walker((Node *) rte->subquery, NULL))
+		else if (kind == SUBQUERY_PLAIN)
 		{
 			List	   *exposed = NIL;
 			ListCell   *lc2;
@@ -392,16 +413,14 @@ sf_from_subqueries_shard_local(Query *top, RouterContext *ctx,
 	foreach(lc, top->rtable)
 	{
 		RangeTblEntry *rte = lfirst(lc);
+		SubqueryKind kind = subquery_kind(rte);
 		List	   *exposed = NIL;
 
 		rti++;
-		if (rte->rtekind != RTE_SUBQUERY ||
-			!has_distributed_walker((Node *) rte->subquery, NULL))
-			continue;
-		if (rte->security_barrier)
+		if (kind == SUBQUERY_BARRIER)
 			return false;
-		if (rte->lateral)
-			continue;			/* correlated: checked with the others */
+		if (kind != SUBQUERY_PLAIN)
+			continue;			/* LATERAL: checked with the others */
 		if (!independent_subquery(rte->subquery, list_make1(NIL), ctx,
 								  &exposed))
 			return false;
