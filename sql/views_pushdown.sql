@@ -372,6 +372,25 @@ RESET ROLE;
 DROP VIEW vp_dist.tvo;
 \set VERBOSITY default
 
+-- a flattened statement that cannot be planned (the test hook makes the
+-- planning of every flattened statement fail) keeps its plan as written:
+-- multi-shard where the flattened one was routed, the standard planner where
+-- only the flattened one qualified; the same rows, and the transaction goes on
+SET shardfdw.test_flattened_error = on;
+SELECT pg_temp.vcheck('flattening fails, view pinned', 'SELECT * FROM tv WHERE id = 5');
+SELECT pg_temp.vcheck('flattening fails, view of a join pinned', 'SELECT * FROM tuv WHERE id = 10');
+SELECT pg_temp.vcheck('flattening fails, view of a join joined', 'SELECT * FROM t JOIN tuv ON t.id = tuv.id WHERE t.id = 10');
+SELECT pg_temp.vcheck('flattening fails, IN view', 'SELECT * FROM tin');
+SELECT pg_temp.vcheck('flattening fails, IN view pinned', 'SELECT * FROM tin WHERE id = 10');
+BEGIN;
+UPDATE vp_dist.t SET v = 'in transaction' WHERE id = 5;
+SELECT * FROM vp_dist.tv WHERE id = 5;
+SELECT count(*) FROM vp_dist.tuv;
+SELECT v FROM vp_dist.t WHERE id = 5;
+ROLLBACK;
+SELECT v FROM vp_dist.t WHERE id = 5;
+RESET shardfdw.test_flattened_error;
+
 -- with the router and multi-shard strategies off, nothing is flattened
 SET shardfdw.enable_router = off;
 SET shardfdw.enable_multi_shard = off;

@@ -33,6 +33,7 @@
 #include "access/hash.h"
 #include "access/stratnum.h"
 #include "access/transam.h"
+#include "access/xact.h"
 #include "catalog/pg_aggregate.h"
 #include "catalog/pg_proc.h"
 #include "utils/fmgroids.h"
@@ -59,6 +60,7 @@
 #include "utils/lsyscache.h"
 #include "utils/partcache.h"
 #include "utils/rel.h"
+#include "utils/resowner.h"
 #include "access/table.h"
 #include "planner_internal.h"
 
@@ -68,6 +70,9 @@ bool		shardfdw_enable_two_phase_agg = true;
 bool		shardfdw_enable_distinct_merge = true;
 bool		shardfdw_enable_multi_shard_dml = true;
 bool		shardfdw_parameterize_literals = true;
+
+/* test hook: planning a flattened statement fails (see plan_flattened) */
+static bool shardfdw_test_flattened_error = false;
 
 static planner_hook_type prev_planner_hook = NULL;
 
@@ -143,6 +148,15 @@ sf_planner_init(void)
 							 PGC_USERSET,
 							 GUC_NOT_IN_SAMPLE,
 							 NULL, NULL, NULL);
+
+	DefineCustomBoolVariable("shardfdw.test_flattened_error",
+							 "Makes the planning of every flattened statement fail (for tests).",
+							 "Shows that a statement whose views or FROM subqueries were pulled up falls back to its plan as written when the flattened one cannot be planned.",
+							 &shardfdw_test_flattened_error,
+							 false,
+							 PGC_SUSET,
+							 GUC_NOT_IN_SAMPLE | GUC_NO_SHOW_ALL,
+							 NULL, NULL, NULL);
 	sf_broadcast_join_init();
 
 	sf_register_router_scan();
@@ -184,6 +198,74 @@ check_on_conflict(Query *parse)
 }
 
 /*
+ * Does an error of this code stop the statement whatever the planner would
+ * do next?  Cancels, shutdowns, lack of memory or disk, corruption.
+ */
+static bool
+error_ends_statement(int sqlerrcode)
+{
+	int			category = ERRCODE_TO_CATEGORY(sqlerrcode);
+
+	return category == ERRCODE_INSUFFICIENT_RESOURCES ||
+		category == ERRCODE_OPERATOR_INTERVENTION ||
+		category == ERRCODE_SYSTEM_ERROR ||
+		sqlerrcode == ERRCODE_DATA_CORRUPTED ||
+		sqlerrcode == ERRCODE_INDEX_CORRUPTED;
+}
+
+/*
+ * sf_plan_distributed of a statement flattened by sf_flatten_subqueries.
+ * pull_up_subqueries can make trees that no statement written by hand has
+ * (and that the deparser might not take); an error while planning one makes
+ * it decline, in a subtransaction that undoes what the attempt did, so the
+ * statement keeps its plan as written (or the standard planner's) instead
+ * of failing.  The error is logged at DEBUG1.  In parallel mode, where no
+ * subtransaction can start, flattened statements are not planned.
+ */
+static PlannedStmt *
+plan_flattened(Query *flat, bool *one_shard)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	ResourceOwner owner = CurrentResourceOwner;
+	PlannedStmt *stmt = NULL;
+
+	if (IsInParallelMode())
+		return NULL;
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(cxt);
+	PG_TRY();
+	{
+		if (shardfdw_test_flattened_error)
+			elog(ERROR, "planning of flattened statement failed (shardfdw.test_flattened_error)");
+		stmt = sf_plan_distributed(flat, one_shard);
+		ReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(cxt);
+		CurrentResourceOwner = owner;
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(cxt);
+		edata = CopyErrorData();
+		if (error_ends_statement(edata->sqlerrcode))
+			PG_RE_THROW();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(cxt);
+		CurrentResourceOwner = owner;
+		ereport(DEBUG1,
+				(errmsg_internal("shardfdw: statement planned as written: its flattened form failed: %s",
+								 edata->message)));
+		FreeErrorData(edata);
+		stmt = NULL;
+	}
+	PG_END_TRY();
+	return stmt;
+}
+
+/*
  * The planner hook: the router when it applies, else the standard planner.
  */
 static PlannedStmt *
@@ -217,8 +299,7 @@ sf_planner(Query *parse, const char *query_string, int cursorOptions,
 			if (flat != NULL)
 			{
 				bool		flat_one_shard;
-				PlannedStmt *flat_stmt = sf_plan_distributed(flat,
-															 &flat_one_shard);
+				PlannedStmt *flat_stmt = plan_flattened(flat, &flat_one_shard);
 
 				if (flat_stmt != NULL && (stmt == NULL || flat_one_shard))
 					stmt = flat_stmt;
