@@ -77,6 +77,9 @@ struct SfConn
 	unsigned int cursor_number; /* last cursor number handed out */
 	unsigned int statement_number;	/* last prepared statement number */
 	char	   *sent_timezone;	/* TimeZone the session has (malloc'd) */
+	bool		timezone_in_xact;	/* a SET TimeZone was sent inside the
+									 * remote transaction (undone if it
+									 * rolls back) */
 	uint32		server_hashvalue;	/* syscache hash of the server */
 	uint32		mapping_hashvalue;	/* syscache hash of the user mapping */
 	SfDrainCallback pending_callback;	/* reads the in-flight result */
@@ -140,6 +143,7 @@ static PGresult *read_results_all(PGconn *pgconn, SfConn *conn, bool *lost,
 								  List **all);
 static void clear_results(List **results);
 static char *timezone_sync_command(SfConn *conn);
+static void forget_timezone(SfConn *conn);
 static void sf_xact_callback(XactEvent event, void *arg);
 static void sf_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 								SubTransactionId parentSubid, void *arg);
@@ -199,9 +203,7 @@ disconnect(SfConn *conn)
 	conn->pending_arg = NULL;
 	conn->wrote = false;
 	conn->prepared = false;
-	if (conn->sent_timezone)
-		free(conn->sent_timezone);
-	conn->sent_timezone = NULL;
+	forget_timezone(conn);
 }
 
 /*
@@ -481,6 +483,19 @@ connection_entry(UserMapping *user)
 }
 
 /*
+ * The remote session's TimeZone is not known (a new session, or a SET
+ * TimeZone rolled back): the next timezone_sync_command sends it.
+ */
+static void
+forget_timezone(SfConn *conn)
+{
+	if (conn->sent_timezone)
+		free(conn->sent_timezone);
+	conn->sent_timezone = NULL;
+	conn->timezone_in_xact = false;
+}
+
+/*
  * "SET TimeZone = ...; " if the session's TimeZone differs from the one the
  * remote session has, else "".  Remembers tz as sent.
  */
@@ -523,6 +538,24 @@ sf_get_connection(UserMapping *user)
 		pfree(sql.data);
 		conn->xact_depth = 1;
 		conn->cursor_number = 0;
+	}
+	else
+	{
+		/*
+		 * The TimeZone changed since the remote transaction started: the
+		 * statements sent now may compute with it (date_trunc of a
+		 * timestamptz, timestamp compared with timestamptz...).  Sent
+		 * before the savepoints of the current level are opened, so a
+		 * ROLLBACK TO SAVEPOINT undoes it remotely only where it undoes
+		 * the SET locally.
+		 */
+		char	   *tzsync = timezone_sync_command(conn);
+
+		if (tzsync[0] != '\0')
+		{
+			conn->timezone_in_xact = true;
+			sf_exec_command(conn, tzsync);
+		}
 	}
 
 	while (conn->xact_depth < level)
@@ -1508,9 +1541,7 @@ sf_get_statement_result(SfConn *conn, const char *sql, int nparams,
 	{
 		/* the session was reset: settings and statements */
 		forget_statements(conn);
-		if (conn->sent_timezone)
-			free(conn->sent_timezone);
-		conn->sent_timezone = NULL;
+		forget_timezone(conn);
 		session_setup(conn);
 		{
 			char	   *tz = timezone_sync_command(conn);
@@ -2077,6 +2108,14 @@ sf_xact_callback(XactEvent event, void *arg)
 			event == XACT_EVENT_PARALLEL_COMMIT ||
 			event == XACT_EVENT_PARALLEL_ABORT || event == XACT_EVENT_PREPARE)
 		{
+			if (conn->timezone_in_xact)
+			{
+				if (event == XACT_EVENT_COMMIT ||
+					event == XACT_EVENT_PARALLEL_COMMIT)
+					conn->timezone_in_xact = false;
+				else
+					forget_timezone(conn);
+			}
 			conn->xact_depth = 0;
 			conn->cursor_number = 0;
 			conn->pending_callback = NULL;
@@ -2126,6 +2165,12 @@ sf_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 		}
 		else if (!conn->broken)
 		{
+			/* a SET TimeZone after the savepoint is undone with it */
+			if (conn->timezone_in_xact)
+			{
+				forget_timezone(conn);
+				conn->timezone_in_xact = true;
+			}
 			snprintf(sql, sizeof(sql),
 					 "ROLLBACK TO SAVEPOINT s%d; RELEASE SAVEPOINT s%d",
 					 level, level);

@@ -12,7 +12,9 @@
  *	  everything else.
  *	- Only built-in (OID < FirstGenbkiObjectId), IMMUTABLE functions and
  *	  operators are shipped: they exist and behave the same on a worker of
- *	  the same major version.
+ *	  the same major version; and the STABLE ones whose only setting is
+ *	  TimeZone, which the connection layer keeps equal to the coordinator's
+ *	  (sf_timezone_only_function; the planner strategies use it too).
  *	- The worker's database has the coordinator's encoding and default
  *	  collation (checked when a node is added), and the remote table has the
  *	  same column collations as the foreign table.  So an expression may use
@@ -43,6 +45,7 @@
 #include "utils/builtins.h"
 #include "utils/float.h"
 #include "utils/guc.h"
+#include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/ruleutils.h"
@@ -114,12 +117,81 @@ sf_text_output_differs_remotely(Oid typid)
 }
 
 /*
- * Is this function built-in and immutable?
+ * Built-in stable functions that depend on no setting but TimeZone:
+ * conversions and comparisons between timestamptz and date or timestamp,
+ * timestamptz arithmetic, fields, truncation, series and window ranges.
+ * The workers' sessions have the coordinator's TimeZone for every
+ * statement (src/connection), so they compute what the coordinator would.
+ * Not among them: text input and output and to_char (DateStyle, lc_time),
+ * functions of the current date (age(timestamptz), timezone(text, timetz)).
+ */
+bool
+sf_timezone_only_function(Oid funcid)
+{
+	switch (funcid)
+	{
+		case F_TIMESTAMPTZ_DATE:
+		case F_TIMESTAMPTZ_DATE_TIME:
+		case F_DATE_TIMESTAMPTZ:
+		case F_TIMESTAMPTZ_TIMESTAMP:
+		case F_TIMESTAMP_TIMESTAMPTZ:
+		case F_TIMETZ_TIMESTAMPTZ:
+		case F_TIME_TIMESTAMPTZ:
+		case F_TIMESTAMPTZ_PL_INTERVAL:
+		case F_TIMESTAMPTZ_MI_INTERVAL:
+		case F_INTERVAL_PL_TIMESTAMPTZ:
+		case F_DATE_PART_TEXT_TIMESTAMPTZ:
+		case F_EXTRACT_TEXT_TIMESTAMPTZ:
+		case F_DATE_TRUNC_TEXT_TIMESTAMPTZ:
+		case F_DATE_TRUNC_TEXT_TIMESTAMPTZ_TEXT:
+		case F_GENERATE_SERIES_TIMESTAMPTZ_TIMESTAMPTZ_INTERVAL:
+		case F_IN_RANGE_TIMESTAMPTZ_TIMESTAMPTZ_INTERVAL_BOOL_BOOL:
+		case F_OVERLAPS_TIMESTAMPTZ_TIMESTAMPTZ_TIMESTAMPTZ_INTERVAL:
+		case F_OVERLAPS_TIMESTAMPTZ_INTERVAL_TIMESTAMPTZ_INTERVAL:
+		case F_OVERLAPS_TIMESTAMPTZ_INTERVAL_TIMESTAMPTZ_TIMESTAMPTZ:
+		case F_DATE_LT_TIMESTAMPTZ:
+		case F_DATE_LE_TIMESTAMPTZ:
+		case F_DATE_EQ_TIMESTAMPTZ:
+		case F_DATE_GT_TIMESTAMPTZ:
+		case F_DATE_GE_TIMESTAMPTZ:
+		case F_DATE_NE_TIMESTAMPTZ:
+		case F_DATE_CMP_TIMESTAMPTZ:
+		case F_TIMESTAMPTZ_LT_DATE:
+		case F_TIMESTAMPTZ_LE_DATE:
+		case F_TIMESTAMPTZ_EQ_DATE:
+		case F_TIMESTAMPTZ_GT_DATE:
+		case F_TIMESTAMPTZ_GE_DATE:
+		case F_TIMESTAMPTZ_NE_DATE:
+		case F_TIMESTAMPTZ_CMP_DATE:
+		case F_TIMESTAMP_LT_TIMESTAMPTZ:
+		case F_TIMESTAMP_LE_TIMESTAMPTZ:
+		case F_TIMESTAMP_EQ_TIMESTAMPTZ:
+		case F_TIMESTAMP_GT_TIMESTAMPTZ:
+		case F_TIMESTAMP_GE_TIMESTAMPTZ:
+		case F_TIMESTAMP_NE_TIMESTAMPTZ:
+		case F_TIMESTAMP_CMP_TIMESTAMPTZ:
+		case F_TIMESTAMPTZ_LT_TIMESTAMP:
+		case F_TIMESTAMPTZ_LE_TIMESTAMP:
+		case F_TIMESTAMPTZ_EQ_TIMESTAMP:
+		case F_TIMESTAMPTZ_GT_TIMESTAMP:
+		case F_TIMESTAMPTZ_GE_TIMESTAMP:
+		case F_TIMESTAMPTZ_NE_TIMESTAMP:
+		case F_TIMESTAMPTZ_CMP_TIMESTAMP:
+			return true;
+		default:
+			return false;
+	}
+}
+
+/*
+ * Is this function built-in and immutable, or stable of TimeZone alone?
  */
 static bool
 func_is_shippable(Oid funcid)
 {
-	return is_builtin(funcid) && func_volatile(funcid) == PROVOLATILE_IMMUTABLE;
+	return is_builtin(funcid) &&
+		(func_volatile(funcid) == PROVOLATILE_IMMUTABLE ||
+		 sf_timezone_only_function(funcid));
 }
 
 /* State of has_var_with_collation_walker */

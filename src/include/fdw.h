@@ -83,6 +83,7 @@ extern UserMapping *sf_user_mapping_for(Relation rel, Oid userid);
 
 /* in deparse.c */
 extern bool sf_text_output_differs_remotely(Oid typid);
+extern bool sf_timezone_only_function(Oid funcid);
 extern bool sf_is_shippable(Index varno, Oid reloid, Expr *expr,
 							Relids outer_relids);
 extern char *sf_deparse_expr(Node *expr, Index varno, Oid reloid,

@@ -66,6 +66,8 @@ sf_not_pin_walker_base(Node *node)
 		IsA(node, CoerceToDomainValue);
 }
 
+static bool not_immutable_function(Oid funcid, void *context);
+
 /* walker of sf_is_pin_value: true if node cannot be part of a pinning value */
 static bool
 not_pin_walker(Node *node, void *context)
@@ -75,7 +77,7 @@ not_pin_walker(Node *node, void *context)
 	if (sf_not_pin_walker_base(node) || IsA(node, SQLValueFunction) ||
 		IsA(node, NextValueExpr))
 		return true;
-	if (check_functions_in_node(node, sf_unshippable_function, NULL))
+	if (check_functions_in_node(node, not_immutable_function, NULL))
 		return true;
 	return expression_tree_walker(node, not_pin_walker, context);
 }
@@ -372,13 +374,28 @@ sf_router_walker(Node *node, RouterContext *ctx)
 	return expression_tree_walker(node, sf_router_walker, ctx);
 }
 
-/* check_functions_in_node callback: may funcid not be sent to a worker? */
+/*
+ * check_functions_in_node callback: may funcid not be sent to a worker?
+ * Built-in immutable functions may, and the stable ones of TimeZone.
+ */
 bool
 sf_unshippable_function(Oid funcid, void *context)
 {
 	if (funcid >= FirstGenbkiObjectId)
 		return true;
-	return func_volatile(funcid) != PROVOLATILE_IMMUTABLE;
+	return func_volatile(funcid) != PROVOLATILE_IMMUTABLE &&
+		!sf_timezone_only_function(funcid);
+}
+
+/*
+ * check_functions_in_node callback: not a built-in immutable function?
+ * (Pinning values are folded to constants at planning.)
+ */
+static bool
+not_immutable_function(Oid funcid, void *context)
+{
+	return funcid >= FirstGenbkiObjectId ||
+		func_volatile(funcid) != PROVOLATILE_IMMUTABLE;
 }
 
 /*
