@@ -225,9 +225,9 @@ SELECT pg_temp.cq('262 sq correlated to the top from two levels down', $q$SELECT
 SELECT pg_temp.cq('263 sq correlated on another column (FDW)', $q$SELECT a.id FROM ads a WHERE EXISTS (SELECT 1 FROM campaigns cp WHERE cp.id = a.campaign_id AND cp.state = 'paused')$q$, false, '004');
 SELECT pg_temp.cq('264 sq key IN (SELECT key)', $q$SELECT count(*), sum(cost_per_impression_usd) FROM impressions WHERE company_id IN (SELECT company_id FROM campaigns WHERE state = 'paused')$q$, false, '004');
 SELECT pg_temp.cq('265 sq key IN (SELECT key) with GROUP BY key inside', $q$SELECT id FROM campaigns WHERE company_id IN (SELECT company_id FROM clicks GROUP BY company_id HAVING count(*) > 40) AND monthly_budget > 100$q$, false, '004');
-SELECT pg_temp.cq('266 sq key NOT IN (SELECT key) (FDW)', $q$SELECT count(*) FROM campaigns WHERE company_id NOT IN (SELECT company_id FROM ads WHERE clicks_count > 100)$q$, false, '004');
-SELECT pg_temp.cq('267 sq key IN (SELECT key) under OR (FDW)', $q$SELECT count(*) FROM campaigns WHERE company_id IN (SELECT company_id FROM ads WHERE clicks_count > 100) OR state = 'paused'$q$, false, '004');
-SELECT pg_temp.cq('268 sq key IN (SELECT non-key) (FDW)', $q$SELECT count(*) FROM campaigns WHERE company_id IN (SELECT campaign_id FROM ads)$q$, false, '004');
+SELECT pg_temp.cq('266 sq key NOT IN (SELECT key) (coordinator subquery)', $q$SELECT count(*) FROM campaigns WHERE company_id NOT IN (SELECT company_id FROM ads WHERE clicks_count > 100)$q$, false, '004');
+SELECT pg_temp.cq('267 sq key IN (SELECT key) under OR (coordinator subquery)', $q$SELECT count(*) FROM campaigns WHERE company_id IN (SELECT company_id FROM ads WHERE clicks_count > 100) OR state = 'paused'$q$, false, '004');
+SELECT pg_temp.cq('268 sq key IN (SELECT non-key) (coordinator subquery)', $q$SELECT count(*) FROM campaigns WHERE company_id IN (SELECT campaign_id FROM ads)$q$, false, '004');
 SELECT pg_temp.cq('269 sq derived table joined on the key', $q$SELECT cp.company_id, cp.id, s.n FROM campaigns cp JOIN (SELECT company_id, campaign_id, count(*) AS n FROM ads GROUP BY company_id, campaign_id) s ON s.company_id = cp.company_id AND s.campaign_id = cp.id ORDER BY s.n DESC, cp.id LIMIT 8$q$, true, '004');
 SELECT pg_temp.cq('270 sq derived table with a window by key, two-phase on top', $q$SELECT r, count(*) FROM (SELECT company_id, rank() OVER (PARTITION BY company_id ORDER BY monthly_budget NULLS LAST, id) AS r FROM campaigns) s GROUP BY r$q$, false, '004');
 SELECT pg_temp.cq('271 sq derived table grouped by another column (FDW)', $q$SELECT count(*) FROM (SELECT state, count(*) FROM campaigns GROUP BY state) s$q$, false, '004');
@@ -419,7 +419,7 @@ SELECT pg_temp.cdml('229 m delete cleanup', $q$DELETE FROM campaigns WHERE id > 
 SELECT pg_temp.cdml('280 m update where correlated EXISTS on the key', $q$UPDATE ads SET updated_at = updated_at WHERE EXISTS (SELECT 1 FROM clicks c WHERE c.company_id = ads.company_id AND c.ad_id = ads.id AND c.cost_per_click_usd > 2) RETURNING company_id, id, clicks_count$q$, 'ads');
 SELECT pg_temp.cdml('281 m update from a derived table joined on the key', $q$UPDATE ads SET updated_at = ads.updated_at FROM (SELECT company_id, ad_id, count(*) AS n FROM impressions GROUP BY company_id, ad_id) s WHERE s.company_id = ads.company_id AND s.ad_id = ads.id RETURNING ads.company_id, ads.id, s.n$q$, 'ads');
 SELECT pg_temp.cdml('282 m update where key IN (SELECT key)', $q$UPDATE clicks SET site_url = site_url WHERE company_id IN (SELECT company_id FROM campaigns WHERE state = 'paused' AND monthly_budget > 1000) AND cost_per_click_usd > 3 RETURNING company_id, id$q$, 'clicks');
-SELECT pg_temp.cdml('283 m delete where uncorrelated subquery (FDW)', $q$DELETE FROM clicks WHERE ad_id IN (SELECT id FROM ads WHERE clicks_count > 2000) RETURNING id$q$, 'clicks');
+SELECT pg_temp.cdml('283 m delete where uncorrelated subquery (coordinator subquery)', $q$DELETE FROM clicks WHERE ad_id IN (SELECT id FROM ads WHERE clicks_count > 2000) RETURNING id$q$, 'clicks');
 
 -- DISTINCT aggregates merged from the workers' sorted values, and their
 -- fallbacks (grouped two-phase plan)

@@ -11,8 +11,9 @@
 -- pg_temp.check_dml compare them between "dist" and "local" as
 -- public.diff_check / check_dml do (public.dt_compare: test "differential").
 -- pg_temp.strategy_tasks: the strategy of a statement under search_path path
--- and its task count, or "standard" when the standard planner (FDW path)
--- took it.  pg_temp.explain_lines: the lines of an EXPLAIN statement with
+-- and its task count (its own: not those of subqueries run first), or
+-- "standard" when the standard planner (FDW path) took it; "+ subquery"
+-- when an uncorrelated subquery is computed first on the coordinator.  pg_temp.explain_lines: the lines of an EXPLAIN statement with
 -- shard numbers and worker names normalised.  pg_temp.copy_user_mappings:
 -- the current user's user mappings of the workers' servers, for another
 -- role (a view's owner).
@@ -51,18 +52,21 @@ CREATE FUNCTION pg_temp.strategy_tasks(q text, path text DEFAULT 'dist, public')
 LANGUAGE plpgsql AS $$
 DECLARE
     line text;
-    strategy text := 'standard';
+    strategy text;
     tasks text := '';
+    sub text := '';
 BEGIN
     PERFORM set_config('search_path', path, true);
     FOR line IN EXECUTE 'EXPLAIN (COSTS OFF) ' || q LOOP
-        IF line ~ '^\s*Strategy: ' THEN
+        IF line ~ '^\s*Strategy: ' AND strategy IS NULL THEN
             strategy := regexp_replace(line, '^\s*Strategy: ', '');
-        ELSIF line ~ '^\s*Task Count: ' THEN
+        ELSIF line ~ '^\s*Task Count: ' AND tasks = '' THEN
             tasks := ', ' || regexp_replace(line, '^\s*Task Count: ', '') || ' task(s)';
+        ELSIF line ~ '^\s*SubPlan \d+ \(uncorrelated subquery\)' THEN
+            sub := ' + subquery';
         END IF;
     END LOOP;
-    RETURN strategy || tasks;
+    RETURN coalesce(strategy, 'standard') || tasks || sub;
 END
 $$;
 CREATE FUNCTION pg_temp.explain_lines(q text) RETURNS SETOF text

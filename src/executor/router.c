@@ -95,6 +95,9 @@ typedef struct SfRouterScanState
 	List	   *shards;			/* multi-shard: shard indexes to run */
 	List	   *stable_exprs;	/* computed here into extra Params */
 	int			stable_base;	/* paramid of the first */
+	Bitmapset  *unrun_params;	/* Params of stable_exprs that plain
+								 * EXPLAIN leaves NULL (subqueries the
+								 * coordinator would run) */
 	List	   *prune_exprs;	/* SfRouterPruneExprs */
 	bool		executed;		/* the statement ran */
 	int			nresults;		/* results: one per server */
@@ -307,14 +310,41 @@ router_free_result(void *arg)
 	state->nresults = 0;
 }
 
+/* walker: does an expression run a plan (a SubPlan, or its output Param)? */
+static bool
+runs_subplan_walker(Node *node, void *context)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, SubPlan) ||
+		(IsA(node, Param) && ((Param *) node)->paramkind == PARAM_EXEC))
+		return true;
+	return expression_tree_walker(node, runs_subplan_walker, context);
+}
+
+/* walker: does an expression use one of the external Params in *context? */
+static bool
+uses_params_walker(Node *node, Bitmapset **params)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, Param) && ((Param *) node)->paramkind == PARAM_EXTERN &&
+		bms_is_member(((Param *) node)->paramid, *params))
+		return true;
+	return expression_tree_walker(node, uses_params_walker, params);
+}
+
 /*
  * Evaluate exprs once and make their values extra external Params numbered
  * from base (the statement's own Params, up to base - 1, are kept), visible
- * to this scan (pin evaluation, deparsing with parameter values).
+ * to this scan (pin evaluation, deparsing with parameter values).  Plain
+ * EXPLAIN (explain_only) runs no subquery: the values of those that need
+ * one are NULL, and noted in unrun_params.  (Its plan nodes were not made
+ * ready to run, either.)
  */
 static void
 router_add_params(SfRouterScanState *state, EState *estate, List *exprs,
-				  int base)
+				  int base, bool explain_only)
 {
 	ParamListInfo orig = estate->es_param_list_info;
 	int			norig = orig ? orig->numParams : 0;
@@ -345,12 +375,16 @@ router_add_params(SfRouterScanState *state, EState *estate, List *exprs,
 	{
 		Expr	   *expr = lfirst(lc);
 		ExprState  *es = ExecInitExpr(expr, &state->css.ss.ps);
-		bool		isnull;
-		Datum		value = ExecEvalExprSwitchContext(es, econtext, &isnull);
+		bool		isnull = true;
+		Datum		value = (Datum) 0;
 		Oid			type = exprType((Node *) expr);
 		int16		typlen;
 		bool		typbyval;
 
+		if (explain_only && runs_subplan_walker((Node *) expr, NULL))
+			state->unrun_params = bms_add_member(state->unrun_params, i + 1);
+		else
+			value = ExecEvalExprSwitchContext(es, econtext, &isnull);
 		get_typlenbyval(type, &typlen, &typbyval);
 		params->params[i].value = isnull ? (Datum) 0 :
 			datumCopy(value, typbyval, typlen);
@@ -368,9 +402,10 @@ router_add_params(SfRouterScanState *state, EState *estate, List *exprs,
  * external Params after the statement's own.
  */
 static void
-router_compute_stable(SfRouterScanState *state, EState *estate)
+router_compute_stable(SfRouterScanState *state, EState *estate, int eflags)
 {
-	router_add_params(state, estate, state->stable_exprs, state->stable_base);
+	router_add_params(state, estate, state->stable_exprs, state->stable_base,
+					  (eflags & EXEC_FLAG_EXPLAIN_ONLY) != 0);
 }
 
 /*
@@ -417,7 +452,7 @@ router_compute_insert_values(SfRouterScanState *state, EState *estate,
 		}
 	}
 	if (exprs != NIL)
-		router_add_params(state, estate, exprs, base);
+		router_add_params(state, estate, exprs, base, false);
 	state->query = q;
 }
 
@@ -489,10 +524,17 @@ router_prune_shards(SfRouterScanState *state)
 		Expr	   *expr = linitial(item);
 		Oid			hashfn = (Oid) intVal(lsecond(item));
 		bool		is_array = intVal(lthird(item)) != 0;
-		ExprState  *es = ExecInitExpr(expr, &state->css.ss.ps);
-		bool	   *hit = palloc0(sizeof(bool) * state->shardcount);
+		ExprState  *es;
+		bool	   *hit;
 		bool		isnull;
-		Datum		value = ExecEvalExprSwitchContext(es, econtext, &isnull);
+		Datum		value;
+
+		/* plain EXPLAIN: a value not computed prunes nothing */
+		if (uses_params_walker((Node *) expr, &state->unrun_params))
+			continue;
+		es = ExecInitExpr(expr, &state->css.ss.ps);
+		hit = palloc0(sizeof(bool) * state->shardcount);
+		value = ExecEvalExprSwitchContext(es, econtext, &isnull);
 
 		if (isnull)
 		{
@@ -770,7 +812,7 @@ router_begin(CustomScanState *node, EState *estate, int eflags)
 	int			i;
 
 	if (state->stable_exprs != NIL)
-		router_compute_stable(state, estate);
+		router_compute_stable(state, estate, eflags);
 
 	if (state->strategy != SF_STRATEGY_ROUTER)
 	{
@@ -1654,6 +1696,10 @@ router_explain(CustomScanState *node, List *ancestors, ExplainState *es)
 							   router_shard_count(state) - 1, es);
 	}
 	ExplainPropertyText("Node", server->servername, es);
+	if (state->unrun_params != NULL)
+		ExplainPropertyText("Coordinator Subqueries",
+							"not run without ANALYZE (their values are NULL in the worker SQL)",
+							es);
 	{
 		const char *sql = state->sql ? state->sql : state->remote_sql;
 

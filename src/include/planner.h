@@ -31,6 +31,7 @@ extern bool shardfdw_enable_multi_shard;
 extern bool shardfdw_enable_two_phase_agg;
 extern bool shardfdw_enable_multi_shard_dml;
 extern bool shardfdw_parameterize_literals;
+extern bool shardfdw_enable_coordinator_subqueries;
 extern int	shardfdw_broadcast_join_limit;
 extern bool shardfdw_enable_distinct_merge;
 

@@ -528,35 +528,6 @@ choose_side(Query *parse, RouterContext *ctx, int parambase,
 	return found;
 }
 
-/* Shift the range table indexes of a distributed plan's scan by n */
-static void
-shift_scan_rtindexes(Plan *plan, int n)
-{
-	while (plan != NULL && !IsA(plan, CustomScan))
-		plan = plan->lefttree;
-	if (plan != NULL)
-	{
-		CustomScan *cscan = (CustomScan *) plan;
-		ListCell   *lc;
-		Bitmapset  *relids = NULL;
-		int			x = -1;
-
-		foreach(lc, cscan->custom_scan_tlist)
-		{
-			Var		   *v = (Var *) ((TargetEntry *) lfirst(lc))->expr;
-
-			if (IsA(v, Var))
-			{
-				v->varno += n;
-				v->varnosyn += n;
-			}
-		}
-		while ((x = bms_next_member(cscan->custom_relids, x)) >= 0)
-			relids = bms_add_member(relids, x + n);
-		cscan->custom_relids = relids;
-	}
-}
-
 /*
  * Plan a SELECT whose distributed tables are not all joined on the
  * distribution column as a broadcast join (see the file header), or
@@ -583,11 +554,10 @@ sf_plan_broadcast_join(Query *parse, RouterContext *ctx)
 	List	   *setparams = NIL;
 	List	   *stable;
 	ListCell   *lc;
-	Agg		   *agg;
+	Plan	   *agg;
 	SubPlan    *subplan;
 	int			base;
 	int			nparamexec;
-	int			nsubrt;
 	int			i;
 
 	if (shardfdw_broadcast_join_limit <= 0 || ctx->no_broadcast ||
@@ -668,63 +638,19 @@ sf_plan_broadcast_join(Query *parse, RouterContext *ctx)
 	frte = rt_fetch(side.rti, worker->rtable);
 
 	/* the SubPlan filling the PARAM_EXEC values, then one Param each */
-	subplan = makeNode(SubPlan);
-	{
-		/*
-		 * An initplan-like SubPlan (EXPR_SUBLINK with setParam, no
-		 * parParam): initialising it (ExecInitExpr) marks its output Params
-		 * as to be computed; the first Param evaluated runs it once
-		 * (ExecSetParamPlan) and sets them all from its one row.  The
-		 * SubPlan itself is never evaluated (CASE WHEN false).
-		 */
-		CaseExpr   *ce = makeNode(CaseExpr);
-		CaseWhen   *w = makeNode(CaseWhen);
-
-		w->expr = (Expr *) makeBoolConst(false, false);
-		w->result = (Expr *) subplan;
-		w->location = -1;
-		ce->casetype = BOOLOID;
-		ce->casecollid = InvalidOid;
-		ce->arg = NULL;
-		ce->args = list_make1(w);
-		ce->defresult = (Expr *) makeNullConst(BOOLOID, -1, InvalidOid);
-		ce->location = -1;
-		stable = lappend(stable, ce);
-	}
+	stable = lappend(stable, NULL);	/* its trigger, set below */
 	i = 0;
 	foreach(lc, substmt->planTree->targetlist)
 	{
 		TargetEntry *tle = lfirst(lc);
 		Oid			type = exprType((Node *) tle->expr);
 		Oid			arraytype = get_array_type(type);
-		Aggref	   *a = makeNode(Aggref);
 		Param	   *pexec = makeNode(Param);
 		Param	   *pext = makeNode(Param);
 
 		if (tle->resjunk)
 			continue;
-		a->aggfnoid = F_ARRAY_AGG_ANYNONARRAY;
-		a->aggtype = arraytype;
-		a->aggcollid = InvalidOid;
-		a->inputcollid = exprCollation((Node *) tle->expr);
-		a->aggtranstype = INTERNALOID;
-		a->aggargtypes = list_make1_oid(type);
-		a->args = list_make1(makeTargetEntry((Expr *) makeVar(OUTER_VAR, tle->resno,
-															  type,
-															  exprTypmod((Node *) tle->expr),
-															  exprCollation((Node *) tle->expr),
-															  0),
-											 1, NULL, false));
-		a->aggkind = AGGKIND_NORMAL;
-		a->aggsplit = AGGSPLIT_SIMPLE;
-		a->aggno = i;
-		a->aggtransno = i;
-		a->location = -1;
-		aggtlist = lappend(aggtlist,
-						   makeTargetEntry((Expr *) a, i + 1,
-										   pstrdup(tle->resname ? tle->resname : "?column?"),
-										   false));
-
+		aggtlist = lappend(aggtlist, sf_array_agg_entry(tle, i));
 		pexec->paramkind = PARAM_EXEC;
 		pexec->paramid = nparamexec + i;
 		pexec->paramtype = arraytype;
@@ -808,35 +734,13 @@ sf_plan_broadcast_join(Query *parse, RouterContext *ctx)
 	frte->eref = makeAlias(frte->alias->aliasname, colnames);
 
 	/* the coordinator's array_agg over the small side's rows */
-	agg = makeNode(Agg);
-	agg->aggstrategy = AGG_PLAIN;
-	agg->aggsplit = AGGSPLIT_SIMPLE;
-	agg->numCols = 0;
-	agg->plan.targetlist = aggtlist;
-	agg->plan.lefttree = substmt->planTree;
-	agg->plan.startup_cost = substmt->planTree->total_cost;
-	agg->plan.total_cost = substmt->planTree->total_cost + 1;
-	agg->plan.plan_rows = 1;
-	agg->plan.plan_width = 32;
-
-	subplan->subLinkType = EXPR_SUBLINK;
-	subplan->testexpr = NULL;
-	subplan->paramIds = NIL;
-	subplan->plan_id = list_length(substmt->subplans) + 1;
-	subplan->plan_name = psprintf("SubPlan %d (broadcast of %s)",
-								  subplan->plan_id,
-								  frte->alias->aliasname);
-	subplan->firstColType = BOOLOID;	/* for the CASE; never evaluated */
-	subplan->firstColTypmod = -1;
-	subplan->firstColCollation = InvalidOid;
-	subplan->useHashTable = false;
-	subplan->unknownEqFalse = false;
-	subplan->parallel_safe = false;
-	subplan->setParam = setparams;
-	subplan->parParam = NIL;
-	subplan->args = NIL;
-	subplan->startup_cost = agg->plan.total_cost;
-	subplan->per_call_cost = agg->plan.total_cost;
+	agg = sf_array_agg_plan(substmt->planTree, aggtlist);
+	subplan = sf_make_initplan(substmt, agg, EXPR_SUBLINK, setparams,
+							   BOOLOID,
+							   psprintf("broadcast of %s",
+										frte->alias->aliasname));
+	lfirst(list_nth_cell(stable, list_length(ctx->stable_exprs))) =
+		sf_initplan_trigger(subplan);
 
 	/* the statement without S: multi-shard, or one shard */
 	memset(&wctx, 0, sizeof(wctx));
@@ -851,24 +755,9 @@ sf_plan_broadcast_join(Query *parse, RouterContext *ctx)
 	if (stmt == NULL)
 		return NULL;
 
-	/*
-	 * One statement: the small side's range table first (its plan's
-	 * indexes stay valid), then the distributed plan's (its scan shifted).
-	 * The small side's RTE keeps its permission check there.
-	 */
-	nsubrt = list_length(substmt->rtable);
-	shift_scan_rtindexes(stmt->planTree, nsubrt);
-	stmt->rtable = list_concat(list_copy(substmt->rtable), stmt->rtable);
-	stmt->subplans = lappend(list_copy(substmt->subplans), agg);
-	stmt->paramExecTypes = substmt->paramExecTypes;
-	stmt->relationOids = list_concat(list_copy(substmt->relationOids),
-									 stmt->relationOids);
+	/* one statement: the small side's plan runs on the coordinator */
+	sf_merge_coordinator_plan(stmt, substmt, agg);
 	stmt->relationOids = list_append_unique_oid(stmt->relationOids,
 												srte->relid);
-	stmt->invalItems = list_concat(list_copy(substmt->invalItems),
-								   stmt->invalItems);
-	stmt->appendRelations = substmt->appendRelations;
-	stmt->transientPlan = stmt->transientPlan || substmt->transientPlan;
-	stmt->dependsOnRole = stmt->dependsOnRole || substmt->dependsOnRole;
 	return stmt;
 }

@@ -70,6 +70,7 @@ bool		shardfdw_enable_two_phase_agg = true;
 bool		shardfdw_enable_distinct_merge = true;
 bool		shardfdw_enable_multi_shard_dml = true;
 bool		shardfdw_parameterize_literals = true;
+bool		shardfdw_enable_coordinator_subqueries = true;
 
 /* test hook: planning a flattened statement fails (see plan_flattened) */
 static bool shardfdw_test_flattened_error = false;
@@ -126,6 +127,15 @@ sf_planner_init(void)
 							 "Runs UPDATE and DELETE over several shards as one statement per shard on the workers.",
 							 "When off, such statements are planned by the standard planner and run through the FDW.",
 							 &shardfdw_enable_multi_shard_dml,
+							 true,
+							 PGC_USERSET,
+							 0,
+							 NULL, NULL, NULL);
+
+	DefineCustomBoolVariable("shardfdw.enable_coordinator_subqueries",
+							 "Computes an uncorrelated subquery that keeps a statement off the workers on the coordinator first, and sends its result to the workers.",
+							 "x IN (SELECT ...), EXISTS (SELECT ...) or a scalar subquery over tables the statement's shards cannot join with. When off, such statements are planned by the standard planner and run through the FDW.",
+							 &shardfdw_enable_coordinator_subqueries,
 							 true,
 							 PGC_USERSET,
 							 0,
@@ -305,6 +315,10 @@ sf_planner(Query *parse, const char *query_string, int cursorOptions,
 					stmt = flat_stmt;
 			}
 		}
+		/* an uncorrelated subquery computed first on the coordinator */
+		if (stmt == NULL && shardfdw_enable_coordinator_subqueries &&
+			parse->hasSubLinks && sf_reads_distributed((Node *) parse))
+			stmt = sf_plan_sublink_params(parse);
 		if (stmt != NULL)
 			return stmt;
 	}
@@ -557,6 +571,19 @@ sf_make_private(Query *query, const char *sql, int shardindex, Oid serverid,
 static PlannedStmt *
 sf_plan_distributed(Query *parse, bool *one_shard)
 {
+	return sf_plan_distributed_with(parse, one_shard, NIL, 0);
+}
+
+/*
+ * sf_plan_distributed with expressions the coordinator computes when the
+ * scan starts already in parse (pre_stable, as external Params numbered
+ * from pre_base on; Params of the stable expressions found here follow
+ * them): see sublink_params.c.
+ */
+PlannedStmt *
+sf_plan_distributed_with(Query *parse, bool *one_shard, List *pre_stable,
+						 int pre_base)
+{
 	RouterContext ctx;
 	List	   *preeval = NIL;
 
@@ -573,6 +600,14 @@ sf_plan_distributed(Query *parse, bool *one_shard)
 	parse = sf_inline_ctes(parse);
 	/* stable Var-free expressions (now() ...): computed on the coordinator */
 	parse = sf_prepare_stable_exprs(parse, &ctx);
+	if (pre_stable != NIL)
+	{
+		ctx.stable_exprs = list_concat(list_copy(pre_stable),
+									   ctx.stable_exprs);
+		ctx.stable_base = pre_base;
+		/* a broadcast join would merge a second coordinator plan */
+		ctx.no_broadcast = true;
+	}
 	ctx.top = parse;
 
 	(void) sf_router_walker((Node *) parse, &ctx);

@@ -66,6 +66,21 @@ typedef struct StableContext
 	int			maxparam;		/* highest external paramid seen */
 } StableContext;
 
+/* planner.c: a statement planned with coordinator values set up front */
+extern PlannedStmt *sf_plan_distributed_with(Query *parse, bool *one_shard,
+											 List *pre_stable, int pre_base);
+
+/* sublink_params.c: plans the coordinator runs as initplan-like SubPlans */
+extern PlannedStmt *sf_plan_sublink_params(Query *parse);
+extern Expr *sf_initplan_trigger(SubPlan *subplan);
+extern TargetEntry *sf_array_agg_entry(TargetEntry *input, int aggno);
+extern Plan *sf_array_agg_plan(Plan *input, List *tlist);
+extern SubPlan *sf_make_initplan(PlannedStmt *substmt, Plan *plan,
+								 SubLinkType kind, List *setparams,
+								 Oid firsttype, const char *name);
+extern void sf_merge_coordinator_plan(PlannedStmt *stmt,
+									  PlannedStmt *substmt, Plan *plan);
+
 /* planner.c: the parts of every distributed plan */
 extern List *sf_scan_output_columns(Query *parse, List **colnames, bool *ok);
 extern PlannedStmt *sf_make_distributed_stmt(Query *parse, RouterContext *ctx,
