@@ -302,6 +302,20 @@ SELECT * FROM pg_temp.identities('idt_local.em');
 SELECT * FROM pg_temp.worker_columns('em');
 
 -- ===================================================================
+-- shard moves and splits: the new shards have the plain NOT NULL column
+-- ===================================================================
+SET client_min_messages = warning;
+SELECT shardfdw_move_shard(shardid, CASE server_name WHEN 'worker1' THEN 'worker2' ELSE 'worker1' END, 'block_writes')
+  FROM shardfdw.shards WHERE table_name = 'idt_dist.bd'::regclass AND shard_index = 0;
+SELECT cardinality(shardfdw_split_shard(shardid, 'block_writes')) AS new_shards
+  FROM shardfdw.shards WHERE table_name = 'idt_dist.ga'::regclass AND shard_index = 1;
+RESET client_min_messages;
+SELECT * FROM pg_temp.worker_columns('ga');
+SELECT * FROM pg_temp.worker_columns('bd');
+SELECT pg_temp.both($q$INSERT INTO ga (v) VALUES ('s1'), ('s2'), ('s3'), ('s4') RETURNING *$q$, 'ga');
+SELECT pg_temp.both($q$INSERT INTO bd (k, v) SELECT g, 'moved' FROM generate_series(1, 8) g ORDER BY g RETURNING *$q$, 'bd', false);
+
+-- ===================================================================
 -- undistribute_table and distributing again: the sequence continues
 -- ===================================================================
 SELECT undistribute_table('idt_dist.ga');
