@@ -300,6 +300,11 @@ SELECT pg_temp.both($q$ALTER TABLE em ALTER COLUMN id SET DEFAULT 1$q$, 'em');
 SELECT * FROM pg_temp.identities('idt_dist.em');
 SELECT * FROM pg_temp.identities('idt_local.em');
 SELECT * FROM pg_temp.worker_columns('em');
+-- TRUNCATE ... RESTART IDENTITY restarts the coordinator's sequence
+SELECT pg_temp.both($q$TRUNCATE em$q$, 'em');
+SELECT pg_temp.both($q$INSERT INTO em (k, v, n) VALUES (1, 'truncated', 1) RETURNING *$q$, 'em');
+SELECT pg_temp.both($q$TRUNCATE em RESTART IDENTITY$q$, 'em');
+SELECT pg_temp.both($q$INSERT INTO em (k, v, n) VALUES (1, 'restarted', 1) RETURNING *$q$, 'em');
 
 -- ===================================================================
 -- shard moves and splits: the new shards have the plain NOT NULL column
