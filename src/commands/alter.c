@@ -16,7 +16,10 @@
  *
  * Column defaults stay on the coordinator (as at distribution); ADD COLUMN
  * with a default sends it along so that the existing rows on the workers
- * get it, then drops it there.
+ * get it, then drops it there.  Identities stay on the coordinator too
+ * (ADD / SET / DROP IDENTITY change nothing on the workers); ADD COLUMN
+ * with IDENTITY is refused: the existing rows would need values of the
+ * coordinator's sequence.
  *
  * RENAME of a distributed table keeps the shard names (the foreign
  * partitions keep pointing at them); RENAME of a reference table renames
@@ -94,9 +97,20 @@ sf_check_alter_cmd(Oid relid, const SfTable *table, AlterTableCmd *cmd)
 			{
 				ColumnDef  *def = (ColumnDef *) cmd->def;
 				ListCell   *lc;
+				bool		identity;
 
-				if (def->identity || def->generated || def->collClause)
-					sf_alter_unsupported(relid, "ADD COLUMN with IDENTITY, GENERATED or COLLATE");
+				if (def->generated || def->collClause)
+					sf_alter_unsupported(relid, "ADD COLUMN with GENERATED or COLLATE");
+				identity = def->identity != '\0';
+				foreach(lc, def->constraints)
+					identity |= ((Constraint *) lfirst(lc))->contype == CONSTR_IDENTITY;
+				if (identity)
+					ereport(ERROR,
+							(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+							 errmsg("ADD COLUMN with IDENTITY is not supported on %s table \"%s\"",
+									distributed ? "distributed" : "reference", get_rel_name(relid)),
+							 errdetail("The rows already on the workers would need values from the coordinator's identity sequence."),
+							 errhint("Add the column without IDENTITY, give the rows values with UPDATE, SET NOT NULL, then ALTER COLUMN ... ADD GENERATED ... AS IDENTITY.")));
 				foreach(lc, def->constraints)
 				{
 					Constraint *con = lfirst(lc);
@@ -115,6 +129,9 @@ sf_check_alter_cmd(Oid relid, const SfTable *table, AlterTableCmd *cmd)
 			break;
 		case AT_DropColumn:
 		case AT_ColumnDefault:
+		case AT_AddIdentity:
+		case AT_SetIdentity:
+		case AT_DropIdentity:
 		case AT_SetNotNull:
 		case AT_DropNotNull:
 		case AT_DropConstraint:
@@ -362,6 +379,20 @@ sf_process_alter_table(SfUtilityCall *call, AlterTableStmt *stmt)
 				break;
 			case AT_ColumnDefault:
 				/* defaults stay on the coordinator */
+				sf_alter_local(call, stmt, cmd);
+				break;
+			case AT_AddIdentity:
+			case AT_SetIdentity:
+			case AT_DropIdentity:
+
+				/*
+				 * Identities stay on the coordinator, like defaults: the
+				 * parent's (PostgreSQL does not recurse to partitions) or
+				 * the reference table's.  The shards and replicas have the
+				 * column NOT NULL (ADD IDENTITY needs it NOT NULL, DROP
+				 * IDENTITY keeps it) and take the values the coordinator
+				 * computes.
+				 */
 				sf_alter_local(call, stmt, cmd);
 				break;
 			case AT_SetNotNull:

@@ -69,6 +69,8 @@ extern void sf_check_not_distributed(Oid relid);
 extern char *sf_insertable_columns(Oid relid);
 extern void sf_carry_over_table_properties(Oid from, Oid to, const char *toname);
 extern void sf_add_primary_key_marker(Oid relid, const char *name, List *columns);
+extern List *sf_identity_save(Oid relid);
+extern void sf_identity_restore(Oid relid, List *saved);
 
 /* in shard_ddl.c: shard definitions (also used for reference replicas) */
 extern List *sf_collect_shard_ddl(Oid relid);

@@ -573,7 +573,7 @@ sf_cdc_replay(SfCdcState *st)
 	sf_reset_transmission_modes(nest);
 
 	columns = sf_insertable_columns(st->relid);
-	sf_spi_exec(psprintf("INSERT INTO %s (%s) SELECT %s FROM ONLY %s"
+	sf_spi_exec(psprintf("INSERT INTO %s (%s) OVERRIDING SYSTEM VALUE SELECT %s FROM ONLY %s"
 						 " WHERE (%s) IN (SELECT %s FROM %s)",
 						 st->tmpqual, columns, columns, st->qualname,
 						 st->keylist, st->keylist, st->logqual));

@@ -40,6 +40,7 @@
 #include "access/htup_details.h"
 #include "access/relation.h"
 #include "access/table.h"
+#include "catalog/dependency.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_namespace.h"
 #include "storage/lmgr.h"
@@ -168,23 +169,15 @@ sf_check_dependents(Oid relid)
 				   "  FROM pg_catalog.pg_inherits WHERE inhparent = %u"
 				   " UNION ALL SELECT 8, 'inheritance parent', inhparent::pg_catalog.regclass::pg_catalog.text"
 				   "  FROM pg_catalog.pg_inherits WHERE inhrelid = %u"
-				   " UNION ALL SELECT 9, 'identity column', attname::pg_catalog.text FROM pg_catalog.pg_attribute"
-				   "  WHERE attrelid = %u AND attidentity <> '' AND NOT attisdropped"
 				   ") AS x ORDER BY o, n LIMIT 1",
-				   relid, relid, relid, relid, relid, relid, relid, relid);
+				   relid, relid, relid, relid, relid, relid, relid);
 	if (sf_spi_exec_count(sql, -1) == 0)
 		return;
 
 	kind = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
 	name = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
 
-	if (strcmp(kind, "identity column") == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("cannot distribute table \"%s\": column \"%s\" is an identity column", relname, name),
-				 errdetail("Identity columns are not supported on distributed tables yet."),
-				 errhint("Use a column with a sequence default (serial or bigserial) instead.")));
-	else if (strncmp(kind, "inheritance", 11) == 0)
+	if (strncmp(kind, "inheritance", 11) == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("cannot distribute table \"%s\": it has %s %s", relname, kind, name),
@@ -511,6 +504,101 @@ sf_carry_over_table_properties(Oid from, Oid to, const char *toname)
 	(void) to;
 }
 
+/* An identity column's sequence, saved before its table is dropped */
+typedef struct SfIdentitySeq
+{
+	char	   *column;			/* the identity column */
+	char	   *seqname;		/* its sequence's name (unqualified) */
+	char	   *last_value;		/* the sequence's state, as text */
+	bool		is_called;
+	List	   *grants;			/* GRANT commands on the sequence, by name */
+} SfIdentitySeq;
+
+/*
+ * The identity columns of relid, with the name, state and grants of their
+ * sequences, as SfIdentitySeq.  create_distributed_table and
+ * undistribute_table replace a table by a new one made LIKE it INCLUDING
+ * IDENTITY, which has new sequences with the same options; the caller
+ * saves the old sequences before dropping the old table (they are dropped
+ * with it) and passes the list to sf_identity_restore once the new table
+ * has the old one's name.  The caller has connected to SPI.
+ */
+List *
+sf_identity_save(Oid relid)
+{
+	List	   *result = NIL;
+	Relation	rel = table_open(relid, AccessShareLock);
+	TupleDesc	desc = RelationGetDescr(rel);
+	int			i;
+
+	for (i = 0; i < desc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+		SfIdentitySeq *seq;
+		Oid			seqid;
+		char	   *seqqual;
+
+		if (att->attisdropped || att->attidentity == '\0')
+			continue;
+		seqid = getIdentitySequence(relid, att->attnum, false);
+		seqqual = sf_qualified_relname(seqid);
+		seq = palloc0(sizeof(SfIdentitySeq));
+		seq->column = pstrdup(NameStr(att->attname));
+		seq->seqname = get_rel_name(seqid);
+		sf_spi_exec_count(psprintf("SELECT last_value::pg_catalog.text, is_called FROM %s",
+								   seqqual), 1);
+		seq->last_value = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+		seq->is_called = strcmp(SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2), "t") == 0;
+		sf_spi_exec_count(psprintf("SELECT pg_catalog.format('GRANT %%s ON SEQUENCE %%s TO %%s%%s',"
+								   " a.privilege_type, %s,"
+								   " CASE a.grantee WHEN 0 THEN 'PUBLIC'"
+								   " ELSE pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(a.grantee)) END,"
+								   " CASE WHEN a.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END)"
+								   " FROM pg_catalog.pg_class c, pg_catalog.aclexplode(c.relacl) a"
+								   " WHERE c.oid = %u AND a.grantee <> c.relowner",
+								   quote_literal_cstr(seqqual), seqid), -1);
+		seq->grants = sf_spi_strings();
+		result = lappend(result, seq);
+	}
+	table_close(rel, AccessShareLock);
+	return result;
+}
+
+/*
+ * Give the identity sequences of relid (the table that replaced the one
+ * sf_identity_save saw, now under its name) the saved names, states and
+ * grants: the identities continue where they were.  The caller has
+ * connected to SPI.
+ */
+void
+sf_identity_restore(Oid relid, List *saved)
+{
+	ListCell   *lc;
+
+	foreach(lc, saved)
+	{
+		SfIdentitySeq *seq = lfirst(lc);
+		AttrNumber	attnum = get_attnum(relid, seq->column);
+		Oid			seqid;
+		ListCell   *lc2;
+
+		if (attnum == InvalidAttrNumber)
+			elog(ERROR, "column \"%s\" of relation %u not found", seq->column, relid);
+		seqid = getIdentitySequence(relid, attnum, false);
+		if (strcmp(get_rel_name(seqid), seq->seqname) != 0)
+		{
+			sf_spi_exec(psprintf("ALTER SEQUENCE %s RENAME TO %s", sf_qualified_relname(seqid),
+								 quote_identifier(seq->seqname)));
+			CommandCounterIncrement();
+		}
+		sf_spi_exec_count(psprintf("SELECT pg_catalog.setval(%u::pg_catalog.regclass, %s, %s)",
+								   seqid, quote_literal_cstr(seq->last_value),
+								   seq->is_called ? "true" : "false"), 1);
+		foreach(lc2, seq->grants)
+			sf_spi_exec(lfirst(lc2));
+	}
+}
+
 /*
  * Validate everything create_distributed_table needs, before changing
  * anything; fills plan.  The caller has connected to SPI.
@@ -699,8 +787,8 @@ void
 sf_distribution_create_parent(SfDistributePlan *plan)
 {
 	sf_spi_exec(psprintf("CREATE TABLE %s (LIKE %s INCLUDING DEFAULTS INCLUDING CONSTRAINTS"
-						 " INCLUDING COMMENTS INCLUDING GENERATED INCLUDING STORAGE"
-						 " INCLUDING COMPRESSION) PARTITION BY HASH (%s)",
+						 " INCLUDING COMMENTS INCLUDING GENERATED INCLUDING IDENTITY"
+						 " INCLUDING STORAGE INCLUDING COMPRESSION) PARTITION BY HASH (%s)",
 						 plan->tmpqual, plan->qualname, quote_identifier(plan->distcolumn)));
 	CommandCounterIncrement();
 	plan->newrelid = get_relname_relid(plan->tmpname, get_rel_namespace(plan->relid));
@@ -799,7 +887,7 @@ sf_distribution_copy_rows(SfDistributePlan *plan)
 {
 	char	   *columns = sf_insertable_columns(plan->relid);
 
-	sf_spi_exec(psprintf("INSERT INTO %s (%s) SELECT %s FROM ONLY %s",
+	sf_spi_exec(psprintf("INSERT INTO %s (%s) OVERRIDING SYSTEM VALUE SELECT %s FROM ONLY %s",
 						 plan->tmpqual, columns, columns, plan->qualname));
 }
 
@@ -819,6 +907,7 @@ sf_distribution_switch(SfDistributePlan *plan)
 	List	   *pkey;
 	char	   *pkeyname = NULL;
 	List	   *views;
+	List	   *identities;
 
 	/* foreign keys leave the coordinator */
 	foreach(lc, plan->fkeys)
@@ -838,10 +927,12 @@ sf_distribution_switch(SfDistributePlan *plan)
 	/* swap; the views over the table follow it */
 	pkey = sf_primary_key_columns(relid, &pkeyname);
 	views = sf_detach_views(relid, "distribute");
+	identities = sf_identity_save(relid);
 	sf_spi_exec(psprintf("DROP TABLE %s", plan->qualname));
 	sf_spi_exec(psprintf("ALTER TABLE %s RENAME TO %s", plan->tmpqual,
 						 quote_identifier(plan->relname)));
 	CommandCounterIncrement();
+	sf_identity_restore(newrelid, identities);
 	sf_reattach_views(views);
 	if (pkey != NIL)
 		sf_add_primary_key_marker(newrelid, pkeyname, pkey);

@@ -71,6 +71,7 @@ shardfdw_undistribute_table(PG_FUNCTION_ARGS)
 	List	   *fkeys;
 	List	   *ddl = NIL;
 	List	   *views;
+	List	   *identities;
 	ListCell   *lc;
 	uint64		i;
 	int32		colocationid;
@@ -120,13 +121,13 @@ shardfdw_undistribute_table(PG_FUNCTION_ARGS)
 	tmpname = psprintf("shardfdw_new_%u", relid);
 	tmpqual = quote_qualified_identifier(nspname, tmpname);
 	sf_spi_exec(psprintf("CREATE TABLE %s (LIKE %s INCLUDING DEFAULTS INCLUDING CONSTRAINTS"
-						 " INCLUDING COMMENTS INCLUDING GENERATED INCLUDING STORAGE"
-						 " INCLUDING COMPRESSION)", tmpqual, qualname));
+						 " INCLUDING COMMENTS INCLUDING GENERATED INCLUDING IDENTITY"
+						 " INCLUDING STORAGE INCLUDING COMPRESSION)", tmpqual, qualname));
 	CommandCounterIncrement();
 	newrelid = get_relname_relid(tmpname, get_rel_namespace(relid));
 	sf_carry_over_table_properties(relid, newrelid, tmpqual);
 	columns = sf_insertable_columns(relid);
-	sf_spi_exec(psprintf("INSERT INTO %s (%s) SELECT %s FROM %s",
+	sf_spi_exec(psprintf("INSERT INTO %s (%s) OVERRIDING SYSTEM VALUE SELECT %s FROM %s",
 						 tmpqual, columns, columns, qualname));
 
 	/* constraints and indexes from the catalog */
@@ -159,11 +160,13 @@ shardfdw_undistribute_table(PG_FUNCTION_ARGS)
 	 * do); the views over the table follow it
 	 */
 	views = sf_detach_views(relid, "undistribute");
+	identities = sf_identity_save(relid);
 	sf_commands_bypass_begin();
 	sf_spi_exec(psprintf("DROP TABLE %s", qualname));
 	sf_commands_bypass_end();
 	sf_spi_exec(psprintf("ALTER TABLE %s RENAME TO %s", tmpqual, quote_identifier(relname)));
 	CommandCounterIncrement();
+	sf_identity_restore(newrelid, identities);
 	sf_reattach_views(views);
 	foreach(lc, ddl)
 	{

@@ -28,6 +28,9 @@ CREATE TABLE t (id int PRIMARY KEY, rid int NOT NULL REFERENCES r, v text);
 SELECT create_distributed_table('t', 'id', shard_count => 4);
 INSERT INTO t SELECT g, 1 + g % 2, 'v' || g FROM generate_series(1, 100) g;
 CREATE VIEW tv AS SELECT t.id, r.name FROM t JOIN r ON r.id = t.rid;
+CREATE TABLE ti (id bigint GENERATED ALWAYS AS IDENTITY (START WITH 100) PRIMARY KEY, v text);
+INSERT INTO ti (v) VALUES ('a'), ('b'), ('c');
+SELECT create_distributed_table('ti', 'id', shard_count => 4);
 });
 
 my $dump = "$PostgreSQL::Test::Utils::tmp_check/coordinator.sql";
@@ -47,7 +50,17 @@ is($coord->safe_psql('restored', 'SELECT count(*) FROM tv WHERE name = \'two\'')
 like($coord->safe_psql('restored', 'EXPLAIN (COSTS OFF) SELECT * FROM t WHERE id = 5'),
 	qr/Strategy: router/, 'a lookup is routed to one shard');
 is($coord->safe_psql('restored', "SELECT table_name || ':' || table_type FROM shardfdw.tables ORDER BY 1"),
-	"r:reference\nt:distributed", 'the catalog came with the dump');
+	"r:reference\nt:distributed\nti:distributed", 'the catalog came with the dump');
+
+# the identity column of a distributed table: on the parent, with its
+# sequence's state
+is($coord->safe_psql('restored',
+		"SELECT attidentity FROM pg_attribute WHERE attrelid = 'ti'::regclass AND attname = 'id'"),
+	'a', 'the restored distributed table has its identity column');
+is($coord->safe_psql('restored', "INSERT INTO ti (v) VALUES ('d') RETURNING id"),
+	'103', 'and its sequence continues after the dumped rows');
+like(($coord->psql('restored', "INSERT INTO ti VALUES (1, 'x')"))[2],
+	qr/cannot insert a non-DEFAULT value into column "id"/, 'GENERATED ALWAYS holds');
 
 # writes through the restored database reach the same shards and replicas
 $coord->safe_psql('restored',
