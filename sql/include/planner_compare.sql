@@ -13,10 +13,11 @@
 -- pg_temp.strategy_tasks: the strategy of a statement under search_path path
 -- and its task count (its own: not those of subqueries run first), or
 -- "standard" when the standard planner (FDW path) took it; "+ subquery"
--- when an uncorrelated subquery is computed first on the coordinator.  pg_temp.explain_lines: the lines of an EXPLAIN statement with
--- shard numbers and worker names normalised.  pg_temp.copy_user_mappings:
--- the current user's user mappings of the workers' servers, for another
--- role (a view's owner).
+-- when an uncorrelated subquery is computed first on the coordinator.
+-- pg_temp.explain_lines: the lines of an EXPLAIN statement with shard
+-- numbers and worker names normalised.  pg_temp.copy_user_mappings: the
+-- current user's user mappings of the workers' servers, for another role
+-- (a view's owner).
 --
 CREATE FUNCTION pg_temp.top_rows(q text, path text) RETURNS text[]
 LANGUAGE plpgsql AS $$
