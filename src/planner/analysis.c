@@ -702,6 +702,11 @@ analyze_level(Query *q, RouterContext *ctx)
 			{
 				RangeTblEntry *vrte = rt_fetch(((Var *) expr)->varno, q->rtable);
 
+				/*
+				 * Constants; with ON CONFLICT also expressions of Params,
+				 * whose rows are grouped by shard when the scan starts
+				 * (insert_values.c)
+				 */
 				foreach(lc2, vrte->values_lists)
 				{
 					List	   *row = lfirst(lc2);
@@ -709,7 +714,8 @@ analyze_level(Query *q, RouterContext *ctx)
 														   ((Var *) expr)->varattno - 1));
 
 					if (!sf_is_pin_value(v) ||
-						!IsA((v = sf_simplify_pin(v)), Const))
+						(!IsA((v = sf_simplify_pin(v)), Const) &&
+						 q->onConflict == NULL))
 					{
 						ctx->failed = true;
 						return;
