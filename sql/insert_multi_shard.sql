@@ -279,6 +279,15 @@ SET plan_cache_mode = force_generic_plan;
 SELECT pg_temp.strategy_tasks($$EXECUTE ims_p_ims_dist(3, 'e1', 5, 'e2')$$);
 SELECT pg_temp.both_execute(a) FROM unnest(ARRAY[
     $$3, 'e21', 5, 'e22'$$, $$1, 'e23', 2, 'e24'$$, $$125, 'e25', 125, 'e26'$$]) AS a;
+-- a failure on one shard, at the top level: nothing done on the others
+PREPARE ims_chk(int, int, int, int) AS INSERT INTO ims_dist.kv (k, v, n) VALUES ($1, 'c', $2), ($3, 'c', $4) ON CONFLICT (k) DO UPDATE SET n = excluded.n;
+SELECT pg_temp.strategy_tasks('EXECUTE ims_chk(130, 0, 131, -1)');
+\set VERBOSITY terse
+EXECUTE ims_chk(130, 0, 131, -1);
+EXECUTE ims_chk(131, -1, 130, 0);
+\set VERBOSITY default
+SELECT count(*) FROM ims_dist.kv WHERE k IN (130, 131);
+DEALLOCATE ims_chk;
 RESET plan_cache_mode;
 DEALLOCATE ims_p_ims_dist;
 DEALLOCATE ims_p_ims_local;
@@ -322,10 +331,29 @@ SELECT pg_temp.both_o(q, a, b, c) FROM (VALUES
     ($q$INSERT INTO o AS o VALUES ($1, 3, 2), ($2, 3, $3), ('d', 3, 3), ($1, 3, 4) ON CONFLICT (tenant, id) DO UPDATE SET qty = excluded.qty WHERE o.qty < excluded.qty RETURNING *$q$, 'A', 'a', 1),
     ($q$INSERT INTO o AS o VALUES ($1, 3, 2), ($2, 3, $3), ('d', 3, 3), ($1, 3, 4) ON CONFLICT (tenant, id) DO UPDATE SET qty = excluded.qty + o.qty RETURNING *$q$, 'e', 'f', 1),
     ($q$INSERT INTO o AS o VALUES ($1, 3, 2), ($2, 3, $3), ('d', 3, 3) ON CONFLICT (tenant, id) DO UPDATE SET qty = excluded.qty + o.qty RETURNING *$q$, 'e', 'e', 1)) AS x(q, a, b, c);
+-- a subquery reading another distributed table in the rows of an upsert
+-- over several shards: each shard's statement would read that table's
+-- shard of its own rows (standard planner: DO NOTHING through the FDW, DO
+-- UPDATE refused below)
+CREATE TABLE ims_dist.kv2 (k int PRIMARY KEY, v text);
+SELECT create_distributed_table('ims_dist.kv2', 'k', colocate_with => 'ims_dist.kv');
+CREATE TABLE ims_local.kv2 (k int PRIMARY KEY, v text);
+INSERT INTO ims_dist.kv2 VALUES (5, 'five');
+INSERT INTO ims_local.kv2 VALUES (5, 'five');
+SELECT pg_temp.both('DELETE FROM kv WHERE k IN (140, 141)');
+SELECT pg_temp.strategy_tasks($$INSERT INTO kv (k, v) VALUES (140, (SELECT v FROM kv2 WHERE k = 5)), (141, 'x') ON CONFLICT DO NOTHING$$, 'ims_dist, public');
+SELECT pg_temp.both($q$INSERT INTO kv (k, v) VALUES (140, (SELECT v FROM kv2 WHERE k = 5)), (141, 'x') ON CONFLICT DO NOTHING$q$);
+SELECT v FROM ims_dist.kv WHERE k = 140;
 -- still refused: DO UPDATE ... WHERE with RETURNING whose conflict target
 -- rows cannot be compared on the coordinator (a partial index's predicate)
 \set VERBOSITY terse
 INSERT INTO ims_dist.kv (k, v) VALUES (1, 'a'), (2, 'b') ON CONFLICT (k) WHERE k > 0 DO UPDATE SET v = excluded.v WHERE kv.k > 1 RETURNING k;
+INSERT INTO ims_dist.kv (k, v) VALUES (140, (SELECT v FROM ims_dist.kv2 WHERE k = 5)), (141, 'x') ON CONFLICT (k) DO UPDATE SET v = excluded.v;
+SET shardfdw.enable_multi_shard_dml = off;
+PREPARE ims_off(int, int) AS INSERT INTO ims_dist.kv (k, v) VALUES ($1, 'a'), ($2, 'b') ON CONFLICT (k) DO UPDATE SET v = excluded.v;
+EXECUTE ims_off(1, 2);
+DEALLOCATE ims_off;
+RESET shardfdw.enable_multi_shard_dml;
 \set VERBOSITY default
 SELECT pg_temp.both('SELECT 1');
 

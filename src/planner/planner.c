@@ -180,7 +180,7 @@ check_on_conflict(Query *parse)
 			 errmsg("INSERT ... ON CONFLICT on distributed table \"%s\" cannot run on its shards",
 					get_rel_name(rte->relid)),
 			 errdetail("The unique indexes of a distributed table live on its shards, so the conflict can only be checked by sending the statement to the shards whole: one statement, or one per shard (or per row) for the rows of a multi-row INSERT ... VALUES."),
-			 errhint("Give the distribution column of each row a constant or a parameter, use only built-in immutable functions, name the conflict target columns instead of a constraint and, with DO UPDATE ... WHERE and RETURNING over several shards, name plain columns without an index predicate%s.",
+			 errhint("Give the distribution column of each row a constant or a parameter, use only built-in immutable functions and no subqueries, name the conflict target columns instead of a constraint and, with DO UPDATE ... WHERE and RETURNING over several shards, name plain columns without an index predicate%s.",
 					 !shardfdw_enable_router ? ", and turn shardfdw.enable_router on" :
 					 !shardfdw_enable_multi_shard_dml ? ", and turn shardfdw.enable_multi_shard_dml on" : "")));
 }
