@@ -151,8 +151,10 @@ arbiter_values(Query *parse, RangeTblEntry *values_rte, Index values_rti,
 		}
 		else
 		{
-			TypeCacheEntry *tce = lookup_type_cache(type, TYPECACHE_BTREE_OPFAMILY |
-													TYPECACHE_EQ_OPR);
+			TypeCacheEntry *tce;
+
+			tce = lookup_type_cache(type,
+									TYPECACHE_BTREE_OPFAMILY | TYPECACHE_EQ_OPR);
 
 			if (OidIsValid(tce->btree_opf))
 				eqop = tce->eq_opr;
