@@ -1575,7 +1575,8 @@ router_find_same_keys(SfRouterScanState *state, List *rows,
  * holding it, make the statements (the same INSERT with one shard's rows,
  * shards in ascending order, or with one row each, in VALUES order) with
  * the Params as literals, and the order of the RETURNING rows (the VALUES
- * order, as SfRouterReturnOrder).  The scan is a multi-shard one then.
+ * order, as SfRouterReturnOrder).  The scan is a multi-shard one then, or,
+ * when every row goes to one shard, a router scan of that shard.
  */
 static void
 router_group_values(SfRouterScanState *state, EState *estate)
@@ -1616,6 +1617,19 @@ router_group_values(SfRouterScanState *state, EState *estate)
 		row_shard[foreach_current_index(lc)] = index;
 	}
 	list_sort(shards, list_int_cmp);
+
+	/*
+	 * All rows on one shard: the statement as it is, as the router sends it
+	 * (kept per plan and shard, through the worker's prepared statements);
+	 * its RETURNING rows come in VALUES order and the worker raises its
+	 * errors as one statement does.
+	 */
+	if (list_length(shards) == 1)
+	{
+		state->shardindex = linitial_int(shards);
+		state->strategy = SF_STRATEGY_ROUTER;
+		return;
+	}
 
 	if (state->values_by_row)
 	{
