@@ -38,10 +38,11 @@ extern bool shardfdw_enable_distinct_merge;
 #define SF_STRATEGY_ROUTER		0
 #define SF_STRATEGY_MULTI_SHARD 1
 #define SF_STRATEGY_TWO_PHASE	2
-#define SF_STRATEGY_INSERT_VALUES 3 /* multi-shard INSERT ... VALUES ... ON
+#define SF_STRATEGY_INSERT_VALUES 3 /* multi-row INSERT ... VALUES ... ON
 									 * CONFLICT, rows grouped by shard when
-									 * the scan starts (SfValuesPrivateIndex);
-									 * multi-shard once they are */
+									 * the scan starts (SfValuesPrivateIndex):
+									 * then multi-shard, or router when they
+									 * all go to one shard */
 
 /*
  * Items of CustomScan.custom_private of a router scan.
