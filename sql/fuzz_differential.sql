@@ -93,9 +93,8 @@ SELECT fz.diff('float array to text', $q$SELECT ARRAY[o.price]::text[] FROM orde
 RESET extra_float_digits;
 SELECT fz.diff('float to text, default setting (shipped)', $q$SELECT count(*) FROM orders o WHERE o.tenant_id = 3 AND o.price::text = '10.571428571428571'$q$);
 -- Not generated: a multi-row INSERT ... ON CONFLICT whose rows go to several
--- shards (test insert_multi_shard: RETURNING rows in VALUES order); with
--- DO UPDATE ... WHERE and RETURNING it fails with "INSERT ... ON CONFLICT
--- on distributed table "orders" must insert into a single shard":
+-- shards (test insert_multi_shard: RETURNING rows in VALUES order, DO
+-- UPDATE ... WHERE with RETURNING one statement per row, parameters), e.g.
 -- INSERT INTO orders AS o (tenant_id, order_id, qty) VALUES (1, 3, 5), (2, 4, NULL)
 --   ON CONFLICT (tenant_id, order_id) DO UPDATE SET qty = EXCLUDED.qty
 --   WHERE o.qty IS NULL RETURNING *;

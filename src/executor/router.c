@@ -25,7 +25,10 @@
  * The shard is known from the plan when the statement pinned it with
  * constants (the plan then holds the worker SQL); when it pinned it with a
  * parameter, the parameter's value picks the shard when the scan starts and
- * the SQL is deparsed then.
+ * the SQL is deparsed then.  Likewise the rows of a multi-row INSERT ...
+ * VALUES ... ON CONFLICT planned by insert_values.c are grouped by the
+ * shard of their keys when the scan starts (router_group_values), which
+ * makes it a multi-shard scan.
  *
  * Under EXPLAIN ANALYZE, before the statement itself, the worker runs
  * EXPLAIN ANALYZE of the same SQL inside a savepoint that is rolled back, so
@@ -46,6 +49,7 @@
 #include "metadata.h"
 #include "nodes/extensible.h"
 #include "nodes/nodeFuncs.h"
+#include "parser/parsetree.h"
 #include "planner.h"
 #include "sf_transaction.h"
 #include "nodes/makefuncs.h"
@@ -140,6 +144,15 @@ typedef struct SfRouterScanState
 	MemoryContext ahead_cxt;	/* values of the row going in */
 	MemoryContext row_cxt;		/* values of the row being returned */
 	Portal		portal;			/* the portal that started the scan */
+	/* SF_STRATEGY_INSERT_VALUES: see SfValuesPrivateIndex */
+	Index		values_rti;		/* the VALUES RTE */
+	AttrNumber	values_col;		/* its column giving the key */
+	bool		values_by_row;	/* one statement per row */
+	List	   *values_arbiters;	/* conflict target values, compared */
+	int		   *same_key_before;	/* by row, with values_arbiters: per
+									 * row (task), the last earlier row with
+									 * the same conflict target values, or
+									 * -1 */
 } SfRouterScanState;
 
 /*
@@ -192,6 +205,9 @@ static void router_explain(CustomScanState *node, List *ancestors,
 						   ExplainState *es);
 static int	list_index_oid(List *list, Oid value);
 static void router_order_returning(SfRouterScanState *state, List *servers);
+static void router_group_values(SfRouterScanState *state, EState *estate);
+static void router_check_second_update(SfRouterScanState *state,
+									   List *servers);
 static void router_abandon_streams(SfRouterScanState *state);
 static void router_store_row(SfRouterScanState *state, TupleTableSlot *slot,
 							 PGresult *res, int row, MemoryContext cxt);
@@ -246,6 +262,13 @@ router_create_state(CustomScan *cscan)
 	state->prune_exprs = list_nth(priv, SfRouterPruneExprs);
 	state->return_order = list_nth(priv, SfRouterReturnOrder);
 	state->plan_id = strtou64(strVal(list_nth(priv, SfRouterPlanId)), NULL, 10);
+	if (state->strategy == SF_STRATEGY_INSERT_VALUES)
+	{
+		state->values_rti = (Index) intVal(list_nth(priv, SfValuesRti));
+		state->values_col = (AttrNumber) intVal(list_nth(priv, SfValuesKeyColumn));
+		state->values_by_row = intVal(list_nth(priv, SfValuesByRow)) != 0;
+		state->values_arbiters = list_nth(priv, SfValuesArbiters);
+	}
 	if (strVal(list_nth(priv, SfRouterRemoteSql))[0] != '\0')
 	{
 		List	   *params = list_nth(priv, SfRouterRemoteParams);
@@ -813,6 +836,10 @@ router_begin(CustomScanState *node, EState *estate, int eflags)
 
 	if (state->stable_exprs != NIL)
 		router_compute_stable(state, estate, eflags);
+
+	/* INSERT ... VALUES ... ON CONFLICT: its statements, by shard or row */
+	if (state->strategy == SF_STRATEGY_INSERT_VALUES)
+		router_group_values(state, estate);
 
 	if (state->strategy != SF_STRATEGY_ROUTER)
 	{
@@ -1411,6 +1438,8 @@ router_run(SfRouterScanState *state)
 		PG_END_TRY();
 		list_free(results);
 	}
+	if (state->same_key_before != NULL)
+		router_check_second_update(state, servers);
 	if (state->return_order != NIL)
 		router_order_returning(state, servers);
 	state->executed = true;
@@ -1419,23 +1448,20 @@ router_run(SfRouterScanState *state)
 }
 
 /*
- * The RETURNING rows of several tasks in the order SfRouterReturnOrder
- * gives (the VALUES order of a multi-shard INSERT): state->emit.  The
- * results are stored server by server (servers: as router_server_statements
- * lists them), each server's tasks in task order.
+ * The index in state->results of each task's result: the results are
+ * stored server by server (servers: as router_server_statements lists
+ * them), each server's tasks in task order.
  */
-static void
-router_order_returning(SfRouterScanState *state, List *servers)
+static int *
+router_task_results(SfRouterScanState *state, List *servers)
 {
 	int			nservers = list_length(servers);
 	int		   *first = palloc0(sizeof(int) * (nservers + 1));
 	int		   *seen = palloc0(sizeof(int) * nservers);
-	int		   *result_of = palloc(sizeof(int) * list_length(state->tasks));
-	int			total = 0;
+	int		   *result_of = palloc(sizeof(int) * (list_length(state->tasks) + 1));
 	ListCell   *lc;
 	int			i;
 
-	/* the result of each task */
 	foreach(lc, state->tasks)
 		first[list_index_oid(servers, (Oid) intVal(linitial((List *) lfirst(lc)))) + 1]++;
 	for (i = 1; i <= nservers; i++)
@@ -1447,6 +1473,19 @@ router_order_returning(SfRouterScanState *state, List *servers)
 
 		result_of[foreach_current_index(lc)] = first[pos] + seen[pos]++;
 	}
+	return result_of;
+}
+
+/*
+ * The RETURNING rows of several tasks in the order SfRouterReturnOrder
+ * gives (the VALUES order of a multi-shard INSERT): state->emit.
+ */
+static void
+router_order_returning(SfRouterScanState *state, List *servers)
+{
+	int		   *result_of = router_task_results(state, servers);
+	int			total = 0;
+	int			i;
 
 	for (i = 0; i < state->nresults; i++)
 		if (PQresultStatus(state->results[i]) == PGRES_TUPLES_OK)
@@ -1471,6 +1510,261 @@ router_order_returning(SfRouterScanState *state, List *servers)
 			state->emit[2 * state->nemit] = r;
 			state->emit[2 * state->nemit + 1] = k;
 			state->nemit++;
+		}
+	}
+}
+
+/* context of values_row_mutator */
+typedef struct ValuesRowContext
+{
+	Index		values_rti;		/* the VALUES RTE */
+	List	   *row;			/* one of its rows */
+} ValuesRowContext;
+
+/* columns of the VALUES RTE replaced by the items of one of its rows */
+static Node *
+values_row_mutator(Node *node, ValuesRowContext *ctx)
+{
+	if (node == NULL)
+		return NULL;
+	if (IsA(node, Var) && ((Var *) node)->varno == ctx->values_rti &&
+		((Var *) node)->varlevelsup == 0)
+		return copyObject(list_nth(ctx->row, ((Var *) node)->varattno - 1));
+	return expression_tree_mutator(node, values_row_mutator, ctx);
+}
+
+/* Evaluate an expression without columns once, its value copied here. */
+static Datum
+router_eval_once(SfRouterScanState *state, Expr *expr, bool *isnull)
+{
+	ExprState  *es = ExecInitExpr(expr, &state->css.ss.ps);
+	Datum		value = ExecEvalExprSwitchContext(es,
+												  state->css.ss.ps.ps_ExprContext,
+												  isnull);
+	int16		typlen;
+	bool		typbyval;
+
+	if (*isnull)
+		return (Datum) 0;
+	get_typlenbyval(exprType((Node *) expr), &typlen, &typbyval);
+	return datumCopy(value, typbyval, typlen);
+}
+
+/*
+ * By row with DO UPDATE ... WHERE: for each row, the last earlier row of
+ * the same shard whose conflict target values are equal (compared as the
+ * unique index does, SfValuesArbiters; NULL equals nothing), or -1.
+ */
+static void
+router_find_same_keys(SfRouterScanState *state, List *rows,
+					  const int *row_shard)
+{
+	int			nrows = list_length(rows);
+	int			narb = list_length(state->values_arbiters);
+	Datum	   *values = palloc(sizeof(Datum) * (nrows * narb + 1));
+	bool	   *nulls = palloc(sizeof(bool) * (nrows * narb + 1));
+	FmgrInfo   *eqfns = palloc(sizeof(FmgrInfo) * (narb + 1));
+	Oid		   *colls = palloc(sizeof(Oid) * (narb + 1));
+	ListCell   *lc;
+	ListCell   *la;
+	int			j;
+	int			k;
+
+	foreach(la, state->values_arbiters)
+	{
+		List	   *arb = lfirst(la);
+		int			a = foreach_current_index(la);
+
+		fmgr_info((Oid) intVal(lsecond(arb)), &eqfns[a]);
+		colls[a] = (Oid) intVal(lthird(arb));
+		foreach(lc, rows)
+		{
+			ValuesRowContext vctx;
+			Expr	   *expr;
+
+			vctx.values_rti = state->values_rti;
+			vctx.row = lfirst(lc);
+			expr = (Expr *) values_row_mutator(linitial(arb), &vctx);
+			k = foreach_current_index(lc);
+			values[k * narb + a] = router_eval_once(state, expr,
+													&nulls[k * narb + a]);
+		}
+	}
+
+	state->same_key_before = palloc(sizeof(int) * (nrows + 1));
+	for (k = 0; k < nrows; k++)
+	{
+		state->same_key_before[k] = -1;
+		for (j = k - 1; j >= 0 && state->same_key_before[k] < 0; j--)
+		{
+			bool		same = row_shard[j] == row_shard[k];
+			int			a;
+
+			for (a = 0; same && a < narb; a++)
+				same = !nulls[k * narb + a] && !nulls[j * narb + a] &&
+					DatumGetBool(FunctionCall2Coll(&eqfns[a], colls[a],
+												   values[k * narb + a],
+												   values[j * narb + a]));
+			if (same)
+				state->same_key_before[k] = j;
+		}
+	}
+}
+
+/*
+ * A multi-row INSERT ... VALUES ... ON CONFLICT planned by
+ * insert_values.c: evaluate each row's key, group the rows by the shard
+ * holding it, make the statements (the same INSERT with one shard's rows,
+ * shards in ascending order, or with one row each, in VALUES order) with
+ * the Params as literals, and the order of the RETURNING rows (the VALUES
+ * order, as SfRouterReturnOrder).  The scan is a multi-shard one then, or,
+ * when every row goes to one shard, a router scan of that shard.
+ */
+static void
+router_group_values(SfRouterScanState *state, EState *estate)
+{
+	Query	   *q = state->query;
+	RangeTblEntry *values_rte = rt_fetch(state->values_rti, q->rtable);
+	const SfTable *table = sf_lookup_table(rt_fetch(q->resultRelation,
+													q->rtable)->relid);
+	List	   *all_rows = values_rte->values_lists;
+	int			nrows = list_length(all_rows);
+	int		   *row_shard = palloc(sizeof(int) * (nrows + 1));
+	List	  **rows = palloc0(sizeof(List *) * state->shardcount);
+	int		   *task_of = palloc0(sizeof(int) * state->shardcount);
+	int		   *seen = palloc0(sizeof(int) * state->shardcount);
+	List	   *shards = NIL;
+	List	   *groups = NIL;
+	List	   *order = NIL;
+	ListCell   *lc;
+	int			i;
+
+	foreach(lc, all_rows)
+	{
+		List	   *row = lfirst(lc);
+		bool		isnull;
+		Datum		value = router_eval_once(state,
+											 list_nth(row, state->values_col - 1),
+											 &isnull);
+		int			index = sf_hash_remainder(state->hashfn, state->collation,
+											  value, isnull,
+											  state->shardcount);
+
+		/* split shards hold several indexes: one statement per shard */
+		if (table != NULL && table->shardcount == state->shardcount)
+			index = sf_shard_index_owner(table, index);
+		if (rows[index] == NIL)
+			shards = lappend_int(shards, index);
+		rows[index] = lappend(rows[index], row);
+		row_shard[foreach_current_index(lc)] = index;
+	}
+	list_sort(shards, list_int_cmp);
+
+	/*
+	 * All rows on one shard: the statement as it is, as the router sends it
+	 * (kept per plan and shard, through the worker's prepared statements);
+	 * its RETURNING rows come in VALUES order and the worker raises its
+	 * errors as one statement does.
+	 */
+	if (list_length(shards) == 1)
+	{
+		state->shardindex = linitial_int(shards);
+		state->strategy = SF_STRATEGY_ROUTER;
+		return;
+	}
+
+	if (state->values_by_row)
+	{
+		for (i = 0; i < nrows; i++)
+		{
+			groups = lappend(groups,
+							 list_make2(makeInteger(row_shard[i]),
+										list_make1(list_nth(all_rows, i))));
+			if (q->returningList != NIL)
+				order = lappend_int(lappend_int(order, i), -1);
+		}
+		if (state->values_arbiters != NIL)
+			router_find_same_keys(state, all_rows, row_shard);
+	}
+	else
+	{
+		foreach(lc, shards)
+		{
+			task_of[lfirst_int(lc)] = foreach_current_index(lc);
+			groups = lappend(groups,
+							 list_make2(makeInteger(lfirst_int(lc)),
+										rows[lfirst_int(lc)]));
+		}
+		/* each row: (its shard's task, its place in the task's rows) */
+		if (q->returningList != NIL)
+			for (i = 0; i < nrows; i++)
+				order = lappend_int(lappend_int(order, task_of[row_shard[i]]),
+									seen[row_shard[i]]++);
+	}
+
+	/* the plan's statement with each group's rows, restored afterwards */
+	PG_TRY();
+	{
+		foreach(lc, groups)
+		{
+			List	   *group = lfirst(lc);
+			Oid			server;
+			char	   *sql;
+
+			values_rte->values_lists = lsecond(group);
+			sql = sf_shard_query_sql(q, intVal(linitial(group)),
+									 estate->es_param_list_info, &server,
+									 false);
+			if (state->tasks == NIL)
+			{
+				state->sql = sql;
+				state->serverid = server;
+			}
+			state->tasks = lappend(state->tasks,
+								   list_make2(makeInteger((int) server),
+											  makeString(sql)));
+		}
+	}
+	PG_FINALLY();
+	{
+		values_rte->values_lists = all_rows;
+	}
+	PG_END_TRY();
+	state->shards = shards;
+	state->return_order = order;
+	state->strategy = SF_STRATEGY_MULTI_SHARD;
+}
+
+/*
+ * By row with DO UPDATE ... WHERE: one statement would have failed where
+ * statements of their own did not, when a row's conflicting row was
+ * inserted or updated by an earlier row of the statement (a row with the
+ * same conflict target values that returned a row: RETURNING returns
+ * exactly the rows inserted or updated).  Raise PostgreSQL's error then;
+ * the (sub)transaction's abort undoes the rows on every worker.
+ */
+static void
+router_check_second_update(SfRouterScanState *state, List *servers)
+{
+	int		   *result_of = router_task_results(state, servers);
+	int			ntasks = list_length(state->tasks);
+	int			k;
+
+	for (k = 0; k < ntasks; k++)
+	{
+		int			j;
+
+		for (j = state->same_key_before[k]; j >= 0;
+			 j = state->same_key_before[j])
+		{
+			PGresult   *res = state->results[result_of[j]];
+
+			if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) > 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_CARDINALITY_VIOLATION),
+						 errmsg("%s command cannot affect row a second time",
+								"ON CONFLICT DO UPDATE"),
+						 errhint("Ensure that no rows proposed for insertion within the same command have duplicate constrained values.")));
 		}
 	}
 }

@@ -39,6 +39,11 @@ extern bool shardfdw_enable_distinct_merge;
 #define SF_STRATEGY_ROUTER		0
 #define SF_STRATEGY_MULTI_SHARD 1
 #define SF_STRATEGY_TWO_PHASE	2
+#define SF_STRATEGY_INSERT_VALUES 3 /* multi-row INSERT ... VALUES ... ON
+									 * CONFLICT, rows grouped by shard when
+									 * the scan starts (SfValuesPrivateIndex):
+									 * then multi-shard, or router when they
+									 * all go to one shard */
 
 /*
  * Items of CustomScan.custom_private of a router scan.
@@ -103,6 +108,28 @@ enum SfMergePrivateIndex
 												 * per worker */
 	SfMergeSortOp,				/* Integer: the "<" the workers sorted by */
 	SfMergeCollation			/* Integer: its collation (C) or InvalidOid */
+};
+
+/*
+ * Items after the router's in custom_private of a multi-row INSERT ...
+ * VALUES ... ON CONFLICT whose rows the executor groups by shard
+ * (SF_STRATEGY_INSERT_VALUES, src/planner/insert_values.c).
+ */
+enum SfValuesPrivateIndex
+{
+	SfValuesRti = SfRouterPrivateCount, /* Integer: range table index of the
+										 * VALUES RTE in SfRouterQuery */
+	SfValuesKeyColumn,			/* Integer: its column (from 1) giving the
+								 * distribution column, hashed with
+								 * SfRouterHash's function */
+	SfValuesByRow,				/* Integer: 1: one statement per row
+								 * (RETURNING with DO NOTHING or DO UPDATE
+								 * ... WHERE), 0: one per shard */
+	SfValuesArbiters			/* List of (Expr over the VALUES columns,
+								 * Integer equality function, Integer
+								 * collation), one per conflict target
+								 * column: by row with DO UPDATE, to find
+								 * a row updated twice; else NIL */
 };
 
 /* in planner.c */

@@ -719,6 +719,13 @@ analyze_level(Query *q, RouterContext *ctx)
 			{
 				RangeTblEntry *vrte = rt_fetch(((Var *) expr)->varno, q->rtable);
 
+				/*
+				 * Constants; with ON CONFLICT also expressions of Params,
+				 * whose rows are grouped by shard when the scan starts
+				 * (insert_values.c)
+				 */
+				List	   *keys = NIL;
+
 				foreach(lc2, vrte->values_lists)
 				{
 					List	   *row = lfirst(lc2);
@@ -726,12 +733,27 @@ analyze_level(Query *q, RouterContext *ctx)
 														   ((Var *) expr)->varattno - 1));
 
 					if (!sf_is_pin_value(v) ||
-						!IsA((v = sf_simplify_pin(v)), Const))
+						(!IsA((v = sf_simplify_pin(v)), Const) &&
+						 q->onConflict == NULL))
 					{
 						ctx->failed = true;
 						return;
 					}
+					keys = list_append_unique(keys, v);
 					ctx->pins = list_append_unique(ctx->pins, v);
+				}
+
+				/*
+				 * Rows of an upsert with different keys may go to several
+				 * shards, each shard's statement with its own rows: a
+				 * subquery would read there the shards of the rows' shard,
+				 * not the ones its own pins name.
+				 */
+				if (list_length(keys) > 1 && q->hasSubLinks &&
+					q->onConflict != NULL)
+				{
+					ctx->failed = true;
+					return;
 				}
 			}
 			else if (IsA(expr, Var) && ((Var *) expr)->varlevelsup == 0 &&

@@ -178,11 +178,12 @@ sf_planner_init(void)
 
 /*
  * INSERT ... ON CONFLICT with a conflict target on a distributed table runs
- * only through the router (on one shard, where the unique index is, or one
- * statement per shard for VALUES rows with constant keys): the
- * coordinator's parent has no unique index and PostgreSQL allows no ON
- * CONFLICT DO UPDATE on foreign partitions.  Say so instead of letting the
- * standard planner complain that no constraint matches.
+ * only through the router (on one shard, where the unique index is, or,
+ * for VALUES rows whose keys are constants or parameters, one statement
+ * per shard or per row): the coordinator's parent has no unique index and
+ * PostgreSQL allows no ON CONFLICT DO UPDATE on foreign partitions.  Say
+ * so instead of letting the standard planner complain that no constraint
+ * matches.
  */
 static void
 check_on_conflict(Query *parse)
@@ -200,11 +201,12 @@ check_on_conflict(Query *parse)
 		return;
 	ereport(ERROR,
 			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-			 errmsg("INSERT ... ON CONFLICT on distributed table \"%s\" must insert into a single shard",
+			 errmsg("INSERT ... ON CONFLICT on distributed table \"%s\" cannot run on its shards",
 					get_rel_name(rte->relid)),
-			 errdetail("The unique indexes of a distributed table live on its shards, so the conflict can only be checked by sending the whole statement to one shard."),
-			 errhint("Insert the rows of each shard in a separate statement, or use constants for the distribution column and values computed on the workers (and no RETURNING with DO UPDATE ... WHERE)%s.",
-					 shardfdw_enable_router ? "" : ", and turn shardfdw.enable_router on")));
+			 errdetail("The unique indexes of a distributed table live on its shards, so the conflict can only be checked by sending the statement to the shards whole: one statement, or one per shard (or per row) for the rows of a multi-row INSERT ... VALUES."),
+			 errhint("Give the distribution column of each row a constant or a parameter, use only built-in immutable functions and no subqueries, name the conflict target columns instead of a constraint and, with DO UPDATE ... WHERE and RETURNING over several shards, name plain columns without an index predicate%s.",
+					 !shardfdw_enable_router ? ", and turn shardfdw.enable_router on" :
+					 !shardfdw_enable_multi_shard_dml ? ", and turn shardfdw.enable_multi_shard_dml on" : "")));
 }
 
 /*

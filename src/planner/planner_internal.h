@@ -121,6 +121,10 @@ extern bool sf_max_param_walker(Node *node, StableContext *ctx);
 extern PlannedStmt *sf_plan_single_shard(Query *parse, RouterContext *ctx,
 										 List *preeval);
 
+/* insert_values.c */
+extern PlannedStmt *sf_plan_insert_values(Query *parse, RouterContext *ctx,
+										  List *preeval);
+
 /* multi_shard.c */
 extern PlannedStmt *sf_plan_multi_shard(Query *parse, RouterContext *ctx);
 extern PlannedStmt *sf_plan_multi_shard_insert(Query *parse, RouterContext *ctx);

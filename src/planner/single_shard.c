@@ -124,6 +124,9 @@ verify_cached(const char *sql, Oid server, int n, const Oid *types,
  * coordinator (sf_prepare_insert_values).  Returns NULL to decline: the
  * constants hash to several shards, no hash function for a pin's type, an
  * output column without an input function, or a shard that cannot be used.
+ * Several pins of a multi-row INSERT ... VALUES ... ON CONFLICT with
+ * Params give the plan of insert_values.c (rows grouped by shard when the
+ * scan starts; one shard or several).
  */
 PlannedStmt *
 sf_plan_single_shard(Query *parse, RouterContext *ctx, List *preeval)
@@ -149,10 +152,15 @@ sf_plan_single_shard(Query *parse, RouterContext *ctx, List *preeval)
 			Const	   *c = lfirst(lc);
 			int			idx;
 
-			if (!IsA(c, Const) || (idx = sf_const_shard_index(ctx, c)) < 0)
-				return NULL;
-			if (shardindex >= 0 && idx != shardindex)
-				return NULL;
+			if (!IsA(c, Const) || (idx = sf_const_shard_index(ctx, c)) < 0 ||
+				(shardindex >= 0 && idx != shardindex))
+			{
+				/*
+				 * INSERT ... VALUES ... ON CONFLICT whose rows the
+				 * executor groups by shard (Params), or NULL
+				 */
+				return sf_plan_insert_values(parse, ctx, preeval);
+			}
 			shardindex = idx;
 		}
 		pin = NULL;
