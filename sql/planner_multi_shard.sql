@@ -147,6 +147,18 @@ SELECT pg_temp.ms_check('join not on the key', $q$SELECT a.id, c.id FROM ads a J
 SELECT pg_temp.ms_check('DISTINCT', $q$SELECT DISTINCT site_url FROM clicks$q$);
 SELECT pg_temp.ms_check('window function', $q$SELECT company_id, id, rank() OVER (PARTITION BY company_id ORDER BY id) FROM ads$q$);
 SELECT pg_temp.ms_check('reference table outer join', $q$SELECT g.addrs, i.id FROM geo_ips g LEFT JOIN impressions i ON g.addrs >>= i.user_ip$q$);
+-- outer joins with a reference table on the nullable side run shard by
+-- shard (each distributed row meets the whole reference table in its
+-- shard); a reference table on a preserved side does not
+SELECT pg_temp.ms_check('LEFT JOIN reference table', $q$SELECT i.id, g.addrs FROM impressions i LEFT JOIN geo_ips g ON g.addrs >>= i.user_ip AND i.id % 3 = 0$q$);
+SELECT pg_temp.ms_check('LEFT JOIN reference table, grouped by its column', $q$SELECT g.addrs, count(*), count(i.id) FROM impressions i LEFT JOIN geo_ips g ON g.addrs >>= i.user_ip AND i.id % 5 = 0 GROUP BY g.addrs$q$);
+SELECT pg_temp.ms_check('RIGHT JOIN, reference table nullable', $q$SELECT i.id, g.addrs FROM geo_ips g RIGHT JOIN impressions i ON g.addrs >>= i.user_ip AND i.id % 4 = 1$q$);
+SELECT pg_temp.ms_check('co-located join, then LEFT JOIN reference table', $q$SELECT a.id, cl.id, g.addrs FROM ads a JOIN clicks cl ON cl.company_id = a.company_id AND cl.ad_id = a.id LEFT JOIN geo_ips g ON g.addrs >>= cl.user_ip$q$);
+SELECT pg_temp.ms_check('reference joined inside the preserved side', $q$SELECT i.id, g.addrs, a.id FROM (impressions i JOIN geo_ips g ON g.addrs >>= i.user_ip) LEFT JOIN ads a ON a.company_id = i.company_id AND a.id = i.ad_id AND a.id % 2 = 0$q$);
+SELECT pg_temp.ms_check('LEFT JOIN reference table, then a co-located LEFT JOIN', $q$SELECT a.id, g.addrs, cl.id FROM ads a LEFT JOIN geo_ips g ON g.addrs >>= '10.0.0.1'::inet AND a.id % 7 = 0 LEFT JOIN clicks cl ON cl.company_id = a.company_id AND cl.ad_id = a.id$q$);
+SELECT pg_temp.ms_check('reference table preserved inside a nullable side', $q$SELECT a.id, g.addrs, i.id FROM ads a LEFT JOIN (geo_ips g LEFT JOIN impressions i ON g.addrs >>= i.user_ip) ON i.company_id = a.company_id AND i.ad_id = a.id$q$);
+SELECT pg_temp.ms_check('FULL JOIN reference table', $q$SELECT i.id, g.addrs FROM impressions i FULL JOIN geo_ips g ON host(g.addrs) = host(i.user_ip)$q$);
+SELECT pg_temp.ms_check('LEFT JOIN reference table with a reference subquery', $q$SELECT i.id, g.addrs FROM impressions i LEFT JOIN geo_ips g ON g.addrs >>= i.user_ip WHERE EXISTS (SELECT 1 FROM geo_ips g2 WHERE g2.addrs = g.addrs)$q$);
 SELECT pg_temp.ms_check('distributed subquery', $q$SELECT id FROM ads WHERE campaign_id IN (SELECT id FROM campaigns WHERE state = 'paused')$q$);
 SELECT pg_temp.ms_check('ORDER BY a hidden column', $q$SELECT id FROM ads ORDER BY company_id, id$q$, true);
 SELECT pg_temp.ms_check('UNION', $q$SELECT id FROM ads UNION SELECT ad_id FROM clicks$q$);

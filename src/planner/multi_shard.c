@@ -446,6 +446,136 @@ dml_stmt(Query *parse, RouterContext *ctx, List *scan_tlist, List *colnames,
 }
 
 /*
+ * Does every row of a join tree node's result hold a row of a distributed
+ * table (a table, or a FROM subquery reading one: shard_local.c keeps its
+ * rows in their shards)?  Then, computed shard by shard, each row comes
+ * from one shard only.
+ */
+static bool
+anchored(Query *parse, Node *jtnode)
+{
+	if (IsA(jtnode, RangeTblRef))
+	{
+		RangeTblEntry *rte = rt_fetch(((RangeTblRef *) jtnode)->rtindex,
+									  parse->rtable);
+
+		if (rte->rtekind == RTE_RELATION)
+			return sf_rte_distributed_table(rte) != NULL;
+		return rte->rtekind == RTE_SUBQUERY &&
+			sf_reads_distributed((Node *) rte->subquery);
+	}
+	if (IsA(jtnode, FromExpr))
+	{
+		ListCell   *lc;
+
+		foreach(lc, ((FromExpr *) jtnode)->fromlist)
+		{
+			if (anchored(parse, lfirst(lc)))
+				return true;
+		}
+		return false;
+	}
+	if (IsA(jtnode, JoinExpr))
+	{
+		JoinExpr   *j = (JoinExpr *) jtnode;
+
+		switch (j->jointype)
+		{
+			case JOIN_INNER:
+				return anchored(parse, j->larg) || anchored(parse, j->rarg);
+			case JOIN_LEFT:
+				return anchored(parse, j->larg);
+			case JOIN_RIGHT:
+				return anchored(parse, j->rarg);
+			case JOIN_FULL:
+				return anchored(parse, j->larg) && anchored(parse, j->rarg);
+			default:
+				return false;
+		}
+	}
+	return false;
+}
+
+/*
+ * With outer joins, may the reference tables of the top level be read
+ * whole in every shard's task?  Each outer join's preserved sides must be
+ * anchored: a row of a reference table there would find its matches in
+ * one shard and be NULL-extended in all the others.  (D LEFT JOIN R is
+ * fine, R LEFT JOIN D is not.)  The result must be anchored too.
+ */
+static bool
+outer_joins_keep_shards_apart(Query *parse, Node *jtnode)
+{
+	if (IsA(jtnode, FromExpr))
+	{
+		ListCell   *lc;
+
+		foreach(lc, ((FromExpr *) jtnode)->fromlist)
+		{
+			if (!outer_joins_keep_shards_apart(parse, lfirst(lc)))
+				return false;
+		}
+		return true;
+	}
+	if (IsA(jtnode, JoinExpr))
+	{
+		JoinExpr   *j = (JoinExpr *) jtnode;
+
+		if ((j->jointype == JOIN_LEFT || j->jointype == JOIN_FULL) &&
+			!anchored(parse, j->larg))
+			return false;
+		if ((j->jointype == JOIN_RIGHT || j->jointype == JOIN_FULL) &&
+			!anchored(parse, j->rarg))
+			return false;
+		return outer_joins_keep_shards_apart(parse, j->larg) &&
+			outer_joins_keep_shards_apart(parse, j->rarg);
+	}
+	return true;
+}
+
+/* walker: does a level below the top read a reference table? */
+static bool
+nested_reference_walker(Node *node, void *context)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, Query))
+	{
+		ListCell   *lc;
+
+		foreach(lc, ((Query *) node)->rtable)
+		{
+			RangeTblEntry *rte = lfirst(lc);
+			const SfTable *table;
+
+			if (rte->rtekind != RTE_RELATION)
+				continue;
+			table = sf_lookup_table(rte->relid);
+			if (table != NULL && table->kind == SF_KIND_REFERENCE)
+				return true;
+		}
+		return query_tree_walker((Query *) node, nested_reference_walker,
+								 context, 0);
+	}
+	return expression_tree_walker(node, nested_reference_walker, context);
+}
+
+/*
+ * Reference tables and outer joins together: only as
+ * outer_joins_keep_shards_apart allows, and with the reference tables at
+ * the top level.
+ */
+static bool
+reference_tables_fit(Query *parse, RouterContext *ctx)
+{
+	if (!ctx->has_reference || !ctx->outer_joins)
+		return true;
+	return outer_joins_keep_shards_apart(parse, (Node *) parse->jointree) &&
+		anchored(parse, (Node *) parse->jointree) &&
+		!query_tree_walker(parse, nested_reference_walker, NULL, 0);
+}
+
+/*
  * The class of the top level that holds every distribution column of
  * ctx->top_distvars (for a single one: its class, or the Var alone), NIL
  * when they are not all in one class (not joined on the key).  Nested
@@ -539,7 +669,7 @@ sf_plan_multi_shard_dml(Query *parse, RouterContext *ctx)
 
 	if (!shardfdw_enable_multi_shard_dml || ctx->mixed_colocation ||
 		parse->hasModifyingCTE || parse->cteList != NIL ||
-		(ctx->has_reference && ctx->outer_joins))
+		!reference_tables_fit(parse, ctx))
 		return NULL;
 
 	/* one class holds every distribution column (nested levels: see there) */
@@ -597,10 +727,14 @@ sf_plan_multi_shard_insert(Query *parse, RouterContext *ctx)
 	bool		ok;
 	bool		by_row;
 
+	/*
+	 * (A subquery over distributed tables in the rows would read the
+	 * shards of each statement's own rows.)
+	 */
 	if (!shardfdw_enable_multi_shard_dml || table == NULL ||
 		table->kind != SF_KIND_HASH || ctx->has_params ||
 		ctx->stable_exprs != NIL || parse->cteList != NIL ||
-		parse->hasModifyingCTE)
+		parse->hasModifyingCTE || ctx->nested_distributed)
 		return NULL;
 
 	/*
@@ -829,7 +963,7 @@ sf_plan_multi_shard(Query *parse, RouterContext *ctx)
 		parse->setOperations != NULL || parse->rowMarks != NIL ||
 		parse->hasModifyingCTE || parse->groupingSets != NIL ||
 		parse->hasTargetSRFs ||
-		(ctx->has_reference && ctx->outer_joins) ||
+		!reference_tables_fit(parse, ctx) ||
 		parse->limitOption != LIMIT_OPTION_COUNT ||
 		!simple_limit(parse->limitCount, &count) ||
 		!simple_limit(parse->limitOffset, &offset))
