@@ -23,7 +23,13 @@
  * - it is the subquery of "key IN (SELECT ...)", a conjunct of the top
  *   level's WHERE, shaped like such a FROM subquery and returning its key:
  *   the key's value is found in the shard of the row or nowhere (NULL and
- *   false filter the row alike).
+ *   false filter the row alike);
+ * - it is a set operation (there, at the top level, or as one of those
+ *   subqueries) whose branches are each shaped like such a FROM subquery
+ *   with rows of one shard: UNION ALL concatenates the shards' results;
+ *   UNION / INTERSECT / EXCEPT compare whole rows and need the key in the
+ *   same output column of every branch, so that equal rows are rows of
+ *   one shard (set_operation_branches).
  *
  * A security_barrier view declines: the workers would get its query as a
  * plain subquery, and their planner could push the statement's conditions
@@ -34,9 +40,11 @@
  */
 #include "postgres.h"
 
+#include "access/stratnum.h"
 #include "nodes/makefuncs.h"
 #include "nodes/nodeFuncs.h"
 #include "parser/parsetree.h"
+#include "utils/lsyscache.h"
 #include "planner_internal.h"
 
 /* State of nested_walker */
@@ -50,7 +58,10 @@ typedef struct NestedContext
 
 static bool correlated_level(Query *q, List *ancestors, RouterContext *ctx);
 static bool independent_subquery(Query *sq, List *ancestors,
-								 RouterContext *ctx, List **exposed);
+								 RouterContext *ctx, List **exposed,
+								 bool need_key);
+static bool set_operation_branches(Query *sq, List *ancestors,
+								   RouterContext *ctx, List **exposed);
 
 /* Does any level of node read a distributed table? */
 static bool
@@ -233,7 +244,7 @@ correlated_level(Query *q, List *ancestors, RouterContext *ctx)
 			ListCell   *lc2;
 
 			if (!independent_subquery(rte->subquery, lcons(NIL, ancestors),
-									  ctx, &exposed))
+									  ctx, &exposed, true))
 				continue;
 			foreach(lc2, exposed)
 				if (var_in_class(fixed, rti, lfirst_int(lc2), 0))
@@ -288,7 +299,7 @@ level_key_class(Query *q, List *ancestors, RouterContext *ctx, List *classes,
 
 			/* it cannot see q's FROM items, only the levels above q */
 			if (!independent_subquery(rte->subquery, lcons(NIL, ancestors),
-									  ctx, &exposed))
+									  ctx, &exposed, true))
 				return false;
 			members = lappend(members,
 							  subquery_key_var(rti, exposed, classes));
@@ -326,16 +337,21 @@ level_key_class(Query *q, List *ancestors, RouterContext *ctx, List *classes,
 }
 
 /*
- * Can FROM subquery (or IN subquery) sq run inside each shard's task: its
- * rows each come from one shard, which none of its groups, DISTINCT rows,
- * window partitions or LIMITs spans?  *exposed gets the resnos of its
- * output columns that return the key (of a distributed table not on the
- * nullable side of an outer join); there must be one.  ancestors: the key
- * classes of the levels above sq, as for correlated_level.
+ * Can FROM subquery (or IN subquery, or branch of a set operation) sq run
+ * inside each shard's task: its rows each come from one shard, which none
+ * of its groups, DISTINCT rows, window partitions or LIMITs spans?
+ * *exposed gets the resnos of its output columns that return the key (of
+ * a distributed table not on the nullable side of an outer join); with
+ * need_key there must be one (the enclosing level joins on it), without,
+ * a distributed table's key must be in its key class outside the nullable
+ * side of an outer join (each row is made of a row of one shard; a
+ * reference table's rows preserved by an outer join would come back once
+ * per shard).  A set operation: set_operation_branches.  ancestors: the
+ * key classes of the levels above sq, as for correlated_level.
  */
 static bool
 independent_subquery(Query *sq, List *ancestors, RouterContext *ctx,
-					 List **exposed)
+					 List **exposed, bool need_key)
 {
 	List	   *quals = NIL;
 	List	   *classes;
@@ -343,13 +359,20 @@ independent_subquery(Query *sq, List *ancestors, RouterContext *ctx,
 	List	   *accepted = NIL;
 	List	   *subkeys = NIL;
 	bool		has_outer = false;
+	bool		one_shard_rows = false;
 	ListCell   *lc;
 
-	if (sq->commandType != CMD_SELECT || sq->setOperations != NULL ||
+	if (sq->commandType != CMD_SELECT ||
 		sq->limitCount != NULL || sq->limitOffset != NULL ||
 		sq->rowMarks != NIL || sq->groupingSets != NIL ||
 		sq->cteList != NIL || sq->hasModifyingCTE)
 		return false;
+	if (sq->setOperations != NULL)
+	{
+		*exposed = NIL;
+		return set_operation_branches(sq, ancestors, ctx, exposed) &&
+			(*exposed != NIL || !need_key);
+	}
 	sf_collect_quals((Node *) sq->jointree, &quals, true, &has_outer);
 	classes = sf_build_classes(quals, ctx, false);
 	if (!level_key_class(sq, ancestors, ctx, classes, &keyclass, &accepted,
@@ -389,11 +412,170 @@ independent_subquery(Query *sq, List *ancestors, RouterContext *ctx,
 			var_in_class(subkeys, v->varno, v->varattno, 0))
 			*exposed = lappend_int(*exposed, tle->resno);
 	}
-	if (*exposed == NIL)
+	if (*exposed == NIL && need_key)
+		return false;
+	foreach(lc, keyclass)
+	{
+		Var		   *v = lfirst(lc);
+		const SfTable *table;
+
+		if (!IsA(v, Var) || v->varlevelsup != 0 ||
+			sf_nullable_rel((Node *) sq->jointree, v->varno, false))
+			continue;
+		table = sf_rte_distributed_table(rt_fetch(v->varno, sq->rtable));
+		if ((table != NULL && table->distattnum == v->varattno) ||
+			var_in_class(subkeys, v->varno, v->varattno, 0))
+			one_shard_rows = true;
+	}
+	if (!one_shard_rows)
 		return false;
 
 	/* its other nested levels: correlated with its rows or those above */
 	return nested_levels_ok(sq, lcons(keyclass, ancestors), ctx, accepted);
+}
+
+/*
+ * The leaves (range table indexes) and the nodes of a set operation tree.
+ */
+static void
+set_operation_tree(Node *node, List **leaves, List **nodes)
+{
+	if (IsA(node, RangeTblRef))
+		*leaves = lappend_int(*leaves, ((RangeTblRef *) node)->rtindex);
+	else
+	{
+		SetOperationStmt *op = castNode(SetOperationStmt, node);
+
+		*nodes = lappend(*nodes, op);
+		set_operation_tree(op->larg, leaves, nodes);
+		set_operation_tree(op->rarg, leaves, nodes);
+	}
+}
+
+/*
+ * Is output column col (a resno) of every node of a set operation of the
+ * given type and collation, without any coercion, and, for the nodes that
+ * remove or match duplicates (all but UNION ALL), compared with an
+ * equality of the partition key's hash opfamily under the key's
+ * collation?  Rows equal for such a node are then equal on the key, so in
+ * one shard.
+ */
+static bool
+set_operation_column_is_key(List *nodes, AttrNumber col, Oid type,
+							Oid collation, RouterContext *ctx)
+{
+	ListCell   *lc;
+
+	foreach(lc, nodes)
+	{
+		SetOperationStmt *op = lfirst(lc);
+
+		if (list_length(op->colTypes) < col ||
+			list_nth_oid(op->colTypes, col - 1) != type ||
+			list_nth_oid(op->colCollations, col - 1) != collation)
+			return false;
+		if (op->op != SETOP_UNION || !op->all)
+		{
+			SortGroupClause *sgc;
+
+			if (list_length(op->groupClauses) < col)
+				return false;
+			sgc = list_nth(op->groupClauses, col - 1);
+			if (!op_in_opfamily(sgc->eqop, ctx->opfamily) ||
+				get_op_opfamily_strategy(sgc->eqop, ctx->opfamily) !=
+				HTEqualStrategyNumber ||
+				(OidIsValid(ctx->keycollation) &&
+				 collation != ctx->keycollation))
+				return false;
+		}
+	}
+	return true;
+}
+
+/*
+ * Can set operation sq (UNION / INTERSECT / EXCEPT [ALL]) run inside each
+ * shard's task?  Each branch reads distributed tables and each of its rows
+ * comes from one shard (independent_subquery: a branch reading no
+ * distributed table would return its rows once per shard), so UNION ALL
+ * is the concatenation of the shards' results.  The other operations
+ * compare whole rows: they need a column that is, in every branch, the
+ * key of the branch's rows (the same Var type and collation as the set
+ * operation's column, no coercion) and compared with the key's equality,
+ * so that equal rows are rows of one shard (NULL keys all hash to one
+ * shard too).  *exposed gets the output columns that are the key in every
+ * branch.  Its LIMIT / ORDER BY are the caller's business.  ancestors:
+ * the key classes of the levels above sq.
+ */
+static bool
+set_operation_branches(Query *sq, List *ancestors, RouterContext *ctx,
+					   List **exposed)
+{
+	List	   *leaves = NIL;
+	List	   *nodes = NIL;
+	List	   *accepted = NIL;
+	List	   *common = NIL;
+	bool		union_all = true;
+	ListCell   *lc;
+
+	set_operation_tree(sq->setOperations, &leaves, &nodes);
+	foreach(lc, nodes)
+	{
+		SetOperationStmt *op = lfirst(lc);
+
+		if (op->op != SETOP_UNION || !op->all)
+			union_all = false;
+	}
+	foreach(lc, leaves)
+	{
+		RangeTblEntry *rte = rt_fetch(lfirst_int(lc), sq->rtable);
+		List	   *leaf_exposed = NIL;
+		List	   *keys = NIL;
+		ListCell   *lc2;
+
+		/* the branches see the levels above sq, and sq has no FROM */
+		if (subquery_kind(rte) != SUBQUERY_PLAIN ||
+			!independent_subquery(rte->subquery, lcons(NIL, ancestors), ctx,
+								  &leaf_exposed, false))
+			return false;
+		accepted = lappend(accepted, rte->subquery);
+
+		/* its key columns, as the set operation sees them */
+		foreach(lc2, leaf_exposed)
+		{
+			TargetEntry *tle = get_tle_by_resno(rte->subquery->targetList,
+												lfirst_int(lc2));
+
+			if (tle != NULL && IsA(tle->expr, Var) &&
+				set_operation_column_is_key(nodes, tle->resno,
+											exprType((Node *) tle->expr),
+											exprCollation((Node *) tle->expr),
+											ctx))
+				keys = lappend_int(keys, tle->resno);
+		}
+		common = (foreach_current_index(lc) == 0) ? keys :
+			list_intersection_int(common, keys);
+	}
+	if (!union_all && common == NIL)
+		return false;
+	*exposed = common;
+
+	/* anything else below sq reading distributed tables: correlated */
+	return nested_levels_ok(sq, lcons(NIL, ancestors), ctx, accepted);
+}
+
+/*
+ * A set operation at the top level of a multi-shard SELECT: each shard's
+ * task runs it over the shard (set_operation_branches), the coordinator
+ * appends the tasks' rows (and sorts / limits them).
+ */
+bool
+sf_set_operation_shard_local(Query *top, RouterContext *ctx)
+{
+	List	   *exposed = NIL;
+
+	if (top->groupingSets != NIL || top->hasModifyingCTE)
+		return false;
+	return set_operation_branches(top, NIL, ctx, &exposed);
 }
 
 /*
@@ -422,7 +604,7 @@ sf_from_subqueries_shard_local(Query *top, RouterContext *ctx,
 		if (kind != SUBQUERY_PLAIN)
 			continue;			/* LATERAL: checked with the others */
 		if (!independent_subquery(rte->subquery, list_make1(NIL), ctx,
-								  &exposed))
+								  &exposed, true))
 			return false;
 		*keyvars = lappend(*keyvars,
 						   subquery_key_var(rti, exposed, ctx->top_classes));
@@ -453,7 +635,7 @@ key_in_sublink(SubLink *sl, List *distclass, RouterContext *ctx)
 		!IsA(p, Param) || p->paramkind != PARAM_SUBLINK)
 		return false;
 	if (!independent_subquery((Query *) sl->subselect, list_make1(distclass),
-							  ctx, &exposed))
+							  ctx, &exposed, true))
 		return false;
 	return list_member_int(exposed, p->paramid);
 }
