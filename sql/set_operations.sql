@@ -148,6 +148,14 @@ SELECT pg_temp.scheck('count(*) over union all without the key', $q$SELECT count
 SELECT pg_temp.scheck('join on a non-key column of a union', $q$SELECT a.k, s.x FROM a JOIN (SELECT k, x FROM a UNION SELECT k, y FROM b) s ON s.x = a.k$q$);
 SELECT pg_temp.scheck('key NOT IN union', $q$SELECT k, x FROM a WHERE k NOT IN (SELECT k FROM b WHERE k IS NOT NULL UNION SELECT k FROM c WHERE k IS NOT NULL)$q$);
 
+-- correlated on the key in every branch (EXISTS, scalar subquery): each
+-- branch reads the enclosing row's shard only
+SELECT pg_temp.scheck('EXISTS of a correlated union all', $q$SELECT k, x FROM a WHERE EXISTS (SELECT 1 FROM b WHERE b.k = a.k AND b.y > 1 UNION ALL SELECT 1 FROM c WHERE c.id = a.k AND c.k = 2)$q$);
+SELECT pg_temp.scheck('scalar count over a correlated except', $q$SELECT k, (SELECT count(*) FROM (SELECT y FROM b WHERE b.k = a.k EXCEPT SELECT x FROM a a2 WHERE a2.k = a.k) s) FROM a$q$);
+SELECT pg_temp.scheck('NOT EXISTS of a correlated intersect', $q$SELECT k, x FROM a WHERE NOT EXISTS (SELECT y FROM b WHERE b.k = a.k INTERSECT SELECT x FROM a a2 WHERE a2.k = a.k)$q$);
+-- declined, still right
+SELECT pg_temp.scheck('EXISTS of a union all correlated on a non-key in one branch', $q$SELECT k, x FROM a WHERE EXISTS (SELECT 1 FROM b WHERE b.k = a.k UNION ALL SELECT 1 FROM c WHERE c.k = a.k)$q$);
+
 -- parameters: tasks made when the statement runs
 SELECT pg_temp.sprep('union all with a parameter, generic', 'int', $q$SELECT k, x FROM a WHERE x > $1 UNION ALL SELECT k, y FROM b WHERE y > $1$q$, '1', true);
 SELECT pg_temp.sprep('union with a parameter, custom', 'int', $q$SELECT k, x FROM a WHERE x > $1 UNION SELECT k, y FROM b WHERE y > $1$q$, '0', false);

@@ -89,6 +89,17 @@ sf_reads_distributed(Node *node)
 	return has_distributed_walker(node, NULL);
 }
 
+/*
+ * The key classes seen from a level below: its own (cls) in front of
+ * ancestors, in a new list.  (lcons() would put it into the caller's list
+ * itself, and the caller's next subquery would see it as a level above.)
+ */
+static List *
+enter_level(List *cls, List *ancestors)
+{
+	return lcons(cls, list_copy(ancestors));
+}
+
 /* Is Var (varno, attno) of levelsup levels up a member of class cls? */
 static bool
 var_in_class(List *cls, Index varno, AttrNumber attno, Index levelsup)
@@ -243,7 +254,7 @@ correlated_level(Query *q, List *ancestors, RouterContext *ctx)
 			List	   *exposed = NIL;
 			ListCell   *lc2;
 
-			if (!independent_subquery(rte->subquery, lcons(NIL, ancestors),
+			if (!independent_subquery(rte->subquery, enter_level(NIL, ancestors),
 									  ctx, &exposed, true))
 				continue;
 			foreach(lc2, exposed)
@@ -258,7 +269,7 @@ correlated_level(Query *q, List *ancestors, RouterContext *ctx)
 		if (table != NULL && !var_in_class(fixed, rti, table->distattnum, 0))
 			return false;
 	}
-	return nested_levels_ok(q, lcons(fixed, ancestors), ctx, accepted);
+	return nested_levels_ok(q, enter_level(fixed, ancestors), ctx, accepted);
 }
 
 /*
@@ -298,7 +309,7 @@ level_key_class(Query *q, List *ancestors, RouterContext *ctx, List *classes,
 			ListCell   *lc2;
 
 			/* it cannot see q's FROM items, only the levels above q */
-			if (!independent_subquery(rte->subquery, lcons(NIL, ancestors),
+			if (!independent_subquery(rte->subquery, enter_level(NIL, ancestors),
 									  ctx, &exposed, true))
 				return false;
 			members = lappend(members,
@@ -431,7 +442,7 @@ independent_subquery(Query *sq, List *ancestors, RouterContext *ctx,
 		return false;
 
 	/* its other nested levels: correlated with its rows or those above */
-	return nested_levels_ok(sq, lcons(keyclass, ancestors), ctx, accepted);
+	return nested_levels_ok(sq, enter_level(keyclass, ancestors), ctx, accepted);
 }
 
 /*
@@ -534,7 +545,7 @@ set_operation_branches(Query *sq, List *ancestors, RouterContext *ctx,
 
 		/* the branches see the levels above sq, and sq has no FROM */
 		if (subquery_kind(rte) != SUBQUERY_PLAIN ||
-			!independent_subquery(rte->subquery, lcons(NIL, ancestors), ctx,
+			!independent_subquery(rte->subquery, enter_level(NIL, ancestors), ctx,
 								  &leaf_exposed, false))
 			return false;
 		accepted = lappend(accepted, rte->subquery);
@@ -560,7 +571,7 @@ set_operation_branches(Query *sq, List *ancestors, RouterContext *ctx,
 	*exposed = common;
 
 	/* anything else below sq reading distributed tables: correlated */
-	return nested_levels_ok(sq, lcons(NIL, ancestors), ctx, accepted);
+	return nested_levels_ok(sq, enter_level(NIL, ancestors), ctx, accepted);
 }
 
 /*
