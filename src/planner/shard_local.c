@@ -254,7 +254,8 @@ correlated_level(Query *q, List *ancestors, RouterContext *ctx)
 			List	   *exposed = NIL;
 			ListCell   *lc2;
 
-			if (!independent_subquery(rte->subquery, enter_level(NIL, ancestors),
+			if (!independent_subquery(rte->subquery,
+									  enter_level(NIL, ancestors),
 									  ctx, &exposed, true))
 				continue;
 			foreach(lc2, exposed)
@@ -309,7 +310,8 @@ level_key_class(Query *q, List *ancestors, RouterContext *ctx, List *classes,
 			ListCell   *lc2;
 
 			/* it cannot see q's FROM items, only the levels above q */
-			if (!independent_subquery(rte->subquery, enter_level(NIL, ancestors),
+			if (!independent_subquery(rte->subquery,
+									  enter_level(NIL, ancestors),
 									  ctx, &exposed, true))
 				return false;
 			members = lappend(members,
@@ -442,7 +444,8 @@ independent_subquery(Query *sq, List *ancestors, RouterContext *ctx,
 		return false;
 
 	/* its other nested levels: correlated with its rows or those above */
-	return nested_levels_ok(sq, enter_level(keyclass, ancestors), ctx, accepted);
+	return nested_levels_ok(sq, enter_level(keyclass, ancestors), ctx,
+							accepted);
 }
 
 /*
@@ -545,8 +548,8 @@ set_operation_branches(Query *sq, List *ancestors, RouterContext *ctx,
 
 		/* the branches see the levels above sq, and sq has no FROM */
 		if (subquery_kind(rte) != SUBQUERY_PLAIN ||
-			!independent_subquery(rte->subquery, enter_level(NIL, ancestors), ctx,
-								  &leaf_exposed, false))
+			!independent_subquery(rte->subquery, enter_level(NIL, ancestors),
+								  ctx, &leaf_exposed, false))
 			return false;
 		accepted = lappend(accepted, rte->subquery);
 
