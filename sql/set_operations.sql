@@ -3,9 +3,10 @@
 -- branches read distributed tables run as one task per shard
 -- (src/planner/shard_local.c, set_operation_branches): UNION ALL when
 -- every branch keeps the shards apart; the other operations only when the
--- distribution column is the same output column of every branch (equal
--- rows are then rows of one shard); also as a FROM subquery or an
--- IN (...) subquery exposing the key.  Each statement runs on distributed
+-- distribution column is the same output column of every branch they
+-- compare (equal rows are then rows of one shard); also as a FROM
+-- subquery or an IN (...) subquery exposing the key, and correlated on
+-- the key in every branch.  Each statement runs on distributed
 -- tables (schema so_dist) and on the same rows in local tables (so_local);
 -- the rows are compared (as multisets, or in order) and the strategy of
 -- the distributed one is shown ("standard": the standard planner and the
@@ -121,6 +122,9 @@ SELECT pg_temp.scheck('except', $q$SELECT k, x FROM a EXCEPT SELECT k, y FROM b$
 SELECT pg_temp.scheck('except all', $q$SELECT k, s FROM b EXCEPT ALL SELECT k, s FROM a$q$);
 SELECT pg_temp.scheck('union of intersect and except', $q$(SELECT k, x FROM a INTERSECT SELECT k, y FROM b) UNION (SELECT k, y FROM b EXCEPT SELECT k, x FROM a)$q$);
 SELECT pg_temp.scheck('union, ORDER BY LIMIT', $q$SELECT k, x FROM a UNION SELECT k, y FROM b ORDER BY 1 DESC NULLS LAST, 2 NULLS LAST LIMIT 6$q$, true);
+-- a UNION ALL above or below them: the key where rows are compared
+SELECT pg_temp.scheck('intersect under union all with a non-key column', $q$(SELECT k, x FROM a INTERSECT SELECT k, y FROM b) UNION ALL SELECT k, id FROM c$q$);
+SELECT pg_temp.scheck('union all under except, the key everywhere', $q$(SELECT k, x FROM a UNION ALL SELECT id, k FROM c) EXCEPT SELECT k, y FROM b$q$);
 SELECT pg_temp.scheck('union, pinned to one shard (router)', $q$SELECT k, x FROM a WHERE k = 12 UNION SELECT k, y FROM b WHERE k = 12$q$);
 -- declined, still right
 SELECT pg_temp.scheck('union of non-key columns', $q$SELECT x FROM a UNION SELECT y FROM b$q$);
@@ -131,7 +135,7 @@ SELECT pg_temp.scheck('union, key of a non-distribution column', $q$SELECT k, x 
 SELECT pg_temp.scheck('union, key cast in one branch', $q$SELECT k::bigint, x FROM a UNION SELECT k, y FROM b$q$);
 SELECT pg_temp.scheck('union, key coerced by the other branch', $q$SELECT k, x FROM a UNION SELECT k::bigint, y FROM b$q$);
 SELECT pg_temp.scheck('union, key on the nullable side of an outer join', $q$SELECT a.k, b.y FROM b LEFT JOIN a ON a.k = b.k AND a.x = b.y UNION SELECT k, x FROM a$q$);
-SELECT pg_temp.scheck('intersect under union all with a non-key column', $q$(SELECT k, x FROM a INTERSECT SELECT k, y FROM b) UNION ALL SELECT k, id FROM c$q$);
+SELECT pg_temp.scheck('union all with a non-key column under except', $q$(SELECT k, x FROM a UNION ALL SELECT k, id FROM c) EXCEPT SELECT k, y FROM b$q$);
 SELECT pg_temp.scheck('intersect under union all, key in other places', $q$SELECT k, x FROM a UNION ALL (SELECT k, y FROM b INTERSECT SELECT x, k FROM a)$q$);
 
 -- as a FROM subquery exposing the key

@@ -28,8 +28,8 @@
  *   subqueries) whose branches are each shaped like such a FROM subquery
  *   with rows of one shard: UNION ALL concatenates the shards' results;
  *   UNION / INTERSECT / EXCEPT compare whole rows and need the key in the
- *   same output column of every branch, so that equal rows are rows of
- *   one shard (set_operation_branches).
+ *   same output column of every branch they compare, so that equal rows
+ *   are rows of one shard (set_operation_branches).
  *
  * A security_barrier view declines: the workers would get its query as a
  * plain subquery, and their planner could push the statement's conditions
@@ -449,10 +449,10 @@ independent_subquery(Query *sq, List *ancestors, RouterContext *ctx,
 }
 
 /*
- * The leaves (range table indexes) and the nodes of a set operation tree.
+ * The range table indexes of the branches of a set operation tree.
  */
 static void
-set_operation_tree(Node *node, List **leaves, List **nodes)
+set_operation_leaves(Node *node, List **leaves)
 {
 	if (IsA(node, RangeTblRef))
 		*leaves = lappend_int(*leaves, ((RangeTblRef *) node)->rtindex);
@@ -460,50 +460,105 @@ set_operation_tree(Node *node, List **leaves, List **nodes)
 	{
 		SetOperationStmt *op = castNode(SetOperationStmt, node);
 
-		*nodes = lappend(*nodes, op);
-		set_operation_tree(op->larg, leaves, nodes);
-		set_operation_tree(op->rarg, leaves, nodes);
+		set_operation_leaves(op->larg, leaves);
+		set_operation_leaves(op->rarg, leaves);
+	}
+}
+
+/* Type and collation of output column col of a set operation tree node */
+static void
+set_operation_column(Node *node, Query *sq, AttrNumber col, Oid *type,
+					 Oid *collation)
+{
+	*type = InvalidOid;
+	*collation = InvalidOid;
+	if (IsA(node, RangeTblRef))
+	{
+		RangeTblEntry *rte = rt_fetch(((RangeTblRef *) node)->rtindex,
+									  sq->rtable);
+		TargetEntry *tle = get_tle_by_resno(rte->subquery->targetList, col);
+
+		if (tle != NULL)
+		{
+			*type = exprType((Node *) tle->expr);
+			*collation = exprCollation((Node *) tle->expr);
+		}
+	}
+	else
+	{
+		SetOperationStmt *op = castNode(SetOperationStmt, node);
+
+		if (list_length(op->colTypes) >= col)
+		{
+			*type = list_nth_oid(op->colTypes, col - 1);
+			*collation = list_nth_oid(op->colCollations, col - 1);
+		}
 	}
 }
 
 /*
- * Is output column col (a resno) of every node of a set operation of the
- * given type and collation, without any coercion, and, for the nodes that
- * remove or match duplicates (all but UNION ALL), compared with an
- * equality of the partition key's hash opfamily under the key's
- * collation?  Rows equal for such a node are then equal on the key, so in
- * one shard.
+ * The output columns of set operation tree node that are, in every branch
+ * below it, the key of the branch's rows (leaf_keys, by range table index:
+ * each branch's plain Var key columns), with the type and collation of
+ * node's column all the way up (no coercion).  A node that compares whole
+ * rows (UNION, INTERSECT, EXCEPT, with or without ALL; not UNION ALL)
+ * needs one, compared with an equality of the partition key's hash
+ * opfamily under the key's collation: rows it finds equal are then equal
+ * on the key, so rows of one shard, and it gives the same rows per shard
+ * as over the whole tables.  Returns false when such a node has none.
  */
 static bool
-set_operation_column_is_key(List *nodes, AttrNumber col, Oid type,
-							Oid collation, RouterContext *ctx)
+set_operation_keys(Node *node, Query *sq, List **leaf_keys,
+				   RouterContext *ctx, List **keys)
 {
+	SetOperationStmt *op;
+	List	   *left;
+	List	   *right;
 	ListCell   *lc;
 
-	foreach(lc, nodes)
+	*keys = NIL;
+	if (IsA(node, RangeTblRef))
 	{
-		SetOperationStmt *op = lfirst(lc);
+		*keys = leaf_keys[((RangeTblRef *) node)->rtindex - 1];
+		return true;
+	}
+	op = castNode(SetOperationStmt, node);
+	if (!set_operation_keys(op->larg, sq, leaf_keys, ctx, &left) ||
+		!set_operation_keys(op->rarg, sq, leaf_keys, ctx, &right))
+		return false;
+	foreach(lc, list_intersection_int(left, right))
+	{
+		AttrNumber	col = lfirst_int(lc);
+		Oid			type;
+		Oid			collation;
+		Oid			ltype;
+		Oid			lcoll;
+		Oid			rtype;
+		Oid			rcoll;
 
-		if (list_length(op->colTypes) < col ||
-			list_nth_oid(op->colTypes, col - 1) != type ||
-			list_nth_oid(op->colCollations, col - 1) != collation)
-			return false;
+		set_operation_column(node, sq, col, &type, &collation);
+		set_operation_column(op->larg, sq, col, &ltype, &lcoll);
+		set_operation_column(op->rarg, sq, col, &rtype, &rcoll);
+		if (!OidIsValid(type) || ltype != type || rtype != type ||
+			lcoll != collation || rcoll != collation)
+			continue;
 		if (op->op != SETOP_UNION || !op->all)
 		{
 			SortGroupClause *sgc;
 
 			if (list_length(op->groupClauses) < col)
-				return false;
+				continue;
 			sgc = list_nth(op->groupClauses, col - 1);
 			if (!op_in_opfamily(sgc->eqop, ctx->opfamily) ||
 				get_op_opfamily_strategy(sgc->eqop, ctx->opfamily) !=
 				HTEqualStrategyNumber ||
 				(OidIsValid(ctx->keycollation) &&
 				 collation != ctx->keycollation))
-				return false;
+				continue;
 		}
+		*keys = lappend_int(*keys, col);
 	}
-	return true;
+	return *keys != NIL || (op->op == SETOP_UNION && op->all);
 }
 
 /*
@@ -511,39 +566,28 @@ set_operation_column_is_key(List *nodes, AttrNumber col, Oid type,
  * shard's task?  Each branch reads distributed tables and each of its rows
  * comes from one shard (independent_subquery: a branch reading no
  * distributed table would return its rows once per shard), so UNION ALL
- * is the concatenation of the shards' results.  The other operations
- * compare whole rows: they need a column that is, in every branch, the
- * key of the branch's rows (the same Var type and collation as the set
- * operation's column, no coercion) and compared with the key's equality,
- * so that equal rows are rows of one shard (NULL keys all hash to one
- * shard too).  *exposed gets the output columns that are the key in every
- * branch.  Its LIMIT / ORDER BY are the caller's business.  ancestors:
- * the key classes of the levels above sq.
+ * is the concatenation of the shards' results; the other operations need
+ * the key in the same column of the branches they compare
+ * (set_operation_keys; NULL keys all hash to one shard too).  *exposed
+ * gets the output columns that are the key in every branch.  Its LIMIT /
+ * ORDER BY are the caller's business.  ancestors: the key classes of the
+ * levels above sq.
  */
 static bool
 set_operation_branches(Query *sq, List *ancestors, RouterContext *ctx,
 					   List **exposed)
 {
 	List	   *leaves = NIL;
-	List	   *nodes = NIL;
 	List	   *accepted = NIL;
-	List	   *common = NIL;
-	bool		union_all = true;
+	List	  **leaf_keys;
 	ListCell   *lc;
 
-	set_operation_tree(sq->setOperations, &leaves, &nodes);
-	foreach(lc, nodes)
-	{
-		SetOperationStmt *op = lfirst(lc);
-
-		if (op->op != SETOP_UNION || !op->all)
-			union_all = false;
-	}
+	set_operation_leaves(sq->setOperations, &leaves);
+	leaf_keys = palloc0(sizeof(List *) * list_length(sq->rtable));
 	foreach(lc, leaves)
 	{
 		RangeTblEntry *rte = rt_fetch(lfirst_int(lc), sq->rtable);
 		List	   *leaf_exposed = NIL;
-		List	   *keys = NIL;
 		ListCell   *lc2;
 
 		/* the branches see the levels above sq, and sq has no FROM */
@@ -553,25 +597,19 @@ set_operation_branches(Query *sq, List *ancestors, RouterContext *ctx,
 			return false;
 		accepted = lappend(accepted, rte->subquery);
 
-		/* its key columns, as the set operation sees them */
+		/* its key columns that are plain Vars (no cast) */
 		foreach(lc2, leaf_exposed)
 		{
 			TargetEntry *tle = get_tle_by_resno(rte->subquery->targetList,
 												lfirst_int(lc2));
 
-			if (tle != NULL && IsA(tle->expr, Var) &&
-				set_operation_column_is_key(nodes, tle->resno,
-											exprType((Node *) tle->expr),
-											exprCollation((Node *) tle->expr),
-											ctx))
-				keys = lappend_int(keys, tle->resno);
+			if (tle != NULL && IsA(tle->expr, Var))
+				leaf_keys[lfirst_int(lc) - 1] =
+					lappend_int(leaf_keys[lfirst_int(lc) - 1], tle->resno);
 		}
-		common = (foreach_current_index(lc) == 0) ? keys :
-			list_intersection_int(common, keys);
 	}
-	if (!union_all && common == NIL)
+	if (!set_operation_keys(sq->setOperations, sq, leaf_keys, ctx, exposed))
 		return false;
-	*exposed = common;
 
 	/* anything else below sq reading distributed tables: correlated */
 	return nested_levels_ok(sq, enter_level(NIL, ancestors), ctx, accepted);
