@@ -1,5 +1,5 @@
 --
--- planner_corpus: 292 queries, each run on the distributed tables and on an
+-- planner_corpus: 303 queries, each run on the distributed tables and on an
 -- identical local copy with identical results, and the strategy it got
 -- (router / multi-shard / two-phase aggregate with task counts, or
 -- "standard" for the FDW path) asserted in the expected output.
@@ -9,9 +9,9 @@
 -- "seeds" test, copied here into local001..local003, and "dist" / "local"
 -- of the "differential" test) and generated variants: joins, subqueries,
 -- CTEs, window functions, GROUP BY / HAVING, DISTINCT, ORDER BY / LIMIT /
--- OFFSET, NULLs, expressions, pruning, prepared statements with parameters
--- (custom and generic plans) and DML with RETURNING (returned rows and the
--- whole table compared).
+-- OFFSET, NULLs, expressions, set operations, pruning, prepared statements
+-- with parameters (custom and generic plans) and DML with RETURNING
+-- (returned rows and the whole table compared).
 --
 SET client_min_messages = warning;
 
@@ -432,6 +432,19 @@ SELECT pg_temp.cq('235 md timestamp of a co-located join', $q$SELECT count(DISTI
 SELECT pg_temp.cq('236 md fallback: next to count(*)', $q$SELECT count(DISTINCT user_ip), count(*) FROM clicks$q$, false, '004');
 SELECT pg_temp.cq('237 md fallback: jsonb', $q$SELECT count(DISTINCT user_data) FROM clicks$q$, false, '004');
 SELECT pg_temp.cq('238 md fallback: GROUP BY', $q$SELECT ad_id, count(DISTINCT user_ip) FROM clicks GROUP BY ad_id$q$, false, '004');
+
+-- set operations over all shards (each branch runs in the shard's task)
+SELECT pg_temp.cq('293 u UNION ALL of clicks and impressions', $q$SELECT company_id, ad_id, 'click' AS kind FROM clicks UNION ALL SELECT company_id, ad_id, 'impression' FROM impressions$q$, false, '004');
+SELECT pg_temp.cq('294 u UNION with the key first', $q$SELECT company_id, ad_id FROM clicks UNION SELECT company_id, ad_id FROM impressions$q$, false, '004');
+SELECT pg_temp.cq('295 u ads never clicked (EXCEPT)', $q$SELECT company_id, id FROM ads EXCEPT SELECT company_id, ad_id FROM clicks$q$, false, '004');
+SELECT pg_temp.cq('296 u INTERSECT ALL of sites', $q$SELECT company_id, site_url FROM clicks INTERSECT ALL SELECT company_id, site_url FROM impressions$q$, false, '004');
+SELECT pg_temp.cq('297 u events per company over UNION ALL', $q$SELECT company_id, count(*) FROM (SELECT company_id FROM clicks UNION ALL SELECT company_id FROM impressions) e GROUP BY company_id$q$, false, '004');
+SELECT pg_temp.cq('298 u count over UNION ALL (two-phase)', $q$SELECT count(*), count(DISTINCT ad_id), max(at) FROM (SELECT company_id, ad_id, clicked_at AS at FROM clicks UNION ALL SELECT company_id, ad_id, seen_at FROM impressions) e$q$, false, '004');
+SELECT pg_temp.cq('299 u latest events ORDER BY LIMIT', $q$SELECT company_id, ad_id, clicked_at AS at FROM clicks UNION ALL SELECT company_id, ad_id, seen_at FROM impressions ORDER BY 3 DESC, 1, 2 LIMIT 10$q$, true, '004');
+SELECT pg_temp.cq('300 u ads joined to their events', $q$SELECT a.company_id, a.name, count(*) FROM ads a JOIN (SELECT company_id, ad_id FROM clicks UNION ALL SELECT company_id, ad_id FROM impressions) e ON e.company_id = a.company_id AND e.ad_id = a.id GROUP BY a.company_id, a.name$q$, false, '004');
+SELECT pg_temp.cq('301 u key IN (INTERSECT)', $q$SELECT company_id, id, name FROM campaigns WHERE company_id IN (SELECT company_id FROM ads WHERE clicks_count > 90 INTERSECT SELECT company_id FROM clicks WHERE cost_per_click_usd > 4)$q$, false, '004');
+SELECT pg_temp.cq('302 u UNION of a non-key column (FDW)', $q$SELECT ad_id FROM clicks UNION SELECT ad_id FROM impressions$q$, false, '004');
+SELECT pg_temp.cq('303 u UNION ALL with a reference table branch (FDW)', $q$SELECT company_id::text FROM ads UNION ALL SELECT addrs::text FROM geo_ips$q$, false, '004');
 
 -- nothing left behind
 SELECT count(*) AS leftover_prepared FROM pg_prepared_statements;

@@ -241,7 +241,7 @@ SELECT pg_temp.vcheck('subquery constant on the nullable side',
 
 --
 -- Views that are not pulled up (aggregates, DISTINCT, LIMIT,
--- security_barrier, UNION ALL): multi-shard when they keep the shards apart
+-- security_barrier, set operations): multi-shard when they keep the shards apart
 -- (grouped by the key...), else the standard path (security_barrier views
 -- always: the workers would see a plain subquery), still right.  Sublinks
 -- inside a view stay sublinks (PostgreSQL's pull-up would make semi-joins):

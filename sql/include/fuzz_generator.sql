@@ -441,6 +441,47 @@ BEGIN
 END
 $$;
 
+-- a set operation of two or three branches over co-located FROM clauses,
+-- each returning ncols (1 or 2) int columns named k [, v]: mostly the
+-- distribution column first, sometimes after the other column, cast, or
+-- absent (UNION ALL runs on the workers anyway, the other operations only
+-- with the key in the same column of every branch)
+CREATE FUNCTION fz.setop_text(ncols int) RETURNS text
+LANGUAGE plpgsql AS $$
+DECLARE
+    f record;
+    q text := '';
+    cols text[];
+    kexpr text;
+    vexpr text;
+    shape text;
+BEGIN
+    FOR b IN 1 .. 2 + CASE WHEN fz.chance(0.25) THEN 1 ELSE 0 END LOOP
+        SELECT * INTO f FROM fz.froms WHERE keycol IS NOT NULL
+         ORDER BY n OFFSET fz.ri((SELECT count(*)::int FROM fz.froms WHERE keycol IS NOT NULL)) LIMIT 1;
+        shape := fz.pick(ARRAY['key', 'key', 'key', 'key', 'key', 'key', 'swap', 'cast', 'nokey']);
+        kexpr := CASE shape WHEN 'cast' THEN f.keycol || '::bigint'
+                            WHEN 'nokey' THEN (fz.col(f.aliases, 'int')).expr
+                            ELSE f.keycol END;
+        vexpr := (fz.col(f.aliases, 'int')).expr;
+        cols := CASE WHEN ncols = 1 THEN ARRAY[kexpr]
+                     WHEN shape = 'swap' THEN ARRAY[vexpr, kexpr]
+                     ELSE ARRAY[kexpr, vexpr] END;
+        IF b = 1 THEN
+            cols[1] := cols[1] || ' AS k';
+            IF ncols = 2 THEN
+                cols[2] := cols[2] || ' AS v';
+            END IF;
+        ELSE
+            q := q || fz.pick(ARRAY[' UNION ', ' UNION ALL ', ' UNION ALL ', ' INTERSECT ', ' INTERSECT ALL ',
+                                    ' EXCEPT ', ' EXCEPT ALL ']);
+        END IF;
+        q := q || 'SELECT ' || array_to_string(cols, ', ') || ' FROM ' || f.f || fz.where_clause(f.aliases, f.keycol);
+    END LOOP;
+    RETURN q;
+END
+$$;
+
 -- one SELECT: returns the text, whether its order is total, its output width
 CREATE FUNCTION fz.select_query(OUT q text, OUT ordered boolean, OUT width int)
 LANGUAGE plpgsql AS $$
@@ -611,6 +652,25 @@ BEGIN
                 q := '(SELECT a::text AS x FROM (' || s.q || ') a) '
                      || fz.pick(ARRAY['UNION', 'UNION ALL', 'EXCEPT', 'INTERSECT ALL'])
                      || ' (SELECT b::text FROM (' || s2.q || ') b)';
+            ELSIF fz.chance(0.4) THEN
+                -- a set operation of co-located scans: sorted and limited,
+                -- in FROM (aggregated, grouped by its key, joined on it) or
+                -- in key IN (...)
+                DECLARE
+                    nc int := CASE WHEN fz.chance(0.15) THEN 1 ELSE 2 END;
+                    how int := fz.ri(6);
+                BEGIN
+                    q := fz.setop_text(nc);
+                    q := CASE how
+                        WHEN 0 THEN q || fz.order_all(nc) || fz.limit_clause()
+                        WHEN 1 THEN 'SELECT count(*), count(DISTINCT s.k), max(s.k) FROM (' || q || ') s'
+                        WHEN 2 THEN 'SELECT s.k, count(*), min(s.k) FROM (' || q || ') s GROUP BY s.k'
+                        WHEN 3 THEN 'SELECT t.tenant_id, t.tier, s.k FROM tenants t ' || fz.pick(ARRAY['JOIN', 'LEFT JOIN'])
+                                    || ' (' || q || ') s ON s.k = t.tenant_id'
+                        WHEN 4 THEN 'SELECT o.tenant_id, o.order_id FROM orders o WHERE o.tenant_id IN (' || fz.setop_text(1) || ')'
+                        ELSE q END;
+                    ord := (how = 0);
+                END;
             ELSE
                 -- two filtered scans of the same shape
                 DECLARE

@@ -931,7 +931,8 @@ merge_statements(List *tasks, Oid collation)
  * shard).  Aggregates, window functions and DISTINCT run whole on workers
  * when grouped / partitioned / made distinct by the distribution column, so
  * that no group, window partition or duplicate spans shards; other
- * aggregates and DISTINCT of plain rows are two-phase.  No set operations,
+ * aggregates and DISTINCT of plain rows are two-phase.  A set operation
+ * runs whole in each task when its branches do (shard_local.c).  No
  * grouping sets or row locks.  ORDER BY / LIMIT: each shard returns its top
  * offset + count rows, the coordinator sorts and limits.
  */
@@ -959,8 +960,7 @@ sf_plan_multi_shard(Query *parse, RouterContext *ctx)
 
 	if (parse->commandType == CMD_UPDATE || parse->commandType == CMD_DELETE)
 		return sf_plan_multi_shard_dml(parse, ctx);
-	if (parse->commandType != CMD_SELECT ||
-		parse->setOperations != NULL || parse->rowMarks != NIL ||
+	if (parse->commandType != CMD_SELECT || parse->rowMarks != NIL ||
 		parse->hasModifyingCTE || parse->groupingSets != NIL ||
 		parse->hasTargetSRFs ||
 		!reference_tables_fit(parse, ctx) ||
@@ -975,13 +975,29 @@ sf_plan_multi_shard(Query *parse, RouterContext *ctx)
 			sf_plan_broadcast_join(parse, ctx);
 
 	/*
-	 * one class holds every distribution column of the top level (nested
-	 * levels: see top_dist_class); if not, maybe a broadcast join
+	 * A set operation runs whole in each shard's task when its branches
+	 * do (shard_local.c); the top level then has no FROM, aggregates,
+	 * windows or DISTINCT of its own, only ORDER BY / LIMIT, done on the
+	 * coordinator as for any multi-shard SELECT (below).
 	 */
-	distclass = top_dist_class(parse, ctx, &nested_ok);
-	if (distclass == NIL)
-		return (nested_ok && !ctx->nested_distributed) ?
-			sf_plan_broadcast_join(parse, ctx) : NULL;
+	if (parse->setOperations != NULL)
+	{
+		if (!sf_set_operation_shard_local(parse, ctx))
+			return NULL;
+		distclass = NIL;
+	}
+	else
+	{
+		/*
+		 * one class holds every distribution column of the top level
+		 * (nested levels: see top_dist_class); if not, maybe a broadcast
+		 * join
+		 */
+		distclass = top_dist_class(parse, ctx, &nested_ok);
+		if (distclass == NIL)
+			return (nested_ok && !ctx->nested_distributed) ?
+				sf_plan_broadcast_join(parse, ctx) : NULL;
+	}
 
 	/*
 	 * Window functions: each partition must be in one shard, so every

@@ -138,6 +138,7 @@ extern bool sf_from_subqueries_shard_local(Query *top, RouterContext *ctx,
 extern bool sf_nested_levels_shard_local(Query *top, List *distclass,
 										 RouterContext *ctx, List *accepted);
 extern bool sf_reads_distributed(Node *node);
+extern bool sf_set_operation_shard_local(Query *top, RouterContext *ctx);
 
 /* cte_inline.c */
 extern Query *sf_inline_ctes(Query *parse);

@@ -23,7 +23,13 @@
  * - it is the subquery of "key IN (SELECT ...)", a conjunct of the top
  *   level's WHERE, shaped like such a FROM subquery and returning its key:
  *   the key's value is found in the shard of the row or nowhere (NULL and
- *   false filter the row alike).
+ *   false filter the row alike);
+ * - it is a set operation (there, at the top level, or as one of those
+ *   subqueries) whose branches are each shaped like such a FROM subquery
+ *   with rows of one shard: UNION ALL concatenates the shards' results;
+ *   UNION / INTERSECT / EXCEPT compare whole rows and need the key in the
+ *   same output column of every branch they compare, so that equal rows
+ *   are rows of one shard (set_operation_branches).
  *
  * A security_barrier view declines: the workers would get its query as a
  * plain subquery, and their planner could push the statement's conditions
@@ -34,9 +40,11 @@
  */
 #include "postgres.h"
 
+#include "access/stratnum.h"
 #include "nodes/makefuncs.h"
 #include "nodes/nodeFuncs.h"
 #include "parser/parsetree.h"
+#include "utils/lsyscache.h"
 #include "planner_internal.h"
 
 /* State of nested_walker */
@@ -50,7 +58,10 @@ typedef struct NestedContext
 
 static bool correlated_level(Query *q, List *ancestors, RouterContext *ctx);
 static bool independent_subquery(Query *sq, List *ancestors,
-								 RouterContext *ctx, List **exposed);
+								 RouterContext *ctx, List **exposed,
+								 bool need_key);
+static bool set_operation_branches(Query *sq, List *ancestors,
+								   RouterContext *ctx, List **exposed);
 
 /* Does any level of node read a distributed table? */
 static bool
@@ -76,6 +87,17 @@ bool
 sf_reads_distributed(Node *node)
 {
 	return has_distributed_walker(node, NULL);
+}
+
+/*
+ * The key classes seen from a level below: its own (cls) in front of
+ * ancestors, in a new list.  (lcons() would put it into the caller's list
+ * itself, and the caller's next subquery would see it as a level above.)
+ */
+static List *
+enter_level(List *cls, List *ancestors)
+{
+	return lcons(cls, list_copy(ancestors));
 }
 
 /* Is Var (varno, attno) of levelsup levels up a member of class cls? */
@@ -232,8 +254,9 @@ correlated_level(Query *q, List *ancestors, RouterContext *ctx)
 			List	   *exposed = NIL;
 			ListCell   *lc2;
 
-			if (!independent_subquery(rte->subquery, lcons(NIL, ancestors),
-									  ctx, &exposed))
+			if (!independent_subquery(rte->subquery,
+									  enter_level(NIL, ancestors),
+									  ctx, &exposed, true))
 				continue;
 			foreach(lc2, exposed)
 				if (var_in_class(fixed, rti, lfirst_int(lc2), 0))
@@ -247,7 +270,7 @@ correlated_level(Query *q, List *ancestors, RouterContext *ctx)
 		if (table != NULL && !var_in_class(fixed, rti, table->distattnum, 0))
 			return false;
 	}
-	return nested_levels_ok(q, lcons(fixed, ancestors), ctx, accepted);
+	return nested_levels_ok(q, enter_level(fixed, ancestors), ctx, accepted);
 }
 
 /*
@@ -287,8 +310,9 @@ level_key_class(Query *q, List *ancestors, RouterContext *ctx, List *classes,
 			ListCell   *lc2;
 
 			/* it cannot see q's FROM items, only the levels above q */
-			if (!independent_subquery(rte->subquery, lcons(NIL, ancestors),
-									  ctx, &exposed))
+			if (!independent_subquery(rte->subquery,
+									  enter_level(NIL, ancestors),
+									  ctx, &exposed, true))
 				return false;
 			members = lappend(members,
 							  subquery_key_var(rti, exposed, classes));
@@ -326,16 +350,21 @@ level_key_class(Query *q, List *ancestors, RouterContext *ctx, List *classes,
 }
 
 /*
- * Can FROM subquery (or IN subquery) sq run inside each shard's task: its
- * rows each come from one shard, which none of its groups, DISTINCT rows,
- * window partitions or LIMITs spans?  *exposed gets the resnos of its
- * output columns that return the key (of a distributed table not on the
- * nullable side of an outer join); there must be one.  ancestors: the key
- * classes of the levels above sq, as for correlated_level.
+ * Can FROM subquery (or IN subquery, or branch of a set operation) sq run
+ * inside each shard's task: its rows each come from one shard, which none
+ * of its groups, DISTINCT rows, window partitions or LIMITs spans?
+ * *exposed gets the resnos of its output columns that return the key (of
+ * a distributed table not on the nullable side of an outer join); with
+ * need_key there must be one (the enclosing level joins on it), without,
+ * a distributed table's key must be in its key class outside the nullable
+ * side of an outer join (each row is made of a row of one shard; a
+ * reference table's rows preserved by an outer join would come back once
+ * per shard).  A set operation: set_operation_branches.  ancestors: the
+ * key classes of the levels above sq, as for correlated_level.
  */
 static bool
 independent_subquery(Query *sq, List *ancestors, RouterContext *ctx,
-					 List **exposed)
+					 List **exposed, bool need_key)
 {
 	List	   *quals = NIL;
 	List	   *classes;
@@ -343,13 +372,20 @@ independent_subquery(Query *sq, List *ancestors, RouterContext *ctx,
 	List	   *accepted = NIL;
 	List	   *subkeys = NIL;
 	bool		has_outer = false;
+	bool		one_shard_rows = false;
 	ListCell   *lc;
 
-	if (sq->commandType != CMD_SELECT || sq->setOperations != NULL ||
+	if (sq->commandType != CMD_SELECT ||
 		sq->limitCount != NULL || sq->limitOffset != NULL ||
 		sq->rowMarks != NIL || sq->groupingSets != NIL ||
 		sq->cteList != NIL || sq->hasModifyingCTE)
 		return false;
+	if (sq->setOperations != NULL)
+	{
+		*exposed = NIL;
+		return set_operation_branches(sq, ancestors, ctx, exposed) &&
+			(*exposed != NIL || !need_key);
+	}
 	sf_collect_quals((Node *) sq->jointree, &quals, true, &has_outer);
 	classes = sf_build_classes(quals, ctx, false);
 	if (!level_key_class(sq, ancestors, ctx, classes, &keyclass, &accepted,
@@ -389,11 +425,209 @@ independent_subquery(Query *sq, List *ancestors, RouterContext *ctx,
 			var_in_class(subkeys, v->varno, v->varattno, 0))
 			*exposed = lappend_int(*exposed, tle->resno);
 	}
-	if (*exposed == NIL)
+	if (*exposed == NIL && need_key)
+		return false;
+	foreach(lc, keyclass)
+	{
+		Var		   *v = lfirst(lc);
+		const SfTable *table;
+
+		if (!IsA(v, Var) || v->varlevelsup != 0 ||
+			sf_nullable_rel((Node *) sq->jointree, v->varno, false))
+			continue;
+		table = sf_rte_distributed_table(rt_fetch(v->varno, sq->rtable));
+		if ((table != NULL && table->distattnum == v->varattno) ||
+			var_in_class(subkeys, v->varno, v->varattno, 0))
+			one_shard_rows = true;
+	}
+	if (!one_shard_rows)
 		return false;
 
 	/* its other nested levels: correlated with its rows or those above */
-	return nested_levels_ok(sq, lcons(keyclass, ancestors), ctx, accepted);
+	return nested_levels_ok(sq, enter_level(keyclass, ancestors), ctx,
+							accepted);
+}
+
+/*
+ * The range table indexes of the branches of a set operation tree.
+ */
+static void
+set_operation_leaves(Node *node, List **leaves)
+{
+	if (IsA(node, RangeTblRef))
+		*leaves = lappend_int(*leaves, ((RangeTblRef *) node)->rtindex);
+	else
+	{
+		SetOperationStmt *op = castNode(SetOperationStmt, node);
+
+		set_operation_leaves(op->larg, leaves);
+		set_operation_leaves(op->rarg, leaves);
+	}
+}
+
+/* Type and collation of output column col of a set operation tree node */
+static void
+set_operation_column(Node *node, Query *sq, AttrNumber col, Oid *type,
+					 Oid *collation)
+{
+	*type = InvalidOid;
+	*collation = InvalidOid;
+	if (IsA(node, RangeTblRef))
+	{
+		RangeTblEntry *rte = rt_fetch(((RangeTblRef *) node)->rtindex,
+									  sq->rtable);
+		TargetEntry *tle = get_tle_by_resno(rte->subquery->targetList, col);
+
+		if (tle != NULL)
+		{
+			*type = exprType((Node *) tle->expr);
+			*collation = exprCollation((Node *) tle->expr);
+		}
+	}
+	else
+	{
+		SetOperationStmt *op = castNode(SetOperationStmt, node);
+
+		if (list_length(op->colTypes) >= col)
+		{
+			*type = list_nth_oid(op->colTypes, col - 1);
+			*collation = list_nth_oid(op->colCollations, col - 1);
+		}
+	}
+}
+
+/*
+ * The output columns of set operation tree node that are, in every branch
+ * below it, the key of the branch's rows (leaf_keys, by range table index:
+ * each branch's plain Var key columns), with the type and collation of
+ * node's column all the way up (no coercion).  A node that compares whole
+ * rows (UNION, INTERSECT, EXCEPT, with or without ALL; not UNION ALL)
+ * needs one, compared with an equality of the partition key's hash
+ * opfamily under the key's collation: rows it finds equal are then equal
+ * on the key, so rows of one shard, and it gives the same rows per shard
+ * as over the whole tables.  Returns false when such a node has none.
+ */
+static bool
+set_operation_keys(Node *node, Query *sq, List **leaf_keys,
+				   RouterContext *ctx, List **keys)
+{
+	SetOperationStmt *op;
+	List	   *left;
+	List	   *right;
+	ListCell   *lc;
+
+	*keys = NIL;
+	if (IsA(node, RangeTblRef))
+	{
+		*keys = leaf_keys[((RangeTblRef *) node)->rtindex - 1];
+		return true;
+	}
+	op = castNode(SetOperationStmt, node);
+	if (!set_operation_keys(op->larg, sq, leaf_keys, ctx, &left) ||
+		!set_operation_keys(op->rarg, sq, leaf_keys, ctx, &right))
+		return false;
+	foreach(lc, list_intersection_int(left, right))
+	{
+		AttrNumber	col = lfirst_int(lc);
+		Oid			type;
+		Oid			collation;
+		Oid			ltype;
+		Oid			lcoll;
+		Oid			rtype;
+		Oid			rcoll;
+
+		set_operation_column(node, sq, col, &type, &collation);
+		set_operation_column(op->larg, sq, col, &ltype, &lcoll);
+		set_operation_column(op->rarg, sq, col, &rtype, &rcoll);
+		if (!OidIsValid(type) || ltype != type || rtype != type ||
+			lcoll != collation || rcoll != collation)
+			continue;
+		if (op->op != SETOP_UNION || !op->all)
+		{
+			SortGroupClause *sgc;
+
+			if (list_length(op->groupClauses) < col)
+				continue;
+			sgc = list_nth(op->groupClauses, col - 1);
+			if (!op_in_opfamily(sgc->eqop, ctx->opfamily) ||
+				get_op_opfamily_strategy(sgc->eqop, ctx->opfamily) !=
+				HTEqualStrategyNumber ||
+				(OidIsValid(ctx->keycollation) &&
+				 collation != ctx->keycollation))
+				continue;
+		}
+		*keys = lappend_int(*keys, col);
+	}
+	return *keys != NIL || (op->op == SETOP_UNION && op->all);
+}
+
+/*
+ * Can set operation sq (UNION / INTERSECT / EXCEPT [ALL]) run inside each
+ * shard's task?  Each branch reads distributed tables and each of its rows
+ * comes from one shard (independent_subquery: a branch reading no
+ * distributed table would return its rows once per shard), so UNION ALL
+ * is the concatenation of the shards' results; the other operations need
+ * the key in the same column of the branches they compare
+ * (set_operation_keys; NULL keys all hash to one shard too).  *exposed
+ * gets the output columns that are the key in every branch.  Its LIMIT /
+ * ORDER BY are the caller's business.  ancestors: the key classes of the
+ * levels above sq.
+ */
+static bool
+set_operation_branches(Query *sq, List *ancestors, RouterContext *ctx,
+					   List **exposed)
+{
+	List	   *leaves = NIL;
+	List	   *accepted = NIL;
+	List	  **leaf_keys;
+	ListCell   *lc;
+
+	set_operation_leaves(sq->setOperations, &leaves);
+	leaf_keys = palloc0(sizeof(List *) * list_length(sq->rtable));
+	foreach(lc, leaves)
+	{
+		RangeTblEntry *rte = rt_fetch(lfirst_int(lc), sq->rtable);
+		List	   *leaf_exposed = NIL;
+		ListCell   *lc2;
+
+		/* the branches see the levels above sq, and sq has no FROM */
+		if (subquery_kind(rte) != SUBQUERY_PLAIN ||
+			!independent_subquery(rte->subquery, enter_level(NIL, ancestors),
+								  ctx, &leaf_exposed, false))
+			return false;
+		accepted = lappend(accepted, rte->subquery);
+
+		/* its key columns that are plain Vars (no cast) */
+		foreach(lc2, leaf_exposed)
+		{
+			TargetEntry *tle = get_tle_by_resno(rte->subquery->targetList,
+												lfirst_int(lc2));
+
+			if (tle != NULL && IsA(tle->expr, Var))
+				leaf_keys[lfirst_int(lc) - 1] =
+					lappend_int(leaf_keys[lfirst_int(lc) - 1], tle->resno);
+		}
+	}
+	if (!set_operation_keys(sq->setOperations, sq, leaf_keys, ctx, exposed))
+		return false;
+
+	/* anything else below sq reading distributed tables: correlated */
+	return nested_levels_ok(sq, enter_level(NIL, ancestors), ctx, accepted);
+}
+
+/*
+ * A set operation at the top level of a multi-shard SELECT: each shard's
+ * task runs it over the shard (set_operation_branches), the coordinator
+ * appends the tasks' rows (and sorts / limits them).
+ */
+bool
+sf_set_operation_shard_local(Query *top, RouterContext *ctx)
+{
+	List	   *exposed = NIL;
+
+	if (top->groupingSets != NIL || top->hasModifyingCTE)
+		return false;
+	return set_operation_branches(top, NIL, ctx, &exposed);
 }
 
 /*
@@ -422,7 +656,7 @@ sf_from_subqueries_shard_local(Query *top, RouterContext *ctx,
 		if (kind != SUBQUERY_PLAIN)
 			continue;			/* LATERAL: checked with the others */
 		if (!independent_subquery(rte->subquery, list_make1(NIL), ctx,
-								  &exposed))
+								  &exposed, true))
 			return false;
 		*keyvars = lappend(*keyvars,
 						   subquery_key_var(rti, exposed, ctx->top_classes));
@@ -453,7 +687,7 @@ key_in_sublink(SubLink *sl, List *distclass, RouterContext *ctx)
 		!IsA(p, Param) || p->paramkind != PARAM_SUBLINK)
 		return false;
 	if (!independent_subquery((Query *) sl->subselect, list_make1(distclass),
-							  ctx, &exposed))
+							  ctx, &exposed, true))
 		return false;
 	return list_member_int(exposed, p->paramid);
 }
