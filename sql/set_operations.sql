@@ -20,11 +20,7 @@
 SET client_min_messages = warning;
 
 CREATE FUNCTION pg_temp.scheck(label text, q text, ordered boolean DEFAULT false) RETURNS text
-LANGUAGE sql AS $$
-    SELECT public.dt_compare(label || ': ' || pg_temp.strategy_tasks(q, 'so_dist, public'),
-                             pg_temp.top_rows(q, 'so_dist, public'),
-                             pg_temp.top_rows(q, 'so_local, public'), ordered)
-$$;
+LANGUAGE sql AS $$ SELECT pg_temp.pair_check(label, q, 'so_dist', 'so_local', ordered) $$;
 -- the same with a prepared statement (custom or generic plan)
 CREATE FUNCTION pg_temp.sprep(label text, decl text, q text, args text, generic boolean) RETURNS text
 LANGUAGE plpgsql AS $$

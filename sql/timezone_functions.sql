@@ -16,10 +16,8 @@ SET client_min_messages = warning;
 
 CREATE FUNCTION pg_temp.tzcheck(label text, q text, ordered boolean DEFAULT false) RETURNS text
 LANGUAGE sql AS $$
-    SELECT public.dt_compare(label || ' [' || current_setting('TimeZone') || ']: ' ||
-                             pg_temp.strategy_tasks(q, 'tz_dist, public'),
-                             pg_temp.top_rows(q, 'tz_dist, public'),
-                             pg_temp.top_rows(q, 'tz_local, public'), ordered)
+    SELECT pg_temp.pair_check(label || ' [' || current_setting('TimeZone') || ']', q,
+                              'tz_dist', 'tz_local', ordered)
 $$;
 
 CREATE SCHEMA tz_dist;

@@ -18,28 +18,11 @@ SET client_min_messages = warning;
 -- the rows of q under vp_dist and under vp_local, compared (ordered: the
 -- order too), after the strategy of the distributed one
 CREATE FUNCTION pg_temp.vcheck(label text, q text, ordered boolean DEFAULT false) RETURNS text
-LANGUAGE sql AS $$
-    SELECT public.dt_compare(label || ': ' || pg_temp.strategy_tasks(q, 'vp_dist, public'),
-                             pg_temp.top_rows(q, 'vp_dist, public'),
-                             pg_temp.top_rows(q, 'vp_local, public'), ordered)
-$$;
+LANGUAGE sql AS $$ SELECT pg_temp.pair_check(label, q, 'vp_dist', 'vp_local', ordered) $$;
 -- a DML statement (with RETURNING) on both sides: its strategy, the
 -- returned rows, then the table's rows
 CREATE FUNCTION pg_temp.vdml(label text, q text, tbl text) RETURNS text
-LANGUAGE plpgsql AS $$
-DECLARE
-    strategy text := pg_temp.strategy_tasks(q, 'vp_dist, public');
-    d text[] := pg_temp.top_rows(q, 'vp_dist, public');
-    l text[] := pg_temp.top_rows(q, 'vp_local, public');
-BEGIN
-    SELECT coalesce(array_agg(x ORDER BY x COLLATE "C"), '{}') INTO d FROM unnest(d) x;
-    SELECT coalesce(array_agg(x ORDER BY x COLLATE "C"), '{}') INTO l FROM unnest(l) x;
-    RETURN format('%s: %s: returning %s, %s rows', label, strategy,
-                  CASE WHEN d = l THEN 'ok' ELSE 'MISMATCH ' || d::text || ' / ' || l::text END,
-                  cardinality(d)) || E'\n' ||
-           pg_temp.vcheck(label || ', table', 'SELECT * FROM ' || tbl);
-END
-$$;
+LANGUAGE sql AS $$ SELECT pg_temp.pair_dml(label, q, tbl, 'vp_dist', 'vp_local') $$;
 
 CREATE SCHEMA vp_dist;
 CREATE SCHEMA vp_local;

@@ -9,7 +9,10 @@
 -- does: a wrapped statement is a nested level, planned differently, and
 -- would not show the strategy being tested).  pg_temp.diff_check /
 -- pg_temp.check_dml compare them between "dist" and "local" as
--- public.diff_check / check_dml do (public.dt_compare: test "differential").
+-- public.diff_check / check_dml do (public.dt_compare: test "differential");
+-- pg_temp.pair_check / pg_temp.pair_dml do the same for a pair of schemas
+-- (distributed, local), the strategy of the distributed one first, and
+-- for DML the returned rows, then the table's.
 -- pg_temp.strategy_tasks: the strategy of a statement under search_path path
 -- and its task count (its own: not those of subqueries run first), or
 -- "standard" when the standard planner (FDW path) took it; "+ subquery"
@@ -39,6 +42,29 @@ LANGUAGE plpgsql AS $$
 BEGIN
     RETURN public.dt_compare(label, pg_temp.top_rows(q, 'dist, public'),
                              pg_temp.top_rows(q, 'local, public'), ordered);
+END
+$$;
+CREATE FUNCTION pg_temp.pair_check(label text, q text, dist text, local text, ordered boolean DEFAULT false) RETURNS text
+LANGUAGE plpgsql AS $$
+BEGIN
+    RETURN public.dt_compare(label || ': ' || pg_temp.strategy_tasks(q, dist || ', public'),
+                             pg_temp.top_rows(q, dist || ', public'),
+                             pg_temp.top_rows(q, local || ', public'), ordered);
+END
+$$;
+CREATE FUNCTION pg_temp.pair_dml(label text, q text, tbl text, dist text, local text) RETURNS text
+LANGUAGE plpgsql AS $$
+DECLARE
+    strategy text := pg_temp.strategy_tasks(q, dist || ', public');
+    d text[] := pg_temp.top_rows(q, dist || ', public');
+    l text[] := pg_temp.top_rows(q, local || ', public');
+BEGIN
+    SELECT coalesce(array_agg(x ORDER BY x COLLATE "C"), '{}') INTO d FROM unnest(d) x;
+    SELECT coalesce(array_agg(x ORDER BY x COLLATE "C"), '{}') INTO l FROM unnest(l) x;
+    RETURN format('%s: %s: returning %s, %s rows', label, strategy,
+                  CASE WHEN d = l THEN 'ok' ELSE 'MISMATCH ' || d::text || ' / ' || l::text END,
+                  cardinality(d)) || E'\n' ||
+           pg_temp.pair_check(label || ', table', 'SELECT * FROM ' || tbl, dist, local);
 END
 $$;
 CREATE FUNCTION pg_temp.check_dml(label text, q text, tbl text) RETURNS text

@@ -99,6 +99,11 @@ typedef struct SfRouterScanState
 	List	   *shards;			/* multi-shard: shard indexes to run */
 	List	   *stable_exprs;	/* computed here into extra Params */
 	int			stable_base;	/* paramid of the first */
+	ParamListInfo params;		/* the statement's Params and the values
+								 * computed here: this scan's own (the
+								 * other scans of the statement, those of
+								 * its coordinator subqueries included,
+								 * keep theirs) */
 	Bitmapset  *unrun_params;	/* Params of stable_exprs that plain
 								 * EXPLAIN leaves NULL (subqueries the
 								 * coordinator would run) */
@@ -333,6 +338,23 @@ router_free_result(void *arg)
 	state->nresults = 0;
 }
 
+/*
+ * Add a task (the statement sql for server) made when the scan starts; the
+ * first one is the one EXPLAIN shows.
+ */
+static void
+router_add_task(SfRouterScanState *state, Oid server, char *sql)
+{
+	if (state->tasks == NIL)
+	{
+		state->sql = sql;
+		state->serverid = server;
+	}
+	state->tasks = lappend(state->tasks,
+						   list_make2(makeInteger((int) server),
+									  makeString(sql)));
+}
+
 /* walker: does an expression run a plan (a SubPlan, or its output Param)? */
 static bool
 runs_subplan_walker(Node *node, void *context)
@@ -369,7 +391,7 @@ static void
 router_add_params(SfRouterScanState *state, EState *estate, List *exprs,
 				  int base, bool explain_only)
 {
-	ParamListInfo orig = estate->es_param_list_info;
+	ParamListInfo orig = state->params;
 	int			norig = orig ? orig->numParams : 0;
 	int			n = base - 1 + list_length(exprs);
 	ParamListInfo params = makeParamList(n);
@@ -416,7 +438,7 @@ router_add_params(SfRouterScanState *state, EState *estate, List *exprs,
 		params->params[i].ptype = type;
 		i++;
 	}
-	estate->es_param_list_info = params;
+	state->params = params;
 	econtext->ecxt_param_list_info = params;
 }
 
@@ -442,7 +464,7 @@ router_compute_insert_values(SfRouterScanState *state, EState *estate,
 							 int eflags)
 {
 	Query	   *q = copyObject(state->query);
-	ParamListInfo orig = estate->es_param_list_info;
+	ParamListInfo orig = state->params;
 	int			base = (orig ? orig->numParams : 0) + 1;
 	List	   *exprs = NIL;
 	ListCell   *lc;
@@ -739,7 +761,7 @@ router_param_text(ParamListInfo params, int paramid, Oid type,
 static bool
 router_use_kept_sql(SfRouterScanState *state, EState *estate)
 {
-	ParamListInfo params = estate->es_param_list_info;
+	ParamListInfo params = state->params;
 	SfRouterSqlKey key;
 	SfRouterSqlEntry *entry;
 	int			nestlevel = -1;
@@ -834,6 +856,7 @@ router_begin(CustomScanState *node, EState *estate, int eflags)
 	TupleDesc	tupdesc = node->ss.ss_ScanTupleSlot->tts_tupleDescriptor;
 	int			i;
 
+	state->params = estate->es_param_list_info;
 	if (state->stable_exprs != NIL)
 		router_compute_stable(state, estate, eflags);
 
@@ -854,17 +877,10 @@ router_begin(CustomScanState *node, EState *estate, int eflags)
 			{
 				Oid			server;
 				char	   *sql = sf_shard_query_sql(state->query, lfirst_int(lc),
-													 estate->es_param_list_info,
+													 state->params,
 													 &server, false);
 
-				if (state->tasks == NIL)
-				{
-					state->sql = sql;
-					state->serverid = server;
-				}
-				state->tasks = lappend(state->tasks,
-									   list_make2(makeInteger((int) server),
-												  makeString(sql)));
+				router_add_task(state, server, sql);
 			}
 		}
 	}
@@ -923,13 +939,13 @@ router_begin(CustomScanState *node, EState *estate, int eflags)
 		{
 			if (state->sql == NULL)
 				state->sql = sf_shard_query_sql(state->query, state->shardindex,
-												estate->es_param_list_info,
+												state->params,
 												&state->serverid, false);
 		}
 		else if (state->sql == NULL)
 			state->remote_sql =
 				sf_shard_query_sql_params(state->query, state->shardindex,
-										  estate->es_param_list_info,
+										  state->params,
 										  shardfdw_parameterize_literals,
 										  false, &state->serverid,
 										  &state->nparams,
@@ -1713,16 +1729,9 @@ router_group_values(SfRouterScanState *state, EState *estate)
 
 			values_rte->values_lists = lsecond(group);
 			sql = sf_shard_query_sql(q, intVal(linitial(group)),
-									 estate->es_param_list_info, &server,
+									 state->params, &server,
 									 false);
-			if (state->tasks == NIL)
-			{
-				state->sql = sql;
-				state->serverid = server;
-			}
-			state->tasks = lappend(state->tasks,
-								   list_make2(makeInteger((int) server),
-											  makeString(sql)));
+			router_add_task(state, server, sql);
 		}
 	}
 	PG_FINALLY();

@@ -123,6 +123,78 @@ sf_rte_distributed_table(RangeTblEntry *rte)
 	return (table != NULL && table->kind == SF_KIND_HASH) ? table : NULL;
 }
 
+/* State of level_rte_walker */
+typedef struct LevelRteSearch
+{
+	bool		(*pred) (RangeTblEntry *rte);
+} LevelRteSearch;
+
+static bool
+level_rte_walker(Node *node, LevelRteSearch *search)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, Query))
+	{
+		Query	   *q = (Query *) node;
+		ListCell   *lc;
+
+		foreach(lc, q->rtable)
+		{
+			if (search->pred(lfirst(lc)))
+				return true;
+		}
+		return query_tree_walker(q, level_rte_walker, search, 0);
+	}
+	return expression_tree_walker(node, level_rte_walker, search);
+}
+
+/*
+ * Has any query level of node (a Query, or an expression holding
+ * sublinks) a range table entry pred accepts?
+ */
+bool
+sf_any_level_rte(Node *node, bool (*pred) (RangeTblEntry *rte))
+{
+	LevelRteSearch search = {pred};
+
+	return level_rte_walker(node, &search);
+}
+
+/* The same for the levels below q (subqueries, sublinks, CTEs) only */
+bool
+sf_nested_level_rte(Query *q, bool (*pred) (RangeTblEntry *rte))
+{
+	LevelRteSearch search = {pred};
+
+	return query_tree_walker(q, level_rte_walker, &search, 0);
+}
+
+/* sf_any_level_rte predicates */
+bool
+sf_rte_is_distributed(RangeTblEntry *rte)
+{
+	return sf_rte_distributed_table(rte) != NULL;
+}
+
+bool
+sf_rte_is_reference(RangeTblEntry *rte)
+{
+	const SfTable *table;
+
+	if (rte->rtekind != RTE_RELATION)
+		return false;
+	table = sf_lookup_table(rte->relid);
+	return table != NULL && table->kind == SF_KIND_REFERENCE;
+}
+
+/* a relation the workers do not have whole: distributed or local */
+bool
+sf_rte_is_not_replicated(RangeTblEntry *rte)
+{
+	return rte->rtekind == RTE_RELATION && !sf_rte_is_reference(rte);
+}
+
 /*
  * Learn the partition key of a distributed table (the first one seen) and
  * note whether the others are co-located with it.

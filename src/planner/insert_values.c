@@ -173,6 +173,37 @@ arbiter_values(Query *parse, RangeTblEntry *values_rte, Index values_rti,
 	return result;
 }
 
+
+/*
+ * The VALUES list of a multi-row INSERT and the column of it that gives
+ * the distribution column of table (*rti, *col), or NULL when the
+ * distribution column is not a plain column of a VALUES list.
+ */
+RangeTblEntry *
+sf_values_key_column(Query *parse, const SfTable *table, Index *rti,
+					 AttrNumber *col)
+{
+	RangeTblEntry *values_rte = NULL;
+	ListCell   *lc;
+
+	foreach(lc, parse->targetList)
+	{
+		TargetEntry *tle = lfirst(lc);
+		Node	   *expr = sf_strip_relabel((Node *) tle->expr);
+
+		if (tle->resno != table->distattnum || tle->resjunk)
+			continue;
+		if (!IsA(expr, Var) || ((Var *) expr)->varlevelsup != 0)
+			return NULL;
+		*rti = ((Var *) expr)->varno;
+		*col = ((Var *) expr)->varattno;
+		values_rte = rt_fetch(*rti, parse->rtable);
+	}
+	if (values_rte == NULL || values_rte->rtekind != RTE_VALUES)
+		return NULL;
+	return values_rte;
+}
+
 /*
  * Plan a multi-row INSERT ... VALUES ... ON CONFLICT whose rows the
  * analysis (ctx) found pinned to several values (ctx->pins) that the
@@ -186,14 +217,13 @@ sf_plan_insert_values(Query *parse, RouterContext *ctx, List *preeval)
 {
 	RangeTblEntry *target;
 	const SfTable *table;
-	RangeTblEntry *values_rte = NULL;
-	Index		values_rti = 0;
-	AttrNumber	values_col = 0;
+	RangeTblEntry *values_rte;
+	Index		values_rti;
+	AttrNumber	values_col;
 	List	   *scan_tlist;
 	List	   *colnames = NIL;
 	List	   *arbiters = NIL;
 	List	   *private;
-	ListCell   *lc;
 	Oid			hashfn;
 	bool		ok;
 	bool		by_row;
@@ -218,21 +248,8 @@ sf_plan_insert_values(Query *parse, RouterContext *ctx, List *preeval)
 	by_row = parse->returningList != NIL &&
 		(parse->onConflict->action == ONCONFLICT_NOTHING || where_returning);
 
-	/* the VALUES column giving the distribution column */
-	foreach(lc, parse->targetList)
-	{
-		TargetEntry *tle = lfirst(lc);
-		Node	   *expr = sf_strip_relabel((Node *) tle->expr);
-
-		if (tle->resno != table->distattnum || tle->resjunk)
-			continue;
-		if (!IsA(expr, Var) || ((Var *) expr)->varlevelsup != 0)
-			return NULL;
-		values_rti = ((Var *) expr)->varno;
-		values_rte = rt_fetch(values_rti, parse->rtable);
-		values_col = ((Var *) expr)->varattno;
-	}
-	if (values_rte == NULL || values_rte->rtekind != RTE_VALUES)
+	values_rte = sf_values_key_column(parse, table, &values_rti, &values_col);
+	if (values_rte == NULL)
 		return NULL;
 	/* the keys are hashed as the VALUES column's type */
 	hashfn = sf_pin_hash_function(ctx, list_nth_oid(values_rte->coltypes,

@@ -533,33 +533,6 @@ outer_joins_keep_shards_apart(Query *parse, Node *jtnode)
 	return true;
 }
 
-/* walker: does a level below the top read a reference table? */
-static bool
-nested_reference_walker(Node *node, void *context)
-{
-	if (node == NULL)
-		return false;
-	if (IsA(node, Query))
-	{
-		ListCell   *lc;
-
-		foreach(lc, ((Query *) node)->rtable)
-		{
-			RangeTblEntry *rte = lfirst(lc);
-			const SfTable *table;
-
-			if (rte->rtekind != RTE_RELATION)
-				continue;
-			table = sf_lookup_table(rte->relid);
-			if (table != NULL && table->kind == SF_KIND_REFERENCE)
-				return true;
-		}
-		return query_tree_walker((Query *) node, nested_reference_walker,
-								 context, 0);
-	}
-	return expression_tree_walker(node, nested_reference_walker, context);
-}
-
 /*
  * Reference tables and outer joins together: only as
  * outer_joins_keep_shards_apart allows, and with the reference tables at
@@ -572,7 +545,7 @@ reference_tables_fit(Query *parse, RouterContext *ctx)
 		return true;
 	return outer_joins_keep_shards_apart(parse, (Node *) parse->jointree) &&
 		anchored(parse, (Node *) parse->jointree) &&
-		!query_tree_walker(parse, nested_reference_walker, NULL, 0);
+		!sf_nested_level_rte(parse, sf_rte_is_reference);
 }
 
 /*
@@ -709,8 +682,9 @@ sf_plan_multi_shard_insert(Query *parse, RouterContext *ctx)
 {
 	RangeTblEntry *target = rt_fetch(parse->resultRelation, parse->rtable);
 	const SfTable *table = sf_lookup_table(target->relid);
-	RangeTblEntry *values_rte = NULL;
-	AttrNumber	values_col = 0;
+	RangeTblEntry *values_rte;
+	Index		values_rti;
+	AttrNumber	values_col;
 	List	   *scan_tlist;
 	List	   *colnames = NIL;
 	List	   *shards = NIL;
@@ -756,20 +730,8 @@ sf_plan_multi_shard_insert(Query *parse, RouterContext *ctx)
 	by_row = (parse->returningList != NIL &&
 			  parse->onConflict->action == ONCONFLICT_NOTHING);
 
-	/* the VALUES column giving the distribution column */
-	foreach(lc, parse->targetList)
-	{
-		TargetEntry *tle = lfirst(lc);
-		Node	   *expr = sf_strip_relabel((Node *) tle->expr);
-
-		if (tle->resno != table->distattnum || tle->resjunk)
-			continue;
-		if (!IsA(expr, Var) || ((Var *) expr)->varlevelsup != 0)
-			return NULL;
-		values_rte = rt_fetch(((Var *) expr)->varno, parse->rtable);
-		values_col = ((Var *) expr)->varattno;
-	}
-	if (values_rte == NULL || values_rte->rtekind != RTE_VALUES)
+	values_rte = sf_values_key_column(parse, table, &values_rti, &values_col);
+	if (values_rte == NULL)
 		return NULL;
 
 	scan_tlist = sf_scan_output_columns(parse, &colnames, &ok);

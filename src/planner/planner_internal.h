@@ -96,6 +96,11 @@ extern List *sf_make_private(Query *query, const char *sql, int shardindex,
 /* analysis.c */
 extern bool sf_router_walker(Node *node, RouterContext *ctx);
 extern const SfTable *sf_rte_distributed_table(RangeTblEntry *rte);
+extern bool sf_any_level_rte(Node *node, bool (*pred) (RangeTblEntry *rte));
+extern bool sf_nested_level_rte(Query *q, bool (*pred) (RangeTblEntry *rte));
+extern bool sf_rte_is_distributed(RangeTblEntry *rte);
+extern bool sf_rte_is_reference(RangeTblEntry *rte);
+extern bool sf_rte_is_not_replicated(RangeTblEntry *rte);
 extern bool sf_unshippable_function(Oid funcid, void *context);
 extern bool sf_is_pin_value(Node *node);
 extern Node *sf_simplify_pin(Node *pin);
@@ -122,6 +127,8 @@ extern PlannedStmt *sf_plan_single_shard(Query *parse, RouterContext *ctx,
 										 List *preeval);
 
 /* insert_values.c */
+extern RangeTblEntry *sf_values_key_column(Query *parse, const SfTable *table,
+										   Index *rti, AttrNumber *col);
 extern PlannedStmt *sf_plan_insert_values(Query *parse, RouterContext *ctx,
 										  List *preeval);
 

@@ -64,29 +64,10 @@ static bool set_operation_branches(Query *sq, List *ancestors,
 								   RouterContext *ctx, List **exposed);
 
 /* Does any level of node read a distributed table? */
-static bool
-has_distributed_walker(Node *node, void *context)
-{
-	if (node == NULL)
-		return false;
-	if (IsA(node, Query))
-	{
-		Query	   *q = (Query *) node;
-		ListCell   *lc;
-
-		foreach(lc, q->rtable)
-			if (sf_rte_distributed_table(lfirst(lc)) != NULL)
-				return true;
-		return query_tree_walker(q, has_distributed_walker, context, 0);
-	}
-	return expression_tree_walker(node, has_distributed_walker, context);
-}
-
-/* Does any level of node read a distributed table? */
 bool
 sf_reads_distributed(Node *node)
 {
-	return has_distributed_walker(node, NULL);
+	return sf_any_level_rte(node, sf_rte_is_distributed);
 }
 
 /*
@@ -134,7 +115,7 @@ static SubqueryKind
 subquery_kind(RangeTblEntry *rte)
 {
 	if (rte->rtekind != RTE_SUBQUERY ||
-		!has_distributed_walker((Node *) rte->subquery, NULL))
+		!sf_reads_distributed((Node *) rte->subquery))
 		return SUBQUERY_NONE;
 	if (rte->security_barrier)
 		return SUBQUERY_BARRIER;
@@ -172,7 +153,7 @@ nested_walker(Node *node, NestedContext *nc)
 	if (IsA(node, Query))
 	{
 		if (list_member_ptr(nc->accepted, node) ||
-			!has_distributed_walker(node, NULL))
+			!sf_reads_distributed(node))
 			return false;
 		return !correlated_level((Query *) node, nc->ancestors, nc->ctx);
 	}
@@ -711,7 +692,7 @@ sf_nested_levels_shard_local(Query *top, List *distclass, RouterContext *ctx,
 			SubLink    *sl = lfirst(lc);
 
 			if (IsA(sl, SubLink) &&
-				has_distributed_walker(sl->subselect, NULL) &&
+				sf_reads_distributed(sl->subselect) &&
 				key_in_sublink(sl, distclass, ctx))
 				accepted = lappend(accepted, sl->subselect);
 		}

@@ -60,33 +60,6 @@ typedef struct SublinkSearch
 	bool		bad;			/* a candidate that cannot be computed so */
 } SublinkSearch;
 
-/* query_tree_walker callback: does a level read a relation that is not a reference table? */
-static bool
-reads_non_reference_walker(Node *node, void *context)
-{
-	if (node == NULL)
-		return false;
-	if (IsA(node, Query))
-	{
-		Query	   *q = (Query *) node;
-		ListCell   *lc;
-
-		foreach(lc, q->rtable)
-		{
-			RangeTblEntry *rte = lfirst(lc);
-			const SfTable *table;
-
-			if (rte->rtekind != RTE_RELATION)
-				continue;
-			table = sf_lookup_table(rte->relid);
-			if (table == NULL || table->kind != SF_KIND_REFERENCE)
-				return true;
-		}
-		return query_tree_walker(q, reads_non_reference_walker, context, 0);
-	}
-	return expression_tree_walker(node, reads_non_reference_walker, context);
-}
-
 /*
  * Is the result of a sublink of this kind computable on the coordinator and
  * sendable as a parameter?
@@ -153,7 +126,7 @@ find_sublinks_walker(Node *node, SublinkSearch *search)
 	{
 		SubLink    *sublink = (SubLink *) node;
 
-		if (reads_non_reference_walker(sublink->subselect, NULL))
+		if (sf_any_level_rte(sublink->subselect, sf_rte_is_not_replicated))
 		{
 			if (sublink_computable(sublink))
 				search->found = lappend(search->found, sublink);
