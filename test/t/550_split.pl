@@ -256,7 +256,15 @@ is($coord->safe_psql(
 SELECT (SELECT md5(string_agg(b::text, ',' ORDER BY id)) FROM big b)
      = (SELECT md5(string_agg(b::text, ',' ORDER BY id)) FROM big_local b),
        (SELECT count(*) FROM shardfdw.shards WHERE table_name = 'big'::regclass)}),
-	't|2', 'online split: the table equals its mirror, in two shards');
+	't|2', 'online split: the table equals its mirror, in two shards')
+  or diag("rows that differ (side, row; at most 20):\n"
+	  . $coord->safe_psql(
+		$db, q{
+(SELECT 'only distributed', d.* FROM (SELECT * FROM big EXCEPT ALL SELECT * FROM big_local) d ORDER BY id LIMIT 10)
+UNION ALL
+(SELECT 'only mirror', m.* FROM (SELECT * FROM big_local EXCEPT ALL SELECT * FROM big) m ORDER BY id LIMIT 10)})
+	  . "\nsplit job:\n"
+	  . $coord->safe_psql($db, q{SELECT * FROM shardfdw.jobs ORDER BY 1 DESC LIMIT 1}));
 my $bigtables = 0;
 $bigtables += $_->safe_psql($db, q{SELECT count(*) FROM pg_tables WHERE tablename ~ '^big_[0-9]+$'})
   for @workers;
