@@ -475,7 +475,14 @@ sf_job_launch(const char *kind, const char *args, int64 parent_jobid)
 	}
 	MemoryContextSwitchTo(old);
 
-	/* wait until the worker has committed the job's row */
+	/*
+	 * Wait until the worker has committed the job's row.  A cancel stays
+	 * pending meanwhile: the job runs from its first moments, so the cancel
+	 * is for whoever waits for it next (sf_job_wait_outcome passes it on and
+	 * reports what the job did; an error here could report a failure for a
+	 * job that completed).  The wait is short; termination still ends it.
+	 */
+	HOLD_CANCEL_INTERRUPTS();
 	PG_TRY();
 	{
 		for (;;)
@@ -512,10 +519,12 @@ sf_job_launch(const char *kind, const char *args, int64 parent_jobid)
 	}
 	PG_CATCH();
 	{
+		RESUME_CANCEL_INTERRUPTS();
 		job_signal_cancel(job);
 		PG_RE_THROW();
 	}
 	PG_END_TRY();
+	RESUME_CANCEL_INTERRUPTS();
 
 	if (job->jobid == 0)
 	{
@@ -543,6 +552,9 @@ sf_job_finished(SfJob *job)
 void
 sf_job_detach(SfJob *job)
 {
+	/* a cancel of the launching statement (see sf_job_launch) is the job's */
+	if (QueryCancelPending)
+		job_signal_cancel(job);
 	SpinLockAcquire(&job->shared->mutex);
 	job->shared->launcher_latch = NULL;
 	SpinLockRelease(&job->shared->mutex);
@@ -1016,6 +1028,12 @@ sf_job_main(Datum main_arg)
 		MemoryContextSwitchTo(cxt);
 		function(jobid, args);
 
+		/*
+		 * The job did its work: a cancel arriving now came too late, and
+		 * must not make the bookkeeping fail (the launcher would report a
+		 * failure for a job that completed).
+		 */
+		HOLD_CANCEL_INTERRUPTS();
 		/* a job that left its transaction open gets it committed */
 		if (IsTransactionState())
 		{
@@ -1027,6 +1045,8 @@ sf_job_main(Datum main_arg)
 		SpinLockAcquire(&shared->mutex);
 		shared->status = SF_JOB_SUCCEEDED;
 		SpinLockRelease(&shared->mutex);
+		QueryCancelPending = false;
+		RESUME_CANCEL_INTERRUPTS();
 	}
 	PG_CATCH();
 	{
