@@ -371,8 +371,10 @@ sf_plan_sublink_params(Query *parse)
 		parse->rowMarks != NIL)
 		return NULL;
 
+	/* the statement's copy, whose sublink becomes a Param */
+	q = copyObject(parse);
 	memset(&search, 0, sizeof(search));
-	(void) find_sublinks_walker(parse->jointree->quals, &search);
+	(void) find_sublinks_walker(q->jointree->quals, &search);
 	if (search.bad || list_length(search.found) != 1)
 		return NULL;
 	sublink = linitial(search.found);
@@ -492,24 +494,12 @@ sf_plan_sublink_params(Query *parse)
 	rep.param->paramid = base + 1;
 	rep.param->paramtype = type;
 	rep.param->paramtypmod = -1;
-	rep.param->paramcollid = (kind == EXISTS_SUBLINK) ? InvalidOid :
-		exprCollation((Node *) sublink);
-	if (sublink->subLinkType == ANY_SUBLINK ||
-		sublink->subLinkType == ALL_SUBLINK)
-		rep.param->paramcollid = InvalidOid;
+	/* a scalar's or an array's collation; none for EXISTS and ANY's array */
+	rep.param->paramcollid = (sublink->subLinkType == EXPR_SUBLINK ||
+							  sublink->subLinkType == ARRAY_SUBLINK) ?
+		exprCollation((Node *) sublink) : InvalidOid;
 	rep.param->location = -1;
 
-	q = copyObject(parse);
-	{
-		/* the sublink in the copy: found again by position */
-		SublinkSearch again;
-
-		memset(&again, 0, sizeof(again));
-		(void) find_sublinks_walker(q->jointree->quals, &again);
-		if (list_length(again.found) != 1)
-			return NULL;
-		rep.target = linitial(again.found);
-	}
 	q->jointree->quals = replace_sublink_mutator(q->jointree->quals, &rep);
 	q->hasSubLinks = checkExprHasSubLink((Node *) q);
 
