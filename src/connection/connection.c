@@ -912,14 +912,15 @@ wait_any_readable(SfConn **conns, int n, bool *done)
 }
 
 /*
- * Send a query (no parameters) whose rows come back one by one (libpq's
- * single-row mode), to be read with sf_stream_next: the caller never holds
+ * Send a query (with nparams text parameters values, typed by the query)
+ * whose rows come back one by one (libpq's single-row mode), to be read with sf_stream_next: the caller never holds
  * more than the rows it has not converted yet.
  */
 void
-sf_send_query_rows(SfConn *conn, const char *sql)
+sf_send_query_rows(SfConn *conn, const char *sql, int nparams,
+				   const char *const *values)
 {
-	sf_send_query(conn, sql, 0, NULL);
+	sf_send_query(conn, sql, nparams, values);
 	if (!PQsetSingleRowMode(conn->pgconn))
 		report_connection_failure(conn, sql);
 }

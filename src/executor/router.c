@@ -107,6 +107,10 @@ typedef struct SfRouterScanState
 	Bitmapset  *unrun_params;	/* Params of stable_exprs that plain
 								 * EXPLAIN leaves NULL (subqueries the
 								 * coordinator would run) */
+	int			nshared;		/* multi-shard SELECT: Params sent once per
+								 * worker as $1..$nshared (large arrays,
+								 * sf_large_array_params) */
+	char	  **shared_values;	/* their values, as text */
 	List	   *prune_exprs;	/* SfRouterPruneExprs */
 	bool		executed;		/* the statement ran */
 	int			nresults;		/* results: one per server */
@@ -754,6 +758,41 @@ router_param_text(ParamListInfo params, int paramid, Oid type,
 }
 
 /*
+ * The values (text) of the Params keep (paramids), sent once to each
+ * worker as $1..$n of its statement (sf_shard_query_sql_keep).
+ */
+static void
+router_shared_values(SfRouterScanState *state, List *keep)
+{
+	int			nestlevel = -1;
+	ListCell   *lc;
+
+	state->nshared = list_length(keep);
+	state->shared_values = palloc(sizeof(char *) * state->nshared);
+	ereport(DEBUG1,
+			(errmsg_internal("%d array parameter(s) sent once to each worker",
+							 state->nshared)));
+	PG_TRY();
+	{
+		foreach(lc, keep)
+		{
+			int			paramid = lfirst_int(lc);
+
+			state->shared_values[foreach_current_index(lc)] =
+				router_param_text(state->params, paramid,
+								  state->params->params[paramid - 1].ptype,
+								  &nestlevel);
+		}
+	}
+	PG_FINALLY();
+	{
+		if (nestlevel >= 0)
+			sf_reset_transmission_modes(nestlevel);
+	}
+	PG_END_TRY();
+}
+
+/*
  * Use the kept worker statement of the scan's plan and shard (made now if
  * there is none yet): sets remote_sql, serverid and the parameters' types
  * and values.  Returns false when the statement cannot be kept.
@@ -871,14 +910,28 @@ router_begin(CustomScanState *node, EState *estate, int eflags)
 		/* with Params, the shard queries are built now */
 		if (state->tasks == NIL)
 		{
+			List	   *keep = NIL;
 			ListCell   *lc;
 
+			/*
+			 * A SELECT's shard statements go to each worker as one
+			 * statement: a large array (a coordinator subquery's values) is
+			 * sent once, as a parameter, not as a literal in every shard's
+			 * part.  Not under EXPLAIN, which shows and runs the SQL alone.
+			 */
+			if (state->query->commandType == CMD_SELECT &&
+				!(eflags & EXEC_FLAG_EXPLAIN_ONLY) &&
+				estate->es_instrument == 0)
+				keep = sf_large_array_params(state->query, state->params);
+			if (keep != NIL)
+				router_shared_values(state, keep);
 			foreach(lc, state->shards)
 			{
 				Oid			server;
-				char	   *sql = sf_shard_query_sql(state->query, lfirst_int(lc),
-													 state->params,
-													 &server, false);
+				char	   *sql = sf_shard_query_sql_keep(state->query,
+														  lfirst_int(lc),
+														  state->params,
+														  keep, &server);
 
 				router_add_task(state, server, sql);
 			}
@@ -1080,15 +1133,34 @@ router_server_statements(SfRouterScanState *state, List **servers)
 			pos = list_length(stmts) - 1;
 		}
 		mine = list_nth(stmts, pos);
-		if (combine && mine != NIL)
-			linitial(mine) = psprintf("%s UNION ALL (%s)",
-									  (char *) linitial(mine), sql);
-		else if (combine)
-			mine = list_make1(psprintf("(%s)", sql));
+		if (combine)
+		{
+			/* (shard 1) UNION ALL (shard 2) ..., built in a StringInfo */
+			StringInfo	buf;
+
+			if (mine == NIL)
+			{
+				buf = makeStringInfo();
+				mine = list_make1(buf);
+			}
+			else
+			{
+				buf = linitial(mine);
+				appendStringInfoString(buf, " UNION ALL ");
+			}
+			appendStringInfo(buf, "(%s)", sql);
+		}
 		else
 			mine = lappend(mine, sql);
 		list_nth_cell(stmts, pos)->ptr_value = mine;
 	}
+	if (combine)
+		foreach(lc, stmts)
+		{
+			List	   *mine = lfirst(lc);
+
+			linitial(mine) = ((StringInfo) linitial(mine))->data;
+		}
 	return stmts;
 }
 
@@ -1284,7 +1356,8 @@ router_start_streams(SfRouterScanState *state, List *stmts, SfConn **conns,
 		s->conn = conns[i];
 		s->sql = linitial(list_nth(stmts, i));
 		state->stream_sqls[i] = s->sql;
-		sf_send_query_rows(conns[i], s->sql);
+		sf_send_query_rows(conns[i], s->sql, state->nshared,
+						   (const char *const *) state->shared_values);
 		state->nstreams++;
 		sf_conn_set_pending(conns[i], router_stream_drain, s);
 	}
@@ -1374,7 +1447,7 @@ router_run(SfRouterScanState *state)
 
 	/*
 	 * Each server's statements go in one command string (without
-	 * parameters: the shard statements of a multi-shard plan have none),
+	 * parameters, except a SELECT's, whose shards' statements are one),
 	 * so a worker runs its shards' statements one after the other without
 	 * waiting for the coordinator in between: one round trip per worker,
 	 * which matters as soon as a round trip costs more than a shard's
@@ -1398,7 +1471,10 @@ router_run(SfRouterScanState *state)
 		}
 		else
 			texts[i] = linitial(mine);
-		sf_send_query(conns[i], texts[i], 0, NULL);
+		/* a SELECT's parameters: one statement per server */
+		Assert(state->nshared == 0 || list_length(mine) == 1);
+		sf_send_query(conns[i], texts[i], state->nshared,
+					  (const char *const *) state->shared_values);
 		sent[i] = conns[i];
 	}
 

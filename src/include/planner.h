@@ -140,6 +140,10 @@ extern int	sf_hash_remainder(Oid hashfn, Oid collation, Datum value,
 extern char *sf_shard_query_sql(Query *query, int shardindex,
 								ParamListInfo params, Oid *serverid,
 								bool for_plan);
+extern char *sf_shard_query_sql_keep(Query *query, int shardindex,
+									 ParamListInfo params, List *keep,
+									 Oid *serverid);
+extern List *sf_large_array_params(Query *query, ParamListInfo params);
 extern char *sf_shard_query_sql_params(Query *query, int shardindex,
 									   ParamListInfo params, bool literals,
 									   bool for_plan, Oid *serverid,

@@ -168,6 +168,7 @@ sf_planner_init(void)
 							 GUC_NOT_IN_SAMPLE | GUC_NO_SHOW_ALL,
 							 NULL, NULL, NULL);
 	sf_broadcast_join_init();
+	sf_shard_query_init();
 
 	sf_register_router_scan();
 	sf_register_merge_scan();

@@ -173,6 +173,8 @@ extern Agg *sf_plan_two_phase(Query *parse, RouterContext *rctx,
 							  List **worker_groups, SfDistinctMerge *merge);
 
 /* shard_query.c */
+extern int	shardfdw_large_array_threshold;
+extern void sf_shard_query_init(void);
 extern bool sf_const_as_param(Const *c);
 
 /* shape_cache.c */
