@@ -24,7 +24,7 @@
 # Then it times each query (median of BENCH_RUNS runs after one warm-up run,
 # psql \timing, results to /dev/null; the warm-up run's output is compared
 # across systems), runs pgbench (1 client, -M simple and -M prepared,
-# median of 5 runs of BENCH_SECONDS seconds) for the router lookup and the single-row INSERT
+# median of 5 interleaved runs of BENCH_SECONDS seconds) for the router lookup and the single-row INSERT
 # against each system and straight to the worker holding the shard, and
 # writes the section "## Queries (issue 3)" of bench/RESULTS.md (other
 # sections are kept).  The cluster is removed at exit.
@@ -355,26 +355,39 @@ $(printf "$LOOKUP" clicks)"
 	mk insert_direct3 "$(printf "$INS" "public.$SHARD" "id, " "nextval('public.bench_direct_seq'), ")"
 }
 chmod -R a+rX "$WORK"
+tps_once() {   # tps_once PORT DB MODE FILE: one run's tps
+	sf_as_server_user "$BINDIR/pgbench" -n -h "$CLIENT_HOST" -U "$SF_SUPERUSER" -p "$1" \
+		-M "$3" -T "$SECS" -c 1 -f "$WORK/$4.sql" "$2" 2>&1 |
+		sed -n 's/^tps = \([0-9.]*\).*/\1/p'
+}
+median() { tr ' ' '\n' | grep . | sort -g | awk '{ v[NR] = $1 } END { if (NR) printf "%.0f", v[int((NR + 1) / 2)] }'; }
 tps() {   # tps PORT DB MODE FILE: the median of 5 runs
 	local i
-	for i in 1 2 3 4 5; do
-		sf_as_server_user "$BINDIR/pgbench" -n -h "$CLIENT_HOST" -U "$SF_SUPERUSER" -p "$1" \
-			-M "$3" -T "$SECS" -c 1 -f "$WORK/$4.sql" "$2" 2>&1 |
-			sed -n 's/^tps = \([0-9.]*\).*/\1/p'
-	done | sort -g | awk '{ v[NR] = $1 } END { if (NR) printf "%.0f", v[int((NR + 1) / 2)] }'
+	for i in 1 2 3 4 5; do tps_once "$@"; done | median
 }
-declare -A T
+# The 1-client figures of a system drift by tens of percent within minutes
+# on a shared VM (see bench/issue3_notes.md), so the runs are interleaved:
+# each of 5 rounds runs every system's statement once, and each figure is
+# the median of its 5 runs; a ratio then compares runs made minutes apart
+# at most, never one system's runs against another's made later.
+declare -A T RUNS_OF
+TPS_SYSTEMS="lookup.direct:$SPORT:$WDB:lookup_direct lookup.shardfdw:$C:$SF_DBNAME:lookup_sys
+	lookup.fdwpath:$C:$SF_DBNAME:lookup_fdwpath lookup.native:$C:nativefdw:lookup_sys
+	lookup.local:$LPORT:localdb:lookup_sys insert.direct:$SPORT:$WDB:insert_direct
+	insert.shardfdw:$C:$SF_DBNAME:insert_sys insert.native:$C:nativefdw:insert_sys
+	insert.local:$LPORT:localdb:insert_sys"
 for mode in simple prepared; do
-	T[lookup.direct.$mode]=$(tps "$SPORT" "$WDB" $mode lookup_direct)
-	T[lookup.shardfdw.$mode]=$(tps "$C" "$SF_DBNAME" $mode lookup_sys)
-	T[lookup.fdwpath.$mode]=$(tps "$C" "$SF_DBNAME" $mode lookup_fdwpath)
-	T[lookup.native.$mode]=$(tps "$C" nativefdw $mode lookup_sys)
-	T[lookup.local.$mode]=$(tps "$LPORT" localdb $mode lookup_sys)
-	T[insert.direct.$mode]=$(tps "$SPORT" "$WDB" $mode insert_direct)
-	T[insert.shardfdw.$mode]=$(tps "$C" "$SF_DBNAME" $mode insert_sys)
-	T[insert.native.$mode]=$(tps "$C" nativefdw $mode insert_sys)
-	T[insert.local.$mode]=$(tps "$LPORT" localdb $mode insert_sys)
-	log "pgbench $mode: lookup direct ${T[lookup.direct.$mode]} shardfdw ${T[lookup.shardfdw.$mode]} tps; insert direct ${T[insert.direct.$mode]} shardfdw ${T[insert.shardfdw.$mode]} tps"
+	for round in 1 2 3 4 5; do
+		for spec in $TPS_SYSTEMS; do
+			IFS=: read -r key port db file <<< "$spec"
+			RUNS_OF[$key.$mode]="${RUNS_OF[$key.$mode]:-} $(tps_once "$port" "$db" $mode "$file")"
+		done
+	done
+	for spec in $TPS_SYSTEMS; do
+		key=${spec%%:*}
+		T[$key.$mode]=$(echo "${RUNS_OF[$key.$mode]}" | median)
+	done
+	log "pgbench $mode: lookup direct ${T[lookup.direct.$mode]} shardfdw ${T[lookup.shardfdw.$mode]} tps; insert direct ${T[insert.direct.$mode]} shardfdw ${T[insert.shardfdw.$mode]} tps (runs: lookup direct${RUNS_OF[lookup.direct.$mode]}, shardfdw${RUNS_OF[lookup.shardfdw.$mode]})"
 done
 # CPU time of the backends serving one statement, from /proc/PID/schedstat
 # (nanoseconds on a CPU, kernel time included) over SECS seconds of a
@@ -492,7 +505,7 @@ SECTION="$WORK/section.md"
 		echo "| $name | ${STRAT[$name]} | ${MS[$name.shardfdw]} | ${MS[$name.native]} | ${MS[$name.local]} | ${MS[$name.localnl]} | $rl | $rn | ${SAME[$name]} | $(passmax "$rl" "$tgt") (≤ $tgt) | $(passmax "$rn" 1) (≤ 1) | $wp | ${wp:+$(ratio "$wp" "${MS[$name.best]}")} |"
 	done
 	echo
-	echo "Router statements: pgbench, 1 client, median of 5 runs of ${SECS} s, connected to each server over $( [ "$CLIENT_HOST" = "$SF_SOCKDIR" ] && echo "its Unix socket" || echo "TCP ($CLIENT_HOST)"). Lookup: \`$(printf "$LOOKUP" clicks)\`"
+	echo "Router statements: pgbench, 1 client, median of 5 runs of ${SECS} s (interleaved: each of 5 rounds runs every system once), connected to each server over $( [ "$CLIENT_HOST" = "$SF_SOCKDIR" ] && echo "its Unix socket" || echo "TCP ($CLIENT_HOST)"). Lookup: \`$(printf "$LOOKUP" clicks)\`"
 	echo "(strategy: $LOOKUP_STRAT); INSERT: one clicks row with the bigserial default (strategy: $INSERT_STRAT)."
 	echo "*direct* is the same statement on the shard table ($SHARD on $SHARD_SERVER) in the worker's database"
 	echo "(the INSERT with nextval of a worker-local sequence); *FDW path* is shardfdw with \`shardfdw.enable_router = off\`."
