@@ -314,6 +314,9 @@ SELECT pg_temp.ms_dml('insert select: outer join', $q$INSERT INTO ms_summary (co
 SELECT pg_temp.ms_dml('insert select: not co-located join', $q$INSERT INTO ms_summary (company_id, ad_id) SELECT a.company_id, c.id FROM ads a JOIN campaigns c ON c.id = a.campaign_id RETURNING company_id, ad_id$q$, 'ms_summary');
 SELECT pg_temp.ms_dml('insert select: columns in another order', $q$INSERT INTO ms_summary (ad_id, company_id, last) SELECT id, company_id, clicked_at FROM clicks WHERE cost_per_click_usd > 4.5 RETURNING company_id, ad_id$q$, 'ms_summary');
 SELECT pg_temp.ms_dml('insert select: a value cast', $q$INSERT INTO ms_summary (company_id, ad_id, n) SELECT company_id, id, 1 FROM ads WHERE company_id = 3 RETURNING company_id, ad_id$q$, 'ms_summary');
+SELECT pg_temp.ms_dml('insert select: values cast', $q$INSERT INTO ms_summary (company_id, ad_id, n, total) SELECT company_id, id, campaign_id::int, (id * 1.25)::float8 FROM ads WHERE id < 60 RETURNING *$q$, 'ms_summary');
+SELECT pg_temp.ms_dml('insert select: timestamptz into timestamp', $q$INSERT INTO ms_summary (company_id, ad_id, last) SELECT company_id, id, clicked_at::timestamptz + interval '1 hour' FROM clicks WHERE id % 97 = 0 RETURNING *$q$, 'ms_summary');
+SELECT pg_temp.ms_dml('insert select: cast of an aggregate', $q$INSERT INTO ms_summary (company_id, ad_id, n, total) SELECT company_id, ad_id, count(*)::int, avg(cost_per_click_usd)::float4 FROM clicks GROUP BY company_id, ad_id RETURNING company_id, ad_id, n$q$, 'ms_summary');
 SELECT pg_temp.ms_dml('insert select: type cast of the key', $q$INSERT INTO ms_summary (company_id, ad_id) SELECT company_id::int, id FROM ads WHERE id < 10 RETURNING company_id, ad_id$q$, 'ms_summary');
 -- every row is on the shard its key hashes to: the router (which reads
 -- only that shard) finds as many rows per key as the local copy has

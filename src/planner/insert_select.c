@@ -43,13 +43,40 @@ var_in_class(List *c, Var *v)
 }
 
 /*
+ * expr without the coercions to the target column's type that parse
+ * analysis puts above an INSERT's value (implicit format: the worker, given
+ * the same SELECT for a column of the same type, applies the same ones).
+ */
+static Node *
+strip_assignment_casts(Node *expr)
+{
+	for (;;)
+	{
+		if (IsA(expr, RelabelType) &&
+			((RelabelType *) expr)->relabelformat == COERCE_IMPLICIT_CAST)
+			expr = (Node *) ((RelabelType *) expr)->arg;
+		else if (IsA(expr, CoerceViaIO) &&
+				 ((CoerceViaIO *) expr)->coerceformat == COERCE_IMPLICIT_CAST)
+			expr = (Node *) ((CoerceViaIO *) expr)->arg;
+		else if (IsA(expr, FuncExpr) &&
+				 ((FuncExpr *) expr)->funcformat == COERCE_IMPLICIT_CAST &&
+				 ((FuncExpr *) expr)->args != NIL)
+			expr = linitial(((FuncExpr *) expr)->args);
+		else
+			return expr;
+	}
+}
+
+/*
  * Plan parse, an INSERT whose target's distribution column takes output
  * column ctx->insert_select_attno of subquery RTE ctx->insert_select_rti
  * (found by the analysis, which also checked co-location, shippability,
  * triggers and ON CONFLICT), as one INSERT ... SELECT per shard.  Declines
  * (NULL) unless:
  *	- the target columns, in attribute order, take the SELECT's output
- *	  columns in order, uncast (how the worker SQL is printed);
+ *	  columns in order (how the worker SQL is printed), uncast or with the
+ *	  assignment casts to the column's type the worker applies too (the
+ *	  distribution column: uncast, below);
  *	- the top level reads only that subquery (no CTEs), and the only
  *	  distributed tables are the target and those of the subquery's own
  *	  level (none deeper);
@@ -120,13 +147,14 @@ sf_plan_insert_select(Query *parse, RouterContext *ctx)
 	 * The worker SQL names the target columns in attribute order and prints
 	 * the SELECT as it is (ruleutils deparses INSERT ... SELECT as written):
 	 * the i-th target column must take the SELECT's i-th output column,
-	 * uncast, and nothing else (no rewriter-added defaults).
+	 * uncast or through the same assignment casts the worker's INSERT will
+	 * apply, and nothing else (no rewriter-added defaults).
 	 */
 	i = 0;
 	foreach(lc, parse->targetList)
 	{
 		TargetEntry *t = lfirst(lc);
-		Var		   *v = (Var *) t->expr;
+		Var		   *v = (Var *) strip_assignment_casts((Node *) t->expr);
 
 		if (t->resjunk)
 			return NULL;
