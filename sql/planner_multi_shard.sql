@@ -317,6 +317,9 @@ SELECT pg_temp.ms_dml('insert select: a value cast', $q$INSERT INTO ms_summary (
 SELECT pg_temp.ms_dml('insert select: values cast', $q$INSERT INTO ms_summary (company_id, ad_id, n, total) SELECT company_id, id, campaign_id::int, (id * 1.25)::float8 FROM ads WHERE id < 60 RETURNING *$q$, 'ms_summary');
 SELECT pg_temp.ms_dml('insert select: timestamptz into timestamp', $q$INSERT INTO ms_summary (company_id, ad_id, last) SELECT company_id, id, clicked_at::timestamptz + interval '1 hour' FROM clicks WHERE id % 97 = 0 RETURNING *$q$, 'ms_summary');
 SELECT pg_temp.ms_dml('insert select: cast of an aggregate', $q$INSERT INTO ms_summary (company_id, ad_id, n, total) SELECT company_id, ad_id, count(*)::int, avg(cost_per_click_usd)::float4 FROM clicks GROUP BY company_id, ad_id RETURNING company_id, ad_id, n$q$, 'ms_summary');
+SELECT pg_temp.ms_dml('insert select: reordered, grouped, ORDER BY a hidden column', $q$INSERT INTO ms_summary (n, company_id, ad_id) SELECT count(*), company_id, ad_id FROM clicks GROUP BY company_id, ad_id ORDER BY max(clicked_at) RETURNING company_id, ad_id, n$q$, 'ms_summary');
+SELECT pg_temp.ms_dml('insert select: reordered and cast', $q$INSERT INTO ms_summary (total, last, company_id, ad_id) SELECT 1, '2024-01-02 03:04:05', company_id, id FROM ads WHERE id % 7 = 0 RETURNING *$q$, 'ms_summary');
+SELECT pg_temp.ms_dml('insert select: a column twice', $q$INSERT INTO ms_summary (company_id, ad_id, n) SELECT company_id, company_id, company_id FROM ads WHERE id < 5 RETURNING *$q$, 'ms_summary');
 SELECT pg_temp.ms_dml('insert select: type cast of the key', $q$INSERT INTO ms_summary (company_id, ad_id) SELECT company_id::int, id FROM ads WHERE id < 10 RETURNING company_id, ad_id$q$, 'ms_summary');
 -- every row is on the shard its key hashes to: the router (which reads
 -- only that shard) finds as many rows per key as the local copy has

@@ -68,13 +68,112 @@ strip_assignment_casts(Node *expr)
 }
 
 /*
+ * When the target columns of parse (in attribute order) take the SELECT's
+ * output columns (subquery RTE rti) each exactly once but in another order
+ * (INSERT INTO t (b, a) SELECT ...), a copy of parse whose SELECT lists its
+ * output columns in that order (the worker SQL prints the SELECT as it is),
+ * with *key_attno (the output column of the distribution value) moved
+ * along; else parse itself.
+ */
+static Query *
+reorder_select_output(Query *parse, Index rti, AttrNumber *key_attno)
+{
+	Query	   *copy;
+	Query	   *sq;
+	RangeTblEntry *srte;
+	List	   *tlist = NIL;
+	List	   *colnames = NIL;
+	int			nout = 0;
+	int			n = list_length(parse->targetList);
+	int		   *from;
+	bool		moved = false;
+	AttrNumber	key;
+	int			i;
+	ListCell   *lc;
+
+	srte = rt_fetch(rti, parse->rtable);
+	if (srte->rtekind != RTE_SUBQUERY || srte->subquery == NULL)
+		return parse;
+	foreach(lc, srte->subquery->targetList)
+	{
+		TargetEntry *t = lfirst(lc);
+
+		if (t->resjunk)
+			continue;
+		/* the non-junk output columns come first, numbered 1..nout */
+		if (t->resno != ++nout)
+			return parse;
+	}
+	if (n != nout || list_length(srte->eref->colnames) != nout)
+		return parse;
+	from = palloc0(sizeof(int) * (n + 1));
+	i = 0;
+	foreach(lc, parse->targetList)
+	{
+		TargetEntry *t = lfirst(lc);
+		Var		   *v = (Var *) strip_assignment_casts((Node *) t->expr);
+
+		i++;
+		if (t->resjunk || !IsA(v, Var) || v->varno != rti ||
+			v->varlevelsup != 0 || v->varattno < 1 || v->varattno > n)
+			return parse;
+		for (int j = 1; j < i; j++)
+			if (from[j] == v->varattno)
+				return parse;
+		from[i] = v->varattno;
+		if (from[i] != i)
+			moved = true;
+	}
+	if (!moved)
+		return parse;
+
+	copy = copyObject(parse);
+	srte = rt_fetch(rti, copy->rtable);
+	sq = srte->subquery;
+	key = *key_attno;
+	for (i = 1; i <= n; i++)
+	{
+		TargetEntry *t = list_nth(sq->targetList, from[i] - 1);
+
+		t->resno = i;
+		tlist = lappend(tlist, t);
+		colnames = lappend(colnames, list_nth(srte->eref->colnames,
+											  from[i] - 1));
+		if (from[i] == key)
+			*key_attno = i;
+	}
+	foreach(lc, sq->targetList)
+	{
+		TargetEntry *t = lfirst(lc);
+
+		if (t->resjunk)
+		{
+			t->resno = list_length(tlist) + 1;
+			tlist = lappend(tlist, t);
+		}
+	}
+	sq->targetList = tlist;
+	srte->eref->colnames = colnames;
+	i = 0;
+	foreach(lc, copy->targetList)
+	{
+		TargetEntry *t = lfirst(lc);
+
+		i++;
+		((Var *) strip_assignment_casts((Node *) t->expr))->varattno = i;
+	}
+	return copy;
+}
+
+/*
  * Plan parse, an INSERT whose target's distribution column takes output
  * column ctx->insert_select_attno of subquery RTE ctx->insert_select_rti
  * (found by the analysis, which also checked co-location, shippability,
  * triggers and ON CONFLICT), as one INSERT ... SELECT per shard.  Declines
  * (NULL) unless:
  *	- the target columns, in attribute order, take the SELECT's output
- *	  columns in order (how the worker SQL is printed), uncast or with the
+ *	  columns in order (how the worker SQL is printed; a SELECT listing
+ *	  them in another order is reordered), uncast or with the
  *	  assignment casts to the column's type the worker applies too (the
  *	  distribution column: uncast, below);
  *	- the top level reads only that subquery (no CTEs), and the only
@@ -111,6 +210,7 @@ sf_plan_insert_select(Query *parse, RouterContext *ctx)
 	bool		ok;
 	int			i;
 	int			rti = 0;
+	AttrNumber	key_attno;
 
 	if (ctx->mixed_colocation ||
 		parse->cteList != NIL || parse->hasModifyingCTE ||
@@ -129,6 +229,12 @@ sf_plan_insert_select(Query *parse, RouterContext *ctx)
 	foreach(lc, ctx->dist_levels)
 		if (lfirst(lc) != parse && lfirst(lc) != sq)
 			return NULL;
+
+	/* from here on, maybe a copy with the SELECT's columns reordered */
+	key_attno = ctx->insert_select_attno;
+	parse = reorder_select_output(parse, ctx->insert_select_rti, &key_attno);
+	srte = rt_fetch(ctx->insert_select_rti, parse->rtable);
+	sq = srte->subquery;
 	foreach(lc, parse->rtable)
 	{
 		RangeTblEntry *rte = lfirst(lc);
@@ -220,7 +326,7 @@ sf_plan_insert_select(Query *parse, RouterContext *ctx)
 	{
 		TargetEntry *t = lfirst(lc);
 
-		if (t->resno == ctx->insert_select_attno)
+		if (t->resno == key_attno)
 			stle = t;
 	}
 	if (stle == NULL)
