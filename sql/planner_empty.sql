@@ -164,7 +164,7 @@ RESET shardfdw.enable_distinct_merge;
 -- a prepared statement with a parameter keeps the grouped plan
 PREPARE pe_q(int) AS SELECT count(DISTINCT u) FROM pe_dist.t WHERE g = $1;
 SET plan_cache_mode = force_generic_plan;
-EXPLAIN (COSTS OFF) EXECUTE pe_q(3);
+SELECT pg_temp.explain_lines('EXPLAIN (COSTS OFF) EXECUTE pe_q(3)');
 EXECUTE pe_q(3);
 SELECT count(DISTINCT u) FROM pe_local.t WHERE g = 3;
 RESET plan_cache_mode;
@@ -178,7 +178,7 @@ FETCH BACKWARD 1 FROM pe_c;
 COMMIT;
 SELECT count(DISTINCT u) FROM pe_local.t;
 -- EXPLAIN of the merge: one statement per worker, sorted, NULLs out
-EXPLAIN (COSTS OFF) SELECT count(DISTINCT s) FROM pe_dist.t WHERE k IN (1, 2);
+SELECT pg_temp.explain_lines('EXPLAIN (COSTS OFF) SELECT count(DISTINCT s) FROM pe_dist.t WHERE k IN (1, 2)');
 
 -- a worker's error ends the statement; the connections stay usable
 \set VERBOSITY terse

@@ -320,6 +320,21 @@ SELECT pg_temp.ms_dml('insert select: cast of an aggregate', $q$INSERT INTO ms_s
 SELECT pg_temp.ms_dml('insert select: reordered, grouped, ORDER BY a hidden column', $q$INSERT INTO ms_summary (n, company_id, ad_id) SELECT count(*), company_id, ad_id FROM clicks GROUP BY company_id, ad_id ORDER BY max(clicked_at) RETURNING company_id, ad_id, n$q$, 'ms_summary');
 SELECT pg_temp.ms_dml('insert select: reordered and cast', $q$INSERT INTO ms_summary (total, last, company_id, ad_id) SELECT 1, '2024-01-02 03:04:05', company_id, id FROM ads WHERE id % 7 = 0 RETURNING *$q$, 'ms_summary');
 SELECT pg_temp.ms_dml('insert select: a column twice', $q$INSERT INTO ms_summary (company_id, ad_id, n) SELECT company_id, company_id, company_id FROM ads WHERE id < 5 RETURNING *$q$, 'ms_summary');
+-- columns filled by defaults: constants and now() (computed once, on the
+-- coordinator) go into the SELECT; a volatile default keeps the FDW path
+CREATE TABLE dist.ms_defaults (company_id bigint, ad_id bigint, note text DEFAULT 'n', created timestamptz DEFAULT now(), k bigint DEFAULT 7, u uuid DEFAULT gen_random_uuid());
+SELECT create_distributed_table('dist.ms_defaults', 'company_id', colocate_with => 'dist.clicks');
+CREATE TABLE local.ms_defaults (company_id bigint, ad_id bigint, note text DEFAULT 'n', created timestamptz DEFAULT now(), k bigint DEFAULT 7, u uuid DEFAULT gen_random_uuid());
+SELECT pg_temp.ms_dml('insert select: defaults', $q$INSERT INTO ms_defaults (company_id, ad_id, u) SELECT company_id, id, NULL FROM ads WHERE id < 30 RETURNING company_id, ad_id, note, created = now(), k$q$, '(SELECT company_id, ad_id, note, created = now(), k, u FROM ms_defaults) t');
+SELECT pg_temp.ms_dml('insert select: defaults, reordered, literals', $q$INSERT INTO ms_defaults (note, ad_id, u, company_id) SELECT 'x', id, NULL, company_id FROM ads WHERE id % 5 = 0 RETURNING *, created = now()$q$, '(SELECT company_id, ad_id, note, created = now(), k, u FROM ms_defaults) t');
+SELECT pg_temp.ms_dml('insert select: volatile default', $q$INSERT INTO ms_defaults (company_id, ad_id) SELECT company_id, id FROM ads WHERE id < 3 RETURNING company_id, ad_id, u IS NOT NULL$q$, '(SELECT company_id, ad_id, note, created = now(), k, u IS NULL FROM ms_defaults) t');
+-- a prepared statement: now() of each execution's own transaction
+PREPARE ins_defaults AS INSERT INTO dist.ms_defaults (company_id, ad_id, u) SELECT company_id, id, NULL FROM dist.ads WHERE id = 1 RETURNING created = now() AS created_now;
+EXECUTE ins_defaults;
+SELECT pg_sleep(0.01);
+EXECUTE ins_defaults;
+SELECT count(*), count(DISTINCT created) FROM dist.ms_defaults WHERE ad_id = 1;
+DEALLOCATE ins_defaults;
 SELECT pg_temp.ms_dml('insert select: type cast of the key', $q$INSERT INTO ms_summary (company_id, ad_id) SELECT company_id::int, id FROM ads WHERE id < 10 RETURNING company_id, ad_id$q$, 'ms_summary');
 -- every row is on the shard its key hashes to: the router (which reads
 -- only that shard) finds as many rows per key as the local copy has

@@ -16,6 +16,7 @@
 #include "postgres.h"
 
 #include "catalog/pg_class.h"
+#include "catalog/pg_type.h"
 #include "metadata.h"
 #include "nodes/makefuncs.h"
 #include "nodes/nodeFuncs.h"
@@ -68,15 +69,34 @@ strip_assignment_casts(Node *expr)
 }
 
 /*
- * When the target columns of parse (in attribute order) take the SELECT's
- * output columns (subquery RTE rti) each exactly once but in another order
- * (INSERT INTO t (b, a) SELECT ...), a copy of parse whose SELECT lists its
- * output columns in that order (the worker SQL prints the SELECT as it is),
+ * A value of an INSERT ... SELECT's target list that is not a column of the
+ * SELECT (a column default the rewriter added, now() computed on the
+ * coordinator as a Param) and may move into the SELECT: a constant, or a
+ * Param, once immutable functions are folded.  NULL otherwise.
+ */
+static Expr *
+movable_value(Expr *expr)
+{
+	Node	   *e = eval_const_expressions(NULL, (Node *) copyObject(expr));
+
+	if (IsA(e, Const) ||
+		(IsA(e, Param) && ((Param *) e)->paramkind == PARAM_EXTERN))
+		return (Expr *) e;
+	return NULL;
+}
+
+/*
+ * The worker SQL prints an INSERT ... SELECT as written: target columns
+ * (in attribute order) taking the SELECT's output columns (subquery RTE
+ * rti) in order.  When parse's target columns take them in another order
+ * (INSERT INTO t (b, a) SELECT ...) or some take a value of their own (a
+ * default: movable_value), return a copy of parse whose SELECT lists
+ * exactly the target columns' values in order, the moved values included,
  * with *key_attno (the output column of the distribution value) moved
  * along; else parse itself.
  */
 static Query *
-reorder_select_output(Query *parse, Index rti, AttrNumber *key_attno)
+shape_select_output(Query *parse, Index rti, AttrNumber *key_attno)
 {
 	Query	   *copy;
 	Query	   *sq;
@@ -84,9 +104,12 @@ reorder_select_output(Query *parse, Index rti, AttrNumber *key_attno)
 	List	   *tlist = NIL;
 	List	   *colnames = NIL;
 	int			nout = 0;
+	int			nvars = 0;
 	int			n = list_length(parse->targetList);
-	int		   *from;
-	bool		moved = false;
+	int		   *from;			/* output column of each target column, 0
+								 * for a moved value */
+	Expr	  **values;			/* the moved values */
+	bool		changed = false;
 	AttrNumber	key;
 	int			i;
 	ListCell   *lc;
@@ -104,9 +127,10 @@ reorder_select_output(Query *parse, Index rti, AttrNumber *key_attno)
 		if (t->resno != ++nout)
 			return parse;
 	}
-	if (n != nout || list_length(srte->eref->colnames) != nout)
+	if (list_length(srte->eref->colnames) != nout)
 		return parse;
 	from = palloc0(sizeof(int) * (n + 1));
+	values = palloc0(sizeof(Expr *) * (n + 1));
 	i = 0;
 	foreach(lc, parse->targetList)
 	{
@@ -114,54 +138,96 @@ reorder_select_output(Query *parse, Index rti, AttrNumber *key_attno)
 		Var		   *v = (Var *) strip_assignment_casts((Node *) t->expr);
 
 		i++;
-		if (t->resjunk || !IsA(v, Var) || v->varno != rti ||
-			v->varlevelsup != 0 || v->varattno < 1 || v->varattno > n)
+		if (t->resjunk)
 			return parse;
-		for (int j = 1; j < i; j++)
-			if (from[j] == v->varattno)
-				return parse;
-		from[i] = v->varattno;
-		if (from[i] != i)
-			moved = true;
+		if (IsA(v, Var) && v->varno == rti && v->varlevelsup == 0 &&
+			v->varattno >= 1 && v->varattno <= nout)
+		{
+			for (int j = 1; j < i; j++)
+				if (from[j] == v->varattno)
+					return parse;
+			from[i] = v->varattno;
+			nvars++;
+			if (from[i] != i)
+				changed = true;
+		}
+		else if ((values[i] = movable_value(t->expr)) != NULL)
+			changed = true;
+		else
+			return parse;
 	}
-	if (!moved)
+	/*
+	 * Output columns no target column takes: unknown-type literals, which
+	 * parse analysis copies up into the INSERT's target list (to coerce
+	 * them to the column's type there: INSERT ... SELECT 'x'); they become
+	 * hidden columns of the SELECT.
+	 */
+	if (nvars != nout)
+	{
+		foreach(lc, srte->subquery->targetList)
+		{
+			TargetEntry *t = lfirst(lc);
+			bool		used = false;
+
+			for (i = 1; i <= n; i++)
+				if (from[i] == t->resno)
+					used = true;
+			if (!t->resjunk && !used &&
+				!(IsA(t->expr, Const) &&
+				  ((Const *) t->expr)->consttype == UNKNOWNOID))
+				return parse;
+		}
+		changed = true;
+	}
+	if (!changed)
 		return parse;
 
 	copy = copyObject(parse);
 	srte = rt_fetch(rti, copy->rtable);
 	sq = srte->subquery;
 	key = *key_attno;
-	for (i = 1; i <= n; i++)
+	i = 0;
+	foreach(lc, copy->targetList)
 	{
-		TargetEntry *t = list_nth(sq->targetList, from[i] - 1);
+		TargetEntry *ct = lfirst(lc);
+		TargetEntry *t;
 
+		i++;
+		if (from[i] > 0)
+		{
+			t = list_nth(sq->targetList, from[i] - 1);
+			colnames = lappend(colnames, list_nth(srte->eref->colnames,
+												  from[i] - 1));
+			if (from[i] == key)
+				*key_attno = i;
+			((Var *) strip_assignment_casts((Node *) ct->expr))->varattno = i;
+		}
+		else
+		{
+			/* the value moves into the SELECT; the INSERT reads it */
+			t = makeTargetEntry(values[i], i, pstrdup(ct->resname), false);
+			colnames = lappend(colnames, makeString(pstrdup(ct->resname)));
+			ct->expr = (Expr *) makeVar(rti, i, exprType((Node *) values[i]),
+										exprTypmod((Node *) values[i]),
+										exprCollation((Node *) values[i]), 0);
+		}
 		t->resno = i;
 		tlist = lappend(tlist, t);
-		colnames = lappend(colnames, list_nth(srte->eref->colnames,
-											  from[i] - 1));
-		if (from[i] == key)
-			*key_attno = i;
 	}
+	/* then the hidden columns: ORDER BY / GROUP BY ones, unused literals */
 	foreach(lc, sq->targetList)
 	{
 		TargetEntry *t = lfirst(lc);
 
-		if (t->resjunk)
+		if (!list_member_ptr(tlist, t))
 		{
+			t->resjunk = true;
 			t->resno = list_length(tlist) + 1;
 			tlist = lappend(tlist, t);
 		}
 	}
 	sq->targetList = tlist;
 	srte->eref->colnames = colnames;
-	i = 0;
-	foreach(lc, copy->targetList)
-	{
-		TargetEntry *t = lfirst(lc);
-
-		i++;
-		((Var *) strip_assignment_casts((Node *) t->expr))->varattno = i;
-	}
 	return copy;
 }
 
@@ -173,7 +239,9 @@ reorder_select_output(Query *parse, Index rti, AttrNumber *key_attno)
  * (NULL) unless:
  *	- the target columns, in attribute order, take the SELECT's output
  *	  columns in order (how the worker SQL is printed; a SELECT listing
- *	  them in another order is reordered), uncast or with the
+ *	  them in another order is reordered, constant or Param values of the
+ *	  target list such as defaults move into it: shape_select_output),
+ *	  uncast or with the
  *	  assignment casts to the column's type the worker applies too (the
  *	  distribution column: uncast, below);
  *	- the top level reads only that subquery (no CTEs), and the only
@@ -232,7 +300,7 @@ sf_plan_insert_select(Query *parse, RouterContext *ctx)
 
 	/* from here on, maybe a copy with the SELECT's columns reordered */
 	key_attno = ctx->insert_select_attno;
-	parse = reorder_select_output(parse, ctx->insert_select_rti, &key_attno);
+	parse = shape_select_output(parse, ctx->insert_select_rti, &key_attno);
 	srte = rt_fetch(ctx->insert_select_rti, parse->rtable);
 	sq = srte->subquery;
 	foreach(lc, parse->rtable)
