@@ -73,6 +73,8 @@ extern void sf_alter_targets(List *targets, const char *rest);
 extern char *sf_column_type(Oid relid, AttrNumber attnum);
 extern List *sf_target_objects(SfTarget *t);
 extern bool sf_string_member(List *list, const char *s);
+extern bool sf_target_has_object(SfTarget *t, char kind, const char *name,
+								 const char *def);
 
 /* in constraints.c */
 extern List *sf_constraint_oids(Oid relid);
