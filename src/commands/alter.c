@@ -450,6 +450,16 @@ sf_process_alter_table(SfUtilityCall *call, AlterTableStmt *stmt)
 				}
 				break;
 			case AT_DropConstraint:
+				if (sf_restoring())
+				{
+					/* pg_restore --clean: the workers keep theirs */
+					sf_restore_keeps_notice(psprintf("constraint \"%s\" of the shards or replicas of \"%s\"",
+													 cmd->name, get_rel_name(relid)));
+					if (distributed && sf_drop_shard_constraint(relid, cmd, NIL))
+						break;
+					sf_alter_local(call, stmt, cmd);
+					break;
+				}
 				if (distributed && sf_drop_shard_constraint(relid, cmd, targets))
 					break;
 				if (!OidIsValid(get_relation_constraint_oid(relid, cmd->name, true)))

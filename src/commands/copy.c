@@ -16,9 +16,9 @@
  * loads table data in any order (a TOC entry of table data only depends on
  * its table), so the foreign keys between catalog tables would reject rows
  * whose referenced rows another job has not loaded yet.  When a restore
- * (a superuser session with check_function_bodies off: pg_restore and
- * pg_dump's SQL scripts set it first thing, whatever the client's
- * application_name) loads a catalog table, the COPY runs with
+ * (sf_restoring: a superuser session with check_function_bodies off, as
+ * pg_restore and pg_dump's SQL scripts set it) loads a catalog table, the
+ * COPY runs with
  * session_replication_role = replica, which turns off the foreign key
  * triggers for that statement; the dump is consistent, so the catalog is
  * once every table is loaded.  Other COPYs into the catalog are checked as
@@ -33,7 +33,6 @@
 #include "catalog/namespace.h"
 #include "commands.h"
 #include "metadata.h"
-#include "miscadmin.h"
 #include "nodes/makefuncs.h"
 #include "nodes/parsenodes.h"
 #include "utils/guc.h"
@@ -86,7 +85,7 @@ sf_copy_into_catalog(SfUtilityCall *call, CopyStmt *stmt)
 
 	if (!OidIsValid(relid) || !OidIsValid(nspid) || get_rel_namespace(relid) != nspid)
 		return false;
-	if (!check_function_bodies && superuser())
+	if (sf_restoring())
 	{
 		nestlevel = NewGUCNestLevel();
 		(void) set_config_option("session_replication_role", "replica",

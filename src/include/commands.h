@@ -51,6 +51,8 @@ typedef struct SfTarget
 extern void sf_commands_bypass_begin(void);
 extern void sf_commands_bypass_end(void);
 extern bool sf_commands_bypassed(void);
+extern bool sf_restoring(void);
+extern void sf_restore_keeps_notice(const char *what);
 extern void sf_standard_utility(SfUtilityCall *call, Node *stmt);
 extern List *sf_table_servers(Oid relid);
 

@@ -5,7 +5,9 @@
 #   (a) one pg_restore,
 #   (b) pg_restore -j 2 (table data of the catalog in any order, TRUNCATE
 #       before each table it created),
-#   (c) three runs: --section=pre-data, --section=data, --section=post-data.
+#   (c) three runs: --section=pre-data, --section=data, --section=post-data,
+#   (d) pg_restore --clean --if-exists -j 2 over the database of (a), after
+#       writes to it: the tables it drops stay on the workers.
 #
 # The workers' databases are restored first (shards and replicas with their
 # indexes and constraints), then the coordinator's.  The coordinator's
@@ -89,15 +91,20 @@ for my $i (0 .. $#workers)
 		'the shards and the replica on ' . $workers[$i]->name . ' have their constraints and indexes');
 }
 
+# name, pg_restore runs, the coordinator database (a new one unless given)
 my @modes = (
 	[ 'single', [ [] ] ],
 	[ 'jobs', [ [ '-j', '2' ] ] ],
-	[ 'sections', [ ['--section=pre-data'], ['--section=data'], ['--section=post-data'] ] ]);
+	[ 'sections', [ ['--section=pre-data'], ['--section=data'], ['--section=post-data'] ] ],
+	# over the database restored (and written to) first: its tables are
+	# dropped and created again, the workers' tables stay
+	[ 'clean', [ [ '--clean', '--if-exists', '-j', '2' ] ], 'restored_single' ]);
 
+my $db;
 for my $mode (@modes)
 {
-	my ($name, $runs) = @$mode;
-	my $db = "restored_$name";
+	my ($name, $runs, $into) = @$mode;
+	$db = $into // "restored_$name";
 
 	# fresh worker databases, restored from the workers' dumps
 	for my $w (@workers)
@@ -109,7 +116,7 @@ for my $mode (@modes)
 			"$name: " . $w->name . ' restored');
 	}
 
-	$coord->safe_psql('postgres', "CREATE DATABASE $db");
+	$coord->safe_psql('postgres', "CREATE DATABASE $db") unless $into;
 	for my $opts (@$runs)
 	{
 		my $what = join(' ', 'pg_restore', @$opts);
@@ -159,7 +166,6 @@ SELECT count(*) FROM pg_trigger WHERE tgrelid = 'r'::regclass AND tgname LIKE 's
 # DDL by hand on the restored coordinator: a constraint or index the
 # replicas have with the same definition is skipped (NOTICE), one with
 # another definition is the worker's error
-my $db = 'restored_sections';
 $workers[0]->safe_psql('shardfdw', 'ALTER TABLE r ADD CONSTRAINT r_id_positive CHECK (id > 0)');
 my ($rc, $stdout, $stderr) = $coord->psql($db,
 	'ALTER TABLE r ADD CONSTRAINT r_id_positive CHECK (id > 0)');
@@ -169,6 +175,20 @@ like($stderr, qr/NOTICE:  constraint "r_id_positive" for relation public.r alrea
 is($workers[1]->safe_psql('shardfdw',
 		"SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conname = 'r_id_positive'"),
 	'CHECK ((id > 0))', 'and the other replica gets it');
+# a session restoring a dump (check_function_bodies off, as pg_restore
+# sets it) drops on the coordinator only, and says so
+($rc, $stdout, $stderr) = $coord->psql($db,
+	'SET check_function_bodies = off; ALTER TABLE r DROP CONSTRAINT r_id_positive');
+like($stderr, qr/NOTICE:  constraint "r_id_positive" of the shards or replicas of "r" stays on the workers/,
+	'a restore session drops a constraint on the coordinator only (NOTICE)');
+is(join(',', map { $_->safe_psql('shardfdw', "SELECT count(*) FROM pg_constraint WHERE conname = 'r_id_positive'") } @workers),
+	'1,1', 'and the replicas keep it');
+($rc, $stdout, $stderr) = $coord->psql($db, 'ALTER TABLE r ADD CONSTRAINT r_id_positive CHECK (id > 0)');
+is($rc, 0, 'adding it again skips both replicas');
+$coord->safe_psql($db, 'ALTER TABLE r DROP CONSTRAINT r_id_positive');
+is(join(',', map { $_->safe_psql('shardfdw', "SELECT count(*) FROM pg_constraint WHERE conname = 'r_id_positive'") } @workers),
+	'0,0', 'DROP CONSTRAINT by hand drops it on the replicas');
+
 $workers[0]->safe_psql('shardfdw', 'ALTER TABLE r ADD CONSTRAINT r_name_short CHECK (length(name) < 10)');
 ($rc, $stdout, $stderr) = $coord->psql($db,
 	'ALTER TABLE r ADD CONSTRAINT r_name_short CHECK (length(name) < 20)');
