@@ -188,6 +188,20 @@ sf_check_alter_cmd(Oid relid, const SfTable *table, AlterTableCmd *cmd)
 				sf_alter_unsupported(relid, "this kind of constraint");
 			}
 			break;
+		case AT_EnableTrigAll:
+		case AT_DisableTrigAll:
+
+			/*
+			 * pg_restore --data-only --disable-triggers brackets each
+			 * table's rows with these: a reference table's rows then load
+			 * on the coordinator only (its replicas are restored or kept on
+			 * the workers).  By hand, disabling the replication triggers
+			 * would let the replicas drift: refused.
+			 */
+			if (!distributed && sf_restoring())
+				break;
+			sf_alter_unsupported(relid, "this ALTER TABLE subcommand");
+			break;
 		default:
 			sf_alter_unsupported(relid, "this ALTER TABLE subcommand");
 	}
@@ -378,7 +392,9 @@ sf_process_alter_table(SfUtilityCall *call, AlterTableStmt *stmt)
 				}
 				break;
 			case AT_ColumnDefault:
-				/* defaults stay on the coordinator */
+			case AT_EnableTrigAll:
+			case AT_DisableTrigAll:
+				/* defaults and triggers stay on the coordinator */
 				sf_alter_local(call, stmt, cmd);
 				break;
 			case AT_AddIdentity:

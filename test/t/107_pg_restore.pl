@@ -6,7 +6,8 @@
 #   (b) pg_restore -j 2 (table data of the catalog in any order, TRUNCATE
 #       before each table it created),
 #   (c) three runs: --section=pre-data, --section=data, --section=post-data,
-#   (d) pg_restore --clean --if-exists -j 2 over the database of (a), after
+#   (d) --schema-only, then --data-only --disable-triggers,
+#   (e) pg_restore --clean --if-exists -j 2 over the database of (a), after
 #       writes to it: the tables it drops stay on the workers.
 #
 # The workers' databases are restored first (shards and replicas with their
@@ -96,6 +97,9 @@ my @modes = (
 	[ 'single', [ [] ] ],
 	[ 'jobs', [ [ '-j', '2' ] ] ],
 	[ 'sections', [ ['--section=pre-data'], ['--section=data'], ['--section=post-data'] ] ],
+	# schema first (replication triggers included), then the rows with the
+	# triggers disabled, as PostgreSQL's documentation advises
+	[ 'split', [ ['--schema-only'], [ '--data-only', '--disable-triggers' ] ] ],
 	# over the database restored (and written to) first: its tables are
 	# dropped and created again, the workers' tables stay
 	[ 'clean', [ [ '--clean', '--if-exists', '-j', '2' ] ], 'restored_single' ]);
@@ -201,6 +205,10 @@ $workers[1]->safe_psql('shardfdw', 'CREATE INDEX r_lower_idx ON r (name)');
 ($rc, $stdout, $stderr) = $coord->psql($db, 'CREATE INDEX r_lower_idx ON r (lower(name))');
 like($stderr, qr/ERROR:  relation "r_lower_idx" already exists/,
 	'an index of that name with another definition on a replica is an error');
+
+like(($coord->psql($db, 'ALTER TABLE r DISABLE TRIGGER ALL'))[2],
+	qr/this ALTER TABLE subcommand is not supported on reference table "r"/,
+	'disabling the replication triggers by hand is refused');
 
 # the catalog's foreign keys hold for COPY by hand (only pg_restore's COPY
 # of the catalog skips them)
