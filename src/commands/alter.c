@@ -469,11 +469,16 @@ sf_process_alter_table(SfUtilityCall *call, AlterTableStmt *stmt)
 				if (sf_restoring())
 				{
 					/* pg_restore --clean: the workers keep theirs */
-					sf_restore_keeps_notice(psprintf("constraint \"%s\" of the shards or replicas of \"%s\"",
-													 cmd->name, get_rel_name(relid)));
+					char	   *what = psprintf("constraint \"%s\" of the shards or replicas of \"%s\"",
+												cmd->name, get_rel_name(relid));
+					bool		found = OidIsValid(get_relation_constraint_oid(relid, cmd->name, true));
+
 					if (distributed && sf_drop_shard_constraint(relid, cmd, NIL))
-						break;
-					sf_alter_local(call, stmt, cmd);
+						found = true;
+					else
+						sf_alter_local(call, stmt, cmd);
+					if (found)
+						sf_restore_keeps_notice(what);
 					break;
 				}
 				if (distributed && sf_drop_shard_constraint(relid, cmd, targets))

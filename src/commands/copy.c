@@ -18,13 +18,12 @@
  * whose referenced rows another job has not loaded yet.  When a restore
  * (sf_restoring: a superuser session with check_function_bodies off, as
  * pg_restore and pg_dump's SQL scripts set it) loads a catalog table, the
- * COPY runs with
- * session_replication_role = replica, which turns off the foreign key
- * triggers for that statement; the dump is consistent, so the catalog is
- * once every table is loaded.  Other COPYs into the catalog are checked as
- * usual.  After any COPY into a catalog table, every backend's catalog
- * cache is flushed: the restoring session has looked the tables up before
- * their catalog rows existed.
+ * COPY runs with session_replication_role = replica, which turns off the
+ * foreign key triggers for that statement; the dump is consistent, so the
+ * catalog is once every table is loaded.  Other COPYs into the catalog are
+ * checked as usual.  After any COPY into a catalog table, every backend's
+ * catalog cache is flushed: the restoring session has looked the tables up
+ * before their catalog rows existed.
  *
  *-------------------------------------------------------------------------
  */
