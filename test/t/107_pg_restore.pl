@@ -44,6 +44,9 @@ CREATE INDEX t_v_idx ON t (v);
 COMMENT ON TABLE t IS 'facts';
 SELECT create_distributed_table('t', 'id', shard_count => 4);
 INSERT INTO t (rid, v) SELECT 1 + g % 3, 'v' || g FROM generate_series(1, 200) g;
+CREATE TABLE r2 (id int GENERATED ALWAYS AS IDENTITY PRIMARY KEY, rid int NOT NULL REFERENCES r);
+INSERT INTO r2 (rid) SELECT 1 + g % 3 FROM generate_series(1, 5) g;
+SELECT create_reference_table('r2');
 CREATE TABLE u (tid bigint NOT NULL, n int NOT NULL, w int, PRIMARY KEY (tid, n));
 SELECT create_distributed_table('u', 'tid', colocate_with => 't');
 INSERT INTO u SELECT g, k, g * k FROM generate_series(1, 200) g, generate_series(1, 3) k;
@@ -53,7 +56,8 @@ INSERT INTO u SELECT g, k, g * k FROM generate_series(1, 200) g, generate_series
 my %queries = (
 	t => 'SELECT count(*), md5(string_agg(t::text, \',\' ORDER BY id)) FROM t',
 	u => 'SELECT count(*), md5(string_agg(u::text, \',\' ORDER BY tid, n)) FROM u',
-	r => 'SELECT count(*), md5(string_agg(r::text, \',\' ORDER BY id)) FROM r');
+	r => 'SELECT count(*), md5(string_agg(r::text, \',\' ORDER BY id)) FROM r',
+	r2 => 'SELECT count(*), md5(string_agg(r2::text, \',\' ORDER BY id)) FROM r2');
 my %expected = map { $_ => $coord->safe_psql('shardfdw', $queries{$_}) } keys %queries;
 like($expected{t}, qr/^200\|/, 'the original t has its rows');
 
@@ -74,19 +78,20 @@ sub worker_objects
 {
 	my ($w) = @_;
 	return $w->safe_psql('shardfdw', q{
-SELECT DISTINCT regexp_replace(c.relname, '_\d+$', '') || ': ' ||
+SELECT o FROM (SELECT DISTINCT regexp_replace(c.relname, '_\d+$', '') || ': ' ||
 	(SELECT string_agg(regexp_replace(conname, '_\d+$', '') || ' ' || pg_get_constraintdef(k.oid), ', ' ORDER BY conname)
 	   FROM pg_constraint k WHERE k.conrelid = c.oid) || '; ' ||
 	(SELECT string_agg(regexp_replace(i.relname, '_\d+$', ''), ', ' ORDER BY i.relname)
 	   FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid WHERE x.indrelid = c.oid)
   FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
- WHERE n.nspname = 'public' AND c.relkind = 'r'
- ORDER BY 1});
+ WHERE n.nspname = 'public' AND c.relkind = 'r') s(o)
+ ORDER BY o COLLATE "C"});
 }
 my @objects = map { worker_objects($_) } @workers;
 for my $i (0 .. $#workers)
 {
-	is($objects[$i], "r: r_pkey PRIMARY KEY (id); r_name_idx, r_pkey\n"
+	is($objects[$i], "r2: r2_pkey PRIMARY KEY (id), r2_rid_fkey FOREIGN KEY (rid) REFERENCES r(id); r2_pkey\n"
+		  . "r: r_pkey PRIMARY KEY (id); r_name_idx, r_pkey\n"
 		  . "t: t_pkey PRIMARY KEY (id), t_rid_fkey FOREIGN KEY (rid) REFERENCES r(id), v_nonempty CHECK ((v <> ''::text)); t_pkey, t_v_idx\n"
 		  . "u: u_pkey PRIMARY KEY (tid, n); u_pkey",
 		'the shards and the replica on ' . $workers[$i]->name . ' have their constraints and indexes');
@@ -135,8 +140,8 @@ for my $mode (@modes)
 			"$name: $table has the same rows");
 	}
 	is($coord->safe_psql($db,
-			"SELECT table_name || ':' || table_type FROM shardfdw.tables ORDER BY 1"),
-		"r:reference\nt:distributed\nu:distributed", "$name: the catalog is restored");
+			"SELECT o FROM (SELECT table_name || ':' || table_type FROM shardfdw.tables) s(o) ORDER BY o COLLATE \"C\""),
+		"r2:reference\nr:reference\nt:distributed\nu:distributed", "$name: the catalog is restored");
 	like($coord->safe_psql($db, 'EXPLAIN (COSTS OFF) SELECT * FROM t WHERE id = 5'),
 		qr/Strategy: router/, "$name: a lookup is routed to one shard");
 	like($coord->safe_psql($db,
@@ -146,7 +151,8 @@ for my $mode (@modes)
 		'facts', "$name: the comment is restored");
 	is($coord->safe_psql($db, q{
 SELECT string_agg(conname || ' ' || contype::text, ', ' ORDER BY conname) FROM pg_constraint
- WHERE conrelid = 'r'::regclass}), 'r_pkey p', "$name: the reference table has its primary key");
+ WHERE conrelid IN ('r'::regclass, 'r2'::regclass)}), 'r2_pkey p, r2_rid_fkey f, r_pkey p',
+		"$name: the reference tables have their keys");
 	is($coord->safe_psql($db, q{
 SELECT count(*) FROM pg_trigger WHERE tgrelid = 'r'::regclass AND tgname LIKE 'shardfdw_%'}),
 		'5', "$name: and its replication triggers");
@@ -165,6 +171,12 @@ SELECT count(*) FROM pg_trigger WHERE tgrelid = 'r'::regclass AND tgname LIKE 's
 	is($_->safe_psql('shardfdw', 'SELECT name FROM r WHERE id = 4'), 'four',
 		"$name: the reference table replicates to " . $_->name)
 	  for @workers;
+	is($coord->safe_psql($db, 'INSERT INTO r2 (rid) VALUES (4) RETURNING id'), '6',
+		"$name: the reference table's identity continues");
+	is(join(',', map { $_->safe_psql('shardfdw', 'SELECT rid FROM r2 WHERE id = 6') } @workers),
+		'4,4', "$name: and its rows replicate");
+	like(($coord->psql($db, 'INSERT INTO r2 (rid) VALUES (99)'))[2],
+		qr/r2_rid_fkey/, "$name: the foreign key between reference tables holds");
 }
 
 # DDL by hand on the restored coordinator: a constraint or index the
