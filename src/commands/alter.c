@@ -188,6 +188,20 @@ sf_check_alter_cmd(Oid relid, const SfTable *table, AlterTableCmd *cmd)
 				sf_alter_unsupported(relid, "this kind of constraint");
 			}
 			break;
+		case AT_EnableTrigAll:
+		case AT_DisableTrigAll:
+
+			/*
+			 * pg_restore --data-only --disable-triggers brackets each
+			 * table's rows with these: a reference table's rows then load
+			 * on the coordinator only (its replicas are restored or kept on
+			 * the workers).  By hand, disabling the replication triggers
+			 * would let the replicas drift: refused.
+			 */
+			if (!distributed && sf_restoring())
+				break;
+			sf_alter_unsupported(relid, "this ALTER TABLE subcommand");
+			break;
 		default:
 			sf_alter_unsupported(relid, "this ALTER TABLE subcommand");
 	}
@@ -378,7 +392,9 @@ sf_process_alter_table(SfUtilityCall *call, AlterTableStmt *stmt)
 				}
 				break;
 			case AT_ColumnDefault:
-				/* defaults stay on the coordinator */
+			case AT_EnableTrigAll:
+			case AT_DisableTrigAll:
+				/* defaults and triggers stay on the coordinator */
 				sf_alter_local(call, stmt, cmd);
 				break;
 			case AT_AddIdentity:
@@ -450,6 +466,21 @@ sf_process_alter_table(SfUtilityCall *call, AlterTableStmt *stmt)
 				}
 				break;
 			case AT_DropConstraint:
+				if (sf_restoring())
+				{
+					/* pg_restore --clean: the workers keep theirs */
+					char	   *what = psprintf("constraint \"%s\" of the shards or replicas of \"%s\"",
+												cmd->name, get_rel_name(relid));
+					bool		found = OidIsValid(get_relation_constraint_oid(relid, cmd->name, true));
+
+					if (distributed && sf_drop_shard_constraint(relid, cmd, NIL))
+						found = true;
+					else
+						sf_alter_local(call, stmt, cmd);
+					if (found)
+						sf_restore_keeps_notice(what);
+					break;
+				}
 				if (distributed && sf_drop_shard_constraint(relid, cmd, targets))
 					break;
 				if (!OidIsValid(get_relation_constraint_oid(relid, cmd->name, true)))

@@ -57,7 +57,12 @@ sf_constraint_oids(Oid relid)
 	return result;
 }
 
-/* Send the constraints of relid created since before to the targets */
+/*
+ * Send the constraints of relid created since before to the targets, but
+ * not to those that have the same constraint already (a restore replays
+ * ALTER TABLE ... ADD CONSTRAINT for the objects of a reference table, whose
+ * replicas were restored too, or kept).
+ */
 void
 sf_send_new_constraints(Oid relid, List *before, List *targets)
 {
@@ -82,6 +87,9 @@ sf_send_new_constraints(Oid relid, List *before, List *targets)
 		{
 			SfTarget   *t = lfirst(lt);
 
+			/* replayed by a restore: already there */
+			if (sf_target_has_object(t, SF_DDL_CONSTRAINT, name, def))
+				continue;
 			sf_exec_on_server(t->serverid,
 							  psprintf("ALTER TABLE %s ADD CONSTRAINT %s %s", t->qualname,
 									   sf_target_name(t, name), def));

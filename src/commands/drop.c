@@ -134,7 +134,9 @@ sf_check_drop_extension(DropStmt *stmt)
  * table, drop its shards / replicas on the workers (in the current remote
  * transactions) and delete its catalog rows (shards, placements, shard_ddl
  * by cascade; foreign keys; an emptied co-location group).  Dropping a
- * shard's foreign partition alone is refused.
+ * shard's foreign partition alone is refused.  A restore (sf_restoring:
+ * pg_restore --clean) leaves the worker tables alone and may drop the
+ * foreign partitions first.
  */
 Datum
 shardfdw_drop_trigger(PG_FUNCTION_ARGS)
@@ -146,6 +148,7 @@ shardfdw_drop_trigger(PG_FUNCTION_ARGS)
 	uint64		n;
 	SPITupleTable *tuptable;
 	ListCell   *lc;
+	bool		restoring = sf_restoring();
 
 	if (!CALLED_AS_EVENT_TRIGGER(fcinfo))
 		ereport(ERROR,
@@ -161,7 +164,8 @@ shardfdw_drop_trigger(PG_FUNCTION_ARGS)
 					  " SELECT t.relid::pg_catalog.oid, t.kind, t.colocationid, n.server_name,"
 					  "  COALESCE(ds.schema_name, dt.schema_name),"
 					  "  COALESCE(ds.object_name, dt.object_name),"
-					  "  dt.objid IS NOT NULL, s.shard_relid IS NULL OR ds.objid IS NOT NULL"
+					  "  dt.objid IS NOT NULL, s.shard_relid IS NULL OR ds.objid IS NOT NULL,"
+					  "  pg_catalog.quote_ident(dt.schema_name) || '.' || pg_catalog.quote_ident(dt.object_name)"
 					  " FROM shardfdw.shard s"
 					  " JOIN shardfdw.distributed_table t ON t.relid = s.relid"
 					  " JOIN shardfdw.placement p ON p.shardid = s.shardid"
@@ -185,6 +189,23 @@ shardfdw_drop_trigger(PG_FUNCTION_ARGS)
 		bool		name_known = strcmp(SPI_getvalue(tup, desc, 8), "t") == 0;
 		ForeignServer *server;
 
+		if (restoring)
+		{
+			/*
+			 * pg_restore --clean drops the foreign partitions, then their
+			 * parent: the worker tables stay, and the catalog rows go with
+			 * the parent.
+			 */
+			if (parent_dropped && !list_member_oid(relids, relid))
+			{
+				relids = lappend_oid(relids, relid);
+				if (colocationid != NULL)
+					colocationids = lappend_int(colocationids, atoi(colocationid));
+				sf_restore_keeps_notice(psprintf("every shard or replica of dropped table %s",
+												 SPI_getvalue(tup, desc, 9)));
+			}
+			continue;
+		}
 		if (!parent_dropped)
 			ereport(ERROR,
 					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),

@@ -424,7 +424,21 @@ sf_create_reference_index(SfUtilityCall *call, IndexStmt *stmt, Oid relid)
 	CommandCounterIncrement();
 	indexoid = sf_new_index(relid, before);
 	if (OidIsValid(indexoid))
-		sf_exec_on_table_servers(relid, sf_qualified_indexdef(indexoid));
+	{
+		char	   *def = sf_qualified_indexdef(indexoid);
+		char	   *name = get_rel_name(indexoid);
+		SfTable		table = *sf_lookup_table(relid);
+		ListCell   *lc;
+
+		/* a restore replays CREATE INDEX: replicas may have it already */
+		foreach(lc, sf_targets(relid, &table))
+		{
+			SfTarget   *t = lfirst(lc);
+
+			if (!sf_target_has_object(t, SF_DDL_INDEX, name, def))
+				sf_exec_on_server(t->serverid, def);
+		}
+	}
 }
 
 /*

@@ -258,6 +258,10 @@ sf_process_vacuum(SfUtilityCall *call, VacuumStmt *stmt)
  * reference table referenced by a distributed table that the statement
  * does not truncate is refused, as PostgreSQL does; with CASCADE, the
  * referencing distributed tables are added to the statement (NOTICE).
+ * A reference table whose TRUNCATE trigger is missing is being restored
+ * (pg_dump restores triggers last; a parallel pg_restore truncates each
+ * table it created before loading its rows): its TRUNCATE stays on the
+ * coordinator, so the keys on the workers do not concern it.
  * Returns true when it ran the (extended) statement.
  */
 bool
@@ -290,6 +294,10 @@ sf_process_truncate(SfUtilityCall *call, TruncateStmt *stmt)
 		ListCell   *fc;
 
 		if (sf_lookup_table(relid) == NULL)
+			continue;
+		if (sf_is_reference_table(relid) &&
+			sf_spi_exec_count(psprintf("SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = %u"
+									   " AND tgname = 'shardfdw_replicate_truncate'", relid), -1) == 0)
 			continue;
 		foreach(fc, sf_load_foreign_keys(relid))
 		{

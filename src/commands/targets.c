@@ -29,6 +29,7 @@
 #include "parser/parse_relation.h"
 #include "utils/ruleutils.h"
 #include "connection.h"
+#include "foreign/foreign.h"
 #include "storage/lmgr.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
@@ -161,4 +162,59 @@ sf_string_member(List *list, const char *s)
 		if (strcmp(lfirst(lc), s) == 0)
 			return true;
 	return false;
+}
+
+/*
+ * Does worker table t already have the constraint (kind SF_DDL_CONSTRAINT)
+ * or index (any other kind) named name (its name on t: with the shard
+ * suffix on shards) with definition def?  def is pg_get_constraintdef, or
+ * pg_get_indexdef as the worker shows it, computed by the coordinator with
+ * every name qualified (the workers' sessions run with search_path
+ * pg_catalog, so theirs are qualified the same way).
+ *
+ * A restore of the coordinator's database replays the DDL of objects that
+ * the shards and replicas have already (they were restored from the
+ * workers' own dumps, or they are the same workers): those are skipped,
+ * with a NOTICE.  An object of that name with another definition is not the
+ * same object: the caller sends its statement and the worker reports the
+ * conflict.
+ */
+bool
+sf_target_has_object(SfTarget *t, char kind, const char *name, const char *def)
+{
+	PGresult   *res;
+	const char *params[2];
+	char	   *found = NULL;
+	bool		same;
+
+	params[0] = t->qualname;
+	params[1] = t->shardid != 0 ? sf_shard_relname(name, t->shardid) : name;
+	if (kind == SF_DDL_CONSTRAINT)
+		res = sf_exec_query(sf_get_connection_for_server(t->serverid),
+							"SELECT pg_catalog.pg_get_constraintdef(oid) FROM pg_catalog.pg_constraint"
+							" WHERE conrelid = pg_catalog.to_regclass($1) AND conname = $2",
+							2, params);
+	else
+		res = sf_exec_query(sf_get_connection_for_server(t->serverid),
+							"SELECT pg_catalog.pg_get_indexdef(i.indexrelid) FROM pg_catalog.pg_index i"
+							" JOIN pg_catalog.pg_class c ON c.oid = i.indexrelid"
+							" WHERE i.indrelid = pg_catalog.to_regclass($1) AND c.relname = $2",
+							2, params);
+	if (PQntuples(res) == 1)
+		found = pstrdup(PQgetvalue(res, 0, 0));
+	PQclear(res);
+	same = found != NULL && strcmp(found, def) == 0;
+	if (same && kind == SF_DDL_CONSTRAINT)
+		ereport(NOTICE,
+				(errcode(ERRCODE_DUPLICATE_OBJECT),
+				 errmsg("constraint \"%s\" for relation %s already exists on server \"%s\", skipping",
+						params[1], t->qualname, GetForeignServer(t->serverid)->servername),
+				 errdetail("Its definition there is the same.")));
+	else if (same)
+		ereport(NOTICE,
+				(errcode(ERRCODE_DUPLICATE_TABLE),
+				 errmsg("relation \"%s\" already exists on server \"%s\", skipping",
+						params[1], GetForeignServer(t->serverid)->servername),
+				 errdetail("Its definition there is the same.")));
+	return same;
 }

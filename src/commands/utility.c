@@ -16,9 +16,11 @@
 #include "commands.h"
 #include "commands/extension.h"
 #include "metadata.h"
+#include "miscadmin.h"
 #include "nodes/nodeFuncs.h"
 #include "shardfdw.h"
 #include "tcop/utility.h"
+#include "utils/guc.h"
 
 static ProcessUtility_hook_type sf_prev_utility_hook = NULL;
 
@@ -71,6 +73,33 @@ bool
 sf_commands_bypassed(void)
 {
 	return sf_bypass_level > 0;
+}
+
+/*
+ * Is this session restoring a dump?  pg_restore and pg_dump's SQL scripts
+ * turn check_function_bodies off first thing (whatever the client's
+ * application_name), and shardfdw's DDL needs a superuser.  A restore
+ * rebuilds the coordinator's description of shards and replicas that the
+ * workers keep, or get back from their own dumps: it may load the catalog
+ * in any order (copy.c), and what it drops (pg_restore --clean) stays on
+ * the workers (DROP TABLE, DROP INDEX, ALTER TABLE ... DROP CONSTRAINT),
+ * with a NOTICE.  What it creates again is skipped on the workers that
+ * have it already, in any session (sf_target_has_object).
+ */
+bool
+sf_restoring(void)
+{
+	return !check_function_bodies && superuser();
+}
+
+/* The NOTICE of a restore's drop that leaves the workers alone */
+void
+sf_restore_keeps_notice(const char *what)
+{
+	ereport(NOTICE,
+			(errmsg("%s stays on the workers", what),
+			 errdetail("check_function_bodies is off: this session restores a dump, which leaves the objects on the workers as they are."),
+			 errhint("Set check_function_bodies to on to drop it on the workers too.")));
 }
 
 /*
@@ -181,10 +210,16 @@ sf_process_utility(PlannedStmt *pstmt, const char *queryString,
 				{
 					DropStmt   *drop = (DropStmt *) parsetree;
 
-					if (drop->removeType == OBJECT_INDEX)
+					/*
+					 * A restore's drops stay on the coordinator: the index
+					 * of a reference table is a local index there, and the
+					 * keys on the workers are not touched.
+					 */
+					if (drop->removeType == OBJECT_INDEX && !sf_restoring())
 						done = sf_process_drop_index(&call, drop);
-					else if (drop->removeType == OBJECT_TABLE ||
-							 drop->removeType == OBJECT_FOREIGN_TABLE)
+					else if ((drop->removeType == OBJECT_TABLE ||
+							  drop->removeType == OBJECT_FOREIGN_TABLE) &&
+							 !sf_restoring())
 						sf_check_drop_table(drop);
 					else if (drop->removeType == OBJECT_EXTENSION)
 						sf_check_drop_extension(drop);

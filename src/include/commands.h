@@ -51,6 +51,8 @@ typedef struct SfTarget
 extern void sf_commands_bypass_begin(void);
 extern void sf_commands_bypass_end(void);
 extern bool sf_commands_bypassed(void);
+extern bool sf_restoring(void);
+extern void sf_restore_keeps_notice(const char *what);
 extern void sf_standard_utility(SfUtilityCall *call, Node *stmt);
 extern List *sf_table_servers(Oid relid);
 
@@ -73,6 +75,8 @@ extern void sf_alter_targets(List *targets, const char *rest);
 extern char *sf_column_type(Oid relid, AttrNumber attnum);
 extern List *sf_target_objects(SfTarget *t);
 extern bool sf_string_member(List *list, const char *s);
+extern bool sf_target_has_object(SfTarget *t, char kind, const char *name,
+								 const char *def);
 
 /* in constraints.c */
 extern List *sf_constraint_oids(Oid relid);
