@@ -21,6 +21,7 @@
 #include "shardfdw.h"
 #include "tcop/utility.h"
 #include "utils/guc.h"
+#include "utils/rls.h"
 
 static ProcessUtility_hook_type sf_prev_utility_hook = NULL;
 
@@ -77,8 +78,10 @@ sf_commands_bypassed(void)
 
 /*
  * Is this session restoring a dump?  pg_restore and pg_dump's SQL scripts
- * turn check_function_bodies off first thing (whatever the client's
- * application_name), and shardfdw's DDL needs a superuser.  A restore
+ * turn check_function_bodies and row_security off first thing (whatever the
+ * client's application_name; row_security stays on only with pg_restore
+ * --enable-row-security, which the README warns against), and shardfdw's
+ * DDL needs a superuser.  A session typed by hand rarely has both off.  A restore
  * rebuilds the coordinator's description of shards and replicas that the
  * workers keep, or get back from their own dumps: it may load the catalog
  * in any order (copy.c), and what it drops (pg_restore --clean) stays on
@@ -89,7 +92,7 @@ sf_commands_bypassed(void)
 bool
 sf_restoring(void)
 {
-	return !check_function_bodies && superuser();
+	return !check_function_bodies && !row_security && superuser();
 }
 
 /* The NOTICE of a restore's drop that leaves the workers alone */
@@ -98,8 +101,8 @@ sf_restore_keeps_notice(const char *what)
 {
 	ereport(NOTICE,
 			(errmsg("%s stays on the workers", what),
-			 errdetail("check_function_bodies is off: this session restores a dump, which leaves the objects on the workers as they are."),
-			 errhint("Set check_function_bodies to on to drop it on the workers too.")));
+			 errdetail("check_function_bodies and row_security are off: this session restores a dump, which leaves the objects on the workers as they are."),
+			 errhint("Set check_function_bodies or row_security to on to drop it on the workers too.")));
 }
 
 /*

@@ -191,10 +191,17 @@ like($stderr, qr/NOTICE:  constraint "r_id_positive" for relation public.r alrea
 is($workers[1]->safe_psql('shardfdw',
 		"SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conname = 'r_id_positive'"),
 	'CHECK ((id > 0))', 'and the other replica gets it');
-# a session restoring a dump (check_function_bodies off, as pg_restore
-# sets it) drops on the coordinator only, and says so
-($rc, $stdout, $stderr) = $coord->psql($db,
+# one of the two settings off is not a restore: the drop reaches the
+# replicas (then the constraint is added back)
+$coord->safe_psql($db,
 	'SET check_function_bodies = off; ALTER TABLE r DROP CONSTRAINT r_id_positive');
+is(join(',', map { $_->safe_psql('shardfdw', "SELECT count(*) FROM pg_constraint WHERE conname = 'r_id_positive'") } @workers),
+	'0,0', 'check_function_bodies off alone is not a restore: the replicas lose the constraint too');
+$coord->safe_psql($db, 'ALTER TABLE r ADD CONSTRAINT r_id_positive CHECK (id > 0)');
+# a session restoring a dump (check_function_bodies and row_security off,
+# as pg_restore sets them) drops on the coordinator only, and says so
+($rc, $stdout, $stderr) = $coord->psql($db,
+	'SET check_function_bodies = off; SET row_security = off; ALTER TABLE r DROP CONSTRAINT r_id_positive');
 like($stderr, qr/NOTICE:  constraint "r_id_positive" of the shards or replicas of "r" stays on the workers/,
 	'a restore session drops a constraint on the coordinator only (NOTICE)');
 is(join(',', map { $_->safe_psql('shardfdw', "SELECT count(*) FROM pg_constraint WHERE conname = 'r_id_positive'") } @workers),
