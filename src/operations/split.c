@@ -1001,6 +1001,12 @@ split_online(SplitOp *op)
 		}
 	}
 
+	/*
+	 * A write committed from here on (after the last round's snapshot) is
+	 * in the log for the final round; tests pause here to make one.
+	 */
+	sf_fault_point("split-after-catch-up", true);
+
 	/* 4. writes wait from here: the last changes, checks, foreign keys */
 	foreach(lc, op->tables)
 		LockRelationOid(((SplitTable *) lfirst(lc))->relid, ExclusiveLock);

@@ -147,6 +147,25 @@ BEGIN; DELETE FROM t WHERE id = 1; SELECT count(*) FROM t; COMMIT;},
 	is(worker_count($workers[0], -$batch) + worker_count($workers[1], -$batch), 1,
 		'the single-worker write committed');
 
+	# visibility is not atomic across servers: from the coordinator's
+	# commit until COMMIT PREPARED on the worker (held off here), another
+	# transaction sees the local part and not the worker's; deleting both
+	# rows, it deletes only the local one.  Workloads that compare a
+	# distributed table with a local mirror (test/t/550_split.pl) must not
+	# depend on another client's last commit.
+	$batch++;
+	$coord->safe_psql('shardfdw',
+		"SET shardfdw.test_fault_point = 'skip-commit-prepared';\n"
+		  . "BEGIN;\nINSERT INTO local_log VALUES ($batch);\n"
+		  . "INSERT INTO t VALUES ($batch * 1000, -$batch);\nCOMMIT;\n");
+	is($coord->safe_psql('shardfdw',
+			"BEGIN;\nDELETE FROM t WHERE id = $batch * 1000 RETURNING 'distributed';\n"
+			  . "DELETE FROM local_log WHERE b = $batch RETURNING 'local';\nCOMMIT;"),
+		'local', 'before COMMIT PREPARED, another transaction sees the local part only');
+	is(recover(), '1', 'recover_prepared_transactions() commits the worker part');
+	is(worker_count($workers[0], -$batch) + worker_count($workers[1], -$batch), 1,
+		'the distributed row the DELETE did not see is there');
+
 	# the coordinator dies after the worker prepared: both parts roll back
 	$batch++;
 	my $offset = -s $coord->logfile;
