@@ -165,6 +165,44 @@ SELECT pg_temp.ms_check('UNION', $q$SELECT id FROM ads UNION SELECT ad_id FROM c
 SELECT pg_temp.ms_check('volatile', $q$SELECT id FROM ads WHERE random() < 2$q$);
 
 --
+-- DISTINCT ON other columns than the key: each shard keeps the first row
+-- of its groups, the coordinator sorts them and keeps the first again
+--
+SELECT pg_temp.ms_check('DISTINCT ON another column', $q$SELECT DISTINCT ON (state) state, company_id, id FROM campaigns ORDER BY state, company_id DESC, id$q$, true);
+SELECT pg_temp.ms_check('DISTINCT ON, NULL groups', $q$SELECT DISTINCT ON (monthly_budget) monthly_budget, company_id, id FROM campaigns ORDER BY monthly_budget NULLS FIRST, company_id DESC, id$q$, true);
+SELECT pg_temp.ms_check('DISTINCT ON, DESC NULLS LAST', $q$SELECT DISTINCT ON (monthly_budget) monthly_budget, state, id, company_id FROM campaigns ORDER BY monthly_budget DESC NULLS LAST, state, id DESC, company_id$q$, true);
+SELECT pg_temp.ms_check('DISTINCT ON, LIMIT OFFSET', $q$SELECT DISTINCT ON (ad_id) ad_id, cost_per_click_usd, company_id, id FROM clicks ORDER BY ad_id DESC, cost_per_click_usd DESC NULLS LAST, company_id, id LIMIT 4 OFFSET 3$q$, true);
+SELECT pg_temp.ms_check('DISTINCT ON two columns', $q$SELECT DISTINCT ON (cost_model, state) cost_model, state, monthly_budget, company_id, id FROM campaigns ORDER BY cost_model, state DESC, monthly_budget NULLS FIRST, company_id, id$q$, true);
+SELECT pg_temp.ms_check('DISTINCT ON more columns than ORDER BY', $q$SELECT DISTINCT ON (cost_model, state) cost_model, state FROM campaigns ORDER BY cost_model DESC$q$);
+SELECT pg_temp.ms_check('DISTINCT ON without ORDER BY', $q$SELECT DISTINCT ON (site_url) site_url FROM clicks$q$);
+SELECT pg_temp.ms_check('DISTINCT ON an expression', $q$SELECT DISTINCT ON (lower(name)) lower(name), company_id, id FROM campaigns ORDER BY lower(name) DESC, company_id, id$q$, true);
+SELECT pg_temp.ms_check('DISTINCT ON, co-located join', $q$SELECT DISTINCT ON (c.site_url) c.site_url, a.name, c.company_id, c.id FROM ads a JOIN clicks c ON c.company_id = a.company_id AND c.ad_id = a.id ORDER BY c.site_url, a.name DESC, c.company_id, c.id LIMIT 5$q$, true);
+SELECT pg_temp.ms_check('DISTINCT ON the key on the nullable side', $q$SELECT DISTINCT ON (cl.company_id) cl.company_id, a.company_id, a.id FROM ads a LEFT JOIN clicks cl ON cl.company_id = a.company_id AND cl.ad_id = a.id AND cl.cost_per_click_usd > 4 ORDER BY cl.company_id NULLS FIRST, a.company_id DESC, a.id$q$, true);
+SELECT pg_temp.ms_check('DISTINCT ON over groups of the key', $q$SELECT DISTINCT ON (count(*)) count(*) AS n, company_id FROM clicks GROUP BY company_id ORDER BY count(*) DESC, company_id$q$, true);
+SELECT pg_temp.ms_check('DISTINCT ON, window by the key', $q$SELECT DISTINCT ON (r) rank() OVER (PARTITION BY company_id ORDER BY id) AS r, company_id, id FROM ads ORDER BY r, company_id DESC, id$q$, true);
+-- declined: a DISTINCT ON expression not in the output, over two-phase groups
+SELECT pg_temp.ms_check('DISTINCT ON a hidden column', $q$SELECT DISTINCT ON (state) company_id, id FROM campaigns ORDER BY state, company_id, id$q$, true);
+SELECT pg_temp.ms_check('DISTINCT ON two-phase groups', $q$SELECT DISTINCT ON (count(*)) count(*), site_url FROM clicks GROUP BY site_url ORDER BY count(*), site_url$q$, true);
+
+-- LIMIT ALL / NULL and OFFSET NULL: no limit, no offset
+SELECT pg_temp.ms_check('LIMIT ALL OFFSET', $q$SELECT company_id, id FROM clicks ORDER BY company_id DESC, id LIMIT ALL OFFSET 5$q$, true);
+SELECT pg_temp.ms_check('LIMIT NULL OFFSET NULL', $q$SELECT company_id, id FROM ads ORDER BY id, company_id LIMIT NULL OFFSET NULL$q$, true);
+SELECT pg_temp.ms_check('LIMIT OFFSET NULL', $q$SELECT site_url, count(*) FROM clicks GROUP BY site_url ORDER BY 2 DESC, 1 LIMIT 3 OFFSET NULL$q$, true);
+SELECT pg_temp.ms_check('DISTINCT ON, LIMIT ALL', $q$SELECT DISTINCT ON (state) state, id, company_id FROM campaigns ORDER BY state DESC, id, company_id LIMIT ALL$q$, true);
+
+-- a generic plan
+SET search_path = dist, public;
+PREPARE ms_don(numeric) AS SELECT DISTINCT ON (ad_id) ad_id, cost_per_click_usd, company_id, id FROM clicks WHERE cost_per_click_usd > $1 ORDER BY ad_id, cost_per_click_usd, company_id, id LIMIT 5;
+SET plan_cache_mode = force_generic_plan;
+EXECUTE ms_don(2.5);
+RESET plan_cache_mode;
+DEALLOCATE ms_don;
+SELECT DISTINCT ON (ad_id) ad_id, cost_per_click_usd, company_id, id FROM local.clicks WHERE cost_per_click_usd > 2.5 ORDER BY ad_id, cost_per_click_usd, company_id, id LIMIT 5;
+SELECT l FROM pg_temp.explain_lines($q$EXPLAIN (COSTS OFF)
+SELECT DISTINCT ON (state) state, id FROM campaigns ORDER BY state, id LIMIT 3$q$) l WHERE l ~ '^\s*(->\s*)?(Limit|Unique|Sort|Custom Scan)|Strategy';
+RESET search_path;
+
+--
 -- count(DISTINCT x): the workers group by x too, the coordinator counts
 --
 SELECT pg_temp.ms_check('count(DISTINCT)', $q$SELECT count(DISTINCT ad_id) FROM clicks$q$);

@@ -574,16 +574,35 @@ BEGIN
         q := 'SELECT ' || array_to_string(outs, ', ') || ' FROM ' || f.f || w
              || CASE WHEN fz.chance(0.15) THEN ' HAVING count(*) > ' || fz.ri(30) ELSE '' END;
     ELSIF shape = 8 THEN
-        -- DISTINCT ON
-        FOR k IN 1 .. 2 + fz.ri(3) LOOP
-            outs := outs || (fz.col(f.aliases)).expr;
-        END LOOP;
-        q := 'SELECT DISTINCT ON (' || outs[1] || ') ' || array_to_string(outs, ', ') || ' FROM ' || f.f || w
-             || fz.order_all(cardinality(outs));
-        IF fz.chance(0.4) THEN
-            q := q || fz.limit_clause();
-        END IF;
-        ordered := true;
+        -- DISTINCT ON one or two columns (or an expression) with an ORDER
+        -- BY of every output column; sometimes with an ORDER BY shorter
+        -- than the DISTINCT ON or none, returning only the DISTINCT ON
+        -- columns (any row of a group may come first)
+        DECLARE
+            nd int := CASE WHEN fz.chance(0.25) THEN 2 ELSE 1 END;
+            how int := fz.ri(8);
+        BEGIN
+            FOR k IN 1 .. 2 + fz.ri(3) LOOP
+                outs := outs || CASE WHEN k = 1 AND fz.chance(0.2) THEN fz.outexpr(f.aliases)
+                                     ELSE (fz.col(f.aliases)).expr END;
+            END LOOP;
+            IF how = 0 THEN
+                outs := outs[1:nd];
+                q := 'SELECT DISTINCT ON (' || array_to_string(outs, ', ') || ') ' || array_to_string(outs, ', ')
+                     || ' FROM ' || f.f || w;
+            ELSIF how = 1 AND nd = 2 THEN
+                outs := outs[1:nd];
+                q := 'SELECT DISTINCT ON (' || array_to_string(outs, ', ') || ') ' || array_to_string(outs, ', ')
+                     || ' FROM ' || f.f || w || fz.order_all(1);
+            ELSE
+                q := 'SELECT DISTINCT ON (' || array_to_string(outs[1:nd], ', ') || ') ' || array_to_string(outs, ', ')
+                     || ' FROM ' || f.f || w || fz.order_all(cardinality(outs));
+                IF fz.chance(0.4) THEN
+                    q := q || fz.limit_clause();
+                END IF;
+                ordered := true;
+            END IF;
+        END;
     ELSE
         -- window functions (tie-insensitive ones)
         FOR k IN 1 .. 1 + fz.ri(3) LOOP

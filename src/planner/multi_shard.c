@@ -28,7 +28,10 @@
  */
 typedef struct TopNodes
 {
-	List	   *sortcols;		/* output positions of the ORDER BY keys */
+	List	   *sortclauses;	/* the coordinator's sort keys (SortGroupClause) */
+	List	   *sortcols;		/* output positions of those keys */
+	List	   *uniqclauses;	/* DISTINCT ON a non-key column: its clauses,
+								 * the first keys of sortclauses */
 	Agg		   *agg;			/* two-phase: the combining Agg, or NULL */
 	bool		merge;			/* the scan merges sorted distinct values */
 } TopNodes;
@@ -61,7 +64,9 @@ vars_over_tlist(List *tlist, int varno)
  * The nodes above a multi-shard scan: the combining Agg of a two-phase
  * aggregate, then a Sort (the statement's sort operators, collations and
  * NULLS order) over the rows of all shards (each already limited to its
- * top offset + count rows when LIMIT was pushed) and a Limit.
+ * top offset + count rows when LIMIT was pushed), for DISTINCT ON a
+ * non-key column a Unique keeping the first row of each group of the
+ * sorted rows, and a Limit.
  */
 static Plan *
 add_top_nodes(Query *parse, Plan *scan, List *scan_tlist, void *arg)
@@ -90,7 +95,7 @@ add_top_nodes(Query *parse, Plan *scan, List *scan_tlist, void *arg)
 	if (nodes->sortcols != NIL)
 	{
 		Sort	   *sort = makeNode(Sort);
-		int			n = list_length(parse->sortClause);
+		int			n = list_length(nodes->sortclauses);
 		int			i = 0;
 		ListCell   *lc;
 
@@ -105,7 +110,7 @@ add_top_nodes(Query *parse, Plan *scan, List *scan_tlist, void *arg)
 		sort->sortOperators = palloc(sizeof(Oid) * n);
 		sort->collations = palloc(sizeof(Oid) * n);
 		sort->nullsFirst = palloc(sizeof(bool) * n);
-		foreach(lc, parse->sortClause)
+		foreach(lc, nodes->sortclauses)
 		{
 			SortGroupClause *sgc = lfirst(lc);
 			TargetEntry *tle = get_sortgroupclause_tle(sgc, parse->targetList);
@@ -117,6 +122,35 @@ add_top_nodes(Query *parse, Plan *scan, List *scan_tlist, void *arg)
 			i++;
 		}
 		top = (Plan *) sort;
+	}
+	if (nodes->uniqclauses != NIL)
+	{
+		Unique	   *uniq = makeNode(Unique);
+		int			n = list_length(nodes->uniqclauses);
+		int			i = 0;
+		ListCell   *lc;
+
+		uniq->plan.targetlist = vars_over_tlist(out_tlist, OUTER_VAR);
+		uniq->plan.lefttree = top;
+		uniq->plan.startup_cost = 1;
+		uniq->plan.total_cost = 2;
+		uniq->plan.plan_rows = 1;
+		uniq->plan.plan_width = 32;
+		uniq->numCols = n;
+		uniq->uniqColIdx = palloc(sizeof(AttrNumber) * n);
+		uniq->uniqOperators = palloc(sizeof(Oid) * n);
+		uniq->uniqCollations = palloc(sizeof(Oid) * n);
+		foreach(lc, nodes->uniqclauses)
+		{
+			SortGroupClause *sgc = lfirst(lc);
+			TargetEntry *tle = get_sortgroupclause_tle(sgc, parse->targetList);
+
+			uniq->uniqColIdx[i] = list_nth_int(nodes->sortcols, i);
+			uniq->uniqOperators[i] = sgc->eqop;
+			uniq->uniqCollations[i] = exprCollation((Node *) tle->expr);
+			i++;
+		}
+		top = (Plan *) uniq;
 	}
 	if (parse->limitCount != NULL || parse->limitOffset != NULL)
 	{
@@ -229,18 +263,68 @@ distinct_as_group_by(Query *parse)
 	return q;
 }
 
-/* Is expr (a LIMIT or OFFSET) absent or a non-NULL bigint constant? */
+/*
+ * DISTINCT ON expressions other than the distribution column: each shard
+ * keeps the first row of each of its groups (the worker query keeps the
+ * DISTINCT ON and its ORDER BY), and the coordinator sorts the shards' rows
+ * the same way and keeps the first row of each group again (a Unique over
+ * top->sortclauses, whose first keys are top->uniqclauses): the first row of
+ * a group over all shards is the first of its shards' first rows.  With
+ * LIMIT, each shard's first offset + count rows suffice: in a shard, the
+ * rows before a group's first row are first rows of earlier groups.  The
+ * keys: the ORDER BY, then the DISTINCT ON expressions it does not list
+ * (the parser puts those it lists first, in its order, with its operators;
+ * anything else declines).
+ */
 static bool
-simple_limit(Node *expr, int64 *value)
+distinct_on_keys(Query *parse, TopNodes *top)
+{
+	int			nsort = list_length(parse->sortClause);
+	int			ndist = list_length(parse->distinctClause);
+	int			i;
+
+	for (i = 0; i < Min(nsort, ndist); i++)
+	{
+		SortGroupClause *s = list_nth(parse->sortClause, i);
+		SortGroupClause *d = list_nth(parse->distinctClause, i);
+
+		if (s->tleSortGroupRef != d->tleSortGroupRef || s->eqop != d->eqop ||
+			!OidIsValid(d->eqop))
+			return false;
+	}
+	top->sortclauses = list_copy(parse->sortClause);
+	for (i = nsort; i < ndist; i++)
+	{
+		SortGroupClause *d = list_nth(parse->distinctClause, i);
+
+		if (!OidIsValid(d->eqop))
+			return false;
+		top->sortclauses = lappend(top->sortclauses, d);
+	}
+	top->uniqclauses = parse->distinctClause;
+	return true;
+}
+
+/*
+ * Is expr (a LIMIT or OFFSET) absent or a bigint constant, not negative?  A
+ * NULL one (LIMIT ALL, LIMIT NULL, OFFSET NULL) means no limit or offset, as
+ * the executor's Limit reads it: *isnull says so.
+ */
+static bool
+simple_limit(Node *expr, int64 *value, bool *isnull)
 {
 	*value = 0;
+	*isnull = false;
 	if (expr == NULL)
 		return true;
 	expr = eval_const_expressions(NULL, copyObject(expr));
 	if (!IsA(expr, Const) || ((Const *) expr)->consttype != INT8OID)
 		return false;
 	if (((Const *) expr)->constisnull)
-		return false;
+	{
+		*isnull = true;
+		return true;
+	}
 	*value = DatumGetInt64(((Const *) expr)->constvalue);
 	return *value >= 0;
 }
@@ -903,7 +987,7 @@ sf_plan_multi_shard(Query *parse, RouterContext *ctx)
 {
 	List	   *scan_tlist;
 	List	   *colnames = NIL;
-	TopNodes	top = {NIL, NULL, false};
+	TopNodes	top = {NIL, NIL, NIL, NULL, false};
 	SfDistinctMerge merge = {InvalidOid, InvalidOid};
 	List	   *private;
 	List	   *shards;
@@ -917,6 +1001,8 @@ sf_plan_multi_shard(Query *parse, RouterContext *ctx)
 	Oid			serverid = InvalidOid;
 	int64		count;
 	int64		offset;
+	bool		count_null;
+	bool		offset_null;
 	bool		ok;
 	bool		nested_ok;
 
@@ -927,9 +1013,19 @@ sf_plan_multi_shard(Query *parse, RouterContext *ctx)
 		parse->hasTargetSRFs ||
 		!reference_tables_fit(parse, ctx) ||
 		parse->limitOption != LIMIT_OPTION_COUNT ||
-		!simple_limit(parse->limitCount, &count) ||
-		!simple_limit(parse->limitOffset, &offset))
+		!simple_limit(parse->limitCount, &count, &count_null) ||
+		!simple_limit(parse->limitOffset, &offset, &offset_null))
 		return NULL;
+
+	/* LIMIT ALL / NULL, OFFSET NULL: as if not written */
+	if (count_null || offset_null)
+	{
+		parse = copyObject(parse);
+		if (count_null)
+			parse->limitCount = NULL;
+		if (offset_null)
+			parse->limitOffset = NULL;
+	}
 
 	/* tables of several co-location groups: a broadcast join or nothing */
 	if (ctx->mixed_colocation)
@@ -978,17 +1074,26 @@ sf_plan_multi_shard(Query *parse, RouterContext *ctx)
 	 * them), then each shard removes its duplicates; else plain rows are
 	 * grouped on the workers and again on the coordinator (below).  DISTINCT
 	 * ON keeps the first row of each group in ORDER BY order: the workers
-	 * sort too (below).
+	 * sort too (below); on other columns, the coordinator does it again
+	 * over the shards' rows (distinct_on_keys).
 	 */
 	if (parse->distinctClause != NIL &&
 		!sf_clauses_name_dist_column(parse, parse->distinctClause, distclass))
 	{
 		if (parse->hasDistinctOn)
-			return NULL;
-		parse = distinct_as_group_by(parse);
-		if (parse->distinctClause != NIL)
-			return NULL;
+		{
+			if (!distinct_on_keys(parse, &top))
+				return NULL;
+		}
+		else
+		{
+			parse = distinct_as_group_by(parse);
+			if (parse->distinctClause != NIL)
+				return NULL;
+		}
 	}
+	if (top.uniqclauses == NIL)
+		top.sortclauses = parse->sortClause;
 
 	/*
 	 * aggregation: the groups must not span shards (a distribution column
@@ -1064,7 +1169,7 @@ sf_plan_multi_shard(Query *parse, RouterContext *ctx)
 		return NULL;
 
 	/* ORDER BY: columns of the output, sorted again on the coordinator */
-	foreach(lc, parse->sortClause)
+	foreach(lc, top.sortclauses)
 	{
 		SortGroupClause *sgc = lfirst(lc);
 		TargetEntry *tle = get_sortgroupclause_tle(sgc, parse->targetList);
