@@ -239,6 +239,44 @@ SELECT pg_temp.ms_check('stddev family', $q$SELECT stddev(i2), stddev_samp(i4), 
 SELECT pg_temp.ms_check('variance and stddev per group', $q$SELECT g, variance(i4), stddev(i4), var_pop(i8), stddev_pop(i8), stddev_samp(i2), var_samp(i2), count(*) FROM ms_vals GROUP BY g$q$);
 SELECT pg_temp.ms_check('stddev, HAVING', $q$SELECT g, stddev(i8) FROM ms_vals GROUP BY g HAVING stddev(i8) > 1000 AND variance(i2) IS NOT NULL$q$);
 SELECT pg_temp.ms_check('stddev of an expression', $q$SELECT g % 5, stddev(i4 % 1000), variance(i2 * 3) FROM ms_vals GROUP BY g % 5$q$);
+
+--
+-- Whole-row references of a table (count(v.*), v IS NULL, v = w) ship as
+-- "v.*"; not as an output column (the coordinator's row type)
+--
+INSERT INTO dist.ms_vals VALUES (NULL, NULL, NULL, NULL, NULL), (4005, NULL, NULL, NULL, NULL);
+INSERT INTO local.ms_vals VALUES (NULL, NULL, NULL, NULL, NULL), (4005, NULL, NULL, NULL, NULL);
+SELECT pg_temp.ms_check('count(v.*): a row of NULLs counts', $q$SELECT count(v.*), count(*), count(v.g), count(v.k) FROM ms_vals v$q$);
+SELECT pg_temp.ms_check('v IS NULL, v IS NOT NULL', $q$SELECT count(*) FILTER (WHERE v IS NULL), count(*) FILTER (WHERE v IS NOT NULL), count(*) FILTER (WHERE NOT v IS NULL) FROM ms_vals v$q$);
+SELECT pg_temp.ms_check('count(w.*) of the nullable side, by the key', $q$SELECT v.k, count(w.*), count(w.i2), count(*) FROM ms_vals v LEFT JOIN ms_vals w ON w.k = v.k AND w.g > 30 GROUP BY v.k$q$);
+SELECT pg_temp.ms_check('count(w.*) of the nullable side, two-phase', $q$SELECT v.g % 3, count(w.*), count(w), count(w.i2) FROM ms_vals v LEFT JOIN ms_vals w ON w.k = v.k AND w.g > 30 GROUP BY 1$q$);
+SELECT pg_temp.ms_check('w IS NULL of the nullable side', $q$SELECT v.k, w.i2, w IS NULL, w IS NOT NULL FROM ms_vals v LEFT JOIN ms_vals w ON w.k = v.k AND w.g > 35$q$);
+SELECT pg_temp.ms_check('whole rows, FULL JOIN', $q$SELECT v.k, w.k, v IS NULL, w IS NULL FROM ms_vals v FULL JOIN ms_vals w ON w.k = v.k AND w.g > 35 AND v.g < 2$q$);
+SELECT pg_temp.ms_check('anti-join on a whole row', $q$SELECT a.company_id, a.id FROM ads a LEFT JOIN clicks c ON c.company_id = a.company_id AND c.ad_id = a.id WHERE c IS NULL$q$);
+SELECT pg_temp.ms_check('rows compared (NULL fields)', $q$SELECT v.k, v = w, v IS DISTINCT FROM w FROM ms_vals v JOIN ms_vals w ON w.k = v.k WHERE v.g IS NULL OR v.g > 36$q$);
+SELECT pg_temp.ms_check('count(v.*) in HAVING, FILTER', $q$SELECT v.g, count(v.*) FILTER (WHERE v.i2 IS NULL) FROM ms_vals v GROUP BY v.g HAVING count(v.*) > 50$q$);
+SELECT pg_temp.ms_check('count(c.*) OVER by the key', $q$SELECT a.company_id, a.id, count(c.*) OVER (PARTITION BY a.company_id) FROM ads a LEFT JOIN clicks c ON c.company_id = a.company_id AND c.ad_id = a.id$q$);
+SELECT pg_temp.ms_check('count(c.*), one shard', $q$SELECT count(c.*), count(*) FROM ads a LEFT JOIN clicks c ON c.company_id = a.company_id AND c.ad_id = a.id AND c.cost_per_click_usd > 3 WHERE a.company_id = 3$q$);
+SELECT pg_temp.ms_check('reference table whole row', $q$SELECT count(g.*), count(*) FILTER (WHERE g IS NOT NULL) FROM impressions i LEFT JOIN geo_ips g ON g.addrs >>= i.user_ip AND i.id % 3 = 0$q$);
+-- declined: a whole row as an output column, in ROW(), counted DISTINCT, grouped
+SELECT pg_temp.ms_check('whole row output', $q$SELECT v FROM ms_vals v WHERE v.g IS NULL OR v.g = 38$q$);
+SELECT pg_temp.ms_check('whole row in ROW()', $q$SELECT ROW(v, 1) IS NULL FROM ms_vals v$q$);
+SELECT pg_temp.ms_check('count(DISTINCT v)', $q$SELECT count(DISTINCT v) FROM ms_vals v$q$);
+SELECT pg_temp.ms_check('GROUP BY a whole row', $q$SELECT count(*) FROM ms_vals v GROUP BY v$q$);
+-- DML: the row in WHERE ships, RETURNING the row does not
+SELECT pg_temp.check_dml('delete where v IS NOT NULL', $q$DELETE FROM ms_vals v WHERE v IS NOT NULL AND v.g = 39 RETURNING v.k, v.g$q$, 'ms_vals') || ' [' || pg_temp.strategy_tasks($q$DELETE FROM ms_vals v WHERE v IS NOT NULL AND v.g = 39$q$) || ']';
+SELECT pg_temp.strategy_tasks($q$UPDATE ms_vals v SET g = g WHERE v.k = 1 RETURNING v$q$);
+-- a generic plan
+SET search_path = dist, public;
+PREPARE ms_whole(int) AS SELECT v.g, count(w.*) FROM ms_vals v LEFT JOIN ms_vals w ON w.k = v.k AND w.i2 > $1 GROUP BY v.g ORDER BY v.g LIMIT 6;
+SET plan_cache_mode = force_generic_plan;
+EXECUTE ms_whole(100);
+RESET plan_cache_mode;
+DEALLOCATE ms_whole;
+SELECT v.g, count(w.*) FROM local.ms_vals v LEFT JOIN local.ms_vals w ON w.k = v.k AND w.i2 > 100 GROUP BY v.g ORDER BY v.g LIMIT 6;
+SELECT l FROM pg_temp.explain_lines($q$EXPLAIN (COSTS OFF, VERBOSE)
+SELECT count(w.*), count(*) FILTER (WHERE w IS NULL) FROM ms_vals v LEFT JOIN ms_vals w ON w.k = v.k AND w.g > 30$q$) l WHERE l ~ 'Strategy|count';
+RESET search_path;
 SELECT pg_temp.ms_check('stddev on clicks', $q$SELECT ad_id, stddev(length(site_url)), variance(id) FROM clicks GROUP BY ad_id$q$);
 CREATE TABLE dist.ms_nums (k bigint, g int, n numeric(12,3), u numeric);
 SELECT create_distributed_table('dist.ms_nums', 'k');
