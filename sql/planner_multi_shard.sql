@@ -159,6 +159,30 @@ SELECT pg_temp.ms_check('LEFT JOIN reference table, then a co-located LEFT JOIN'
 SELECT pg_temp.ms_check('reference table preserved inside a nullable side', $q$SELECT a.id, g.addrs, i.id FROM ads a LEFT JOIN (geo_ips g LEFT JOIN impressions i ON g.addrs >>= i.user_ip) ON i.company_id = a.company_id AND i.ad_id = a.id$q$);
 SELECT pg_temp.ms_check('FULL JOIN reference table', $q$SELECT i.id, g.addrs FROM impressions i FULL JOIN geo_ips g ON host(g.addrs) = host(i.user_ip)$q$);
 SELECT pg_temp.ms_check('LEFT JOIN reference table with a reference subquery', $q$SELECT i.id, g.addrs FROM impressions i LEFT JOIN geo_ips g ON g.addrs >>= i.user_ip WHERE EXISTS (SELECT 1 FROM geo_ips g2 WHERE g2.addrs = g.addrs)$q$);
+-- a reference table preserved by an outer join, aggregated: each shard
+-- NULL-extends the reference rows it does not match, which aggregates of
+-- the nullable side's columns skip (two-phase); the groups are the
+-- reference table's (every row comes from every shard)
+SELECT pg_temp.ms_check('reference table preserved, aggregates of the other side', $q$SELECT g.addrs, count(i.id), count(i.*), sum(i.cost_per_impression_usd), avg(i.cost_per_impression_usd), min(i.seen_at), max(i.site_url) FROM geo_ips g LEFT JOIN impressions i ON g.addrs >>= i.user_ip GROUP BY g.addrs$q$);
+SELECT pg_temp.ms_check('reference table preserved, not grouped', $q$SELECT count(i.id), count(DISTINCT i.site_url), bool_or(i.cost_per_impression_usd > 0.05), sum(i.cost_per_impression_usd * 2) FROM geo_ips g LEFT JOIN impressions i ON g.addrs >>= i.user_ip AND i.id % 2 = 0$q$);
+SELECT pg_temp.ms_check('reference table preserved, WHERE on it, HAVING, ORDER BY LIMIT', $q$SELECT g.addrs, count(i.id) AS n, max(i.id) FROM geo_ips g LEFT JOIN impressions i ON g.addrs >>= i.user_ip AND i.cost_per_impression_usd > 0.03 WHERE masklen(g.addrs) < 32 GROUP BY g.addrs HAVING count(i.id) < 1000 ORDER BY n DESC, g.addrs LIMIT 4$q$, true);
+SELECT pg_temp.ms_check('reference table preserved, RIGHT JOIN, join of distributed tables', $q$SELECT masklen(g.addrs), count(a.id), count(DISTINCT i.ad_id), min(a.name) FROM impressions i JOIN ads a ON a.company_id = i.company_id AND a.id = i.ad_id RIGHT JOIN geo_ips g ON g.addrs >>= i.user_ip GROUP BY 1$q$);
+SELECT pg_temp.ms_check('reference table preserved, nothing matches', $q$SELECT g.addrs, count(i.id), sum(i.cost_per_impression_usd) FROM geo_ips g LEFT JOIN impressions i ON g.addrs >>= i.user_ip AND i.id < 0 GROUP BY g.addrs$q$);
+-- declined: count(*), a non-strict argument, WHERE or GROUP BY on the
+-- nullable side, an aggregate of the reference table, plain rows
+SELECT pg_temp.ms_check('reference table preserved, count(*)', $q$SELECT g.addrs, count(*) FROM geo_ips g LEFT JOIN impressions i ON g.addrs >>= i.user_ip GROUP BY g.addrs$q$);
+SELECT pg_temp.ms_check('reference table preserved, coalesce', $q$SELECT g.addrs, sum(coalesce(i.cost_per_impression_usd, 1)) FROM geo_ips g LEFT JOIN impressions i ON g.addrs >>= i.user_ip GROUP BY g.addrs$q$);
+SELECT pg_temp.ms_check('reference table preserved, WHERE on the other side', $q$SELECT g.addrs, count(i.id) FROM geo_ips g LEFT JOIN impressions i ON g.addrs >>= i.user_ip WHERE i.id IS NULL OR i.id > 5 GROUP BY g.addrs$q$);
+SELECT pg_temp.ms_check('reference table preserved, grouped by the other side', $q$SELECT i.ad_id, count(i.id) FROM geo_ips g LEFT JOIN impressions i ON g.addrs >>= i.user_ip GROUP BY i.ad_id$q$);
+SELECT pg_temp.ms_check('reference table preserved, aggregate of its column', $q$SELECT count(g.latlon[0]), count(i.id) FROM geo_ips g LEFT JOIN impressions i ON g.addrs >>= i.user_ip$q$);
+SET search_path = dist, public;
+PREPARE ms_pref(numeric) AS SELECT g.addrs, count(i.id), max(i.cost_per_impression_usd) FROM geo_ips g LEFT JOIN impressions i ON g.addrs >>= i.user_ip AND i.cost_per_impression_usd > $1 GROUP BY g.addrs ORDER BY g.addrs;
+SET plan_cache_mode = force_generic_plan;
+EXECUTE ms_pref(0.04);
+RESET plan_cache_mode;
+DEALLOCATE ms_pref;
+SELECT g.addrs, count(i.id), max(i.cost_per_impression_usd) FROM local.geo_ips g LEFT JOIN local.impressions i ON g.addrs >>= i.user_ip AND i.cost_per_impression_usd > 0.04 GROUP BY g.addrs ORDER BY g.addrs;
+RESET search_path;
 SELECT pg_temp.ms_check('distributed subquery', $q$SELECT id FROM ads WHERE campaign_id IN (SELECT id FROM campaigns WHERE state = 'paused')$q$);
 SELECT pg_temp.ms_check('ORDER BY a hidden column', $q$SELECT id FROM ads ORDER BY company_id, id$q$, true);
 SELECT pg_temp.ms_check('UNION', $q$SELECT id FROM ads UNION SELECT ad_id FROM clicks$q$);

@@ -16,7 +16,9 @@
 #include "lib/stringinfo.h"
 #include "nodes/makefuncs.h"
 #include "nodes/nodeFuncs.h"
+#include "optimizer/clauses.h"
 #include "optimizer/optimizer.h"
+#include "optimizer/prep.h"
 #include "parser/parsetree.h"
 #include "planner.h"
 #include "planner_internal.h"
@@ -633,6 +635,157 @@ reference_tables_fit(Query *parse, RouterContext *ctx)
 }
 
 /*
+ * State of nullable_side_aggs_walker.
+ */
+typedef struct NullableAggsContext
+{
+	Relids		nullable;		/* range table indexes of the nullable side */
+	bool		ok;
+} NullableAggsContext;
+
+/*
+ * Does expr hold a Var of the top level's nullable side (a column or the
+ * whole row of one of its tables)?
+ */
+static bool
+nullable_var_walker(Node *node, NullableAggsContext *ctx)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, Var))
+		return ((Var *) node)->varlevelsup == 0 &&
+			bms_is_member(((Var *) node)->varno, ctx->nullable);
+	return expression_tree_walker(node, nullable_var_walker, ctx);
+}
+
+/*
+ * Every aggregate of the statement ignores the rows where the nullable
+ * side is NULL-extended: not count(*), and each argument a strict
+ * expression (only strict functions and operators, no CASE, COALESCE...)
+ * of a column of the nullable side, so NULL in such a row, which the
+ * aggregates that can be split (two_phase_agg.c) skip.
+ */
+static bool
+nullable_side_aggs_walker(Node *node, NullableAggsContext *ctx)
+{
+	if (node == NULL || !ctx->ok)
+		return false;
+	if (IsA(node, Aggref))
+	{
+		Aggref	   *agg = (Aggref *) node;
+		ListCell   *lc;
+
+		if (agg->aggstar || agg->args == NIL || agg->agglevelsup != 0)
+			ctx->ok = false;
+		foreach(lc, agg->args)
+		{
+			TargetEntry *tle = lfirst(lc);
+
+			if (tle->resjunk)
+				continue;
+			if (contain_nonstrict_functions((Node *) tle->expr) ||
+				!nullable_var_walker((Node *) tle->expr, ctx))
+				ctx->ok = false;
+		}
+		return false;
+	}
+	if (IsA(node, Query))
+	{
+		ctx->ok = false;
+		return false;
+	}
+	return expression_tree_walker(node, nullable_side_aggs_walker, ctx);
+}
+
+/*
+ * A reference table preserved by an outer join with distributed tables,
+ * aggregated: "SELECT t.name, count(e.id) FROM types t LEFT JOIN events e ON
+ * e.type_id = t.id GROUP BY t.name".  Run shard by shard, each row of t
+ * finds its matches in one shard and is NULL-extended in the others, so it
+ * comes back once per shard; but a two-phase aggregate over it is exact
+ * when
+ *
+ * - the FROM is the reference table (the preserved side: LEFT or RIGHT
+ *   JOIN) outer-joined with a side that keeps the shards apart (anchored),
+ *   and WHERE names the reference table only (no sublinks): every row of t
+ *   it keeps comes back from every shard, matched or NULL-extended, as it
+ *   comes back at least once from the whole tables, so the groups are the
+ *   same;
+ * - GROUP BY names the reference table only (the nullable side's NULL
+ *   would be a group of its own wherever a row of t is NULL-extended);
+ * - every aggregate skips the NULL-extended rows (nullable_side_aggs_walker),
+ *   so the extra ones change nothing;
+ * - no DISTINCT, windows, grouping sets, CTEs or sublinks.
+ *
+ * The caller then plans it as a two-phase aggregate whatever the GROUP BY
+ * (grouping by a column joined with the key does not keep t's rows in one
+ * shard).
+ */
+static bool
+preserved_reference_aggregate(Query *parse, RouterContext *ctx)
+{
+	JoinExpr   *j;
+	Node	   *kept;
+	Node	   *nullable;
+	RangeTblEntry *rte;
+	int			keptrti;
+	NullableAggsContext nc;
+	ListCell   *lc;
+
+	if (!parse->hasAggs || parse->hasWindowFuncs || parse->hasSubLinks ||
+		parse->distinctClause != NIL || parse->groupingSets != NIL ||
+		parse->cteList != NIL || parse->setOperations != NULL ||
+		ctx->nested_distributed || ctx->mixed_colocation ||
+		list_length(parse->jointree->fromlist) != 1 ||
+		!IsA(linitial(parse->jointree->fromlist), JoinExpr))
+		return false;
+	j = linitial(parse->jointree->fromlist);
+	if (j->alias != NULL || j->usingClause != NIL)
+		return false;
+	if (j->jointype == JOIN_LEFT)
+	{
+		kept = j->larg;
+		nullable = j->rarg;
+	}
+	else if (j->jointype == JOIN_RIGHT)
+	{
+		kept = j->rarg;
+		nullable = j->larg;
+	}
+	else
+		return false;
+	if (!IsA(kept, RangeTblRef))
+		return false;
+	keptrti = ((RangeTblRef *) kept)->rtindex;
+	rte = rt_fetch(keptrti, parse->rtable);
+	if (rte->rtekind != RTE_RELATION || !sf_rte_is_reference(rte) ||
+		!anchored(parse, nullable) ||
+		!outer_joins_keep_shards_apart(parse, nullable))
+		return false;
+
+	/* WHERE and GROUP BY: the reference table's columns only */
+	if (!bms_is_subset(pull_varnos(NULL, parse->jointree->quals),
+					   bms_make_singleton(keptrti)))
+		return false;
+	foreach(lc, parse->groupClause)
+	{
+		TargetEntry *tle = get_sortgroupclause_tle(lfirst(lc),
+												   parse->targetList);
+
+		if (!bms_is_subset(pull_varnos(NULL, (Node *) tle->expr),
+						   bms_make_singleton(keptrti)))
+			return false;
+	}
+
+	/* the aggregates: of the nullable side, skipping its NULL rows */
+	nc.nullable = get_relids_in_jointree(nullable, false);
+	nc.ok = true;
+	(void) nullable_side_aggs_walker((Node *) parse->targetList, &nc);
+	(void) nullable_side_aggs_walker(parse->havingQual, &nc);
+	return nc.ok;
+}
+
+/*
  * The class of the top level that holds every distribution column of
  * ctx->top_distvars (for a single one: its class, or the Var alone), NIL
  * when they are not all in one class (not joined on the key).  Nested
@@ -1003,6 +1156,7 @@ sf_plan_multi_shard(Query *parse, RouterContext *ctx)
 	int64		offset;
 	bool		count_null;
 	bool		offset_null;
+	bool		preserved_reference = false;
 	bool		ok;
 	bool		nested_ok;
 
@@ -1011,11 +1165,22 @@ sf_plan_multi_shard(Query *parse, RouterContext *ctx)
 	if (parse->commandType != CMD_SELECT || parse->rowMarks != NIL ||
 		parse->hasModifyingCTE || parse->groupingSets != NIL ||
 		parse->hasTargetSRFs ||
-		!reference_tables_fit(parse, ctx) ||
 		parse->limitOption != LIMIT_OPTION_COUNT ||
 		!simple_limit(parse->limitCount, &count, &count_null) ||
 		!simple_limit(parse->limitOffset, &offset, &offset_null))
 		return NULL;
+
+	/*
+	 * Reference tables with outer joins: where each shard's rows decide, or
+	 * aggregated over a reference table preserved by an outer join
+	 */
+	if (!reference_tables_fit(parse, ctx))
+	{
+		if (!shardfdw_enable_two_phase_agg ||
+			!preserved_reference_aggregate(parse, ctx))
+			return NULL;
+		preserved_reference = true;
+	}
 
 	/* LIMIT ALL / NULL, OFFSET NULL: as if not written */
 	if (count_null || offset_null)
@@ -1101,7 +1266,8 @@ sf_plan_multi_shard(Query *parse, RouterContext *ctx)
 	 */
 	if (parse->hasAggs || parse->groupClause != NIL || parse->havingQual)
 	{
-		if (!sf_clauses_name_dist_column(parse, parse->groupClause, distclass))
+		if (preserved_reference ||
+			!sf_clauses_name_dist_column(parse, parse->groupClause, distclass))
 		{
 			if (!shardfdw_enable_two_phase_agg || parse->hasWindowFuncs ||
 				parse->distinctClause != NIL)
