@@ -326,7 +326,7 @@ SELECT pg_temp.cq('146 o offset only', $q$SELECT company_id, id FROM ads ORDER B
 SELECT pg_temp.cq('147 o limit 0', $q$SELECT id FROM ads ORDER BY id LIMIT 0$q$, true, '004');
 SELECT pg_temp.cq('148 o limit pinned', $q$SELECT id FROM clicks WHERE company_id = 5 ORDER BY clicked_at DESC, id LIMIT 3$q$, true, '004');
 SELECT pg_temp.cq('149 o order by text collation', $q$SELECT name, company_id, id FROM campaigns ORDER BY name COLLATE "C", company_id, id LIMIT 10$q$, true, '004');
-SELECT pg_temp.cq('150 o order by expression not selected (FDW)', $q$SELECT id FROM ads ORDER BY company_id * 2, id LIMIT 5$q$, true, '004');
+SELECT pg_temp.cq('150 o order by expression not selected', $q$SELECT id FROM ads ORDER BY company_id * 2, id LIMIT 5$q$, true, '004');
 SELECT pg_temp.cq('151 o order by aggregate', $q$SELECT campaign_id, count(*) AS n FROM ads GROUP BY campaign_id ORDER BY n DESC, campaign_id LIMIT 4$q$, true, '004');
 SELECT pg_temp.cq('152 o order by position', $q$SELECT company_id, count(*) FROM clicks GROUP BY 1 ORDER BY 2 DESC, 1$q$, true, '004');
 SELECT pg_temp.cq('153 o limit with parameter-free expression', $q$SELECT id FROM ads ORDER BY id LIMIT 2 + 3$q$, true, '004');

@@ -184,7 +184,6 @@ DEALLOCATE ms_pref;
 SELECT g.addrs, count(i.id), max(i.cost_per_impression_usd) FROM local.geo_ips g LEFT JOIN local.impressions i ON g.addrs >>= i.user_ip AND i.cost_per_impression_usd > 0.04 GROUP BY g.addrs ORDER BY g.addrs;
 RESET search_path;
 SELECT pg_temp.ms_check('distributed subquery', $q$SELECT id FROM ads WHERE campaign_id IN (SELECT id FROM campaigns WHERE state = 'paused')$q$);
-SELECT pg_temp.ms_check('ORDER BY a hidden column', $q$SELECT id FROM ads ORDER BY company_id, id$q$, true);
 SELECT pg_temp.ms_check('UNION', $q$SELECT id FROM ads UNION SELECT ad_id FROM clicks$q$);
 SELECT pg_temp.ms_check('volatile', $q$SELECT id FROM ads WHERE random() < 2$q$);
 
@@ -204,9 +203,38 @@ SELECT pg_temp.ms_check('DISTINCT ON, co-located join', $q$SELECT DISTINCT ON (c
 SELECT pg_temp.ms_check('DISTINCT ON the key on the nullable side', $q$SELECT DISTINCT ON (cl.company_id) cl.company_id, a.company_id, a.id FROM ads a LEFT JOIN clicks cl ON cl.company_id = a.company_id AND cl.ad_id = a.id AND cl.cost_per_click_usd > 4 ORDER BY cl.company_id NULLS FIRST, a.company_id DESC, a.id$q$, true);
 SELECT pg_temp.ms_check('DISTINCT ON over groups of the key', $q$SELECT DISTINCT ON (count(*)) count(*) AS n, company_id FROM clicks GROUP BY company_id ORDER BY count(*) DESC, company_id$q$, true);
 SELECT pg_temp.ms_check('DISTINCT ON, window by the key', $q$SELECT DISTINCT ON (r) rank() OVER (PARTITION BY company_id ORDER BY id) AS r, company_id, id FROM ads ORDER BY r, company_id DESC, id$q$, true);
--- declined: a DISTINCT ON expression not in the output, over two-phase groups
 SELECT pg_temp.ms_check('DISTINCT ON a hidden column', $q$SELECT DISTINCT ON (state) company_id, id FROM campaigns ORDER BY state, company_id, id$q$, true);
+-- declined: over two-phase groups
 SELECT pg_temp.ms_check('DISTINCT ON two-phase groups', $q$SELECT DISTINCT ON (count(*)) count(*), site_url FROM clicks GROUP BY site_url ORDER BY count(*), site_url$q$, true);
+
+-- sort keys the statement does not return: the workers return them too,
+-- the coordinator sorts on them and drops them
+SELECT pg_temp.ms_check('ORDER BY a hidden column', $q$SELECT id FROM ads ORDER BY company_id, id$q$, true);
+SELECT pg_temp.ms_check('ORDER BY hidden columns, LIMIT', $q$SELECT id, site_url FROM clicks ORDER BY clicked_at DESC, company_id, id LIMIT 7$q$, true);
+SELECT pg_temp.ms_check('ORDER BY hidden expressions, NULLs', $q$SELECT company_id, id FROM campaigns ORDER BY lower(name), monthly_budget DESC NULLS FIRST, company_id, id LIMIT 10 OFFSET 2$q$, true);
+SELECT pg_temp.ms_check('ORDER BY a hidden column, co-located join', $q$SELECT a.name, c.id FROM ads a JOIN clicks c ON c.company_id = a.company_id AND c.ad_id = a.id ORDER BY c.cost_per_click_usd DESC NULLS LAST, c.company_id, c.id LIMIT 5$q$, true);
+SELECT pg_temp.ms_check('latest row per group, DISTINCT ON another column', $q$SELECT DISTINCT ON (ad_id) ad_id, id, company_id FROM clicks ORDER BY ad_id, clicked_at DESC, company_id, id$q$, true);
+SELECT pg_temp.ms_check('latest row per key, DISTINCT ON the key', $q$SELECT DISTINCT ON (company_id) company_id, site_url FROM clicks ORDER BY company_id, clicked_at DESC, id LIMIT 5$q$, true);
+SELECT pg_temp.ms_check('ORDER BY an aggregate grouped by the key, hidden', $q$SELECT company_id FROM clicks GROUP BY company_id ORDER BY count(*) DESC, company_id LIMIT 3$q$, true);
+-- declined: a hidden aggregate of a two-phase aggregate
+SELECT pg_temp.ms_check('ORDER BY a hidden two-phase aggregate', $q$SELECT site_url FROM clicks GROUP BY site_url ORDER BY count(*) DESC, site_url LIMIT 3$q$, true);
+SET search_path = dist, public;
+SELECT l FROM pg_temp.explain_lines($q$EXPLAIN (COSTS OFF, VERBOSE)
+SELECT id FROM clicks ORDER BY clicked_at DESC, company_id, id LIMIT 2$q$) l WHERE l ~ '^\s*(->\s*)?(Limit|Sort|Custom Scan)|Output|Strategy';
+-- a cursor, forward and backward
+BEGIN;
+DECLARE ms_cur SCROLL CURSOR FOR SELECT id, company_id FROM clicks ORDER BY clicked_at, company_id, id;
+FETCH 3 FROM ms_cur;
+FETCH BACKWARD 2 FROM ms_cur;
+COMMIT;
+SELECT id, company_id FROM local.clicks ORDER BY clicked_at, company_id, id LIMIT 3;
+PREPARE ms_hidden(numeric) AS SELECT id FROM clicks WHERE cost_per_click_usd > $1 ORDER BY clicked_at DESC, company_id, id LIMIT 3;
+SET plan_cache_mode = force_generic_plan;
+EXECUTE ms_hidden(1.5);
+RESET plan_cache_mode;
+DEALLOCATE ms_hidden;
+SELECT id FROM local.clicks WHERE cost_per_click_usd > 1.5 ORDER BY clicked_at DESC, company_id, id LIMIT 3;
+RESET search_path;
 
 -- LIMIT ALL / NULL and OFFSET NULL: no limit, no offset
 SELECT pg_temp.ms_check('LIMIT ALL OFFSET', $q$SELECT company_id, id FROM clicks ORDER BY company_id DESC, id LIMIT ALL OFFSET 5$q$, true);

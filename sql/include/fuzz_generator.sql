@@ -519,7 +519,14 @@ BEGIN
         q := 'SELECT ' || CASE WHEN fz.chance(0.2) THEN 'DISTINCT ' ELSE '' END || array_to_string(outs, ', ')
              || ' FROM ' || f.f || w;
         IF fz.chance(0.5) THEN
-            q := q || fz.order_all(cardinality(outs)) || fz.limit_clause();
+            IF q !~ '^SELECT DISTINCT' AND fz.chance(0.3) THEN
+                -- first by a column not returned, then by every output
+                -- column (still a total order of the output rows)
+                q := q || ' ORDER BY ' || (fz.col(f.aliases)).expr || fz.pick(ARRAY['', ' DESC', ' NULLS FIRST'])
+                     || ', ' || substr(fz.order_all(cardinality(outs)), 11) || fz.limit_clause();
+            ELSE
+                q := q || fz.order_all(cardinality(outs)) || fz.limit_clause();
+            END IF;
             ordered := true;
         END IF;
     ELSIF shape <= 6 AND f.n IN (27, 28, 29) AND fz.chance(0.7) THEN
@@ -633,8 +640,18 @@ BEGIN
                 q := 'SELECT DISTINCT ON (' || array_to_string(outs, ', ') || ') ' || array_to_string(outs, ', ')
                      || ' FROM ' || f.f || w || fz.order_all(1);
             ELSE
-                q := 'SELECT DISTINCT ON (' || array_to_string(outs[1:nd], ', ') || ') ' || array_to_string(outs, ', ')
-                     || ' FROM ' || f.f || w || fz.order_all(cardinality(outs));
+                DECLARE
+                    ob text[] := string_to_array(substr(fz.order_all(cardinality(outs)), 11), ', ');
+                BEGIN
+                    IF fz.chance(0.3) THEN
+                        -- the latest row of each group: a column not returned
+                        -- after the DISTINCT ON ones
+                        ob := ob[1:nd] || ((fz.col(f.aliases)).expr || fz.pick(ARRAY['', ' DESC', ' DESC NULLS LAST']))
+                              || ob[nd + 1:];
+                    END IF;
+                    q := 'SELECT DISTINCT ON (' || array_to_string(outs[1:nd], ', ') || ') ' || array_to_string(outs, ', ')
+                         || ' FROM ' || f.f || w || ' ORDER BY ' || array_to_string(ob, ', ');
+                END;
                 IF fz.chance(0.4) THEN
                     q := q || fz.limit_clause();
                 END IF;

@@ -34,6 +34,8 @@ typedef struct TopNodes
 	List	   *sortcols;		/* output positions of those keys */
 	List	   *uniqclauses;	/* DISTINCT ON a non-key column: its clauses,
 								 * the first keys of sortclauses */
+	int			njunk;			/* trailing scan columns that are sort keys
+								 * only (the top node marks them resjunk) */
 	Agg		   *agg;			/* two-phase: the combining Agg, or NULL */
 	bool		merge;			/* the scan merges sorted distinct values */
 } TopNodes;
@@ -168,6 +170,20 @@ add_top_nodes(Query *parse, Plan *scan, List *scan_tlist, void *arg)
 		limit->limitCount = copyObject(parse->limitCount);
 		limit->limitOption = LIMIT_OPTION_COUNT;
 		top = (Plan *) limit;
+	}
+	if (nodes->njunk > 0)
+	{
+		/* sort keys the statement does not return: the junk filter drops them */
+		int			n = list_length(top->targetlist);
+		int			i = 0;
+		ListCell   *lc;
+
+		Assert(top != scan);
+		foreach(lc, top->targetlist)
+		{
+			if (i++ >= n - nodes->njunk)
+				((TargetEntry *) lfirst(lc))->resjunk = true;
+		}
 	}
 	return top;
 }
@@ -1140,7 +1156,7 @@ sf_plan_multi_shard(Query *parse, RouterContext *ctx)
 {
 	List	   *scan_tlist;
 	List	   *colnames = NIL;
-	TopNodes	top = {NIL, NIL, NIL, NULL, false};
+	TopNodes	top = {NIL, NIL, NIL, 0, NULL, false};
 	SfDistinctMerge merge = {InvalidOid, InvalidOid};
 	List	   *private;
 	List	   *shards;
@@ -1330,6 +1346,40 @@ sf_plan_multi_shard(Query *parse, RouterContext *ctx)
 			worker->sortClause = NIL;
 	}
 
+	/*
+	 * Sort keys the statement does not return (ORDER BY created_at of
+	 * SELECT id ..., a hidden DISTINCT ON expression): the workers return
+	 * them too, after the statement's columns (the parser puts resjunk
+	 * entries last), and the coordinator sorts on them and drops them (the
+	 * executor's junk filter, below the top node's resjunk entries).  Not
+	 * with two-phase aggregates, whose Agg makes the output.
+	 */
+	if (top.agg == NULL && top.sortclauses != NIL)
+	{
+		bool		junk = false;
+
+		foreach(lc, worker->targetList)
+		{
+			TargetEntry *tle = lfirst(lc);
+
+			if (tle->resjunk)
+				junk = true;
+			else if (junk)
+				return NULL;
+		}
+		foreach(lc, top.sortclauses)
+		{
+			TargetEntry *tle = get_sortgroupclause_tle(lfirst(lc),
+													   worker->targetList);
+
+			if (tle->resjunk)
+			{
+				tle->resjunk = false;
+				top.njunk++;
+			}
+		}
+	}
+
 	scan_tlist = sf_scan_output_columns(worker, &colnames, &ok);
 	if (!ok)
 		return NULL;
@@ -1338,14 +1388,15 @@ sf_plan_multi_shard(Query *parse, RouterContext *ctx)
 	foreach(lc, top.sortclauses)
 	{
 		SortGroupClause *sgc = lfirst(lc);
-		TargetEntry *tle = get_sortgroupclause_tle(sgc, parse->targetList);
+		List	   *tlist = top.agg ? parse->targetList : worker->targetList;
+		TargetEntry *tle = get_sortgroupclause_tle(sgc, tlist);
 		ListCell   *lc2;
 		int			pos = 0;
 		int			found = 0;
 
 		if (tle->resjunk || !OidIsValid(sgc->sortop))
 			return NULL;
-		foreach(lc2, parse->targetList)
+		foreach(lc2, tlist)
 		{
 			TargetEntry *t = lfirst(lc2);
 
