@@ -41,6 +41,16 @@ SELECT strategy, statements >= 5 AS exercised FROM fz.coverage ORDER BY strategy
 -- regressions found by the generator (minimized)
 \pset tuples_only on
 \pset format unaligned
+-- a reference table preserved by an outer join, joined on the
+-- distribution column and grouped by it: still one group per reference
+-- row over all shards (two-phase), not per shard
+SELECT fz.diff('reference table preserved, joined on the key', $q$SELECT r.code, count(t.tenant_id), count(t.*), sum(t.tier), max(t.name) FROM codes r LEFT JOIN tenants t ON t.tenant_id = r.code GROUP BY r.code$q$);
+SELECT fz.diff('the same, RIGHT JOIN, not grouped', $q$SELECT count(o.order_id), avg(o.qty), min(o.amount) FROM orders o RIGHT JOIN codes r ON o.tenant_id = r.code AND o.status_code = r.grp$q$);
+SELECT fz.diff('the same, count(*) (declined)', $q$SELECT r.code, count(*) FROM codes r LEFT JOIN tenants t ON t.tenant_id = r.code GROUP BY r.code$q$);
+-- sort keys not returned (sent by the workers, dropped on the
+-- coordinator), one named like an output column
+SELECT fz.diff('ORDER BY a column not returned, named like an output column', $q$SELECT o.order_id AS price FROM orders o ORDER BY o.price DESC NULLS LAST, o.order_id LIMIT 4$q$, true);
+SELECT fz.diff('DISTINCT ON a column not returned, ORDER BY another', $q$SELECT DISTINCT ON (o.price) o.order_id AS price FROM orders o ORDER BY o.price, o.placed_at, o.order_id$q$, true);
 -- an output column named like another column of the only table: the
 -- worker resolved ORDER BY / DISTINCT ON price to the output column
 SELECT fz.diff('ORDER BY a column another output column is named after', $q$SELECT o.order_id AS price, o.price AS x, o.tenant_id FROM orders o ORDER BY 2 DESC NULLS LAST, 1, 3 LIMIT 3$q$, true);

@@ -311,7 +311,7 @@ SELECT pg_temp.cq('248 d DISTINCT of NULLs and text', $q$SELECT DISTINCT monthly
 SELECT pg_temp.cq('249 d DISTINCT ORDER BY LIMIT OFFSET', $q$SELECT DISTINCT ad_id FROM clicks ORDER BY ad_id DESC LIMIT 5 OFFSET 3$q$, true, '004');
 SELECT pg_temp.cq('250 d DISTINCT ON the key', $q$SELECT DISTINCT ON (company_id) company_id, id, monthly_budget FROM campaigns ORDER BY company_id, monthly_budget DESC NULLS LAST, id$q$, true, '004');
 SELECT pg_temp.cq('251 d DISTINCT ON the key, LIMIT', $q$SELECT DISTINCT ON (company_id) company_id, id, clicked_at FROM clicks ORDER BY company_id, clicked_at, id LIMIT 4$q$, true, '004');
-SELECT pg_temp.cq('252 d DISTINCT ON another column (FDW)', $q$SELECT DISTINCT ON (state) state, id FROM campaigns ORDER BY state, id$q$, true, '004');
+SELECT pg_temp.cq('252 d DISTINCT ON another column', $q$SELECT DISTINCT ON (state) state, id FROM campaigns ORDER BY state, id$q$, true, '004');
 SELECT pg_temp.cq('253 d DISTINCT of aggregates by key (FDW)', $q$SELECT DISTINCT count(*) FROM campaigns GROUP BY company_id$q$, false, '004');
 SELECT pg_temp.cq('254 d DISTINCT over a co-located join', $q$SELECT DISTINCT a.campaign_id % 3 AS m, c.site_url FROM ads a JOIN clicks c ON c.company_id = a.company_id AND c.ad_id = a.id$q$, false, '004');
 SELECT pg_temp.cq('255 d DISTINCT with a reference table', $q$SELECT DISTINCT g.addrs FROM clicks c JOIN geo_ips g ON g.addrs >> c.user_ip ORDER BY 1 LIMIT 5$q$, true, '004');
@@ -326,7 +326,7 @@ SELECT pg_temp.cq('146 o offset only', $q$SELECT company_id, id FROM ads ORDER B
 SELECT pg_temp.cq('147 o limit 0', $q$SELECT id FROM ads ORDER BY id LIMIT 0$q$, true, '004');
 SELECT pg_temp.cq('148 o limit pinned', $q$SELECT id FROM clicks WHERE company_id = 5 ORDER BY clicked_at DESC, id LIMIT 3$q$, true, '004');
 SELECT pg_temp.cq('149 o order by text collation', $q$SELECT name, company_id, id FROM campaigns ORDER BY name COLLATE "C", company_id, id LIMIT 10$q$, true, '004');
-SELECT pg_temp.cq('150 o order by expression not selected (FDW)', $q$SELECT id FROM ads ORDER BY company_id * 2, id LIMIT 5$q$, true, '004');
+SELECT pg_temp.cq('150 o order by expression not selected', $q$SELECT id FROM ads ORDER BY company_id * 2, id LIMIT 5$q$, true, '004');
 SELECT pg_temp.cq('151 o order by aggregate', $q$SELECT campaign_id, count(*) AS n FROM ads GROUP BY campaign_id ORDER BY n DESC, campaign_id LIMIT 4$q$, true, '004');
 SELECT pg_temp.cq('152 o order by position', $q$SELECT company_id, count(*) FROM clicks GROUP BY 1 ORDER BY 2 DESC, 1$q$, true, '004');
 SELECT pg_temp.cq('153 o limit with parameter-free expression', $q$SELECT id FROM ads ORDER BY id LIMIT 2 + 3$q$, true, '004');

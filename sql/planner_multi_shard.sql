@@ -159,10 +159,100 @@ SELECT pg_temp.ms_check('LEFT JOIN reference table, then a co-located LEFT JOIN'
 SELECT pg_temp.ms_check('reference table preserved inside a nullable side', $q$SELECT a.id, g.addrs, i.id FROM ads a LEFT JOIN (geo_ips g LEFT JOIN impressions i ON g.addrs >>= i.user_ip) ON i.company_id = a.company_id AND i.ad_id = a.id$q$);
 SELECT pg_temp.ms_check('FULL JOIN reference table', $q$SELECT i.id, g.addrs FROM impressions i FULL JOIN geo_ips g ON host(g.addrs) = host(i.user_ip)$q$);
 SELECT pg_temp.ms_check('LEFT JOIN reference table with a reference subquery', $q$SELECT i.id, g.addrs FROM impressions i LEFT JOIN geo_ips g ON g.addrs >>= i.user_ip WHERE EXISTS (SELECT 1 FROM geo_ips g2 WHERE g2.addrs = g.addrs)$q$);
+-- a reference table preserved by an outer join, aggregated: each shard
+-- NULL-extends the reference rows it does not match, which aggregates of
+-- the nullable side's columns skip (two-phase); the groups are the
+-- reference table's (every row comes from every shard)
+SELECT pg_temp.ms_check('reference table preserved, aggregates of the other side', $q$SELECT g.addrs, count(i.id), count(i.*), sum(i.cost_per_impression_usd), avg(i.cost_per_impression_usd), min(i.seen_at), max(i.site_url) FROM geo_ips g LEFT JOIN impressions i ON g.addrs >>= i.user_ip GROUP BY g.addrs$q$);
+SELECT pg_temp.ms_check('reference table preserved, not grouped', $q$SELECT count(i.id), count(DISTINCT i.site_url), bool_or(i.cost_per_impression_usd > 0.05), sum(i.cost_per_impression_usd * 2) FROM geo_ips g LEFT JOIN impressions i ON g.addrs >>= i.user_ip AND i.id % 2 = 0$q$);
+SELECT pg_temp.ms_check('reference table preserved, WHERE on it, HAVING, ORDER BY LIMIT', $q$SELECT g.addrs, count(i.id) AS n, max(i.id) FROM geo_ips g LEFT JOIN impressions i ON g.addrs >>= i.user_ip AND i.cost_per_impression_usd > 0.03 WHERE masklen(g.addrs) < 32 GROUP BY g.addrs HAVING count(i.id) < 1000 ORDER BY n DESC, g.addrs LIMIT 4$q$, true);
+SELECT pg_temp.ms_check('reference table preserved, RIGHT JOIN, join of distributed tables', $q$SELECT masklen(g.addrs), count(a.id), count(DISTINCT i.ad_id), min(a.name) FROM impressions i JOIN ads a ON a.company_id = i.company_id AND a.id = i.ad_id RIGHT JOIN geo_ips g ON g.addrs >>= i.user_ip GROUP BY 1$q$);
+SELECT pg_temp.ms_check('reference table preserved, nothing matches', $q$SELECT g.addrs, count(i.id), sum(i.cost_per_impression_usd) FROM geo_ips g LEFT JOIN impressions i ON g.addrs >>= i.user_ip AND i.id < 0 GROUP BY g.addrs$q$);
+-- declined: count(*), a non-strict argument, WHERE or GROUP BY on the
+-- nullable side, an aggregate of the reference table, plain rows
+SELECT pg_temp.ms_check('reference table preserved, count(*)', $q$SELECT g.addrs, count(*) FROM geo_ips g LEFT JOIN impressions i ON g.addrs >>= i.user_ip GROUP BY g.addrs$q$);
+SELECT pg_temp.ms_check('reference table preserved, coalesce', $q$SELECT g.addrs, sum(coalesce(i.cost_per_impression_usd, 1)) FROM geo_ips g LEFT JOIN impressions i ON g.addrs >>= i.user_ip GROUP BY g.addrs$q$);
+SELECT pg_temp.ms_check('reference table preserved, WHERE on the other side', $q$SELECT g.addrs, count(i.id) FROM geo_ips g LEFT JOIN impressions i ON g.addrs >>= i.user_ip WHERE i.id IS NULL OR i.id > 5 GROUP BY g.addrs$q$);
+SELECT pg_temp.ms_check('reference table preserved, grouped by the other side', $q$SELECT i.ad_id, count(i.id) FROM geo_ips g LEFT JOIN impressions i ON g.addrs >>= i.user_ip GROUP BY i.ad_id$q$);
+SELECT pg_temp.ms_check('reference table preserved, aggregate of its column', $q$SELECT count(g.latlon[0]), count(i.id) FROM geo_ips g LEFT JOIN impressions i ON g.addrs >>= i.user_ip$q$);
+SET search_path = dist, public;
+PREPARE ms_pref(numeric) AS SELECT g.addrs, count(i.id), max(i.cost_per_impression_usd) FROM geo_ips g LEFT JOIN impressions i ON g.addrs >>= i.user_ip AND i.cost_per_impression_usd > $1 GROUP BY g.addrs ORDER BY g.addrs;
+SET plan_cache_mode = force_generic_plan;
+EXECUTE ms_pref(0.04);
+RESET plan_cache_mode;
+DEALLOCATE ms_pref;
+SELECT g.addrs, count(i.id), max(i.cost_per_impression_usd) FROM local.geo_ips g LEFT JOIN local.impressions i ON g.addrs >>= i.user_ip AND i.cost_per_impression_usd > 0.04 GROUP BY g.addrs ORDER BY g.addrs;
+RESET search_path;
 SELECT pg_temp.ms_check('distributed subquery', $q$SELECT id FROM ads WHERE campaign_id IN (SELECT id FROM campaigns WHERE state = 'paused')$q$);
-SELECT pg_temp.ms_check('ORDER BY a hidden column', $q$SELECT id FROM ads ORDER BY company_id, id$q$, true);
 SELECT pg_temp.ms_check('UNION', $q$SELECT id FROM ads UNION SELECT ad_id FROM clicks$q$);
 SELECT pg_temp.ms_check('volatile', $q$SELECT id FROM ads WHERE random() < 2$q$);
+
+--
+-- DISTINCT ON other columns than the key: each shard keeps the first row
+-- of its groups, the coordinator sorts them and keeps the first again
+--
+SELECT pg_temp.ms_check('DISTINCT ON another column', $q$SELECT DISTINCT ON (state) state, company_id, id FROM campaigns ORDER BY state, company_id DESC, id$q$, true);
+SELECT pg_temp.ms_check('DISTINCT ON, NULL groups', $q$SELECT DISTINCT ON (monthly_budget) monthly_budget, company_id, id FROM campaigns ORDER BY monthly_budget NULLS FIRST, company_id DESC, id$q$, true);
+SELECT pg_temp.ms_check('DISTINCT ON, DESC NULLS LAST', $q$SELECT DISTINCT ON (monthly_budget) monthly_budget, state, id, company_id FROM campaigns ORDER BY monthly_budget DESC NULLS LAST, state, id DESC, company_id$q$, true);
+SELECT pg_temp.ms_check('DISTINCT ON, LIMIT OFFSET', $q$SELECT DISTINCT ON (ad_id) ad_id, cost_per_click_usd, company_id, id FROM clicks ORDER BY ad_id DESC, cost_per_click_usd DESC NULLS LAST, company_id, id LIMIT 4 OFFSET 3$q$, true);
+SELECT pg_temp.ms_check('DISTINCT ON two columns', $q$SELECT DISTINCT ON (cost_model, state) cost_model, state, monthly_budget, company_id, id FROM campaigns ORDER BY cost_model, state DESC, monthly_budget NULLS FIRST, company_id, id$q$, true);
+SELECT pg_temp.ms_check('DISTINCT ON more columns than ORDER BY', $q$SELECT DISTINCT ON (cost_model, state) cost_model, state FROM campaigns ORDER BY cost_model DESC$q$);
+SELECT pg_temp.ms_check('DISTINCT ON without ORDER BY', $q$SELECT DISTINCT ON (site_url) site_url FROM clicks$q$);
+SELECT pg_temp.ms_check('DISTINCT ON an expression', $q$SELECT DISTINCT ON (lower(name)) lower(name), company_id, id FROM campaigns ORDER BY lower(name) DESC, company_id, id$q$, true);
+SELECT pg_temp.ms_check('DISTINCT ON, co-located join', $q$SELECT DISTINCT ON (c.site_url) c.site_url, a.name, c.company_id, c.id FROM ads a JOIN clicks c ON c.company_id = a.company_id AND c.ad_id = a.id ORDER BY c.site_url, a.name DESC, c.company_id, c.id LIMIT 5$q$, true);
+SELECT pg_temp.ms_check('DISTINCT ON the key on the nullable side', $q$SELECT DISTINCT ON (cl.company_id) cl.company_id, a.company_id, a.id FROM ads a LEFT JOIN clicks cl ON cl.company_id = a.company_id AND cl.ad_id = a.id AND cl.cost_per_click_usd > 4 ORDER BY cl.company_id NULLS FIRST, a.company_id DESC, a.id$q$, true);
+SELECT pg_temp.ms_check('DISTINCT ON over groups of the key', $q$SELECT DISTINCT ON (count(*)) count(*) AS n, company_id FROM clicks GROUP BY company_id ORDER BY count(*) DESC, company_id$q$, true);
+SELECT pg_temp.ms_check('DISTINCT ON, window by the key', $q$SELECT DISTINCT ON (r) rank() OVER (PARTITION BY company_id ORDER BY id) AS r, company_id, id FROM ads ORDER BY r, company_id DESC, id$q$, true);
+SELECT pg_temp.ms_check('DISTINCT ON a hidden column', $q$SELECT DISTINCT ON (state) company_id, id FROM campaigns ORDER BY state, company_id, id$q$, true);
+-- declined: over two-phase groups
+SELECT pg_temp.ms_check('DISTINCT ON two-phase groups', $q$SELECT DISTINCT ON (count(*)) count(*), site_url FROM clicks GROUP BY site_url ORDER BY count(*), site_url$q$, true);
+
+-- sort keys the statement does not return: the workers return them too,
+-- the coordinator sorts on them and drops them
+SELECT pg_temp.ms_check('ORDER BY a hidden column', $q$SELECT id FROM ads ORDER BY company_id, id$q$, true);
+SELECT pg_temp.ms_check('ORDER BY hidden columns, LIMIT', $q$SELECT id, site_url FROM clicks ORDER BY clicked_at DESC, company_id, id LIMIT 7$q$, true);
+SELECT pg_temp.ms_check('ORDER BY hidden expressions, NULLs', $q$SELECT company_id, id FROM campaigns ORDER BY lower(name), monthly_budget DESC NULLS FIRST, company_id, id LIMIT 10 OFFSET 2$q$, true);
+SELECT pg_temp.ms_check('ORDER BY a hidden column, co-located join', $q$SELECT a.name, c.id FROM ads a JOIN clicks c ON c.company_id = a.company_id AND c.ad_id = a.id ORDER BY c.cost_per_click_usd DESC NULLS LAST, c.company_id, c.id LIMIT 5$q$, true);
+SELECT pg_temp.ms_check('latest row per group, DISTINCT ON another column', $q$SELECT DISTINCT ON (ad_id) ad_id, id, company_id FROM clicks ORDER BY ad_id, clicked_at DESC, company_id, id$q$, true);
+SELECT pg_temp.ms_check('latest row per key, DISTINCT ON the key', $q$SELECT DISTINCT ON (company_id) company_id, site_url FROM clicks ORDER BY company_id, clicked_at DESC, id LIMIT 5$q$, true);
+SELECT pg_temp.ms_check('ORDER BY an aggregate grouped by the key, hidden', $q$SELECT company_id FROM clicks GROUP BY company_id ORDER BY count(*) DESC, company_id LIMIT 3$q$, true);
+-- declined: a hidden aggregate of a two-phase aggregate
+SELECT pg_temp.ms_check('ORDER BY a hidden two-phase aggregate', $q$SELECT site_url FROM clicks GROUP BY site_url ORDER BY count(*) DESC, site_url LIMIT 3$q$, true);
+SET search_path = dist, public;
+SELECT l FROM pg_temp.explain_lines($q$EXPLAIN (COSTS OFF, VERBOSE)
+SELECT id FROM clicks ORDER BY clicked_at DESC, company_id, id LIMIT 2$q$) l WHERE l ~ '^\s*(->\s*)?(Limit|Sort|Custom Scan)|Output|Strategy';
+-- a cursor, forward and backward
+BEGIN;
+DECLARE ms_cur SCROLL CURSOR FOR SELECT id, company_id FROM clicks ORDER BY clicked_at, company_id, id;
+FETCH 3 FROM ms_cur;
+FETCH BACKWARD 2 FROM ms_cur;
+COMMIT;
+SELECT id, company_id FROM local.clicks ORDER BY clicked_at, company_id, id LIMIT 3;
+PREPARE ms_hidden(numeric) AS SELECT id FROM clicks WHERE cost_per_click_usd > $1 ORDER BY clicked_at DESC, company_id, id LIMIT 3;
+SET plan_cache_mode = force_generic_plan;
+EXECUTE ms_hidden(1.5);
+RESET plan_cache_mode;
+DEALLOCATE ms_hidden;
+SELECT id FROM local.clicks WHERE cost_per_click_usd > 1.5 ORDER BY clicked_at DESC, company_id, id LIMIT 3;
+RESET search_path;
+
+-- LIMIT ALL / NULL and OFFSET NULL: no limit, no offset
+SELECT pg_temp.ms_check('LIMIT ALL OFFSET', $q$SELECT company_id, id FROM clicks ORDER BY company_id DESC, id LIMIT ALL OFFSET 5$q$, true);
+SELECT pg_temp.ms_check('LIMIT NULL OFFSET NULL', $q$SELECT company_id, id FROM ads ORDER BY id, company_id LIMIT NULL OFFSET NULL$q$, true);
+SELECT pg_temp.ms_check('LIMIT OFFSET NULL', $q$SELECT site_url, count(*) FROM clicks GROUP BY site_url ORDER BY 2 DESC, 1 LIMIT 3 OFFSET NULL$q$, true);
+SELECT pg_temp.ms_check('DISTINCT ON, LIMIT ALL', $q$SELECT DISTINCT ON (state) state, id, company_id FROM campaigns ORDER BY state DESC, id, company_id LIMIT ALL$q$, true);
+
+-- a generic plan
+SET search_path = dist, public;
+PREPARE ms_don(numeric) AS SELECT DISTINCT ON (ad_id) ad_id, cost_per_click_usd, company_id, id FROM clicks WHERE cost_per_click_usd > $1 ORDER BY ad_id, cost_per_click_usd, company_id, id LIMIT 5;
+SET plan_cache_mode = force_generic_plan;
+EXECUTE ms_don(2.5);
+RESET plan_cache_mode;
+DEALLOCATE ms_don;
+SELECT DISTINCT ON (ad_id) ad_id, cost_per_click_usd, company_id, id FROM local.clicks WHERE cost_per_click_usd > 2.5 ORDER BY ad_id, cost_per_click_usd, company_id, id LIMIT 5;
+SELECT l FROM pg_temp.explain_lines($q$EXPLAIN (COSTS OFF)
+SELECT DISTINCT ON (state) state, id FROM campaigns ORDER BY state, id LIMIT 3$q$) l WHERE l ~ '^\s*(->\s*)?(Limit|Unique|Sort|Custom Scan)|Strategy';
+RESET search_path;
 
 --
 -- count(DISTINCT x): the workers group by x too, the coordinator counts
@@ -201,6 +291,44 @@ SELECT pg_temp.ms_check('stddev family', $q$SELECT stddev(i2), stddev_samp(i4), 
 SELECT pg_temp.ms_check('variance and stddev per group', $q$SELECT g, variance(i4), stddev(i4), var_pop(i8), stddev_pop(i8), stddev_samp(i2), var_samp(i2), count(*) FROM ms_vals GROUP BY g$q$);
 SELECT pg_temp.ms_check('stddev, HAVING', $q$SELECT g, stddev(i8) FROM ms_vals GROUP BY g HAVING stddev(i8) > 1000 AND variance(i2) IS NOT NULL$q$);
 SELECT pg_temp.ms_check('stddev of an expression', $q$SELECT g % 5, stddev(i4 % 1000), variance(i2 * 3) FROM ms_vals GROUP BY g % 5$q$);
+
+--
+-- Whole-row references of a table (count(v.*), v IS NULL, v = w) ship as
+-- "v.*"; not as an output column (the coordinator's row type)
+--
+INSERT INTO dist.ms_vals VALUES (NULL, NULL, NULL, NULL, NULL), (4005, NULL, NULL, NULL, NULL);
+INSERT INTO local.ms_vals VALUES (NULL, NULL, NULL, NULL, NULL), (4005, NULL, NULL, NULL, NULL);
+SELECT pg_temp.ms_check('count(v.*): a row of NULLs counts', $q$SELECT count(v.*), count(*), count(v.g), count(v.k) FROM ms_vals v$q$);
+SELECT pg_temp.ms_check('v IS NULL, v IS NOT NULL', $q$SELECT count(*) FILTER (WHERE v IS NULL), count(*) FILTER (WHERE v IS NOT NULL), count(*) FILTER (WHERE NOT v IS NULL) FROM ms_vals v$q$);
+SELECT pg_temp.ms_check('count(w.*) of the nullable side, by the key', $q$SELECT v.k, count(w.*), count(w.i2), count(*) FROM ms_vals v LEFT JOIN ms_vals w ON w.k = v.k AND w.g > 30 GROUP BY v.k$q$);
+SELECT pg_temp.ms_check('count(w.*) of the nullable side, two-phase', $q$SELECT v.g % 3, count(w.*), count(w), count(w.i2) FROM ms_vals v LEFT JOIN ms_vals w ON w.k = v.k AND w.g > 30 GROUP BY 1$q$);
+SELECT pg_temp.ms_check('w IS NULL of the nullable side', $q$SELECT v.k, w.i2, w IS NULL, w IS NOT NULL FROM ms_vals v LEFT JOIN ms_vals w ON w.k = v.k AND w.g > 35$q$);
+SELECT pg_temp.ms_check('whole rows, FULL JOIN', $q$SELECT v.k, w.k, v IS NULL, w IS NULL FROM ms_vals v FULL JOIN ms_vals w ON w.k = v.k AND w.g > 35 AND v.g < 2$q$);
+SELECT pg_temp.ms_check('anti-join on a whole row', $q$SELECT a.company_id, a.id FROM ads a LEFT JOIN clicks c ON c.company_id = a.company_id AND c.ad_id = a.id WHERE c IS NULL$q$);
+SELECT pg_temp.ms_check('rows compared (NULL fields)', $q$SELECT v.k, v = w, v IS DISTINCT FROM w FROM ms_vals v JOIN ms_vals w ON w.k = v.k WHERE v.g IS NULL OR v.g > 36$q$);
+SELECT pg_temp.ms_check('count(v.*) in HAVING, FILTER', $q$SELECT v.g, count(v.*) FILTER (WHERE v.i2 IS NULL) FROM ms_vals v GROUP BY v.g HAVING count(v.*) > 50$q$);
+SELECT pg_temp.ms_check('count(c.*) OVER by the key', $q$SELECT a.company_id, a.id, count(c.*) OVER (PARTITION BY a.company_id) FROM ads a LEFT JOIN clicks c ON c.company_id = a.company_id AND c.ad_id = a.id$q$);
+SELECT pg_temp.ms_check('count(c.*), one shard', $q$SELECT count(c.*), count(*) FROM ads a LEFT JOIN clicks c ON c.company_id = a.company_id AND c.ad_id = a.id AND c.cost_per_click_usd > 3 WHERE a.company_id = 3$q$);
+SELECT pg_temp.ms_check('reference table whole row', $q$SELECT count(g.*), count(*) FILTER (WHERE g IS NOT NULL) FROM impressions i LEFT JOIN geo_ips g ON g.addrs >>= i.user_ip AND i.id % 3 = 0$q$);
+-- declined: a whole row as an output column, in ROW(), counted DISTINCT, grouped
+SELECT pg_temp.ms_check('whole row output', $q$SELECT v FROM ms_vals v WHERE v.g IS NULL OR v.g = 38$q$);
+SELECT pg_temp.ms_check('whole row in ROW()', $q$SELECT ROW(v, 1) IS NULL FROM ms_vals v$q$);
+SELECT pg_temp.ms_check('count(DISTINCT v)', $q$SELECT count(DISTINCT v) FROM ms_vals v$q$);
+SELECT pg_temp.ms_check('GROUP BY a whole row', $q$SELECT count(*) FROM ms_vals v GROUP BY v$q$);
+-- DML: the row in WHERE ships, RETURNING the row does not
+SELECT pg_temp.check_dml('delete where v IS NOT NULL', $q$DELETE FROM ms_vals v WHERE v IS NOT NULL AND v.g = 39 RETURNING v.k, v.g$q$, 'ms_vals') || ' [' || pg_temp.strategy_tasks($q$DELETE FROM ms_vals v WHERE v IS NOT NULL AND v.g = 39$q$) || ']';
+SELECT pg_temp.strategy_tasks($q$UPDATE ms_vals v SET g = g WHERE v.k = 1 RETURNING v$q$);
+-- a generic plan
+SET search_path = dist, public;
+PREPARE ms_whole(int) AS SELECT v.g, count(w.*) FROM ms_vals v LEFT JOIN ms_vals w ON w.k = v.k AND w.i2 > $1 GROUP BY v.g ORDER BY v.g LIMIT 6;
+SET plan_cache_mode = force_generic_plan;
+EXECUTE ms_whole(100);
+RESET plan_cache_mode;
+DEALLOCATE ms_whole;
+SELECT v.g, count(w.*) FROM local.ms_vals v LEFT JOIN local.ms_vals w ON w.k = v.k AND w.i2 > 100 GROUP BY v.g ORDER BY v.g LIMIT 6;
+SELECT l FROM pg_temp.explain_lines($q$EXPLAIN (COSTS OFF, VERBOSE)
+SELECT count(w.*), count(*) FILTER (WHERE w IS NULL) FROM ms_vals v LEFT JOIN ms_vals w ON w.k = v.k AND w.g > 30$q$) l WHERE l ~ 'Strategy|count';
+RESET search_path;
 SELECT pg_temp.ms_check('stddev on clicks', $q$SELECT ad_id, stddev(length(site_url)), variance(id) FROM clicks GROUP BY ad_id$q$);
 CREATE TABLE dist.ms_nums (k bigint, g int, n numeric(12,3), u numeric);
 SELECT create_distributed_table('dist.ms_nums', 'k');

@@ -173,7 +173,11 @@ INSERT INTO fz.froms VALUES
   (23, 'orders o JOIN LATERAL (SELECT * FROM items i2 WHERE i2.tenant_id = o.tenant_id AND i2.order_id = o.order_id LIMIT 2) i ON true', '{o,i}', 'o.tenant_id'),
   (24, '(SELECT * FROM orders ORDER BY tenant_id, order_id LIMIT 50) o', '{o}', 'o.tenant_id'),
   (25, 'orders o JOIN products p ON p.sku = o.tenant_id', '{o,p}', 'o.tenant_id'),
-  (26, 'tenants t LEFT JOIN items i ON i.tenant_id = t.tenant_id AND i.qty > 1 LEFT JOIN codes r ON r.code = i.qty', '{t,i,r}', 't.tenant_id');
+  (26, 'tenants t LEFT JOIN items i ON i.tenant_id = t.tenant_id AND i.qty > 1 LEFT JOIN codes r ON r.code = i.qty', '{t,i,r}', 't.tenant_id'),
+  -- a reference table preserved by an outer join (aggregated: see select_query)
+  (27, 'codes r LEFT JOIN orders o ON o.status_code = r.code', '{r,o}', NULL),
+  (28, 'items i RIGHT JOIN codes r ON r.code = i.qty AND i.tenant_id < 9', '{i,r}', NULL),
+  (29, 'codes r LEFT JOIN tenants t ON t.tenant_id = r.code', '{r,t}', NULL);
 
 -- a random column of the aliases (of type class typ, or any when NULL)
 CREATE FUNCTION fz.col(aliases text[], want text DEFAULT NULL, OUT expr text, OUT t text)
@@ -221,6 +225,11 @@ DECLARE
 BEGIN
     IF fz.chance(0.1) THEN
         RETURN e || fz.pick(ARRAY[' IS NULL', ' IS NOT NULL']);
+    END IF;
+    IF fz.chance(0.03) THEN
+        -- a whole row (NULL, or all of its columns NULL / not NULL)
+        RETURN fz.pick(ARRAY['', 'NOT ']) || aliases[1 + fz.ri(cardinality(aliases))]
+               || fz.pick(ARRAY['.* IS NULL', '.* IS NOT NULL', '.* IS DISTINCT FROM NULL']);
     END IF;
     CASE c.t
     WHEN 'key', 'int' THEN
@@ -388,6 +397,10 @@ BEGIN
     IF fz.chance(0.15) THEN
         RETURN 'count(*)' || filt;
     END IF;
+    IF fz.chance(0.08) THEN
+        -- a whole row: NULL only on the nullable side of an outer join
+        RETURN 'count(' || aliases[1 + fz.ri(cardinality(aliases))] || '.*)' || filt;
+    END IF;
     CASE c.t
     WHEN 'key', 'int' THEN
         a := fz.pick(ARRAY['count', 'count_distinct', 'sum', 'avg', 'min', 'max', 'stddev', 'variance', 'sum_distinct', 'bit_or']);
@@ -506,9 +519,41 @@ BEGIN
         q := 'SELECT ' || CASE WHEN fz.chance(0.2) THEN 'DISTINCT ' ELSE '' END || array_to_string(outs, ', ')
              || ' FROM ' || f.f || w;
         IF fz.chance(0.5) THEN
-            q := q || fz.order_all(cardinality(outs)) || fz.limit_clause();
+            IF q !~ '^SELECT DISTINCT' AND fz.chance(0.3) THEN
+                -- first by a column not returned, then by every output
+                -- column (still a total order of the output rows)
+                q := q || ' ORDER BY ' || (fz.col(f.aliases)).expr || fz.pick(ARRAY['', ' DESC', ' NULLS FIRST'])
+                     || ', ' || substr(fz.order_all(cardinality(outs)), 11) || fz.limit_clause();
+            ELSE
+                q := q || fz.order_all(cardinality(outs)) || fz.limit_clause();
+            END IF;
             ordered := true;
         END IF;
+    ELSIF shape <= 6 AND f.n IN (27, 28, 29) AND fz.chance(0.7) THEN
+        -- a reference table preserved by an outer join: grouped by its
+        -- columns (or not grouped), aggregates of the other side, WHERE on
+        -- the reference table
+        DECLARE
+            other text[] := array_remove(f.aliases, 'r');
+        BEGIN
+            w := fz.where_clause('{r}', NULL);
+            IF fz.chance(0.8) THEN
+                groups := groups || (fz.col('{r}')).expr;
+            END IF;
+            outs := groups;
+            FOR k IN 1 .. 1 + fz.ri(3) LOOP
+                outs := outs || fz.agg(other);
+            END LOOP;
+            q := 'SELECT ' || array_to_string(outs, ', ') || ' FROM ' || f.f || w
+                 || CASE WHEN cardinality(groups) > 0 THEN ' GROUP BY ' || array_to_string(groups, ', ') ELSE '' END;
+            IF fz.chance(0.2) THEN
+                q := q || ' HAVING ' || fz.agg(other) || ' IS NOT NULL';
+            END IF;
+            IF fz.chance(0.4) THEN
+                q := q || fz.order_all(cardinality(outs)) || fz.limit_clause();
+                ordered := true;
+            END IF;
+        END;
     ELSIF shape <= 6 THEN
         -- GROUP BY the distribution column or other columns
         IF f.keycol IS NOT NULL AND fz.chance(0.5) THEN
@@ -574,16 +619,45 @@ BEGIN
         q := 'SELECT ' || array_to_string(outs, ', ') || ' FROM ' || f.f || w
              || CASE WHEN fz.chance(0.15) THEN ' HAVING count(*) > ' || fz.ri(30) ELSE '' END;
     ELSIF shape = 8 THEN
-        -- DISTINCT ON
-        FOR k IN 1 .. 2 + fz.ri(3) LOOP
-            outs := outs || (fz.col(f.aliases)).expr;
-        END LOOP;
-        q := 'SELECT DISTINCT ON (' || outs[1] || ') ' || array_to_string(outs, ', ') || ' FROM ' || f.f || w
-             || fz.order_all(cardinality(outs));
-        IF fz.chance(0.4) THEN
-            q := q || fz.limit_clause();
-        END IF;
-        ordered := true;
+        -- DISTINCT ON one or two columns (or an expression) with an ORDER
+        -- BY of every output column; sometimes with an ORDER BY shorter
+        -- than the DISTINCT ON or none, returning only the DISTINCT ON
+        -- columns (any row of a group may come first)
+        DECLARE
+            nd int := CASE WHEN fz.chance(0.25) THEN 2 ELSE 1 END;
+            how int := fz.ri(8);
+        BEGIN
+            FOR k IN 1 .. 2 + fz.ri(3) LOOP
+                outs := outs || CASE WHEN k = 1 AND fz.chance(0.2) THEN fz.outexpr(f.aliases)
+                                     ELSE (fz.col(f.aliases)).expr END;
+            END LOOP;
+            IF how = 0 THEN
+                outs := outs[1:nd];
+                q := 'SELECT DISTINCT ON (' || array_to_string(outs, ', ') || ') ' || array_to_string(outs, ', ')
+                     || ' FROM ' || f.f || w;
+            ELSIF how = 1 AND nd = 2 THEN
+                outs := outs[1:nd];
+                q := 'SELECT DISTINCT ON (' || array_to_string(outs, ', ') || ') ' || array_to_string(outs, ', ')
+                     || ' FROM ' || f.f || w || fz.order_all(1);
+            ELSE
+                DECLARE
+                    ob text[] := string_to_array(substr(fz.order_all(cardinality(outs)), 11), ', ');
+                BEGIN
+                    IF fz.chance(0.3) THEN
+                        -- the latest row of each group: a column not returned
+                        -- after the DISTINCT ON ones
+                        ob := ob[1:nd] || ((fz.col(f.aliases)).expr || fz.pick(ARRAY['', ' DESC', ' DESC NULLS LAST']))
+                              || ob[nd + 1:];
+                    END IF;
+                    q := 'SELECT DISTINCT ON (' || array_to_string(outs[1:nd], ', ') || ') ' || array_to_string(outs, ', ')
+                         || ' FROM ' || f.f || w || ' ORDER BY ' || array_to_string(ob, ', ');
+                END;
+                IF fz.chance(0.4) THEN
+                    q := q || fz.limit_clause();
+                END IF;
+                ordered := true;
+            END IF;
+        END;
     ELSE
         -- window functions (tie-insensitive ones)
         FOR k IN 1 .. 1 + fz.ri(3) LOOP

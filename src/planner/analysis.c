@@ -33,6 +33,94 @@
 static void analyze_level(Query *q, RouterContext *ctx);
 
 /*
+ * Whole-row references.  The deparser prints a whole-row Var as "alias.*",
+ * which a worker reads as the whole row of its shard (the shard's columns
+ * are the parent's, checked by shard_query.c), except where a "*" would be
+ * expanded into columns: an output column of a target list (RETURNING
+ * included), an argument of ROW() and a VALUES item, where it adds a cast
+ * to the coordinator's row type ("o.*::s.orders"), a type the workers do not
+ * have for a distributed table.  So a whole-row Var ships only elsewhere
+ * (count(o.*), o IS NOT NULL, a comparison of rows), and only of a table
+ * (the row type of a distributed or reference table: the analysis allows no
+ * other relation).  A DISTINCT aggregate's argument is not one either: a
+ * two-phase aggregate moves it into the workers' target list, as it does
+ * GROUP BY, ORDER BY and DISTINCT expressions, which are target entries.
+ */
+static bool
+is_whole_row(Node *node)
+{
+	return node != NULL && IsA(node, Var) &&
+		((Var *) node)->varattno == InvalidAttrNumber;
+}
+
+static bool
+table_whole_row(Var *v)
+{
+	Oid			relid = get_typ_typrelid(v->vartype);
+	char		relkind;
+
+	if (!OidIsValid(relid))
+		return false;
+	relkind = get_rel_relkind(relid);
+	return relkind == RELKIND_RELATION || relkind == RELKIND_PARTITIONED_TABLE ||
+		relkind == RELKIND_FOREIGN_TABLE;
+}
+
+static bool
+any_whole_row(List *exprs)
+{
+	ListCell   *lc;
+
+	foreach(lc, exprs)
+	{
+		if (is_whole_row(lfirst(lc)))
+			return true;
+	}
+	return false;
+}
+
+static bool
+whole_row_entry(List *tlist)
+{
+	ListCell   *lc;
+
+	foreach(lc, tlist)
+	{
+		if (is_whole_row((Node *) ((TargetEntry *) lfirst(lc))->expr))
+			return true;
+	}
+	return false;
+}
+
+static bool
+whole_row_output(Query *q)
+{
+	ListCell   *lc;
+
+	if (whole_row_entry(q->targetList) || whole_row_entry(q->returningList))
+		return true;
+	foreach(lc, q->rtable)
+	{
+		RangeTblEntry *rte = lfirst(lc);
+		ListCell   *lc2;
+
+		if (rte->rtekind != RTE_VALUES)
+			continue;
+		foreach(lc2, rte->values_lists)
+		{
+			ListCell   *lc3;
+
+			foreach(lc3, (List *) lfirst(lc2))
+			{
+				if (is_whole_row(lfirst(lc3)))
+					return true;
+			}
+		}
+	}
+	return false;
+}
+
+/*
  * Extended hash function for a pinning value of the given type, within the
  * partition key's hash opfamily; InvalidOid if there is none.
  */
@@ -265,6 +353,11 @@ sf_router_walker(Node *node, RouterContext *ctx)
 		analyze_level(q, ctx);
 		if (ctx->failed)
 			return true;
+		if (whole_row_output(q))
+		{
+			ctx->failed = true;
+			return true;
+		}
 		foreach(lc, q->windowClause)
 		{
 			WindowClause *wc = lfirst(lc);
@@ -338,7 +431,8 @@ sf_router_walker(Node *node, RouterContext *ctx)
 			{
 				Aggref	   *agg = (Aggref *) node;
 
-				if (agg->aggfnoid >= FirstGenbkiObjectId)
+				if (agg->aggfnoid >= FirstGenbkiObjectId ||
+					(agg->aggdistinct != NIL && whole_row_entry(agg->args)))
 				{
 					ctx->failed = true;
 					return true;
@@ -370,8 +464,10 @@ sf_router_walker(Node *node, RouterContext *ctx)
 					sf_router_walker(oc->onConflictWhere, ctx);
 			}
 		case T_Var:
-			/* system columns differ on workers; whole rows are not deparsed as one column */
-			if (((Var *) node)->varattno <= 0)
+			/* system columns differ on workers; whole rows: see is_whole_row */
+			if (((Var *) node)->varattno < 0 ||
+				(((Var *) node)->varattno == InvalidAttrNumber &&
+				 !table_whole_row((Var *) node)))
 			{
 				ctx->failed = true;
 				return true;
@@ -392,7 +488,8 @@ sf_router_walker(Node *node, RouterContext *ctx)
 			}
 			break;
 		case T_RowExpr:
-			if (((RowExpr *) node)->row_typeid != RECORDOID)
+			if (((RowExpr *) node)->row_typeid != RECORDOID ||
+				any_whole_row(((RowExpr *) node)->args))
 			{
 				ctx->failed = true;
 				return true;

@@ -16,7 +16,9 @@
 #include "lib/stringinfo.h"
 #include "nodes/makefuncs.h"
 #include "nodes/nodeFuncs.h"
+#include "optimizer/clauses.h"
 #include "optimizer/optimizer.h"
+#include "optimizer/prep.h"
 #include "parser/parsetree.h"
 #include "planner.h"
 #include "planner_internal.h"
@@ -28,7 +30,12 @@
  */
 typedef struct TopNodes
 {
-	List	   *sortcols;		/* output positions of the ORDER BY keys */
+	List	   *sortclauses;	/* the coordinator's sort keys (SortGroupClause) */
+	List	   *sortcols;		/* output positions of those keys */
+	List	   *uniqclauses;	/* DISTINCT ON a non-key column: its clauses,
+								 * the first keys of sortclauses */
+	int			njunk;			/* trailing scan columns that are sort keys
+								 * only (the top node marks them resjunk) */
 	Agg		   *agg;			/* two-phase: the combining Agg, or NULL */
 	bool		merge;			/* the scan merges sorted distinct values */
 } TopNodes;
@@ -61,7 +68,9 @@ vars_over_tlist(List *tlist, int varno)
  * The nodes above a multi-shard scan: the combining Agg of a two-phase
  * aggregate, then a Sort (the statement's sort operators, collations and
  * NULLS order) over the rows of all shards (each already limited to its
- * top offset + count rows when LIMIT was pushed) and a Limit.
+ * top offset + count rows when LIMIT was pushed), for DISTINCT ON a
+ * non-key column a Unique keeping the first row of each group of the
+ * sorted rows, and a Limit.
  */
 static Plan *
 add_top_nodes(Query *parse, Plan *scan, List *scan_tlist, void *arg)
@@ -90,7 +99,7 @@ add_top_nodes(Query *parse, Plan *scan, List *scan_tlist, void *arg)
 	if (nodes->sortcols != NIL)
 	{
 		Sort	   *sort = makeNode(Sort);
-		int			n = list_length(parse->sortClause);
+		int			n = list_length(nodes->sortclauses);
 		int			i = 0;
 		ListCell   *lc;
 
@@ -105,7 +114,7 @@ add_top_nodes(Query *parse, Plan *scan, List *scan_tlist, void *arg)
 		sort->sortOperators = palloc(sizeof(Oid) * n);
 		sort->collations = palloc(sizeof(Oid) * n);
 		sort->nullsFirst = palloc(sizeof(bool) * n);
-		foreach(lc, parse->sortClause)
+		foreach(lc, nodes->sortclauses)
 		{
 			SortGroupClause *sgc = lfirst(lc);
 			TargetEntry *tle = get_sortgroupclause_tle(sgc, parse->targetList);
@@ -117,6 +126,35 @@ add_top_nodes(Query *parse, Plan *scan, List *scan_tlist, void *arg)
 			i++;
 		}
 		top = (Plan *) sort;
+	}
+	if (nodes->uniqclauses != NIL)
+	{
+		Unique	   *uniq = makeNode(Unique);
+		int			n = list_length(nodes->uniqclauses);
+		int			i = 0;
+		ListCell   *lc;
+
+		uniq->plan.targetlist = vars_over_tlist(out_tlist, OUTER_VAR);
+		uniq->plan.lefttree = top;
+		uniq->plan.startup_cost = 1;
+		uniq->plan.total_cost = 2;
+		uniq->plan.plan_rows = 1;
+		uniq->plan.plan_width = 32;
+		uniq->numCols = n;
+		uniq->uniqColIdx = palloc(sizeof(AttrNumber) * n);
+		uniq->uniqOperators = palloc(sizeof(Oid) * n);
+		uniq->uniqCollations = palloc(sizeof(Oid) * n);
+		foreach(lc, nodes->uniqclauses)
+		{
+			SortGroupClause *sgc = lfirst(lc);
+			TargetEntry *tle = get_sortgroupclause_tle(sgc, parse->targetList);
+
+			uniq->uniqColIdx[i] = list_nth_int(nodes->sortcols, i);
+			uniq->uniqOperators[i] = sgc->eqop;
+			uniq->uniqCollations[i] = exprCollation((Node *) tle->expr);
+			i++;
+		}
+		top = (Plan *) uniq;
 	}
 	if (parse->limitCount != NULL || parse->limitOffset != NULL)
 	{
@@ -132,6 +170,20 @@ add_top_nodes(Query *parse, Plan *scan, List *scan_tlist, void *arg)
 		limit->limitCount = copyObject(parse->limitCount);
 		limit->limitOption = LIMIT_OPTION_COUNT;
 		top = (Plan *) limit;
+	}
+	if (nodes->njunk > 0)
+	{
+		/* sort keys the statement does not return: the junk filter drops them */
+		int			n = list_length(top->targetlist);
+		int			i = 0;
+		ListCell   *lc;
+
+		Assert(top != scan);
+		foreach(lc, top->targetlist)
+		{
+			if (i++ >= n - nodes->njunk)
+				((TargetEntry *) lfirst(lc))->resjunk = true;
+		}
 	}
 	return top;
 }
@@ -229,18 +281,68 @@ distinct_as_group_by(Query *parse)
 	return q;
 }
 
-/* Is expr (a LIMIT or OFFSET) absent or a non-NULL bigint constant? */
+/*
+ * DISTINCT ON expressions other than the distribution column: each shard
+ * keeps the first row of each of its groups (the worker query keeps the
+ * DISTINCT ON and its ORDER BY), and the coordinator sorts the shards' rows
+ * the same way and keeps the first row of each group again (a Unique over
+ * top->sortclauses, whose first keys are top->uniqclauses): the first row of
+ * a group over all shards is the first of its shards' first rows.  With
+ * LIMIT, each shard's first offset + count rows suffice: in a shard, the
+ * rows before a group's first row are first rows of earlier groups.  The
+ * keys: the ORDER BY, then the DISTINCT ON expressions it does not list
+ * (the parser puts those it lists first, in its order, with its operators;
+ * anything else declines).
+ */
 static bool
-simple_limit(Node *expr, int64 *value)
+distinct_on_keys(Query *parse, TopNodes *top)
+{
+	int			nsort = list_length(parse->sortClause);
+	int			ndist = list_length(parse->distinctClause);
+	int			i;
+
+	for (i = 0; i < Min(nsort, ndist); i++)
+	{
+		SortGroupClause *s = list_nth(parse->sortClause, i);
+		SortGroupClause *d = list_nth(parse->distinctClause, i);
+
+		if (s->tleSortGroupRef != d->tleSortGroupRef || s->eqop != d->eqop ||
+			!OidIsValid(d->eqop))
+			return false;
+	}
+	top->sortclauses = list_copy(parse->sortClause);
+	for (i = nsort; i < ndist; i++)
+	{
+		SortGroupClause *d = list_nth(parse->distinctClause, i);
+
+		if (!OidIsValid(d->eqop))
+			return false;
+		top->sortclauses = lappend(top->sortclauses, d);
+	}
+	top->uniqclauses = parse->distinctClause;
+	return true;
+}
+
+/*
+ * Is expr (a LIMIT or OFFSET) absent or a bigint constant, not negative?  A
+ * NULL one (LIMIT ALL, LIMIT NULL, OFFSET NULL) means no limit or offset, as
+ * the executor's Limit reads it: *isnull says so.
+ */
+static bool
+simple_limit(Node *expr, int64 *value, bool *isnull)
 {
 	*value = 0;
+	*isnull = false;
 	if (expr == NULL)
 		return true;
 	expr = eval_const_expressions(NULL, copyObject(expr));
 	if (!IsA(expr, Const) || ((Const *) expr)->consttype != INT8OID)
 		return false;
 	if (((Const *) expr)->constisnull)
-		return false;
+	{
+		*isnull = true;
+		return true;
+	}
 	*value = DatumGetInt64(((Const *) expr)->constvalue);
 	return *value >= 0;
 }
@@ -546,6 +648,157 @@ reference_tables_fit(Query *parse, RouterContext *ctx)
 	return outer_joins_keep_shards_apart(parse, (Node *) parse->jointree) &&
 		anchored(parse, (Node *) parse->jointree) &&
 		!sf_nested_level_rte(parse, sf_rte_is_reference);
+}
+
+/*
+ * State of nullable_side_aggs_walker.
+ */
+typedef struct NullableAggsContext
+{
+	Relids		nullable;		/* range table indexes of the nullable side */
+	bool		ok;
+} NullableAggsContext;
+
+/*
+ * Does expr hold a Var of the top level's nullable side (a column or the
+ * whole row of one of its tables)?
+ */
+static bool
+nullable_var_walker(Node *node, NullableAggsContext *ctx)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, Var))
+		return ((Var *) node)->varlevelsup == 0 &&
+			bms_is_member(((Var *) node)->varno, ctx->nullable);
+	return expression_tree_walker(node, nullable_var_walker, ctx);
+}
+
+/*
+ * Every aggregate of the statement ignores the rows where the nullable
+ * side is NULL-extended: not count(*), and each argument a strict
+ * expression (only strict functions and operators, no CASE, COALESCE...)
+ * of a column of the nullable side, so NULL in such a row, which the
+ * aggregates that can be split (two_phase_agg.c) skip.
+ */
+static bool
+nullable_side_aggs_walker(Node *node, NullableAggsContext *ctx)
+{
+	if (node == NULL || !ctx->ok)
+		return false;
+	if (IsA(node, Aggref))
+	{
+		Aggref	   *agg = (Aggref *) node;
+		ListCell   *lc;
+
+		if (agg->aggstar || agg->args == NIL || agg->agglevelsup != 0)
+			ctx->ok = false;
+		foreach(lc, agg->args)
+		{
+			TargetEntry *tle = lfirst(lc);
+
+			if (tle->resjunk)
+				continue;
+			if (contain_nonstrict_functions((Node *) tle->expr) ||
+				!nullable_var_walker((Node *) tle->expr, ctx))
+				ctx->ok = false;
+		}
+		return false;
+	}
+	if (IsA(node, Query))
+	{
+		ctx->ok = false;
+		return false;
+	}
+	return expression_tree_walker(node, nullable_side_aggs_walker, ctx);
+}
+
+/*
+ * A reference table preserved by an outer join with distributed tables,
+ * aggregated: "SELECT t.name, count(e.id) FROM types t LEFT JOIN events e ON
+ * e.type_id = t.id GROUP BY t.name".  Run shard by shard, each row of t
+ * finds its matches in one shard and is NULL-extended in the others, so it
+ * comes back once per shard; but a two-phase aggregate over it is exact
+ * when
+ *
+ * - the FROM is the reference table (the preserved side: LEFT or RIGHT
+ *   JOIN) outer-joined with a side that keeps the shards apart (anchored),
+ *   and WHERE names the reference table only (no sublinks): every row of t
+ *   it keeps comes back from every shard, matched or NULL-extended, as it
+ *   comes back at least once from the whole tables, so the groups are the
+ *   same;
+ * - GROUP BY names the reference table only (the nullable side's NULL
+ *   would be a group of its own wherever a row of t is NULL-extended);
+ * - every aggregate skips the NULL-extended rows (nullable_side_aggs_walker),
+ *   so the extra ones change nothing;
+ * - no DISTINCT, windows, grouping sets, CTEs or sublinks.
+ *
+ * The caller then plans it as a two-phase aggregate whatever the GROUP BY
+ * (grouping by a column joined with the key does not keep t's rows in one
+ * shard).
+ */
+static bool
+preserved_reference_aggregate(Query *parse, RouterContext *ctx)
+{
+	JoinExpr   *j;
+	Node	   *kept;
+	Node	   *nullable;
+	RangeTblEntry *rte;
+	int			keptrti;
+	NullableAggsContext nc;
+	ListCell   *lc;
+
+	if (!parse->hasAggs || parse->hasWindowFuncs || parse->hasSubLinks ||
+		parse->distinctClause != NIL || parse->groupingSets != NIL ||
+		parse->cteList != NIL || parse->setOperations != NULL ||
+		ctx->nested_distributed || ctx->mixed_colocation ||
+		list_length(parse->jointree->fromlist) != 1 ||
+		!IsA(linitial(parse->jointree->fromlist), JoinExpr))
+		return false;
+	j = linitial(parse->jointree->fromlist);
+	if (j->alias != NULL || j->usingClause != NIL)
+		return false;
+	if (j->jointype == JOIN_LEFT)
+	{
+		kept = j->larg;
+		nullable = j->rarg;
+	}
+	else if (j->jointype == JOIN_RIGHT)
+	{
+		kept = j->rarg;
+		nullable = j->larg;
+	}
+	else
+		return false;
+	if (!IsA(kept, RangeTblRef))
+		return false;
+	keptrti = ((RangeTblRef *) kept)->rtindex;
+	rte = rt_fetch(keptrti, parse->rtable);
+	if (rte->rtekind != RTE_RELATION || !sf_rte_is_reference(rte) ||
+		!anchored(parse, nullable) ||
+		!outer_joins_keep_shards_apart(parse, nullable))
+		return false;
+
+	/* WHERE and GROUP BY: the reference table's columns only */
+	if (!bms_is_subset(pull_varnos(NULL, parse->jointree->quals),
+					   bms_make_singleton(keptrti)))
+		return false;
+	foreach(lc, parse->groupClause)
+	{
+		TargetEntry *tle = get_sortgroupclause_tle(lfirst(lc),
+												   parse->targetList);
+
+		if (!bms_is_subset(pull_varnos(NULL, (Node *) tle->expr),
+						   bms_make_singleton(keptrti)))
+			return false;
+	}
+
+	/* the aggregates: of the nullable side, skipping its NULL rows */
+	nc.nullable = get_relids_in_jointree(nullable, false);
+	nc.ok = true;
+	(void) nullable_side_aggs_walker((Node *) parse->targetList, &nc);
+	(void) nullable_side_aggs_walker(parse->havingQual, &nc);
+	return nc.ok;
 }
 
 /*
@@ -903,7 +1156,7 @@ sf_plan_multi_shard(Query *parse, RouterContext *ctx)
 {
 	List	   *scan_tlist;
 	List	   *colnames = NIL;
-	TopNodes	top = {NIL, NULL, false};
+	TopNodes	top = {NIL, NIL, NIL, 0, NULL, false};
 	SfDistinctMerge merge = {InvalidOid, InvalidOid};
 	List	   *private;
 	List	   *shards;
@@ -917,6 +1170,9 @@ sf_plan_multi_shard(Query *parse, RouterContext *ctx)
 	Oid			serverid = InvalidOid;
 	int64		count;
 	int64		offset;
+	bool		count_null;
+	bool		offset_null;
+	bool		preserved_reference = false;
 	bool		ok;
 	bool		nested_ok;
 
@@ -925,11 +1181,32 @@ sf_plan_multi_shard(Query *parse, RouterContext *ctx)
 	if (parse->commandType != CMD_SELECT || parse->rowMarks != NIL ||
 		parse->hasModifyingCTE || parse->groupingSets != NIL ||
 		parse->hasTargetSRFs ||
-		!reference_tables_fit(parse, ctx) ||
 		parse->limitOption != LIMIT_OPTION_COUNT ||
-		!simple_limit(parse->limitCount, &count) ||
-		!simple_limit(parse->limitOffset, &offset))
+		!simple_limit(parse->limitCount, &count, &count_null) ||
+		!simple_limit(parse->limitOffset, &offset, &offset_null))
 		return NULL;
+
+	/*
+	 * Reference tables with outer joins: where each shard's rows decide, or
+	 * aggregated over a reference table preserved by an outer join
+	 */
+	if (!reference_tables_fit(parse, ctx))
+	{
+		if (!shardfdw_enable_two_phase_agg ||
+			!preserved_reference_aggregate(parse, ctx))
+			return NULL;
+		preserved_reference = true;
+	}
+
+	/* LIMIT ALL / NULL, OFFSET NULL: as if not written */
+	if (count_null || offset_null)
+	{
+		parse = copyObject(parse);
+		if (count_null)
+			parse->limitCount = NULL;
+		if (offset_null)
+			parse->limitOffset = NULL;
+	}
 
 	/* tables of several co-location groups: a broadcast join or nothing */
 	if (ctx->mixed_colocation)
@@ -978,17 +1255,26 @@ sf_plan_multi_shard(Query *parse, RouterContext *ctx)
 	 * them), then each shard removes its duplicates; else plain rows are
 	 * grouped on the workers and again on the coordinator (below).  DISTINCT
 	 * ON keeps the first row of each group in ORDER BY order: the workers
-	 * sort too (below).
+	 * sort too (below); on other columns, the coordinator does it again
+	 * over the shards' rows (distinct_on_keys).
 	 */
 	if (parse->distinctClause != NIL &&
 		!sf_clauses_name_dist_column(parse, parse->distinctClause, distclass))
 	{
 		if (parse->hasDistinctOn)
-			return NULL;
-		parse = distinct_as_group_by(parse);
-		if (parse->distinctClause != NIL)
-			return NULL;
+		{
+			if (!distinct_on_keys(parse, &top))
+				return NULL;
+		}
+		else
+		{
+			parse = distinct_as_group_by(parse);
+			if (parse->distinctClause != NIL)
+				return NULL;
+		}
 	}
+	if (top.uniqclauses == NIL)
+		top.sortclauses = parse->sortClause;
 
 	/*
 	 * aggregation: the groups must not span shards (a distribution column
@@ -996,7 +1282,8 @@ sf_plan_multi_shard(Query *parse, RouterContext *ctx)
 	 */
 	if (parse->hasAggs || parse->groupClause != NIL || parse->havingQual)
 	{
-		if (!sf_clauses_name_dist_column(parse, parse->groupClause, distclass))
+		if (preserved_reference ||
+			!sf_clauses_name_dist_column(parse, parse->groupClause, distclass))
 		{
 			if (!shardfdw_enable_two_phase_agg || parse->hasWindowFuncs ||
 				parse->distinctClause != NIL)
@@ -1059,22 +1346,57 @@ sf_plan_multi_shard(Query *parse, RouterContext *ctx)
 			worker->sortClause = NIL;
 	}
 
+	/*
+	 * Sort keys the statement does not return (ORDER BY created_at of
+	 * SELECT id ..., a hidden DISTINCT ON expression): the workers return
+	 * them too, after the statement's columns (the parser puts resjunk
+	 * entries last), and the coordinator sorts on them and drops them (the
+	 * executor's junk filter, below the top node's resjunk entries).  Not
+	 * with two-phase aggregates, whose Agg makes the output.
+	 */
+	if (top.agg == NULL && top.sortclauses != NIL)
+	{
+		bool		junk = false;
+
+		foreach(lc, worker->targetList)
+		{
+			TargetEntry *tle = lfirst(lc);
+
+			if (tle->resjunk)
+				junk = true;
+			else if (junk)
+				return NULL;
+		}
+		foreach(lc, top.sortclauses)
+		{
+			TargetEntry *tle = get_sortgroupclause_tle(lfirst(lc),
+													   worker->targetList);
+
+			if (tle->resjunk)
+			{
+				tle->resjunk = false;
+				top.njunk++;
+			}
+		}
+	}
+
 	scan_tlist = sf_scan_output_columns(worker, &colnames, &ok);
 	if (!ok)
 		return NULL;
 
 	/* ORDER BY: columns of the output, sorted again on the coordinator */
-	foreach(lc, parse->sortClause)
+	foreach(lc, top.sortclauses)
 	{
 		SortGroupClause *sgc = lfirst(lc);
-		TargetEntry *tle = get_sortgroupclause_tle(sgc, parse->targetList);
+		List	   *tlist = top.agg ? parse->targetList : worker->targetList;
+		TargetEntry *tle = get_sortgroupclause_tle(sgc, tlist);
 		ListCell   *lc2;
 		int			pos = 0;
 		int			found = 0;
 
 		if (tle->resjunk || !OidIsValid(sgc->sortop))
 			return NULL;
-		foreach(lc2, parse->targetList)
+		foreach(lc2, tlist)
 		{
 			TargetEntry *t = lfirst(lc2);
 
