@@ -273,6 +273,14 @@ SELECT pg_temp.ms_check('count(DISTINCT) of three, grouped', $q$SELECT state, co
 SELECT pg_temp.ms_check('count(DISTINCT) with FILTER', $q$SELECT count(DISTINCT ad_id) FILTER (WHERE cost_per_click_usd > 1), count(DISTINCT ad_id) FROM clicks$q$);
 SELECT pg_temp.ms_check('count(DISTINCT) with FILTER, NULLs, grouped', $q$SELECT cost_model, count(DISTINCT state) FILTER (WHERE monthly_budget > 300), count(DISTINCT state) FILTER (WHERE monthly_budget IS NULL) FROM campaigns GROUP BY cost_model$q$);
 SELECT pg_temp.ms_check('sum, avg, min, max (DISTINCT) of integers', $q$SELECT sum(DISTINCT ad_id), avg(DISTINCT ad_id), min(DISTINCT ad_id), max(DISTINCT id), count(DISTINCT ad_id), sum(ad_id) FROM clicks$q$);
+-- array_agg(DISTINCT x): the distinct values in x's order (its collation),
+-- never merged streams (their order is C's)
+SELECT pg_temp.ms_check('array_agg(DISTINCT) of bigint', $q$SELECT array_agg(DISTINCT ad_id) FROM clicks$q$);
+SELECT pg_temp.ms_check('array_agg(DISTINCT) with NULL, FILTER, grouped', $q$SELECT company_id, array_agg(DISTINCT nullif(ad_id % 5, 0)) FILTER (WHERE cost_per_click_usd > 1), count(*) FROM clicks GROUP BY company_id$q$);
+SELECT pg_temp.ms_check('array_agg(DISTINCT) of text, ICU order', $q$SELECT array_agg(DISTINCT (CASE WHEN id % 2 = 0 THEN upper(site_url) ELSE site_url END) COLLATE "en-x-icu") FROM clicks$q$);
+SELECT pg_temp.ms_check('array_agg(DISTINCT) of text, C order', $q$SELECT array_agg(DISTINCT (CASE WHEN id % 2 = 0 THEN upper(site_url) ELSE site_url END) COLLATE "C") FROM clicks WHERE ad_id < 30$q$);
+SELECT pg_temp.ms_check('array_agg(DISTINCT) grouped, not by the key', $q$SELECT ad_id % 3, array_agg(DISTINCT company_id), array_agg(DISTINCT site_url) FROM clicks GROUP BY 1$q$);
+SELECT pg_temp.ms_check('array_agg(DISTINCT) of numeric: FDW', $q$SELECT array_agg(DISTINCT cost_per_click_usd) FROM clicks WHERE ad_id < 5$q$);
 SELECT pg_temp.ms_check('sum(DISTINCT) grouped, FILTER', $q$SELECT site_url, sum(DISTINCT ad_id) FILTER (WHERE cost_per_click_usd > 2), avg(DISTINCT length(site_url)), count(*) FROM clicks GROUP BY site_url$q$);
 SELECT pg_temp.ms_check('count(DISTINCT) FILTER in HAVING', $q$SELECT ad_id FROM clicks GROUP BY ad_id HAVING count(DISTINCT site_url) FILTER (WHERE cost_per_click_usd < 2) > 1$q$);
 

@@ -687,6 +687,10 @@ typedef struct TwoPhaseContext
 	RouterContext *rctx;		/* the analysis (partition key) */
 	bool		no_on_key;		/* do not count DISTINCT per shard */
 	bool		used_on_key;	/* some count(DISTINCT) is counted per shard */
+	bool		ordered_distinct;	/* an aggregate whose result depends on
+									 * the order of its DISTINCT values
+									 * (array_agg): no merged streams, whose
+									 * order is not the collation's */
 } TwoPhaseContext;
 
 /*
@@ -697,7 +701,8 @@ typedef struct TwoPhaseContext
  * values of each.  FILTER (WHERE cond): the workers also return
  * bool_or(cond) per group, the coordinator counts x when it is true (some
  * row with that x satisfied cond).  sum / avg / min / max (DISTINCT x) of
- * integers the same way.  No ORDER BY; the value's equality and
+ * integers and array_agg (DISTINCT x) of types whose equal values are
+ * identical the same way.  No ORDER BY; the value's equality and
  * sort operators come from the aggregate's own DISTINCT clause.  NULL when
  * it cannot be done.
  */
@@ -715,7 +720,31 @@ two_phase_count_distinct(Aggref *a, TwoPhaseContext *ctx)
 		a->aggorder != NIL || a->agglevelsup != 0 || a->aggvariadic)
 		return NULL;
 	arg = linitial(a->args);
-	if (a->aggfnoid != F_COUNT_ANY)
+	if (a->aggfnoid == F_ARRAY_AGG_ANYNONARRAY)
+	{
+		/*
+		 * array_agg(DISTINCT x): the values in the DISTINCT's order, one of
+		 * each; equal values must be identical (integers, bool, date, uuid,
+		 * oid; text and varchar under a deterministic collation), so that
+		 * the value the coordinator keeps is the one a local aggregate
+		 * would show
+		 */
+		Oid			argtype = exprType((Node *) arg->expr);
+		Oid			collation = exprCollation((Node *) arg->expr);
+
+		if (argtype != INT2OID && argtype != INT4OID &&
+			argtype != INT8OID && argtype != BOOLOID &&
+			argtype != DATEOID && argtype != UUIDOID &&
+			argtype != OIDOID && argtype != TEXTOID &&
+			argtype != VARCHAROID)
+			return NULL;
+		if (type_is_collatable(argtype) &&
+			(!OidIsValid(collation) ||
+			 !get_collation_isdeterministic(collation)))
+			return NULL;
+		ctx->ordered_distinct = true;
+	}
+	else if (a->aggfnoid != F_COUNT_ANY)
 	{
 		/*
 		 * sum, avg, min, max (DISTINCT x) of integers: equal integers are
@@ -1182,7 +1211,7 @@ plan_two_phase(Query *parse, RouterContext *rctx, List *distclass,
 		 * aggregates them without DISTINCT (distinct_merge.c).
 		 */
 		if (merge != NULL && ngroup == 0 && list_length(wtlist) == 1 &&
-			list_length(tpc.distinct_exprs) == 1 &&
+			list_length(tpc.distinct_exprs) == 1 && !tpc.ordered_distinct &&
 			distinct_merge_order(linitial(tpc.distinct_sgcs),
 								 linitial(tpc.distinct_exprs), merge))
 		{
