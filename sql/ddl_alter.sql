@@ -114,6 +114,38 @@ EXCEPTION WHEN foreign_key_violation THEN
   RAISE NOTICE 'error: %', regexp_replace(SQLERRM, '_[0-9]{6,}', '_N', 'g');
 END $$;
 
+-- planner statistics settings of columns: the coordinator's table, its
+-- foreign partitions and every shard / replica
+CREATE FUNCTION pg_temp.stat_settings() RETURNS TABLE (setting text, tables bigint)
+LANGUAGE sql AS $f$
+  SELECT r, count(*) FROM (
+    SELECT regexp_split_to_table(result, E'\n') AS r FROM run_command_on_workers(
+      $$SELECT string_agg(regexp_replace(c.relname, '_[0-9]{6,}$', '') || '.' || a.attname || ' ' || a.attstattarget
+                          || ' ' || ARRAY(SELECT o FROM unnest(a.attoptions) o WHERE o NOT LIKE 'pg\_attver=%')::text, E'\n')
+          FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
+         WHERE c.relnamespace = 'ddl_alter'::regnamespace AND c.relkind = 'r'
+           AND regexp_replace(c.relname, '_[0-9]{6,}$', '') IN ('campaigns', 'countries')
+           AND a.attname IN ('title', 'country', 'code')$$)) x
+  GROUP BY r ORDER BY r
+$f$;
+ALTER TABLE campaigns ALTER COLUMN title SET STATISTICS 500,
+  ALTER COLUMN country SET (n_distinct = -0.25, n_distinct_inherited = 40);
+ALTER TABLE countries ALTER COLUMN code SET (n_distinct = 20);
+-- (PostgreSQL keeps a pg_attver option of its own on every column)
+SELECT c.relkind, a.attname, a.attstattarget,
+       ARRAY(SELECT o FROM unnest(a.attoptions) o WHERE o NOT LIKE 'pg\_attver=%') AS options, count(*)
+  FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
+ WHERE (c.oid IN ('campaigns'::regclass, 'countries'::regclass) OR c.oid IN (SELECT inhrelid FROM pg_inherits WHERE inhparent = 'campaigns'::regclass))
+   AND a.attname IN ('title', 'country', 'code')
+ GROUP BY 1, 2, 3, 4 ORDER BY 1, 2;
+SELECT * FROM pg_temp.stat_settings();
+ALTER TABLE campaigns ALTER COLUMN country RESET (n_distinct_inherited), ALTER COLUMN title SET STATISTICS -1;
+ALTER TABLE countries ALTER COLUMN code RESET (n_distinct);
+SELECT * FROM pg_temp.stat_settings();
+-- an option PostgreSQL does not know: refused on the coordinator first
+ALTER TABLE campaigns ALTER COLUMN country SET (no_such_option = 1);
+SELECT * FROM pg_temp.stat_settings();
+
 -- unsupported: refused before anything changes, with a hint
 \set VERBOSITY default
 ALTER TABLE campaigns ADD COLUMN ok int, ADD CONSTRAINT id_key UNIQUE (id);

@@ -37,6 +37,7 @@
 #include "catalog/pg_collation.h"
 #include "catalog/pg_constraint.h"
 #include "commands.h"
+#include "commands/defrem.h"
 #include "commands/tablecmds.h"
 #include "executor/spi.h"
 #include "metadata.h"
@@ -126,6 +127,13 @@ sf_check_alter_cmd(Oid relid, const SfTable *table, AlterTableCmd *cmd)
 			}
 			break;
 		case AT_AlterColumnType:
+			break;
+		case AT_SetStatistics:
+		case AT_SetOptions:
+		case AT_ResetOptions:
+			/* a column's planner statistics settings, by name */
+			if (cmd->name == NULL)
+				sf_alter_unsupported(relid, "this ALTER TABLE subcommand");
 			break;
 		case AT_DropColumn:
 		case AT_ColumnDefault:
@@ -248,6 +256,30 @@ sf_alter_local(SfUtilityCall *call, AlterTableStmt *stmt, AlterTableCmd *cmd)
 	one->cmds = list_make1(copyObject(cmd));
 	sf_standard_utility(call, (Node *) one);
 	CommandCounterIncrement();
+}
+
+/*
+ * The options of ALTER COLUMN ... SET (n_distinct = -0.5, ...) or RESET
+ * (n_distinct, ...), as SQL.
+ */
+static char *
+attribute_options_sql(List *options, bool with_values)
+{
+	StringInfoData buf;
+	ListCell   *lc;
+
+	initStringInfo(&buf);
+	foreach(lc, options)
+	{
+		DefElem    *opt = lfirst(lc);
+
+		if (buf.len > 0)
+			appendStringInfoString(&buf, ", ");
+		appendStringInfoString(&buf, quote_identifier(opt->defname));
+		if (with_values && opt->arg != NULL)
+			appendStringInfo(&buf, " = %s", quote_literal_cstr(defGetString(opt)));
+	}
+	return buf.data;
 }
 
 /*
@@ -410,6 +442,22 @@ sf_process_alter_table(SfUtilityCall *call, AlterTableStmt *stmt)
 				 * computes.
 				 */
 				sf_alter_local(call, stmt, cmd);
+				break;
+			case AT_SetStatistics:
+				/* the partitions (foreign tables) follow, as do the shards */
+				sf_alter_local(call, stmt, cmd);
+				sf_alter_targets(targets, psprintf("ALTER COLUMN %s SET STATISTICS %d",
+												   quote_identifier(cmd->name),
+												   intVal(cmd->def)));
+				break;
+			case AT_SetOptions:
+			case AT_ResetOptions:
+				sf_alter_local(call, stmt, cmd);
+				sf_alter_targets(targets, psprintf("ALTER COLUMN %s %s (%s)",
+												   quote_identifier(cmd->name),
+												   cmd->subtype == AT_SetOptions ? "SET" : "RESET",
+												   attribute_options_sql((List *) cmd->def,
+																		 cmd->subtype == AT_SetOptions)));
 				break;
 			case AT_SetNotNull:
 			case AT_DropNotNull:
