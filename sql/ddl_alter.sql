@@ -142,6 +142,18 @@ SELECT * FROM pg_temp.stat_settings();
 ALTER TABLE campaigns ALTER COLUMN country RESET (n_distinct_inherited), ALTER COLUMN title SET STATISTICS -1;
 ALTER TABLE countries ALTER COLUMN code RESET (n_distinct);
 SELECT * FROM pg_temp.stat_settings();
+-- new shards (here: of a table distributed with its settings) get them too
+CREATE TABLE stat_new (id int, v text);
+ALTER TABLE stat_new ALTER COLUMN v SET STATISTICS 250, ALTER COLUMN v SET (n_distinct = -0.5);
+SELECT create_distributed_table('stat_new', 'id', shard_count => 3);
+SELECT r, count(*) FROM (
+  SELECT regexp_split_to_table(result, E'\n') AS r FROM run_command_on_workers(
+    $$SELECT string_agg(a.attname || ' ' || a.attstattarget || ' ' ||
+                        ARRAY(SELECT o FROM unnest(a.attoptions) o WHERE o NOT LIKE 'pg\_attver=%')::text, E'\n')
+        FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
+       WHERE c.relnamespace = 'ddl_alter'::regnamespace AND c.relname ~ '^stat_new_[0-9]+$' AND a.attname = 'v'$$)) x
+ WHERE r <> '' GROUP BY r ORDER BY r;
+DROP TABLE stat_new;
 -- an option PostgreSQL does not know: refused on the coordinator first
 ALTER TABLE campaigns ALTER COLUMN country SET (no_such_option = 1);
 SELECT * FROM pg_temp.stat_settings();

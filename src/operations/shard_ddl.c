@@ -125,8 +125,9 @@ sf_collect_shard_ddl(Oid relid)
 /*
  * The commands that create shard (or replica) nspname.shard_relname of
  * table relid on a worker: CREATE TABLE with relid's columns (types and
- * collations, NOT NULL) and CHECK constraints, then the constraints and
- * indexes of ddl.  With shardid != 0 every constraint and index name gets
+ * collations, NOT NULL) and CHECK constraints, the columns' statistics
+ * settings (SET STATISTICS, n_distinct), then the constraints and indexes
+ * of ddl.  With shardid != 0 every constraint and index name gets
  * the suffix _<shardid>; with 0 they keep their names (replicas).  Column
  * defaults and generated expressions stay on the coordinator.  The caller
  * has connected to SPI.
@@ -199,6 +200,33 @@ sf_shard_create_commands(Oid relid, List *ddl, const char *nspname,
 	appendStringInfoChar(&buf, ')');
 	result = lappend(result, buf.data);
 	sf_pop_search_path(nestlevel);
+
+	/* the columns' planner statistics settings (ALTER COLUMN ... SET) */
+	sf_spi_exec_count(psprintf("SELECT pg_catalog.quote_ident(attname), attstattarget,"
+							   "  pg_catalog.array_to_string(ARRAY("
+							   "    SELECT pg_catalog.quote_ident(pg_catalog.split_part(o, '=', 1)) || ' = ' ||"
+							   "           pg_catalog.quote_literal(pg_catalog.substr(o, pg_catalog.strpos(o, '=') + 1))"
+							   "      FROM pg_catalog.unnest(attoptions) o"
+							   "     WHERE o OPERATOR(pg_catalog.!~~) 'pg\\_attver=%%'), ', ')"
+							   " FROM pg_catalog.pg_attribute"
+							   " WHERE attrelid = %u AND attnum > 0 AND NOT attisdropped"
+							   "   AND (attstattarget >= 0 OR attoptions IS NOT NULL)"
+							   " ORDER BY attnum", relid), -1);
+	for (j = 0; j < SPI_processed; j++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[j];
+		TupleDesc	tupdesc = SPI_tuptable->tupdesc;
+		char	   *col = SPI_getvalue(tup, tupdesc, 1);
+		int			target_stats = atoi(SPI_getvalue(tup, tupdesc, 2));
+		char	   *options = SPI_getvalue(tup, tupdesc, 3);
+
+		if (target_stats >= 0)
+			result = lappend(result, psprintf("ALTER TABLE %s ALTER COLUMN %s SET STATISTICS %d",
+											  target, col, target_stats));
+		if (options != NULL && options[0] != '\0')
+			result = lappend(result, psprintf("ALTER TABLE %s ALTER COLUMN %s SET (%s)",
+											  target, col, options));
+	}
 
 	foreach(lc, ddl)
 	{
