@@ -65,6 +65,21 @@ vars_over_tlist(List *tlist, int varno)
 }
 
 /*
+ * The fields every node above the scan shares: its output (Vars over
+ * out_tlist, the columns of the node below), its input, nominal costs.
+ */
+static void
+top_node_header(Plan *plan, List *out_tlist, Plan *below)
+{
+	plan->targetlist = vars_over_tlist(out_tlist, OUTER_VAR);
+	plan->lefttree = below;
+	plan->startup_cost = 1;
+	plan->total_cost = 2;
+	plan->plan_rows = 1;
+	plan->plan_width = 32;
+}
+
+/*
  * The nodes above a multi-shard scan: the combining Agg of a two-phase
  * aggregate, then a Sort (the statement's sort operators, collations and
  * NULLS order) over the rows of all shards (each already limited to its
@@ -103,12 +118,7 @@ add_top_nodes(Query *parse, Plan *scan, List *scan_tlist, void *arg)
 		int			i = 0;
 		ListCell   *lc;
 
-		sort->plan.targetlist = vars_over_tlist(out_tlist, OUTER_VAR);
-		sort->plan.lefttree = top;
-		sort->plan.startup_cost = 1;
-		sort->plan.total_cost = 2;
-		sort->plan.plan_rows = 1;
-		sort->plan.plan_width = 32;
+		top_node_header(&sort->plan, out_tlist, top);
 		sort->numCols = n;
 		sort->sortColIdx = palloc(sizeof(AttrNumber) * n);
 		sort->sortOperators = palloc(sizeof(Oid) * n);
@@ -134,12 +144,7 @@ add_top_nodes(Query *parse, Plan *scan, List *scan_tlist, void *arg)
 		int			i = 0;
 		ListCell   *lc;
 
-		uniq->plan.targetlist = vars_over_tlist(out_tlist, OUTER_VAR);
-		uniq->plan.lefttree = top;
-		uniq->plan.startup_cost = 1;
-		uniq->plan.total_cost = 2;
-		uniq->plan.plan_rows = 1;
-		uniq->plan.plan_width = 32;
+		top_node_header(&uniq->plan, out_tlist, top);
 		uniq->numCols = n;
 		uniq->uniqColIdx = palloc(sizeof(AttrNumber) * n);
 		uniq->uniqOperators = palloc(sizeof(Oid) * n);
@@ -160,12 +165,7 @@ add_top_nodes(Query *parse, Plan *scan, List *scan_tlist, void *arg)
 	{
 		Limit	   *limit = makeNode(Limit);
 
-		limit->plan.targetlist = vars_over_tlist(out_tlist, OUTER_VAR);
-		limit->plan.lefttree = top;
-		limit->plan.startup_cost = 1;
-		limit->plan.total_cost = 2;
-		limit->plan.plan_rows = 1;
-		limit->plan.plan_width = 32;
+		top_node_header(&limit->plan, out_tlist, top);
 		limit->limitOffset = copyObject(parse->limitOffset);
 		limit->limitCount = copyObject(parse->limitCount);
 		limit->limitOption = LIMIT_OPTION_COUNT;
