@@ -154,8 +154,10 @@ SELECT r, count(*) FROM (
        WHERE c.relnamespace = 'ddl_alter'::regnamespace AND c.relname ~ '^stat_new_[0-9]+$' AND a.attname = 'v'$$)) x
  WHERE r <> '' GROUP BY r ORDER BY r;
 DROP TABLE stat_new;
--- an option PostgreSQL does not know: refused on the coordinator first
+-- an option PostgreSQL does not know: refused on the coordinator first;
+-- a column by number (for indexes only): refused before anything changes
 ALTER TABLE campaigns ALTER COLUMN country SET (no_such_option = 1);
+ALTER TABLE campaigns ALTER COLUMN title SET STATISTICS 300, ALTER COLUMN 2 SET STATISTICS 100;
 SELECT * FROM pg_temp.stat_settings();
 
 -- unsupported: refused before anything changes, with a hint
