@@ -111,6 +111,7 @@ typedef struct SfRemoteStmt
 	char	   *name;			/* worker statement name, NULL if not
 								 * prepared (yet) */
 	uint64		uses;			/* times sent */
+	bool		read_only;		/* sf_command_is_read_only of the SQL */
 	dlist_node	lru_node;		/* in SfConn.stmt_lru */
 } SfRemoteStmt;
 
@@ -1403,6 +1404,7 @@ statement_lookup(SfConn *conn, const char *sql, int nparams, const Oid *types,
 		entry->keylen = key.len;
 		entry->name = NULL;
 		entry->uses = 0;
+		entry->read_only = sf_command_is_read_only(sql);
 		conn->nstmts++;
 	}
 	else
@@ -1465,7 +1467,8 @@ sf_send_statement(SfConn *conn, const char *sql, int nparams,
 						  "DISCARD ALL");
 
 	sf_remote_error_context[0] = '\0';
-	if (!conn->wrote && !sf_command_is_read_only(sql))
+	if (!conn->wrote &&
+		!(entry != NULL ? entry->read_only : sf_command_is_read_only(sql)))
 		conn->wrote = true;
 	if (entry != NULL && entry->name != NULL)
 		ok = PQsendQueryPrepared(conn->pgconn, entry->name, nparams, values,

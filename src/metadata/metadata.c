@@ -89,10 +89,28 @@ static List *sf_node_cache = NIL;	/* of SfNode *, in CacheMemoryContext */
 static bool sf_node_cache_valid = false;
 static Oid	sf_node_catalog_oid = InvalidOid;
 
+/*
+ * Whether the extension's catalog is present in this database, as last
+ * looked up (sf_extension_present runs several times per statement).
+ * Creating or dropping the catalog table invalidates its relcache entry
+ * (any relcache invalidation resets an "absent" answer, the node table's or
+ * a full reset a "present" one), and renaming or dropping the schema its
+ * pg_namespace row.
+ */
+typedef enum SfExtensionState
+{
+	SF_EXTENSION_UNKNOWN,
+	SF_EXTENSION_PRESENT,
+	SF_EXTENSION_ABSENT
+} SfExtensionState;
+
+static SfExtensionState sf_extension_state = SF_EXTENSION_UNKNOWN;
+
 PG_FUNCTION_INFO_V1(shardfdw_relation_size);
 PG_FUNCTION_INFO_V1(shardfdw_shard_size);
 
 static void sf_relcache_callback(Datum arg, Oid relid);
+static void sf_namespace_callback(Datum arg, int cacheid, uint32 hashvalue);
 static char *unshard_names(char *text);
 static void sf_flush_cache(void);
 static SfTable *sf_load_table(Oid relid);
@@ -116,6 +134,8 @@ sf_metadata_init(void)
 							NULL, NULL, NULL);
 
 	CacheRegisterRelcacheCallback(sf_relcache_callback, (Datum) 0);
+	CacheRegisterSyscacheCallback(NAMESPACEOID, sf_namespace_callback,
+								  (Datum) 0);
 	sf_set_error_rewriter(unshard_names);
 }
 
@@ -126,9 +146,12 @@ sf_metadata_init(void)
 static void
 sf_relcache_callback(Datum arg, Oid relid)
 {
+	if (sf_extension_state == SF_EXTENSION_ABSENT)
+		sf_extension_state = SF_EXTENSION_UNKNOWN;
 	if (relid == InvalidOid ||
 		(OidIsValid(sf_node_catalog_oid) && relid == sf_node_catalog_oid))
 	{
+		sf_extension_state = SF_EXTENSION_UNKNOWN;
 		sf_flush_cache();
 		return;
 	}
@@ -141,6 +164,13 @@ sf_relcache_callback(Datum arg, Oid relid)
 		if (entry != NULL)
 			entry->valid = false;
 	}
+}
+
+/* A schema was created, renamed or dropped: look the catalog up again. */
+static void
+sf_namespace_callback(Datum arg, int cacheid, uint32 hashvalue)
+{
+	sf_extension_state = SF_EXTENSION_UNKNOWN;
 }
 
 /* Mark every cache entry and the node list invalid. */
@@ -177,10 +207,15 @@ sf_catalog_relid(const char *name)
 bool
 sf_extension_present(void)
 {
-	Oid			nodeoid = sf_catalog_relid("node");
+	Oid			nodeoid;
 
+	if (sf_extension_state != SF_EXTENSION_UNKNOWN)
+		return sf_extension_state == SF_EXTENSION_PRESENT;
+	nodeoid = sf_catalog_relid("node");
 	if (OidIsValid(nodeoid))
 		sf_node_catalog_oid = nodeoid;
+	sf_extension_state = OidIsValid(nodeoid) ? SF_EXTENSION_PRESENT :
+		SF_EXTENSION_ABSENT;
 	return OidIsValid(nodeoid);
 }
 

@@ -26,9 +26,11 @@
 #include "parser/parsetree.h"
 #include "planner.h"
 #include "planner_internal.h"
+#include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/partcache.h"
 #include "utils/rel.h"
+#include "utils/syscache.h"
 
 static void analyze_level(Query *q, RouterContext *ctx);
 
@@ -187,12 +189,38 @@ sf_is_pin_value(Node *node)
 
 /*
  * A pinning value folded to a Const when it has no Params.
+ *
+ * The most common one, a literal cast to the column's type (an int4
+ * literal into a bigint key: int8(5)), is computed by calling the cast
+ * function directly, as eval_const_expressions would, without its
+ * expression state (a router INSERT of the simple protocol folds one per
+ * statement).
  */
 Node *
 sf_simplify_pin(Node *pin)
 {
 	if (IsA(pin, Const))
 		return pin;
+	if (IsA(pin, FuncExpr) && list_length(((FuncExpr *) pin)->args) == 1)
+	{
+		FuncExpr   *f = (FuncExpr *) pin;
+		Const	   *arg = linitial(f->args);
+		int16		typlen;
+		bool		typbyval;
+
+		if (IsA(arg, Const) && !arg->constisnull && !f->funcretset)
+		{
+			get_typlenbyval(f->funcresulttype, &typlen, &typbyval);
+			/* a fixed-size result needs no detoasting or copying */
+			if (typlen > 0)
+				return (Node *) makeConst(f->funcresulttype, -1, f->funccollid,
+										  typlen,
+										  OidFunctionCall1Coll(f->funcid,
+															   f->inputcollid,
+															   arg->constvalue),
+										  false, typbyval);
+		}
+	}
 	return eval_const_expressions(NULL, copyObject(pin));
 }
 
@@ -544,6 +572,37 @@ sf_router_walker(Node *node, RouterContext *ctx)
 }
 
 /*
+ * provolatile of built-in functions, looked up once each ('\0': not yet):
+ * the walkers ask for every function of every statement.  Any change to
+ * pg_proc (ALTER FUNCTION ... IMMUTABLE) forgets them all.
+ */
+static char builtin_volatility[FirstGenbkiObjectId];
+static bool builtin_volatility_callback_set = false;
+
+static void
+builtin_volatility_reset(Datum arg, int cacheid, uint32 hashvalue)
+{
+	memset(builtin_volatility, 0, sizeof(builtin_volatility));
+}
+
+/* func_volatile, remembered for built-in functions */
+char
+sf_func_volatile(Oid funcid)
+{
+	if (funcid >= FirstGenbkiObjectId)
+		return func_volatile(funcid);
+	if (!builtin_volatility_callback_set)
+	{
+		CacheRegisterSyscacheCallback(PROCOID, builtin_volatility_reset,
+									  (Datum) 0);
+		builtin_volatility_callback_set = true;
+	}
+	if (builtin_volatility[funcid] == '\0')
+		builtin_volatility[funcid] = func_volatile(funcid);
+	return builtin_volatility[funcid];
+}
+
+/*
  * check_functions_in_node callback: may funcid not be sent to a worker?
  * Built-in immutable functions may, and the stable ones of TimeZone.
  */
@@ -552,7 +611,7 @@ sf_unshippable_function(Oid funcid, void *context)
 {
 	if (funcid >= FirstGenbkiObjectId)
 		return true;
-	return func_volatile(funcid) != PROVOLATILE_IMMUTABLE &&
+	return sf_func_volatile(funcid) != PROVOLATILE_IMMUTABLE &&
 		!sf_timezone_only_function(funcid);
 }
 
@@ -564,7 +623,7 @@ static bool
 not_immutable_function(Oid funcid, void *context)
 {
 	return funcid >= FirstGenbkiObjectId ||
-		func_volatile(funcid) != PROVOLATILE_IMMUTABLE;
+		sf_func_volatile(funcid) != PROVOLATILE_IMMUTABLE;
 }
 
 /*

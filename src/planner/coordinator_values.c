@@ -201,7 +201,7 @@ sf_max_param_walker(Node *node, StableContext *ctx)
 static bool
 volatile_function(Oid funcid, void *context)
 {
-	return func_volatile(funcid) == PROVOLATILE_VOLATILE;
+	return sf_func_volatile(funcid) == PROVOLATILE_VOLATILE;
 }
 
 /* walker: does an expression need evaluating on the coordinator? */

@@ -106,10 +106,16 @@ shape_cache_inval(Datum arg, Oid relid)
 	shape_cache_generation++;
 }
 
-static void
+/* append a field to the key (many per statement: no function call) */
+static inline void
 key_append(Shape *s, const void *data, int len)
 {
-	appendBinaryStringInfo(&s->key, (const char *) data, len);
+	StringInfo	key = &s->key;
+
+	if (key->len + len >= key->maxlen)
+		enlargeStringInfo(key, len);
+	memcpy(key->data + key->len, data, len);
+	key->len += len;
 }
 
 #define KEY_APPEND(s, v) key_append((s), &(v), sizeof(v))

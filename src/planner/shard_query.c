@@ -308,9 +308,15 @@ add_param(KeepParamsContext *ctx, Oid type, bool isnull, Datum value,
 bool
 sf_const_as_param(Const *c)
 {
-	return c->consttype < FirstGenbkiObjectId && c->consttypmod == -1 &&
-		c->consttype != UNKNOWNOID && c->consttype != BOOLOID &&
-		get_typtype(c->consttype) != TYPTYPE_PSEUDO;
+	/* typtype of built-in types never changes: looked up once each */
+	static char builtin_typtype[FirstGenbkiObjectId];
+
+	if (c->consttype >= FirstGenbkiObjectId || c->consttypmod != -1 ||
+		c->consttype == UNKNOWNOID || c->consttype == BOOLOID)
+		return false;
+	if (builtin_typtype[c->consttype] == '\0')
+		builtin_typtype[c->consttype] = get_typtype(c->consttype);
+	return builtin_typtype[c->consttype] != TYPTYPE_PSEUDO;
 }
 
 /*
