@@ -1420,13 +1420,14 @@ statement_lookup(SfConn *conn, const char *sql, int nparams, const Oid *types,
  * connection's prepared statements (see above); variant (variant_len bytes,
  * may be 0) distinguishes statements of the same text.  With
  * shardfdw.max_cached_remote_statements = 0 this is a plain
- * parameterized query.  Read the result with sf_get_statement_result, with
- * the same arguments.
+ * parameterized query.  The rows come back in text form (result_format
+ * 0) or binary (1; see router_binary_value).  Read the result with
+ * sf_get_statement_result, with the same arguments.
  */
 void
 sf_send_statement(SfConn *conn, const char *sql, int nparams,
 				  const Oid *types, const char *const *values,
-				  const void *variant, int variant_len)
+				  const void *variant, int variant_len, int result_format)
 {
 	SfRemoteStmt *entry = NULL;
 	int			ok;
@@ -1472,10 +1473,10 @@ sf_send_statement(SfConn *conn, const char *sql, int nparams,
 		conn->wrote = true;
 	if (entry != NULL && entry->name != NULL)
 		ok = PQsendQueryPrepared(conn->pgconn, entry->name, nparams, values,
-								 NULL, NULL, 0);
+								 NULL, NULL, result_format);
 	else
 		ok = PQsendQueryParams(conn->pgconn, sql, nparams, types, values,
-							   NULL, NULL, 0);
+							   NULL, NULL, result_format);
 	if (!ok)
 		report_connection_failure(conn, sql);
 	conn->in_flight = true;
@@ -1518,7 +1519,8 @@ statement_error_is_stale(PGresult *res, bool *gone)
 PGresult *
 sf_get_statement_result(SfConn *conn, const char *sql, int nparams,
 						const Oid *types, const char *const *values,
-						const void *variant, int variant_len)
+						const void *variant, int variant_len,
+						int result_format)
 {
 	SfRemoteStmt *entry = conn->sent_stmt;
 	PGresult   *res = sf_get_result(conn, sql);
@@ -1562,7 +1564,7 @@ sf_get_statement_result(SfConn *conn, const char *sql, int nparams,
 		pfree(cmd);
 	}
 	sf_send_statement(conn, sql, nparams, types, values, variant,
-					  variant_len);
+					  variant_len, result_format);
 	return sf_get_result(conn, sql);
 }
 

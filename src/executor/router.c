@@ -54,7 +54,9 @@
 #include "sf_transaction.h"
 #include "nodes/makefuncs.h"
 #include "utils/array.h"
+#include "utils/builtins.h"
 #include "utils/datum.h"
+#include "utils/guc.h"
 #include "utils/hsearch.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
@@ -123,6 +125,11 @@ typedef struct SfRouterScanState
 	FmgrInfo   *infuncs;		/* input functions of the output columns */
 	Oid		   *typioparams;	/* their type I/O parameters */
 	int32	   *typmods;		/* their typmods */
+	bool		binary;			/* ask for the row in binary
+								 * (binary_kind of every column) */
+	char	   *binkinds;		/* then each column's binary_kind */
+	FmgrInfo   *recvfuncs;		/* and receive functions (kind 'b'; their
+								 * typioparams are in typioparams) */
 	char	   *worker_plan;	/* EXPLAIN ANALYZE text from the worker */
 	char	   *remote_sql;		/* router: the statement sent through the
 								 * connection's prepared statements, with
@@ -218,6 +225,8 @@ static void router_group_values(SfRouterScanState *state, EState *estate);
 static void router_check_second_update(SfRouterScanState *state,
 									   List *servers);
 static void router_abandon_streams(SfRouterScanState *state);
+static Datum router_binary_value(SfRouterScanState *state, PGresult *res,
+								 int row, int col, TupleDesc tupdesc);
 static void router_store_row(SfRouterScanState *state, TupleTableSlot *slot,
 							 PGresult *res, int row, MemoryContext cxt);
 static bool statement_is_whole_transaction(EState *estate);
@@ -236,11 +245,77 @@ static const CustomExecMethods router_exec_methods = {
 	.ExplainCustomScan = router_explain,
 };
 
-/* Make the scan methods known by name (plans are copied and serialised). */
+bool		shardfdw_binary_results = true;
+
+/*
+ * Make the scan methods known by name (plans are copied and serialised),
+ * and define the router's GUC.
+ */
 void
 sf_register_router_scan(void)
 {
 	RegisterCustomScanMethods(&sf_router_scan_methods);
+	DefineCustomBoolVariable("shardfdw.binary_results",
+							 "Has a router SELECT's row come back from the worker in binary form.",
+							 "Only when every output column has a built-in type whose binary form "
+							 "depends on no setting (numbers, date and time types, uuid, inet, bytea, "
+							 "money...) or is its text (text, varchar, json...).",
+							 &shardfdw_binary_results,
+							 true,
+							 PGC_USERSET,
+							 0,
+							 NULL, NULL, NULL);
+}
+
+/*
+ * How a router result column of this type is read in binary form: 'b' with
+ * the type's receive function (a form no worker setting changes: numbers,
+ * date and time types, uuid, network types, bytea, money, where text
+ * would depend on the worker's extra_float_digits, IntervalStyle,
+ * bytea_output or lc_monetary), 't' with its input function (types whose
+ * binary form is their text, in the connection's client_encoding, as the
+ * text form is), 'j' jsonb (a version byte, then its text), '\0' not at
+ * all (other types: arrays and records carry the worker's type OIDs,
+ * user-defined types may have no binary form).
+ */
+static char
+binary_kind(Oid type)
+{
+	switch (type)
+	{
+		case BOOLOID:
+		case INT2OID:
+		case INT4OID:
+		case INT8OID:
+		case OIDOID:
+		case FLOAT4OID:
+		case FLOAT8OID:
+		case NUMERICOID:
+		case CASHOID:
+		case DATEOID:
+		case TIMEOID:
+		case TIMETZOID:
+		case TIMESTAMPOID:
+		case TIMESTAMPTZOID:
+		case INTERVALOID:
+		case UUIDOID:
+		case INETOID:
+		case CIDROID:
+		case MACADDROID:
+		case MACADDR8OID:
+		case BYTEAOID:
+			return 'b';
+		case TEXTOID:
+		case VARCHAROID:
+		case BPCHAROID:
+		case NAMEOID:
+		case JSONOID:
+			return 't';
+		case JSONBOID:
+			return 'j';
+		default:
+			return '\0';
+	}
 }
 
 static Node *
@@ -1019,17 +1094,46 @@ router_begin(CustomScanState *node, EState *estate, int eflags)
 		}
 	}
 
-	state->infuncs = palloc(sizeof(FmgrInfo) * tupdesc->natts);
-	state->typioparams = palloc(sizeof(Oid) * tupdesc->natts);
+	/*
+	 * A router SELECT through the prepared statements reads its rows in
+	 * binary form when every column allows it (binary_kind); the columns
+	 * read with receive functions need no input function.
+	 */
+	state->binary = shardfdw_binary_results && state->remote_sql != NULL &&
+		state->strategy == SF_STRATEGY_ROUTER &&
+		state->query->commandType == CMD_SELECT && tupdesc->natts > 0;
+	if (state->binary)
+	{
+		state->binkinds = palloc(tupdesc->natts);
+		for (i = 0; i < tupdesc->natts && state->binary; i++)
+		{
+			state->binkinds[i] = binary_kind(TupleDescAttr(tupdesc, i)->atttypid);
+			if (state->binkinds[i] == '\0')
+				state->binary = false;
+		}
+	}
+	state->infuncs = palloc0(sizeof(FmgrInfo) * tupdesc->natts);
+	state->typioparams = palloc0(sizeof(Oid) * tupdesc->natts);
 	state->typmods = palloc(sizeof(int32) * tupdesc->natts);
+	if (state->binary)
+		state->recvfuncs = palloc0(sizeof(FmgrInfo) * tupdesc->natts);
 	for (i = 0; i < tupdesc->natts; i++)
 	{
 		Form_pg_attribute att = TupleDescAttr(tupdesc, i);
-		Oid			infunc;
+		Oid			func;
 
-		getTypeInputInfo(att->atttypid, &infunc, &state->typioparams[i]);
-		fmgr_info(infunc, &state->infuncs[i]);
 		state->typmods[i] = att->atttypmod;
+		if (state->binary && state->binkinds[i] == 'b')
+		{
+			getTypeBinaryInputInfo(att->atttypid, &func,
+								   &state->typioparams[i]);
+			fmgr_info(func, &state->recvfuncs[i]);
+		}
+		else
+		{
+			getTypeInputInfo(att->atttypid, &func, &state->typioparams[i]);
+			fmgr_info(func, &state->infuncs[i]);
+		}
 	}
 
 	/*
@@ -1247,14 +1351,18 @@ router_run_statement(SfRouterScanState *state)
 		conn = sf_get_connection_for_server(state->serverid);
 	state->results = palloc0(sizeof(PGresult *));
 	state->nresults = 0;
+	if (state->binary)
+		elog(DEBUG2, "router row read in binary form");
 	sf_send_statement(conn, state->remote_sql, state->nparams,
 					  state->param_types,
 					  (const char *const *) state->param_values,
-					  state->variant, state->variant_len);
+					  state->variant, state->variant_len,
+					  state->binary ? 1 : 0);
 	res = sf_get_statement_result(conn, state->remote_sql, state->nparams,
 								  state->param_types,
 								  (const char *const *) state->param_values,
-								  state->variant, state->variant_len);
+								  state->variant, state->variant_len,
+								  state->binary ? 1 : 0);
 	router_take_result(state, conn, res, state->remote_sql);
 	state->executed = true;
 	state->current = 0;
@@ -1879,6 +1987,63 @@ router_stream_row(SfRouterScanState *state)
 	return res;
 }
 
+/*
+ * Value of column col of a binary row (router_begin chose binary_kind for
+ * every column).  The worker's column must have the type expected here
+ * (built-in types have the same OID everywhere; text types may stand for
+ * each other): a binary form is never read as another type's.
+ */
+static Datum
+router_binary_value(SfRouterScanState *state, PGresult *res, int row,
+					int col, TupleDesc tupdesc)
+{
+	Oid			expected = TupleDescAttr(tupdesc, col)->atttypid;
+	Oid			got = PQftype(res, col);
+	char		kind = state->binkinds[col];
+	char	   *data = PQgetvalue(res, row, col);
+	int			len = PQgetlength(res, row, col);
+	StringInfoData buf;
+	Datum		value;
+
+	if (got != expected && !(kind == 't' && binary_kind(got) == 't'))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("worker returned type %s for column %d, expected %s",
+						format_type_be(got), col + 1,
+						format_type_be(expected)),
+				 errhint("Set shardfdw.binary_results to off to read the row as text.")));
+	switch (kind)
+	{
+		case 'b':
+			/* libpq ends every value with a NUL, as receive functions expect */
+			buf.data = data;
+			buf.len = len;
+			buf.maxlen = len + 1;
+			buf.cursor = 0;
+			value = ReceiveFunctionCall(&state->recvfuncs[col], &buf,
+										state->typioparams[col],
+										state->typmods[col]);
+			if (buf.cursor != buf.len)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+						 errmsg("incorrect binary data format in column %d of a worker's row",
+								col + 1)));
+			return value;
+		case 'j':
+			if (len < 1 || data[0] != 1)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+						 errmsg("unsupported jsonb version in column %d of a worker's row",
+								col + 1)));
+			data++;
+			/* FALLTHROUGH */
+		default:
+			return InputFunctionCall(&state->infuncs[col], data,
+									 state->typioparams[col],
+									 state->typmods[col]);
+	}
+}
+
 /* Store row of res in the slot, its values converted in context cxt. */
 static void
 router_store_row(SfRouterScanState *state, TupleTableSlot *slot,
@@ -1902,6 +2067,12 @@ router_store_row(SfRouterScanState *state, TupleTableSlot *slot,
 		{
 			slot->tts_values[i] = (Datum) 0;
 			slot->tts_isnull[i] = true;
+		}
+		else if (PQfformat(res, i) == 1)
+		{
+			slot->tts_values[i] = router_binary_value(state, res, row, i,
+													  slot->tts_tupleDescriptor);
+			slot->tts_isnull[i] = false;
 		}
 		else
 		{

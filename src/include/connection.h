@@ -81,12 +81,13 @@ extern void sf_send_query(SfConn *conn, const char *sql,
 						  int nparams, const char *const *values);
 extern void sf_send_statement(SfConn *conn, const char *sql, int nparams,
 							  const Oid *types, const char *const *values,
-							  const void *variant, int variant_len);
+							  const void *variant, int variant_len,
+							  int result_format);
 extern PGresult *sf_get_statement_result(SfConn *conn, const char *sql,
 										 int nparams, const Oid *types,
 										 const char *const *values,
 										 const void *variant,
-										 int variant_len);
+										 int variant_len, int result_format);
 extern bool sf_run_command_on_server(Oid serverid, const char *command,
 									 char **result);
 extern void sf_set_error_rewriter(SfErrorRewriter rewriter);

@@ -12,6 +12,7 @@
 #include "nodes/extensible.h"
 
 /* in router.c */
+extern bool shardfdw_binary_results;
 extern const CustomScanMethods sf_router_scan_methods;
 extern void sf_register_router_scan(void);
 
