@@ -311,10 +311,12 @@ DEALLOCATE vp_d;
 DEALLOCATE vp_l;
 
 --
--- A view read as its owner: owned by another role, the workers' statements
--- would use the current user's connections, so the standard path (the FDW
--- with the owner's user mapping) takes it; a user without SELECT on the
--- view gets the permission error either way
+-- A view read as its owner: owned by another role, its tables are read on
+-- the workers with the owner's user mapping (as the FDW does), so the view
+-- is pushed down like any other; a statement that reads tables as two roles
+-- (a view of another owner joined with a table read directly) takes the
+-- standard path (a user mapping each); a user without SELECT on the view
+-- gets the permission error either way
 --
 CREATE ROLE vp_owner SUPERUSER;
 CREATE ROLE vp_reader;
@@ -326,17 +328,29 @@ ALTER VIEW vp_dist.tov OWNER TO vp_owner;
 ALTER VIEW vp_local.tov OWNER TO vp_owner;
 SELECT pg_temp.vcheck('view of another owner pinned', 'SELECT * FROM tov WHERE id = 9');
 SELECT pg_temp.vcheck('view of another owner', 'SELECT count(*) FROM tov');
+SELECT pg_temp.vcheck('view of another owner joined with its table',
+                      'SELECT count(*) FROM tov JOIN t USING (id)');
+SELECT pg_temp.vcheck('view of another owner joined with its table, pinned',
+                      'SELECT * FROM tov JOIN t USING (id) WHERE id = 9');
 SET ROLE vp_reader;
 \set VERBOSITY terse
 SELECT count(*) FROM vp_dist.tov;
 SELECT * FROM vp_dist.tov WHERE id = 9;
 SELECT count(*) FROM vp_dist.tv;
 RESET ROLE;
-GRANT SELECT ON vp_dist.tov, vp_local.tov, vp_dist.tv TO vp_reader;
+GRANT SELECT ON vp_dist.tov, vp_local.tov, vp_dist.tv, vp_local.tv TO vp_reader;
+-- the reader has no user mapping of its own (nor is there a PUBLIC one):
+-- its statements can only have used the owner's
+SELECT count(*) FROM pg_user_mappings
+ WHERE usename IN ('public', 'vp_reader')
+   AND srvname IN (SELECT server_name FROM shardfdw.node);
 SET ROLE vp_reader;
 SELECT pg_temp.vcheck('view of another owner, as a reader', 'SELECT * FROM tov WHERE id = 9');
+SELECT pg_temp.vcheck('view of another owner, as a reader, all shards', 'SELECT k, count(*) FROM tov GROUP BY k');
+-- two views of two owners: tables read as two roles
+SELECT pg_temp.vcheck('views of two owners', 'SELECT count(*) FROM tov JOIN tv USING (id)');
 -- tv belongs to the superuser running the test: read as the reader, its
--- tables are still checked as the owner (the standard path)
+-- tables are still read as the owner
 SELECT pg_temp.strategy_tasks('SELECT count(*) FROM tv', 'vp_dist, public');
 SELECT count(*) FROM vp_dist.tv;
 -- the reader has no SELECT on the table itself

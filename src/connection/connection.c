@@ -123,7 +123,7 @@ static SfErrorRewriter sf_error_rewriter = NULL;
 
 static HTAB *sf_connections = NULL;
 
-/* current_user_mapping's cache: (user, server) -> a copy of the mapping */
+/* user_mapping's cache: (user, server) -> a copy of the mapping */
 typedef struct SfUserMappingCacheEntry
 {
 	Oid			userid;
@@ -572,20 +572,21 @@ sf_get_connection(UserMapping *user)
 }
 
 /*
- * The user mapping of the current user (or PUBLIC) for a server, from a
- * small cache in front of GetUserMapping (which reads two catalogs and
+ * The user mapping of a role (InvalidOid: the current user; or PUBLIC) for
+ * a server, from a small cache in front of GetUserMapping (which reads two catalogs and
  * rebuilds the options list each time); the cache is emptied when any
  * SERVER or USER MAPPING changes (sf_inval_callback).  The result belongs
  * to the cache: valid until the next invalidation.
  */
 static UserMapping *
-current_user_mapping(Oid serverid)
+user_mapping(Oid serverid, Oid userid)
 {
-	Oid			userid = GetUserId();
 	ListCell   *lc;
 	UserMapping *user;
 	MemoryContext old;
 
+	if (!OidIsValid(userid))
+		userid = GetUserId();
 	foreach(lc, sf_user_mappings)
 	{
 		SfUserMappingCacheEntry *e = lfirst(lc);
@@ -621,7 +622,17 @@ current_user_mapping(Oid serverid)
 SfConn *
 sf_get_connection_for_server(Oid serverid)
 {
-	return sf_get_connection(current_user_mapping(serverid));
+	return sf_get_connection(user_mapping(serverid, InvalidOid));
+}
+
+/*
+ * The connection to a server for a role's user mapping (InvalidOid: the
+ * current user's), as the FDW reads a view's relations with its owner's.
+ */
+SfConn *
+sf_get_connection_for_user(Oid serverid, Oid userid)
+{
+	return sf_get_connection(user_mapping(serverid, userid));
 }
 
 /*
@@ -633,16 +644,17 @@ sf_get_connection_for_server(Oid serverid)
  * on the connection yet, no remote transaction is opened: the worker runs
  * the command in its own implicit transaction, one round trip with nothing
  * to commit afterwards, and *autocommit is set.  Otherwise this is
- * sf_get_connection_for_server and *autocommit is false.
+ * sf_get_connection_for_user and *autocommit is false.  userid: as for
+ * sf_get_connection_for_user.
  *
  * The worker commits when the command completes: if the coordinator fails
  * after that (say, while returning rows to the client), the command stays
  * done, exactly as when an autocommit statement's acknowledgement is lost.
  */
 SfConn *
-sf_get_connection_single_statement(Oid serverid, bool *autocommit)
+sf_get_connection_single_statement(Oid serverid, Oid userid, bool *autocommit)
 {
-	UserMapping *user = current_user_mapping(serverid);
+	UserMapping *user = user_mapping(serverid, userid);
 	SfConn	   *conn;
 	char	   *tzsync;
 

@@ -76,6 +76,8 @@ typedef struct SfMergeScanState
 	Oid			collation;		/* its collation (C) or InvalidOid */
 	List	   *shards;			/* shard indexes of the tasks (EXPLAIN) */
 	Oid			relid;			/* a distributed table (EXPLAIN) */
+	Oid			remote_user;	/* the role whose user mappings to use
+								 * (InvalidOid: the current user) */
 	int			shardcount;		/* its shard count (EXPLAIN) */
 	bool		executed;
 	int			nstreams;
@@ -133,6 +135,7 @@ merge_create_state(CustomScan *cscan)
 	state->collation = (Oid) intVal(list_nth(priv, SfMergeCollation));
 	state->shards = list_nth(priv, SfRouterShards);
 	state->relid = lthird_oid((List *) list_nth(priv, SfRouterHash));
+	state->remote_user = lfourth_oid((List *) list_nth(priv, SfRouterHash));
 	state->shardcount = intVal(list_nth(priv, SfRouterShardCount));
 	return (Node *) state;
 }
@@ -239,7 +242,8 @@ merge_run(SfMergeScanState *state)
 		List	   *st = lfirst(lc);
 
 		i = foreach_current_index(lc);
-		conns[i] = sf_get_connection_for_server((Oid) intVal(linitial(st)));
+		conns[i] = sf_get_connection_for_user((Oid) intVal(linitial(st)),
+											   state->remote_user);
 		if (i == 0 && state->css.ss.ps.instrument != NULL)
 			merge_fetch_worker_plan(state, conns[i], strVal(lsecond(st)));
 	}

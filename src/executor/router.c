@@ -88,7 +88,9 @@ typedef struct SfRouterScanState
 	Query	   *query;			/* the statement (parent tables, Params) */
 	char	   *sql;			/* worker SQL, once known */
 	int			shardindex;		/* the shard, once known */
-	Oid			serverid;		/* its server, once known */
+	Oid			serverid;
+	Oid			remote_user;	/* the role whose user mappings to use
+								 * (InvalidOid: the current user) */		/* its server, once known */
 	Expr	   *pin;			/* expression of Params picking the shard */
 	ExprState  *pin_state;		/* its evaluation */
 	Oid			hashfn;			/* extended hash function of the pin */
@@ -336,6 +338,7 @@ router_create_state(CustomScan *cscan)
 	state->hashfn = linitial_oid(hash);
 	state->collation = lsecond_oid(hash);
 	state->relid = lthird_oid(hash);
+	state->remote_user = lfourth_oid(hash);
 	state->shardcount = intVal(list_nth(priv, SfRouterShardCount));
 	state->strategy = intVal(list_nth(priv, SfRouterStrategy));
 	state->tasks = list_nth(priv, SfRouterTasks);
@@ -1346,9 +1349,11 @@ router_run_statement(SfRouterScanState *state)
 
 	if (statement_is_whole_transaction(estate))
 		conn = sf_get_connection_single_statement(state->serverid,
+												  state->remote_user,
 												  &autocommit);
 	else
-		conn = sf_get_connection_for_server(state->serverid);
+		conn = sf_get_connection_for_user(state->serverid,
+										  state->remote_user);
 	state->results = palloc0(sizeof(PGresult *));
 	state->nresults = 0;
 	if (state->binary)
@@ -1527,7 +1532,8 @@ router_run(SfRouterScanState *state)
 	}
 	if (state->css.ss.ps.instrument != NULL)
 		router_fetch_worker_plan(state,
-								 sf_get_connection_for_server(state->serverid));
+								 sf_get_connection_for_user(state->serverid,
+															state->remote_user));
 
 	conns = palloc(sizeof(SfConn *) * n);
 	sent = palloc(sizeof(SfConn *) * n);
@@ -1541,9 +1547,11 @@ router_run(SfRouterScanState *state)
 			state->css.ss.ps.instrument == NULL &&
 			statement_is_whole_transaction(estate))
 			conns[i] = sf_get_connection_single_statement(serverid,
+														  state->remote_user,
 														  &autocommit);
 		else
-			conns[i] = sf_get_connection_for_server(serverid);
+			conns[i] = sf_get_connection_for_user(serverid,
+												  state->remote_user);
 	}
 	if (state->stream)
 	{

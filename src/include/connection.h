@@ -49,8 +49,9 @@ extern int	shardfdw_max_cached_remote_statements;
 /* in connection.c */
 extern SfConn *sf_get_connection(UserMapping *user);
 extern SfConn *sf_get_connection_for_server(Oid serverid);
-extern SfConn *sf_get_connection_single_statement(Oid serverid,
-												  bool *autocommit);
+extern SfConn *sf_get_connection_for_user(Oid serverid, Oid userid);
+extern SfConn *sf_get_connection_single_statement(Oid serverid, Oid userid,
+														  bool *autocommit);
 extern PGconn *sf_conn_pgconn(SfConn *conn);
 extern const char *sf_conn_server_name(SfConn *conn);
 extern unsigned int sf_conn_next_cursor_number(SfConn *conn);

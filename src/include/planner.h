@@ -58,7 +58,10 @@ enum SfRouterPrivateIndex
 	SfRouterServer,				/* Integer: server OID (shard index known) */
 	SfRouterPin,				/* Param: pins the shard, or NULL */
 	SfRouterHash,				/* OidList: hash function, collation, the
-								 * relid of a pinned distributed table */
+								 * relid of a pinned distributed table, the
+								 * role whose user mappings the workers'
+								 * statements use (InvalidOid: the current
+								 * user) */
 	SfRouterShardCount,			/* Integer: number of shards */
 	SfRouterStrategy,			/* Integer: SF_STRATEGY_* */
 	SfRouterTasks,				/* List of (Integer server OID, String SQL),

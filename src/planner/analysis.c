@@ -807,15 +807,27 @@ analyze_level(Query *q, RouterContext *ctx)
 
 		/*
 		 * A relation read through a view is accessed as the view's owner:
-		 * on the FDW path with the owner's user mapping.  The workers'
-		 * statements use the current user's connections, so they may run
-		 * only when that is the same role (and the plan is then only good
-		 * for it: the plan cache re-plans for another role).
+		 * on the FDW path with the owner's user mapping, and so on the
+		 * workers' statements, which must then read every relation as that
+		 * one role (a view of another owner joined with a table read as
+		 * the current user takes the FDW path, with a user mapping each).
+		 * The plan is only good for the current user (the plan cache
+		 * re-plans for another role).
 		 */
 		if (OidIsValid(rte->checkAsUser))
-		{
 			ctx->depends_on_role = true;
-			if (rte->checkAsUser != GetUserId())
+		if (rte->relkind != RELKIND_VIEW)
+		{
+			Oid			role = OidIsValid(rte->checkAsUser) ?
+				rte->checkAsUser : GetUserId();
+
+			if (!ctx->remote_user_set)
+			{
+				ctx->remote_user = role == GetUserId() ? InvalidOid : role;
+				ctx->remote_user_set = true;
+			}
+			else if ((OidIsValid(ctx->remote_user) ? ctx->remote_user :
+					  GetUserId()) != role)
 			{
 				ctx->failed = true;
 				return;

@@ -546,8 +546,8 @@ sf_make_private(Query *query, const char *sql, int shardindex, Oid serverid,
 						 makeInteger(shardindex),
 						 makeInteger((int) serverid),
 						 copy ? copyObject(pin) : pin);
-	private = lappend(private, list_make3_oid(pinhashfn, ctx->keycollation,
-											  ctx->anyrelid));
+	private = lappend(private, list_make4_oid(pinhashfn, ctx->keycollation,
+											  ctx->anyrelid, ctx->remote_user));
 	private = lappend(private, makeInteger(ctx->shardcount));
 	private = lappend(private, makeInteger(strategy));
 	private = lappend(private, tasks);

@@ -56,6 +56,12 @@ typedef struct RouterContext
 	bool		depends_on_role;	/* a relation is checked as a given
 									 * role (a view's owner): the plan
 									 * holds for the current user only */
+	bool		remote_user_set;	/* remote_user is known */
+	Oid			remote_user;	/* the role every relation read on the
+								 * workers is accessed as (a view's owner),
+								 * whose user mappings the workers'
+								 * statements use; InvalidOid: the current
+								 * user */
 } RouterContext;
 
 /* State of stable_mutator */
