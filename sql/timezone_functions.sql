@@ -2,7 +2,8 @@
 -- timezone_functions: built-in stable functions whose result depends on
 -- TimeZone alone (timestamptz compared with timestamp or date, converted
 -- to them, truncated, split into fields, moved by intervals, series and
--- window ranges) run on the workers: their sessions get the coordinator's
+-- window ranges, to_char with a constant format without TM) run on the
+-- workers: their sessions get the coordinator's
 -- TimeZone before each statement, also when it changes in the middle of a
 -- transaction and again after a rollback undid it (src/connection).
 -- Each statement runs on distributed tables (tz_dist) and on the same rows
@@ -174,10 +175,24 @@ COMMIT;
 RESET shardfdw.enable_router;
 RESET shardfdw.enable_multi_shard;
 
--- not shipped: text output of timestamptz (DateStyle), to_char (lc_time),
--- age(timestamptz) (the current date)
+-- to_char of timestamptz, timestamp and interval with a constant format
+-- without TM: English names, the session's time zone (abbreviation and
+-- offset too): shipped, grouped by in two-phase aggregates
+SET TimeZone = 'America/New_York';
+SELECT pg_temp.tzcheck('to_char', 'SELECT id, to_char(ts, ''Day DD Mon YYYY HH24:MI TZ OF''), to_char(lts, ''FMMonth ddd IW "tz" Q''), to_char(ts - lts, ''HH24 MI DD'') FROM e WHERE id = 4');
+SELECT pg_temp.tzcheck('to_char, all shards', 'SELECT to_char(ts, ''YYYY-MM-DD''), count(*) FROM e GROUP BY 1');
+SET TimeZone = 'Australia/Lord_Howe';
+SELECT pg_temp.tzcheck('to_char, all shards', 'SELECT to_char(ts, ''YYYY-MM-DD''), count(*) FROM e GROUP BY 1');
+SELECT pg_temp.tzcheck('to_char in WHERE', 'SELECT id, ts FROM e WHERE to_char(ts, ''HH24'') = ''00''');
+-- not shipped: text output of timestamptz (DateStyle), to_char with TM
+-- (lc_time names), "tm" anywhere in the format, a format that is not a
+-- constant, to_char of numbers (lc_numeric), age(timestamptz) (the current
+-- date)
 SELECT pg_temp.tzcheck('text output', 'SELECT id, ts::text FROM e WHERE id = 4');
-SELECT pg_temp.tzcheck('to_char', 'SELECT id, to_char(ts, ''Day DD HH24'') FROM e WHERE id = 4');
+SELECT pg_temp.tzcheck('to_char TM', 'SELECT id, to_char(ts, ''TMDay DD'') FROM e WHERE id = 4');
+SELECT pg_temp.tzcheck('to_char quoted tm', 'SELECT id, to_char(ts, ''"atm" DD'') FROM e WHERE id = 4');
+SELECT pg_temp.tzcheck('to_char format of a column', 'SELECT id, to_char(ts, id::text) FROM e WHERE id = 4');
+SELECT pg_temp.tzcheck('to_char of a number', 'SELECT id, to_char(id, ''999D9'') FROM e WHERE id = 4');
 
 RESET TimeZone;
 DROP SCHEMA tz_dist CASCADE;

@@ -26,6 +26,8 @@
 #include "parser/parsetree.h"
 #include "planner.h"
 #include "planner_internal.h"
+#include "utils/builtins.h"
+#include "utils/fmgroids.h"
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/partcache.h"
@@ -557,7 +559,7 @@ sf_router_walker(Node *node, RouterContext *ctx)
 			break;
 	}
 
-	if (check_functions_in_node(node, sf_unshippable_function, NULL))
+	if (sf_has_unshippable_function(node))
 	{
 		ctx->failed = true;
 		return true;
@@ -613,6 +615,52 @@ sf_unshippable_function(Oid funcid, void *context)
 		return true;
 	return sf_func_volatile(funcid) != PROVOLATILE_IMMUTABLE &&
 		!sf_timezone_only_function(funcid);
+}
+
+/*
+ * to_char of a timestamp, timestamptz or interval with a constant format
+ * without "TM": its output depends on TimeZone alone (English day and month
+ * names; only the TM prefix would use lc_time, and "tm" anywhere in the
+ * format, even quoted, counts).  PostgreSQL marks to_char stable for lc_time.
+ */
+static bool
+to_char_of_timezone_only(Node *node)
+{
+	FuncExpr   *f;
+	Const	   *fmt;
+	char	   *format;
+	bool		ok = true;
+
+	if (!IsA(node, FuncExpr))
+		return false;
+	f = (FuncExpr *) node;
+	if ((f->funcid != F_TO_CHAR_TIMESTAMP_TEXT &&
+		 f->funcid != F_TO_CHAR_TIMESTAMPTZ_TEXT &&
+		 f->funcid != F_TO_CHAR_INTERVAL_TEXT) ||
+		list_length(f->args) != 2 || !IsA(lsecond(f->args), Const))
+		return false;
+	fmt = lsecond(f->args);
+	if (fmt->constisnull)
+		return true;
+	format = TextDatumGetCString(fmt->constvalue);
+	for (char *c = format; c[0] != '\0' && ok; c++)
+		if (pg_ascii_tolower((unsigned char) c[0]) == 't' &&
+			pg_ascii_tolower((unsigned char) c[1]) == 'm')
+			ok = false;
+	pfree(format);
+	return ok;
+}
+
+/*
+ * Has node itself (not its arguments) a function that may not be sent to a
+ * worker (sf_unshippable_function; to_char_of_timezone_only may)?
+ */
+bool
+sf_has_unshippable_function(Node *node)
+{
+	if (to_char_of_timezone_only(node))
+		return false;
+	return check_functions_in_node(node, sf_unshippable_function, NULL);
 }
 
 /*

@@ -152,7 +152,7 @@ sf_prepare_insert_values(Query *parse, List **preeval)
 			continue;
 		/* only what the router would refuse to send */
 		if (!contain_mutable_functions(expr) &&
-			!check_functions_in_node(expr, sf_unshippable_function, NULL) &&
+			!sf_has_unshippable_function(expr) &&
 			!IsA(expr, CoerceToDomain) && exprType(expr) < FirstGenbkiObjectId)
 		{
 			RouterContext probe;
@@ -212,7 +212,7 @@ needs_coordinator_walker(Node *node, void *context)
 		return false;
 	if (IsA(node, SQLValueFunction))
 		return true;
-	if (check_functions_in_node(node, sf_unshippable_function, NULL))
+	if (sf_has_unshippable_function(node))
 		return true;
 	return expression_tree_walker(node, needs_coordinator_walker, context);
 }
@@ -277,7 +277,7 @@ any_needs_coordinator_walker(Node *node, void *context)
 		return query_tree_walker((Query *) node, any_needs_coordinator_walker,
 								 context, 0);
 	if (IsA(node, SQLValueFunction) ||
-		check_functions_in_node(node, sf_unshippable_function, NULL))
+		sf_has_unshippable_function(node))
 		return true;
 	return expression_tree_walker(node, any_needs_coordinator_walker, context);
 }

@@ -109,6 +109,7 @@ extern bool sf_rte_is_reference(RangeTblEntry *rte);
 extern bool sf_rte_is_not_replicated(RangeTblEntry *rte);
 extern bool sf_unshippable_function(Oid funcid, void *context);
 extern char sf_func_volatile(Oid funcid);
+extern bool sf_has_unshippable_function(Node *node);
 extern bool sf_is_pin_value(Node *node);
 extern Node *sf_simplify_pin(Node *pin);
 extern Node *sf_strip_relabel(Node *node);
