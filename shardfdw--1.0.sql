@@ -118,6 +118,33 @@ SELECT pg_catalog.pg_extension_config_dump('shardfdw.placement', '');
 SELECT pg_catalog.pg_extension_config_dump('shardfdw.shard_ddl', '');
 SELECT pg_catalog.pg_extension_config_dump('shardfdw.pending_fkey', '');
 
+-- A restore (pg_restore of a dump made with --inserts) may load these tables
+-- in any order: in a restore session, the INSERTs the client sends skip the
+-- catalog's foreign key checks (src/commands/copy.c).
+CREATE FUNCTION shardfdw.catalog_insert_trigger()
+RETURNS trigger
+AS 'MODULE_PATHNAME', 'shardfdw_catalog_insert_trigger'
+LANGUAGE C;
+COMMENT ON FUNCTION shardfdw.catalog_insert_trigger()
+  IS 'statement triggers of the catalog tables: a restore''s INSERTs load them in any order';
+DO $$
+DECLARE
+  t text;
+BEGIN
+  FOREACH t IN ARRAY ARRAY['node', 'colocation', 'distributed_table', 'shard',
+                           'placement', 'shard_ddl', 'pending_fkey'] LOOP
+    EXECUTE pg_catalog.format('CREATE TRIGGER shardfdw_catalog_insert_begin'
+      ' BEFORE INSERT ON shardfdw.%I FOR EACH STATEMENT'
+      ' EXECUTE FUNCTION shardfdw.catalog_insert_trigger()', t);
+    EXECUTE pg_catalog.format('CREATE TRIGGER shardfdw_catalog_insert_end'
+      ' AFTER INSERT ON shardfdw.%I FOR EACH STATEMENT'
+      ' EXECUTE FUNCTION shardfdw.catalog_insert_trigger()', t);
+    EXECUTE pg_catalog.format('ALTER TABLE shardfdw.%I'
+      ' ENABLE ALWAYS TRIGGER shardfdw_catalog_insert_end', t);
+  END LOOP;
+END
+$$;
+
 GRANT SELECT ON ALL TABLES IN SCHEMA shardfdw TO PUBLIC;
 
 --

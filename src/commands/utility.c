@@ -39,7 +39,19 @@ sf_commands_xact_callback(XactEvent event, void *arg)
 {
 	if (event == XACT_EVENT_ABORT || event == XACT_EVENT_COMMIT ||
 		event == XACT_EVENT_PARALLEL_ABORT || event == XACT_EVENT_PREPARE)
+	{
 		sf_bypass_level = 0;
+		sf_catalog_insert_reset();
+	}
+}
+
+/* A catalog INSERT that fails in a subtransaction does not finish (copy.c) */
+static void
+sf_commands_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
+							 SubTransactionId parentSubid, void *arg)
+{
+	if (event == SUBXACT_EVENT_ABORT_SUB)
+		sf_catalog_insert_reset();
 }
 
 /* Install the utility hook; called once from _PG_init. */
@@ -49,6 +61,7 @@ sf_commands_init(void)
 	sf_prev_utility_hook = ProcessUtility_hook;
 	ProcessUtility_hook = sf_process_utility;
 	RegisterXactCallback(sf_commands_xact_callback, NULL);
+	RegisterSubXactCallback(sf_commands_subxact_callback, NULL);
 }
 
 /*
@@ -79,20 +92,27 @@ sf_commands_bypassed(void)
 /*
  * Is this session restoring a dump?  pg_restore and pg_dump's SQL scripts
  * turn check_function_bodies and row_security off first thing (whatever the
- * client's application_name; row_security stays on only with pg_restore
- * --enable-row-security, which the README warns against), and shardfdw's
- * DDL needs a superuser.  A session typed by hand rarely has both off.  A restore
- * rebuilds the coordinator's description of shards and replicas that the
- * workers keep, or get back from their own dumps: it may load the catalog
- * in any order (copy.c), and what it drops (pg_restore --clean) stays on
- * the workers (DROP TABLE, DROP INDEX, ALTER TABLE ... DROP CONSTRAINT),
- * with a NOTICE.  What it creates again is skipped on the workers that
- * have it already, in any session (sf_target_has_object).
+ * client's application_name), and shardfdw's DDL needs a superuser.  A
+ * session typed by hand rarely has both off.  pg_restore
+ * --enable-row-security leaves row_security on, but pg_restore connects
+ * with application_name pg_restore (its fallback_application_name, unless
+ * PGAPPNAME or the connection string names another) and turns
+ * check_function_bodies off in every run: that pair is a restore too.  A
+ * restore rebuilds the coordinator's description of shards and replicas
+ * that the workers keep, or get back from their own dumps: it may load the
+ * catalog in any order (copy.c), the rows it loads into a reference table
+ * stay on the coordinator (copy.c), and what it drops (pg_restore --clean)
+ * stays on the workers (DROP TABLE, DROP INDEX, ALTER TABLE ... DROP
+ * CONSTRAINT), with a NOTICE.  What it creates again is skipped on the
+ * workers that have it already, in any session (sf_target_has_object).
  */
 bool
 sf_restoring(void)
 {
-	return !check_function_bodies && !row_security && superuser();
+	if (check_function_bodies || !superuser())
+		return false;
+	return !row_security ||
+		(application_name != NULL && strcmp(application_name, "pg_restore") == 0);
 }
 
 /* The NOTICE of a restore's drop that leaves the workers alone */
@@ -101,8 +121,8 @@ sf_restore_keeps_notice(const char *what)
 {
 	ereport(NOTICE,
 			(errmsg("%s stays on the workers", what),
-			 errdetail("check_function_bodies and row_security are off: this session restores a dump, which leaves the objects on the workers as they are."),
-			 errhint("Set check_function_bodies or row_security to on to drop it on the workers too.")));
+			 errdetail("This session restores a dump (check_function_bodies is off, and row_security is off or the session is pg_restore's), which leaves the objects on the workers as they are."),
+			 errhint("Set check_function_bodies to on to drop it on the workers too.")));
 }
 
 /*
@@ -161,6 +181,7 @@ sf_process_utility(PlannedStmt *pstmt, const char *queryString,
 	SfUtilityCall call;
 	Node	   *parsetree = pstmt->utilityStmt;
 	bool		done = false;
+	Oid			catalog_relid = InvalidOid;
 
 	call.pstmt = pstmt;
 	call.queryString = queryString;
@@ -191,6 +212,7 @@ sf_process_utility(PlannedStmt *pstmt, const char *queryString,
 				sf_check_create_table((CreateStmt *) parsetree);
 				break;
 			case T_AlterTableStmt:
+				catalog_relid = sf_catalog_enable_all_target((AlterTableStmt *) parsetree);
 				done = sf_process_alter_table(&call, (AlterTableStmt *) parsetree);
 				break;
 			case T_RenameStmt:
@@ -234,4 +256,6 @@ sf_process_utility(PlannedStmt *pstmt, const char *queryString,
 	}
 	if (!done)
 		sf_standard_utility(&call, parsetree);
+	if (OidIsValid(catalog_relid))
+		sf_catalog_insert_end_keep_always(catalog_relid);
 }

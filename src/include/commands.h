@@ -103,5 +103,8 @@ extern bool sf_process_truncate(SfUtilityCall *call, TruncateStmt *stmt);
 
 /* in copy.c */
 extern bool sf_process_copy(SfUtilityCall *call, CopyStmt *stmt);
+extern void sf_catalog_insert_reset(void);
+extern Oid	sf_catalog_enable_all_target(AlterTableStmt *stmt);
+extern void sf_catalog_insert_end_keep_always(Oid relid);
 
 #endif							/* SHARDFDW_COMMANDS_H */

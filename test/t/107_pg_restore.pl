@@ -8,7 +8,16 @@
 #   (c) three runs: --section=pre-data, --section=data, --section=post-data,
 #   (d) --schema-only, then --data-only --disable-triggers,
 #   (e) pg_restore --clean --if-exists -j 2 over the database of (a), after
-#       writes to it: the tables it drops stay on the workers.
+#       writes to it: the tables it drops stay on the workers,
+#   (f) pg_restore -j 2 of a dump made with --column-inserts (the catalog's
+#       rows come as INSERTs, in any order),
+#   (g) --schema-only, then the catalog's rows, then the other rows without
+#       --disable-triggers: the rows of the reference tables stay on the
+#       coordinator (the replicas, restored from the workers' dumps, have
+#       them),
+#   (h) pg_restore --clean --if-exists --enable-row-security over the
+#       database of (b): recognised as a restore by its application_name,
+#       its drops stay on the workers.
 #
 # The workers' databases are restored first (shards and replicas with their
 # indexes and constraints), then the coordinator's.  The coordinator's
@@ -16,8 +25,11 @@
 # its index), which the replicas have already: it must succeed without
 # sending it again.  Each time, the restored coordinator reads the same rows
 # (counts and checksums), routes lookups to one shard, and writes through to
-# the shards and replicas.  Last, DDL run by hand still reports what is
-# really wrong.
+# the shards and replicas.  Then, DDL run by hand still reports what is
+# really wrong, writes to the catalog and to reference tables by hand are
+# checked and replicated outside restore sessions, and pg_restore's
+# application_name counts only with check_function_bodies off.  Last, what
+# a partial dump (pg_dump -t) gives back, as the README describes it.
 use strict;
 use warnings;
 
@@ -65,6 +77,9 @@ my $tmp = $PostgreSQL::Test::Utils::tmp_check;
 my ($out, $err) = PostgreSQL::Test::Utils::run_command(
 	[ 'pg_dump', '-Fd', '-f', "$tmp/coordinator", '-d', $coord->connstr('shardfdw') ]);
 is($err, '', 'pg_dump -Fd of the coordinator database');
+($out, $err) = PostgreSQL::Test::Utils::run_command(
+	[ 'pg_dump', '--column-inserts', '-Fd', '-f', "$tmp/coordinator_inserts", '-d', $coord->connstr('shardfdw') ]);
+is($err, '', 'pg_dump --column-inserts -Fd of the coordinator database');
 for my $w (@workers)
 {
 	($out, $err) = PostgreSQL::Test::Utils::run_command(
@@ -97,7 +112,8 @@ for my $i (0 .. $#workers)
 		'the shards and the replica on ' . $workers[$i]->name . ' have their constraints and indexes');
 }
 
-# name, pg_restore runs, the coordinator database (a new one unless given)
+# name, pg_restore runs, the coordinator database (a new one unless given),
+# the dump (the -Fd one made with COPY unless given)
 my @modes = (
 	[ 'single', [ [] ] ],
 	[ 'jobs', [ [ '-j', '2' ] ] ],
@@ -107,12 +123,22 @@ my @modes = (
 	[ 'split', [ ['--schema-only'], [ '--data-only', '--disable-triggers' ] ] ],
 	# over the database restored (and written to) first: its tables are
 	# dropped and created again, the workers' tables stay
-	[ 'clean', [ [ '--clean', '--if-exists', '-j', '2' ] ], 'restored_single' ]);
+	[ 'clean', [ [ '--clean', '--if-exists', '-j', '2' ] ], 'restored_single' ],
+	# the catalog's rows as INSERTs, loaded by two jobs in any order
+	[ 'inserts', [ [ '-j', '2' ] ], undef, 'coordinator_inserts' ],
+	# the reference tables' rows loaded once the catalog and their
+	# replication triggers are there, without --disable-triggers: they
+	# stay on the coordinator, the replicas keep theirs (no duplicate key)
+	[ 'data_triggers', [ ['--schema-only'], [ '--data-only', '-n', 'shardfdw' ], [ '--data-only', '-n', 'public' ] ] ],
+	# row_security stays on: pg_restore's application_name makes it a
+	# restore, so the tables it drops stay on the workers
+	[ 'clean_rls', [ [ '--clean', '--if-exists', '--enable-row-security' ] ], 'restored_jobs' ]);
 
 my $db;
 for my $mode (@modes)
 {
-	my ($name, $runs, $into) = @$mode;
+	my ($name, $runs, $into, $dump) = @$mode;
+	$dump //= 'coordinator';
 	$db = $into // "restored_$name";
 
 	# fresh worker databases, restored from the workers' dumps
@@ -129,8 +155,12 @@ for my $mode (@modes)
 	for my $opts (@$runs)
 	{
 		my $what = join(' ', 'pg_restore', @$opts);
+		# the test harness sets PGAPPNAME: pg_restore's own
+		# application_name is pg_restore, as for users
+		local $ENV{PGAPPNAME};
+		delete $ENV{PGAPPNAME};
 		($out, $err) = PostgreSQL::Test::Utils::run_command(
-			[ 'pg_restore', @$opts, '-d', $coord->connstr($db), "$tmp/coordinator" ]);
+			[ 'pg_restore', @$opts, '-d', $coord->connstr($db), "$tmp/$dump" ]);
 		is($err, '', "$name: $what succeeds without errors");
 	}
 
@@ -156,9 +186,15 @@ SELECT string_agg(conname || ' ' || contype::text, ', ' ORDER BY conname) FROM p
 	is($coord->safe_psql($db, q{
 SELECT count(*) FROM pg_trigger WHERE tgrelid = 'r'::regclass AND tgname LIKE 'shardfdw_%'}),
 		'5', "$name: and its replication triggers");
+	is($coord->safe_psql($db, q{
+SELECT count(*) FROM pg_trigger WHERE tgname = 'shardfdw_catalog_insert_end' AND tgenabled = 'A'}),
+		'7', "$name: the catalog's INSERT triggers are still ENABLE ALWAYS");
 	is(worker_objects($workers[$_]), $objects[$_],
 		"$name: the worker tables on " . $workers[$_]->name . ' have their constraints and indexes')
 	  for 0 .. $#workers;
+	is($_->safe_psql('shardfdw', 'SELECT (SELECT count(*) FROM r) || \',\' || (SELECT count(*) FROM r2)'),
+		'3,5', "$name: the replicas on " . $_->name . ' have their rows once')
+	  for @workers;
 
 	# writes through the restored coordinator
 	is($coord->safe_psql($db, "INSERT INTO t (rid, v) VALUES (2, 'new') RETURNING id"),
@@ -235,11 +271,75 @@ like(($coord->psql($db, 'ALTER TABLE r DISABLE TRIGGER ALL'))[2],
 	"COPY shardfdw.placement (shardid, nodeid) FROM stdin;\n999999\t1\n\\.\n");
 like($stderr, qr/violates foreign key constraint "placement_shardid_fkey"/,
 	'COPY into the catalog by hand checks its foreign keys');
+($rc, $stdout, $stderr) = $coord->psql($db, 'INSERT INTO shardfdw.placement (shardid, nodeid) VALUES (999999, 1)');
+like($stderr, qr/violates foreign key constraint "placement_shardid_fkey"/,
+	'INSERT into the catalog by hand checks its foreign keys');
+# in a restore session, only the INSERTs the client sends skip them (the
+# session's role is back to origin after the statement)
+($rc, $stdout, $stderr) = $coord->psql($db, q{
+SET check_function_bodies = off; SET row_security = off;
+BEGIN;
+INSERT INTO shardfdw.placement (shardid, nodeid) VALUES (999999, 1);
+SELECT current_setting('session_replication_role');
+ROLLBACK;
+DO $$BEGIN INSERT INTO shardfdw.placement (shardid, nodeid) VALUES (999999, 1); END$$;});
+is($stdout, 'origin', 'a restore session INSERTs into the catalog in any order, and its role is back to origin');
+like($stderr, qr/violates foreign key constraint "placement_shardid_fkey"/,
+	'an INSERT into the catalog run from a function is checked, in a restore session too');
+
+# rows COPYed into a reference table in a restore session stay on the
+# coordinator (NOTICE); in any other session they reach the replicas
+($rc, $stdout, $stderr) = $coord->psql($db,
+	"SET check_function_bodies = off; SET row_security = off;\nCOPY r FROM stdin;\n100\thundred\n\\.\n");
+like($stderr, qr/NOTICE:  rows loaded into reference table "r" stay on the coordinator/,
+	'COPY into a reference table in a restore session says its rows stay on the coordinator');
+is(join(',', map { $_->safe_psql('shardfdw', 'SELECT count(*) FROM r WHERE id = 100') } @workers),
+	'0,0', 'and the replicas do not get them');
+($rc, $stdout, $stderr) = $coord->psql($db, "COPY r FROM stdin;\n101\thundred1\n\\.\n");
+is(join(',', map { $_->safe_psql('shardfdw', 'SELECT count(*) FROM r WHERE id = 101') } @workers),
+	'1,1', 'COPY into a reference table in an ordinary session reaches the replicas');
+$coord->safe_psql($db, 'DELETE FROM r WHERE id IN (100, 101)');
+
+# application_name pg_restore makes a restore only with check_function_bodies off
+$workers[0]->safe_psql('shardfdw', 'ALTER TABLE r ADD CONSTRAINT r_id_small CHECK (id < 1000)');
+$workers[1]->safe_psql('shardfdw', 'ALTER TABLE r ADD CONSTRAINT r_id_small CHECK (id < 1000)');
+$coord->safe_psql($db, 'ALTER TABLE r ADD CONSTRAINT r_id_small CHECK (id < 1000)');
+$coord->safe_psql($db,
+	"SET application_name = 'pg_restore'; SET check_function_bodies = off; ALTER TABLE r DROP CONSTRAINT r_id_small");
+is(join(',', map { $_->safe_psql('shardfdw', "SELECT count(*) FROM pg_constraint WHERE conname = 'r_id_small'") } @workers),
+	'1,1', 'application_name pg_restore with check_function_bodies off is a restore (row_security on)');
+$coord->safe_psql($db, 'ALTER TABLE r ADD CONSTRAINT r_id_small CHECK (id < 1000)');
+$coord->safe_psql($db, "SET application_name = 'pg_restore'; ALTER TABLE r DROP CONSTRAINT r_id_small");
+is(join(',', map { $_->safe_psql('shardfdw', "SELECT count(*) FROM pg_constraint WHERE conname = 'r_id_small'") } @workers),
+	'0,0', 'application_name pg_restore with check_function_bodies on is not');
 
 # TRUNCATE of the restored reference table (its triggers are back) still
 # follows the foreign keys on the workers
 like(($coord->psql($db, 'TRUNCATE r'))[2],
 	qr/cannot truncate a table referenced in a foreign key constraint/,
 	'TRUNCATE of the restored reference table is refused while t references it');
+
+# a partial dump (pg_dump -t) leaves the catalog out: what the README says
+# comes back (the reference table as a local table with its rows, the
+# distributed table as an empty parent without partitions)
+($out, $err) = PostgreSQL::Test::Utils::run_command(
+	[ 'pg_dump', '-Fc', '-t', 'r', '-t', 't', '-f', "$tmp/partial.dump", '-d', $coord->connstr('shardfdw') ]);
+is($err, '', 'pg_dump -t r -t t of the coordinator database');
+$coord->safe_psql('postgres', 'CREATE DATABASE partial');
+$coord->safe_psql('partial', 'CREATE EXTENSION shardfdw');
+($out, $err) = PostgreSQL::Test::Utils::run_command(
+	[ 'pg_restore', '-d', $coord->connstr('partial'), "$tmp/partial.dump" ]);
+is($err, '', 'the partial dump restores without errors');
+is($coord->safe_psql('partial', 'SELECT count(*) FROM shardfdw.tables'), '0',
+	'partial dump: no distributed or reference table');
+is($coord->safe_psql('partial', 'SELECT count(*) FROM r'), '3',
+	'partial dump: the reference table is a local table with its rows');
+is($coord->safe_psql('partial', q{
+SELECT count(*) FROM pg_trigger WHERE tgrelid = 'r'::regclass AND tgname LIKE 'shardfdw_%'}),
+	'5', 'partial dump: with the replication triggers');
+is($coord->safe_psql('partial', "SELECT count(*) FROM pg_inherits WHERE inhparent = 't'::regclass"),
+	'0', 'partial dump: the distributed table is a parent without partitions');
+like(($coord->psql('partial', "INSERT INTO t (rid, v) VALUES (1, 'x')"))[2],
+	qr/no partition of relation "t" found for row/, 'partial dump: into which INSERTs fail');
 
 done_testing();
