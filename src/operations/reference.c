@@ -48,6 +48,7 @@
 #include "storage/lmgr.h"
 #include "utils/acl.h"
 #include "catalog/pg_index.h"
+#include "commands.h"
 #include "commands/trigger.h"
 #include "connection.h"
 #include "executor/executor.h"
@@ -685,7 +686,12 @@ shardfdw_replicate_reference_table(PG_FUNCTION_ARGS)
 	}
 	else if (TRIGGER_FIRED_BY_INSERT(event))
 	{
-		if (trigdata->tg_newtable != NULL)
+		/*
+		 * The INSERTs of a restore (a dump made with --inserts) stay on the
+		 * coordinator, as its COPY does (src/commands/copy.c): the replicas
+		 * have the rows.  One statement per row: no NOTICE.
+		 */
+		if (trigdata->tg_newtable != NULL && !sf_restoring())
 			sf_copy_rows(rel, serverids, trigdata->tg_newtable);
 	}
 	else

@@ -15,6 +15,8 @@
 #       --disable-triggers: the rows of the reference tables stay on the
 #       coordinator (the replicas, restored from the workers' dumps, have
 #       them),
+#   (g') the same with the --column-inserts dump (the reference tables'
+#       rows as INSERTs),
 #   (h) pg_restore --clean --if-exists --enable-row-security over the
 #       database of (b): recognised as a restore by its application_name,
 #       its drops stay on the workers.
@@ -130,6 +132,10 @@ my @modes = (
 	# replication triggers are there, without --disable-triggers: they
 	# stay on the coordinator, the replicas keep theirs (no duplicate key)
 	[ 'data_triggers', [ ['--schema-only'], [ '--data-only', '-n', 'shardfdw' ], [ '--data-only', '-n', 'public' ] ] ],
+	# the same with a dump of INSERTs: the reference tables' rows come
+	# as one INSERT each, which stay on the coordinator too
+	[ 'data_triggers_inserts', [ ['--schema-only'], [ '--data-only', '-n', 'shardfdw' ], [ '--data-only', '-n', 'public' ] ],
+	  undef, 'coordinator_inserts' ],
 	# row_security stays on: pg_restore's application_name makes it a
 	# restore, so the tables it drops stay on the workers
 	[ 'clean_rls', [ [ '--clean', '--if-exists', '--enable-row-security' ] ], 'restored_jobs' ]);
