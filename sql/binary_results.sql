@@ -1,10 +1,11 @@
 --
--- binary_results: a router SELECT whose output columns all have built-in
--- types with a setting-free binary form (or whose binary form is their
--- text) reads its row from the worker in binary (shardfdw.binary_results,
--- src/executor/router.c).  Every row of a table with such columns, edge
--- values included, is read back with binary on and off and compared with
--- the same rows in a local table; columns of other types keep text.
+-- binary_results: a router SELECT, or a streamed multi-shard SELECT, whose
+-- output columns all have built-in types with a setting-free binary form
+-- (or whose binary form is their text) reads its rows from the workers in
+-- binary (shardfdw.binary_results, src/executor/router.c).  Every row of
+-- a table with such columns, edge values included, is read back with
+-- binary on and off and compared with the same rows in a local table;
+-- columns of other types keep text.
 --
 \getenv abs_srcdir PG_ABS_SRCDIR
 \set f :abs_srcdir '/sql/include/planner_compare.sql'
@@ -77,6 +78,11 @@ SELECT pg_temp.all_rows('id, b, i2, i8, o, f4, f8, n, n2, m, d, tm, tz, ts, tst,
 SET shardfdw.binary_results = on;
 -- arrays and user-defined types keep text
 SELECT pg_temp.all_rows('id, arr, mood');
+-- all shards: rows streamed, and two-phase aggregates' partial values
+SELECT pg_temp.pair_check('all rows', 'SELECT id, b, i2, i8, o, f4, f8, n, n2, m, d, tm, tz, ts, tst, tsp, iv, u, ip, cn, mc, m8, by, tx, vc, bc, nm, js, jb FROM t', 'br_dist', 'br_local');
+SELECT pg_temp.pair_check('all rows, ordered', 'SELECT id, n, ts, tx FROM t ORDER BY n NULLS FIRST, id', 'br_dist', 'br_local', true);
+SELECT pg_temp.pair_check('aggregates', 'SELECT b, count(*), sum(i8), max(ts), min(tx), sum(n2) FROM t GROUP BY b', 'br_dist', 'br_local');
+SELECT pg_temp.pair_check('all rows, with an array', 'SELECT id, arr, tst FROM t', 'br_dist', 'br_local');
 
 -- which statements read binary rows (DEBUG2 of the router)
 SET search_path = br_dist, public;
@@ -90,9 +96,11 @@ EXECUTE br_p(3);
 SET shardfdw.binary_results = off;
 EXECUTE br_p(1);
 SET shardfdw.binary_results = on;
--- DML with RETURNING and multi-shard SELECTs: text
-UPDATE t SET i2 = i2 WHERE id = 1 RETURNING f8;
+-- multi-shard SELECTs whose rows are streamed: binary unless a column
+-- is not; DML with RETURNING: text
 SELECT count(*) FROM t;
+SELECT id, arr FROM t ORDER BY id LIMIT 1;
+UPDATE t SET i2 = i2 WHERE id = 1 RETURNING f8;
 SET client_min_messages = warning;
 
 -- a shard whose column's type differs from the coordinator's (changed on

@@ -771,11 +771,14 @@ report_connection_failure(SfConn *conn, const char *sql)
 }
 
 /*
- * Send a command (with text parameters when nparams > 0) without waiting.
+ * Send a command (with text parameters when nparams > 0; its rows in text
+ * form, or binary: result_format 1) without waiting.  Only the extended
+ * protocol has parameters and binary rows; the simple one takes several
+ * commands in one string.
  */
-void
-sf_send_query(SfConn *conn, const char *sql, int nparams,
-			  const char *const *values)
+static void
+send_query(SfConn *conn, const char *sql, int nparams,
+		   const char *const *values, int result_format)
 {
 	int			ok;
 
@@ -783,14 +786,24 @@ sf_send_query(SfConn *conn, const char *sql, int nparams,
 	sf_remote_error_context[0] = '\0';
 	if (!conn->wrote && !sf_command_is_read_only(sql))
 		conn->wrote = true;
-	if (nparams > 0)
+	if (nparams > 0 || result_format != 0)
 		ok = PQsendQueryParams(conn->pgconn, sql, nparams, NULL, values,
-							   NULL, NULL, 0);
+							   NULL, NULL, result_format);
 	else
 		ok = PQsendQuery(conn->pgconn, sql);
 	if (!ok)
 		report_connection_failure(conn, sql);
 	conn->in_flight = true;
+}
+
+/*
+ * Send a command (with text parameters when nparams > 0) without waiting.
+ */
+void
+sf_send_query(SfConn *conn, const char *sql, int nparams,
+			  const char *const *values)
+{
+	send_query(conn, sql, nparams, values, 0);
 }
 
 /*
@@ -803,13 +816,7 @@ sf_send_query(SfConn *conn, const char *sql, int nparams,
 void
 sf_send_query_binary(SfConn *conn, const char *sql)
 {
-	sf_conn_drain(conn);
-	sf_remote_error_context[0] = '\0';
-	if (!conn->wrote && !sf_command_is_read_only(sql))
-		conn->wrote = true;
-	if (!PQsendQueryParams(conn->pgconn, sql, 0, NULL, NULL, NULL, NULL, 1))
-		report_connection_failure(conn, sql);
-	conn->in_flight = true;
+	send_query(conn, sql, 0, NULL, 1);
 }
 
 /*
@@ -926,14 +933,15 @@ wait_any_readable(SfConn **conns, int n, bool *done)
 
 /*
  * Send a query (with nparams text parameters values, typed by the query)
- * whose rows come back one by one (libpq's single-row mode), to be read with sf_stream_next: the caller never holds
- * more than the rows it has not converted yet.
+ * whose rows come back one by one (libpq's single-row mode), in text form
+ * or binary (result_format 1), to be read with sf_stream_next: the caller
+ * never holds more than the rows it has not converted yet.
  */
 void
 sf_send_query_rows(SfConn *conn, const char *sql, int nparams,
-				   const char *const *values)
+				   const char *const *values, int result_format)
 {
-	sf_send_query(conn, sql, nparams, values);
+	send_query(conn, sql, nparams, values, result_format);
 	if (!PQsetSingleRowMode(conn->pgconn))
 		report_connection_failure(conn, sql);
 }

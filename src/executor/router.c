@@ -1098,13 +1098,30 @@ router_begin(CustomScanState *node, EState *estate, int eflags)
 	}
 
 	/*
-	 * A router SELECT through the prepared statements reads its rows in
-	 * binary form when every column allows it (binary_kind); the columns
-	 * read with receive functions need no input function.
+	 * A multi-shard SELECT's rows are streamed, unless the scan is expected
+	 * to be rescanned or read backwards, or belongs to a WITH HOLD cursor
+	 * (kept at commit by running the plan again from its start: a streamed
+	 * scan would run the workers' statement again, which may not see the
+	 * same rows), or under EXPLAIN ANALYZE.  ActivePortal is the portal
+	 * being started.
 	 */
-	state->binary = shardfdw_binary_results && state->remote_sql != NULL &&
-		state->strategy == SF_STRATEGY_ROUTER &&
-		state->query->commandType == CMD_SELECT && tupdesc->natts > 0;
+	state->stream = state->strategy != SF_STRATEGY_ROUTER &&
+		state->query->commandType == CMD_SELECT &&
+		estate->es_instrument == 0 &&
+		!(eflags & (EXEC_FLAG_EXPLAIN_ONLY | EXEC_FLAG_REWIND |
+					EXEC_FLAG_BACKWARD | EXEC_FLAG_MARK)) &&
+		!(ActivePortal != NULL &&
+		  (ActivePortal->cursorOptions & CURSOR_OPT_HOLD));
+	/*
+	 * A router SELECT through the prepared statements, and a streamed
+	 * multi-shard SELECT, read their rows in binary form when every column
+	 * allows it (binary_kind); the columns read with receive functions need
+	 * no input function.
+	 */
+	state->binary = shardfdw_binary_results &&
+		state->query->commandType == CMD_SELECT && tupdesc->natts > 0 &&
+		((state->strategy == SF_STRATEGY_ROUTER && state->remote_sql != NULL) ||
+		 state->stream);
 	if (state->binary)
 	{
 		state->binkinds = palloc(tupdesc->natts);
@@ -1139,21 +1156,6 @@ router_begin(CustomScanState *node, EState *estate, int eflags)
 		}
 	}
 
-	/*
-	 * A multi-shard SELECT's rows are streamed, unless the scan is expected
-	 * to be rescanned or read backwards, or belongs to a WITH HOLD cursor
-	 * (kept at commit by running the plan again from its start: a streamed
-	 * scan would run the workers' statement again, which may not see the
-	 * same rows), or under EXPLAIN ANALYZE.  ActivePortal is the portal
-	 * being started.
-	 */
-	state->stream = state->strategy != SF_STRATEGY_ROUTER &&
-		state->query->commandType == CMD_SELECT &&
-		estate->es_instrument == 0 &&
-		!(eflags & (EXEC_FLAG_EXPLAIN_ONLY | EXEC_FLAG_REWIND |
-					EXEC_FLAG_BACKWARD | EXEC_FLAG_MARK)) &&
-		!(ActivePortal != NULL &&
-		  (ActivePortal->cursorOptions & CURSOR_OPT_HOLD));
 	state->row_cxt = AllocSetContextCreate(CurrentMemoryContext,
 										   "shardfdw router row",
 										   ALLOCSET_DEFAULT_SIZES);
@@ -1357,7 +1359,7 @@ router_run_statement(SfRouterScanState *state)
 	state->results = palloc0(sizeof(PGresult *));
 	state->nresults = 0;
 	if (state->binary)
-		elog(DEBUG2, "router row read in binary form");
+		elog(DEBUG2, "worker rows read in binary form");
 	sf_send_statement(conn, state->remote_sql, state->nparams,
 					  state->param_types,
 					  (const char *const *) state->param_values,
@@ -1460,6 +1462,8 @@ router_start_streams(SfRouterScanState *state, List *stmts, SfConn **conns,
 	 */
 	state->ahead = tuplestore_begin_heap(false, false, work_mem);
 	state->nahead = 0;
+	if (state->binary)
+		elog(DEBUG2, "worker rows read in binary form");
 	for (i = 0; i < n; i++)
 	{
 		SfRouterStream *s = &state->streams[i];
@@ -1470,7 +1474,8 @@ router_start_streams(SfRouterScanState *state, List *stmts, SfConn **conns,
 		s->sql = linitial(list_nth(stmts, i));
 		state->stream_sqls[i] = s->sql;
 		sf_send_query_rows(conns[i], s->sql, state->nshared,
-						   (const char *const *) state->shared_values);
+						   (const char *const *) state->shared_values,
+						   state->binary ? 1 : 0);
 		state->nstreams++;
 		sf_conn_set_pending(conns[i], router_stream_drain, s);
 	}

@@ -73,7 +73,8 @@ extern List *sf_get_all_results(SfConn *conn, const char *sql);
 extern void sf_send_query_binary(SfConn *conn, const char *sql);
 extern void sf_wait_results(SfConn **conns, int n);
 extern void sf_send_query_rows(SfConn *conn, const char *sql, int nparams,
-							   const char *const *values);
+							   const char *const *values,
+							   int result_format);
 extern PGresult *sf_stream_next(SfConn **conns, const char *const *sqls,
 								int n, bool *done, int *which, int *next);
 extern void sf_stream_finish(SfConn *conn, bool cancel, const char *sql);
