@@ -428,7 +428,8 @@ move_load(SfMove *m, int64 shardid, const char *target, const char *mode)
 		m->shards = lappend(m->shards, s);
 		MemoryContextSwitchTo(old);
 	}
-	m->objname = psprintf("shardfdw_move_" INT64_FORMAT, m->jobid);
+	/* unique on the worker servers, whatever other coordinators use them */
+	m->objname = psprintf("shardfdw_move_" INT64_FORMAT "_%s", m->jobid, sf_coordinator_tag());
 	m->objname = MemoryContextStrdup(m->cxt, m->objname);
 }
 
