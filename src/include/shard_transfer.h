@@ -94,6 +94,23 @@ extern SfJob *sf_move_launch(int64 shardid, const char *target_server,
 /* in cleanup.c */
 
 /*
+ * The coordinator tag: 8 hexadecimal digits derived from the coordinator's
+ * system identifier and database OID, ending the name of every object an
+ * operation creates on a worker under its job id (a move's publication,
+ * replication slot and subscription, a split's capture functions, helper
+ * tables and worker session's application_name).  Job ids come from the
+ * coordinator database's own sequence (shardfdw.job), so two coordinators,
+ * or two databases of one coordinator, that share a worker server number
+ * their jobs alike; replication slot names and application_names are
+ * server-wide on the worker.  Without the tag the second move with a given
+ * job id could not create its slot, and one coordinator's cleanup pass
+ * would drop the other's slot and end its walsender or split session.  The
+ * orphan scan only takes objects with this coordinator's tag.
+ */
+extern const char *sf_coordinator_tag(void);
+
+
+/*
  * Record an object an operation is about to create (or to drop once it
  * succeeds).  object_type: shard, subscription, slot, sync_slots,
  * publication, replica_identity, session (an operation's worker connection,

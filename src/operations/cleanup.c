@@ -30,6 +30,8 @@
 #include "postgres.h"
 
 #include "access/xact.h"
+#include "access/xlog.h"
+#include "common/hashfn.h"
 #include "connection.h"
 #include "executor/spi.h"
 #include "fmgr.h"
@@ -195,6 +197,31 @@ cleanup_count_is_zero(PGconn *conn, const char *query)
 	if (res)
 		PQclear(res);
 	return result;
+}
+
+/*
+ * The coordinator tag (see shard_transfer.h): a hash of the system
+ * identifier and the database OID.  Two coordinator databases get the same
+ * tag with probability 2^-32; a copy of a coordinator (a promoted standby,
+ * a restored base backup) gets its original's, but also its shards.
+ */
+const char *
+sf_coordinator_tag(void)
+{
+	static char tag[9] = "";
+	static Oid	tag_db = InvalidOid;
+
+	if (tag[0] == '\0' || tag_db != MyDatabaseId)
+	{
+		uint64		key[2];
+
+		key[0] = GetSystemIdentifier();
+		key[1] = (uint64) MyDatabaseId;
+		snprintf(tag, sizeof(tag), "%08x",
+				 hash_bytes((const unsigned char *) key, sizeof(key)));
+		tag_db = MyDatabaseId;
+	}
+	return tag;
 }
 
 /* Wait 100 ms between two attempts of a cleanup step (interruptible) */
@@ -375,10 +402,12 @@ cleanup_drop(PGconn *conn, SfCleanupRecord *r)
 /*
  * Orphans: objects named after an operation whose operation is not running
  * (or is opid), recorded or not, on any node: subscriptions, slots and
- * publications of moves (shardfdw_move_<operation id>), capture functions
- * (shardfdw_split_capture_<operation id>_<shard id>) and helper tables
- * (shardfdw_split_log_<operation id>_<shard id>,
- * shardfdw_split_key_<operation id>) of splits.  A job that died while its
+ * publications of moves (shardfdw_move_<operation id>_<tag>), capture
+ * functions (shardfdw_split_capture_<operation id>_<shard id>_<tag>) and
+ * helper tables (shardfdw_split_log_<operation id>_<shard id>_<tag>,
+ * shardfdw_split_key_<operation id>_<tag>) of splits, where tag is this
+ * coordinator's (sf_coordinator_tag): objects of another coordinator
+ * sharing the worker are not ours to judge.  A job that died while its
  * CREATE SUBSCRIPTION (or slot, or publication) was still running on a
  * worker (coordinator killed, job terminated) could not wait for it: the
  * command may have committed after the job's records were resolved.  The
@@ -416,23 +445,27 @@ cleanup_orphans(List **conns, int64 opid)
 			(conn = cleanup_conn(conns, server)) == NULL)
 			continue;
 		res = sf_raw_exec(conn,
-						  "SELECT 'subscription', subname::pg_catalog.text, pg_catalog.substring(subname, 15)"
-						  " FROM pg_catalog.pg_subscription"
-						  " WHERE subname ~ '^shardfdw_move_[0-9]+$' AND subdbid ="
-						  "  (SELECT oid FROM pg_catalog.pg_database WHERE datname = pg_catalog.current_database())"
-						  " UNION ALL SELECT 'slot', slot_name::pg_catalog.text, pg_catalog.substring(slot_name, 15)"
-						  " FROM pg_catalog.pg_replication_slots"
-						  " WHERE slot_name ~ '^shardfdw_move_[0-9]+$' AND database = pg_catalog.current_database()"
-						  " UNION ALL SELECT 'publication', pubname::pg_catalog.text, pg_catalog.substring(pubname, 15)"
-						  " FROM pg_catalog.pg_publication"
-						  " WHERE pubname ~ '^shardfdw_move_[0-9]+$'"
-						  " UNION ALL SELECT 'function', p.oid::pg_catalog.regprocedure::pg_catalog.text,"
-						  "  pg_catalog.substring(p.proname, '^shardfdw_split_capture_([0-9]+)_')"
-						  " FROM pg_catalog.pg_proc p WHERE p.proname ~ '^shardfdw_split_capture_[0-9]+_[0-9]+$'"
-						  " UNION ALL SELECT 'table', c.oid::pg_catalog.regclass::pg_catalog.text,"
-						  "  pg_catalog.substring(c.relname, '^shardfdw_split_(?:log|key)_([0-9]+)')"
-						  " FROM pg_catalog.pg_class c WHERE c.relkind IN ('r', 'p')"
-						  " AND c.relname ~ '^shardfdw_split_(log_[0-9]+_[0-9]+|key_[0-9]+)$'");
+						  psprintf("SELECT 'subscription', subname::pg_catalog.text,"
+								   "  pg_catalog.substring(subname, '^shardfdw_move_([0-9]+)_')"
+								   " FROM pg_catalog.pg_subscription"
+								   " WHERE subname ~ '^shardfdw_move_[0-9]+_%1$s$' AND subdbid ="
+								   "  (SELECT oid FROM pg_catalog.pg_database WHERE datname = pg_catalog.current_database())"
+								   " UNION ALL SELECT 'slot', slot_name::pg_catalog.text,"
+								   "  pg_catalog.substring(slot_name, '^shardfdw_move_([0-9]+)_')"
+								   " FROM pg_catalog.pg_replication_slots"
+								   " WHERE slot_name ~ '^shardfdw_move_[0-9]+_%1$s$' AND database = pg_catalog.current_database()"
+								   " UNION ALL SELECT 'publication', pubname::pg_catalog.text,"
+								   "  pg_catalog.substring(pubname, '^shardfdw_move_([0-9]+)_')"
+								   " FROM pg_catalog.pg_publication"
+								   " WHERE pubname ~ '^shardfdw_move_[0-9]+_%1$s$'"
+								   " UNION ALL SELECT 'function', p.oid::pg_catalog.regprocedure::pg_catalog.text,"
+								   "  pg_catalog.substring(p.proname, '^shardfdw_split_capture_([0-9]+)_')"
+								   " FROM pg_catalog.pg_proc p WHERE p.proname ~ '^shardfdw_split_capture_[0-9]+_[0-9]+_%1$s$'"
+								   " UNION ALL SELECT 'table', c.oid::pg_catalog.regclass::pg_catalog.text,"
+								   "  pg_catalog.substring(c.relname, '^shardfdw_split_(?:log|key)_([0-9]+)_')"
+								   " FROM pg_catalog.pg_class c WHERE c.relkind IN ('r', 'p')"
+								   " AND c.relname ~ '^shardfdw_split_(log_[0-9]+_[0-9]+|key_[0-9]+)_%1$s$'",
+								   sf_coordinator_tag()));
 		if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK)
 		{
 			if (res)

@@ -428,7 +428,8 @@ move_load(SfMove *m, int64 shardid, const char *target, const char *mode)
 		m->shards = lappend(m->shards, s);
 		MemoryContextSwitchTo(old);
 	}
-	m->objname = psprintf("shardfdw_move_" INT64_FORMAT, m->jobid);
+	/* unique on the worker servers, whatever other coordinators use them */
+	m->objname = psprintf("shardfdw_move_" INT64_FORMAT "_%s", m->jobid, sf_coordinator_tag());
 	m->objname = MemoryContextStrdup(m->cxt, m->objname);
 }
 
@@ -1056,23 +1057,77 @@ move_count(PGconn *conn, const char *server, const char *qualname)
 }
 
 /*
- * With the writes locked out: a transaction prepared on the source (its
- * coordinator transaction committed or aborted, COMMIT PREPARED not yet
- * done) would change the source later, after the copy.  Retryable error
- * until the recovery resolves it.
+ * With the writes locked out: a transaction prepared on the source that
+ * touched one of the moved shard tables (its coordinator transaction
+ * committed or aborted, COMMIT PREPARED not yet done) would change the
+ * source's table later, after the copy.  Retryable error naming it until the
+ * recovery resolves it.  Prepared transactions that touch no moved table
+ * (another shard group, another table) do not matter: their COMMIT PREPARED
+ * changes nothing the move copies.
+ *
+ * "Touched" is read from the relation locks the prepared transaction holds.
+ * Every write (INSERT, UPDATE, DELETE, COPY, TRUNCATE, a trigger's or a
+ * foreign key action's) and every row lock takes a lock on the table that
+ * lasts until the end of the transaction; PREPARE TRANSACTION hands those
+ * locks to the prepared transaction, which keeps them until COMMIT / ROLLBACK
+ * PREPARED (a transaction holding session-level locks cannot be prepared,
+ * and a rolled back subtransaction releases its locks with its changes).  So
+ * a prepared transaction that changed a moved table still holds a lock on
+ * it; any mode counts (a row lock, RowShareLock, would be lost too).
+ *
+ * A prepared transaction's locks show in pg_locks with a NULL pid, under the
+ * virtual transaction of its ExclusiveLock on its own xid: relation locks
+ * are matched through that row, not through a format of the virtual
+ * transaction id (PostgreSQL 15.20 shows the one of the backend that
+ * prepared the transaction, e.g. '3/8', not '-1/<xid>').
  */
 static void
 move_check_prepared(SfMove *m)
 {
-	char	   *v = move_query_value(m->src, m->source_server,
-									 "SELECT pg_catalog.count(*) FROM pg_catalog.pg_prepared_xacts"
-									 " WHERE database = pg_catalog.current_database()");
+	StringInfoData rels;
+	ListCell   *lc;
+	PGresult   *res;
 
-	if (v && strcmp(v, "0") != 0)
+	initStringInfo(&rels);
+	foreach(lc, m->shards)
+	{
+		SfMoveShard *s = lfirst(lc);
+
+		appendStringInfo(&rels, "%spg_catalog.to_regclass(%s)",
+						 rels.len > 0 ? ", " : "", quote_literal_cstr(s->qualname));
+	}
+	res = move_exec(m->src, m->source_server,
+					psprintf("SELECT p.gid, r.relation::pg_catalog.regclass::pg_catalog.text,"
+							 "  pg_catalog.count(*) OVER ()"
+							 " FROM pg_catalog.pg_prepared_xacts p"
+							 " JOIN pg_catalog.pg_locks x ON x.locktype = 'transactionid'"
+							 "  AND x.transactionid = p.transaction AND x.pid IS NULL"
+							 " JOIN pg_catalog.pg_locks r ON r.virtualtransaction = x.virtualtransaction"
+							 "  AND r.pid IS NULL AND r.locktype = 'relation'"
+							 " WHERE p.database = pg_catalog.current_database()"
+							 " AND r.database = (SELECT oid FROM pg_catalog.pg_database"
+							 "  WHERE datname = pg_catalog.current_database())"
+							 " AND r.relation IN (%s)"
+							 " ORDER BY p.prepared, p.gid, 2", rels.data));
+	if (res != NULL && PQntuples(res) > 0)
+	{
+		char	   *gid = pstrdup(PQgetvalue(res, 0, 0));
+		char	   *rel = pstrdup(PQgetvalue(res, 0, 1));
+		int			n = atoi(PQgetvalue(res, 0, 2));
+
+		PQclear(res);
 		ereport(ERROR,
 				(errcode(ERRCODE_LOCK_NOT_AVAILABLE),
-				 errmsg("prepared transactions are pending on server \"%s\"", m->source_server),
-				 errhint("recover_prepared_transactions() resolves them.")));
+				 errmsg("a prepared transaction on server \"%s\" holds a lock on shard %s",
+						m->source_server, rel),
+				 n > 1 ?
+				 errdetail("Prepared transaction \"%s\" holds a lock on %s (and %d more locks of prepared transactions on the moved shards).",
+						   gid, rel, n - 1) :
+				 errdetail("Prepared transaction \"%s\" holds a lock on %s.", gid, rel),
+				 errhint("recover_prepared_transactions() resolves prepared transactions left by shardfdw; others need COMMIT PREPARED or ROLLBACK PREPARED on the worker.")));
+	}
+	if (res != NULL)
+		PQclear(res);
 }
 
 /*

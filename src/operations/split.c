@@ -20,7 +20,7 @@
  *	   again, choose the new shard ids, and commit the cleanup records of
  *	   everything the split may create on the worker (cleanup.c): the new
  *	   shard tables (on_failure), and online the worker session
- *	   (application_name shardfdw_split_<job id>), the change logs, the
+ *	   (application_name shardfdw_split_<job id>_<tag>), the change logs, the
  *	   capture functions and the helper table (always);
  *	2. the split: lock the group's parents, in OID order (EXCLUSIVE for
  *	   'block_writes': writes wait, reads go on; SHARE UPDATE EXCLUSIVE for
@@ -718,16 +718,16 @@ split_load(SplitOp *op, LOCKMODE lockmode, SplitLoad how)
 			st->newquals[h] = quote_qualified_identifier(st->nspname, st->newnames[h]);
 		}
 		st->logqual = quote_qualified_identifier(st->nspname,
-												 psprintf("shardfdw_split_log_" INT64_FORMAT "_" INT64_FORMAT,
-														  op->jobid, st->old.shardid));
+												 psprintf("shardfdw_split_log_" INT64_FORMAT "_" INT64_FORMAT "_%s",
+														  op->jobid, st->old.shardid, sf_coordinator_tag()));
 		st->capturefn = psprintf("%s()",
 								 quote_qualified_identifier(st->nspname,
-															psprintf("shardfdw_split_capture_" INT64_FORMAT "_" INT64_FORMAT,
-																	 op->jobid, st->old.shardid)));
+															psprintf("shardfdw_split_capture_" INT64_FORMAT "_" INT64_FORMAT "_%s",
+																	 op->jobid, st->old.shardid, sf_coordinator_tag())));
 	}
 	op->helper = quote_qualified_identifier(((SplitTable *) linitial(tables))->nspname,
-											psprintf("shardfdw_split_key_" INT64_FORMAT, op->jobid));
-	op->appname = psprintf("shardfdw_split_" INT64_FORMAT, op->jobid);
+											psprintf("shardfdw_split_key_" INT64_FORMAT "_%s", op->jobid, sf_coordinator_tag()));
+	op->appname = psprintf("shardfdw_split_" INT64_FORMAT "_%s", op->jobid, sf_coordinator_tag());
 	MemoryContextSwitchTo(old);
 }
 
@@ -809,7 +809,7 @@ split_helper_command(SplitOp *op)
 
 /*
  * The worker part of an online split, over a dedicated autocommit
- * connection (application_name shardfdw_split_<job id>, recorded), while
+ * connection (application_name shardfdw_split_<job id>_<tag>, recorded), while
  * the coordinator holds the group's parents in SHARE UPDATE EXCLUSIVE mode
  * (writes go on):
  *	1. a capture trigger on every old shard table logs the distribution key
