@@ -88,9 +88,9 @@ typedef struct SfRouterScanState
 	Query	   *query;			/* the statement (parent tables, Params) */
 	char	   *sql;			/* worker SQL, once known */
 	int			shardindex;		/* the shard, once known */
-	Oid			serverid;
+	Oid			serverid;		/* its server, once known */
 	Oid			remote_user;	/* the role whose user mappings to use
-								 * (InvalidOid: the current user) */		/* its server, once known */
+								 * (InvalidOid: the current user) */
 	Expr	   *pin;			/* expression of Params picking the shard */
 	ExprState  *pin_state;		/* its evaluation */
 	Oid			hashfn;			/* extended hash function of the pin */
@@ -127,7 +127,7 @@ typedef struct SfRouterScanState
 	FmgrInfo   *infuncs;		/* input functions of the output columns */
 	Oid		   *typioparams;	/* their type I/O parameters */
 	int32	   *typmods;		/* their typmods */
-	bool		binary;			/* ask for the row in binary
+	bool		binary;			/* ask for the rows in binary form
 								 * (binary_kind of every column) */
 	char	   *binkinds;		/* then each column's binary_kind */
 	FmgrInfo   *recvfuncs;		/* and receive functions (kind 'b'; their
@@ -258,7 +258,7 @@ sf_register_router_scan(void)
 {
 	RegisterCustomScanMethods(&sf_router_scan_methods);
 	DefineCustomBoolVariable("shardfdw.binary_results",
-							 "Has a router SELECT's row come back from the worker in binary form.",
+							 "Reads the rows of router and streamed multi-shard SELECTs from the workers in binary form.",
 							 "Only when every output column has a built-in type whose binary form "
 							 "depends on no setting (numbers, date and time types, uuid, inet, bytea, "
 							 "money...) or is its text (text, varchar, json...).",
@@ -270,7 +270,7 @@ sf_register_router_scan(void)
 }
 
 /*
- * How a router result column of this type is read in binary form: 'b' with
+ * How a result column of this type is read in binary form: 'b' with
  * the type's receive function (a form no worker setting changes: numbers,
  * date and time types, uuid, network types, bytea, money, where text
  * would depend on the worker's extra_float_digits, IntervalStyle,
@@ -1112,6 +1112,7 @@ router_begin(CustomScanState *node, EState *estate, int eflags)
 					EXEC_FLAG_BACKWARD | EXEC_FLAG_MARK)) &&
 		!(ActivePortal != NULL &&
 		  (ActivePortal->cursorOptions & CURSOR_OPT_HOLD));
+
 	/*
 	 * A router SELECT through the prepared statements, and a streamed
 	 * multi-shard SELECT, read their rows in binary form when every column
