@@ -318,6 +318,26 @@ sf_planner(Query *parse, const char *query_string, int cursorOptions,
 					stmt = flat_stmt;
 			}
 		}
+		/*
+		 * Outer joins that WHERE reduces to inner joins, a SELECT that only
+		 * returns its FROM subquery's columns (reshape.c), planned like a
+		 * flattened statement
+		 */
+		if (stmt == NULL && sf_reads_distributed((Node *) parse))
+		{
+			Query	   *reshaped = sf_reshape_query(parse);
+
+			if (reshaped != NULL)
+			{
+				bool		reshaped_one_shard;
+				Query	   *flat;
+
+				stmt = plan_flattened(reshaped, &reshaped_one_shard);
+				if (stmt == NULL &&
+					(flat = sf_flatten_subqueries(reshaped)) != NULL)
+					stmt = plan_flattened(flat, &reshaped_one_shard);
+			}
+		}
 		/* an uncorrelated subquery computed first on the coordinator */
 		if (stmt == NULL && shardfdw_enable_coordinator_subqueries &&
 			parse->hasSubLinks && sf_reads_distributed((Node *) parse))

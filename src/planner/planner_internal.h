@@ -116,6 +116,9 @@ extern void sf_collect_quals(Node *jtnode, List **quals, bool outer,
 /* flatten.c */
 extern Query *sf_flatten_subqueries(Query *parse);
 
+/* reshape.c */
+extern Query *sf_reshape_query(Query *parse);
+
 /* coordinator_values.c */
 extern Query *sf_prepare_insert_values(Query *parse, List **preeval);
 extern bool sf_fold_defaults_into_values(Query *parse);
