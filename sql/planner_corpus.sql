@@ -230,12 +230,12 @@ SELECT pg_temp.cq('267 sq key IN (SELECT key) under OR (coordinator subquery)', 
 SELECT pg_temp.cq('268 sq key IN (SELECT non-key) (coordinator subquery)', $q$SELECT count(*) FROM campaigns WHERE company_id IN (SELECT campaign_id FROM ads)$q$, false, '004');
 SELECT pg_temp.cq('269 sq derived table joined on the key', $q$SELECT cp.company_id, cp.id, s.n FROM campaigns cp JOIN (SELECT company_id, campaign_id, count(*) AS n FROM ads GROUP BY company_id, campaign_id) s ON s.company_id = cp.company_id AND s.campaign_id = cp.id ORDER BY s.n DESC, cp.id LIMIT 8$q$, true, '004');
 SELECT pg_temp.cq('270 sq derived table with a window by key, two-phase on top', $q$SELECT r, count(*) FROM (SELECT company_id, rank() OVER (PARTITION BY company_id ORDER BY monthly_budget NULLS LAST, id) AS r FROM campaigns) s GROUP BY r$q$, false, '004');
-SELECT pg_temp.cq('271 sq derived table grouped by another column (FDW)', $q$SELECT count(*) FROM (SELECT state, count(*) FROM campaigns GROUP BY state) s$q$, false, '004');
-SELECT pg_temp.cq('272 sq derived table with LIMIT (FDW)', $q$SELECT count(*) FROM (SELECT company_id FROM ads ORDER BY id LIMIT 10) s$q$, false, '004');
-SELECT pg_temp.cq('273 sq derived table DISTINCT without the key (FDW)', $q$SELECT count(*) FROM (SELECT DISTINCT state, company_id % 1 AS z FROM campaigns) s$q$, false, '004');
+SELECT pg_temp.cq('271 sq derived table grouped by another column', $q$SELECT count(*) FROM (SELECT state, count(*) FROM campaigns GROUP BY state) s$q$, false, '004');
+SELECT pg_temp.cq('272 sq derived table with LIMIT', $q$SELECT count(*) FROM (SELECT company_id FROM ads ORDER BY id LIMIT 10) s$q$, false, '004');
+SELECT pg_temp.cq('273 sq derived table DISTINCT without the key', $q$SELECT count(*) FROM (SELECT DISTINCT state, company_id % 1 AS z FROM campaigns) s$q$, false, '004');
 SELECT pg_temp.cq('274 sq derived table, key of the nullable side (pulled up: two-phase)', $q$SELECT s.k, count(*) FROM (SELECT ca.company_id AS k FROM companies co LEFT JOIN campaigns ca ON ca.company_id = co.id AND ca.state = 'nope') s GROUP BY s.k$q$, false, '004');
 SELECT pg_temp.cq('275 sq derived table, key of the preserved side', $q$SELECT s.k, count(*), count(s.cid) FROM (SELECT co.id AS k, ca.id AS cid FROM companies co LEFT JOIN campaigns ca ON ca.company_id = co.id AND ca.state = 'paused') s GROUP BY s.k$q$, false, '004');
-SELECT pg_temp.cq('276 sq derived table not joined on the key (FDW)', $q$SELECT count(*) FROM campaigns cp JOIN (SELECT company_id, campaign_id FROM ads GROUP BY company_id, campaign_id) s ON s.campaign_id = cp.id$q$, false, '004');
+SELECT pg_temp.cq('276 sq derived table not joined on the key', $q$SELECT count(*) FROM campaigns cp JOIN (SELECT company_id, campaign_id FROM ads GROUP BY company_id, campaign_id) s ON s.campaign_id = cp.id$q$, false, '004');
 SELECT pg_temp.cq('277 sq lateral correlated on the key', $q$SELECT a.company_id, a.id, l.last FROM ads a CROSS JOIN LATERAL (SELECT max(c.clicked_at) AS last FROM clicks c WHERE c.company_id = a.company_id AND c.ad_id = a.id) l WHERE a.clicks_count > 2$q$, false, '004');
 SELECT pg_temp.cq('278 sq correlated with NULL keys in the subquery', $q$SELECT co.id, (SELECT count(*) FROM campaigns cp WHERE cp.company_id = co.id AND cp.monthly_budget IS NULL) FROM companies co$q$, false, '004');
 SELECT pg_temp.cq('279 sq derived table pinned by the key it returns', $q$SELECT s.company_id, s.n FROM (SELECT company_id, ad_id, count(*) AS n FROM clicks GROUP BY company_id, ad_id) s WHERE s.company_id = 5$q$, false, '004');
@@ -254,7 +254,7 @@ SELECT pg_temp.cq('287 cte NOT MATERIALIZED referenced twice', $q$WITH c AS NOT 
 SELECT pg_temp.cq('288 cte MATERIALIZED multi-shard', $q$WITH c AS MATERIALIZED (SELECT company_id, count(*) AS n FROM ads GROUP BY company_id) SELECT sum(n) FROM c$q$, false, '004');
 SELECT pg_temp.cq('289 cte using another cte', $q$WITH a AS (SELECT company_id, id, campaign_id FROM ads WHERE clicks_count > 1), b AS (SELECT a.company_id, count(*) AS n FROM a GROUP BY a.company_id) SELECT b.company_id, b.n FROM b WHERE b.n > 3$q$, false, '004');
 SELECT pg_temp.cq('290 cte not on the key, all of it returned', $q$WITH s AS (SELECT state, count(*) AS n FROM campaigns GROUP BY state) SELECT * FROM s$q$, false, '004');
-SELECT pg_temp.cq('291 sq reference table preserved by an outer join with a derived table (FDW)', $q$SELECT g.addrs, s.n FROM geo_ips g LEFT JOIN (SELECT company_id, user_ip, count(*) AS n FROM clicks GROUP BY company_id, user_ip) s ON g.addrs >>= s.user_ip$q$, false, '004');
+SELECT pg_temp.cq('291 sq reference table preserved by an outer join with a derived table', $q$SELECT g.addrs, s.n FROM geo_ips g LEFT JOIN (SELECT company_id, user_ip, count(*) AS n FROM clicks GROUP BY company_id, user_ip) s ON g.addrs >>= s.user_ip$q$, false, '004');
 SELECT pg_temp.cq('292 sq reference table joined with a derived table', $q$SELECT g.addrs, sum(s.n) FROM geo_ips g JOIN (SELECT company_id, user_ip, count(*) AS n FROM clicks GROUP BY company_id, user_ip) s ON g.addrs >>= s.user_ip GROUP BY g.addrs$q$, false, '004');
 
 -- window functions

@@ -5,8 +5,11 @@
 -- rejects planned as inner joins (a reference table preserved by a LEFT
 -- JOIN no longer keeps the statement off the workers), a SELECT that only
 -- returns its one FROM subquery's columns planned as that subquery
--- (SELECT * FROM an aggregated view, subquery or CTE), and a MATERIALIZED
--- CTE referenced once inlined like any other.  Each statement runs on
+-- (SELECT * FROM an aggregated view, subquery or CTE), a MATERIALIZED
+-- CTE referenced once inlined like any other; and when the statement is
+-- still declined, its self-contained subqueries that the strategies take
+-- run as distributed plans under PostgreSQL's plan of the rest
+-- (src/planner/subquery_graft.c).  Each statement runs on
 -- distributed tables (schema rs_dist) and on the same rows in local tables
 -- (rs_local); the rows are compared (as multisets, or in order) and the
 -- strategy of the distributed one is shown ("standard": the standard
@@ -113,14 +116,31 @@ SELECT pg_temp.rcheck('select * from a DISTINCT subquery', $q$SELECT * FROM (SEL
 SELECT pg_temp.rcheck('select * from an ordered, limited subquery', $q$SELECT * FROM (SELECT k, x FROM a ORDER BY x DESC NULLS LAST, k NULLS LAST LIMIT 7) s$q$, true);
 SELECT pg_temp.rcheck('two levels of it', $q$SELECT * FROM (SELECT * FROM (SELECT x, count(*) FROM a GROUP BY x) s1) s2$q$);
 SELECT pg_temp.rcheck('over a reduced outer join', $q$SELECT * FROM (SELECT r.name, count(*) FROM r LEFT JOIN a ON a.x = r.k WHERE a.k < 20 GROUP BY r.name) s$q$);
--- not only its columns in order: declined, still right
+-- not only its columns in order: not the subquery itself (a grafted
+-- subquery below, or with a condition on it the standard path)
 SELECT pg_temp.rcheck('some of its columns', $q$SELECT c FROM v$q$);
 SELECT pg_temp.rcheck('its columns in another order', $q$SELECT total, x, c FROM v$q$);
 SELECT pg_temp.rcheck('with WHERE', $q$SELECT * FROM v WHERE c > 1$q$);
 SELECT pg_temp.rcheck('with ORDER BY', $q$SELECT * FROM v ORDER BY x NULLS FIRST$q$, true);
-SELECT pg_temp.rcheck('a MATERIALIZED CTE referenced twice', $q$WITH c AS MATERIALIZED (SELECT x, count(*) AS n FROM a GROUP BY x) SELECT c1.x, c2.n FROM c c1 JOIN c c2 ON c2.x = c1.x$q$);
 SELECT pg_temp.rcheck('a window not partitioned by the key', $q$SELECT * FROM (SELECT k, rank() OVER (ORDER BY x, k) FROM a) s$q$);
 SELECT pg_temp.rprep('select * from an aggregated subquery with a parameter, generic', 'int', $q$SELECT * FROM (SELECT x, count(*) FROM a WHERE k > $1 GROUP BY x) s$q$, '4', true);
+
+-- self-contained subqueries (and CTEs PostgreSQL materializes) that the
+-- strategies take, run as distributed plans under the standard planner's
+-- plan of the rest (subquery_graft.c)
+SELECT pg_temp.rcheck('count(*) over an ordered, limited subquery', $q$SELECT count(*), max(k), sum(x) FROM (SELECT k, x FROM a ORDER BY x NULLS LAST, k NULLS LAST LIMIT 7) s$q$);
+SELECT pg_temp.rcheck('WHERE over a limited subquery', $q$SELECT s.k, s.x FROM (SELECT k, x FROM a ORDER BY k NULLS LAST LIMIT 12) s WHERE s.x > 1$q$);
+SELECT pg_temp.rcheck('a CTE referenced twice', $q$WITH c AS (SELECT x, count(*) AS n FROM a GROUP BY x) SELECT * FROM c WHERE (SELECT count(*) FROM c) > 2$q$);
+SELECT pg_temp.rcheck('a MATERIALIZED CTE referenced twice', $q$WITH c AS MATERIALIZED (SELECT x, count(*) AS n FROM a GROUP BY x) SELECT c1.x, c2.n FROM c c1 JOIN c c2 ON c2.x = c1.x$q$);
+SELECT pg_temp.rcheck('count(DISTINCT whole row) of a MATERIALIZED CTE', $q$WITH c AS MATERIALIZED (SELECT DISTINCT x, s FROM a) SELECT count(*), count(DISTINCT c) FROM c$q$);
+SELECT pg_temp.rcheck('whole rows of subqueries as text, UNION', $q$(SELECT t::text FROM (SELECT x, count(*) FROM a GROUP BY x) t) UNION (SELECT u::text FROM (SELECT DISTINCT s FROM b) u)$q$);
+SELECT pg_temp.rcheck('aggregated subquery joined with a table read by the FDW', $q$SELECT b.k, s.n FROM (SELECT x, count(*) AS n FROM a GROUP BY x) s JOIN b ON b.y = s.x$q$);
+SELECT pg_temp.rprep('over a DISTINCT subquery with a parameter, generic', 'int', $q$SELECT count(*) FROM (SELECT DISTINCT s FROM a WHERE k > $1) q$q$, '3', true);
+SELECT pg_temp.rprep('over a DISTINCT subquery with a parameter, custom', 'int', $q$SELECT count(*) FROM (SELECT DISTINCT s FROM a WHERE k > $1) q$q$, '3', false);
+-- not grafted: declined, still right
+SELECT pg_temp.rcheck('a condition on an aggregated subquery alone (pushed into it)', $q$SELECT * FROM (SELECT x, count(*) AS n FROM a GROUP BY x) s WHERE s.x = 2$q$);
+SELECT pg_temp.rcheck('LATERAL', $q$SELECT a.k, l.c FROM a, LATERAL (SELECT count(*) AS c FROM b WHERE b.y = a.x) l$q$);
+SELECT pg_temp.rcheck('a subquery the strategies decline', $q$SELECT count(*) FROM (SELECT k, rank() OVER (ORDER BY x, k) FROM a) s$q$);
 
 \pset tuples_only off
 \pset format aligned
@@ -131,6 +151,8 @@ SELECT * FROM (SELECT x, count(*), sum(n) FROM a WHERE x = 2 GROUP BY x) s (p, q
 WITH c (p, q) AS (SELECT x, count(*) FROM a WHERE x = 2 GROUP BY x) SELECT * FROM c;
 -- the worker statement: the inner join
 SELECT * FROM pg_temp.explain_lines($q$EXPLAIN (COSTS OFF, VERBOSE) SELECT r.k, a.k FROM r LEFT JOIN a ON a.x = r.k WHERE a.s <> 's0' AND a.k IN (3, 4)$q$);
+-- a grafted subquery: a CTE of the standard planner's plan
+SELECT * FROM pg_temp.explain_lines($q$EXPLAIN (COSTS OFF) SELECT count(*), max(k) FROM (SELECT k, x FROM a ORDER BY x NULLS LAST, k NULLS LAST LIMIT 7) s$q$);
 RESET search_path;
 
 DROP SCHEMA rs_dist, rs_local CASCADE;

@@ -342,6 +342,14 @@ sf_planner(Query *parse, const char *query_string, int cursorOptions,
 		if (stmt == NULL && shardfdw_enable_coordinator_subqueries &&
 			parse->hasSubLinks && sf_reads_distributed((Node *) parse))
 			stmt = sf_plan_sublink_params(parse);
+		/* self-contained subqueries run as distributed plans */
+		if (stmt == NULL && parse->commandType == CMD_SELECT &&
+			sf_reads_distributed((Node *) parse))
+			stmt = sf_plan_grafted_subqueries(parse, cursorOptions,
+											  boundParams,
+											  prev_planner_hook ?
+											  prev_planner_hook :
+											  standard_planner);
 		if (stmt != NULL)
 			return stmt;
 	}
