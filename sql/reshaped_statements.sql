@@ -133,12 +133,14 @@ SELECT pg_temp.rcheck('WHERE over a limited subquery', $q$SELECT s.k, s.x FROM (
 SELECT pg_temp.rcheck('a CTE referenced twice', $q$WITH c AS (SELECT x, count(*) AS n FROM a GROUP BY x) SELECT * FROM c WHERE (SELECT count(*) FROM c) > 2$q$);
 SELECT pg_temp.rcheck('a MATERIALIZED CTE referenced twice', $q$WITH c AS MATERIALIZED (SELECT x, count(*) AS n FROM a GROUP BY x) SELECT c1.x, c2.n FROM c c1 JOIN c c2 ON c2.x = c1.x$q$);
 SELECT pg_temp.rcheck('count(DISTINCT whole row) of a MATERIALIZED CTE', $q$WITH c AS MATERIALIZED (SELECT DISTINCT x, s FROM a) SELECT count(*), count(DISTINCT c) FROM c$q$);
+SELECT pg_temp.rcheck('count(DISTINCT whole row) of a CTE referenced once', $q$WITH c AS (SELECT DISTINCT x, s FROM a) SELECT count(*), count(DISTINCT c) FROM c$q$);
 SELECT pg_temp.rcheck('whole rows of subqueries as text, UNION', $q$(SELECT t::text FROM (SELECT x, count(*) FROM a GROUP BY x) t) UNION (SELECT u::text FROM (SELECT DISTINCT s FROM b) u)$q$);
 SELECT pg_temp.rcheck('aggregated subquery joined with a table read by the FDW', $q$SELECT b.k, s.n FROM (SELECT x, count(*) AS n FROM a GROUP BY x) s JOIN b ON b.y = s.x$q$);
 SELECT pg_temp.rprep('over a DISTINCT subquery with a parameter, generic', 'int', $q$SELECT count(*) FROM (SELECT DISTINCT s FROM a WHERE k > $1) q$q$, '3', true);
 SELECT pg_temp.rprep('over a DISTINCT subquery with a parameter, custom', 'int', $q$SELECT count(*) FROM (SELECT DISTINCT s FROM a WHERE k > $1) q$q$, '3', false);
 -- not grafted: declined, still right
 SELECT pg_temp.rcheck('a condition on an aggregated subquery alone (pushed into it)', $q$SELECT * FROM (SELECT x, count(*) AS n FROM a GROUP BY x) s WHERE s.x = 2$q$);
+SELECT pg_temp.rcheck('a condition on a CTE referenced once (pushed into it)', $q$WITH c AS (SELECT x, count(*) AS n FROM a GROUP BY x) SELECT c.n FROM c WHERE c.x = 2$q$);
 SELECT pg_temp.rcheck('LATERAL', $q$SELECT a.k, l.c FROM a, LATERAL (SELECT count(*) AS c FROM b WHERE b.y = a.x) l$q$);
 SELECT pg_temp.rcheck('a subquery the strategies decline', $q$SELECT count(*) FROM (SELECT k, rank() OVER (ORDER BY x, k) FROM a) s$q$);
 

@@ -359,6 +359,31 @@ graft_level(Query *q, GraftState *st)
 	}
 }
 
+/*
+ * A CTE referenced once, which PostgreSQL inlines: graftable when that
+ * reference is in the top level's FROM and the subquery it becomes would
+ * be grafted (better_inlined).
+ */
+static bool
+inlined_cte_graftable(Query *q, CommonTableExpr *cte)
+{
+	ListCell   *lc;
+
+	if (q->setOperations != NULL)
+		return false;
+	foreach(lc, q->rtable)
+	{
+		RangeTblEntry *rte = lfirst(lc);
+
+		if (rte->rtekind == RTE_CTE && rte->ctelevelsup == 0 &&
+			strcmp(rte->ctename, cte->ctename) == 0)
+			return !rte->lateral &&
+				!better_inlined(q, foreach_current_index(lc) + 1,
+								(Query *) cte->ctequery);
+	}
+	return false;
+}
+
 /* the top level's CTEs over distributed tables, each planned as above */
 static void
 graft_ctes(Query *q, GraftState *st)
@@ -372,11 +397,15 @@ graft_ctes(Query *q, GraftState *st)
 		Graft	   *g;
 		RenameContext rc;
 
-		/* a CTE PostgreSQL inlines is a subquery (above) */
+		/*
+		 * A CTE PostgreSQL inlines is a subquery (above): only when the
+		 * top level refers to it and it would be grafted as a subquery
+		 */
 		if (cte->cterecursive || cte->cterefcount == 0 ||
 			!IsA(cte->ctequery, Query) ||
 			(cte->cterefcount == 1 &&
-			 cte->ctematerialized != CTEMaterializeAlways) ||
+			 cte->ctematerialized != CTEMaterializeAlways &&
+			 !inlined_cte_graftable(q, cte)) ||
 			cte->ctematerialized == CTEMaterializeNever ||
 			(stmt = plan_subquery((Query *) cte->ctequery, st)) == NULL)
 			continue;
