@@ -75,6 +75,13 @@ SELECT pg_temp.check('ORDER BY LIMIT with ties', $q$SELECT a.clicks_count, c.com
 SELECT pg_temp.check('big side pruned to one shard', $q$SELECT c.id, a.name FROM clicks c JOIN ads a ON a.id = c.ad_id WHERE c.company_id = 3 AND a.clicks_count < 50$q$);
 SELECT pg_temp.check('count(DISTINCT) over the join', $q$SELECT count(DISTINCT c.site_url), count(DISTINCT a.campaign_id) FROM clicks c JOIN ads a ON a.id = c.ad_id WHERE a.clicks_count < 40$q$);
 
+-- nested levels that run inside each shard's task, with the small side
+-- shipped: correlated on the key, a FROM subquery grouped by it
+SELECT pg_temp.check('scalar subquery correlated on the key', $q$SELECT c.id, a.name, (SELECT count(*) FROM impressions i WHERE i.company_id = c.company_id AND i.ad_id = c.ad_id) FROM clicks c JOIN ads a ON a.id = c.ad_id WHERE a.clicks_count < 20$q$);
+SELECT pg_temp.check('EXISTS correlated on the key, aggregated', $q$SELECT a.campaign_id, count(*) FROM clicks c JOIN ads a ON a.id = c.ad_id WHERE a.clicks_count < 30 AND EXISTS (SELECT 1 FROM impressions i WHERE i.company_id = c.company_id AND i.ad_id = c.ad_id) GROUP BY a.campaign_id$q$);
+SELECT pg_temp.check('FROM subquery grouped by the key', $q$SELECT s.company_id, s.n, a.name FROM (SELECT company_id, ad_id, count(*) AS n FROM clicks GROUP BY company_id, ad_id) s JOIN ads a ON a.id = s.ad_id WHERE a.clicks_count < 20$q$);
+-- (a nested level not correlated on the key: not broadcast, still right)
+SELECT pg_temp.check('subquery correlated on another column', $q$SELECT c.id, a.name, (SELECT count(*) FROM impressions i WHERE i.ad_id = c.ad_id) FROM clicks c JOIN ads a ON a.id = c.ad_id WHERE a.clicks_count < 20$q$);
 SELECT pg_temp.check('small side pinned to one shard (router)', $q$SELECT c.id, a.name FROM clicks c JOIN ads a ON a.id = c.ad_id WHERE a.company_id = 5 AND a.clicks_count < 60$q$);
 SELECT pg_temp.check('column aliases of the small side', $q$SELECT c.id, a.aname FROM clicks c JOIN ads AS a(aid, acompany, acampaign, aname) ON a.aid = c.ad_id WHERE a.acampaign < 5$q$);
 
@@ -87,6 +94,8 @@ SELECT pg_temp.check('other group, small', $q$SELECT a.campaign_id, count(*) AS 
 SELECT pg_temp.check('other group, big', $q$SELECT ca.state, count(*) FROM ads_by_id a JOIN campaigns ca ON ca.company_id = a.company_id AND ca.id = a.campaign_id WHERE ca.cost_model = 'cost_per_click' GROUP BY ca.state$q$);
 -- both joined on their distribution columns, yet not co-located
 SELECT pg_temp.check('other group, on both keys', $q$SELECT count(*), sum(c.cost_per_click_usd) FROM clicks c JOIN ads_by_id b ON b.id = c.company_id$q$);
+SELECT pg_temp.check('other group, scalar subquery correlated on the key', $q$SELECT c.id, a.name, (SELECT count(*) FROM impressions i WHERE i.company_id = c.company_id AND i.ad_id = c.ad_id) FROM clicks c JOIN ads_by_id a ON a.id = c.ad_id WHERE a.clicks_count < 15$q$);
+SELECT pg_temp.check('other group, also in a correlated subquery', $q$SELECT c.id, a.name FROM clicks c JOIN ads_by_id a ON a.id = c.ad_id WHERE a.clicks_count < 15 AND EXISTS (SELECT 1 FROM ads_by_id b WHERE b.id = c.ad_id AND b.company_id = c.company_id)$q$);
 SET shardfdw.broadcast_join_limit = 0;
 SELECT pg_temp.check('other group, on both keys, no broadcast', $q$SELECT count(*), sum(c.cost_per_click_usd) FROM clicks c JOIN ads_by_id b ON b.id = c.company_id$q$);
 RESET shardfdw.broadcast_join_limit;

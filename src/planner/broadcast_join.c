@@ -423,6 +423,10 @@ choose_side(Query *parse, RouterContext *ctx, int parambase,
 		int			attno;
 		bool		ok = true;
 
+		/* a FROM subquery's key column (shard_local.c) is no table */
+		if (rte->rtekind != RTE_RELATION)
+			continue;
+
 		/* the others: one class */
 		foreach(lc2, ctx->top_distvars)
 		{

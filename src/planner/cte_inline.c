@@ -12,7 +12,9 @@
  * strategies cannot push down as a whole.  sf_inline_ctes makes the same
  * replacement first, on a copy, for the top level's CTEs that read
  * distributed tables, so that the router and the multi-shard strategy see
- * FROM subqueries (src/planner/shard_local.c).
+ * FROM subqueries (src/planner/shard_local.c).  A MATERIALIZED CTE
+ * referenced once is inlined too: the keyword only keeps PostgreSQL from
+ * pushing conditions into it, and the one reference reads the same rows.
  *
  *-------------------------------------------------------------------------
  */
@@ -37,9 +39,14 @@ inlinable(CommonTableExpr *cte)
 	Query	   *q = (Query *) cte->ctequery;
 
 	if (cte->cterecursive || q->commandType != CMD_SELECT ||
-		q->hasModifyingCTE || q->rowMarks != NIL ||
-		cte->ctematerialized == CTEMaterializeAlways)
+		q->hasModifyingCTE || q->rowMarks != NIL)
 		return false;
+
+	/*
+	 * MATERIALIZED, referenced once: the rows are the subquery's, computed
+	 * once either way (the keyword only keeps PostgreSQL from pushing
+	 * conditions into it, which the workers may do)
+	 */
 	if (cte->cterefcount != 1 &&
 		cte->ctematerialized != CTEMaterializeNever)
 		return false;

@@ -1210,8 +1210,7 @@ sf_plan_multi_shard(Query *parse, RouterContext *ctx)
 
 	/* tables of several co-location groups: a broadcast join or nothing */
 	if (ctx->mixed_colocation)
-		return ctx->nested_distributed ? NULL :
-			sf_plan_broadcast_join(parse, ctx);
+		return sf_plan_broadcast_join(parse, ctx);
 
 	/*
 	 * A set operation runs whole in each shard's task when its branches
@@ -1234,8 +1233,7 @@ sf_plan_multi_shard(Query *parse, RouterContext *ctx)
 		 */
 		distclass = top_dist_class(parse, ctx, &nested_ok);
 		if (distclass == NIL)
-			return (nested_ok && !ctx->nested_distributed) ?
-				sf_plan_broadcast_join(parse, ctx) : NULL;
+			return nested_ok ? sf_plan_broadcast_join(parse, ctx) : NULL;
 	}
 
 	/*

@@ -318,10 +318,38 @@ sf_planner(Query *parse, const char *query_string, int cursorOptions,
 					stmt = flat_stmt;
 			}
 		}
+		/*
+		 * Outer joins that WHERE reduces to inner joins, a SELECT that only
+		 * returns its FROM subquery's columns (reshape.c), planned like a
+		 * flattened statement
+		 */
+		if (stmt == NULL && sf_reads_distributed((Node *) parse))
+		{
+			Query	   *reshaped = sf_reshape_query(parse);
+
+			if (reshaped != NULL)
+			{
+				bool		reshaped_one_shard;
+				Query	   *flat;
+
+				stmt = plan_flattened(reshaped, &reshaped_one_shard);
+				if (stmt == NULL &&
+					(flat = sf_flatten_subqueries(reshaped)) != NULL)
+					stmt = plan_flattened(flat, &reshaped_one_shard);
+			}
+		}
 		/* an uncorrelated subquery computed first on the coordinator */
 		if (stmt == NULL && shardfdw_enable_coordinator_subqueries &&
 			parse->hasSubLinks && sf_reads_distributed((Node *) parse))
 			stmt = sf_plan_sublink_params(parse);
+		/* self-contained subqueries run as distributed plans */
+		if (stmt == NULL && parse->commandType == CMD_SELECT &&
+			sf_reads_distributed((Node *) parse))
+			stmt = sf_plan_grafted_subqueries(parse, cursorOptions,
+											  boundParams,
+											  prev_planner_hook ?
+											  prev_planner_hook :
+											  standard_planner);
 		if (stmt != NULL)
 			return stmt;
 	}

@@ -12,6 +12,7 @@
 
 #include "nodes/pathnodes.h"
 #include "nodes/plannodes.h"
+#include "optimizer/planner.h"
 #include "metadata.h"
 
 /*
@@ -84,6 +85,7 @@ extern Plan *sf_array_agg_plan(Plan *input, List *tlist);
 extern SubPlan *sf_make_initplan(PlannedStmt *substmt, Plan *plan,
 								 SubLinkType kind, List *setparams,
 								 Oid firsttype, const char *name);
+extern void sf_shift_scan_rtindexes(Plan *plan, int n);
 extern void sf_merge_coordinator_plan(PlannedStmt *stmt,
 									  PlannedStmt *substmt, Plan *plan);
 
@@ -123,6 +125,14 @@ extern void sf_collect_quals(Node *jtnode, List **quals, bool outer,
 
 /* flatten.c */
 extern Query *sf_flatten_subqueries(Query *parse);
+
+/* reshape.c */
+extern Query *sf_reshape_query(Query *parse);
+
+/* subquery_graft.c */
+extern PlannedStmt *sf_plan_grafted_subqueries(Query *parse, int cursorOptions,
+											  ParamListInfo boundParams,
+											  planner_hook_type std_planner);
 
 /* coordinator_values.c */
 extern Query *sf_prepare_insert_values(Query *parse, List **preeval);

@@ -284,8 +284,8 @@ sf_make_initplan(PlannedStmt *substmt, Plan *plan, SubLinkType kind,
 /*
  * Shift the range table indexes of a distributed plan's scan by n.
  */
-static void
-shift_scan_rtindexes(Plan *plan, int n)
+void
+sf_shift_scan_rtindexes(Plan *plan, int n)
 {
 	while (plan != NULL && !IsA(plan, CustomScan))
 		plan = plan->lefttree;
@@ -325,7 +325,7 @@ sf_merge_coordinator_plan(PlannedStmt *stmt, PlannedStmt *substmt, Plan *plan)
 	int			nsubrt = list_length(substmt->rtable);
 
 	Assert(stmt->paramExecTypes == NIL && stmt->subplans == NIL);
-	shift_scan_rtindexes(stmt->planTree, nsubrt);
+	sf_shift_scan_rtindexes(stmt->planTree, nsubrt);
 	stmt->rtable = list_concat(list_copy(substmt->rtable), stmt->rtable);
 	stmt->subplans = lappend(list_copy(substmt->subplans), plan);
 	stmt->paramExecTypes = substmt->paramExecTypes;
