@@ -162,6 +162,8 @@ while [ ! -e '$stop' ]; do
 done
 }
 	]);
+# a test that dies stops the writers too (they would outlive the clusters)
+END { PostgreSQL::Test::Utils::append_to_file($stop, '') if defined $stop && -d $tmp; }
 
 sleep 2;
 
@@ -248,7 +250,17 @@ my $fg = IPC::Run::start(
 		'-c', 'SELECT rebalance_table_shards()'
 	],
 	'>', \$fout, '2>', \$ferr);
-$coord->wait_for_log(qr/fault point "move-after-copy" reached/, $offset);
+# the rebalance reaches the fault point, or fails first (then say why)
+my $reached = 0;
+for (my $t = 0; $t < 1800 && !$reached && $fg->pumpable; $t++)
+{
+	$fg->pump_nb;
+	$reached = PostgreSQL::Test::Utils::slurp_file($coord->logfile, $offset)
+	  =~ /fault point "move-after-copy" reached/;
+	usleep(100_000) unless $reached;
+}
+ok($reached, 'the foreground rebalance reaches the move fault point')
+  or diag "rebalance output: $fout\nerrors: $ferr";
 $coord->safe_psql('shardfdw',
 	'ALTER DATABASE shardfdw RESET shardfdw.test_fault_point;'
 	  . 'ALTER DATABASE shardfdw RESET shardfdw.test_fault_action;'
