@@ -23,32 +23,10 @@ SET client_min_messages = warning;
 CREATE FUNCTION pg_temp.rcheck(label text, q text, ordered boolean DEFAULT false) RETURNS text
 LANGUAGE sql AS $$ SELECT pg_temp.pair_check(label, q, 'rs_dist', 'rs_local', ordered) $$;
 -- the same with a prepared statement (custom or generic plan)
+\set f :abs_srcdir '/sql/include/prepared_compare.sql'
+\i :f
 CREATE FUNCTION pg_temp.rprep(label text, decl text, q text, args text, generic boolean) RETURNS text
-LANGUAGE plpgsql AS $$
-DECLARE
-    d text[] := '{}';
-    l text[] := '{}';
-    s text;
-    r record;
-BEGIN
-    PERFORM set_config('plan_cache_mode', CASE WHEN generic THEN 'force_generic_plan' ELSE 'force_custom_plan' END, true);
-    PERFORM set_config('search_path', 'rs_dist, public', true);
-    EXECUTE format('PREPARE r_d(%s) AS %s', decl, q);
-    FOR r IN EXECUTE format('EXECUTE r_d(%s)', args) LOOP
-        d := d || r::text;
-    END LOOP;
-    s := pg_temp.strategy_tasks(format('EXECUTE r_d(%s)', args), 'rs_dist, public');
-    PERFORM set_config('search_path', 'rs_local, public', true);
-    EXECUTE format('PREPARE r_l(%s) AS %s', decl, q);
-    FOR r IN EXECUTE format('EXECUTE r_l(%s)', args) LOOP
-        l := l || r::text;
-    END LOOP;
-    DEALLOCATE r_d;
-    DEALLOCATE r_l;
-    PERFORM set_config('plan_cache_mode', 'auto', true);
-    RETURN public.dt_compare(label || ': ' || s, d, l, false);
-END
-$$;
+LANGUAGE sql AS $$ SELECT pg_temp.pair_prep(label, decl, q, args, generic, 'rs_dist', 'rs_local') $$;
 
 CREATE SCHEMA rs_dist;
 CREATE SCHEMA rs_local;

@@ -22,32 +22,10 @@ SET client_min_messages = warning;
 CREATE FUNCTION pg_temp.scheck(label text, q text, ordered boolean DEFAULT false) RETURNS text
 LANGUAGE sql AS $$ SELECT pg_temp.pair_check(label, q, 'so_dist', 'so_local', ordered) $$;
 -- the same with a prepared statement (custom or generic plan)
+\set f :abs_srcdir '/sql/include/prepared_compare.sql'
+\i :f
 CREATE FUNCTION pg_temp.sprep(label text, decl text, q text, args text, generic boolean) RETURNS text
-LANGUAGE plpgsql AS $$
-DECLARE
-    d text[] := '{}';
-    l text[] := '{}';
-    s text;
-    r record;
-BEGIN
-    PERFORM set_config('plan_cache_mode', CASE WHEN generic THEN 'force_generic_plan' ELSE 'force_custom_plan' END, true);
-    PERFORM set_config('search_path', 'so_dist, public', true);
-    EXECUTE format('PREPARE s_d(%s) AS %s', decl, q);
-    FOR r IN EXECUTE format('EXECUTE s_d(%s)', args) LOOP
-        d := d || r::text;
-    END LOOP;
-    s := pg_temp.strategy_tasks(format('EXECUTE s_d(%s)', args), 'so_dist, public');
-    PERFORM set_config('search_path', 'so_local, public', true);
-    EXECUTE format('PREPARE s_l(%s) AS %s', decl, q);
-    FOR r IN EXECUTE format('EXECUTE s_l(%s)', args) LOOP
-        l := l || r::text;
-    END LOOP;
-    DEALLOCATE s_d;
-    DEALLOCATE s_l;
-    PERFORM set_config('plan_cache_mode', 'auto', true);
-    RETURN public.dt_compare(label || ': ' || s, d, l, false);
-END
-$$;
+LANGUAGE sql AS $$ SELECT pg_temp.pair_prep(label, decl, q, args, generic, 'so_dist', 'so_local') $$;
 
 CREATE SCHEMA so_dist;
 CREATE SCHEMA so_local;
