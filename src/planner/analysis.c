@@ -210,7 +210,11 @@ sf_simplify_pin(Node *pin)
 		int16		typlen;
 		bool		typbyval;
 
-		if (IsA(arg, Const) && !arg->constisnull && !f->funcretset)
+		/* built-in casts: they never return NULL for a value */
+		if (IsA(arg, Const) && !arg->constisnull && !f->funcretset &&
+			f->funcid < FirstGenbkiObjectId &&
+			(f->funcformat == COERCE_IMPLICIT_CAST ||
+			 f->funcformat == COERCE_EXPLICIT_CAST))
 		{
 			get_typlenbyval(f->funcresulttype, &typlen, &typbyval);
 			/* a fixed-size result needs no detoasting or copying */
