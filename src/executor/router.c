@@ -607,15 +607,11 @@ router_preeval_params(SfRouterScanState *state)
 
 		if (!isnull)
 		{
-			Oid			outfunc;
-			bool		isvarlena;
-
 			/* text that means the same on workers (DateStyle etc.) */
 			if (nestlevel < 0 && type != INT8OID && type != INT4OID &&
 				type != INT2OID && type != NUMERICOID && type != TEXTOID)
 				nestlevel = sf_set_transmission_modes();
-			getTypeOutputInfo(type, &outfunc, &isvarlena);
-			text = OidOutputFunctionCall(outfunc, value);
+			text = sf_output_text(type, value);
 		}
 		for (i = 0; i < state->nparams; i++)
 			if (state->param_preeval[i] == foreach_current_index(lc) + 1)
@@ -813,8 +809,6 @@ router_param_text(ParamListInfo params, int paramid, Oid type,
 {
 	ParamExternData workspace;
 	ParamExternData *prm = NULL;
-	Oid			outfunc;
-	bool		isvarlena;
 
 	if (params != NULL && paramid > 0 && paramid <= params->numParams)
 		prm = params->paramFetch != NULL ?
@@ -831,8 +825,7 @@ router_param_text(ParamListInfo params, int paramid, Oid type,
 		type != INT2OID && type != NUMERICOID && type != TEXTOID &&
 		type != VARCHAROID && type != BOOLOID)
 		*nestlevel = sf_set_transmission_modes();
-	getTypeOutputInfo(type, &outfunc, &isvarlena);
-	return OidOutputFunctionCall(outfunc, prm->value);
+	return sf_output_text(type, prm->value);
 }
 
 /*

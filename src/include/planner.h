@@ -155,5 +155,6 @@ extern char *sf_shard_query_sql_params(Query *query, int shardindex,
 									   int **origin);
 extern bool sf_shard_tasks(Query *q, List *shards, List **tasks,
 						   char **first_sql, Oid *first_server);
+extern char *sf_output_text(Oid type, Datum value);
 
 #endif							/* SHARDFDW_PLANNER_H */

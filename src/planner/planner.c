@@ -468,6 +468,42 @@ pass_through_tlist(List *scan_tlist, int varno)
 }
 
 /*
+ * A plan's copy of range table entries: what the executor and EXPLAIN read
+ * (kind, relation, names, permissions), without the subqueries, functions,
+ * VALUES lists and the like that only planning needs, as the standard
+ * planner's flattened range table has them.  The entries are new; what
+ * they point to is shared with the statement, as there.
+ */
+static List *
+flat_rtable(List *rtable)
+{
+	List	   *result = NIL;
+	ListCell   *lc;
+
+	foreach(lc, rtable)
+	{
+		RangeTblEntry *rte = palloc(sizeof(RangeTblEntry));
+
+		memcpy(rte, lfirst(lc), sizeof(RangeTblEntry));
+		rte->tablesample = NULL;
+		rte->subquery = NULL;
+		rte->joinaliasvars = NIL;
+		rte->joinleftcols = NIL;
+		rte->joinrightcols = NIL;
+		rte->join_using_alias = NULL;
+		rte->functions = NIL;
+		rte->tablefunc = NULL;
+		rte->values_lists = NIL;
+		rte->coltypes = NIL;
+		rte->coltypmods = NIL;
+		rte->colcollations = NIL;
+		rte->securityQuals = NIL;
+		result = lappend(result, rte);
+	}
+	return result;
+}
+
+/*
  * The CustomScan of a distributed plan and the PlannedStmt around it (with
  * top, the nodes above the scan, if any).  private is the custom_private
  * list (SfRouterPrivateIndex).
@@ -491,8 +527,8 @@ sf_make_distributed_stmt(Query *parse, RouterContext *ctx, List *scan_tlist,
 	 * permissions on it), the relation RTEs of nested levels (permissions
 	 * again), and one RTE naming the scan's output columns for EXPLAIN.
 	 */
-	rtable = list_concat(copyObject(parse->rtable),
-						 copyObject(ctx->perm_rtes));
+	rtable = list_concat(flat_rtable(parse->rtable),
+						 flat_rtable(ctx->perm_rtes));
 	scanrte = makeNode(RangeTblEntry);
 	scanrte->rtekind = RTE_RESULT;
 	scanrte->eref = makeAlias("remote_scan", colnames);

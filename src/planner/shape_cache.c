@@ -549,13 +549,10 @@ shape_values(Shape *s)
 		for (i = 0; i < s->nparams; i++)
 		{
 			Const	   *c = s->params[i].value;
-			Oid			outfunc;
-			bool		isvarlena;
 
 			if (c == NULL || c->constisnull)
 				continue;
-			getTypeOutputInfo(c->consttype, &outfunc, &isvarlena);
-			values[i] = OidOutputFunctionCall(outfunc, c->constvalue);
+			values[i] = sf_output_text(c->consttype, c->constvalue);
 		}
 	}
 	PG_FINALLY();

@@ -64,6 +64,7 @@
 #include "utils/fmgroids.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
+#include "utils/memutils.h"
 #include "utils/rel.h"
 #include "utils/ruleutils.h"
 
@@ -287,15 +288,50 @@ add_param(KeepParamsContext *ctx, Oid type, bool isnull, Datum value,
 	if (isnull)
 		ctx->values[i] = NULL;
 	else
-	{
-		Oid			outfunc;
-		bool		isvarlena;
-
-		getTypeOutputInfo(type, &outfunc, &isvarlena);
-		ctx->values[i] = OidOutputFunctionCall(outfunc, value);
-	}
+		ctx->values[i] = sf_output_text(type, value);
 	ctx->consts = lappend(ctx->consts, c);
 	return ctx->nparams;
+}
+
+/* output functions of built-in types, by type OID (they never change) */
+typedef struct OutputCacheEntry
+{
+	Oid			type;
+	FmgrInfo	flinfo;
+} OutputCacheEntry;
+
+#define SF_OUTPUT_CACHE_SIZE 32
+
+/*
+ * The text of a non-NULL value of a type, as OidOutputFunctionCall gives it
+ * (under the caller's settings), without looking up the output function of
+ * a built-in type each time: router statements turn several values into
+ * parameter text per statement.
+ */
+char *
+sf_output_text(Oid type, Datum value)
+{
+	static OutputCacheEntry cache[SF_OUTPUT_CACHE_SIZE];
+	static int	ncached = 0;
+	Oid			outfunc;
+	bool		isvarlena;
+	int			i;
+
+	if (type < FirstGenbkiObjectId)
+	{
+		for (i = 0; i < ncached; i++)
+			if (cache[i].type == type)
+				return OutputFunctionCall(&cache[i].flinfo, value);
+		if (ncached < SF_OUTPUT_CACHE_SIZE)
+		{
+			getTypeOutputInfo(type, &outfunc, &isvarlena);
+			fmgr_info_cxt(outfunc, &cache[ncached].flinfo, TopMemoryContext);
+			cache[ncached].type = type;
+			return OutputFunctionCall(&cache[ncached++].flinfo, value);
+		}
+	}
+	getTypeOutputInfo(type, &outfunc, &isvarlena);
+	return OidOutputFunctionCall(outfunc, value);
 }
 
 /*
