@@ -90,6 +90,7 @@ PG_FUNCTION_INFO_V1(shardfdw_move_replication_lag);
 int			shardfdw_move_lock_timeout = 500;
 int			shardfdw_move_cutover_retries = 30;
 int			shardfdw_move_catchup_timeout = 600;
+int			shardfdw_move_slot_timeout = 600;
 
 typedef enum SfMoveMethod
 {
@@ -211,14 +212,13 @@ move_connect(Oid serverid)
 }
 
 /*
- * Run sql on a raw connection; ERROR (with the worker's message) unless it
- * succeeds.  Returns the result (caller clears) for queries, NULL else.
+ * The result of sql on a raw connection (NULL: the connection broke); ERROR
+ * (with the worker's message) unless it succeeded.  Returns it (caller
+ * clears) for queries, NULL else.  move_exec runs sql and checks it.
  */
 static PGresult *
-move_exec(PGconn *conn, const char *server, const char *sql)
+move_result(PGresult *res, const char *server, const char *sql)
 {
-	PGresult   *res = sf_raw_exec(conn, sql);
-
 	if (res == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_CONNECTION_FAILURE),
@@ -241,6 +241,13 @@ move_exec(PGconn *conn, const char *server, const char *sql)
 	}
 	PQclear(res);
 	return NULL;
+}
+
+/* Run sql on a raw connection: move_result */
+static PGresult *
+move_exec(PGconn *conn, const char *server, const char *sql)
+{
+	return move_result(sf_raw_exec(conn, sql), server, sql);
 }
 
 /* The first value of a one-row query, palloc'd (NULL if NULL or no row) */
@@ -873,6 +880,146 @@ move_copy_shard(SfMove *m, SfMoveShard *s)
 	return bytes;
 }
 
+/*
+ * The transactions on the source that creating the move's replication slot
+ * may wait for: those with a transaction ID, other than the slot's own
+ * session, and the prepared ones; one line each, or NULL if none is left.
+ * Asked on a connection of its own (the move's is busy creating the slot).
+ */
+static char *
+move_slot_blockers(SfMove *m)
+{
+	PGconn	   *side;
+	char	   *list = NULL;
+
+	/* the job runs the move between transactions; the lookups need one */
+	sf_transfer_xact_begin();
+	side = move_connect(m->source_serverid);
+	sf_transfer_xact_commit();
+
+	PG_TRY();
+	{
+		list = move_query_value(side, m->source_server,
+								psprintf("SELECT pg_catalog.string_agg(d, '; ' ORDER BY d) FROM ("
+										 " SELECT pg_catalog.format('process %%s (database %%s, application %%L, %%s, transaction started %%s ago)',"
+										 "   a.pid, a.datname, a.application_name, a.state,"
+										 "   pg_catalog.date_trunc('second', pg_catalog.now() - a.xact_start)) AS d"
+										 " FROM pg_catalog.pg_stat_activity a"
+										 " WHERE a.backend_xid IS NOT NULL AND a.pid <> %d"
+										 " UNION ALL"
+										 " SELECT pg_catalog.format('prepared transaction %%L (database %%s, prepared %%s ago)',"
+										 "   p.gid, p.database, pg_catalog.date_trunc('second', pg_catalog.now() - p.prepared))"
+										 " FROM pg_catalog.pg_prepared_xacts p) s",
+										 PQbackendPID(m->src)));
+	}
+	PG_FINALLY();
+	{
+		PQfinish(side);
+	}
+	PG_END_TRY();
+	return list;
+}
+
+/*
+ * Create the move's logical replication slot on the source.  PostgreSQL
+ * makes it only once every transaction running there (with a transaction
+ * ID, in any database, prepared ones included) has ended, so a long
+ * transaction or a forgotten prepared one holds the move here: after a few
+ * seconds the job's progress detail (shardfdw.shard_moves, and the NOTICE
+ * the caller of a move gets for each phase) says which transactions it
+ * waits for, and after shardfdw.move_slot_timeout the move fails, naming
+ * them.
+ */
+static void
+move_create_slot(SfMove *m)
+{
+	char	   *sql = psprintf("SELECT pg_catalog.pg_create_logical_replication_slot(%s, 'pgoutput')",
+							   quote_literal_cstr(m->objname));
+	TimestampTz start = GetCurrentTimestamp();
+	TimestampTz deadline = shardfdw_move_slot_timeout > 0 ?
+		TimestampTzPlusMilliseconds(start, shardfdw_move_slot_timeout * 1000L) : 0;
+	TimestampTz next_report = TimestampTzPlusMilliseconds(start, 5000);
+	bool		told = false;
+	PGresult   *res;
+
+	if (!PQsendQuery(m->src, sql))
+		ereport(ERROR,
+				(errcode(ERRCODE_CONNECTION_FAILURE),
+				 errmsg("lost connection to server \"%s\"", m->source_server),
+				 errdetail("Command: %s", sql)));
+	while (PQisBusy(m->src))
+	{
+		TimestampTz now = GetCurrentTimestamp();
+		TimestampTz until = next_report;
+		int			rc;
+
+		if (deadline != 0 && deadline < until)
+			until = deadline;
+		rc = WaitLatchOrSocket(MyLatch,
+							   WL_LATCH_SET | WL_SOCKET_READABLE | WL_TIMEOUT |
+							   WL_EXIT_ON_PM_DEATH,
+							   PQsocket(m->src),
+							   Max(TimestampDifferenceMilliseconds(now, until), 1),
+							   PG_WAIT_EXTENSION);
+		if (rc & WL_LATCH_SET)
+		{
+			ResetLatch(MyLatch);
+			CHECK_FOR_INTERRUPTS();
+		}
+		if ((rc & WL_SOCKET_READABLE) && !PQconsumeInput(m->src))
+			ereport(ERROR,
+					(errcode(ERRCODE_CONNECTION_FAILURE),
+					 errmsg("lost connection to server \"%s\"", m->source_server),
+					 errdetail("Command: %s", sql)));
+		if (!PQisBusy(m->src))
+			break;
+		now = GetCurrentTimestamp();
+		if (deadline != 0 && now >= deadline)
+		{
+			char	   *blockers = move_slot_blockers(m);
+			char		errbuf[256];
+			PGcancel   *cancel = PQgetCancel(m->src);
+
+			/* the move's failure path drops the connection and cleans up */
+			if (cancel != NULL)
+			{
+				(void) PQcancel(cancel, errbuf, sizeof(errbuf));
+				PQfreeCancel(cancel);
+			}
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("shard move could not start replication from server \"%s\" within shardfdw.move_slot_timeout",
+							m->source_server),
+					 blockers ?
+					 errdetail("Creating its replication slot waits for these transactions to end: %s.",
+							   blockers) :
+					 errdetail("Creating its replication slot waited for transactions that have ended since."),
+					 errhint("End those transactions (COMMIT PREPARED or ROLLBACK PREPARED for prepared ones) or raise shardfdw.move_slot_timeout, and run the move again; shard_transfer_mode 'block_writes' does not wait for them.")));
+		}
+		if (now >= next_report)
+		{
+			char	   *blockers = move_slot_blockers(m);
+
+			if (blockers != NULL)
+			{
+				move_set_phase(m, "copying",
+							   psprintf("waiting for transactions on the source to end before replication can start (shardfdw.move_slot_timeout): %s",
+										blockers));
+				told = true;
+			}
+			next_report = TimestampTzPlusMilliseconds(now, 30000);
+		}
+	}
+	/* its one result, then the end of the command */
+	res = move_result(PQgetResult(m->src), m->source_server, sql);
+	if (res != NULL)
+		PQclear(res);
+	while ((res = PQgetResult(m->src)) != NULL)
+		PQclear(res);
+	if (told)
+		move_set_phase(m, "copying", "initial copy by logical replication");
+}
+
 /* Phase 3 (logical): publication, slot, subscription, initial sync */
 static void
 move_start_replication(SfMove *m)
@@ -895,9 +1042,7 @@ move_start_replication(SfMove *m)
 	(void) move_exec(m->src, m->source_server,
 					 psprintf("CREATE PUBLICATION %s FOR TABLE %s",
 							  quote_identifier(m->objname), tables.data));
-	(void) move_exec(m->src, m->source_server,
-					 psprintf("SELECT pg_catalog.pg_create_logical_replication_slot(%s, 'pgoutput')",
-							  quote_literal_cstr(m->objname)));
+	move_create_slot(m);
 	sf_transfer_xact_begin();
 	conninfo = move_source_conninfo(m);
 	sf_transfer_xact_commit();
@@ -1667,6 +1812,13 @@ sf_move_init(void)
 							NULL,
 							&shardfdw_move_catchup_timeout,
 							600, 1, 86400,
+							PGC_USERSET, GUC_UNIT_S,
+							NULL, NULL, NULL);
+	DefineCustomIntVariable("shardfdw.move_slot_timeout",
+							"How long an online shard move waits for the transactions running on the source to end before it can start replication (0: no limit).",
+							"Creating a logical replication slot waits for every transaction with a transaction ID running on the server, prepared ones included.",
+							&shardfdw_move_slot_timeout,
+							600, 0, 86400,
 							PGC_USERSET, GUC_UNIT_S,
 							NULL, NULL, NULL);
 	sf_job_register_kind("move", sf_move_job);

@@ -23,6 +23,10 @@
 #    running on the source, prepared ones included, so one prepared before
 #    the move would hold up the slot until it ends): on unrel, the move
 #    succeeds; on the moved shard of a, it fails with the error.
+# 4. force_logical with a transaction prepared on the source before the
+#    move: shardfdw.move_slot_timeout ends the wait for the replication
+#    slot with an error naming it; without a short timeout the move says
+#    what it waits for and goes on after ROLLBACK PREPARED.
 # After each: the placement invariant (cleanup pass, no slot, publication
 # or subscription left, shard tables only where the catalog places them)
 # and the row counts.
@@ -196,6 +200,49 @@ sub logical_move_with_prepared
 	is($now, $to, 'force_logical: the group stayed on its source');
 	finish_prepared($to, 'ROLLBACK', 'touches_a');
 	check_all('force_logical refused by a prepared transaction on a moved shard');
+}
+
+# ---------------------------------------------------------------- 4.
+# force_logical with a transaction prepared on the source before the move
+# (on a table shardfdw does not know): creating the replication slot waits
+# for it.  With a short shardfdw.move_slot_timeout the move fails naming
+# it; with a long one the move says what it waits for (its progress
+# NOTICE, and the detail of shardfdw.shard_moves) and goes on once it ends.
+{
+	my ($sa, $sb, $from) = group_of(0);
+	my $to = other($from);
+	prepare_on($from, 'before_move', 'INSERT INTO unrel VALUES (3)');
+	my ($ret, $out, $err) = $coord->psql('shardfdw',
+		"SET shardfdw.move_slot_timeout = '3s';\n"
+		  . "SELECT shardfdw_move_shard($sa, '$to', 'force_logical')");
+	isnt($ret, 0, 'slot timeout: the move fails while a prepared transaction is pending on the source');
+	like($err, qr/ERROR:  shard move could not start replication from server "$from" within shardfdw.move_slot_timeout/,
+		'slot timeout: the error says why');
+	like($err, qr/DETAIL:  Creating its replication slot waits for these transactions to end: .*prepared transaction 'before_move' \(database shardfdw, prepared/,
+		'slot timeout: the detail names the prepared transaction');
+	my (undef, undef, $now) = group_of(0);
+	is($now, $from, 'slot timeout: the group stayed on the source');
+	check_all('force_logical after the slot timeout');
+
+	my $h = IPC::Run::start(
+		[
+			'psql', '-X', '-d', $coord->connstr('shardfdw'),
+			'-c', "SELECT shardfdw_move_shard($sa, '$to', 'force_logical')"
+		],
+		'>', \$out, '2>', \$err);
+	($out, $err) = ('', '');
+	ok( $coord->poll_query_until('shardfdw',
+			"SELECT count(*) > 0 FROM shardfdw.shard_moves WHERE detail LIKE '%waiting for transactions%before_move%'"),
+		'slot wait: shardfdw.shard_moves says what the move waits for');
+	finish_prepared($from, 'ROLLBACK', 'before_move');
+	$h->finish;
+	is($h->result(0), 0, 'slot wait: the move succeeds once the prepared transaction ended')
+	  or diag $err;
+	like($err, qr/NOTICE:  moving shard $sa from "$from" to "$to": copying\nDETAIL:  waiting for transactions on the source to end before replication can start \(shardfdw.move_slot_timeout\): .*prepared transaction 'before_move'/,
+		'slot wait: the progress NOTICE names the transaction');
+	(undef, undef, $now) = group_of(0);
+	is($now, $to, 'slot wait: the group moved');
+	check_all('force_logical after waiting for the slot');
 }
 
 $_->stop for ($coord, @workers);
