@@ -1026,7 +1026,8 @@ move_start_replication(SfMove *m)
 {
 	StringInfoData tables;
 	ListCell   *lc;
-	char	   *suboid;
+	PGresult   *res;
+	char	   *pattern;
 	char	   *conninfo;
 
 	initStringInfo(&tables);
@@ -1052,15 +1053,26 @@ move_start_replication(SfMove *m)
 							  " copy_data = true, synchronous_commit = 'on')",
 							  quote_identifier(m->objname), quote_literal_cstr(conninfo),
 							  quote_identifier(m->objname), quote_literal_cstr(m->objname)));
-	suboid = move_query_value(m->tgt, m->target_server,
-							  psprintf("SELECT oid FROM pg_catalog.pg_subscription WHERE subname = %s",
-									   quote_literal_cstr(m->objname)));
-	if (suboid == NULL)
+	/*
+	 * The table synchronization slots are named pg_<suboid>_sync_<relid>_<the
+	 * target's system identifier> (unsigned; pg_control_system() shows it
+	 * as a bigint): with both, the pattern cannot match the slots of another
+	 * target's subscription of the same OID.
+	 */
+	res = move_exec(m->tgt, m->target_server,
+					psprintf("SELECT s.oid, (SELECT CASE WHEN c.system_identifier < 0"
+							 "   THEN c.system_identifier::pg_catalog.numeric + 18446744073709551616"
+							 "   ELSE c.system_identifier END FROM pg_catalog.pg_control_system() c)"
+							 " FROM pg_catalog.pg_subscription s WHERE s.subname = %s",
+							 quote_literal_cstr(m->objname)));
+	if (res == NULL || PQntuples(res) != 1)
 		elog(ERROR, "subscription %s not found after creation", m->objname);
-	/* the table synchronization slots, named pg_<suboid>_sync_<relid>_<sysid> */
+	pattern = psprintf("pg\\_%s\\_sync\\_%%\\_%s", PQgetvalue(res, 0, 0),
+					   PQgetvalue(res, 0, 1));
+	PQclear(res);
 	sf_transfer_xact_begin();
-	sf_cleanup_record(m->jobid, "sync_slots", m->source_server,
-					  psprintf("pg\\_%s\\_sync\\_%%", suboid), 0, "always");
+	sf_cleanup_record(m->jobid, "sync_slots", m->source_server, pattern, 0,
+					  "always");
 	sf_transfer_xact_commit();
 	(void) move_exec(m->tgt, m->target_server,
 					 psprintf("ALTER SUBSCRIPTION %s ENABLE", quote_identifier(m->objname)));
