@@ -34,6 +34,7 @@ extern bool shardfdw_parameterize_literals;
 extern bool shardfdw_enable_coordinator_subqueries;
 extern int	shardfdw_broadcast_join_limit;
 extern bool shardfdw_enable_distinct_merge;
+extern bool shardfdw_float_partial_aggregates;
 
 /* strategies (SfRouterStrategy) */
 #define SF_STRATEGY_ROUTER		0

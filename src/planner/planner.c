@@ -68,6 +68,7 @@ bool		shardfdw_enable_router = true;
 bool		shardfdw_enable_multi_shard = true;
 bool		shardfdw_enable_two_phase_agg = true;
 bool		shardfdw_enable_distinct_merge = true;
+bool		shardfdw_float_partial_aggregates = true;
 bool		shardfdw_enable_multi_shard_dml = true;
 bool		shardfdw_parameterize_literals = true;
 bool		shardfdw_enable_coordinator_subqueries = true;
@@ -118,6 +119,15 @@ sf_planner_init(void)
 							 "Counts DISTINCT values of two-phase aggregates by merging sorted, de-duplicated streams from the workers.",
 							 "When off, the workers return the values per shard and the coordinator's aggregate sorts them.",
 							 &shardfdw_enable_distinct_merge,
+							 true,
+							 PGC_USERSET,
+							 0,
+							 NULL, NULL, NULL);
+
+	DefineCustomBoolVariable("shardfdw.float_partial_aggregates",
+							 "Splits sum and avg of float4 and float8 into worker partials and a coordinator combine.",
+							 "Floating-point addition is not associative: the result may differ from a plan that adds the rows in another order in the last digits, as a parallel plan of PostgreSQL's may.  When off, such aggregates take the standard path.",
+							 &shardfdw_float_partial_aggregates,
 							 true,
 							 PGC_USERSET,
 							 0,

@@ -460,6 +460,77 @@ two_phase_aggref(Aggref *a, List **wtlist_p, Query *parse, bool ungrouped)
 			expr = (Expr *) combine_aggref(F_SUM_NUMERIC, NUMERICOID,
 										   InvalidOid, InvalidOid, pvar);
 			break;
+		case F_SUM_FLOAT4:
+		case F_SUM_FLOAT8:
+			{
+				Oid			t = a->aggfnoid == F_SUM_FLOAT4 ? FLOAT4OID : FLOAT8OID;
+
+				/* float4pl / float8pl: PostgreSQL's own combine function */
+				if (!shardfdw_float_partial_aggregates)
+					return NULL;
+				resno = add_partial(&wtlist, (Expr *) partial);
+				expr = (Expr *) combine_aggref(a->aggfnoid, t, InvalidOid,
+											   InvalidOid,
+											   makeVar(OUTER_VAR, resno, t,
+													   -1, InvalidOid, 0));
+				break;
+			}
+		case F_AVG_FLOAT4:
+		case F_AVG_FLOAT8:
+			{
+				Aggref	   *psum = partial;
+				Aggref	   *pcount = copyObject(a);
+				TargetEntry *arg = linitial(psum->args);
+				Expr	   *csum;
+				Expr	   *ccount;
+
+				/*
+				 * The aggregate's state is (N, Sx, Sxx) in float8, a float4
+				 * input converted first; the average is Sx / N, and
+				 * float8_combine adds the Sx of two partial states: the
+				 * partials are sum(x::float8) and count(x).
+				 */
+				if (!shardfdw_float_partial_aggregates)
+					return NULL;
+				psum->aggfnoid = F_SUM_FLOAT8;
+				psum->aggtype = FLOAT8OID;
+				if (a->aggfnoid == F_AVG_FLOAT4)
+				{
+					arg->expr = (Expr *) makeFuncExpr(F_FLOAT8_FLOAT4, FLOAT8OID,
+													  list_make1(arg->expr),
+													  InvalidOid, InvalidOid,
+													  COERCE_EXPLICIT_CAST);
+					psum->aggargtypes = list_make1_oid(FLOAT8OID);
+				}
+				pcount->aggfnoid = F_COUNT_ANY;
+				pcount->aggtype = INT8OID;
+				count_star_if_not_null(pcount, parse);
+				resno = add_partial(&wtlist, (Expr *) psum);
+				csum = (Expr *) combine_aggref(F_SUM_FLOAT8, FLOAT8OID,
+											   InvalidOid, InvalidOid,
+											   makeVar(OUTER_VAR, resno,
+													   FLOAT8OID, -1,
+													   InvalidOid, 0));
+				resno = add_partial(&wtlist, (Expr *) pcount);
+				ccount = combine_as_int8(combine_aggref(F_SUM_INT8, NUMERICOID,
+														InvalidOid, InvalidOid,
+														makeVar(OUTER_VAR, resno,
+																INT8OID, -1,
+																InvalidOid, 0)));
+				ccount = (Expr *) makeFuncExpr(F_FLOAT8_INT8, FLOAT8OID,
+											   list_make1(ccount),
+											   InvalidOid, InvalidOid,
+											   COERCE_EXPLICIT_CALL);
+				/*
+				 * float8div is strict: no rows gives NULL, as avg; a count
+				 * of 0 comes with a NULL sum
+				 */
+				expr = (Expr *) makeFuncExpr(F_FLOAT8DIV, FLOAT8OID,
+											 list_make2(csum, ccount),
+											 InvalidOid, InvalidOid,
+											 COERCE_EXPLICIT_CALL);
+				break;
+			}
 		case F_AVG_INT2:
 		case F_AVG_INT4:
 		case F_AVG_INT8:
