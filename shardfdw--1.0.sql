@@ -809,6 +809,18 @@ LANGUAGE C STRICT;
 COMMENT ON FUNCTION shardfdw.move_remote_size(name, text)
   IS 'total size in bytes of a table on a worker (0 if it does not exist)';
 
+-- The coordinator's fold of the (N, Sx, Sxx) states of float variance /
+-- stddev partials from the workers (two-phase aggregates), as a parallel
+-- plan combines them
+CREATE AGGREGATE shardfdw.float8_states(pg_catalog.float8[]) (
+  SFUNC = pg_catalog.float8_combine,
+  STYPE = pg_catalog.float8[],
+  INITCOND = '{0,0,0}',
+  PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE shardfdw.float8_states(pg_catalog.float8[])
+  IS 'internal: combines (N, Sx, Sxx) states of float variance partials (float8_combine)';
+
 CREATE FUNCTION shardfdw.move_replication_lag(server name, slot name)
 RETURNS bigint
 AS 'MODULE_PATHNAME', 'shardfdw_move_replication_lag'

@@ -136,9 +136,11 @@ SELECT pg_temp.ms_check('expression over a grouping column', $q$SELECT site_url 
 SELECT pg_temp.ms_check('ORDER BY an aggregate', $q$SELECT site_url, sum(cost_per_click_usd) AS s FROM clicks GROUP BY site_url ORDER BY s DESC NULLS LAST, site_url LIMIT 3$q$, true);
 
 --
--- sum / avg of float4 and float8: two-phase (shardfdw.float_partial_aggregates):
--- worker partials sum(x) (avg: sum(x::float8) and count(x)), combined as
--- PostgreSQL's parallel plans combine them.  Floating-point addition is not
+-- sum / avg / variance / stddev of float4 and float8: two-phase
+-- (shardfdw.float_partial_aggregates): worker partials sum(x) (avg:
+-- sum(x::float8) and count(x); variance, stddev: those and
+-- regr_sxx(0, x::float8)), combined as PostgreSQL's parallel plans combine
+-- them.  Floating-point addition is not
 -- associative, so a plan adding the rows in another order may differ in the
 -- last digits: each value (column v, in the order of column k) is compared
 -- with the local copy's within a relative tolerance (a float4 result as
@@ -181,6 +183,14 @@ SELECT pg_temp.float_close('float8 avg of no rows', $q$SELECT 1 AS k, avg(cost_p
 SELECT pg_temp.float_close('float4 sum of no rows', $q$SELECT 1 AS k, sum(cost_per_click_usd::float4)::float8 AS v FROM clicks WHERE company_id < 0$q$, 0);
 SELECT pg_temp.float_close('float8 sum with an infinity', $q$SELECT 1 AS k, sum(CASE WHEN id % 1000 = 7 THEN 'Infinity'::float8 ELSE cost_per_click_usd::float8 END) AS v FROM clicks$q$, 0);
 SELECT pg_temp.float_close('float8 avg of infinities of both signs', $q$SELECT 1 AS k, avg(CASE id % 1000 WHEN 7 THEN 'Infinity'::float8 WHEN 8 THEN '-Infinity' ELSE 1 END) AS v FROM clicks$q$, 0);
+-- variance / stddev: the workers' (N, Sx, Sxx) states folded with float8_combine
+SELECT pg_temp.float_close('float8 variance family', $q$SELECT 1 AS k, variance(cost_per_click_usd::float8) + var_pop(cost_per_click_usd::float8) * 10 + stddev(cost_per_click_usd::float8) * 100 + stddev_pop(cost_per_click_usd::float8) * 1000 AS v FROM clicks$q$, 1e-10);
+SELECT pg_temp.float_close('float4 var_samp and stddev_samp per group', $q$SELECT ad_id % 11 AS k, var_samp(cost_per_click_usd::float4) * 1000 + stddev_samp(cost_per_click_usd::float4) AS v FROM clicks GROUP BY 1 ORDER BY 1$q$, 1e-10);
+SELECT pg_temp.float_close('float8 stddev of one row per group', $q$SELECT id AS k, stddev(cost_per_click_usd::float8) AS v FROM clicks WHERE id % 3000 = 1 GROUP BY id ORDER BY 1$q$, 0);
+SELECT pg_temp.float_close('float8 var_pop of one row per group', $q$SELECT id AS k, var_pop(cost_per_click_usd::float8) AS v FROM clicks WHERE id % 3000 = 1 GROUP BY id ORDER BY 1$q$, 0);
+SELECT pg_temp.float_close('float8 stddev of no rows', $q$SELECT 1 AS k, stddev(cost_per_click_usd::float8) AS v FROM clicks WHERE company_id < 0$q$, 0);
+SELECT pg_temp.float_close('float8 variance with FILTER and HAVING', $q$SELECT ad_id % 5 AS k, variance(cost_per_click_usd::float8) FILTER (WHERE id % 2 = 0) AS v FROM clicks GROUP BY 1 HAVING stddev_pop(cost_per_click_usd::float8) > 0 ORDER BY 1$q$, 1e-10);
+SELECT pg_temp.float_close('float8 variance with an infinity', $q$SELECT 1 AS k, variance(CASE WHEN id % 1000 = 7 THEN 'Infinity'::float8 ELSE cost_per_click_usd::float8 END) AS v FROM clicks$q$, 0);
 -- overflow of finite values is an error either way (here on the workers)
 \set VERBOSITY terse
 SELECT sum(1.5e308::float8) FROM dist.clicks;
@@ -198,7 +208,6 @@ RESET shardfdw.float_partial_aggregates;
 --
 SELECT pg_temp.ms_check('sum(DISTINCT numeric)', $q$SELECT sum(DISTINCT cost_per_click_usd) FROM clicks$q$);
 SELECT pg_temp.ms_check('stddev of unconstrained numeric', $q$SELECT stddev(cost_per_click_usd / 3) FROM clicks$q$);
-SELECT pg_temp.ms_check('variance of float8', $q$SELECT variance(cost_per_click_usd::float8) IS NOT NULL FROM clicks$q$);
 SELECT pg_temp.ms_check('string_agg', $q$SELECT string_agg(site_url, ',' ORDER BY site_url) IS NOT NULL FROM clicks$q$);
 SELECT pg_temp.ms_check('join not on the key', $q$SELECT a.id, c.id FROM ads a JOIN campaigns c ON c.id = a.campaign_id$q$);
 SELECT pg_temp.ms_check('DISTINCT', $q$SELECT DISTINCT site_url FROM clicks$q$);

@@ -125,7 +125,7 @@ sf_planner_init(void)
 							 NULL, NULL, NULL);
 
 	DefineCustomBoolVariable("shardfdw.float_partial_aggregates",
-							 "Splits sum and avg of float4 and float8 into worker partials and a coordinator combine.",
+							 "Splits sum, avg, variance and stddev of float4 and float8 into worker partials and a coordinator combine.",
 							 "Floating-point addition is not associative: the result may differ from a plan that adds the rows in another order in the last digits, as a parallel plan of PostgreSQL's may.  When off, such aggregates take the standard path.",
 							 &shardfdw_float_partial_aggregates,
 							 true,

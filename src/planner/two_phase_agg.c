@@ -18,6 +18,7 @@
 #include "nodes/nodeFuncs.h"
 #include "optimizer/clauses.h"
 #include "optimizer/optimizer.h"
+#include "parser/parse_func.h"
 #include "parser/parsetree.h"
 #include "planner.h"
 #include "planner_internal.h"
@@ -391,6 +392,122 @@ count_star_if_not_null(Aggref *count, Query *parse)
 }
 
 /*
+ * var_samp / variance / var_pop / stddev_samp / stddev / stddev_pop of a
+ * float4 or float8 x: the aggregate's state is (N, Sx, Sxx) in float8
+ * (float8_accum; float4 inputs converted first).  The workers return, per
+ * group, count(x), sum(x::float8) and regr_sxx(0, x::float8), whose
+ * accumulation (float8_regr_accum) computes Sxx as float8_accum does; the
+ * coordinator folds the partial states with float8_combine, as a parallel
+ * plan's Gather does, through the aggregate shardfdw.float8_states of the
+ * extension script, and applies the aggregate's own final function.  NULL
+ * when that aggregate is not there (an older extension script).
+ */
+static Expr *
+float_variance(Aggref *a, List **wtlist, Query *parse)
+{
+	Oid			argtypes[1] = {FLOAT8ARRAYOID};
+	Oid			states = LookupFuncName(list_make2(makeString("shardfdw"),
+												   makeString("float8_states")),
+										1, argtypes, true);
+	TargetEntry *arg = linitial(a->args);
+	Expr	   *x = arg->expr;
+	Aggref	   *pcount = copyObject(a);
+	Aggref	   *psum = copyObject(a);
+	Aggref	   *psxx = copyObject(a);
+	Aggref	   *state;
+	ArrayExpr  *triple;
+	CoalesceExpr *sum0;
+	CoalesceExpr *sxx0;
+	Oid			final;
+	AttrNumber	resno;
+
+	if (!OidIsValid(states))
+		return NULL;
+	switch (a->aggfnoid)
+	{
+		case F_VAR_SAMP_FLOAT4:
+		case F_VAR_SAMP_FLOAT8:
+		case F_VARIANCE_FLOAT4:
+		case F_VARIANCE_FLOAT8:
+			final = F_FLOAT8_VAR_SAMP;
+			break;
+		case F_VAR_POP_FLOAT4:
+		case F_VAR_POP_FLOAT8:
+			final = F_FLOAT8_VAR_POP;
+			break;
+		case F_STDDEV_POP_FLOAT4:
+		case F_STDDEV_POP_FLOAT8:
+			final = F_FLOAT8_STDDEV_POP;
+			break;
+		default:
+			final = F_FLOAT8_STDDEV_SAMP;
+			break;
+	}
+	if (exprType((Node *) x) == FLOAT4OID)
+		x = (Expr *) makeFuncExpr(F_FLOAT8_FLOAT4, FLOAT8OID,
+								  list_make1(x), InvalidOid, InvalidOid,
+								  COERCE_EXPLICIT_CAST);
+
+	pcount->aggfnoid = F_COUNT_ANY;
+	pcount->aggtype = INT8OID;
+	count_star_if_not_null(pcount, parse);
+	psum->aggfnoid = F_SUM_FLOAT8;
+	psum->aggtype = FLOAT8OID;
+	psum->aggargtypes = list_make1_oid(FLOAT8OID);
+	((TargetEntry *) linitial(psum->args))->expr = copyObject(x);
+	psxx->aggfnoid = F_REGR_SXX;
+	psxx->aggtype = FLOAT8OID;
+	psxx->aggargtypes = list_make2_oid(FLOAT8OID, FLOAT8OID);
+	psxx->args = list_make2(makeTargetEntry((Expr *) makeConst(FLOAT8OID, -1, InvalidOid,
+															   sizeof(float8),
+															   Float8GetDatum(0.0),
+															   false, FLOAT8PASSBYVAL),
+											1, NULL, false),
+							makeTargetEntry(copyObject(x), 2, NULL, false));
+
+	/* ARRAY[N, Sx, Sxx] of each partial row: a group without rows is 0s */
+	triple = makeNode(ArrayExpr);
+	triple->array_typeid = FLOAT8ARRAYOID;
+	triple->element_typeid = FLOAT8OID;
+	triple->multidims = false;
+	triple->location = -1;
+	resno = add_partial(wtlist, (Expr *) pcount);
+	triple->elements = list_make1(makeFuncExpr(F_FLOAT8_INT8, FLOAT8OID,
+											   list_make1(makeVar(OUTER_VAR, resno, INT8OID,
+																  -1, InvalidOid, 0)),
+											   InvalidOid, InvalidOid,
+											   COERCE_EXPLICIT_CALL));
+	resno = add_partial(wtlist, (Expr *) psum);
+	sum0 = makeNode(CoalesceExpr);
+	sum0->coalescetype = FLOAT8OID;
+	sum0->coalescecollid = InvalidOid;
+	sum0->args = list_make2(makeVar(OUTER_VAR, resno, FLOAT8OID, -1, InvalidOid, 0),
+							makeConst(FLOAT8OID, -1, InvalidOid, sizeof(float8),
+									  Float8GetDatum(0.0), false, FLOAT8PASSBYVAL));
+	sum0->location = -1;
+	resno = add_partial(wtlist, (Expr *) psxx);
+	sxx0 = copyObject(sum0);
+	((Var *) linitial(sxx0->args))->varattno = resno;
+	triple->elements = lappend(triple->elements, sum0);
+	triple->elements = lappend(triple->elements, sxx0);
+
+	state = makeNode(Aggref);
+	state->aggfnoid = states;
+	state->aggtype = FLOAT8ARRAYOID;
+	state->aggcollid = InvalidOid;
+	state->inputcollid = InvalidOid;
+	state->aggtranstype = aggregate_transtype(states);
+	state->aggargtypes = list_make1_oid(FLOAT8ARRAYOID);
+	state->args = list_make1(makeTargetEntry((Expr *) triple, 1, NULL, false));
+	state->aggkind = AGGKIND_NORMAL;
+	state->agglevelsup = 0;
+	state->aggsplit = AGGSPLIT_SIMPLE;
+	state->location = -1;
+	return (Expr *) makeFuncExpr(final, FLOAT8OID, list_make1(state),
+								 InvalidOid, InvalidOid, COERCE_EXPLICIT_CALL);
+}
+
+/*
  * The coordinator expression combining the partials of aggregate a, whose
  * partial aggregates are appended to *wtlist (the workers' target list);
  * NULL if a cannot be split.  parse is the query (for NOT NULL columns);
@@ -531,6 +648,24 @@ two_phase_aggref(Aggref *a, List **wtlist_p, Query *parse, bool ungrouped)
 											 COERCE_EXPLICIT_CALL);
 				break;
 			}
+		case F_VAR_SAMP_FLOAT4:
+		case F_VAR_SAMP_FLOAT8:
+		case F_VARIANCE_FLOAT4:
+		case F_VARIANCE_FLOAT8:
+		case F_VAR_POP_FLOAT4:
+		case F_VAR_POP_FLOAT8:
+		case F_STDDEV_SAMP_FLOAT4:
+		case F_STDDEV_SAMP_FLOAT8:
+		case F_STDDEV_FLOAT4:
+		case F_STDDEV_FLOAT8:
+		case F_STDDEV_POP_FLOAT4:
+		case F_STDDEV_POP_FLOAT8:
+			if (!shardfdw_float_partial_aggregates)
+				return NULL;
+			expr = float_variance(a, &wtlist, parse);
+			if (expr == NULL)
+				return NULL;
+			break;
 		case F_AVG_INT2:
 		case F_AVG_INT4:
 		case F_AVG_INT8:
