@@ -699,6 +699,8 @@ pid_alive(int pid)
 bool
 sf_job_wait_id(int64 jobid, bool rethrow)
 {
+	bool		recheck = false;
+
 	for (;;)
 	{
 		Datum		arg = Int64GetDatum(jobid);
@@ -721,6 +723,18 @@ sf_job_wait_id(int64 jobid, bool rethrow)
 		pid = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
 		if (isnull)
 			pid = 0;
+		/*
+		 * A job that ended after the row was read and whose worker has
+		 * exited since looks interrupted: read the row again (a new
+		 * snapshot, taken after the worker's commit) before saying so.
+		 */
+		if (strcmp(state, "running") == 0 && !pid_alive(pid) && !recheck)
+		{
+			recheck = true;
+			SPI_finish();
+			continue;
+		}
+		recheck = false;
 		if (strcmp(state, "running") != 0 || !pid_alive(pid))
 		{
 			HeapTuple	tup = SPI_tuptable->vals[0];
