@@ -564,6 +564,55 @@ sf_process_alter_table(SfUtilityCall *call, AlterTableStmt *stmt)
 }
 
 /*
+ * The foreign partition relid of a shard belongs to this distributed table,
+ * or InvalidOid.
+ */
+static Oid
+sf_shard_partition_owner(Oid relid)
+{
+	Oid			result = InvalidOid;
+	bool		isnull;
+
+	SPI_connect();
+	if (sf_spi_exec_count(psprintf("SELECT relid::pg_catalog.oid FROM shardfdw.shard WHERE shard_relid = %u",
+								   relid), -1) > 0)
+		result = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	SPI_finish();
+	return result;
+}
+
+/*
+ * ALTER SCHEMA ... RENAME of a schema that holds shard tables or reference
+ * tables is refused: their tables on the workers have the schema's name,
+ * which queries sent there use.
+ */
+static void
+sf_check_rename_schema(RenameStmt *stmt)
+{
+	Oid			nspid = get_namespace_oid(stmt->subname, true);
+	int			count;
+
+	if (!OidIsValid(nspid))
+		return;
+	SPI_connect();
+	count = sf_spi_exec_count(psprintf("SELECT 1 FROM shardfdw.shard s JOIN pg_catalog.pg_class c ON c.oid = s.shard_relid"
+									   " WHERE c.relnamespace = %u"
+									   " UNION ALL SELECT 1 FROM shardfdw.distributed_table t"
+									   " JOIN pg_catalog.pg_class c ON c.oid = t.relid"
+									   " WHERE t.kind = 'n' AND c.relnamespace = %u LIMIT 1",
+									   nspid, nspid), -1);
+	SPI_finish();
+	if (count > 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("cannot rename schema \"%s\" because it holds shards or reference tables",
+						stmt->subname),
+				 errdetail("The shard tables and replicas on the workers are in a schema of the same name, which queries sent to the workers use."),
+				 errhint("Create schema \"%s\", move the tables with ALTER TABLE ... SET SCHEMA (their shards and replicas follow), then drop schema \"%s\".",
+						 stmt->newname, stmt->subname)));
+}
+
+/*
  * ALTER TABLE ... RENAME [COLUMN | CONSTRAINT] on a distributed or
  * reference table.  Returns false when the statement is about neither.
  */
@@ -575,6 +624,26 @@ sf_process_rename(SfUtilityCall *call, RenameStmt *stmt)
 	SfTable		table;
 	List	   *targets;
 
+	if (stmt->renameType == OBJECT_SCHEMA)
+	{
+		sf_check_rename_schema(stmt);
+		return false;
+	}
+	if ((stmt->renameType == OBJECT_TABLE || stmt->renameType == OBJECT_FOREIGN_TABLE) &&
+		stmt->relation != NULL)
+	{
+		Oid			partid = RangeVarGetRelid(stmt->relation, NoLock, true);
+		Oid			owner;
+
+		if (OidIsValid(partid) && get_rel_relkind(partid) == RELKIND_FOREIGN_TABLE &&
+			OidIsValid(owner = sf_shard_partition_owner(partid)))
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("cannot rename shard %s of distributed table %s",
+							sf_qualified_relname(partid), sf_qualified_relname(owner)),
+					 errdetail("Queries sent to the workers name each shard by its foreign partition's name, which must stay the name of the shard table on its worker."),
+					 errhint("Rename the distributed table itself (its shards keep their names).")));
+	}
 	if (stmt->relation == NULL ||
 		(stmt->renameType != OBJECT_TABLE && stmt->renameType != OBJECT_COLUMN &&
 		 stmt->renameType != OBJECT_TABCONSTRAINT))
@@ -629,24 +698,6 @@ typedef struct SfSchemaShard
 	char	   *remote_relname;
 	bool		has_schema_option;	/* the partition names it (schema_name) */
 } SfSchemaShard;
-
-/*
- * The foreign partition relid of a shard belongs to this distributed table,
- * or InvalidOid.
- */
-static Oid
-sf_shard_partition_owner(Oid relid)
-{
-	Oid			result = InvalidOid;
-	bool		isnull;
-
-	SPI_connect();
-	if (sf_spi_exec_count(psprintf("SELECT relid::pg_catalog.oid FROM shardfdw.shard WHERE shard_relid = %u",
-								   relid), -1) > 0)
-		result = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
-	SPI_finish();
-	return result;
-}
 
 /*
  * No move or split of the table's co-location group may run while its
