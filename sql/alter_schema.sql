@@ -170,6 +170,19 @@ SELECT * FROM as_local.layout('as_new.visits');
 SELECT c.region, count(*) FROM as_old.customers c JOIN as_new.visits v ON v.customer = c.id
  GROUP BY 1 ORDER BY 1;
 SELECT count(*) FROM as_old.customers c JOIN as_new.visits v ON v.customer = c.id WHERE c.id = 3;
+-- a move takes shard index 0 of the group (orders too), each table's shard
+-- into its own schema
+SELECT s.shardid AS cshard, n.server_name AS csource
+  FROM shardfdw.shard s JOIN shardfdw.placement p USING (shardid) JOIN shardfdw.node n USING (nodeid)
+ WHERE s.relid = 'as_old.customers'::regclass AND s.shard_index = 0 \gset
+SELECT as_local.move(:cshard, CASE :'csource' WHEN 'worker1' THEN 'worker2' ELSE 'worker1' END);
+SELECT * FROM as_local.layout('as_old.customers');
+SELECT * FROM as_local.layout('as_new.visits');
+SELECT count(DISTINCT n.server_name) AS servers_of_index_0
+  FROM shardfdw.shard s JOIN shardfdw.placement p USING (shardid) JOIN shardfdw.node n USING (nodeid)
+ WHERE s.relid IN ('as_old.customers'::regclass, 'as_new.visits'::regclass) AND s.shard_index = 0;
+SELECT c.region, count(*) FROM as_old.customers c JOIN as_new.visits v ON v.customer = c.id
+ GROUP BY 1 ORDER BY 1;
 INSERT INTO as_new.visits VALUES (999, 1);
 INSERT INTO as_old.customers VALUES (21, 'zz', 'x');
 ALTER TABLE as_old.customers SET SCHEMA as_new;
@@ -243,6 +256,9 @@ SELECT * FROM as_local.layout('as_new.orders');
 ALTER TABLE as_new.orders RENAME TO purchases;
 SELECT as_local.diff('as_new.purchases', 'as_local.orders');
 SELECT count(*), sum(amount) FROM as_new.purchases WHERE customer = 5;
+-- (the group's move above took this shard along: orders is co-located)
+SELECT n.server_name AS source, CASE n.server_name WHEN 'worker1' THEN 'worker2' ELSE 'worker1' END AS target
+  FROM shardfdw.placement p JOIN shardfdw.node n USING (nodeid) WHERE p.shardid = :shard \gset
 SELECT as_local.move(:shard, :'target');
 SELECT as_local.diff('as_new.purchases', 'as_local.orders');
 ALTER TABLE as_new.purchases SET SCHEMA as_old;
