@@ -276,21 +276,21 @@ ALTER TABLE companies RENAME TO firms;
 SELECT count(*) FROM firms;
 SELECT * FROM ddl_worker_columns('companies');
 
--- SET SCHEMA: a distributed table's parent moves (shards stay, like their
--- foreign partitions); a reference table's replicas move with it
+-- SET SCHEMA: a distributed table's foreign partitions and shards move with
+-- it (sql/alter_schema.sql has more); a reference table's replicas too
 CREATE SCHEMA ddl_alter2;
 ALTER TABLE firms SET SCHEMA ddl_alter2;
 ALTER TABLE nations SET SCHEMA ddl_alter2;
 SELECT count(*) FROM ddl_alter2.firms;
 CREATE INDEX firms_name ON ddl_alter2.firms (name);
 SELECT server_name, result FROM run_command_on_workers(
-  $$SELECT count(*) FROM pg_class WHERE relnamespace = 'ddl_alter'::regnamespace AND relname LIKE 'firms\_name%'$$)
+  $$SELECT count(*) FROM pg_class WHERE relnamespace = 'ddl_alter2'::regnamespace AND relname LIKE 'firms\_name%'$$)
  ORDER BY 1;
 REINDEX INDEX ddl_alter2.firms_name;
 ALTER INDEX ddl_alter2.firms_name RENAME TO firms_name2;
 DROP INDEX ddl_alter2.firms_name2;
 SELECT server_name, result FROM run_command_on_workers(
-  $$SELECT count(*) FROM pg_class WHERE relnamespace = 'ddl_alter'::regnamespace AND relname LIKE 'firms\_name%'$$)
+  $$SELECT count(*) FROM pg_class WHERE relnamespace = 'ddl_alter2'::regnamespace AND relname LIKE 'firms\_name%'$$)
  ORDER BY 1;
 SELECT server_name, result FROM run_command_on_workers(
   'SELECT string_agg(code, '','' ORDER BY code) FROM ddl_alter2.nations') ORDER BY 1;

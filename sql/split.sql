@@ -295,8 +295,8 @@ SELECT min(shardid) AS isolated FROM shardfdw.shards WHERE table_name = 'split_t
 SELECT cardinality(shardfdw_split_shard(:isolated)) AS new_shards;
 SELECT min(shardid) AS isolated FROM shardfdw.shards WHERE table_name = 'split_t.tenants'::regclass AND shard_modulus = 8 \gset
 
--- a table moved to another schema keeps its shards where they were: the
--- new shards go there too
+-- a table moved to another schema takes its shards along: the new shards
+-- go there too
 CREATE SCHEMA split_s;
 CREATE TABLE split_s.moved (id int PRIMARY KEY, v text);
 INSERT INTO split_s.moved SELECT g, 'v' || g FROM generate_series(1, 500) g;
@@ -305,9 +305,9 @@ SELECT create_distributed_table('split_s.moved', 'id', colocate_with => 'none', 
 ALTER TABLE split_s.moved SET SCHEMA split_t;
 -- (in the block_writes mode: the same result)
 SELECT cardinality(shardfdw_split_shard((SELECT min(shardid) FROM shardfdw.shards WHERE table_name = 'split_t.moved'::regclass), 'block_writes')) AS new_shards;
-SELECT shard_modulus, count(*), bool_and(shard_name LIKE 'split_s.%') AS in_old_schema
+SELECT shard_modulus, count(*), bool_and(shard_name LIKE 'split_t.%') AS in_new_schema
   FROM shardfdw.shards WHERE table_name = 'split_t.moved'::regclass GROUP BY 1 ORDER BY 1;
-SELECT sum(result::int) AS shard_tables_on_workers FROM run_command_on_workers($c$SELECT count(*) FROM pg_tables WHERE schemaname = 'split_s' AND tablename LIKE 'moved%'$c$);
+SELECT sum(result::int) AS shard_tables_on_workers FROM run_command_on_workers($c$SELECT count(*) FROM pg_tables WHERE schemaname = 'split_t' AND tablename LIKE 'moved%'$c$);
 SELECT pg_temp.misplaced('split_t.moved', 'id');
 SELECT (SELECT count(*) FROM (SELECT * FROM split_t.moved EXCEPT ALL SELECT * FROM split_t.local_moved) a) +
        (SELECT count(*) FROM (SELECT * FROM split_t.local_moved EXCEPT ALL SELECT * FROM split_t.moved) b) AS rows_differing;

@@ -51,6 +51,9 @@
 #include "parser/parse_relation.h"
 #include "utils/ruleutils.h"
 #include "connection.h"
+#include "fdw_option.h"
+#include "foreign/foreign.h"
+#include "shard_transfer.h"
 #include "storage/lmgr.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
@@ -561,6 +564,55 @@ sf_process_alter_table(SfUtilityCall *call, AlterTableStmt *stmt)
 }
 
 /*
+ * The foreign partition relid of a shard belongs to this distributed table,
+ * or InvalidOid.
+ */
+static Oid
+sf_shard_partition_owner(Oid relid)
+{
+	Oid			result = InvalidOid;
+	bool		isnull;
+
+	SPI_connect();
+	if (sf_spi_exec_count(psprintf("SELECT relid::pg_catalog.oid FROM shardfdw.shard WHERE shard_relid = %u",
+								   relid), -1) > 0)
+		result = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	SPI_finish();
+	return result;
+}
+
+/*
+ * ALTER SCHEMA ... RENAME of a schema that holds shard tables or reference
+ * tables is refused: their tables on the workers have the schema's name,
+ * which queries sent there use.
+ */
+static void
+sf_check_rename_schema(RenameStmt *stmt)
+{
+	Oid			nspid = get_namespace_oid(stmt->subname, true);
+	int			count;
+
+	if (!OidIsValid(nspid))
+		return;
+	SPI_connect();
+	count = sf_spi_exec_count(psprintf("SELECT 1 FROM shardfdw.shard s JOIN pg_catalog.pg_class c ON c.oid = s.shard_relid"
+									   " WHERE c.relnamespace = %u"
+									   " UNION ALL SELECT 1 FROM shardfdw.distributed_table t"
+									   " JOIN pg_catalog.pg_class c ON c.oid = t.relid"
+									   " WHERE t.kind = 'n' AND c.relnamespace = %u LIMIT 1",
+									   nspid, nspid), -1);
+	SPI_finish();
+	if (count > 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("cannot rename schema \"%s\" because it holds shards or reference tables",
+						stmt->subname),
+				 errdetail("The shard tables and replicas on the workers are in a schema of the same name, which queries sent to the workers use."),
+				 errhint("Create schema \"%s\", move the tables with ALTER TABLE ... SET SCHEMA (their shards and replicas follow), then drop schema \"%s\".",
+						 stmt->newname, stmt->subname)));
+}
+
+/*
  * ALTER TABLE ... RENAME [COLUMN | CONSTRAINT] on a distributed or
  * reference table.  Returns false when the statement is about neither.
  */
@@ -572,6 +624,26 @@ sf_process_rename(SfUtilityCall *call, RenameStmt *stmt)
 	SfTable		table;
 	List	   *targets;
 
+	if (stmt->renameType == OBJECT_SCHEMA)
+	{
+		sf_check_rename_schema(stmt);
+		return false;
+	}
+	if ((stmt->renameType == OBJECT_TABLE || stmt->renameType == OBJECT_FOREIGN_TABLE) &&
+		stmt->relation != NULL)
+	{
+		Oid			partid = RangeVarGetRelid(stmt->relation, NoLock, true);
+		Oid			owner;
+
+		if (OidIsValid(partid) && get_rel_relkind(partid) == RELKIND_FOREIGN_TABLE &&
+			OidIsValid(owner = sf_shard_partition_owner(partid)))
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("cannot rename shard %s of distributed table %s",
+							sf_qualified_relname(partid), sf_qualified_relname(owner)),
+					 errdetail("Queries sent to the workers name each shard by its foreign partition's name, which must stay the name of the shard table on its worker."),
+					 errhint("Rename the distributed table itself (its shards keep their names).")));
+	}
 	if (stmt->relation == NULL ||
 		(stmt->renameType != OBJECT_TABLE && stmt->renameType != OBJECT_COLUMN &&
 		 stmt->renameType != OBJECT_TABCONSTRAINT))
@@ -617,43 +689,188 @@ sf_process_rename(SfUtilityCall *call, RenameStmt *stmt)
 	return true;
 }
 
+/* The remote table of one shard, read before SET SCHEMA moves anything */
+typedef struct SfSchemaShard
+{
+	Oid			shardrelid;		/* coordinator's foreign partition */
+	Oid			serverid;
+	char	   *remote_nspname; /* where the worker's table is */
+	char	   *remote_relname;
+	bool		has_schema_option;	/* the partition names it (schema_name) */
+} SfSchemaShard;
+
 /*
- * ALTER TABLE ... SET SCHEMA of a distributed table moves the coordinator's
- * parent only: its foreign partitions and the shards stay where they are
- * (they keep their names, as with RENAME).  A reference table's replicas
- * move with it (the schema is created on the workers when missing).
- * Returns false for other tables.
+ * No move or split of the table's co-location group may run while its
+ * shards change schema: those operations read the shards' remote names when
+ * they start and use them until they end.  They hold SF_GROUP_LOCK_KEY for
+ * the shard indexes they work on (a split also for the index of its new
+ * second half, below twice the group's shard count), for their whole job;
+ * the transaction-level lock taken here conflicts with theirs and keeps new
+ * ones from starting until it ends.
+ */
+static void
+sf_lock_group_for_schema(Oid relid, const SfTable *table)
+{
+	int			i;
+
+	for (i = 0; i < 2 * table->shardcount; i++)
+	{
+		sf_spi_exec_count(psprintf("SELECT pg_catalog.pg_try_advisory_xact_lock(" INT64_FORMAT ")",
+								   SF_GROUP_LOCK_KEY(table->colocationid, i)), 1);
+		if (strcmp(SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1), "t") != 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_LOCK_NOT_AVAILABLE),
+					 errmsg("cannot change the schema of distributed table \"%s\" while a shard of it is being moved or split",
+							get_rel_name(relid)),
+					 errdetail("A move or split of shard index %d of co-location group %d is running.",
+							   i, table->colocationid),
+					 errhint("Wait for the other operation to finish (see shardfdw.jobs), then retry.")));
+	}
+}
+
+/* The shards of distributed table relid with their remote names */
+static List *
+sf_schema_shards(Oid relid)
+{
+	List	   *result = NIL;
+	ListCell   *lc;
+
+	foreach(lc, sf_shard_list(relid))
+	{
+		SfShard    *s = lfirst(lc);
+		SfSchemaShard *ss;
+		ForeignTable *ft;
+
+		if (!OidIsValid(s->shardrelid))
+			continue;
+		ft = GetForeignTable(s->shardrelid);
+		ss = palloc0(sizeof(SfSchemaShard));
+		ss->shardrelid = s->shardrelid;
+		ss->serverid = OidIsValid(s->serverid) ? s->serverid : ft->serverid;
+		ss->has_schema_option = sf_option_string(ft->options, "schema_name", NULL) != NULL;
+		ss->remote_nspname = pstrdup(sf_option_string(ft->options, "schema_name",
+													  get_namespace_name(get_rel_namespace(s->shardrelid))));
+		ss->remote_relname = pstrdup(sf_option_string(ft->options, "table_name",
+													  get_rel_name(s->shardrelid)));
+		result = lappend(result, ss);
+	}
+	return result;
+}
+
+/*
+ * ALTER TABLE ... SET SCHEMA of a distributed or reference table moves
+ * everything that has the table's schema: PostgreSQL moves the parent (or
+ * the reference table) with its indexes, constraints and owned sequences;
+ * then a distributed table's foreign partitions follow (their schema_name
+ * option too), and on every worker the shard tables or replicas (the schema
+ * is created there when missing, as at distribution).  The worker DDL runs
+ * in the distributed transaction: a failure anywhere undoes it all.
+ * Shards already in the new schema stay (a layout left by older versions,
+ * which moved the parent only, is repaired by moving the table back).
+ *
+ * SET SCHEMA of one shard's foreign partition is refused.  Returns false
+ * for other tables.
  */
 bool
 sf_process_alter_schema(SfUtilityCall *call, AlterObjectSchemaStmt *stmt)
 {
 	Oid			relid;
+	Oid			owner;
 	const SfTable *cached;
 	SfTable		table;
-	List	   *targets;
+	List	   *targets = NIL;
+	List	   *shards = NIL;
+	List	   *servers = NIL;
+	Oid			newnspid;
+	const char *newschema;
 	ListCell   *lc;
 
-	if (stmt->objectType != OBJECT_TABLE || stmt->relation == NULL)
+	if ((stmt->objectType != OBJECT_TABLE && stmt->objectType != OBJECT_FOREIGN_TABLE) ||
+		stmt->relation == NULL)
 		return false;
 	relid = RangeVarGetRelid(stmt->relation, NoLock, true);
+	if (!OidIsValid(relid))
+		return false;
+	if (get_rel_relkind(relid) == RELKIND_FOREIGN_TABLE &&
+		OidIsValid(owner = sf_shard_partition_owner(relid)))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("cannot change the schema of shard %s of distributed table %s",
+						sf_qualified_relname(relid), sf_qualified_relname(owner)),
+				 errdetail("The foreign partition of a shard has the schema of the shard table on its worker, which shardfdw manages."),
+				 errhint("Change the schema of the distributed table itself: ALTER TABLE %s SET SCHEMA %s moves its shards along.",
+						 sf_qualified_relname(owner), quote_identifier(stmt->newschema))));
+	if (stmt->objectType != OBJECT_TABLE)
+		return false;
 	cached = sf_lookup_table(relid);
 	if (cached == NULL)
 		return false;
 	table = *cached;
+
+	LockRelationOid(relid, AccessExclusiveLock);
+	if (!pg_class_ownercheck(relid, GetUserId()))
+		aclcheck_error(ACLCHECK_NOT_OWNER, OBJECT_TABLE, get_rel_name(relid));
+
 	SPI_connect();
-	targets = sf_targets(relid, &table);
+	if (table.kind == SF_KIND_HASH)
+	{
+		sf_lock_group_for_schema(relid, &table);
+		shards = sf_schema_shards(relid);
+	}
+	else
+		targets = sf_targets(relid, &table);
+
+	/* the parent (errors: no such schema, no privilege, already there) */
 	sf_standard_utility(call, (Node *) stmt);
 	CommandCounterIncrement();
+	newnspid = get_rel_namespace(relid);
+	newschema = get_namespace_name(newnspid);
+
 	if (table.kind == SF_KIND_REFERENCE)
 	{
 		foreach(lc, targets)
+			servers = list_append_unique_oid(servers, ((SfTarget *) lfirst(lc))->serverid);
+		foreach(lc, servers)
+			sf_exec_on_server(lfirst_oid(lc), psprintf("CREATE SCHEMA IF NOT EXISTS %s",
+													   quote_identifier(newschema)));
+		sf_alter_targets(targets, psprintf("SET SCHEMA %s", quote_identifier(newschema)));
+	}
+	else
+	{
+		foreach(lc, shards)
 		{
-			SfTarget   *t = lfirst(lc);
+			SfSchemaShard *ss = lfirst(lc);
 
-			sf_exec_on_server(t->serverid, psprintf("CREATE SCHEMA IF NOT EXISTS %s",
-													quote_identifier(stmt->newschema)));
+			if (strcmp(ss->remote_nspname, newschema) != 0 &&
+				!list_member_oid(servers, ss->serverid))
+			{
+				servers = lappend_oid(servers, ss->serverid);
+				sf_exec_on_server(ss->serverid, psprintf("CREATE SCHEMA IF NOT EXISTS %s",
+														 quote_identifier(newschema)));
+			}
 		}
-		sf_alter_targets(targets, psprintf("SET SCHEMA %s", quote_identifier(stmt->newschema)));
+		sf_commands_bypass_begin();
+		foreach(lc, shards)
+		{
+			SfSchemaShard *ss = lfirst(lc);
+
+			if (get_rel_namespace(ss->shardrelid) != newnspid)
+				sf_spi_exec(psprintf("ALTER FOREIGN TABLE %s SET SCHEMA %s",
+									 sf_qualified_relname(ss->shardrelid),
+									 quote_identifier(newschema)));
+			if (strcmp(ss->remote_nspname, newschema) == 0)
+				continue;
+			sf_exec_on_server(ss->serverid,
+							  psprintf("ALTER TABLE %s SET SCHEMA %s",
+									   quote_qualified_identifier(ss->remote_nspname, ss->remote_relname),
+									   quote_identifier(newschema)));
+			if (ss->has_schema_option)
+				sf_spi_exec(psprintf("ALTER FOREIGN TABLE %s OPTIONS (SET schema_name %s)",
+									 sf_qualified_relname(ss->shardrelid),
+									 quote_literal_cstr(newschema)));
+		}
+		sf_commands_bypass_end();
+		CommandCounterIncrement();
 	}
 	sf_invalidate_table(relid);
 	SPI_finish();

@@ -263,8 +263,9 @@ split_columns(Relation rel)
 
 /*
  * The names of table st's old shard: the schema of its foreign partition
- * (the new shards go there too, on both sides: a table moved with ALTER
- * TABLE SET SCHEMA keeps its shards where they were) and the qualified name
+ * (the new shards go there too, on both sides: ALTER TABLE SET SCHEMA
+ * moves the shards with their table, but older versions left them in the
+ * old schema) and the qualified name
  * of its table on the worker (the foreign table's options).
  */
 static void
