@@ -322,6 +322,24 @@ move_source_conninfo(SfMove *m)
  * sf_move_launch for the errors).  SPI is connected; strings are allocated
  * in m->cxt.
  */
+/*
+ * The worker-side names of a shard table (its foreign table's schema_name
+ * and table_name options, or its own names), in the current memory context.
+ */
+static void
+move_shard_names(SfMoveShard *s)
+{
+	ForeignTable *ft = GetForeignTable(s->shardrelid);
+	const char *nsp = sf_option_string(ft->options, "schema_name",
+									   get_namespace_name(get_rel_namespace(s->shardrelid)));
+	const char *rel = sf_option_string(ft->options, "table_name",
+									   get_rel_name(s->shardrelid));
+
+	s->nspname = pstrdup(nsp);
+	s->relname = pstrdup(rel);
+	s->qualname = pstrdup(quote_qualified_identifier(nsp, rel));
+}
+
 static void
 move_load(SfMove *m, int64 shardid, const char *target, const char *mode)
 {
@@ -408,9 +426,6 @@ move_load(SfMove *m, int64 shardid, const char *target, const char *mode)
 		HeapTuple	t = SPI_tuptable->vals[i];
 		TupleDesc	d = SPI_tuptable->tupdesc;
 		SfMoveShard *s;
-		ForeignTable *ft;
-		const char *nsp;
-		const char *rel;
 
 		old = MemoryContextSwitchTo(m->cxt);
 		s = palloc0(sizeof(SfMoveShard));
@@ -425,13 +440,7 @@ move_load(SfMove *m, int64 shardid, const char *target, const char *mode)
 					 errdetail("The shards of a co-location group must be on the same node.")));
 		if (!pg_class_ownercheck(s->relid, GetUserId()))
 			aclcheck_error(ACLCHECK_NOT_OWNER, OBJECT_TABLE, get_rel_name(s->relid));
-		ft = GetForeignTable(s->shardrelid);
-		nsp = sf_option_string(ft->options, "schema_name",
-							   get_namespace_name(get_rel_namespace(s->shardrelid)));
-		rel = sf_option_string(ft->options, "table_name", get_rel_name(s->shardrelid));
-		s->nspname = pstrdup(nsp);
-		s->relname = pstrdup(rel);
-		s->qualname = pstrdup(quote_qualified_identifier(nsp, rel));
+		move_shard_names(s);
 		m->shards = lappend(m->shards, s);
 		MemoryContextSwitchTo(old);
 	}
@@ -553,6 +562,20 @@ move_setup(SfMove *m)
 							m->shardid),
 					 errdetail("A split or move of the group committed meanwhile."),
 					 errhint("Look the shard up again and retry.")));
+
+		/*
+		 * ALTER TABLE ... SET SCHEMA of a table of the group may have
+		 * committed meanwhile as well (it takes the group's lock too): read
+		 * the shard tables' names again
+		 */
+		AcceptInvalidationMessages();
+		foreach(lc, m->shards)
+		{
+			MemoryContext old = MemoryContextSwitchTo(m->cxt);
+
+			move_shard_names(lfirst(lc));
+			MemoryContextSwitchTo(old);
+		}
 	}
 
 	m->src = move_connect(m->source_serverid);
