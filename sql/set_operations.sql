@@ -46,6 +46,9 @@ CREATE TABLE so_local.b (k int, y int, s text);
 CREATE TABLE so_local.c (id int, k int);
 CREATE TABLE so_local.r (k int, name text);
 CREATE TABLE so_local.o (k bigint, z int);
+-- a plain table of the coordinator in both schemas (the same rows)
+CREATE TABLE so_dist.l (k int, v int);
+CREATE TABLE so_local.l (k int, v int);
 -- x repeats across shards; NULL keys and NULL values; b repeats some rows
 -- of a (and some of its own), so INTERSECT / EXCEPT have work to do
 INSERT INTO so_local.a SELECT g, g % 4, 's' || (g % 3) FROM generate_series(1, 30) g;
@@ -62,6 +65,8 @@ INSERT INTO so_dist.b SELECT * FROM so_local.b;
 INSERT INTO so_dist.c SELECT * FROM so_local.c;
 INSERT INTO so_dist.r SELECT * FROM so_local.r;
 INSERT INTO so_dist.o SELECT * FROM so_local.o;
+INSERT INTO so_local.l VALUES (1, 1), (5, 1), (5, 1), (12, 0), (NULL, 1), (33, NULL);
+INSERT INTO so_dist.l SELECT * FROM so_local.l;
 
 \pset tuples_only on
 \pset format unaligned
@@ -133,6 +138,33 @@ SELECT pg_temp.scheck('scalar count over a correlated except', $q$SELECT k, (SEL
 SELECT pg_temp.scheck('NOT EXISTS of a correlated intersect', $q$SELECT k, x FROM a WHERE NOT EXISTS (SELECT y FROM b WHERE b.k = a.k INTERSECT SELECT x FROM a a2 WHERE a2.k = a.k)$q$);
 -- declined, still right
 SELECT pg_temp.scheck('EXISTS of a union all correlated on a non-key in one branch', $q$SELECT k, x FROM a WHERE EXISTS (SELECT 1 FROM b WHERE b.k = a.k UNION ALL SELECT 1 FROM c WHERE c.k = a.k)$q$);
+
+-- aggregated branches (GROUP BY, HAVING, DISTINCT, aggregates without
+-- GROUP BY, ORDER BY / LIMIT in parentheses), branches of reference tables,
+-- local tables and VALUES, and such set operations in FROM / CTEs that are
+-- aggregated or joined (the shapes of the generator's "setagg" statements)
+SELECT pg_temp.scheck('union, branches grouped by the key', $q$SELECT k, count(*) FROM a GROUP BY k UNION SELECT k, count(*) FROM b GROUP BY k$q$);
+SELECT pg_temp.scheck('intersect, HAVING in a branch', $q$SELECT k, count(*) FROM a GROUP BY k HAVING count(*) < 3 INTERSECT SELECT k, count(*) FROM b GROUP BY k$q$);
+SELECT pg_temp.scheck('except all, DISTINCT branch', $q$SELECT DISTINCT k, x FROM a EXCEPT ALL SELECT k, y FROM b$q$);
+SELECT pg_temp.scheck('union, branch grouped by the key and a non-key', $q$SELECT k, x FROM a GROUP BY k, x UNION SELECT k, y FROM b$q$);
+SELECT pg_temp.scheck('union of a grouped branch and an intersect with HAVING', $q$SELECT k, count(*) FROM a GROUP BY k UNION (SELECT k, count(*) FROM b GROUP BY k HAVING count(*) > 1 INTERSECT SELECT k, count(*) FROM a GROUP BY k)$q$);
+SELECT pg_temp.scheck('count over a union of grouped branches', $q$SELECT count(*), sum(n) FROM (SELECT k, count(*) AS n FROM a GROUP BY k UNION SELECT k, count(*) FROM b GROUP BY k) s$q$);
+SELECT pg_temp.scheck('CTE of an intersect of grouped branches, joined on the key, grouped', $q$WITH s AS (SELECT k, count(*) AS n FROM a GROUP BY k INTERSECT SELECT k, count(*) FROM b GROUP BY k) SELECT a.x, count(*), sum(s.n) FROM a JOIN s ON s.k = a.k GROUP BY a.x$q$);
+SELECT pg_temp.scheck('grouped by the key over an except of DISTINCT branches', $q$SELECT k, count(*) FROM (SELECT DISTINCT k, x FROM a EXCEPT SELECT DISTINCT k, y FROM b) s GROUP BY k$q$);
+-- declined, still right
+SELECT pg_temp.scheck('union, aggregates without GROUP BY in a branch', $q$SELECT k, x FROM a UNION SELECT count(*)::int, max(y) FROM b$q$);
+SELECT pg_temp.scheck('intersect, branch grouped by a non-key', $q$SELECT k, x FROM a INTERSECT SELECT y, count(*)::int FROM b GROUP BY y$q$);
+SELECT pg_temp.scheck('union, branches with ORDER BY LIMIT', $q$(SELECT k, x FROM a ORDER BY 1, 2 LIMIT 4) UNION (SELECT k, y FROM b ORDER BY 1 DESC, 2 LIMIT 3)$q$);
+SELECT pg_temp.scheck('except a grouped branch with ORDER BY LIMIT', $q$SELECT k, x FROM a EXCEPT (SELECT k, count(*)::int FROM b GROUP BY k ORDER BY 2 DESC, 1 LIMIT 3)$q$);
+SELECT pg_temp.scheck('intersect with a reference table branch', $q$SELECT k, x FROM a INTERSECT SELECT k, k FROM r$q$);
+SELECT pg_temp.scheck('except a reference table branch', $q$SELECT k, x FROM a EXCEPT SELECT k, 1 FROM r$q$);
+SELECT pg_temp.scheck('union with a local table branch', $q$SELECT k, x FROM a UNION SELECT k, v FROM l$q$);
+SELECT pg_temp.scheck('except all, local table first', $q$SELECT k, v FROM l EXCEPT ALL SELECT k, x FROM a$q$);
+SELECT pg_temp.scheck('union all, grouped branch and VALUES', $q$SELECT k, count(*)::int FROM a GROUP BY k UNION ALL VALUES (1, 2), (NULL, 3)$q$);
+SELECT pg_temp.scheck('union, branches pinned to different shards', $q$SELECT k, x FROM a WHERE k = 3 UNION SELECT k, y FROM b WHERE k = 12$q$);
+SELECT pg_temp.scheck('grouped by a non-key over a materialized CTE of a union with a reference table', $q$WITH s AS MATERIALIZED (SELECT k, x FROM a UNION SELECT k, 0 FROM r) SELECT x, count(*) FROM s GROUP BY x$q$);
+SELECT pg_temp.scheck('joined on the key with a union all of a grouped branch and a local table', $q$SELECT b.k, b.y, s.n FROM b JOIN (SELECT k, count(*) AS n FROM a GROUP BY k UNION ALL SELECT k, v FROM l) s ON s.k = b.k$q$);
+SELECT pg_temp.sprep('intersect of grouped branches pinned by a parameter, generic', 'int', $q$SELECT k, count(*) FROM a WHERE k = $1 GROUP BY k INTERSECT SELECT k, count(*) FROM b WHERE k = $1 GROUP BY k$q$, '15', true);
 
 -- parameters: tasks made when the statement runs
 SELECT pg_temp.sprep('union all with a parameter, generic', 'int', $q$SELECT k, x FROM a WHERE x > $1 UNION ALL SELECT k, y FROM b WHERE y > $1$q$, '1', true);
