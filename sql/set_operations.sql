@@ -10,7 +10,9 @@
 -- tables (schema so_dist) and on the same rows in local tables (so_local);
 -- the rows are compared (as multisets, or in order) and the strategy of
 -- the distributed one is shown ("standard": the standard planner and the
--- FDW, which must still give the right rows).  The data has NULL keys,
+-- FDW, which must still give the right rows; a set operation declined as a
+-- whole shows the strategy of its first branch that runs as a distributed
+-- plan under the standard plan).  The data has NULL keys,
 -- rows repeated across branches, and non-key values repeated across
 -- shards.
 --
@@ -81,7 +83,10 @@ SELECT pg_temp.scheck('union all, window partitioned by the key', $q$SELECT k, x
 SELECT pg_temp.scheck('union all, pinned branch and unpinned branch', $q$SELECT k, x FROM a WHERE k = 5 UNION ALL SELECT k, y FROM b WHERE y = 0$q$);
 SELECT pg_temp.scheck('union all, ORDER BY LIMIT OFFSET', $q$SELECT k, x FROM a UNION ALL SELECT k, y FROM b ORDER BY 2 DESC NULLS FIRST, 1 NULLS FIRST LIMIT 7 OFFSET 3$q$, true);
 SELECT pg_temp.scheck('union all, ORDER BY text, no LIMIT', $q$SELECT s, k FROM a UNION ALL SELECT s, k FROM b ORDER BY 1 NULLS LAST, 2 NULLS LAST$q$, true);
--- branches that do not keep the shards apart: declined, still right
+-- branches that do not keep the shards apart: declined as a whole; the
+-- standard plan runs each branch that reads distributed tables as its own
+-- distributed plan (subquery_graft.c: the strategy shown is the first
+-- such branch's), still right
 SELECT pg_temp.scheck('union all, constant branch', $q$SELECT k, x FROM a UNION ALL SELECT 1, 2$q$);
 SELECT pg_temp.scheck('union all, reference table branch', $q$SELECT k, x FROM a UNION ALL SELECT k, 0 FROM r$q$);
 SELECT pg_temp.scheck('union all, branch grouped by a non-key', $q$SELECT k, x FROM a UNION ALL SELECT y, count(*)::int FROM b GROUP BY y$q$);
@@ -105,7 +110,7 @@ SELECT pg_temp.scheck('union, ORDER BY LIMIT', $q$SELECT k, x FROM a UNION SELEC
 SELECT pg_temp.scheck('intersect under union all with a non-key column', $q$(SELECT k, x FROM a INTERSECT SELECT k, y FROM b) UNION ALL SELECT k, id FROM c$q$);
 SELECT pg_temp.scheck('union all under except, the key everywhere', $q$(SELECT k, x FROM a UNION ALL SELECT id, k FROM c) EXCEPT SELECT k, y FROM b$q$);
 SELECT pg_temp.scheck('union, pinned to one shard (router)', $q$SELECT k, x FROM a WHERE k = 12 UNION SELECT k, y FROM b WHERE k = 12$q$);
--- declined, still right
+-- declined as a whole, branches grafted as above, still right
 SELECT pg_temp.scheck('union of non-key columns', $q$SELECT x FROM a UNION SELECT y FROM b$q$);
 SELECT pg_temp.scheck('union of non-key columns with values repeated across shards', $q$SELECT x, s FROM a UNION SELECT y, s FROM b$q$);
 SELECT pg_temp.scheck('intersect of non-key columns', $q$SELECT x FROM a INTERSECT SELECT y FROM b$q$);
@@ -151,7 +156,7 @@ SELECT pg_temp.scheck('union of a grouped branch and an intersect with HAVING', 
 SELECT pg_temp.scheck('count over a union of grouped branches', $q$SELECT count(*), sum(n) FROM (SELECT k, count(*) AS n FROM a GROUP BY k UNION SELECT k, count(*) FROM b GROUP BY k) s$q$);
 SELECT pg_temp.scheck('CTE of an intersect of grouped branches, joined on the key, grouped', $q$WITH s AS (SELECT k, count(*) AS n FROM a GROUP BY k INTERSECT SELECT k, count(*) FROM b GROUP BY k) SELECT a.x, count(*), sum(s.n) FROM a JOIN s ON s.k = a.k GROUP BY a.x$q$);
 SELECT pg_temp.scheck('grouped by the key over an except of DISTINCT branches', $q$SELECT k, count(*) FROM (SELECT DISTINCT k, x FROM a EXCEPT SELECT DISTINCT k, y FROM b) s GROUP BY k$q$);
--- declined, still right
+-- declined as a whole, branches grafted as above, still right
 SELECT pg_temp.scheck('union, aggregates without GROUP BY in a branch', $q$SELECT k, x FROM a UNION SELECT count(*)::int, max(y) FROM b$q$);
 SELECT pg_temp.scheck('intersect, branch grouped by a non-key', $q$SELECT k, x FROM a INTERSECT SELECT y, count(*)::int FROM b GROUP BY y$q$);
 SELECT pg_temp.scheck('union, branches with ORDER BY LIMIT', $q$(SELECT k, x FROM a ORDER BY 1, 2 LIMIT 4) UNION (SELECT k, y FROM b ORDER BY 1 DESC, 2 LIMIT 3)$q$);
@@ -188,6 +193,9 @@ SET search_path = so_dist, public;
 -- the worker statement of a shard: the set operation over its shards
 SELECT * FROM pg_temp.explain_lines($q$EXPLAIN (COSTS OFF) SELECT k, x FROM a UNION SELECT k, y FROM b ORDER BY 1, 2 LIMIT 4$q$);
 SELECT * FROM pg_temp.explain_lines($q$EXPLAIN (COSTS OFF) SELECT count(*) FROM (SELECT k FROM a UNION ALL SELECT k FROM b) s$q$);
+-- a set operation declined as a whole: its branches' distributed plans
+-- are CTEs of the standard plan (each branch reads its CTE)
+SELECT * FROM pg_temp.explain_lines($q$EXPLAIN (COSTS OFF) SELECT k, x FROM a UNION SELECT count(*)::int, max(y) FROM b$q$);
 RESET search_path;
 
 DROP SCHEMA so_dist, so_local CASCADE;

@@ -583,13 +583,14 @@ END
 $$;
 
 -- such a set operation alone, sorted and limited, in FROM or a CTE that is
--- aggregated, grouped, joined (also with another set operation) or
--- filtered, in key IN (...) or EXISTS (...) correlated on the key; returns
--- its text and whether its order is total
+-- aggregated, grouped, joined (also with another set operation, the table
+-- of another co-location group, itself) or filtered, in key IN (...),
+-- EXISTS (...) or a scalar subquery correlated on the key, in x [NOT] IN
+-- (...); returns its text and whether its order is total
 CREATE FUNCTION fz.setagg_query(OUT q text, OUT ordered boolean)
 LANGUAGE plpgsql AS $$
 DECLARE
-    how int := fz.ri(13);
+    how int := fz.ri(17);
     cte boolean := fz.chance(0.4);
     src text;
 BEGIN
@@ -603,7 +604,7 @@ BEGIN
         RETURN;
     END IF;
     -- s: the set operation in FROM or as a CTE
-    IF cte THEN
+    IF cte OR how = 15 THEN
         src := 's';
         q := 'WITH s AS ' || CASE WHEN fz.chance(0.3) THEN 'MATERIALIZED ' ELSE '' END || '(' || q || ') ';
     ELSE
@@ -627,6 +628,11 @@ BEGIN
         WHEN 11 THEN 'SELECT t.tenant_id, t.name FROM tenants t WHERE ' || fz.pick(ARRAY['', 'NOT ']) || 'EXISTS (SELECT 1 FROM '
                      || src || ' WHERE s.k = t.tenant_id' || fz.pick(ARRAY['', ' AND s.v > ' || fz.ri(5)]) || ')'
         WHEN 12 THEN 'SELECT s.k, s.v, s2.v FROM ' || src || ' JOIN (' || fz.setagg_setop() || ') s2 ON s2.k = s.k'
+        WHEN 13 THEN 'SELECT p.sku, p.pname, s.v FROM products p JOIN ' || src || ' ON s.k = p.sku'
+        WHEN 14 THEN 'SELECT t.tenant_id, (SELECT count(*) FROM ' || src || ' WHERE s.k = t.tenant_id) FROM tenants t'
+        WHEN 15 THEN 'SELECT a.k, a.v, b.v FROM s a JOIN s b ON b.k = a.k' || fz.pick(ARRAY['', ' AND b.v <> a.v'])
+        WHEN 16 THEN 'SELECT o.tenant_id, o.order_id FROM orders o WHERE o.qty ' || fz.pick(ARRAY['NOT IN', 'IN'])
+                     || ' (SELECT s.v FROM ' || src || ' WHERE s.v IS NOT NULL)'
         ELSE 'SELECT s.k, s.v, r.label FROM ' || src || ' JOIN codes r ON r.code = s.v' END;
     IF how IN (3, 5) AND fz.chance(0.3) THEN
         q := q || fz.order_all(CASE how WHEN 3 THEN 3 ELSE 4 END) || fz.limit_clause();
