@@ -168,6 +168,8 @@ SELECT pg_temp.scheck('except all, local table first', $q$SELECT k, v FROM l EXC
 SELECT pg_temp.scheck('union all, grouped branch and VALUES', $q$SELECT k, count(*)::int FROM a GROUP BY k UNION ALL VALUES (1, 2), (NULL, 3)$q$);
 SELECT pg_temp.scheck('union, branches pinned to different shards', $q$SELECT k, x FROM a WHERE k = 3 UNION SELECT k, y FROM b WHERE k = 12$q$);
 SELECT pg_temp.scheck('grouped by a non-key over a materialized CTE of a union with a reference table', $q$WITH s AS MATERIALIZED (SELECT k, x FROM a UNION SELECT k, 0 FROM r) SELECT x, count(*) FROM s GROUP BY x$q$);
+SELECT pg_temp.scheck('joined on the key with a CTE of a union with a reference table branch', $q$WITH s AS (SELECT k, count(*) AS n FROM a GROUP BY k UNION SELECT k, 1 FROM r) SELECT b.k, b.y, s.n FROM b JOIN s ON s.k = b.k$q$);
+SELECT pg_temp.scheck('CTE of a union of non-key columns referenced twice', $q$WITH s AS (SELECT x FROM a UNION SELECT y FROM b) SELECT s1.x, s2.x FROM s s1 JOIN s s2 ON s2.x = s1.x + 1$q$);
 SELECT pg_temp.scheck('joined on the key with a union all of a grouped branch and a local table', $q$SELECT b.k, b.y, s.n FROM b JOIN (SELECT k, count(*) AS n FROM a GROUP BY k UNION ALL SELECT k, v FROM l) s ON s.k = b.k$q$);
 SELECT pg_temp.sprep('intersect of grouped branches pinned by a parameter, generic', 'int', $q$SELECT k, count(*) FROM a WHERE k = $1 GROUP BY k INTERSECT SELECT k, count(*) FROM b WHERE k = $1 GROUP BY k$q$, '15', true);
 

@@ -375,8 +375,8 @@ branch_of_cte(CommonTableExpr *cte)
  * Turn the kept subqueries of q's level (and below) into CTEs.  A set
  * operation's branches (branches_ok: nothing of an enclosing level would
  * be pushed into them, as at the top level, in a set operation's branch
- * or in a FROM subquery without conditions on it alone) become
- * SELECT * FROM their CTE.
+ * or in a FROM subquery without conditions on it alone; a top-level CTE
+ * graft_ctes would graft) become SELECT * FROM their CTE.
  */
 static void
 graft_level(Query *q, GraftState *st, bool branches_ok)
@@ -484,9 +484,18 @@ graft_ctes(Query *q, GraftState *st)
 			(cte->cterefcount == 1 &&
 			 cte->ctematerialized != CTEMaterializeAlways &&
 			 !inlined_cte_graftable(q, cte)) ||
-			cte->ctematerialized == CTEMaterializeNever ||
-			(stmt = plan_subquery((Query *) cte->ctequery, st)) == NULL)
+			cte->ctematerialized == CTEMaterializeNever)
 			continue;
+		if ((stmt = plan_subquery((Query *) cte->ctequery, st)) == NULL)
+		{
+			/*
+			 * A set operation declined as a whole: its branches, into which
+			 * nothing is pushed here either
+			 */
+			if (((Query *) cte->ctequery)->setOperations != NULL)
+				graft_level((Query *) cte->ctequery, st, true);
+			continue;
+		}
 		g = add_graft(st, stmt);
 		rc.from = cte->ctename;
 		rc.to = g->ctename;
