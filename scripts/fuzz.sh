@@ -10,7 +10,8 @@
 # for setseed(); default: 5 seeds from the clock) generates N statements
 # (default 2000), runs each on the distributed tables and on the local copy
 # and prints every statement whose results differ or that fails on the
-# distributed side only, then the outcomes and the strategies.  The schemas
+# distributed side only, then the outcomes and the strategies (in all and per
+# kind of statement: select, cte, union, setagg, prepared, dml).  The schemas
 # stay for inspection (fz.queries, fz.log); the next run replaces them.
 # --shards sets the shard count of the co-located tables (default 8, for
 # 16 tenants).  --isolate puts each given tenant id in a shard of its own after the
@@ -68,6 +69,7 @@ SELECT format('SELECT * FROM fz.check(%s)', id) FROM fz.queries ORDER BY id
 \gexec
 SELECT '-- outcomes: ' || string_agg(status || ' ' || n, ', ' ORDER BY status) FROM (SELECT status, count(*) n FROM fz.log GROUP BY status) s;
 SELECT '-- strategies: ' || string_agg(strategy || ' ' || n, ', ' ORDER BY strategy) FROM (SELECT strategy, count(*) n FROM fz.log GROUP BY strategy) s;
+SELECT '-- strategies of ' || kind || ': ' || string_agg(strategy || ' ' || n, ', ' ORDER BY strategy) FROM (SELECT kind, strategy, count(*) n FROM fz.log GROUP BY kind, strategy) s GROUP BY kind ORDER BY kind;
 SELECT '-- not agreeing: ' || count(*) FROM fz.log WHERE status NOT IN ('ok', 'both error');
 SQL
 )

@@ -361,7 +361,7 @@ SELECT pg_temp.cq('177 e random() (FDW)', $q$SELECT count(*) FROM ads WHERE rand
 SELECT pg_temp.cq('178 e generate_series in FROM pinned', $q$SELECT g, a.id FROM ads a, generate_series(1, 2) g WHERE a.company_id = 1$q$, false, '004');
 SELECT pg_temp.cq('179 e SRF in target list pinned', $q$SELECT id, unnest(blacklisted_site_urls) FROM campaigns WHERE company_id = 3$q$, false, '004');
 SELECT pg_temp.cq('180 e boolean expressions', $q$SELECT id FROM ads WHERE (clicks_count > 1) IS TRUE AND NOT (impressions_count < 0)$q$, false, '004');
-SELECT pg_temp.cq('181 e UNION ALL of pinned (FDW)', $q$SELECT id FROM ads WHERE company_id = 1 UNION ALL SELECT id FROM ads WHERE company_id = 2$q$, false, '004');
+SELECT pg_temp.cq('181 e UNION ALL of pinned', $q$SELECT id FROM ads WHERE company_id = 1 UNION ALL SELECT id FROM ads WHERE company_id = 2$q$, false, '004');
 SELECT pg_temp.cq('182 e INTERSECT pinned', $q$SELECT ad_id FROM clicks WHERE company_id = 3 INTERSECT SELECT ad_id FROM impressions WHERE company_id = 3$q$, false, '004');
 SELECT pg_temp.cq('183 e EXCEPT pinned', $q$SELECT id FROM ads WHERE company_id = 4 EXCEPT SELECT ad_id FROM clicks WHERE company_id = 4$q$, false, '004');
 SELECT pg_temp.cq('184 e VALUES join pinned', $q$SELECT a.id, v.label FROM ads a JOIN (VALUES (1, 'one'), (2, 'two')) v(n, label) ON v.n = a.campaign_id % 3 WHERE a.company_id = 2$q$, false, '004');
@@ -443,8 +443,8 @@ SELECT pg_temp.cq('298 u count over UNION ALL (two-phase)', $q$SELECT count(*), 
 SELECT pg_temp.cq('299 u latest events ORDER BY LIMIT', $q$SELECT company_id, ad_id, clicked_at AS at FROM clicks UNION ALL SELECT company_id, ad_id, seen_at FROM impressions ORDER BY 3 DESC, 1, 2 LIMIT 10$q$, true, '004');
 SELECT pg_temp.cq('300 u ads joined to their events', $q$SELECT a.company_id, a.name, count(*) FROM ads a JOIN (SELECT company_id, ad_id FROM clicks UNION ALL SELECT company_id, ad_id FROM impressions) e ON e.company_id = a.company_id AND e.ad_id = a.id GROUP BY a.company_id, a.name$q$, false, '004');
 SELECT pg_temp.cq('301 u key IN (INTERSECT)', $q$SELECT company_id, id, name FROM campaigns WHERE company_id IN (SELECT company_id FROM ads WHERE clicks_count > 90 INTERSECT SELECT company_id FROM clicks WHERE cost_per_click_usd > 4)$q$, false, '004');
-SELECT pg_temp.cq('302 u UNION of a non-key column (FDW)', $q$SELECT ad_id FROM clicks UNION SELECT ad_id FROM impressions$q$, false, '004');
-SELECT pg_temp.cq('303 u UNION ALL with a reference table branch (FDW)', $q$SELECT company_id::text FROM ads UNION ALL SELECT addrs::text FROM geo_ips$q$, false, '004');
+SELECT pg_temp.cq('302 u UNION of a non-key column', $q$SELECT ad_id FROM clicks UNION SELECT ad_id FROM impressions$q$, false, '004');
+SELECT pg_temp.cq('303 u UNION ALL with a reference table branch', $q$SELECT company_id::text FROM ads UNION ALL SELECT addrs::text FROM geo_ips$q$, false, '004');
 
 -- nothing left behind
 SELECT count(*) AS leftover_prepared FROM pg_prepared_statements;

@@ -10,7 +10,9 @@
 -- tables (schema so_dist) and on the same rows in local tables (so_local);
 -- the rows are compared (as multisets, or in order) and the strategy of
 -- the distributed one is shown ("standard": the standard planner and the
--- FDW, which must still give the right rows).  The data has NULL keys,
+-- FDW, which must still give the right rows; a set operation declined as a
+-- whole shows the strategy of its first branch that runs as a distributed
+-- plan under the standard plan).  The data has NULL keys,
 -- rows repeated across branches, and non-key values repeated across
 -- shards.
 --
@@ -46,6 +48,9 @@ CREATE TABLE so_local.b (k int, y int, s text);
 CREATE TABLE so_local.c (id int, k int);
 CREATE TABLE so_local.r (k int, name text);
 CREATE TABLE so_local.o (k bigint, z int);
+-- a plain table of the coordinator in both schemas (the same rows)
+CREATE TABLE so_dist.l (k int, v int);
+CREATE TABLE so_local.l (k int, v int);
 -- x repeats across shards; NULL keys and NULL values; b repeats some rows
 -- of a (and some of its own), so INTERSECT / EXCEPT have work to do
 INSERT INTO so_local.a SELECT g, g % 4, 's' || (g % 3) FROM generate_series(1, 30) g;
@@ -62,6 +67,8 @@ INSERT INTO so_dist.b SELECT * FROM so_local.b;
 INSERT INTO so_dist.c SELECT * FROM so_local.c;
 INSERT INTO so_dist.r SELECT * FROM so_local.r;
 INSERT INTO so_dist.o SELECT * FROM so_local.o;
+INSERT INTO so_local.l VALUES (1, 1), (5, 1), (5, 1), (12, 0), (NULL, 1), (33, NULL);
+INSERT INTO so_dist.l SELECT * FROM so_local.l;
 
 \pset tuples_only on
 \pset format unaligned
@@ -76,7 +83,10 @@ SELECT pg_temp.scheck('union all, window partitioned by the key', $q$SELECT k, x
 SELECT pg_temp.scheck('union all, pinned branch and unpinned branch', $q$SELECT k, x FROM a WHERE k = 5 UNION ALL SELECT k, y FROM b WHERE y = 0$q$);
 SELECT pg_temp.scheck('union all, ORDER BY LIMIT OFFSET', $q$SELECT k, x FROM a UNION ALL SELECT k, y FROM b ORDER BY 2 DESC NULLS FIRST, 1 NULLS FIRST LIMIT 7 OFFSET 3$q$, true);
 SELECT pg_temp.scheck('union all, ORDER BY text, no LIMIT', $q$SELECT s, k FROM a UNION ALL SELECT s, k FROM b ORDER BY 1 NULLS LAST, 2 NULLS LAST$q$, true);
--- branches that do not keep the shards apart: declined, still right
+-- branches that do not keep the shards apart: declined as a whole; the
+-- standard plan runs each branch that reads distributed tables as its own
+-- distributed plan (subquery_graft.c: the strategy shown is the first
+-- such branch's), still right
 SELECT pg_temp.scheck('union all, constant branch', $q$SELECT k, x FROM a UNION ALL SELECT 1, 2$q$);
 SELECT pg_temp.scheck('union all, reference table branch', $q$SELECT k, x FROM a UNION ALL SELECT k, 0 FROM r$q$);
 SELECT pg_temp.scheck('union all, branch grouped by a non-key', $q$SELECT k, x FROM a UNION ALL SELECT y, count(*)::int FROM b GROUP BY y$q$);
@@ -100,7 +110,7 @@ SELECT pg_temp.scheck('union, ORDER BY LIMIT', $q$SELECT k, x FROM a UNION SELEC
 SELECT pg_temp.scheck('intersect under union all with a non-key column', $q$(SELECT k, x FROM a INTERSECT SELECT k, y FROM b) UNION ALL SELECT k, id FROM c$q$);
 SELECT pg_temp.scheck('union all under except, the key everywhere', $q$(SELECT k, x FROM a UNION ALL SELECT id, k FROM c) EXCEPT SELECT k, y FROM b$q$);
 SELECT pg_temp.scheck('union, pinned to one shard (router)', $q$SELECT k, x FROM a WHERE k = 12 UNION SELECT k, y FROM b WHERE k = 12$q$);
--- declined, still right
+-- declined as a whole, branches grafted as above, still right
 SELECT pg_temp.scheck('union of non-key columns', $q$SELECT x FROM a UNION SELECT y FROM b$q$);
 SELECT pg_temp.scheck('union of non-key columns with values repeated across shards', $q$SELECT x, s FROM a UNION SELECT y, s FROM b$q$);
 SELECT pg_temp.scheck('intersect of non-key columns', $q$SELECT x FROM a INTERSECT SELECT y FROM b$q$);
@@ -134,6 +144,35 @@ SELECT pg_temp.scheck('NOT EXISTS of a correlated intersect', $q$SELECT k, x FRO
 -- declined, still right
 SELECT pg_temp.scheck('EXISTS of a union all correlated on a non-key in one branch', $q$SELECT k, x FROM a WHERE EXISTS (SELECT 1 FROM b WHERE b.k = a.k UNION ALL SELECT 1 FROM c WHERE c.k = a.k)$q$);
 
+-- aggregated branches (GROUP BY, HAVING, DISTINCT, aggregates without
+-- GROUP BY, ORDER BY / LIMIT in parentheses), branches of reference tables,
+-- local tables and VALUES, and such set operations in FROM / CTEs that are
+-- aggregated or joined (the shapes of the generator's "setagg" statements)
+SELECT pg_temp.scheck('union, branches grouped by the key', $q$SELECT k, count(*) FROM a GROUP BY k UNION SELECT k, count(*) FROM b GROUP BY k$q$);
+SELECT pg_temp.scheck('intersect, HAVING in a branch', $q$SELECT k, count(*) FROM a GROUP BY k HAVING count(*) < 3 INTERSECT SELECT k, count(*) FROM b GROUP BY k$q$);
+SELECT pg_temp.scheck('except all, DISTINCT branch', $q$SELECT DISTINCT k, x FROM a EXCEPT ALL SELECT k, y FROM b$q$);
+SELECT pg_temp.scheck('union, branch grouped by the key and a non-key', $q$SELECT k, x FROM a GROUP BY k, x UNION SELECT k, y FROM b$q$);
+SELECT pg_temp.scheck('union of a grouped branch and an intersect with HAVING', $q$SELECT k, count(*) FROM a GROUP BY k UNION (SELECT k, count(*) FROM b GROUP BY k HAVING count(*) > 1 INTERSECT SELECT k, count(*) FROM a GROUP BY k)$q$);
+SELECT pg_temp.scheck('count over a union of grouped branches', $q$SELECT count(*), sum(n) FROM (SELECT k, count(*) AS n FROM a GROUP BY k UNION SELECT k, count(*) FROM b GROUP BY k) s$q$);
+SELECT pg_temp.scheck('CTE of an intersect of grouped branches, joined on the key, grouped', $q$WITH s AS (SELECT k, count(*) AS n FROM a GROUP BY k INTERSECT SELECT k, count(*) FROM b GROUP BY k) SELECT a.x, count(*), sum(s.n) FROM a JOIN s ON s.k = a.k GROUP BY a.x$q$);
+SELECT pg_temp.scheck('grouped by the key over an except of DISTINCT branches', $q$SELECT k, count(*) FROM (SELECT DISTINCT k, x FROM a EXCEPT SELECT DISTINCT k, y FROM b) s GROUP BY k$q$);
+-- declined as a whole, branches grafted as above, still right
+SELECT pg_temp.scheck('union, aggregates without GROUP BY in a branch', $q$SELECT k, x FROM a UNION SELECT count(*)::int, max(y) FROM b$q$);
+SELECT pg_temp.scheck('intersect, branch grouped by a non-key', $q$SELECT k, x FROM a INTERSECT SELECT y, count(*)::int FROM b GROUP BY y$q$);
+SELECT pg_temp.scheck('union, branches with ORDER BY LIMIT', $q$(SELECT k, x FROM a ORDER BY 1, 2 LIMIT 4) UNION (SELECT k, y FROM b ORDER BY 1 DESC, 2 LIMIT 3)$q$);
+SELECT pg_temp.scheck('except a grouped branch with ORDER BY LIMIT', $q$SELECT k, x FROM a EXCEPT (SELECT k, count(*)::int FROM b GROUP BY k ORDER BY 2 DESC, 1 LIMIT 3)$q$);
+SELECT pg_temp.scheck('intersect with a reference table branch', $q$SELECT k, x FROM a INTERSECT SELECT k, k FROM r$q$);
+SELECT pg_temp.scheck('except a reference table branch', $q$SELECT k, x FROM a EXCEPT SELECT k, 1 FROM r$q$);
+SELECT pg_temp.scheck('union with a local table branch', $q$SELECT k, x FROM a UNION SELECT k, v FROM l$q$);
+SELECT pg_temp.scheck('except all, local table first', $q$SELECT k, v FROM l EXCEPT ALL SELECT k, x FROM a$q$);
+SELECT pg_temp.scheck('union all, grouped branch and VALUES', $q$SELECT k, count(*)::int FROM a GROUP BY k UNION ALL VALUES (1, 2), (NULL, 3)$q$);
+SELECT pg_temp.scheck('union, branches pinned to different shards', $q$SELECT k, x FROM a WHERE k = 3 UNION SELECT k, y FROM b WHERE k = 12$q$);
+SELECT pg_temp.scheck('grouped by a non-key over a materialized CTE of a union with a reference table', $q$WITH s AS MATERIALIZED (SELECT k, x FROM a UNION SELECT k, 0 FROM r) SELECT x, count(*) FROM s GROUP BY x$q$);
+SELECT pg_temp.scheck('joined on the key with a CTE of a union with a reference table branch', $q$WITH s AS (SELECT k, count(*) AS n FROM a GROUP BY k UNION SELECT k, 1 FROM r) SELECT b.k, b.y, s.n FROM b JOIN s ON s.k = b.k$q$);
+SELECT pg_temp.scheck('CTE of a union of non-key columns referenced twice', $q$WITH s AS (SELECT x FROM a UNION SELECT y FROM b) SELECT s1.x, s2.x FROM s s1 JOIN s s2 ON s2.x = s1.x + 1$q$);
+SELECT pg_temp.scheck('joined on the key with a union all of a grouped branch and a local table', $q$SELECT b.k, b.y, s.n FROM b JOIN (SELECT k, count(*) AS n FROM a GROUP BY k UNION ALL SELECT k, v FROM l) s ON s.k = b.k$q$);
+SELECT pg_temp.sprep('intersect of grouped branches pinned by a parameter, generic', 'int', $q$SELECT k, count(*) FROM a WHERE k = $1 GROUP BY k INTERSECT SELECT k, count(*) FROM b WHERE k = $1 GROUP BY k$q$, '15', true);
+
 -- parameters: tasks made when the statement runs
 SELECT pg_temp.sprep('union all with a parameter, generic', 'int', $q$SELECT k, x FROM a WHERE x > $1 UNION ALL SELECT k, y FROM b WHERE y > $1$q$, '1', true);
 SELECT pg_temp.sprep('union with a parameter, custom', 'int', $q$SELECT k, x FROM a WHERE x > $1 UNION SELECT k, y FROM b WHERE y > $1$q$, '0', false);
@@ -156,6 +195,9 @@ SET search_path = so_dist, public;
 -- the worker statement of a shard: the set operation over its shards
 SELECT * FROM pg_temp.explain_lines($q$EXPLAIN (COSTS OFF) SELECT k, x FROM a UNION SELECT k, y FROM b ORDER BY 1, 2 LIMIT 4$q$);
 SELECT * FROM pg_temp.explain_lines($q$EXPLAIN (COSTS OFF) SELECT count(*) FROM (SELECT k FROM a UNION ALL SELECT k FROM b) s$q$);
+-- a set operation declined as a whole: its branches' distributed plans
+-- are CTEs of the standard plan (each branch reads its CTE)
+SELECT * FROM pg_temp.explain_lines($q$EXPLAIN (COSTS OFF) SELECT k, x FROM a UNION SELECT count(*)::int, max(y) FROM b$q$);
 RESET search_path;
 
 DROP SCHEMA so_dist, so_local CASCADE;

@@ -495,6 +495,152 @@ BEGIN
 END
 $$;
 
+-- a plain table of the coordinator (the same under both search paths): a
+-- local branch of a set operation
+CREATE TABLE fz.lk (k int, v int);
+INSERT INTO fz.lk VALUES (1, 3), (2, NULL), (3, 0), (5, 5), (5, 5), (11, 2), (16, NULL), (NULL, 1);
+
+-- one branch of a set operation returning two columns k, v (int, bigint or
+-- numeric of scale 0: equal values of another scale would show as either
+-- one): grouped by the distribution column or another one, aggregated
+-- without GROUP BY, with HAVING, DISTINCT, ORDER BY / LIMIT (in
+-- parentheses), a plain scan, a reference table, the table of another
+-- co-location group or a local table / function / VALUES
+CREATE FUNCTION fz.setagg_branch(first boolean, aligned boolean) RETURNS text
+LANGUAGE plpgsql AS $$
+DECLARE
+    f record;
+    w text;
+    ic text;
+    ic2 text;
+    av text;
+    av2 text;
+    hv text := '';
+    -- aligned: mostly shapes that return the key first, one shard's rows
+    how int := CASE WHEN aligned AND fz.chance(0.85) THEN (ARRAY[0, 1, 4, 8, 9])[1 + fz.ri(5)] ELSE fz.ri(14) END;
+BEGIN
+    SELECT * INTO f FROM fz.froms WHERE keycol IS NOT NULL
+     ORDER BY n OFFSET fz.ri((SELECT count(*)::int FROM fz.froms WHERE keycol IS NOT NULL)) LIMIT 1;
+    w := fz.where_clause(f.aliases, f.keycol);
+    ic := (fz.col(f.aliases, 'int')).expr;
+    ic2 := (fz.col(f.aliases, 'int')).expr;
+    av := fz.pick(ARRAY['count(*)', 'count(DISTINCT ' || ic2 || ')', 'sum(' || ic2 || ')', 'min(' || ic2 || ')',
+                        'max(' || ic2 || ')', 'round(avg(' || ic2 || '))', 'count(' || ic2 || ')']);
+    av2 := fz.pick(ARRAY['count(*)', 'sum(' || ic || ')', 'max(' || ic2 || ')', 'count(DISTINCT ' || f.keycol || ')']);
+    IF fz.chance(0.3) THEN
+        hv := ' HAVING ' || fz.pick(ARRAY['count(*) > ' || fz.ri(4), 'min(' || ic2 || ') < ' || fz.ri(8),
+                                          'sum(' || ic2 || ') IS NOT NULL', 'count(DISTINCT ' || ic2 || ') > 1']);
+    END IF;
+    RETURN CASE how
+        WHEN 0 THEN 'SELECT ' || f.keycol || ' AS k, ' || av || ' AS v FROM ' || f.f || w || ' GROUP BY ' || f.keycol || hv
+        WHEN 1 THEN 'SELECT ' || f.keycol || ' AS k, ' || av || ' AS v FROM ' || f.f || w || ' GROUP BY ' || f.keycol || hv
+        WHEN 2 THEN 'SELECT ' || ic || ' AS k, ' || av || ' AS v FROM ' || f.f || w || ' GROUP BY ' || ic || hv
+        WHEN 3 THEN 'SELECT ' || av2 || ' AS k, ' || av || ' AS v FROM ' || f.f || w
+                    || CASE WHEN fz.chance(0.3) THEN ' HAVING count(*) > ' || fz.ri(30) ELSE '' END
+        WHEN 4 THEN 'SELECT DISTINCT ' || f.keycol || ' AS k, ' || ic || ' AS v FROM ' || f.f || w
+        WHEN 5 THEN 'SELECT DISTINCT ' || ic || ' AS k, ' || ic2 || ' AS v FROM ' || f.f || w
+        WHEN 6 THEN '(SELECT ' || f.keycol || ' AS k, ' || ic || ' AS v FROM ' || f.f || w || fz.order_all(2) || fz.limit_clause() || ')'
+        WHEN 7 THEN '(SELECT ' || f.keycol || ' AS k, ' || av || ' AS v FROM ' || f.f || w || ' GROUP BY ' || f.keycol || hv
+                    || fz.order_all(2) || fz.limit_clause() || ')'
+        WHEN 8 THEN 'SELECT ' || f.keycol || ' AS k, ' || ic || ' AS v FROM ' || f.f || w
+        WHEN 9 THEN 'SELECT ' || f.keycol || ' AS k, ' || ic || ' AS v FROM ' || f.f || w
+        WHEN 10 THEN fz.pick(ARRAY['SELECT r.code AS k, r.grp AS v FROM codes r' || fz.where_clause('{r}', NULL),
+                                   'SELECT r.grp AS k, count(*) AS v FROM codes r' || fz.where_clause('{r}', NULL) || ' GROUP BY r.grp',
+                                   '(SELECT r.code AS k, r.grp AS v FROM codes r ORDER BY 1 DESC, 2 LIMIT ' || (1 + fz.ri(5)) || ')'])
+        WHEN 11 THEN fz.pick(ARRAY['SELECT p.sku AS k, p.cat AS v FROM products p' || fz.where_clause('{p}', NULL),
+                                   'SELECT p.cat AS k, count(*) AS v FROM products p' || fz.where_clause('{p}', NULL) || ' GROUP BY p.cat'])
+        ELSE fz.pick(ARRAY['SELECT lk.k, lk.v FROM lk', 'SELECT lk.k, count(*) AS v FROM lk GROUP BY lk.k',
+                           'SELECT g AS k, g % 3 AS v FROM generate_series(1, ' || (2 + fz.ri(8)) || ') g',
+                           -- (a VALUES list names its columns column1, column2)
+                           CASE WHEN first THEN 'SELECT x.k, x.v FROM (VALUES (1, 2), (3, NULL), (' || fz.lit('key') || ', 5)) x(k, v)'
+                                ELSE 'VALUES (1, 2), (3, NULL), (' || fz.lit('key') || ', 5)' END]) END;
+END
+$$;
+
+-- a set operation of two or three such branches (the first one named k, v;
+-- half of the time mostly branches the workers could run whole)
+CREATE FUNCTION fz.setagg_setop() RETURNS text
+LANGUAGE plpgsql AS $$
+DECLARE
+    aligned boolean := fz.chance(0.5);
+    q text;
+BEGIN
+    q := fz.setagg_branch(true, aligned);
+    FOR b IN 2 .. 2 + CASE WHEN fz.chance(0.25) THEN 1 ELSE 0 END LOOP
+        q := q || fz.pick(ARRAY[' UNION ', ' UNION ', ' UNION ALL ', ' UNION ALL ', ' INTERSECT ', ' INTERSECT ALL ',
+                                ' EXCEPT ', ' EXCEPT ALL ']);
+        IF b = 2 AND fz.chance(0.15) THEN
+            -- a nested set operation as the second branch
+            q := q || '(' || fz.setagg_branch(false, aligned)
+                 || fz.pick(ARRAY[' UNION ', ' UNION ALL ', ' INTERSECT ', ' EXCEPT ', ' EXCEPT ALL '])
+                 || fz.setagg_branch(false, aligned) || ')';
+        ELSE
+            q := q || fz.setagg_branch(false, aligned);
+        END IF;
+    END LOOP;
+    RETURN q;
+END
+$$;
+
+-- such a set operation alone, sorted and limited, in FROM or a CTE that is
+-- aggregated, grouped, joined (also with another set operation, the table
+-- of another co-location group, itself) or filtered, in key IN (...),
+-- EXISTS (...) or a scalar subquery correlated on the key, in x [NOT] IN
+-- (...); returns its text and whether its order is total
+CREATE FUNCTION fz.setagg_query(OUT q text, OUT ordered boolean)
+LANGUAGE plpgsql AS $$
+DECLARE
+    how int := fz.ri(17);
+    cte boolean := fz.chance(0.4);
+    src text;
+BEGIN
+    q := fz.setagg_setop();
+    ordered := false;
+    IF how <= 1 THEN
+        IF how = 1 THEN
+            q := q || fz.order_all(2) || fz.limit_clause();
+            ordered := true;
+        END IF;
+        RETURN;
+    END IF;
+    -- s: the set operation in FROM or as a CTE
+    IF cte OR how = 15 THEN
+        src := 's';
+        q := 'WITH s AS ' || CASE WHEN fz.chance(0.3) THEN 'MATERIALIZED ' ELSE '' END || '(' || q || ') ';
+    ELSE
+        src := '(' || q || ') s';
+        q := '';
+    END IF;
+    q := q || CASE how
+        WHEN 2 THEN 'SELECT count(*), count(DISTINCT s.k), sum(s.v), max(s.k) FROM ' || src
+        WHEN 3 THEN 'SELECT s.k, count(*), sum(s.v) FROM ' || src || ' GROUP BY s.k'
+                    || CASE WHEN fz.chance(0.3) THEN ' HAVING count(*) > 1' ELSE '' END
+        WHEN 4 THEN 'SELECT t.tenant_id, t.tier, s.v FROM tenants t ' || fz.pick(ARRAY['JOIN', 'LEFT JOIN'])
+                    || ' ' || src || ' ON s.k = t.tenant_id'
+        WHEN 5 THEN 'SELECT t.tier, count(*), sum(s.v), count(s.k) FROM tenants t ' || fz.pick(ARRAY['JOIN', 'LEFT JOIN'])
+                    || ' ' || src || ' ON s.k = t.tenant_id GROUP BY t.tier'
+        WHEN 6 THEN 'SELECT o.tenant_id, count(*), max(o.order_id) FROM orders o JOIN ' || src
+                    || ' ON s.k = o.tenant_id' || fz.pick(ARRAY['', ' AND s.v = o.qty']) || ' GROUP BY o.tenant_id'
+        WHEN 7 THEN 'SELECT DISTINCT s.v FROM ' || src
+        WHEN 8 THEN 'SELECT o.tenant_id, o.order_id FROM orders o WHERE o.tenant_id IN (SELECT s.k FROM ' || src || ')'
+                    || CASE WHEN fz.chance(0.5) THEN ' AND ' || fz.keypred('o.tenant_id') ELSE '' END
+        WHEN 9 THEN 'SELECT s.k, s.v FROM ' || src || ' WHERE ' || fz.keypred('s.k')
+        WHEN 11 THEN 'SELECT t.tenant_id, t.name FROM tenants t WHERE ' || fz.pick(ARRAY['', 'NOT ']) || 'EXISTS (SELECT 1 FROM '
+                     || src || ' WHERE s.k = t.tenant_id' || fz.pick(ARRAY['', ' AND s.v > ' || fz.ri(5)]) || ')'
+        WHEN 12 THEN 'SELECT s.k, s.v, s2.v FROM ' || src || ' JOIN (' || fz.setagg_setop() || ') s2 ON s2.k = s.k'
+        WHEN 13 THEN 'SELECT p.sku, p.pname, s.v FROM products p JOIN ' || src || ' ON s.k = p.sku'
+        WHEN 14 THEN 'SELECT t.tenant_id, (SELECT count(*) FROM ' || src || ' WHERE s.k = t.tenant_id) FROM tenants t'
+        WHEN 15 THEN 'SELECT a.k, a.v, b.v FROM s a JOIN s b ON b.k = a.k' || fz.pick(ARRAY['', ' AND b.v <> a.v'])
+        WHEN 16 THEN 'SELECT o.tenant_id, o.order_id FROM orders o WHERE o.qty ' || fz.pick(ARRAY['NOT IN', 'IN'])
+                     || ' (SELECT s.v FROM ' || src || ' WHERE s.v IS NOT NULL)'
+        ELSE 'SELECT s.k, s.v, r.label FROM ' || src || ' JOIN codes r ON r.code = s.v' END;
+    IF how IN (3, 5) AND fz.chance(0.3) THEN
+        q := q || fz.order_all(CASE how WHEN 3 THEN 3 ELSE 4 END) || fz.limit_clause();
+        ordered := true;
+    END IF;
+END
+$$;
+
 -- one SELECT: returns the text, whether its order is total, its output width
 CREATE FUNCTION fz.select_query(OUT q text, OUT ordered boolean, OUT width int)
 LANGUAGE plpgsql AS $$
@@ -701,7 +847,7 @@ BEGIN
     WHILE k < n AND tries < 10 * n LOOP
         tries := tries + 1;
         kind := fz.pick(ARRAY['select', 'select', 'select', 'select', 'select', 'select', 'cte', 'union',
-                              'prepared', 'dml']);
+                              'setagg', 'prepared', 'dml']);
         args := NULL;
         ord := false;
         CASE kind
@@ -718,6 +864,25 @@ BEGIN
                                   'SELECT c.*, t.name FROM c, tenants t WHERE t.tenant_id = ' || fz.lit('key'),
                                   'SELECT * FROM c WHERE (SELECT count(*) FROM c) > 2',
                                   'SELECT count(*), count(DISTINCT c) FROM c']);
+        WHEN 'setagg' THEN
+            -- set operations of aggregated / mixed branches, sometimes as
+            -- the rows a DML statement reads (rolled back like the others)
+            s := fz.setagg_query();
+            q := s.q;
+            ord := s.ordered;
+            IF fz.chance(0.12) THEN
+                q := fz.setagg_setop();
+                q := CASE fz.ri(3)
+                    WHEN 0 THEN 'UPDATE orders o SET qty = coalesce(o.qty, 0) + 1 WHERE o.tenant_id IN (SELECT s.k FROM ('
+                                || q || ') s)' || CASE WHEN fz.chance(0.5) THEN ' AND ' || fz.keypred('o.tenant_id') ELSE '' END
+                                || ' RETURNING o.tenant_id, o.order_id, o.qty'
+                    WHEN 1 THEN 'DELETE FROM orders o USING (' || q || ') s WHERE s.k = o.tenant_id AND s.v = o.qty RETURNING o.*'
+                    ELSE 'INSERT INTO orders (tenant_id, order_id, qty) SELECT s.k::int, 1000 + row_number() OVER (ORDER BY s.k, s.v), s.v::int FROM ('
+                         || q || ') s WHERE s.k IS NOT NULL RETURNING *' END;
+                kind := 'dml';
+                ord := false;
+                args := ARRAY['orders'];
+            END IF;
         WHEN 'union' THEN
             IF fz.chance(0.5) THEN
                 -- whole rows of two generated queries, as text
@@ -764,7 +929,11 @@ BEGIN
             -- constants compared with the distribution column become
             -- parameters (a few tries for a statement that has some)
             FOR j IN 1 .. 5 LOOP
-                s := fz.select_query();
+                IF fz.chance(0.2) THEN
+                    s := fz.setagg_query();
+                ELSE
+                    s := fz.select_query();
+                END IF;
                 q := regexp_replace(s.q, '(tenant_id (=|<|<>) )[0-9]+(?![0-9.:])', '\1$1', 'g');
                 q := regexp_replace(q, '(tenant_id = ANY )\(ARRAY\[[0-9, ]+\]\)', '\1($3)');
                 q := regexp_replace(q, '(tenant_id (IN \(|= ANY \(ARRAY\[))[0-9]+(?![0-9.:])', '\1$2');

@@ -311,17 +311,82 @@ better_inlined(Query *q, Index rti, Query *sub)
 	return quals_on_rte_walk((Node *) q->jointree, rti);
 }
 
+/* a new Graft for stmt, its CTE named shardfdw_subquery_N */
+static Graft *
+add_graft(GraftState *st, PlannedStmt *stmt)
+{
+	Graft	   *g = palloc0(sizeof(Graft));
+
+	g->ctename = psprintf("shardfdw_subquery_%d", list_length(st->grafts) + 1);
+	g->stmt = stmt;
+	st->grafts = lappend(st->grafts, g);
+	return g;
+}
+
 /*
- * Turn the kept subqueries of q's level (and below) into CTEs.
+ * The branch of a set operation whose CTE is cte (of the set operation's
+ * level): SELECT its columns FROM that CTE, one level up.  The set
+ * operation refers to its branches as subqueries, so the branch stays one.
+ */
+static Query *
+branch_of_cte(CommonTableExpr *cte)
+{
+	Query	   *wrap = makeNode(Query);
+	RangeTblEntry *rte = makeNode(RangeTblEntry);
+	ListCell   *lt,
+			   *lm,
+			   *lc,
+			   *ln;
+	AttrNumber	attno = 0;
+
+	rte->rtekind = RTE_CTE;
+	rte->ctename = pstrdup(cte->ctename);
+	rte->ctelevelsup = 1;
+	rte->self_reference = false;
+	rte->coltypes = cte->ctecoltypes;
+	rte->coltypmods = cte->ctecoltypmods;
+	rte->colcollations = cte->ctecolcollations;
+	rte->eref = makeAlias(cte->ctename, list_copy(cte->ctecolnames));
+	rte->inh = false;
+	rte->inFromCl = true;
+
+	wrap->commandType = CMD_SELECT;
+	wrap->querySource = QSRC_ORIGINAL;
+	wrap->canSetTag = true;
+	wrap->rtable = list_make1(rte);
+	wrap->jointree = makeFromExpr(list_make1(makeNode(RangeTblRef)), NULL);
+	((RangeTblRef *) linitial(wrap->jointree->fromlist))->rtindex = 1;
+	forfour(lt, cte->ctecoltypes, lm, cte->ctecoltypmods,
+			lc, cte->ctecolcollations, ln, cte->ctecolnames)
+	{
+		attno++;
+		wrap->targetList =
+			lappend(wrap->targetList,
+					makeTargetEntry((Expr *) makeVar(1, attno, lfirst_oid(lt),
+													 lfirst_int(lm),
+													 lfirst_oid(lc), 0),
+									attno, pstrdup(strVal(lfirst(ln))),
+									false));
+	}
+	return wrap;
+}
+
+/*
+ * Turn the kept subqueries of q's level (and below) into CTEs.  A set
+ * operation's branches (branches_ok: nothing of an enclosing level would
+ * be pushed into them, as at the top level, in a set operation's branch
+ * or in a FROM subquery without conditions on it alone; a top-level CTE
+ * graft_ctes would graft) become SELECT * FROM their CTE.
  */
 static void
-graft_level(Query *q, GraftState *st)
+graft_level(Query *q, GraftState *st, bool branches_ok)
 {
 	ListCell   *lc;
 
 	foreach(lc, q->rtable)
 	{
 		RangeTblEntry *rte = lfirst(lc);
+		Index		rti = foreach_current_index(lc) + 1;
 		PlannedStmt *stmt;
 		CommonTableExpr *cte;
 		Graft	   *g;
@@ -329,19 +394,32 @@ graft_level(Query *q, GraftState *st)
 
 		if (rte->rtekind != RTE_SUBQUERY)
 			continue;
-		/* a set operation's branches stay subqueries (below: their own) */
-		if (rte->lateral || q->setOperations != NULL ||
-			better_inlined(q, foreach_current_index(lc) + 1, rte->subquery) ||
-			(stmt = plan_subquery(rte->subquery, st)) == NULL)
+		if (q->setOperations != NULL)
 		{
-			graft_level(rte->subquery, st);
+			/* a branch: grafted whole, else its own parts */
+			if (!branches_ok || rte->lateral ||
+				(stmt = plan_subquery(rte->subquery, st)) == NULL)
+			{
+				graft_level(rte->subquery, st,
+							branches_ok && rte->subquery->setOperations != NULL);
+				continue;
+			}
+			g = add_graft(st, stmt);
+			cte = make_cte(rte->subquery, g->ctename);
+			q->cteList = lappend(q->cteList, cte);
+			rte->subquery = branch_of_cte(cte);
 			continue;
 		}
-		g = palloc0(sizeof(Graft));
-		g->ctename = psprintf("shardfdw_subquery_%d",
-							  list_length(st->grafts) + 1);
-		g->stmt = stmt;
-		st->grafts = lappend(st->grafts, g);
+		if (rte->lateral ||
+			better_inlined(q, rti, rte->subquery) ||
+			(stmt = plan_subquery(rte->subquery, st)) == NULL)
+		{
+			graft_level(rte->subquery, st,
+						!rte->lateral && rte->subquery->setOperations != NULL &&
+						!quals_on_rte_walk((Node *) q->jointree, rti));
+			continue;
+		}
+		g = add_graft(st, stmt);
 		cte = make_cte(rte->subquery, g->ctename);
 		q->cteList = lappend(q->cteList, cte);
 		rte->rtekind = RTE_CTE;
@@ -406,14 +484,19 @@ graft_ctes(Query *q, GraftState *st)
 			(cte->cterefcount == 1 &&
 			 cte->ctematerialized != CTEMaterializeAlways &&
 			 !inlined_cte_graftable(q, cte)) ||
-			cte->ctematerialized == CTEMaterializeNever ||
-			(stmt = plan_subquery((Query *) cte->ctequery, st)) == NULL)
+			cte->ctematerialized == CTEMaterializeNever)
 			continue;
-		g = palloc0(sizeof(Graft));
-		g->ctename = psprintf("shardfdw_subquery_%d",
-							  list_length(st->grafts) + 1);
-		g->stmt = stmt;
-		st->grafts = lappend(st->grafts, g);
+		if ((stmt = plan_subquery((Query *) cte->ctequery, st)) == NULL)
+		{
+			/*
+			 * A set operation declined as a whole: its branches, into which
+			 * nothing is pushed here either
+			 */
+			if (((Query *) cte->ctequery)->setOperations != NULL)
+				graft_level((Query *) cte->ctequery, st, true);
+			continue;
+		}
+		g = add_graft(st, stmt);
 		rc.from = cte->ctename;
 		rc.to = g->ctename;
 		rc.depth = -1;
@@ -550,7 +633,7 @@ sf_plan_grafted_subqueries(Query *parse, int cursorOptions,
 
 	q = copyObject(parse);
 	graft_ctes(q, &st);
-	graft_level(q, &st);
+	graft_level(q, &st, true);
 	if (st.grafts == NIL)
 		return NULL;
 
