@@ -392,5 +392,33 @@ SELECT w.server_name, split_part(w.result, ' ', 1)::bigint =
 SELECT (SELECT count(*) FROM (SELECT tenant_id, seq, payload, kind FROM split_t.tenants EXCEPT ALL SELECT * FROM split_t.local_tenants) a) +
        (SELECT count(*) FROM (SELECT * FROM split_t.local_tenants EXCEPT ALL SELECT tenant_id, seq, payload, kind FROM split_t.tenants) b) AS rows_differing;
 
+-- A correlated subquery in the output of the foreign scans of a table with
+-- isolated tenants (the FDW path): those scans run synchronously, so the
+-- subquery's own scans do not use the connections in the middle of the
+-- asynchronous Append's wait (it failed with "epoll_ctl() failed: File
+-- exists" most of the time)
+CREATE TABLE split_t.sq_t (k int PRIMARY KEY, tier int);
+CREATE TABLE split_t.sq_o (k int, qty int);
+SELECT create_distributed_table('split_t.sq_t', 'k', shard_count => 8);
+SELECT create_distributed_table('split_t.sq_o', 'k', colocate_with => 'split_t.sq_t');
+INSERT INTO split_t.sq_t SELECT g, g % 3 FROM generate_series(1, 14) g;
+INSERT INTO split_t.sq_o SELECT g % 16 + 1, g % 7 FROM generate_series(1, 200) g;
+SELECT shardfdw_isolate_tenant('split_t.sq_t', '3') > 0 AS isolated;
+SELECT shardfdw_isolate_tenant('split_t.sq_t', '11') > 0 AS isolated;
+CREATE FUNCTION pg_temp.rows_of(q text) RETURNS SETOF text LANGUAGE plpgsql AS $$
+DECLARE r record;
+BEGIN
+    FOR r IN EXECUTE q LOOP RETURN NEXT r::text; END LOOP;
+END
+$$;
+SELECT count(*) FILTER (WHERE line ~ 'Async Foreign Scan on sq_t') AS async_outer_scans,
+       count(*) FILTER (WHERE line ~ 'Foreign Scan on sq_t') AS outer_scans,
+       count(*) FILTER (WHERE line ~ 'Async Foreign Scan on sq_o') AS async_subquery_scans
+  FROM pg_temp.rows_of($$EXPLAIN (COSTS OFF) SELECT t.k, (SELECT count(*) FROM split_t.sq_o o WHERE o.qty = t.tier) FROM split_t.sq_t t$$) AS line;
+SELECT i, string_agg(line, ' ' ORDER BY line) AS rows
+  FROM generate_series(1, 3) i,
+       LATERAL pg_temp.rows_of($$SELECT t.k, (SELECT count(*) FROM split_t.sq_o o WHERE o.qty = t.tier) FROM split_t.sq_t t$$) AS line
+ GROUP BY i ORDER BY i;
+
 SET client_min_messages = warning;
 DROP SCHEMA split_t CASCADE;

@@ -50,6 +50,9 @@
 #include "miscadmin.h"
 #include "nodes/makefuncs.h"
 #include "nodes/nodeFuncs.h"
+#include "fdw.h"
+#include "foreign/fdwapi.h"
+#include "optimizer/clauses.h"
 #include "optimizer/optimizer.h"
 #include "optimizer/planner.h"
 #include "parser/parsetree.h"
@@ -289,11 +292,90 @@ plan_flattened(Query *flat, bool *one_shard)
 }
 
 /*
- * The planner hook: the router when it applies, else the standard planner.
+ * Plans of the shardfdw FDW's foreign scans that compute a SubPlan (a
+ * correlated subquery in their output or filter) run synchronously: the
+ * asynchronous Append fetches a scan's rows while it waits for the others,
+ * and the SubPlan's own scans would use the same worker connections in the
+ * middle of that ("epoll_ctl() failed: File exists" when a connection's
+ * socket ends up in the wait set twice).  The path cannot tell: PostgreSQL
+ * adds the SubPlan to the scan's projection after choosing async plans.
+ */
+static void
+sync_subplan_scans(Plan *plan)
+{
+	ListCell   *lc;
+
+	if (plan == NULL)
+		return;
+	switch (nodeTag(plan))
+	{
+		case T_ForeignScan:
+			if (plan->async_capable &&
+				(contain_subplans((Node *) plan->targetlist) ||
+				 contain_subplans((Node *) plan->qual) ||
+				 contain_subplans((Node *) ((ForeignScan *) plan)->fdw_exprs)) &&
+				GetFdwRoutineByServerId(((ForeignScan *) plan)->fs_server)->ForeignAsyncConfigureWait ==
+				sf_ForeignAsyncConfigureWait)
+				plan->async_capable = false;
+			break;
+		case T_Append:
+			foreach(lc, ((Append *) plan)->appendplans)
+				sync_subplan_scans(lfirst(lc));
+			break;
+		case T_MergeAppend:
+			foreach(lc, ((MergeAppend *) plan)->mergeplans)
+				sync_subplan_scans(lfirst(lc));
+			break;
+		case T_SubqueryScan:
+			sync_subplan_scans(((SubqueryScan *) plan)->subplan);
+			break;
+		case T_CustomScan:
+			foreach(lc, ((CustomScan *) plan)->custom_plans)
+				sync_subplan_scans(lfirst(lc));
+			break;
+		case T_BitmapAnd:
+			foreach(lc, ((BitmapAnd *) plan)->bitmapplans)
+				sync_subplan_scans(lfirst(lc));
+			break;
+		case T_BitmapOr:
+			foreach(lc, ((BitmapOr *) plan)->bitmapplans)
+				sync_subplan_scans(lfirst(lc));
+			break;
+		default:
+			break;
+	}
+	sync_subplan_scans(plan->lefttree);
+	sync_subplan_scans(plan->righttree);
+}
+
+static PlannedStmt *sf_planner_choose(Query *parse, const char *query_string,
+									  int cursorOptions,
+									  ParamListInfo boundParams);
+
+/*
+ * The planner hook: the router when it applies, else the standard planner
+ * (sf_planner_choose); then sync_subplan_scans over the plan.
  */
 static PlannedStmt *
 sf_planner(Query *parse, const char *query_string, int cursorOptions,
 		   ParamListInfo boundParams)
+{
+	PlannedStmt *stmt = sf_planner_choose(parse, query_string, cursorOptions,
+										  boundParams);
+	ListCell   *lc;
+
+	if (stmt->planTree != NULL)
+	{
+		sync_subplan_scans(stmt->planTree);
+		foreach(lc, stmt->subplans)
+			sync_subplan_scans(lfirst(lc));
+	}
+	return stmt;
+}
+
+static PlannedStmt *
+sf_planner_choose(Query *parse, const char *query_string, int cursorOptions,
+				  ParamListInfo boundParams)
 {
 	if ((shardfdw_enable_router || shardfdw_enable_multi_shard) &&
 		parse->utilityStmt == NULL &&
