@@ -113,6 +113,14 @@ add_partial(List **wtlist, Expr *expr)
 	return resno;
 }
 
+/* A partial appended to the workers' target list, as a Var of the scan */
+static Var *
+partial_var(List **wtlist, Expr *partial, Oid type)
+{
+	return makeVar(OUTER_VAR, add_partial(wtlist, partial), type, -1,
+				   InvalidOid, 0);
+}
+
 /* walker collecting the Aggrefs of an expression */
 static bool
 collect_aggrefs(Node *node, List **aggs)
@@ -391,6 +399,21 @@ count_star_if_not_null(Aggref *count, Query *parse)
 	count->aggtranstype = INT8OID;
 }
 
+/* COALESCE(v, 0) of a float8 */
+static Expr *
+float8_or_zero(Var *v)
+{
+	CoalesceExpr *c = makeNode(CoalesceExpr);
+
+	c->coalescetype = FLOAT8OID;
+	c->coalescecollid = InvalidOid;
+	c->args = list_make2(v, makeConst(FLOAT8OID, -1, InvalidOid, sizeof(float8),
+									  Float8GetDatum(0.0), false,
+									  FLOAT8PASSBYVAL));
+	c->location = -1;
+	return (Expr *) c;
+}
+
 /*
  * var_samp / variance / var_pop / stddev_samp / stddev / stddev_pop of a
  * float4 or float8 x: the aggregate's state is (N, Sx, Sxx) in float8
@@ -416,10 +439,10 @@ float_variance(Aggref *a, List **wtlist, Query *parse)
 	Aggref	   *psxx = copyObject(a);
 	Aggref	   *state;
 	ArrayExpr  *triple;
-	CoalesceExpr *sum0;
-	CoalesceExpr *sxx0;
+	Var		   *n;
+	Var		   *sx;
+	Var		   *sxx;
 	Oid			final;
-	AttrNumber	resno;
 
 	if (!OidIsValid(states))
 		return NULL;
@@ -465,31 +488,22 @@ float_variance(Aggref *a, List **wtlist, Query *parse)
 											1, NULL, false),
 							makeTargetEntry(copyObject(x), 2, NULL, false));
 
-	/* ARRAY[N, Sx, Sxx] of each partial row: a group without rows is 0s */
+	/*
+	 * ARRAY[N, Sx, Sxx] of each partial row: a group without rows is 0s
+	 * (one statement per partial: their order numbers them)
+	 */
+	n = partial_var(wtlist, (Expr *) pcount, INT8OID);
+	sx = partial_var(wtlist, (Expr *) psum, FLOAT8OID);
+	sxx = partial_var(wtlist, (Expr *) psxx, FLOAT8OID);
 	triple = makeNode(ArrayExpr);
 	triple->array_typeid = FLOAT8ARRAYOID;
 	triple->element_typeid = FLOAT8OID;
 	triple->multidims = false;
 	triple->location = -1;
-	resno = add_partial(wtlist, (Expr *) pcount);
-	triple->elements = list_make1(makeFuncExpr(F_FLOAT8_INT8, FLOAT8OID,
-											   list_make1(makeVar(OUTER_VAR, resno, INT8OID,
-																  -1, InvalidOid, 0)),
-											   InvalidOid, InvalidOid,
-											   COERCE_EXPLICIT_CALL));
-	resno = add_partial(wtlist, (Expr *) psum);
-	sum0 = makeNode(CoalesceExpr);
-	sum0->coalescetype = FLOAT8OID;
-	sum0->coalescecollid = InvalidOid;
-	sum0->args = list_make2(makeVar(OUTER_VAR, resno, FLOAT8OID, -1, InvalidOid, 0),
-							makeConst(FLOAT8OID, -1, InvalidOid, sizeof(float8),
-									  Float8GetDatum(0.0), false, FLOAT8PASSBYVAL));
-	sum0->location = -1;
-	resno = add_partial(wtlist, (Expr *) psxx);
-	sxx0 = copyObject(sum0);
-	((Var *) linitial(sxx0->args))->varattno = resno;
-	triple->elements = lappend(triple->elements, sum0);
-	triple->elements = lappend(triple->elements, sxx0);
+	triple->elements = list_make3(makeFuncExpr(F_FLOAT8_INT8, FLOAT8OID,
+											   list_make1(n), InvalidOid,
+											   InvalidOid, COERCE_EXPLICIT_CALL),
+								  float8_or_zero(sx), float8_or_zero(sxx));
 
 	state = makeNode(Aggref);
 	state->aggfnoid = states;
@@ -542,8 +556,7 @@ two_phase_aggref(Aggref *a, List **wtlist_p, Query *parse, bool ungrouped)
 				 */
 				if (a->aggfnoid == F_COUNT_ANY)
 					count_star_if_not_null(partial, parse);
-				resno = add_partial(&wtlist, (Expr *) partial);
-				pvar = makeVar(OUTER_VAR, resno, INT8OID, -1, InvalidOid, 0);
+				pvar = partial_var(&wtlist, (Expr *) partial, INT8OID);
 				if (!ungrouped)
 				{
 					expr = combine_as_int8(combine_aggref(F_SUM_INT8, NUMERICOID,
@@ -564,16 +577,14 @@ two_phase_aggref(Aggref *a, List **wtlist_p, Query *parse, bool ungrouped)
 			break;
 		case F_SUM_INT2:
 		case F_SUM_INT4:
-			resno = add_partial(&wtlist, (Expr *) partial);
-			pvar = makeVar(OUTER_VAR, resno, INT8OID, -1, InvalidOid, 0);
+			pvar = partial_var(&wtlist, (Expr *) partial, INT8OID);
 			expr = combine_as_int8(combine_aggref(F_SUM_INT8, NUMERICOID,
 												  InvalidOid, InvalidOid,
 												  pvar));
 			break;
 		case F_SUM_INT8:
 		case F_SUM_NUMERIC:
-			resno = add_partial(&wtlist, (Expr *) partial);
-			pvar = makeVar(OUTER_VAR, resno, NUMERICOID, -1, InvalidOid, 0);
+			pvar = partial_var(&wtlist, (Expr *) partial, NUMERICOID);
 			expr = (Expr *) combine_aggref(F_SUM_NUMERIC, NUMERICOID,
 										   InvalidOid, InvalidOid, pvar);
 			break;
@@ -585,11 +596,9 @@ two_phase_aggref(Aggref *a, List **wtlist_p, Query *parse, bool ungrouped)
 				/* float4pl / float8pl: PostgreSQL's own combine function */
 				if (!shardfdw_float_partial_aggregates)
 					return NULL;
-				resno = add_partial(&wtlist, (Expr *) partial);
 				expr = (Expr *) combine_aggref(a->aggfnoid, t, InvalidOid,
 											   InvalidOid,
-											   makeVar(OUTER_VAR, resno, t,
-													   -1, InvalidOid, 0));
+											   partial_var(&wtlist, (Expr *) partial, t));
 				break;
 			}
 		case F_AVG_FLOAT4:
@@ -622,18 +631,12 @@ two_phase_aggref(Aggref *a, List **wtlist_p, Query *parse, bool ungrouped)
 				pcount->aggfnoid = F_COUNT_ANY;
 				pcount->aggtype = INT8OID;
 				count_star_if_not_null(pcount, parse);
-				resno = add_partial(&wtlist, (Expr *) psum);
 				csum = (Expr *) combine_aggref(F_SUM_FLOAT8, FLOAT8OID,
 											   InvalidOid, InvalidOid,
-											   makeVar(OUTER_VAR, resno,
-													   FLOAT8OID, -1,
-													   InvalidOid, 0));
-				resno = add_partial(&wtlist, (Expr *) pcount);
+											   partial_var(&wtlist, (Expr *) psum, FLOAT8OID));
 				ccount = combine_as_int8(combine_aggref(F_SUM_INT8, NUMERICOID,
 														InvalidOid, InvalidOid,
-														makeVar(OUTER_VAR, resno,
-																INT8OID, -1,
-																InvalidOid, 0)));
+														partial_var(&wtlist, (Expr *) pcount, INT8OID)));
 				ccount = (Expr *) makeFuncExpr(F_FLOAT8_INT8, FLOAT8OID,
 											   list_make1(ccount),
 											   InvalidOid, InvalidOid,
@@ -686,16 +689,12 @@ two_phase_aggref(Aggref *a, List **wtlist_p, Query *parse, bool ungrouped)
 				pcount->aggfnoid = F_COUNT_ANY;
 				pcount->aggtype = INT8OID;
 				count_star_if_not_null(pcount, parse);
-				resno = add_partial(&wtlist, (Expr *) psum);
 				csum = combine_aggref(sumtype == INT8OID ? F_SUM_INT8 : F_SUM_NUMERIC,
 									  NUMERICOID, InvalidOid, InvalidOid,
-									  makeVar(OUTER_VAR, resno, sumtype, -1,
-											  InvalidOid, 0));
-				resno = add_partial(&wtlist, (Expr *) pcount);
+									  partial_var(&wtlist, (Expr *) psum, sumtype));
 				ccount = combine_aggref(F_SUM_INT8, NUMERICOID,
 										InvalidOid, InvalidOid,
-										makeVar(OUTER_VAR, resno, INT8OID, -1,
-												InvalidOid, 0));
+										partial_var(&wtlist, (Expr *) pcount, INT8OID));
 				/* numeric_div is strict: no rows gives NULL, as avg */
 				expr = (Expr *) makeFuncExpr(F_NUMERIC_DIV, NUMERICOID,
 											 list_make2(csum, ccount),
@@ -768,12 +767,9 @@ two_phase_aggref(Aggref *a, List **wtlist_p, Query *parse, bool ungrouped)
 												 numeric_call(F_NUMERIC_EQ, BOOLOID,
 															  copyObject(x),
 															  numeric_nan()));
-					resno = add_partial(&wtlist, (Expr *) pnan);
 					nan = (Expr *) combine_aggref(F_SUM_INT8, NUMERICOID,
 												  InvalidOid, InvalidOid,
-												  makeVar(OUTER_VAR, resno,
-														  INT8OID, -1,
-														  InvalidOid, 0));
+												  partial_var(&wtlist, (Expr *) pnan, INT8OID));
 				}
 				else if (argtype == INT2OID || argtype == INT4OID ||
 						 argtype == INT8OID)
@@ -798,23 +794,15 @@ two_phase_aggref(Aggref *a, List **wtlist_p, Query *parse, bool ungrouped)
 				((TargetEntry *) linitial(psum2->args))->expr =
 					numeric_call(F_NUMERIC_MUL, NUMERICOID, copyObject(x),
 								 copyObject(x));
-				resno = add_partial(&wtlist, (Expr *) pcount);
 				n = (Expr *) combine_aggref(F_SUM_INT8, NUMERICOID, InvalidOid,
 											InvalidOid,
-											makeVar(OUTER_VAR, resno, INT8OID,
-													-1, InvalidOid, 0));
-				resno = add_partial(&wtlist, (Expr *) psum);
+											partial_var(&wtlist, (Expr *) pcount, INT8OID));
 				sx = (Expr *) combine_aggref(F_SUM_NUMERIC, NUMERICOID,
 											 InvalidOid, InvalidOid,
-											 makeVar(OUTER_VAR, resno,
-													 NUMERICOID, -1,
-													 InvalidOid, 0));
-				resno = add_partial(&wtlist, (Expr *) psum2);
+											 partial_var(&wtlist, (Expr *) psum, NUMERICOID));
 				sx2 = (Expr *) combine_aggref(F_SUM_NUMERIC, NUMERICOID,
 											  InvalidOid, InvalidOid,
-											  makeVar(OUTER_VAR, resno,
-													  NUMERICOID, -1,
-													  InvalidOid, 0));
+											  partial_var(&wtlist, (Expr *) psum2, NUMERICOID));
 				expr = combine_variance(n, sx, sx2, nan,
 										a->aggfnoid != F_VAR_POP_NUMERIC &&
 										a->aggfnoid != F_STDDEV_POP_NUMERIC &&
